@@ -1,0 +1,51 @@
+/** `fpswitch list`: the built-in policies, workloads and CPU profiles. */
+
+import { BUILTIN_CPUS } from '../cpu/profiles.js';
+import { BUILTIN_POLICIES } from '../policy/registry.js';
+import { builtinWorkloadNames, resolveWorkload } from '../stream/workload.js';
+import { parse } from './args.js';
+import { table } from './format.js';
+
+export const LIST_HELP = `Usage: fpswitch list [--json]
+
+Lists the built-in world-switch policies (with their parameters), workloads and CPU
+profiles. A policy or workload can also be given as a path wherever a name is accepted.`;
+
+export async function listCommand(argv: readonly string[]): Promise<number> {
+  const { values } = parse('list', argv, { json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } });
+  if (values.help) {
+    console.log(LIST_HELP);
+    return 0;
+  }
+  const policies = BUILTIN_POLICIES.map((p) => ({
+    name: p.name,
+    summary: p.summary,
+    models: p.models,
+    params: Object.fromEntries(Object.entries(p.params ?? {}).map(([k, v]) => [k, { ...v }])),
+  }));
+  const workloads = builtinWorkloadNames().map((name) => {
+    const { workload, file } = resolveWorkload(name);
+    return { name, kind: workload.kind, description: workload.description ?? '', file };
+  });
+  const cpus = BUILTIN_CPUS.map((c) => ({ name: c.name, title: c.title, clockGHz: c.clockGHz.value, description: c.description }));
+  if (values.json) {
+    console.log(JSON.stringify({ policies, workloads, cpus }, null, 2));
+    return 0;
+  }
+  console.log('Policies (name[:key=value,...]):');
+  console.log(
+    table(
+      ['name', 'parameters', 'summary'],
+      policies.map((p) => [
+        p.name,
+        Object.entries(p.params).map(([k, v]) => `${k}=${v.default}`).join(',') || '-',
+        p.summary,
+      ]),
+    ),
+  );
+  console.log('\nWorkloads:');
+  console.log(table(['name', 'kind', 'description'], workloads.map((w) => [w.name, w.kind, w.description])));
+  console.log('\nCPU profiles:');
+  console.log(table(['name', 'GHz', 'title'], cpus.map((c) => [c.name, c.clockGHz.toFixed(1), c.title])));
+  return 0;
+}

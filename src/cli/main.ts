@@ -1,0 +1,71 @@
+/**
+ * The `fpswitch` command: dispatches to subcommands; user mistakes print one line and
+ * exit 2, internal errors print the stack and exit 1.
+ */
+
+import { isUserError } from '../util/errors.js';
+import { LIST_HELP, listCommand } from './list.js';
+import { SIMULATE_HELP, simulateCommand } from './simulate.js';
+
+type Command = { run: (argv: readonly string[]) => Promise<number>; summary: string; help: string };
+
+const COMMANDS: Record<string, Command> = {
+  list: { run: listCommand, summary: 'list built-in policies, workloads and CPU profiles', help: LIST_HELP },
+  simulate: { run: simulateCommand, summary: 'simulate policies over a workload on a CPU profile', help: SIMULATE_HELP },
+};
+
+function usage(): string {
+  const width = Math.max(...Object.keys(COMMANDS).map((c) => c.length));
+  return [
+    'Usage: fpswitch <command> [options]',
+    '',
+    'A cost model, simulator and model checker for FP/SIMD context switching in',
+    'hypervisor world switches (KVM arm64 and its 2015 lazy switch).',
+    '',
+    'Commands:',
+    ...Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(width)}  ${c.summary}`),
+    '',
+    "Run 'fpswitch <command> --help' for a command's options.",
+  ].join('\n');
+}
+
+/** Runs the CLI with `argv` (without node and script); returns the exit code. */
+export async function main(argv: readonly string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+    if (name === 'help' && rest[0] && COMMANDS[rest[0]]) console.log(COMMANDS[rest[0]].help);
+    else console.log(usage());
+    return name === undefined ? 2 : 0;
+  }
+  if (name === '--version') {
+    console.log('fpswitch 0.1.0');
+    return 0;
+  }
+  const cmd = COMMANDS[name];
+  if (!cmd) {
+    console.error(`fpswitch: unknown command "${name}" (commands: ${Object.keys(COMMANDS).join(', ')})`);
+    return 2;
+  }
+  try {
+    return await cmd.run(rest);
+  } catch (e) {
+    if (isUserError(e)) {
+      console.error(`fpswitch ${name}: ${e.message}`);
+      return 2;
+    }
+    throw e;
+  }
+}
+
+const isEntry = process.argv[1] !== undefined && /(?:main\.ts|bin\.js|fpswitch)$/.test(process.argv[1]);
+if (isEntry) {
+  main(process.argv.slice(2)).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (e) => {
+      console.error(e instanceof Error ? (e.stack ?? e.message) : String(e));
+      process.exitCode = 1;
+    },
+  );
+}

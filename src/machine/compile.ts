@@ -1,0 +1,164 @@
+/**
+ * Compiles a policy, for one CPU profile and vCPU set, into a transition table indexed by
+ * (abstract state, run class): for each cell, the next state and the metrics one run of
+ * that class costs from that state. Cells are compiled on first visit by running the
+ * hooks once on the cost machine, so only reachable cells are ever built.
+ *
+ * The simulator then walks a stream counting visits per cell and derives every counter
+ * afterwards as sum(visits x cell metrics): the hot loop is a table walk.
+ */
+
+import type { CompiledCosts } from '../cpu/profile.js';
+import type { Policy, VcpuDesc } from '../policy/types.js';
+import { CLASSES_PER_VCPU, decodeRunClass, type RunClass, runClassProblem } from '../stream/run-class.js';
+import { UserError } from '../util/errors.js';
+import { type CostState, CostMachine, METRIC_COUNT } from './cost-machine.js';
+
+/** Cells beyond which the table is flushed and rebuilt (bounds memory for policies with many states). */
+const DEFAULT_MAX_CELLS = 1 << 22;
+
+export class TransitionTable {
+  /** Run classes per state row. */
+  readonly classCount: number;
+  /** next[state * classCount + class]: next state id, or -1 if the cell is not compiled. */
+  next: Int32Array;
+  /** Metrics per cell, METRIC_COUNT each. */
+  metrics: Float64Array;
+  /** Visits per cell since the last flush. */
+  visits: Float64Array;
+  /** Metrics of visits flushed out of the table (after an eviction). */
+  readonly flushed = new Float64Array(METRIC_COUNT);
+  private states: CostState[] = [];
+  private index = new Map<string, number>();
+  private capacity = 0;
+  private readonly machine: CostMachine;
+  private readonly classes: readonly RunClass[];
+  private readonly classProblems: readonly (string | undefined)[];
+  private readonly maxStates: number;
+  /** States compiled over the table's life (across evictions). */
+  statesCompiled = 0;
+  cellsCompiled = 0;
+  /** The cell the last `compile` filled (its state may have been re-based by an eviction). */
+  lastCell = -1;
+  evictions = 0;
+
+  constructor(
+    readonly policy: Policy,
+    readonly vcpus: readonly VcpuDesc[],
+    readonly costs: CompiledCosts,
+    maxCells = DEFAULT_MAX_CELLS,
+  ) {
+    this.classCount = vcpus.length * CLASSES_PER_VCPU;
+    this.classes = Array.from({ length: this.classCount }, (_, c) => decodeRunClass(c));
+    this.classProblems = this.classes.map((c) => runClassProblem(c, vcpus.length));
+    this.maxStates = Math.max(16, Math.floor(maxCells / this.classCount));
+    this.machine = new CostMachine(policy, vcpus, costs);
+    this.next = new Int32Array(0);
+    this.metrics = new Float64Array(0);
+    this.visits = new Float64Array(0);
+    this.intern(this.machine.snapshot());
+  }
+
+  /** Number of states currently in the table. */
+  get stateCount(): number {
+    return this.states.length;
+  }
+
+  /** The id of the initial state (after boot, nothing loaded). */
+  get initialState(): number {
+    return 0;
+  }
+
+  /** Whether compiling one more state could flush the table (and renumber its states). */
+  get nearlyFull(): boolean {
+    return this.states.length + 2 >= this.maxStates;
+  }
+
+  /** The abstract state behind an id (for tests and diagnostics). */
+  stateOf(id: number): CostState {
+    return this.states[id];
+  }
+
+  private intern(s: CostState): number {
+    const key = `${s.tfp ? 1 : 0}|${s.loaded}|${s.running ? 1 : 0}|${s.foreign ? 1 : 0}|${s.policy}`;
+    const known = this.index.get(key);
+    if (known !== undefined) return known;
+    const id = this.states.length;
+    this.states.push(s);
+    this.index.set(key, id);
+    this.statesCompiled++;
+    if (id >= this.capacity) this.grow(Math.max(8, this.capacity * 2));
+    return id;
+  }
+
+  private grow(capacity: number): void {
+    const nc = this.classCount;
+    const next = new Int32Array(capacity * nc).fill(-1);
+    next.set(this.next);
+    const metrics = new Float64Array(capacity * nc * METRIC_COUNT);
+    metrics.set(this.metrics);
+    const visits = new Float64Array(capacity * nc);
+    visits.set(this.visits);
+    this.next = next;
+    this.metrics = metrics;
+    this.visits = visits;
+    this.capacity = capacity;
+  }
+
+  /**
+   * Compiles cell (state, class) and returns its next state. May flush the table (when it
+   * would outgrow its memory bound); the returned id is valid in the table as it is after
+   * the call, and `lastCell` names the compiled cell in that table.
+   */
+  compile(state: number, cls: number): number {
+    const problem = this.classProblems[cls];
+    if (problem !== undefined) throw new UserError(`stream: impossible run (class ${cls}): ${problem}`);
+    if (this.states.length >= this.maxStates) state = this.evict(state);
+    const m = this.machine;
+    m.restore(this.states[state]);
+    m.acc.fill(0);
+    m.run(this.classes[cls]);
+    const nextState = this.intern(m.snapshot());
+    const cell = state * this.classCount + cls;
+    this.next[cell] = nextState;
+    this.metrics.set(m.acc, cell * METRIC_COUNT);
+    this.cellsCompiled++;
+    this.lastCell = cell;
+    return nextState;
+  }
+
+  /** Drops every state but `keep` (re-interned as id 0), after folding visits into `flushed`. */
+  private evict(keep: number): number {
+    this.flush();
+    const s = this.states[keep];
+    this.states = [];
+    this.index = new Map();
+    this.capacity = 0;
+    this.next = new Int32Array(0);
+    this.metrics = new Float64Array(0);
+    this.visits = new Float64Array(0);
+    this.evictions++;
+    this.statesCompiled--; // the kept state is not new
+    return this.intern(s);
+  }
+
+  /** Folds visit counts into `flushed` and clears them. Cost: O(cells). */
+  flush(): void {
+    const v = this.visits;
+    const mx = this.metrics;
+    const out = this.flushed;
+    for (let cell = 0; cell < v.length; cell++) {
+      const n = v[cell];
+      if (n === 0) continue;
+      const base = cell * METRIC_COUNT;
+      for (let k = 0; k < METRIC_COUNT; k++) out[k] += n * mx[base + k];
+      v[cell] = 0;
+    }
+  }
+
+  /** Totals of every metric over all visits so far. */
+  totals(): Float64Array {
+    this.flush();
+    return Float64Array.from(this.flushed);
+  }
+}

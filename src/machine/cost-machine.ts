@@ -1,0 +1,240 @@
+/**
+ * The cost machine: runs a policy's hooks and charges every primitive in cycles from a
+ * compiled CPU profile, bumping counters. It keeps only the state that changes what the
+ * hooks do or cost (CPTR_EL2.TFP, the loaded vCPU, whether the guest context is live,
+ * TIF_FOREIGN_FPSTATE, the policy's own state), so a policy compiles to a small table.
+ * CPTR_EL2 writes take effect at once here: timing of synchronisation is the semantic
+ * machine's business, not a cost.
+ */
+
+import type { CompiledCosts } from '../cpu/profile.js';
+import type { FpSlot, Policy, PolicyHooks, VcpuDesc, VcpuId } from '../policy/types.js';
+import { decodeRunClass, FP_EL0, FP_EL1, FPEXC_ACCESS, type RunClass } from '../stream/run-class.js';
+import { UserError } from '../util/errors.js';
+import { enterGuest, exitGuest, kernelNeon, takeFpTrap, vcpuLoad, vcpuPut, type WorldMachine } from './lifecycle.js';
+
+/** Indices of the per-run metrics a cost machine accumulates. */
+export const METRIC = {
+  /** Cycles by component (the base world-switch cost is charged from the exit histogram). */
+  cyclesFpSave: 0,
+  cyclesFpRestore: 1,
+  cyclesFpTrap: 2,
+  cyclesTrapCtl: 3,
+  /** Counters. */
+  fpSaves: 4,
+  fpRestores: 5,
+  fpTraps: 6,
+  bytesMoved: 7,
+  isbs: 8,
+  sysregWrites: 9,
+  sysregReads: 10,
+  fpexc32Accesses: 11,
+  /** FP traps in runs whose only FP access was to FPEXC (AArch32 guest kernel toggling EN). */
+  fpexcOnlyTraps: 12,
+  /** Runs during which some FP/SIMD state was saved or restored. */
+  switchedRuns: 13,
+} as const;
+export const METRIC_COUNT = 14;
+
+/** A snapshot of everything the cost of the next run depends on. */
+export interface CostState {
+  readonly tfp: boolean;
+  readonly loaded: number;
+  readonly running: boolean;
+  readonly foreign: boolean;
+  /** JSON of the policy's state. */
+  readonly policy: string;
+}
+
+export class CostMachine implements WorldMachine {
+  readonly hooks: PolicyHooks<unknown>;
+  readonly vcpus: readonly VcpuDesc[];
+  policyState: unknown;
+  loaded: VcpuId | -1 = -1;
+  running = false;
+  private tfp = false;
+  private foreign = false;
+  /** Accumulated metrics (see METRIC). */
+  readonly acc = new Float64Array(METRIC_COUNT);
+  private readonly aarch32: readonly boolean[];
+
+  constructor(
+    readonly policy: Policy,
+    vcpus: readonly VcpuDesc[],
+    readonly costs: CompiledCosts,
+  ) {
+    this.hooks = policy.hooks;
+    this.vcpus = vcpus;
+    this.aarch32 = vcpus.map((v) => v.aarch32);
+    this.policyState = policy.hooks.init(vcpus);
+  }
+
+  // --- state -------------------------------------------------------------------------
+
+  snapshot(): CostState {
+    return {
+      tfp: this.tfp,
+      loaded: this.loaded,
+      running: this.running,
+      foreign: this.foreign,
+      policy: JSON.stringify(this.policyState) ?? 'null',
+    };
+  }
+
+  restore(s: CostState): void {
+    this.tfp = s.tfp;
+    this.loaded = s.loaded;
+    this.running = s.running;
+    this.foreign = s.foreign;
+    this.policyState = JSON.parse(s.policy);
+  }
+
+  // --- one run of a stream -----------------------------------------------------------
+
+  /**
+   * Runs one stream entry through the world switch: vcpu_put/vcpu_load when the vCPU
+   * changes, entry unless the previous exit was handled at EL2, the guest's FP accesses
+   * (each traps while TFP is set), the exit, host FP use, and a vcpu_put if the host
+   * preempts the thread. Charges everything to `acc`.
+   */
+  run(rc: RunClass): void {
+    const acc = this.acc;
+    const before = acc[METRIC.fpSaves] + acc[METRIC.fpRestores];
+    if (this.loaded !== rc.vcpu) {
+      if (this.loaded >= 0) {
+        if (this.running) this.policyFault('a new vCPU was scheduled while the guest context was live (exit handled at EL2 followed by a vCPU switch)');
+        vcpuPut(this);
+      }
+      vcpuLoad(this, rc.vcpu);
+    }
+    if (!this.running) enterGuest(this);
+    const fpAccesses = (rc.fp & FP_EL0 ? 1 : 0) + (rc.fp & FP_EL1 ? 1 : 0) + (rc.fp & FPEXC_ACCESS ? 1 : 0);
+    if (fpAccesses > 0 && this.tfp) {
+      takeFpTrap(this);
+      if (rc.fp === FPEXC_ACCESS) acc[METRIC.fpexcOnlyTraps] += 1;
+    }
+    exitGuest(this, rc.handled);
+    if (rc.hostFp) {
+      // After an exit to userspace the VMM's FP use finds its state restored on return to
+      // user; after an exit handled in the kernel, host FP use is kernel-mode NEON.
+      if (this.loaded >= 0) kernelNeon(this);
+    }
+    if (rc.put) vcpuPut(this);
+    if (acc[METRIC.fpSaves] + acc[METRIC.fpRestores] !== before) acc[METRIC.switchedRuns] += 1;
+  }
+
+  /** `run` for a packed run class. */
+  runCode(code: number): void {
+    this.run(decodeRunClass(code));
+  }
+
+  // --- WorldMachine ------------------------------------------------------------------
+
+  exceptionEntry(reason: 'exit' | 'fp-trap'): void {
+    if (reason === 'fp-trap') {
+      this.acc[METRIC.fpTraps] += 1;
+      this.acc[METRIC.cyclesFpTrap] += this.costs.fpTrap;
+    }
+  }
+
+  exceptionReturn(): void {}
+
+  restoreCurrentState(): void {
+    if (this.foreign) {
+      this.chargeRestore();
+      this.foreign = false;
+    }
+  }
+
+  clobberFp(): void {}
+
+  policyFault(message: string): never {
+    throw new UserError(`policy ${this.policy.id}: ${message}`);
+  }
+
+  // --- Hyp primitives ----------------------------------------------------------------
+
+  isAArch32(vcpu: VcpuId): boolean {
+    return this.aarch32[vcpu] === true;
+  }
+
+  writeCptrTfp(set: boolean): void {
+    this.tfp = set;
+    this.chargeWrite();
+  }
+
+  fpEnabled(): boolean {
+    this.chargeRead();
+    return !this.tfp;
+  }
+
+  isb(): void {
+    this.acc[METRIC.isbs] += 1;
+    this.acc[METRIC.cyclesTrapCtl] += this.costs.isb;
+  }
+
+  saveFp(_to: FpSlot): void {
+    this.chargeSave();
+  }
+
+  restoreFp(_from: FpSlot): void {
+    this.chargeRestore();
+  }
+
+  saveFpexc32(): void {
+    this.acc[METRIC.fpexc32Accesses] += 1;
+    this.chargeRead();
+  }
+
+  restoreFpexc32(): void {
+    this.acc[METRIC.fpexc32Accesses] += 1;
+    this.chargeWrite();
+  }
+
+  writeFpexc32En(): void {
+    this.acc[METRIC.fpexc32Accesses] += 1;
+    this.chargeWrite();
+  }
+
+  fpsimdSave(): void {
+    if (!this.foreign) this.chargeSave();
+  }
+
+  bindToCpu(): void {
+    this.foreign = false;
+  }
+
+  flushCpuState(): void {
+    this.foreign = true;
+  }
+
+  foreignFpstate(): boolean {
+    return this.foreign;
+  }
+
+  // --- charging ----------------------------------------------------------------------
+
+  private chargeSave(): void {
+    const a = this.acc;
+    a[METRIC.fpSaves] += 1;
+    a[METRIC.bytesMoved] += this.costs.fpBytes;
+    a[METRIC.cyclesFpSave] += this.costs.fpSave;
+  }
+
+  private chargeRestore(): void {
+    const a = this.acc;
+    a[METRIC.fpRestores] += 1;
+    a[METRIC.bytesMoved] += this.costs.fpBytes;
+    a[METRIC.cyclesFpRestore] += this.costs.fpRestore;
+  }
+
+  private chargeWrite(): void {
+    this.acc[METRIC.sysregWrites] += 1;
+    this.acc[METRIC.cyclesTrapCtl] += this.costs.sysregWrite;
+  }
+
+  private chargeRead(): void {
+    this.acc[METRIC.sysregReads] += 1;
+    this.acc[METRIC.cyclesTrapCtl] += this.costs.sysregRead;
+  }
+}

@@ -1,0 +1,506 @@
+/**
+ * The semantic machine: architectural and host-kernel state as the invariants need it,
+ * running a policy's hooks through the same world-switch procedures as the cost machine.
+ *
+ * Register contents are tags: which context's state a copy holds (its owner) and whether
+ * it is that owner's latest value. A context writing its state makes the written copy the
+ * latest and every other copy of it stale, so the state space stays finite (DESIGN.md
+ * "Checking"). CPTR_EL2 writes stay pending until a context synchronisation event (ISB,
+ * exception entry, ERET; Arm ARM D1.x "Synchronization requirements for system
+ * registers"); an EL2 access while a write is pending may see either value, and the
+ * machine asks its chooser which, so a checker can explore both.
+ *
+ * Guest events are checked against an ideal machine where the guest owns the CPU: its
+ * own CPACR and FPEXC.EN, no EL2. Violations are thrown as `Violation`.
+ */
+
+import {
+  AArch32_VMRS_VMSR,
+  type AccessOutcome,
+  CheckVFPEnabled,
+  EL2_FPEXC32Access,
+  EL2_FPSIMDAccess,
+  guestFpAccess,
+  type PeView,
+} from '../arch/checks.js';
+import { ACCESS_FULL, ACCESS_NONE, type ExceptionLevel } from '../arch/registers.js';
+import type { Handled } from '../cpu/profile.js';
+import type { FpSlot, Policy, PolicyHooks, VcpuDesc, VcpuId } from '../policy/types.js';
+import { enterGuest, exitGuest, kernelNeon, takeFpTrap, vcpuLoad, vcpuPut, type WorldMachine } from './lifecycle.js';
+
+/** The invariants (DESIGN.md "Checking"), plus `progress` for a policy that cannot make progress. */
+export const INVARIANTS = ['guest-state', 'guest-undef', 'host-state', 'el2-self-trap', 'fpexc', 'progress'] as const;
+export type Invariant = (typeof INVARIANTS)[number];
+
+/** A broken invariant: what broke and a one-sentence diagnosis. */
+export class Violation extends Error {
+  override readonly name = 'Violation';
+  constructor(
+    readonly invariant: Invariant,
+    readonly diagnosis: string,
+  ) {
+    super(`${invariant}: ${diagnosis}`);
+  }
+}
+
+/** Owner codes: HOST, NONE (clobbered / never written), or vCPU index. */
+export const HOST = -1;
+export const NONE = -2;
+
+/** A copy of some context's FP/SIMD register state. */
+export interface Tag {
+  readonly owner: number;
+  readonly latest: boolean;
+}
+
+/** The guest's own view on the ideal machine (what it last programmed). */
+export interface GuestView {
+  /** CPACR(_EL1) grants FP access at EL0 and EL1 (cp10/cp11 or FPEN = 0b11), else none. */
+  cpacr: boolean;
+  /** FPEXC.EN as the guest last wrote it (AArch32 only). */
+  fpexcEn: boolean;
+}
+
+/** Everything the semantic machine knows: plain data, hashable as JSON. */
+export interface SemState {
+  regs: Tag;
+  hostCtxt: Tag;
+  hostTask: Tag;
+  vcpuFp: Tag[];
+  /** FPEXC32_EL2.EN as the hardware holds it. */
+  fpexcHw: boolean;
+  /** FPEXC32_EL2.EN saved in each vCPU's context. */
+  fpexcSaved: boolean[];
+  /** CPTR_EL2.TFP as last written, and as in effect. */
+  tfpWritten: boolean;
+  tfpEffective: boolean;
+  loaded: number;
+  running: boolean;
+  /** Host TIF_FOREIGN_FPSTATE, and the context the CPU's registers are bound to. */
+  foreign: boolean;
+  bound: number;
+  guests: GuestView[];
+  policy: unknown;
+}
+
+/** A nondeterministic choice point (for the checker): how many outcomes, which one taken. */
+export interface Chooser {
+  choose(options: number, what: string): number;
+}
+
+/** Takes the first outcome at every choice point. */
+export const FIRST_CHOICE: Chooser = { choose: () => 0 };
+
+function ownerName(owner: number): string {
+  return owner === HOST ? 'host' : owner === NONE ? 'nobody' : `vcpu${owner}`;
+}
+
+/** `vcpu1` / `host` / `nobody`, with `(stale)` when the copy is not the latest. */
+export function tagName(t: Tag): string {
+  if (t.owner === NONE) return 'nobody';
+  return `${ownerName(t.owner)}${t.latest ? '' : ' (stale)'}`;
+}
+
+/** The state after boot: see `describeInitialState`. */
+export function initialSemState(vcpus: readonly VcpuDesc[], hooks: PolicyHooks<unknown>): SemState {
+  return {
+    regs: { owner: HOST, latest: true },
+    hostCtxt: { owner: NONE, latest: false },
+    hostTask: { owner: HOST, latest: false },
+    vcpuFp: vcpus.map((v) => ({ owner: v.id, latest: true })),
+    fpexcHw: true,
+    fpexcSaved: vcpus.map(() => true),
+    tfpWritten: false,
+    tfpEffective: false,
+    loaded: -1,
+    running: false,
+    foreign: false,
+    bound: HOST,
+    guests: vcpus.map(() => ({ cpacr: true, fpexcEn: true })),
+    policy: hooks.init(vcpus),
+  };
+}
+
+/** The initial state in words, for checker output. */
+export function describeInitialState(vcpus: readonly VcpuDesc[]): string {
+  const widths = vcpus.map((v) => `vcpu${v.id} ${v.aarch32 ? 'AArch32' : 'AArch64'} (VM ${v.vm})`).join(', ');
+  return [
+    `after boot: host task running with its FP state live in the registers (CPTR_EL2.TFP clear); no vCPU loaded; ${widths}`,
+    'each guest kernel has enabled FP (CPACR full access; AArch32: FPEXC.EN=1), and its FP state is in its vCPU context',
+    'FPEXC32_EL2 holds EN=1, as the last AArch32 guest to run left it',
+  ].join('\n');
+}
+
+function deepClone<T>(x: T): T {
+  return x === undefined ? x : (JSON.parse(JSON.stringify(x)) as T);
+}
+
+export class SemanticMachine implements WorldMachine {
+  readonly hooks: PolicyHooks<unknown>;
+  readonly vcpus: readonly VcpuDesc[];
+  s: SemState;
+  chooser: Chooser = FIRST_CHOICE;
+
+  constructor(
+    readonly policy: Policy,
+    vcpus: readonly VcpuDesc[],
+    state?: SemState,
+  ) {
+    this.hooks = policy.hooks;
+    this.vcpus = vcpus;
+    this.s = state ? deepClone(state) : initialSemState(vcpus, policy.hooks);
+  }
+
+  snapshot(): SemState {
+    return deepClone(this.s);
+  }
+
+  restore(state: SemState): void {
+    this.s = deepClone(state);
+  }
+
+  /** A canonical key of the state (for hashing). */
+  key(): string {
+    return JSON.stringify(this.s);
+  }
+
+  // --- WorldMachine fields -----------------------------------------------------------
+
+  get policyState(): unknown {
+    return this.s.policy;
+  }
+  get loaded(): number {
+    return this.s.loaded;
+  }
+  set loaded(v: number) {
+    this.s.loaded = v;
+  }
+  get running(): boolean {
+    return this.s.running;
+  }
+  set running(v: boolean) {
+    this.s.running = v;
+  }
+
+  // --- events: host ------------------------------------------------------------------
+
+  /** Host schedules vCPU `v` (its thread enters KVM_RUN): vcpu_load. */
+  load(v: VcpuId): void {
+    vcpuLoad(this, v);
+  }
+
+  /** Host preempts the loaded vCPU's thread: vcpu_put. */
+  put(): void {
+    vcpuPut(this);
+  }
+
+  /** World-switch entry into the loaded vCPU. */
+  enter(): void {
+    enterGuest(this);
+  }
+
+  /** The guest exits, handled at EL2, in the host kernel, or in host userspace. */
+  exit(handled: Handled): void {
+    exitGuest(this, handled);
+  }
+
+  /** Kernel-mode NEON in the host (kernel_neon_begin ... end). */
+  hostNeon(): void {
+    this.hostFpAccessCheck('kernel-mode NEON');
+    kernelNeon(this);
+  }
+
+  /** The host task (the VMM, in userspace) uses its FP state: it must find its latest value. */
+  hostUserFp(): void {
+    this.restoreCurrentState();
+    this.hostFpAccessCheck('the VMM in userspace');
+    const r = this.s.regs;
+    if (r.owner !== HOST || !r.latest) {
+      throw new Violation(
+        'host-state',
+        `the host task's FP registers hold ${tagName(r)}'s state when it resumes in userspace: its own state was lost`,
+      );
+    }
+    this.write(HOST);
+  }
+
+  // --- events: guest -----------------------------------------------------------------
+
+  /** The running guest executes an FP/SIMD data instruction at EL0 or EL1. */
+  guestFp(el: ExceptionLevel): void {
+    const v = this.s.loaded;
+    const real = this.guestAccess((pe) => guestFpAccess({ ...pe, el }));
+    const ideal = guestFpAccess(this.idealPe(v, el));
+    this.compareOutcomes(real, ideal, `FP/SIMD instruction at EL${el}`);
+    if (real !== 'executes') return;
+    const r = this.s.regs;
+    if (r.owner !== v || !r.latest) {
+      const what =
+        r.owner === v
+          ? `a stale copy of its own state`
+          : r.owner === NONE
+            ? 'clobbered registers'
+            : `${ownerName(r.owner)}'s state (another context's registers leak into the guest)`;
+      throw new Violation('guest-state', `vcpu${v}'s FP/SIMD instruction reads ${what} instead of its latest state`);
+    }
+    this.write(v);
+  }
+
+  /** AArch32 guest kernel reads FPEXC (VMRS at EL1). */
+  guestFpexcRead(): void {
+    const v = this.s.loaded;
+    const real = this.guestAccess((pe) => AArch32_VMRS_VMSR({ ...pe, el: 1 }, 'FPEXC'));
+    const ideal = AArch32_VMRS_VMSR(this.idealPe(v, 1), 'FPEXC');
+    this.compareOutcomes(real, ideal, 'VMRS FPEXC');
+    if (real !== 'executes') return;
+    const want = this.s.guests[v].fpexcEn;
+    if (this.s.fpexcHw !== want) {
+      throw new Violation(
+        'fpexc',
+        `vcpu${v} reads FPEXC.EN=${this.s.fpexcHw ? 1 : 0} but last wrote EN=${want ? 1 : 0}`,
+      );
+    }
+  }
+
+  /** AArch32 guest kernel writes FPEXC.EN (VMSR at EL1). */
+  guestFpexcWrite(en: boolean): void {
+    const v = this.s.loaded;
+    const real = this.guestAccess((pe) => AArch32_VMRS_VMSR({ ...pe, el: 1 }, 'FPEXC'));
+    const ideal = AArch32_VMRS_VMSR(this.idealPe(v, 1), 'FPEXC');
+    this.compareOutcomes(real, ideal, `VMSR FPEXC (EN=${en ? 1 : 0})`);
+    if (real !== 'executes') return;
+    this.s.fpexcHw = en;
+    this.s.guests[v].fpexcEn = en;
+  }
+
+  /**
+   * The guest kernel grants or removes FP access in CPACR. The guest's CPACR_EL1 is
+   * switched with its EL1 system registers on every world switch, so the real and ideal
+   * machines agree on it by construction.
+   */
+  guestCpacr(enabled: boolean): void {
+    this.s.guests[this.s.loaded].cpacr = enabled;
+  }
+
+  /**
+   * A guest context switch: an AArch64 kernel saves the outgoing task's FP state (an FP
+   * access at EL1); an AArch32 kernel disables VFP for the next task by reading FPEXC and
+   * writing it back with EN=0 (arch/arm/vfp `vfp_notifier`, DOMAIN.md s3).
+   */
+  guestContextSwitch(): void {
+    const v = this.s.loaded;
+    if (this.vcpus[v].aarch32) {
+      this.guestFpexcRead();
+      this.guestFpexcWrite(false);
+    } else if (this.s.guests[v].cpacr) {
+      this.guestFp(1);
+    }
+  }
+
+  /** The architectural view of a guest access on the real machine. */
+  private realPe(v: VcpuId): Omit<PeView, 'el'> {
+    return {
+      el1IsAArch32: this.vcpus[v].aarch32,
+      cpacr: this.s.guests[v].cpacr ? ACCESS_FULL : ACCESS_NONE,
+      asedis: false,
+      fpexcEn: this.s.fpexcHw,
+      cptrTfp: this.s.tfpEffective,
+    };
+  }
+
+  private idealPe(v: VcpuId, el: ExceptionLevel): PeView {
+    return {
+      el,
+      el1IsAArch32: this.vcpus[v].aarch32,
+      cpacr: this.s.guests[v].cpacr ? ACCESS_FULL : ACCESS_NONE,
+      asedis: false,
+      fpexcEn: this.s.guests[v].fpexcEn,
+      cptrTfp: false,
+    };
+  }
+
+  /** Runs a guest access check, taking FP traps to EL2 until it resolves. */
+  private guestAccess(check: (pe: Omit<PeView, 'el'>) => AccessOutcome): AccessOutcome {
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const outcome = check(this.realPe(this.s.loaded));
+      if (outcome !== 'trap-el2') return outcome;
+      takeFpTrap(this);
+    }
+    throw new Violation('progress', 'the guest keeps trapping to EL2 on the same FP access');
+  }
+
+  private compareOutcomes(real: AccessOutcome, ideal: AccessOutcome, what: string): void {
+    if (real === ideal) return;
+    const v = this.s.loaded;
+    const g = this.s.guests[v];
+    const guestSide = this.vcpus[v].aarch32
+      ? `CPACR ${g.cpacr ? 'enabled' : 'disabled'}, FPEXC.EN=${g.fpexcEn ? 1 : 0}`
+      : `CPACR_EL1.FPEN ${g.cpacr ? 'enabled' : 'disabled'}`;
+    const cause =
+      real === 'undef-el1' && !this.s.fpexcHw && g.fpexcEn
+        ? ` because FPEXC32_EL2.EN=0 is stale (the guest wrote EN=1), and EN is checked before CPTR_EL2.TFP`
+        : '';
+    throw new Violation(
+      'guest-undef',
+      `vcpu${v}'s ${what} ${outcomeWords(real)} although on its own CPU (${guestSide}) it ${outcomeWords(ideal)}${cause}`,
+    );
+  }
+
+  // --- WorldMachine ------------------------------------------------------------------
+
+  exceptionEntry(): void {
+    this.sync();
+  }
+
+  exceptionReturn(): void {
+    this.sync();
+  }
+
+  restoreCurrentState(): void {
+    if (!this.s.foreign) return;
+    this.hostFpAccessCheck('fpsimd_restore_current_state');
+    this.s.regs = { ...this.s.hostTask };
+    this.s.bound = HOST;
+    this.s.foreign = false;
+  }
+
+  clobberFp(): void {
+    this.s.regs = { owner: NONE, latest: false };
+  }
+
+  policyFault(message: string): never {
+    throw new Violation('progress', message);
+  }
+
+  // --- Hyp primitives ----------------------------------------------------------------
+
+  isAArch32(vcpu: VcpuId): boolean {
+    return this.vcpus[vcpu]?.aarch32 === true;
+  }
+
+  writeCptrTfp(set: boolean): void {
+    this.s.tfpWritten = set;
+  }
+
+  fpEnabled(): boolean {
+    // A direct read of a system register returns the last value written to it.
+    return !this.s.tfpWritten;
+  }
+
+  isb(): void {
+    this.sync();
+  }
+
+  saveFp(to: FpSlot): void {
+    this.el2Access('__fpsimd_save_state', EL2_FPSIMDAccess);
+    this.setSlot(to, { ...this.s.regs });
+  }
+
+  restoreFp(from: FpSlot): void {
+    this.el2Access('__fpsimd_restore_state', EL2_FPSIMDAccess);
+    this.s.regs = { ...this.slot(from) };
+  }
+
+  saveFpexc32(vcpu: VcpuId): void {
+    this.el2Access('mrs fpexc32_el2', EL2_FPEXC32Access);
+    this.s.fpexcSaved[vcpu] = this.s.fpexcHw;
+  }
+
+  restoreFpexc32(vcpu: VcpuId): void {
+    this.el2Access('msr fpexc32_el2', EL2_FPEXC32Access);
+    this.s.fpexcHw = this.s.fpexcSaved[vcpu];
+  }
+
+  writeFpexc32En(): void {
+    this.el2Access('msr fpexc32_el2, EN', EL2_FPEXC32Access);
+    this.s.fpexcHw = true;
+  }
+
+  fpsimdSave(): void {
+    if (this.s.foreign) return;
+    this.hostFpAccessCheck('fpsimd_save');
+    if (this.s.bound !== NONE) this.setSlot(this.s.bound === HOST ? 'hostTask' : this.s.bound, { ...this.s.regs });
+  }
+
+  bindToCpu(vcpu: VcpuId): void {
+    this.s.bound = vcpu;
+    this.s.foreign = false;
+  }
+
+  flushCpuState(): void {
+    this.s.foreign = true;
+    this.s.bound = NONE;
+  }
+
+  foreignFpstate(): boolean {
+    return this.s.foreign;
+  }
+
+  // --- helpers -----------------------------------------------------------------------
+
+  /** Context synchronisation: a pending CPTR_EL2 write takes effect. */
+  private sync(): void {
+    this.s.tfpEffective = this.s.tfpWritten;
+  }
+
+  /**
+   * An EL2 access to the FP registers or FPEXC32_EL2. With a CPTR_EL2 write pending the
+   * access may see the old or the new TFP (architecturally either): ask the chooser.
+   */
+  private el2Access(what: string, check: (pe: PeView) => AccessOutcome): void {
+    let tfp = this.s.tfpEffective;
+    let pendingNote = '';
+    if (this.s.tfpWritten !== this.s.tfpEffective) {
+      const seesNew = this.chooser.choose(2, `${what} with a CPTR_EL2 write pending`) === 1;
+      if (seesNew) tfp = this.s.tfpWritten;
+      pendingNote = ` (a CPTR_EL2 write setting TFP=${this.s.tfpWritten ? 1 : 0} was not yet synchronised: no ISB since)`;
+    }
+    const pe: PeView = { el: 2, el1IsAArch32: false, cpacr: ACCESS_FULL, asedis: false, fpexcEn: true, cptrTfp: tfp };
+    if (check(pe) === 'el2-self-trap') {
+      throw new Violation('el2-self-trap', `EL2 traps on its own ${what} because CPTR_EL2.TFP=1 is in effect${pendingNote}`);
+    }
+  }
+
+  /** A host FP access at EL1 (non-VHE): trapped to EL2 if the world switch left TFP set. */
+  private hostFpAccessCheck(what: string): void {
+    if (this.s.tfpEffective) {
+      throw new Violation('host-state', `the host's ${what} traps to EL2: the world switch returned to the host with CPTR_EL2.TFP still set`);
+    }
+  }
+
+  /** A context writes its FP state: the live copy becomes its latest, every other copy stale. */
+  private write(owner: number): void {
+    const stale = (t: Tag): Tag => (t.owner === owner ? { owner, latest: false } : t);
+    this.s.hostCtxt = stale(this.s.hostCtxt);
+    this.s.hostTask = stale(this.s.hostTask);
+    this.s.vcpuFp = this.s.vcpuFp.map(stale);
+    this.s.regs = { owner, latest: true };
+  }
+
+  private slot(s: FpSlot): Tag {
+    if (s === 'hostCtxt') return this.s.hostCtxt;
+    if (s === 'hostTask') return this.s.hostTask;
+    return this.s.vcpuFp[s];
+  }
+
+  private setSlot(s: FpSlot | number, t: Tag): void {
+    if (s === 'hostCtxt') this.s.hostCtxt = t;
+    else if (s === 'hostTask') this.s.hostTask = t;
+    else this.s.vcpuFp[s] = t;
+  }
+}
+
+function outcomeWords(o: AccessOutcome): string {
+  switch (o) {
+    case 'executes':
+      return 'executes';
+    case 'undef-el1':
+      return 'is UNDEFINED at the guest EL1';
+    case 'trap-el1':
+      return 'traps to the guest EL1';
+    case 'trap-el2':
+      return 'traps to EL2';
+    case 'el2-self-trap':
+      return 'traps EL2 on itself';
+  }
+}

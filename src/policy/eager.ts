@@ -1,0 +1,32 @@
+/**
+ * `eager`: the world switch before the 2015 series (Linux <= v4.4,
+ * arch/arm64/kvm/hyp.S `__kvm_vcpu_run`): the host's FP/SIMD state is saved and the
+ * guest's restored on every entry, and the reverse on every exit, whether or not the
+ * guest ever touches FP. FPEXC32_EL2 travels with the 32-bit system registers on every
+ * switch. CPTR_EL2.TFP is never set, so the guest never traps on FP.
+ *
+ * Neighbour: `lazy-v4` adds TFP on entry and moves the switch into the trap handler.
+ */
+
+import { definePolicy } from './types.js';
+
+export default definePolicy<null>({
+  name: 'eager',
+  summary: 'save/restore host and guest FP/SIMD state on every entry and exit',
+  models: 'Linux <= v4.4 arch/arm64/kvm/hyp.S __kvm_vcpu_run (save_fpsimd/restore_fpsimd on every switch)',
+  create: () => ({
+    init: () => null,
+    onEntry(hw, _s, vcpu) {
+      hw.writeCptrTfp(false); // activate_traps: CPTR_EL2 = TTA, FP not trapped
+      hw.saveFp('hostCtxt');
+      hw.restoreFp(vcpu);
+      if (hw.isAArch32(vcpu)) hw.restoreFpexc32(vcpu); // restore_guest_32bit_state
+    },
+    onExit(hw, _s, vcpu) {
+      hw.saveFp(vcpu);
+      if (hw.isAArch32(vcpu)) hw.saveFpexc32(vcpu); // save_guest_32bit_state
+      hw.writeCptrTfp(false); // deactivate_traps: CPTR_EL2 back to its host default
+      hw.restoreFp('hostCtxt');
+    },
+  }),
+});

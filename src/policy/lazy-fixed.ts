@@ -1,0 +1,66 @@
+/**
+ * `lazy-fixed`: what landed in v4.5 (commit 33c76a0b8126 with the hyp rewrite:
+ * arch/arm64/kvm/hyp/switch.c `__activate_traps`, hyp/entry.S `__fpsimd_guest_restore`,
+ * hyp/sysreg-sr.c `__sysreg32_save_state`).
+ *
+ * Difference from `lazy-notafix`, one hunk: on entry, for a guest whose EL1 is AArch32
+ * (HCR_EL2.RW == 0), write FPEXC32_EL2 = EN (1 << 30) and `isb` *before* setting TFP,
+ * because "traps are only taken to EL2 if the operation would not otherwise trap to EL1"
+ * (Arm ARM; DOMAIN.md s2 item 3). The guest's own FPEXC is restored by the trap handler
+ * with the rest of its FP state, and saved on exit only if the guest used FP.
+ * Later kernels keep the entry hunk as `__activate_traps_fpsimd32()`.
+ *
+ * Neighbours: `lazy-vcpu` keeps the guest state live across exits; `adaptive` adds a
+ * threshold that switches to eager loading for FP-heavy stretches.
+ */
+
+import type { Hyp, PolicyHooks, VcpuId } from './types.js';
+import { definePolicy } from './types.js';
+
+/** `__activate_traps` of v4.5 for the lazy design: FPEXC.EN for AArch32, then TFP. */
+export function activateTrapsLazy(hw: Hyp, vcpu: VcpuId): void {
+  if (hw.isAArch32(vcpu)) {
+    hw.writeFpexc32En();
+    hw.isb();
+  }
+  hw.writeCptrTfp(true);
+}
+
+/** `__fpsimd_guest_restore` of v4.5: TFP off, isb, host out, guest (and its FPEXC) in. */
+export function fpsimdGuestRestore(hw: Hyp, vcpu: VcpuId): void {
+  hw.writeCptrTfp(false);
+  hw.isb();
+  hw.saveFp('hostCtxt');
+  hw.restoreFp(vcpu);
+  if (hw.isAArch32(vcpu)) hw.restoreFpexc32(vcpu);
+}
+
+/**
+ * The exit half of v4.5 `__guest_run`: `fp_enabled = __fpsimd_enabled()`, the guarded
+ * FPEXC32 save in `__sysreg32_save_state`, `__deactivate_traps`, then the guest save and
+ * host restore only if the guest used FP. Returns whether it switched.
+ */
+export function guestRunExitLazy(hw: Hyp, vcpu: VcpuId): boolean {
+  const fpEnabled = hw.fpEnabled();
+  if (fpEnabled && hw.isAArch32(vcpu)) hw.saveFpexc32(vcpu);
+  hw.writeCptrTfp(false);
+  if (fpEnabled) {
+    hw.saveFp(vcpu);
+    hw.restoreFp('hostCtxt');
+  }
+  return fpEnabled;
+}
+
+export const lazyFixedHooks: PolicyHooks<null> = {
+  init: () => null,
+  onEntry: (hw, _s, vcpu) => activateTrapsLazy(hw, vcpu),
+  onFpTrap: (hw, _s, vcpu) => fpsimdGuestRestore(hw, vcpu),
+  onExit: (hw, _s, vcpu) => void guestRunExitLazy(hw, vcpu),
+};
+
+export default definePolicy<null>({
+  name: 'lazy-fixed',
+  summary: 'lazy switch as landed in v4.5: FPEXC32_EL2.EN=1 + ISB on entry for AArch32 guests',
+  models: 'Linux v4.5 arch/arm64/kvm/hyp/{switch.c,entry.S,sysreg-sr.c} (commit 33c76a0b8126)',
+  create: () => lazyFixedHooks,
+});

@@ -1,0 +1,122 @@
+/**
+ * The Policy API: a world-switch design is a few hooks over world-switch primitives,
+ * written once and run unchanged by the semantic machine (checking) and the cost machine
+ * (simulation). Vocabulary follows the KVM arm64 hyp code and the Linux fpsimd code.
+ */
+
+/** A vCPU index on the modelled physical CPU (0-based). */
+export type VcpuId = number;
+
+/** What a policy may know about a vCPU. */
+export interface VcpuDesc {
+  readonly id: VcpuId;
+  /** The VM the vCPU belongs to (vCPUs of different VMs may share the physical CPU). */
+  readonly vm: number;
+  /** EL1 is AArch32 (HCR_EL2.RW == 0). */
+  readonly aarch32: boolean;
+}
+
+/**
+ * Where FP/SIMD register state can be saved to or restored from:
+ * - `'hostCtxt'`: KVM's per-CPU host context (`kvm_cpu_context.gp_regs.fp_regs`), used by
+ *   the 2015 designs, which switch the host state entirely inside the world switch;
+ * - `'hostTask'`: the host task's own `thread.fpsimd_state`, which the host kernel restores
+ *   on return to userspace (used by designs that cooperate with the host's lazy FP code);
+ * - a vCPU index: that vCPU's context (`vcpu->arch.ctxt.gp_regs.fp_regs`).
+ */
+export type FpSlot = 'hostCtxt' | 'hostTask' | VcpuId;
+
+/**
+ * World-switch primitives a policy's hooks call. The EL2 ones mirror the hyp code; the
+ * host-kernel ones mirror arch/arm64/kernel/fpsimd.c and are what KVM calls since v4.18.
+ */
+export interface Hyp {
+  /** The vCPUs on this physical CPU. */
+  readonly vcpus: readonly VcpuDesc[];
+  /** `!(HCR_EL2 & HCR_RW)`: the vCPU's EL1 is AArch32. */
+  isAArch32(vcpu: VcpuId): boolean;
+  /** `msr cptr_el2` with TFP set or clear. Takes effect at the next context synchronisation. */
+  writeCptrTfp(set: boolean): void;
+  /** `__fpsimd_enabled()`: `!(read_sysreg(cptr_el2) & CPTR_EL2_TFP)` (the written value). */
+  fpEnabled(): boolean;
+  /** `isb`: a context synchronisation event. */
+  isb(): void;
+  /** `__fpsimd_save_state(slot)`: store the live FP/SIMD registers (an EL2 FP access). */
+  saveFp(to: FpSlot): void;
+  /** `__fpsimd_restore_state(slot)`: load the live FP/SIMD registers (an EL2 FP access). */
+  restoreFp(from: FpSlot): void;
+  /** `mrs fpexc32_el2` into the vCPU's context. */
+  saveFpexc32(vcpu: VcpuId): void;
+  /** `msr fpexc32_el2` from the vCPU's context. */
+  restoreFpexc32(vcpu: VcpuId): void;
+  /** `msr fpexc32_el2, (1 << 30)`: FPEXC.EN alone, the 2015 fix (DOMAIN.md s2 item 3). */
+  writeFpexc32En(): void;
+  /** Host `fpsimd_save()`: save the live registers to the state bound to this CPU, if live. */
+  fpsimdSave(): void;
+  /** Host `fpsimd_bind_state_to_cpu(vcpu fp_regs)` + `clear_thread_flag(TIF_FOREIGN_FPSTATE)`. */
+  bindToCpu(vcpu: VcpuId): void;
+  /** Host `fpsimd_flush_cpu_state()`: the CPU holds nobody's state (TIF_FOREIGN_FPSTATE set). */
+  flushCpuState(): void;
+  /** Host `test_thread_flag(TIF_FOREIGN_FPSTATE)`: the registers are not the current task's. */
+  foreignFpstate(): boolean;
+}
+
+/**
+ * A design's hooks. `S` is the policy's own software state (flags and counters, as the
+ * kernel keeps in `vcpu->arch.flags`): plain data only (numbers, booleans, arrays, objects
+ * of those), mutated in place by the hooks. The engine copies and compares it to build
+ * transition tables and to explore states, so it must not hold functions or references.
+ */
+export interface PolicyHooks<S = unknown> {
+  /** The software state after boot. */
+  init(vcpus: readonly VcpuDesc[]): S;
+  /** `kvm_arch_vcpu_load()`: the vCPU thread is scheduled in / enters KVM_RUN. */
+  onVcpuLoad?(hw: Hyp, s: S, vcpu: VcpuId): void;
+  /** World-switch entry, before the ERET to the guest (`__activate_traps` and friends). */
+  onEntry(hw: Hyp, s: S, vcpu: VcpuId): void;
+  /** The guest's FP/SIMD access trapped to EL2 (EC 0x07); must leave TFP clear. */
+  onFpTrap?(hw: Hyp, s: S, vcpu: VcpuId): void;
+  /** World-switch exit to the host (`__guest_run` after the exit, `__deactivate_traps`). */
+  onExit(hw: Hyp, s: S, vcpu: VcpuId): void;
+  /** `kvm_arch_vcpu_put()`: preemption, or the end of a KVM_RUN ioctl. */
+  onVcpuPut?(hw: Hyp, s: S, vcpu: VcpuId): void;
+  /** Just before the vCPU thread returns to host userspace (after `onVcpuPut`). */
+  onReturnToUser?(hw: Hyp, s: S, vcpu: VcpuId): void;
+}
+
+/** A numeric policy parameter. */
+export interface ParamSpec {
+  readonly default: number;
+  readonly min?: number;
+  readonly max?: number;
+  readonly integer?: boolean;
+  readonly description: string;
+}
+
+/** What a policy module exports (default export): the design and how to instantiate it. */
+export interface PolicyDefinition<S = any> {
+  /** Short name used on the command line, e.g. `lazy-fixed`. */
+  readonly name: string;
+  /** One line: what the design does. */
+  readonly summary: string;
+  /** The code it models (kernel version, file, commit). */
+  readonly models: string;
+  readonly params?: Readonly<Record<string, ParamSpec>>;
+  create(params: Readonly<Record<string, number>>): PolicyHooks<S>;
+}
+
+/** A policy instantiated with its parameters. */
+export interface Policy<S = unknown> {
+  /** Canonical spec: `name` or `name:key=value,...` with every parameter spelled out. */
+  readonly id: string;
+  readonly definition: PolicyDefinition<S>;
+  readonly params: Readonly<Record<string, number>>;
+  readonly hooks: PolicyHooks<S>;
+  /** Where a user's policy came from (absolute path), for messages. */
+  readonly source?: string;
+}
+
+/** Identity helper that gives a policy definition its types (for user modules). */
+export function definePolicy<S>(def: PolicyDefinition<S>): PolicyDefinition<S> {
+  return def;
+}

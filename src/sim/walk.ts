@@ -1,0 +1,283 @@
+/**
+ * The simulator's hot loop: walk a compiled transition table over run classes, counting
+ * visits per cell; every counter is derived from the visit counts afterwards
+ * (TransitionTable.totals), so the loop does one table load and one increment per step.
+ *
+ * The walk is latency-bound: each step's table index depends on the previous step's
+ * load. `Walker` halves the chain by stepping two runs at a time through a pair table
+ * (state, class a, class b) -> state after both, derived from the one-step table on first
+ * use. Classes are renumbered densely (K classes seen so far) to keep the pair table at
+ * states x K^2 entries; when that would grow too big it falls back to one-step walking.
+ */
+
+import type { TransitionTable } from '../machine/compile.js';
+
+/** Pair-table entries beyond which the walker steps one run at a time. */
+const MAX_PAIR_ENTRIES = 1 << 22;
+
+/**
+ * Walks `n` run classes from state `s` one at a time; returns the state after the last run.
+ * Cost: O(n) plus the compilation of cells seen for the first time.
+ */
+export function walkChunk(table: TransitionTable, cls: ArrayLike<number>, n: number, s: number, from = 0): number {
+  const nc = table.classCount;
+  let next = table.next;
+  let visits = table.visits;
+  for (let i = from; i < n; i++) {
+    const c = cls[i];
+    let cell = s * nc + c;
+    let t = next[cell];
+    if (t < 0) {
+      t = table.compile(s, c);
+      cell = table.lastCell;
+      next = table.next;
+      visits = table.visits;
+    }
+    visits[cell] += 1;
+    s = t;
+  }
+  return s;
+}
+
+/**
+ * The practical limit the walk is measured against: the least a simulator must do per run
+ * over the same column, one load and one counter increment (a histogram of run classes).
+ */
+export function bareLoop(cls: Uint16Array, n: number, counts: Int32Array): void {
+  for (let i = 0; i < n; i++) counts[cls[i]]++;
+}
+
+type PairMode = 'raw' | 'dense' | 'single';
+
+/**
+ * Walks a stream chunk by chunk through a table, two runs per step where it can.
+ * Modes, tried in order while the pair table fits in MAX_PAIR_ENTRIES:
+ * - `raw`: pair index = s * nc^2 + a * nc + b on the run classes as they are (fastest);
+ * - `dense`: classes renumbered to the K seen so far, K - 1 reserved for "not seen";
+ * - `single`: one run per step.
+ */
+export class Walker {
+  /** Current one-step state id. */
+  state: number;
+  private mode: PairMode = 'raw';
+  /** Pair stride K: run classes (raw) or dense slots (dense). */
+  private k: number;
+  /** Dense id of each run class (identity in raw mode); K - 1 = unseen in dense mode. */
+  private readonly dense: Int32Array;
+  /** Run class of each pair slot. */
+  private classOf: number[];
+  /** Run classes seen so far, in order of first sight. */
+  private readonly seen: number[] = [];
+  private readonly isSeen: Uint8Array;
+  /** pairNext[s*K^2 + a*K + b] = (state after runs a, b) * K^2, or -1. */
+  private pairNext = new Int32Array(0);
+  private pairVisits = new Float64Array(0);
+  private pairStates = 0;
+
+  constructor(private readonly table: TransitionTable) {
+    this.state = table.initialState;
+    const nc = table.classCount;
+    this.k = nc;
+    this.dense = Int32Array.from({ length: nc }, (_, c) => c);
+    this.classOf = Array.from({ length: nc }, (_, c) => c);
+    this.isSeen = new Uint8Array(nc);
+    if (!this.ensurePairStates(table.stateCount)) this.toDense();
+  }
+
+  /** The current mode (for diagnostics and benchmarks). */
+  get pairMode(): PairMode {
+    return this.mode;
+  }
+
+  /** Walks `n` runs of `cls`. Cost: O(n) plus first-visit compilation. */
+  walk(cls: Uint16Array, n: number): void {
+    let i = 0;
+    if (this.mode === 'raw') i = this.walkRaw(cls, n);
+    if (this.mode === 'dense' && i + 1 < n) i = this.walkDense(cls, n, i);
+    if (i < n) this.state = walkChunk(this.table, cls, n, this.state, i);
+  }
+
+  /** Pair steps on raw classes; returns the index reached (mode may have changed). */
+  private walkRaw(cls: Uint16Array, n: number): number {
+    const k = this.k;
+    let k2 = k * k;
+    let pairNext = this.pairNext;
+    let pairVisits = this.pairVisits;
+    let b = this.state * k2;
+    let i = 0;
+    while (i + 1 < n) {
+      const cell = b + cls[i] * k + cls[i + 1];
+      const t = pairNext[cell];
+      if (t >= 0) {
+        pairVisits[cell] += 1;
+        b = t;
+        i += 2;
+        continue;
+      }
+      const s = b / k2;
+      if (!this.pairMiss(s, cls[i], cls[i + 1]) || this.mode !== 'raw') {
+        this.state = s;
+        return i;
+      }
+      k2 = this.k * this.k;
+      pairNext = this.pairNext;
+      pairVisits = this.pairVisits;
+      b = s * k2;
+    }
+    this.state = b / k2;
+    return i;
+  }
+
+  /** Pair steps on densely renumbered classes, from index `i`; returns the index reached. */
+  private walkDense(cls: Uint16Array, n: number, i: number): number {
+    const dense = this.dense;
+    let k = this.k;
+    let k2 = k * k;
+    let pairNext = this.pairNext;
+    let pairVisits = this.pairVisits;
+    let b = this.state * k2;
+    while (i + 1 < n) {
+      const cell = b + dense[cls[i]] * k + dense[cls[i + 1]];
+      const t = pairNext[cell];
+      if (t >= 0) {
+        pairVisits[cell] += 1;
+        b = t;
+        i += 2;
+        continue;
+      }
+      const s = b / k2;
+      if (!this.pairMiss(s, cls[i], cls[i + 1])) {
+        this.state = s;
+        return i;
+      }
+      k = this.k;
+      k2 = k * k;
+      pairNext = this.pairNext;
+      pairVisits = this.pairVisits;
+      b = s * k2;
+    }
+    this.state = b / k2;
+    return i;
+  }
+
+  /** Folds pair visits into the one-step table's visits. Call before reading totals. */
+  flushPairs(): void {
+    const t = this.table;
+    const nc = t.classCount;
+    const k = this.k;
+    const k2 = k * k;
+    const pv = this.pairVisits;
+    for (let cell = 0; cell < pv.length; cell++) {
+      const v = pv[cell];
+      if (v === 0) continue;
+      pv[cell] = 0;
+      const s = Math.floor(cell / k2);
+      const r = cell - s * k2;
+      const a = this.classOf[Math.floor(r / k)];
+      const b = this.classOf[r % k];
+      const cellA = s * nc + a;
+      const mid = t.next[cellA];
+      t.visits[cellA] += v;
+      t.visits[mid * nc + b] += v;
+    }
+  }
+
+  /** Totals of every metric after the walk. */
+  totals(): Float64Array {
+    this.flushPairs();
+    return this.table.totals();
+  }
+
+  private resetPairs(): void {
+    this.flushPairs();
+    this.pairStates = 0;
+    this.pairNext = new Int32Array(0);
+    this.pairVisits = new Float64Array(0);
+  }
+
+  /** Switches to dense mode with room for twice the classes seen so far. */
+  private toDense(): void {
+    this.resetPairs();
+    this.mode = 'dense';
+    this.k = Math.max(4, 2 * this.seen.length + 1);
+    this.layoutDense();
+  }
+
+  private layoutDense(): void {
+    const unseen = this.k - 1;
+    this.dense.fill(unseen);
+    this.classOf = this.seen.slice();
+    this.seen.forEach((c, d) => (this.dense[c] = d));
+    if (!this.ensurePairStates(this.table.stateCount)) this.toSingle();
+  }
+
+  private toSingle(): void {
+    this.resetPairs();
+    this.mode = 'single';
+  }
+
+  /** Grows the pair table to cover `states` states; false when it would not fit. */
+  private ensurePairStates(states: number): boolean {
+    if (states <= this.pairStates) return true;
+    const k2 = this.k * this.k;
+    let cap = Math.max(8, this.pairStates);
+    while (cap < states) cap *= 2;
+    if (cap * k2 > MAX_PAIR_ENTRIES) cap = states;
+    if (cap * k2 > MAX_PAIR_ENTRIES) return false;
+    const next = new Int32Array(cap * k2).fill(-1);
+    next.set(this.pairNext);
+    const visits = new Float64Array(cap * k2);
+    visits.set(this.pairVisits);
+    this.pairNext = next;
+    this.pairVisits = visits;
+    this.pairStates = cap;
+    return true;
+  }
+
+  /** Notes a run class; in dense mode gives it a slot (widening the layout when full). */
+  private see(c: number): void {
+    if (this.isSeen[c]) return;
+    this.isSeen[c] = 1;
+    this.seen.push(c);
+    if (this.mode !== 'dense') return;
+    const id = this.seen.length - 1;
+    if (id >= this.k - 1) {
+      this.resetPairs();
+      this.k = 2 * this.k;
+      this.layoutDense();
+    } else {
+      this.dense[c] = id;
+      this.classOf[id] = c;
+    }
+  }
+
+  /**
+   * Builds pair cell (s, ca, cb) from the one-step table, compiling one-step cells as
+   * needed. Returns false when the caller must step one run at a time from state s.
+   * The mode or layout may change: callers reload K and the arrays.
+   */
+  private pairMiss(s: number, ca: number, cb: number): boolean {
+    const t = this.table;
+    if (t.nearlyFull) {
+      // One-step compilation may flush and renumber states: leave pair mode first.
+      this.toSingle();
+      return false;
+    }
+    this.see(ca);
+    this.see(cb);
+    if (this.mode === 'single') return false;
+    const nc = t.classCount;
+    let mid = t.next[s * nc + ca];
+    if (mid < 0) mid = t.compile(s, ca);
+    let end = t.next[mid * nc + cb];
+    if (end < 0) end = t.compile(mid, cb);
+    if (!this.ensurePairStates(t.stateCount)) {
+      if (this.mode === 'raw') this.toDense();
+      else this.toSingle();
+      return (this.mode as PairMode) !== 'single';
+    }
+    const k = this.k;
+    this.pairNext[s * k * k + this.dense[ca] * k + this.dense[cb]] = end * k * k;
+    return true;
+  }
+}

@@ -1,0 +1,98 @@
+/**
+ * Workloads: JSON files that describe a guest (or a parametric stream), validated with a
+ * schema; built-in ones live in the top-level `workloads/` folder. A workload becomes an
+ * ExitStream for a run count and a seed.
+ */
+
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { UserError } from '../util/errors.js';
+import type { ExitStream } from './exit-stream.js';
+import { type MarkovWorkload, MarkovWorkloadSchema, markovStream, validateMarkov } from './markov.js';
+import { schemaError } from './schema-errors.js';
+
+/** The folder of built-in workloads. */
+export const WORKLOADS_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '../../workloads');
+
+/** A validated workload (the type says it passed the schema and the extra checks). */
+export type Workload = MarkovWorkload & { readonly __validated?: true };
+
+export interface LoadedWorkload {
+  readonly workload: Workload;
+  /** The file it came from. */
+  readonly file: string;
+  readonly builtin: boolean;
+}
+
+const KINDS = ['markov'] as const;
+
+/**
+ * Validates parsed JSON as a workload. `file` names the source in messages.
+ * Throws a UserError listing every bad field with its path.
+ */
+export function parseWorkload(raw: unknown, file: string): Workload {
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
+    throw new UserError(`${file}: a workload must be a JSON object`);
+  }
+  const kind = (raw as Record<string, unknown>).kind;
+  switch (kind) {
+    case 'markov': {
+      const r = MarkovWorkloadSchema.safeParse(raw);
+      if (!r.success) throw schemaError(file, r.error);
+      validateMarkov(r.data, file);
+      return r.data;
+    }
+    case undefined:
+      throw new UserError(`${file}: kind: missing (one of: ${KINDS.join(', ')})`);
+    default:
+      throw new UserError(`${file}: kind: unknown workload kind ${JSON.stringify(kind)} (one of: ${KINDS.join(', ')})`);
+  }
+}
+
+/** Reads and validates a workload file. */
+export function loadWorkloadFile(path: string): Workload {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new UserError(`${path}: cannot read workload file${code ? ` (${code})` : ''}`);
+  }
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (e) {
+    throw new UserError(`${path}: not valid JSON: ${(e as Error).message}`);
+  }
+  return parseWorkload(raw, path);
+}
+
+/** Names of the built-in workloads (files in `workloads/`), sorted. */
+export function builtinWorkloadNames(): string[] {
+  if (!existsSync(WORKLOADS_DIR)) return [];
+  return readdirSync(WORKLOADS_DIR)
+    .filter((f) => f.endsWith('.json'))
+    .map((f) => basename(f, '.json'))
+    .sort();
+}
+
+/** Resolves a built-in workload name or a path to a validated workload. */
+export function resolveWorkload(nameOrPath: string): LoadedWorkload {
+  const builtin = join(WORKLOADS_DIR, `${nameOrPath}.json`);
+  if (!nameOrPath.includes('/') && !nameOrPath.endsWith('.json') && existsSync(builtin)) {
+    return { workload: loadWorkloadFile(builtin), file: builtin, builtin: true };
+  }
+  if (existsSync(nameOrPath)) return { workload: loadWorkloadFile(nameOrPath), file: resolve(nameOrPath), builtin: false };
+  throw new UserError(
+    `unknown workload "${nameOrPath}" (built-in: ${builtinWorkloadNames().join(', ') || 'none'}; or a path to a JSON file)`,
+  );
+}
+
+/** The stream of a workload. */
+export function workloadStream(w: Workload, opts: { runs: number; seed: number }): ExitStream {
+  switch (w.kind) {
+    case 'markov':
+      return markovStream(w, opts);
+  }
+}
