@@ -8,7 +8,7 @@ import { deriveSeed } from '../stream/prng.js';
 import { resolveWorkload, workloadStream } from '../stream/workload.js';
 import { UserError } from '../util/errors.js';
 import { estimate, type Estimate } from '../util/stats.js';
-import { intFlag, listFlag, parse, seedFlag } from './args.js';
+import { intFlag, parse, seedFlag } from './args.js';
 import { num, pct, table } from './format.js';
 
 export const SIMULATE_HELP = `Usage: fpswitch simulate --workload <name|path> --policy <name|path>[:key=value,...]
@@ -123,7 +123,8 @@ export async function simulateCommand(argv: readonly string[]): Promise<number> 
     return 0;
   }
   if (!values.workload) throw new UserError('simulate: --workload is required (see fpswitch simulate --help)');
-  const policySpecs = listFlag(values.policy);
+  // Not split on commas: a policy's parameters are comma-separated.
+  const policySpecs = (values.policy ?? []).map((p) => p.trim()).filter((p) => p !== '');
   if (policySpecs.length === 0) throw new UserError('simulate: --policy is required (see fpswitch simulate --help)');
   const engine = values.engine ?? 'table';
   if (engine !== 'table' && engine !== 'direct') throw new UserError(`--engine ${engine}: expected table or direct`);

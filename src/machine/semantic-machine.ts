@@ -83,9 +83,12 @@ export interface SemState {
   policy: unknown;
 }
 
-/** A nondeterministic choice point (for the checker): how many outcomes, which one taken. */
+/**
+ * A nondeterministic choice point (for the checker): how many outcomes, which one taken.
+ * `labels[i]`, when given, says in words what outcome `i` means (for counterexamples).
+ */
 export interface Chooser {
-  choose(options: number, what: string): number;
+  choose(options: number, what: string, labels?: readonly string[]): number;
 }
 
 /** Takes the first outcome at every choice point. */
@@ -131,8 +134,59 @@ export function describeInitialState(vcpus: readonly VcpuDesc[]): string {
   ].join('\n');
 }
 
-function deepClone<T>(x: T): T {
-  return x === undefined ? x : (JSON.parse(JSON.stringify(x)) as T);
+/** A copy of plain data (numbers, strings, booleans, null, arrays and objects of those). */
+export function clonePlain<T>(x: T): T {
+  if (x === null || typeof x !== 'object') return x;
+  if (Array.isArray(x)) return x.map(clonePlain) as T;
+  const out: Record<string, unknown> = {};
+  for (const k of Object.keys(x)) out[k] = clonePlain((x as Record<string, unknown>)[k]);
+  return out as T;
+}
+
+/**
+ * A copy of a machine state. Written out field by field because the checker copies a
+ * state for every transition it explores; tags are immutable, so they are shared.
+ */
+export function cloneSemState(x: SemState): SemState {
+  return {
+    regs: x.regs,
+    hostCtxt: x.hostCtxt,
+    hostTask: x.hostTask,
+    vcpuFp: x.vcpuFp.slice(),
+    fpexcHw: x.fpexcHw,
+    fpexcSaved: x.fpexcSaved.slice(),
+    tfpWritten: x.tfpWritten,
+    tfpEffective: x.tfpEffective,
+    loaded: x.loaded,
+    running: x.running,
+    foreign: x.foreign,
+    bound: x.bound,
+    guests: x.guests.map((g) => ({ cpacr: g.cpacr, fpexcEn: g.fpexcEn })),
+    policy: clonePlain(x.policy),
+  };
+}
+
+/** The hooks a policy may define besides `init`, in the order the kernel runs them. */
+export const HOOK_NAMES = ['onVcpuLoad', 'onEntry', 'onFpTrap', 'onExit', 'onVcpuPut', 'onReturnToUser'] as const;
+export type HookName = (typeof HOOK_NAMES)[number];
+
+/**
+ * Wraps a policy's hooks so the machine knows which one is running: a violation inside a
+ * hook (an EL2 self-trap in the exit path, say) is then reported against that hook.
+ */
+function tracedHooks(h: PolicyHooks<unknown>, setHook: (name: HookName | undefined) => void): PolicyHooks<unknown> {
+  type HookFn = (hw: WorldMachine, s: unknown, vcpu: VcpuId) => void;
+  const out: Record<string, unknown> = { init: (vcpus: readonly VcpuDesc[]) => h.init(vcpus) };
+  for (const name of HOOK_NAMES) {
+    const fn = h[name] as HookFn | undefined;
+    if (fn === undefined) continue;
+    out[name] = (hw: WorldMachine, s: unknown, vcpu: VcpuId) => {
+      setHook(name);
+      fn.call(h, hw, s, vcpu);
+      setHook(undefined);
+    };
+  }
+  return out as unknown as PolicyHooks<unknown>;
 }
 
 export class SemanticMachine implements WorldMachine {
@@ -140,23 +194,28 @@ export class SemanticMachine implements WorldMachine {
   readonly vcpus: readonly VcpuDesc[];
   s: SemState;
   chooser: Chooser = FIRST_CHOICE;
+  /** The policy hook running now; left set when a violation is thrown inside it. */
+  hook: HookName | undefined;
 
   constructor(
     readonly policy: Policy,
     vcpus: readonly VcpuDesc[],
     state?: SemState,
   ) {
-    this.hooks = policy.hooks;
+    this.hooks = tracedHooks(policy.hooks, (name) => {
+      this.hook = name;
+    });
     this.vcpus = vcpus;
-    this.s = state ? deepClone(state) : initialSemState(vcpus, policy.hooks);
+    this.s = state ? cloneSemState(state) : initialSemState(vcpus, policy.hooks);
   }
 
   snapshot(): SemState {
-    return deepClone(this.s);
+    return cloneSemState(this.s);
   }
 
   restore(state: SemState): void {
-    this.s = deepClone(state);
+    this.s = cloneSemState(state);
+    this.hook = undefined;
   }
 
   /** A canonical key of the state (for hashing). */
@@ -451,15 +510,23 @@ export class SemanticMachine implements WorldMachine {
     let tfp = this.s.tfpEffective;
     let pendingNote = '';
     if (this.s.tfpWritten !== this.s.tfpEffective) {
-      const seesNew = this.chooser.choose(2, `${what} with a CPTR_EL2 write pending`) === 1;
+      const oldTfp = this.s.tfpEffective ? 1 : 0;
+      const newTfp = this.s.tfpWritten ? 1 : 0;
+      const seesNew =
+        this.chooser.choose(2, `${what} with a CPTR_EL2 write pending`, [
+          `${what} saw the old CPTR_EL2.TFP=${oldTfp}`,
+          `${what} saw the new CPTR_EL2.TFP=${newTfp}`,
+        ]) === 1;
       if (seesNew) tfp = this.s.tfpWritten;
-      pendingNote = ` (a CPTR_EL2 write setting TFP=${this.s.tfpWritten ? 1 : 0} was not yet synchronised: no ISB since)`;
+      pendingNote = ` (a CPTR_EL2 write setting TFP=${newTfp} was not yet synchronised: no ISB since)`;
     }
     const pe: PeView = { el: 2, el1IsAArch32: false, cpacr: ACCESS_FULL, asedis: false, fpexcEn: true, cptrTfp: tfp };
     if (check(pe) === 'el2-self-trap') {
-      throw new Violation('el2-self-trap', `EL2 traps on its own ${what} because CPTR_EL2.TFP=1 is in effect${pendingNote}`);
+      const where = this.hook ? ` in ${this.hook}` : '';
+      throw new Violation('el2-self-trap', `EL2 traps on its own ${what}${where} because CPTR_EL2.TFP=1 is in effect${pendingNote}`);
     }
   }
+
 
   /** A host FP access at EL1 (non-VHE): trapped to EL2 if the world switch left TFP set. */
   private hostFpAccessCheck(what: string): void {

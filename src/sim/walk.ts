@@ -14,6 +14,8 @@ import type { TransitionTable } from '../machine/compile.js';
 
 /** Pair-table entries beyond which the walker steps one run at a time. */
 const MAX_PAIR_ENTRIES = 1 << 22;
+/** Raw-mode pair-table entries beyond which dense mode is used (keeps the table cache-friendly). */
+const MAX_RAW_ENTRIES = 1 << 19;
 
 /**
  * Walks `n` run classes from state `s` one at a time; returns the state after the last run.
@@ -64,6 +66,8 @@ export class Walker {
   private k: number;
   /** Dense id of each run class (identity in raw mode); K - 1 = unseen in dense mode. */
   private readonly dense: Int32Array;
+  /** dense[c] * K, precomputed so the dense loop does not multiply. */
+  private readonly denseRow: Int32Array;
   /** Run class of each pair slot. */
   private classOf: number[];
   /** Run classes seen so far, in order of first sight. */
@@ -71,7 +75,9 @@ export class Walker {
   private readonly isSeen: Uint8Array;
   /** pairNext[s*K^2 + a*K + b] = (state after runs a, b) * K^2, or -1. */
   private pairNext = new Int32Array(0);
-  private pairVisits = new Float64Array(0);
+  private pairVisits = new Uint32Array(0);
+  /** Pair steps since the last flush (visits are 32-bit: flush long before they can wrap). */
+  private pairSteps = 0;
   private pairStates = 0;
 
   constructor(private readonly table: TransitionTable) {
@@ -79,6 +85,7 @@ export class Walker {
     const nc = table.classCount;
     this.k = nc;
     this.dense = Int32Array.from({ length: nc }, (_, c) => c);
+    this.denseRow = Int32Array.from({ length: nc }, (_, c) => c * nc);
     this.classOf = Array.from({ length: nc }, (_, c) => c);
     this.isSeen = new Uint8Array(nc);
     if (!this.ensurePairStates(table.stateCount)) this.toDense();
@@ -91,6 +98,11 @@ export class Walker {
 
   /** Walks `n` runs of `cls`. Cost: O(n) plus first-visit compilation. */
   walk(cls: Uint16Array, n: number): void {
+    this.pairSteps += n;
+    if (this.pairSteps > 2 ** 31) {
+      this.flushPairs();
+      this.pairSteps = n;
+    }
     let i = 0;
     if (this.mode === 'raw') i = this.walkRaw(cls, n);
     if (this.mode === 'dense' && i + 1 < n) i = this.walkDense(cls, n, i);
@@ -131,13 +143,14 @@ export class Walker {
   /** Pair steps on densely renumbered classes, from index `i`; returns the index reached. */
   private walkDense(cls: Uint16Array, n: number, i: number): number {
     const dense = this.dense;
+    const row = this.denseRow;
     let k = this.k;
     let k2 = k * k;
     let pairNext = this.pairNext;
     let pairVisits = this.pairVisits;
     let b = this.state * k2;
     while (i + 1 < n) {
-      const cell = b + dense[cls[i]] * k + dense[cls[i + 1]];
+      const cell = b + row[cls[i]] + dense[cls[i + 1]];
       const t = pairNext[cell];
       if (t >= 0) {
         pairVisits[cell] += 1;
@@ -192,7 +205,7 @@ export class Walker {
     this.flushPairs();
     this.pairStates = 0;
     this.pairNext = new Int32Array(0);
-    this.pairVisits = new Float64Array(0);
+    this.pairVisits = new Uint32Array(0);
   }
 
   /** Switches to dense mode with room for twice the classes seen so far. */
@@ -206,8 +219,12 @@ export class Walker {
   private layoutDense(): void {
     const unseen = this.k - 1;
     this.dense.fill(unseen);
+    this.denseRow.fill(unseen * this.k);
     this.classOf = this.seen.slice();
-    this.seen.forEach((c, d) => (this.dense[c] = d));
+    this.seen.forEach((c, d) => {
+      this.dense[c] = d;
+      this.denseRow[c] = d * this.k;
+    });
     if (!this.ensurePairStates(this.table.stateCount)) this.toSingle();
   }
 
@@ -220,13 +237,14 @@ export class Walker {
   private ensurePairStates(states: number): boolean {
     if (states <= this.pairStates) return true;
     const k2 = this.k * this.k;
+    const max = this.mode === 'raw' ? MAX_RAW_ENTRIES : MAX_PAIR_ENTRIES;
     let cap = Math.max(8, this.pairStates);
     while (cap < states) cap *= 2;
-    if (cap * k2 > MAX_PAIR_ENTRIES) cap = states;
-    if (cap * k2 > MAX_PAIR_ENTRIES) return false;
+    if (cap * k2 > max) cap = states;
+    if (cap * k2 > max) return false;
     const next = new Int32Array(cap * k2).fill(-1);
     next.set(this.pairNext);
-    const visits = new Float64Array(cap * k2);
+    const visits = new Uint32Array(cap * k2);
     visits.set(this.pairVisits);
     this.pairNext = next;
     this.pairVisits = visits;
@@ -247,6 +265,7 @@ export class Walker {
       this.layoutDense();
     } else {
       this.dense[c] = id;
+      this.denseRow[c] = id * this.k;
       this.classOf[id] = c;
     }
   }

@@ -82,11 +82,15 @@ int main(int argc, char **argv)
 		if (pipe(a) || pipe(b)) { perror("pipe"); return 1; }
 		pid_t pid = fork();
 		if (pid == 0) {
+			close(a[1]);
+			close(b[0]);
 			for (;;) {
 				if (read(a[0], &c, 1) != 1) _exit(0);
 				if (write(b[1], &c, 1) != 1) _exit(0);
 			}
 		}
+		close(a[0]);
+		close(b[1]);
 		mark_open();
 		t0 = now();
 		for (long k = 0; k < n; k++) {

@@ -1,0 +1,71 @@
+/**
+ * Simulator throughput, measured with tinybench: the compiled table walk against a bare
+ * loop over the same typed arrays in the same process (a histogram of run classes: one
+ * load and one increment per run, the least any simulator must do).
+ */
+
+import { Bench } from 'tinybench';
+import { FPSIMD } from '../src/cpu/fp-state.js';
+import { compileCosts } from '../src/cpu/profile.js';
+import { cpuProfile } from '../src/cpu/profiles.js';
+import { TransitionTable } from '../src/machine/compile.js';
+import type { Policy } from '../src/policy/types.js';
+import { bareLoop, Walker } from '../src/sim/walk.js';
+import type { ExitStream } from '../src/stream/exit-stream.js';
+
+export interface WalkThroughput {
+  readonly policy: string;
+  /** Runs per second of the table walk (mean over tinybench samples). */
+  readonly walkRunsPerSecond: number;
+  /** Runs per second of the bare loop. */
+  readonly bareRunsPerSecond: number;
+  /** walk / bare. */
+  readonly ratio: number;
+  /** Walker mode used (raw pairs, dense pairs or single steps). */
+  readonly mode: string;
+}
+
+/** Materialises the first `runs` run classes of a stream (so generation is not timed). */
+export function materialize(stream: ExitStream, runs: number): Uint16Array {
+  const out = new Uint16Array(runs);
+  let n = 0;
+  for (const c of stream.chunks()) {
+    const take = Math.min(c.length, runs - n);
+    out.set(c.cls.subarray(0, take), n);
+    n += take;
+    if (n >= runs) break;
+  }
+  return out.subarray(0, n);
+}
+
+/**
+ * Measures walk and bare-loop throughput for each policy over the same columns. The
+ * table is warmed first (every reachable cell compiled), so the figure is the walk alone.
+ */
+export async function measureWalk(
+  policies: readonly Policy[],
+  stream: ExitStream,
+  opts: { runs?: number; timeMs?: number; cpu?: string } = {},
+): Promise<WalkThroughput[]> {
+  const cls = materialize(stream, opts.runs ?? 1 << 16);
+  const costs = compileCosts(cpuProfile(opts.cpu ?? 'seattle'), FPSIMD);
+  const out: WalkThroughput[] = [];
+  for (const policy of policies) {
+    const walker = new Walker(new TransitionTable(policy, stream.vcpus, costs));
+    for (let k = 0; k < 4; k++) walker.walk(cls, cls.length);
+    const counts = new Int32Array(stream.vcpus.length * 96);
+    const bench = new Bench({ time: opts.timeMs ?? 400, warmup: true });
+    bench.add('walk', () => walker.walk(cls, cls.length));
+    bench.add('bare', () => bareLoop(cls, cls.length, counts));
+    await bench.run();
+    const rate = (name: string) => {
+      const r = bench.getTask(name)?.result;
+      if (!r || r.state !== 'completed') throw new Error(`benchmark ${name} did not complete`);
+      return r.throughput.mean * cls.length;
+    };
+    const walk = rate('walk');
+    const bare = rate('bare');
+    out.push({ policy: policy.id, walkRunsPerSecond: walk, bareRunsPerSecond: bare, ratio: walk / bare, mode: walker.pairMode });
+  }
+  return out;
+}

@@ -1,0 +1,67 @@
+/**
+ * The one-sentence diagnosis of a counterexample, in the hypervisor engineer's terms: the
+ * machine says what broke; this adds why, from the register state along the history.
+ */
+
+import type { Violation } from '../machine/semantic-machine.js';
+import type { Step } from './trace.js';
+
+/** `boot` is the state before the first step; `steps` end with the violating one. */
+export function diagnose(violation: Violation, boot: Step, steps: readonly Step[]): string {
+  const last = steps[steps.length - 1];
+  const base = violation.diagnosis;
+  switch (violation.invariant) {
+    case 'el2-self-trap':
+      return base + el2SelfTrapCause(last);
+    case 'guest-undef':
+      return base + staleFpexcCause(boot, steps);
+    default:
+      return base;
+  }
+}
+
+function el2SelfTrapCause(last: Step): string {
+  const st = last.state;
+  if (st.tfpWritten !== st.tfp) {
+    return st.tfpWritten
+      ? '; the hook set CPTR_EL2.TFP and then touched FP/SIMD state itself'
+      : '; the hook needs an isb between clearing CPTR_EL2.TFP and its first FP/SIMD or FPEXC32_EL2 access';
+  }
+  if (st.hook === 'onExit' && st.tfpWritten) {
+    const who = st.loaded !== null ? `vcpu${st.loaded}` : 'the guest';
+    return `; ${who} did not touch FP/SIMD in this run, so the TFP set on entry is still in effect, and the access must sit under the fp_enabled (__fpsimd_enabled) test`;
+  }
+  return '';
+}
+
+/**
+ * A guest UNDEF caused by a stale FPEXC32_EL2.EN=0: which vCPU left EN=0 behind, and
+ * which entry then relied on CPTR_EL2.TFP without setting EN first (DOMAIN.md s2 item 3).
+ */
+function staleFpexcCause(boot: Step, steps: readonly Step[]): string {
+  const last = steps[steps.length - 1];
+  if (last.state.fpexc32En || last.state.guest?.fpexcEn !== true) return '';
+  let cleared: Step | undefined;
+  for (let i = steps.length - 2; i >= 0; i--) {
+    const before = (i > 0 ? steps[i - 1] : boot).state.fpexc32En;
+    if (before && !steps[i].state.fpexc32En) {
+      cleared = steps[i];
+      break;
+    }
+  }
+  let entry: Step | undefined;
+  for (let i = steps.length - 1; i >= 0; i--) {
+    if (steps[i].event === 'enter') {
+      entry = steps[i];
+      break;
+    }
+  }
+  const parts: string[] = [];
+  if (cleared && cleared.state.loaded !== null && cleared.state.loaded !== last.state.loaded) {
+    parts.push(`vcpu${cleared.state.loaded} left FPEXC32_EL2.EN=0 behind at step ${cleared.n} (${cleared.event})`);
+  } else if (cleared) {
+    parts.push(`FPEXC32_EL2.EN became 0 at step ${cleared.n} (${cleared.event})`);
+  }
+  if (entry) parts.push(`the entry at step ${entry.n} set CPTR_EL2.TFP without first setting FPEXC32_EL2.EN`);
+  return parts.length ? `; ${parts.join(', and ')}` : '';
+}
