@@ -5,9 +5,6 @@
  */
 
 import { Bench } from 'tinybench';
-import { FPSIMD } from '../src/cpu/fp-state.js';
-import { compileCosts } from '../src/cpu/profile.js';
-import { cpuProfile } from '../src/cpu/profiles.js';
 import { TransitionTable } from '../src/machine/compile.js';
 import type { Policy } from '../src/policy/types.js';
 import { bareLoop, Walker } from '../src/sim/walk.js';
@@ -45,13 +42,12 @@ export function materialize(stream: ExitStream, runs: number): Uint16Array {
 export async function measureWalk(
   policies: readonly Policy[],
   stream: ExitStream,
-  opts: { runs?: number; timeMs?: number; cpu?: string } = {},
+  opts: { runs?: number; timeMs?: number } = {},
 ): Promise<WalkThroughput[]> {
   const cls = materialize(stream, opts.runs ?? 1 << 16);
-  const costs = compileCosts(cpuProfile(opts.cpu ?? 'seattle'), FPSIMD);
   const out: WalkThroughput[] = [];
   for (const policy of policies) {
-    const walker = new Walker(new TransitionTable(policy, stream.vcpus, costs));
+    const walker = new Walker(new TransitionTable(policy, stream.vcpus));
     for (let k = 0; k < 4; k++) walker.walk(cls, cls.length);
     const counts = new Int32Array(stream.vcpus.length * 96);
     const bench = new Bench({ time: opts.timeMs ?? 400, warmup: true });

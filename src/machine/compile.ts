@@ -1,14 +1,14 @@
 /**
- * Compiles a policy, for one CPU profile and vCPU set, into a transition table indexed by
- * (abstract state, run class): for each cell, the next state and the metrics one run of
- * that class costs from that state. Cells are compiled on first visit by running the
- * hooks once on the cost machine, so only reachable cells are ever built.
+ * Compiles a policy, for one vCPU set, into a transition table indexed by (abstract
+ * state, run class): for each cell, the next state and the primitive counts one run of
+ * that class costs from that state (CPU-independent: cycles are priced afterwards).
+ * Cells are compiled on first visit by running the hooks once on the cost machine, so
+ * only reachable cells are ever built.
  *
  * The simulator then walks a stream counting visits per cell and derives every counter
  * afterwards as sum(visits x cell metrics): the hot loop is a table walk.
  */
 
-import type { CompiledCosts } from '../cpu/profile.js';
 import type { Policy, VcpuDesc } from '../policy/types.js';
 import { CLASSES_PER_VCPU, decodeRunClass, type RunClass, runClassProblem } from '../stream/run-class.js';
 import { UserError } from '../util/errors.js';
@@ -45,14 +45,13 @@ export class TransitionTable {
   constructor(
     readonly policy: Policy,
     readonly vcpus: readonly VcpuDesc[],
-    readonly costs: CompiledCosts,
     maxCells = DEFAULT_MAX_CELLS,
   ) {
     this.classCount = vcpus.length * CLASSES_PER_VCPU;
     this.classes = Array.from({ length: this.classCount }, (_, c) => decodeRunClass(c));
     this.classProblems = this.classes.map((c) => runClassProblem(c, vcpus.length));
     this.maxStates = Math.max(16, Math.floor(maxCells / this.classCount));
-    this.machine = new CostMachine(policy, vcpus, costs);
+    this.machine = new CostMachine(policy, vcpus);
     this.next = new Int32Array(0);
     this.metrics = new Float64Array(0);
     this.visits = new Float64Array(0);

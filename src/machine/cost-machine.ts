@@ -1,40 +1,34 @@
 /**
- * The cost machine: runs a policy's hooks and charges every primitive in cycles from a
- * compiled CPU profile, bumping counters. It keeps only the state that changes what the
- * hooks do or cost (CPTR_EL2.TFP, the loaded vCPU, whether the guest context is live,
- * TIF_FOREIGN_FPSTATE, the policy's own state), so a policy compiles to a small table.
- * CPTR_EL2 writes take effect at once here: timing of synchronisation is the semantic
- * machine's business, not a cost.
+ * The cost machine: runs a policy's hooks and counts every primitive they execute (FP
+ * saves and restores, traps, ISBs, system register accesses). Cycles are a linear function
+ * of these counts with a CPU profile's prices (`cyclesOf` in sim/cost.ts), so one run of
+ * the machine serves every CPU profile and FP state size. It keeps only the state that
+ * changes what the hooks do (CPTR_EL2.TFP, the loaded vCPU, whether the guest context is
+ * live, TIF_FOREIGN_FPSTATE, the policy's own state), so a policy compiles to a small
+ * table. CPTR_EL2 writes take effect at once here: the timing of synchronisation is the
+ * semantic machine's business, not a cost.
  */
 
-import type { CompiledCosts } from '../cpu/profile.js';
 import type { FpSlot, Policy, PolicyHooks, VcpuDesc, VcpuId } from '../policy/types.js';
 import { decodeRunClass, FP_EL0, FP_EL1, FPEXC_ACCESS, type RunClass } from '../stream/run-class.js';
 import { UserError } from '../util/errors.js';
 import { enterGuest, exitGuest, kernelNeon, takeFpTrap, vcpuLoad, vcpuPut, type WorldMachine } from './lifecycle.js';
 
-/** Indices of the per-run metrics a cost machine accumulates. */
+/** Indices of the per-run counts a cost machine accumulates. */
 export const METRIC = {
-  /** Cycles by component (the base world-switch cost is charged from the exit histogram). */
-  cyclesFpSave: 0,
-  cyclesFpRestore: 1,
-  cyclesFpTrap: 2,
-  cyclesTrapCtl: 3,
-  /** Counters. */
-  fpSaves: 4,
-  fpRestores: 5,
-  fpTraps: 6,
-  bytesMoved: 7,
-  isbs: 8,
-  sysregWrites: 9,
-  sysregReads: 10,
-  fpexc32Accesses: 11,
+  fpSaves: 0,
+  fpRestores: 1,
+  fpTraps: 2,
+  isbs: 3,
+  sysregWrites: 4,
+  sysregReads: 5,
+  fpexc32Accesses: 6,
   /** FP traps in runs whose only FP access was to FPEXC (AArch32 guest kernel toggling EN). */
-  fpexcOnlyTraps: 12,
+  fpexcOnlyTraps: 7,
   /** Runs during which some FP/SIMD state was saved or restored. */
-  switchedRuns: 13,
+  switchedRuns: 8,
 } as const;
-export const METRIC_COUNT = 14;
+export const METRIC_COUNT = 9;
 
 /** A snapshot of everything the cost of the next run depends on. */
 export interface CostState {
@@ -61,7 +55,6 @@ export class CostMachine implements WorldMachine {
   constructor(
     readonly policy: Policy,
     vcpus: readonly VcpuDesc[],
-    readonly costs: CompiledCosts,
   ) {
     this.hooks = policy.hooks;
     this.vcpus = vcpus;
@@ -131,10 +124,7 @@ export class CostMachine implements WorldMachine {
   // --- WorldMachine ------------------------------------------------------------------
 
   exceptionEntry(reason: 'exit' | 'fp-trap'): void {
-    if (reason === 'fp-trap') {
-      this.acc[METRIC.fpTraps] += 1;
-      this.acc[METRIC.cyclesFpTrap] += this.costs.fpTrap;
-    }
+    if (reason === 'fp-trap') this.acc[METRIC.fpTraps] += 1;
   }
 
   exceptionReturn(): void {}
@@ -170,7 +160,6 @@ export class CostMachine implements WorldMachine {
 
   isb(): void {
     this.acc[METRIC.isbs] += 1;
-    this.acc[METRIC.cyclesTrapCtl] += this.costs.isb;
   }
 
   saveFp(_to: FpSlot): void {
@@ -212,29 +201,21 @@ export class CostMachine implements WorldMachine {
     return this.foreign;
   }
 
-  // --- charging ----------------------------------------------------------------------
+  // --- counting ----------------------------------------------------------------------
 
   private chargeSave(): void {
-    const a = this.acc;
-    a[METRIC.fpSaves] += 1;
-    a[METRIC.bytesMoved] += this.costs.fpBytes;
-    a[METRIC.cyclesFpSave] += this.costs.fpSave;
+    this.acc[METRIC.fpSaves] += 1;
   }
 
   private chargeRestore(): void {
-    const a = this.acc;
-    a[METRIC.fpRestores] += 1;
-    a[METRIC.bytesMoved] += this.costs.fpBytes;
-    a[METRIC.cyclesFpRestore] += this.costs.fpRestore;
+    this.acc[METRIC.fpRestores] += 1;
   }
 
   private chargeWrite(): void {
     this.acc[METRIC.sysregWrites] += 1;
-    this.acc[METRIC.cyclesTrapCtl] += this.costs.sysregWrite;
   }
 
   private chargeRead(): void {
     this.acc[METRIC.sysregReads] += 1;
-    this.acc[METRIC.cyclesTrapCtl] += this.costs.sysregRead;
   }
 }

@@ -1,23 +1,27 @@
 /**
- * Simulation: a policy on a CPU profile over an exit stream, by table walk (fast) or by
- * running the hooks run by run (the reference the table walk is tested against).
+ * Simulation: a policy over an exit stream, by table walk (fast) or by running the hooks
+ * run by run (the reference the table walk is tested against). The walk yields primitive
+ * counts, which are CPU-independent; `price` turns them into cycles for a CPU profile and
+ * FP state size, so one walk serves every CPU.
  */
 
 import { exitClassName } from '../arch/esr.js';
 import { type FpStateSize, FPSIMD, fpStateLabel } from '../cpu/fp-state.js';
-import { compileCosts, type CompiledCosts, type CpuProfile, EXIT_KEY_COUNT, HANDLED_NAMES, type HandledName } from '../cpu/profile.js';
+import { compileCosts, type CpuProfile, EXIT_KEY_COUNT, HANDLED_NAMES, type HandledName } from '../cpu/profile.js';
 import { TransitionTable } from '../machine/compile.js';
 import { CostMachine, METRIC } from '../machine/cost-machine.js';
 import type { Policy } from '../policy/types.js';
 import type { ExitStream, StreamChunk } from '../stream/exit-stream.js';
-import { decodeRunClass } from '../stream/run-class.js';
+import { CLASSES_PER_VCPU, decodeRunClass, FP_EL0, FP_EL1, FPEXC_ACCESS } from '../stream/run-class.js';
 import { Walker } from './walk.js';
+
+export type Engine = 'table' | 'direct';
 
 export interface SimOptions {
   readonly cpu: CpuProfile;
   readonly fpState?: FpStateSize;
   /** `table` (default): compiled table walk; `direct`: hooks run by run. */
-  readonly engine?: 'table' | 'direct';
+  readonly engine?: Engine;
 }
 
 /** Cycles by component. `base` is the world switch without FP switching. */
@@ -65,85 +69,114 @@ export interface SimResult {
   readonly guestNs: number;
   readonly exitsPerGuestSecond: number;
   readonly exitMix: readonly ExitMixEntry[];
-  /** Guest runs that touched FP at EL0, at EL1, and that accessed FPEXC (fractions of runs). */
+  /** Shares of runs that touched FP at EL0, at EL1, that accessed FPEXC, and any of these. */
   readonly fpUse: { el0: number; el1: number; fpexc: number; any: number };
   /** Compiled table size (0 for the direct engine). */
   readonly table: { states: number; cells: number; evictions: number };
 }
 
-/** Per-stream statistics independent of the policy. */
-interface StreamStats {
-  exitHist: Float64Array;
-  classHist: Float64Array;
-  guestNs: number;
-}
-
-function newStats(classCount: number): StreamStats {
-  return { exitHist: new Float64Array(EXIT_KEY_COUNT), classHist: new Float64Array(classCount), guestNs: 0 };
+/** What a walk of one policy over one stream yields, before pricing. */
+export interface WalkOutcome {
+  readonly workload: string;
+  readonly policy: string;
+  readonly runs: number;
+  /** Primitive counts (see METRIC). */
+  readonly totals: Float64Array;
+  /** Exits by exit key (exit class x 3 + handled). */
+  readonly exitHist: Float64Array;
+  /** Runs by run class. */
+  readonly classHist: Float64Array;
+  readonly guestNs: number;
+  readonly table: SimResult['table'];
 }
 
 /** Policy-independent counts of a chunk: exits by key, runs by class, guest time. */
-function countChunk(stats: StreamStats, chunk: StreamChunk): void {
-  const h = stats.exitHist;
-  const ch = stats.classHist;
+export function countChunk(exitHist: Float64Array, classHist: Float64Array, chunk: StreamChunk): number {
   const { exitKey, cls, ns, length: n } = chunk;
   let sum = 0;
   for (let i = 0; i < n; i++) {
-    h[exitKey[i]] += 1;
-    ch[cls[i]] += 1;
+    exitHist[exitKey[i]] += 1;
+    classHist[cls[i]] += 1;
     sum += ns[i];
   }
-  stats.guestNs += sum;
+  return sum;
+}
+
+/** One policy walking a stream: feed it chunks, then read the outcome. */
+export class PolicyRun {
+  private readonly table?: TransitionTable;
+  private readonly walker?: Walker;
+  private readonly machine?: CostMachine;
+  private readonly decoded;
+
+  constructor(
+    readonly policy: Policy,
+    readonly stream: Pick<ExitStream, 'name' | 'vcpus'>,
+    readonly engine: Engine = 'table',
+  ) {
+    const classCount = stream.vcpus.length * CLASSES_PER_VCPU;
+    this.decoded = Array.from({ length: classCount }, (_, c) => decodeRunClass(c));
+    if (engine === 'table') {
+      this.table = new TransitionTable(policy, stream.vcpus);
+      this.walker = new Walker(this.table);
+    } else {
+      this.machine = new CostMachine(policy, stream.vcpus);
+    }
+  }
+
+  /** Runs one chunk through the policy. */
+  feed(chunk: StreamChunk): void {
+    if (this.walker) {
+      this.walker.walk(chunk.cls, chunk.length);
+    } else {
+      const m = this.machine!;
+      for (let i = 0; i < chunk.length; i++) m.run(this.decoded[chunk.cls[i]]);
+    }
+  }
+
+  /** Primitive counts so far, and the table's size. */
+  finish(): { totals: Float64Array; table: SimResult['table'] } {
+    if (this.walker && this.table) {
+      const t = this.table;
+      return { totals: this.walker.totals(), table: { states: t.statesCompiled, cells: t.cellsCompiled, evictions: t.evictions } };
+    }
+    return { totals: Float64Array.from(this.machine!.acc), table: { states: 0, cells: 0, evictions: 0 } };
+  }
 }
 
 /**
- * Simulates `policy` over `stream`. Cost: O(runs) for the walk plus O(reachable cells)
- * hook runs to compile the table; memory O(chunk + table).
+ * Walks several policies over one stream in a single pass (the stream is generated once).
+ * Cost: O(runs x policies) plus table compilation; memory O(chunk + tables).
  */
-export function simulate(policy: Policy, stream: ExitStream, opts: SimOptions): SimResult {
-  const costs = compileCosts(opts.cpu, opts.fpState ?? FPSIMD);
-  const classCount = stream.vcpus.length * 96;
-  const stats = newStats(classCount);
-  let totals: Float64Array;
+export function walkPolicies(policies: readonly Policy[], stream: ExitStream, engine: Engine = 'table'): WalkOutcome[] {
+  const classCount = stream.vcpus.length * CLASSES_PER_VCPU;
+  const exitHist = new Float64Array(EXIT_KEY_COUNT);
+  const classHist = new Float64Array(classCount);
+  let guestNs = 0;
   let runs = 0;
-  let table = { states: 0, cells: 0, evictions: 0 };
-  if ((opts.engine ?? 'table') === 'table') {
-    const t = new TransitionTable(policy, stream.vcpus, costs);
-    const walker = new Walker(t);
-    for (const chunk of stream.chunks()) {
-      walker.walk(chunk.cls, chunk.length);
-      countChunk(stats, chunk);
-      runs += chunk.length;
-    }
-    totals = walker.totals();
-    table = { states: t.statesCompiled, cells: t.cellsCompiled, evictions: t.evictions };
-  } else {
-    const m = new CostMachine(policy, stream.vcpus, costs);
-    const decoded = Array.from({ length: classCount }, (_, c) => decodeRunClass(c));
-    for (const chunk of stream.chunks()) {
-      for (let i = 0; i < chunk.length; i++) m.run(decoded[chunk.cls[i]]);
-      countChunk(stats, chunk);
-      runs += chunk.length;
-    }
-    totals = Float64Array.from(m.acc);
+  const runsOf = policies.map((p) => new PolicyRun(p, stream, engine));
+  for (const chunk of stream.chunks()) {
+    for (const r of runsOf) r.feed(chunk);
+    guestNs += countChunk(exitHist, classHist, chunk);
+    runs += chunk.length;
   }
-  return summarize(policy, stream, costs, fpStateLabel(opts.fpState ?? FPSIMD), runs, totals, stats, table);
+  return runsOf.map((r) => {
+    const { totals, table } = r.finish();
+    return { workload: stream.name, policy: r.policy.id, runs, totals, exitHist, classHist, guestNs, table };
+  });
 }
 
-function summarize(
-  policy: Policy,
-  stream: ExitStream,
-  costs: CompiledCosts,
-  fpState: string,
-  runs: number,
-  totals: Float64Array,
-  stats: StreamStats,
-  table: SimResult['table'],
-): SimResult {
+/**
+ * Prices a walk for a CPU profile and FP state size: cycles are the primitive counts times
+ * the profile's costs, plus the base world-switch cost of each exit. Cost: O(exit keys + classes).
+ */
+export function price(w: WalkOutcome, cpu: CpuProfile, fpState: FpStateSize = FPSIMD): SimResult {
+  const costs = compileCosts(cpu, fpState);
+  const t = w.totals;
   let base = 0;
   const exitMix: ExitMixEntry[] = [];
   for (let key = 0; key < EXIT_KEY_COUNT; key++) {
-    const n = stats.exitHist[key];
+    const n = w.exitHist[key];
     if (n === 0) continue;
     base += n * costs.exitBase[key];
     exitMix.push({ exit: exitClassName(Math.floor(key / 3)), handled: HANDLED_NAMES[key % 3], runs: n });
@@ -151,45 +184,46 @@ function summarize(
   exitMix.sort((a, b) => b.runs - a.runs || a.exit.localeCompare(b.exit) || a.handled.localeCompare(b.handled));
   const components: CycleBreakdown = {
     base,
-    fpSave: totals[METRIC.cyclesFpSave],
-    fpRestore: totals[METRIC.cyclesFpRestore],
-    fpTrap: totals[METRIC.cyclesFpTrap],
-    trapCtl: totals[METRIC.cyclesTrapCtl],
+    fpSave: t[METRIC.fpSaves] * costs.fpSave,
+    fpRestore: t[METRIC.fpRestores] * costs.fpRestore,
+    fpTrap: t[METRIC.fpTraps] * costs.fpTrap,
+    trapCtl: t[METRIC.isbs] * costs.isb + t[METRIC.sysregWrites] * costs.sysregWrite + t[METRIC.sysregReads] * costs.sysregRead,
   };
   const total = components.base + components.fpSave + components.fpRestore + components.fpTrap + components.trapCtl;
+  const runs = w.runs;
   const per = (x: number) => (runs === 0 ? 0 : x / runs);
   let el0 = 0;
   let el1 = 0;
   let fpexc = 0;
   let any = 0;
-  for (let c = 0; c < stats.classHist.length; c++) {
-    const n = stats.classHist[c];
+  for (let c = 0; c < w.classHist.length; c++) {
+    const n = w.classHist[c];
     if (n === 0) continue;
-    const fp = decodeRunClass(c).fp;
-    if (fp & 1) el0 += n;
-    if (fp & 2) el1 += n;
-    if (fp & 4) fpexc += n;
+    const fp = Math.floor((c % CLASSES_PER_VCPU) / 12);
+    if (fp & FP_EL0) el0 += n;
+    if (fp & FP_EL1) el1 += n;
+    if (fp & FPEXC_ACCESS) fpexc += n;
     if (fp) any += n;
   }
-  const switched = totals[METRIC.switchedRuns];
+  const switched = t[METRIC.switchedRuns];
   return {
-    workload: stream.name,
-    policy: policy.id,
-    cpu: costs.profile.name,
-    fpState,
+    workload: w.workload,
+    policy: w.policy,
+    cpu: cpu.name,
+    fpState: fpStateLabel(fpState),
     runs,
     skippedRuns: runs - switched,
     skipRate: per(runs - switched),
     counters: {
-      fpSaves: totals[METRIC.fpSaves],
-      fpRestores: totals[METRIC.fpRestores],
-      fpTraps: totals[METRIC.fpTraps],
-      bytesMoved: totals[METRIC.bytesMoved],
-      isbs: totals[METRIC.isbs],
-      sysregWrites: totals[METRIC.sysregWrites],
-      sysregReads: totals[METRIC.sysregReads],
-      fpexc32Accesses: totals[METRIC.fpexc32Accesses],
-      fpexcOnlyTraps: totals[METRIC.fpexcOnlyTraps],
+      fpSaves: t[METRIC.fpSaves],
+      fpRestores: t[METRIC.fpRestores],
+      fpTraps: t[METRIC.fpTraps],
+      bytesMoved: (t[METRIC.fpSaves] + t[METRIC.fpRestores]) * costs.fpBytes,
+      isbs: t[METRIC.isbs],
+      sysregWrites: t[METRIC.sysregWrites],
+      sysregReads: t[METRIC.sysregReads],
+      fpexc32Accesses: t[METRIC.fpexc32Accesses],
+      fpexcOnlyTraps: t[METRIC.fpexcOnlyTraps],
     },
     cycles: {
       total,
@@ -203,10 +237,19 @@ function summarize(
         trapCtl: per(components.trapCtl),
       },
     },
-    guestNs: stats.guestNs,
-    exitsPerGuestSecond: stats.guestNs > 0 ? runs / (stats.guestNs / 1e9) : 0,
+    guestNs: w.guestNs,
+    exitsPerGuestSecond: w.guestNs > 0 ? runs / (w.guestNs / 1e9) : 0,
     exitMix,
     fpUse: { el0: per(el0), el1: per(el1), fpexc: per(fpexc), any: per(any) },
-    table,
+    table: w.table,
   };
+}
+
+/**
+ * Simulates `policy` over `stream` on one CPU profile. Cost: O(runs) for the walk plus
+ * O(reachable cells) hook runs to compile the table; memory O(chunk + table).
+ */
+export function simulate(policy: Policy, stream: ExitStream, opts: SimOptions): SimResult {
+  const [w] = walkPolicies([policy], stream, opts.engine ?? 'table');
+  return price(w, opts.cpu, opts.fpState ?? FPSIMD);
 }
