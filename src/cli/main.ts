@@ -6,12 +6,14 @@
 import { isUserError } from '../util/errors.js';
 import { LIST_HELP, listCommand } from './list.js';
 import { SIMULATE_HELP, simulateCommand } from './simulate.js';
+import { TUNE_HELP, tuneCommand } from './tune.js';
 
 type Command = { run: (argv: readonly string[]) => Promise<number>; summary: string; help: string };
 
 const COMMANDS: Record<string, Command> = {
   list: { run: listCommand, summary: 'list built-in policies, workloads and CPU profiles', help: LIST_HELP },
   simulate: { run: simulateCommand, summary: 'simulate policies over a workload on a CPU profile', help: SIMULATE_HELP },
+  tune: { run: tuneCommand, summary: 'sweep policy parameters (adaptive threshold) and find the break-even', help: TUNE_HELP },
 };
 
 function usage(): string {

@@ -138,6 +138,10 @@ export class CostMachine implements WorldMachine {
 
   clobberFp(): void {}
 
+  tfpWritten(): boolean {
+    return this.tfp;
+  }
+
   policyFault(message: string): never {
     throw new UserError(`policy ${this.policy.id}: ${message}`);
   }

@@ -29,6 +29,8 @@ export interface WorldMachine extends Hyp {
   clobberFp(): void;
   /** A policy broke a rule the engine relies on (e.g. left TFP set after a trap). */
   policyFault(message: string): never;
+  /** CPTR_EL2.TFP as last written: the engine's own check, not a primitive (costs nothing). */
+  tfpWritten(): boolean;
 }
 
 /** `kvm_arch_vcpu_load()`: the vCPU thread is scheduled in or enters KVM_RUN. */
@@ -63,7 +65,7 @@ export function takeFpTrap(m: WorldMachine): void {
   if (!m.hooks.onFpTrap) m.policyFault('the guest trapped on FP (CPTR_EL2.TFP set) but the policy has no onFpTrap hook');
   m.hooks.onFpTrap(m, m.policyState, vcpu);
   m.exceptionReturn('fp-trap');
-  if (!m.fpEnabled()) m.policyFault('onFpTrap returned with CPTR_EL2.TFP still set: the guest would trap forever');
+  if (m.tfpWritten()) m.policyFault('onFpTrap returned with CPTR_EL2.TFP still set: the guest would trap forever');
 }
 
 /**

@@ -1,0 +1,137 @@
+/**
+ * Parameter sweeps of a policy (by default `adaptive`'s threshold and eagerRuns) over
+ * workloads and CPU profiles, with `eager` and `lazy-fixed` as references: cycles per
+ * exit for every setting, the best setting per workload and CPU, and what it wins.
+ *
+ * The unit of work is one (workload, seed): the stream is generated once per batch of
+ * policies and every policy walks it; pricing per CPU is free after the walk. Units are
+ * independent, so a pool of workers can run them in any order with identical results.
+ */
+
+import type { FpStateSize } from '../cpu/fp-state.js';
+import type { CpuProfile } from '../cpu/profile.js';
+import { instantiate } from '../policy/registry.js';
+import type { Policy, PolicyDefinition } from '../policy/types.js';
+import { price, type SimResult, walkPolicies } from '../sim/simulate.js';
+import { deriveSeed } from '../stream/prng.js';
+import { type Workload, workloadStream } from '../stream/workload.js';
+import { UserError } from '../util/errors.js';
+import { estimate, type Estimate } from '../util/stats.js';
+import { cartesian } from './ranges.js';
+
+/** Policies walked per pass over a stream (bounds the memory of their tables). */
+const BATCH = 8;
+
+export interface SweepSetting {
+  readonly params: Readonly<Record<string, number>>;
+  readonly policy: Policy;
+}
+
+/** Every combination of the given parameter values, validated against the definition. */
+export function sweepSettings(def: PolicyDefinition, ranges: Readonly<Record<string, readonly number[]>>): SweepSetting[] {
+  const specs = def.params ?? {};
+  for (const [key, values] of Object.entries(ranges)) {
+    const spec = specs[key];
+    if (!spec) throw new UserError(`sweep: policy ${def.name} has no parameter "${key}" (known: ${Object.keys(specs).join(', ') || 'none'})`);
+    for (const v of values) {
+      if (spec.integer && !Number.isInteger(v)) throw new UserError(`sweep: ${key}=${v} must be an integer`);
+      if (spec.min !== undefined && v < spec.min) throw new UserError(`sweep: ${key}=${v} is below its minimum ${spec.min}`);
+      if (spec.max !== undefined && v > spec.max) throw new UserError(`sweep: ${key}=${v} is above its maximum ${spec.max}`);
+    }
+  }
+  const defaults = Object.fromEntries(Object.entries(specs).map(([k, v]) => [k, v.default]));
+  return cartesian(ranges).map((combo) => {
+    const params = { ...defaults, ...combo };
+    return { params, policy: instantiate(def, params) };
+  });
+}
+
+/** The seed of seed index `k` for a workload: independent streams whatever the order. */
+export function unitSeed(base: number, workload: string, k: number): number {
+  return deriveSeed(base, workload, k);
+}
+
+/**
+ * Walks every policy over one workload's stream for one seed and prices the walks for each
+ * CPU. Returns results[policy index][cpu index]. Cost: O(runs x policies).
+ */
+export function runUnit(
+  workload: Workload,
+  seed: number,
+  runs: number,
+  policies: readonly Policy[],
+  cpus: readonly CpuProfile[],
+  fpState: FpStateSize,
+): SimResult[][] {
+  const out: SimResult[][] = [];
+  for (let i = 0; i < policies.length; i += BATCH) {
+    const batch = policies.slice(i, i + BATCH);
+    const walks = walkPolicies(batch, workloadStream(workload, { runs, seed }));
+    for (const w of walks) out.push(cpus.map((cpu) => price(w, cpu, fpState)));
+  }
+  return out;
+}
+
+export interface TuneRow {
+  readonly workload: string;
+  readonly cpu: string;
+  readonly policy: string;
+  readonly params: Readonly<Record<string, number>>;
+  readonly cyclesPerExit: Estimate;
+  readonly skipRate: Estimate;
+  readonly fpTrapsPerExit: Estimate;
+}
+
+export interface TuneBest {
+  readonly workload: string;
+  readonly cpu: string;
+  readonly best: TuneRow;
+  readonly eager: TuneRow;
+  readonly lazyFixed: TuneRow;
+  /** Cycles per exit saved by the best setting over eager and over lazy-fixed (positive = better). */
+  readonly winOverEager: number;
+  readonly winOverLazyFixed: number;
+}
+
+/** Aggregates per-seed results (results[seed][policy][cpu]) into rows and bests. */
+export function aggregate(
+  workload: string,
+  perSeed: readonly SimResult[][][],
+  settings: readonly SweepSetting[],
+  references: readonly Policy[],
+  cpus: readonly CpuProfile[],
+): { rows: TuneRow[]; best: TuneBest[] } {
+  const policies = [...settings.map((s) => s.policy), ...references];
+  const rows: TuneRow[] = [];
+  const best: TuneBest[] = [];
+  for (let c = 0; c < cpus.length; c++) {
+    const cpuRows: TuneRow[] = policies.map((policy, p) => {
+      const results = perSeed.map((seedResults) => seedResults[p][c]);
+      return {
+        workload,
+        cpu: cpus[c].name,
+        policy: policy.id,
+        params: p < settings.length ? settings[p].params : {},
+        cyclesPerExit: estimate(results.map((r) => r.cycles.perExit)),
+        skipRate: estimate(results.map((r) => r.skipRate)),
+        fpTrapsPerExit: estimate(results.map((r) => r.counters.fpTraps / Math.max(1, r.runs))),
+      };
+    });
+    rows.push(...cpuRows);
+    const swept = cpuRows.slice(0, settings.length);
+    // Lowest mean cycles per exit; ties go to the earlier setting (deterministic).
+    const winner = swept.reduce((a, b) => (b.cyclesPerExit.mean < a.cyclesPerExit.mean ? b : a));
+    const eager = cpuRows[settings.length];
+    const lazyFixed = cpuRows[settings.length + 1];
+    best.push({
+      workload,
+      cpu: cpus[c].name,
+      best: winner,
+      eager,
+      lazyFixed,
+      winOverEager: eager.cyclesPerExit.mean - winner.cyclesPerExit.mean,
+      winOverLazyFixed: lazyFixed.cyclesPerExit.mean - winner.cyclesPerExit.mean,
+    });
+  }
+  return { rows, best };
+}
