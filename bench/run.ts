@@ -1,93 +1,116 @@
 /**
- * `npm run bench`: every built-in policy on every CPU profile over the built-in
- * workloads, the calibration table (model vs published anchors), and the simulator's
- * throughput against a bare loop. Progress goes to stderr, results to stdout.
+ * `npm run bench`: the full suite. Writes reports/<UTC timestamp>/{results.json,
+ * results.csv, index.html} and points reports/latest at it; prints a summary.
  */
 
-import { BUILTIN_CPUS } from '../src/cpu/profiles.js';
+import { availableParallelism } from 'node:os';
+import { resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { intFlag, parse, seedFlag } from '../src/cli/args.js';
 import { num, pct, table } from '../src/cli/format.js';
-import { BUILTIN_POLICIES, instantiate } from '../src/policy/registry.js';
-import { simulate } from '../src/sim/simulate.js';
-import { markovStream, MarkovWorkloadSchema } from '../src/stream/markov.js';
-import { builtinWorkloadNames, resolveWorkload, workloadStream } from '../src/stream/workload.js';
-import { calibrate } from './calibration.js';
-import { measureWalk } from './throughput.js';
+import { renderHtml } from '../src/report/html.js';
+import { resultsCsv } from '../src/report/results.js';
+import { ensureWritable, writeReport } from '../src/report/write.js';
+import { parseRange } from '../src/tune/ranges.js';
+import { isUserError, UserError } from '../src/util/errors.js';
+import { Progress } from './progress.js';
+import { defaultOptions, runSuite } from './suite.js';
 
-const RUNS = 200_000;
-const SEED = 1;
+const ROOT = resolve(fileURLToPath(new URL('..', import.meta.url)));
 
-function progress(msg: string): void {
-  process.stderr.write(`[bench] ${msg}\n`);
-}
+export const BENCH_HELP = `Usage: npm run bench -- [--quick] [--runs N] [--seeds K] [--seed S] [--workers W]
+                       [--only <glob>] [--out <dir>] [--workloads-dir <dir>]
+                       [--threshold 1..32] [--eager-runs 16,64,256] [--no-throughput]
 
-async function main(): Promise<void> {
-  const started = performance.now();
-  const policies = BUILTIN_POLICIES.map((d) => instantiate(d, Object.fromEntries(Object.entries(d.params ?? {}).map(([k, v]) => [k, v.default]))));
+Runs every built-in workload x policy x CPU profile over independent seeds, the checker
+over every built-in policy, the adaptive threshold sweep, break-even, calibration and the
+tool's throughput, and writes reports/<UTC timestamp>/ (results.json, results.csv,
+index.html), pointing reports/latest at it.
 
-  progress(`simulating ${policies.length} policies x ${BUILTIN_CPUS.length} CPUs x ${builtinWorkloadNames().length} workloads, ${num(RUNS)} runs each`);
-  const rows: string[][] = [];
-  for (const name of builtinWorkloadNames()) {
-    const { workload } = resolveWorkload(name);
-    for (const cpu of BUILTIN_CPUS) {
-      for (const policy of policies) {
-        const r = simulate(policy, workloadStream(workload, { runs: RUNS, seed: SEED }), { cpu });
-        rows.push([
-          name,
-          cpu.name,
-          policy.id,
-          pct(r.skipRate),
-          num((1000 * r.counters.fpTraps) / r.runs, 1),
-          num(r.cycles.perExit, 1),
-          num(r.cycles.perExitByComponent.fpSave + r.cycles.perExitByComponent.fpRestore, 1),
-        ]);
-      }
-    }
+  --quick          small sizes for CI (under 15 s)
+  --runs, --seeds  runs per seed and independent seeds per cell (default 1,000,000 x 5)
+  --workers        worker threads (default: available cores, at most 4)
+  --only           cells to run, as a glob on workload/policy/cpu (e.g. 'hackbench/*/altra')
+  --out            report folder (default reports/)
+  --workloads-dir  workload files to use instead of the built-ins in workloads/`;
+
+async function main(argv: readonly string[]): Promise<number> {
+  const { values } = parse('bench', argv, {
+    quick: { type: 'boolean' },
+    runs: { type: 'string' },
+    seeds: { type: 'string' },
+    seed: { type: 'string' },
+    workers: { type: 'string' },
+    only: { type: 'string' },
+    out: { type: 'string' },
+    'workloads-dir': { type: 'string' },
+    threshold: { type: 'string' },
+    'eager-runs': { type: 'string' },
+    'no-throughput': { type: 'boolean' },
+    quiet: { type: 'boolean' },
+    help: { type: 'boolean', short: 'h' },
+  });
+  if (values.help) {
+    console.log(BENCH_HELP);
+    return 0;
   }
-  console.log('Simulation (seed 1):');
-  console.log(table(['workload', 'cpu', 'policy', 'skip', 'traps/1k', 'cycles/exit', 'FP save+restore/exit'], rows));
+  const quick = values.quick === true;
+  const d = defaultOptions(quick);
+  const out = ensureWritable(values.out ?? resolve(ROOT, 'reports'));
+  const opts = {
+    ...d,
+    runs: intFlag('runs', values.runs, d.runs, 1, 1e10),
+    seeds: intFlag('seeds', values.seeds, d.seeds, 1, 100),
+    seed: seedFlag(values.seed, d.seed),
+    workers: intFlag('workers', values.workers, Math.max(1, Math.min(4, availableParallelism())), 1, 64),
+    only: values.only ?? null,
+    workloadsDir: resolve(values['workloads-dir'] ?? resolve(ROOT, 'workloads')),
+    thresholds: values.threshold ? parseRange(values.threshold, '--threshold') : d.thresholds,
+    eagerRuns: values['eager-runs'] ? parseRange(values['eager-runs'], '--eager-runs') : d.eagerRuns,
+    throughput: values['no-throughput'] !== true,
+  };
+  const progress = new Progress(process.stderr, values.quiet === true);
+  progress.note(`${quick ? 'quick run' : 'full run'}: ${num(opts.runs)} runs x ${opts.seeds} seeds per cell, ${opts.workers} workers`);
+  const results = await runSuite(opts, progress);
+  const html = renderHtml(results);
+  const dir = writeReport(out, {
+    'results.json': `${JSON.stringify(results, null, 1)}\n`,
+    'results.csv': resultsCsv(results),
+    'index.html': html,
+  });
+  progress.note(`report written to ${dir} (latest -> ${dir.split('/').pop()})`);
 
-  progress('calibration');
-  const cal = await calibrate(BUILTIN_CPUS);
-  console.log('\nCalibration: model vs published anchors (fitted = a base cost was fitted to this anchor):');
+  console.log(`fpswitch bench: ${results.cells.length} cells, ${results.checks.length} checks, report ${dir}/index.html`);
+  console.log('\nClaim check (lazy-fixed skip rate, 95% interval over seeds, against 30-50%):');
+  console.log(table(['workload', 'skip rate', '95% interval', 'verdict'], results.claim.map((c) => [c.workload, pct(c.skipRate.mean), `${pct(c.skipRate.lo)} .. ${pct(c.skipRate.hi)}`, c.verdict])));
+  console.log('\nCorrectness:');
   console.log(
     table(
-      ['cpu', 'anchor', 'policy', 'exit', 'paper', 'model', 'delta', 'within 5%', 'fitted', 'confidence'],
-      cal.map((c) => [
-        c.cpu,
-        c.label,
-        c.policy,
-        c.exit,
-        num(c.paperCycles),
-        num(c.modelCycles, 1),
-        pct(c.delta, 2),
-        c.withinFivePercent ? 'yes' : 'NO',
-        c.fitted ? 'fitted' : 'held out',
-        c.confidence,
-      ]),
+      ['policy', 'config', 'verdict', 'invariant', 'steps', 'states', 'scope'],
+      results.checks.map((v) => [v.policy, v.config, v.verdict, v.invariant ?? '-', String(v.steps.length), num(v.states), v.verdict === 'ok' ? (v.exhaustive ? 'fixpoint' : `depth ${v.depth}`) : 'shortest']),
     ),
   );
-
-  progress('throughput (tinybench)');
-  const p37 = MarkovWorkloadSchema.parse({ name: 'p37', kind: 'markov', fpProbability: 0.37 });
-  const tp = await measureWalk(policies, markovStream(p37, { runs: 1 << 16, seed: 3 }));
-  console.log('\nSimulator throughput, one core (markov p=0.37 stream, 65,536-run chunk, table walk vs bare loop over the same Uint16Array):');
-  console.log(
-    table(
-      ['policy', 'walk runs/s', 'bare loop runs/s', 'ratio', 'mode', 'target >= 300 M/s and >= 0.75'],
-      tp.map((t) => [
-        t.policy,
-        `${num(t.walkRunsPerSecond / 1e6, 0)} M`,
-        `${num(t.bareRunsPerSecond / 1e6, 0)} M`,
-        t.ratio.toFixed(2),
-        t.mode,
-        t.walkRunsPerSecond >= 300e6 && t.ratio >= 0.75 ? 'met' : 'NOT met',
-      ]),
-    ),
-  );
-  progress(`done in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+  console.log('\nCalibration (model vs published):');
+  console.log(table(['cpu', 'anchor', 'published', 'model', 'delta', 'role'], results.calibration.map((c) => [c.cpu, c.label, num(c.paperCycles), num(c.modelCycles, 1), pct(c.delta, 2), c.fitted ? 'fitted' : 'held out'])));
+  if (results.throughput) {
+    console.log('\nBudgets:');
+    console.log(table(['budget', 'target', 'measured', ''], results.throughput.budgets.map((b) => [b.name, b.target, b.measured, b.met ? 'met' : 'NOT met'])));
+  }
+  return 0;
 }
 
-main().catch((e) => {
-  console.error(e instanceof Error ? (e.stack ?? e.message) : String(e));
-  process.exitCode = 1;
-});
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (e) => {
+    if (isUserError(e)) {
+      console.error(`fpswitch bench: ${e.message}`);
+      process.exitCode = 2;
+    } else {
+      console.error(e instanceof Error ? (e.stack ?? e.message) : String(e));
+      process.exitCode = 1;
+    }
+  },
+);
+void UserError;

@@ -113,12 +113,13 @@ export class PolicyRun {
     readonly policy: Policy,
     readonly stream: Pick<ExitStream, 'name' | 'vcpus'>,
     readonly engine: Engine = 'table',
+    walkOpts: { maxRawEntries?: number } = {},
   ) {
     const classCount = stream.vcpus.length * CLASSES_PER_VCPU;
     this.decoded = Array.from({ length: classCount }, (_, c) => decodeRunClass(c));
     if (engine === 'table') {
       this.table = new TransitionTable(policy, stream.vcpus);
-      this.walker = new Walker(this.table);
+      this.walker = new Walker(this.table, walkOpts);
     } else {
       this.machine = new CostMachine(policy, stream.vcpus);
     }
@@ -148,13 +149,18 @@ export class PolicyRun {
  * Walks several policies over one stream in a single pass (the stream is generated once).
  * Cost: O(runs x policies) plus table compilation; memory O(chunk + tables).
  */
-export function walkPolicies(policies: readonly Policy[], stream: ExitStream, engine: Engine = 'table'): WalkOutcome[] {
+export function walkPolicies(
+  policies: readonly Policy[],
+  stream: ExitStream,
+  engine: Engine = 'table',
+  walkOpts: { maxRawEntries?: number } = {},
+): WalkOutcome[] {
   const classCount = stream.vcpus.length * CLASSES_PER_VCPU;
   const exitHist = new Float64Array(EXIT_KEY_COUNT);
   const classHist = new Float64Array(classCount);
   let guestNs = 0;
   let runs = 0;
-  const runsOf = policies.map((p) => new PolicyRun(p, stream, engine));
+  const runsOf = policies.map((p) => new PolicyRun(p, stream, engine, walkOpts));
   for (const chunk of stream.chunks()) {
     for (const r of runsOf) r.feed(chunk);
     guestNs += countChunk(exitHist, classHist, chunk);

@@ -14,8 +14,12 @@ import type { TransitionTable } from '../machine/compile.js';
 
 /** Pair-table entries beyond which the walker steps one run at a time. */
 const MAX_PAIR_ENTRIES = 1 << 22;
-/** Raw-mode pair-table entries beyond which dense mode is used (keeps the table cache-friendly). */
-const MAX_RAW_ENTRIES = 1 << 19;
+/**
+ * Raw-mode pair-table entries beyond which dense mode is used, by default. A single
+ * simulation can afford a big raw table (fastest); sweeps that walk many policies at
+ * once pass a smaller budget to bound memory.
+ */
+export const DEFAULT_MAX_RAW_ENTRIES = 1 << 22;
 
 /**
  * Walks `n` run classes from state `s` one at a time; returns the state after the last run.
@@ -80,7 +84,13 @@ export class Walker {
   private pairSteps = 0;
   private pairStates = 0;
 
-  constructor(private readonly table: TransitionTable) {
+  private readonly maxRawEntries: number;
+
+  constructor(
+    private readonly table: TransitionTable,
+    opts: { maxRawEntries?: number } = {},
+  ) {
+    this.maxRawEntries = opts.maxRawEntries ?? DEFAULT_MAX_RAW_ENTRIES;
     this.state = table.initialState;
     const nc = table.classCount;
     this.k = nc;
@@ -237,7 +247,7 @@ export class Walker {
   private ensurePairStates(states: number): boolean {
     if (states <= this.pairStates) return true;
     const k2 = this.k * this.k;
-    const max = this.mode === 'raw' ? MAX_RAW_ENTRIES : MAX_PAIR_ENTRIES;
+    const max = this.mode === 'raw' ? this.maxRawEntries : MAX_PAIR_ENTRIES;
     let cap = Math.max(8, this.pairStates);
     while (cap < states) cap *= 2;
     if (cap * k2 > max) cap = states;

@@ -92,9 +92,16 @@ export function markovStream(w: MarkovWorkload, opts: { runs: number; seed: numb
     exitKey(exitClassCode(kernelExit) ?? EC.HVC64, HANDLED.kernel),
     exitKey(exitClassCode(w.exits.user) ?? EC.DABT_LOW, HANDLED.user),
   ];
-  const hypCut = w.handledIn.hyp;
-  const kernelCut = w.handledIn.hyp + w.handledIn.kernel;
+  // Thresholds on 32-bit draws: u < cut  <=>  uniform < probability (no division per run).
+  const cut = (p: number) => Math.min(2 ** 32, Math.round(p * 2 ** 32));
+  const hypCut = cut(w.handledIn.hyp);
+  const kernelCut = cut(w.handledIn.hyp + w.handledIn.kernel);
+  const fromOnCut = cut(fromOn);
+  const fromOffCut = cut(fromOff);
+  const hostFpCut = cut(w.hostFpProbability);
+  const putCut = cut(w.vcpuPutProbability);
   const meanNs = w.meanRunUs * 1000;
+  const nv = vcpus.length;
   const { runs, seed } = opts;
   return {
     name: w.name,
@@ -103,26 +110,27 @@ export function markovStream(w: MarkovWorkload, opts: { runs: number; seed: numb
     *chunks() {
       const rng = new Prng(seed);
       const buf = allocChunk(Math.min(CHUNK_RUNS, Math.max(1, runs)));
+      const { cls, exitKey: keys, ns } = buf;
       // Each vCPU's chain starts from its stationary distribution.
-      const fpState = vcpus.map(() => rng.next() < w.fpProbability);
+      const fpState = vcpus.map(() => rng.nextU32() < cut(w.fpProbability));
       let vcpu = 0;
       for (let start = 0; start < runs; start += CHUNK_RUNS) {
         const len = Math.min(CHUNK_RUNS, runs - start);
         for (let i = 0; i < len; i++) {
           const fp = fpState[vcpu];
-          const u = rng.next();
+          const u = rng.nextU32();
           const handled: Handled = u < hypCut ? HANDLED.hyp : u < kernelCut ? HANDLED.kernel : HANDLED.user;
           let hostFp = false;
           let put = false;
           if (handled !== HANDLED.hyp) {
-            hostFp = w.hostFpProbability > 0 && rng.next() < w.hostFpProbability;
-            put = w.vcpuPutProbability > 0 && rng.next() < w.vcpuPutProbability;
+            if (hostFpCut > 0) hostFp = rng.nextU32() < hostFpCut;
+            if (putCut > 0) put = rng.nextU32() < putCut;
           }
-          buf.cls[i] = encodeRunClass(vcpu, fp ? FP_EL0 : 0, handled, hostFp, put);
-          buf.exitKey[i] = exitKeys[handled];
-          buf.ns[i] = rng.exponential(meanNs);
-          fpState[vcpu] = rng.next() < (fp ? fromOn : fromOff);
-          if (put) vcpu = (vcpu + 1) % vcpus.length;
+          cls[i] = encodeRunClass(vcpu, fp ? FP_EL0 : 0, handled, hostFp, put);
+          keys[i] = exitKeys[handled];
+          ns[i] = -meanNs * Math.log((rng.nextU32() + 1) / 4294967297);
+          fpState[vcpu] = rng.nextU32() < (fp ? fromOnCut : fromOffCut);
+          if (put) vcpu = (vcpu + 1) % nv;
         }
         yield { length: len, ...buf };
       }

@@ -21,6 +21,8 @@ import { cartesian } from './ranges.js';
 
 /** Policies walked per pass over a stream (bounds the memory of their tables). */
 const BATCH = 8;
+/** Raw pair-table budget per walker in a batch: 1 MiB of entries (see sim/walk.ts). */
+const SWEEP_MAX_RAW_ENTRIES = 1 << 17;
 
 export interface SweepSetting {
   readonly params: Readonly<Record<string, number>>;
@@ -66,7 +68,7 @@ export function runUnit(
   const out: SimResult[][] = [];
   for (let i = 0; i < policies.length; i += BATCH) {
     const batch = policies.slice(i, i + BATCH);
-    const walks = walkPolicies(batch, workloadStream(workload, { runs, seed }));
+    const walks = walkPolicies(batch, workloadStream(workload, { runs, seed }), 'table', { maxRawEntries: SWEEP_MAX_RAW_ENTRIES });
     for (const w of walks) out.push(cpus.map((cpu) => price(w, cpu, fpState)));
   }
   return out;

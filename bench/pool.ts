@@ -1,0 +1,79 @@
+/**
+ * A small pool of worker threads running suite tasks. Tasks are plain data and results
+ * come back by structured clone; the caller keeps results in task order, so the outcome
+ * does not depend on which worker ran what, or when.
+ */
+
+import { Worker } from 'node:worker_threads';
+import type { TaskRequest, TaskResponse } from './tasks.js';
+
+interface Pending {
+  resolve: (value: unknown) => void;
+  reject: (e: Error) => void;
+}
+
+export class Pool {
+  private readonly workers: Worker[] = [];
+  private readonly idle: Worker[] = [];
+  private readonly queue: { id: number; task: TaskRequest }[] = [];
+  private readonly pending = new Map<number, Pending>();
+  private nextId = 0;
+  private failed: Error | undefined;
+
+  constructor(readonly size: number) {
+    for (let i = 0; i < size; i++) {
+      const w = new Worker(new URL('./worker.mjs', import.meta.url));
+      w.on('message', (msg: TaskResponse) => this.onMessage(w, msg));
+      w.on('error', (e) => this.fail(e));
+      w.on('exit', (code) => {
+        if (code !== 0) this.fail(new Error(`worker exited with code ${code}`));
+      });
+      this.workers.push(w);
+      this.idle.push(w);
+    }
+  }
+
+  /** Runs a task on the next free worker. */
+  run<T>(task: TaskRequest): Promise<T> {
+    if (this.failed) return Promise.reject(this.failed);
+    const id = this.nextId++;
+    return new Promise<T>((resolve, reject) => {
+      this.pending.set(id, { resolve: resolve as (v: unknown) => void, reject });
+      this.queue.push({ id, task });
+      this.dispatch();
+    });
+  }
+
+  private dispatch(): void {
+    while (this.idle.length > 0 && this.queue.length > 0) {
+      const w = this.idle.pop()!;
+      const job = this.queue.shift()!;
+      w.postMessage({ id: job.id, task: job.task });
+    }
+  }
+
+  private onMessage(w: Worker, msg: TaskResponse): void {
+    const p = this.pending.get(msg.id);
+    this.pending.delete(msg.id);
+    this.idle.push(w);
+    if (p) {
+      if (msg.ok) p.resolve(msg.result);
+      else {
+        const e = new Error(msg.error);
+        (e as Error & { userError?: boolean }).userError = msg.userError;
+        p.reject(e);
+      }
+    }
+    this.dispatch();
+  }
+
+  private fail(e: Error): void {
+    this.failed ??= e;
+    for (const p of this.pending.values()) p.reject(e);
+    this.pending.clear();
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.workers.map((w) => w.terminate()));
+  }
+}

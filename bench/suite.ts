@@ -1,0 +1,431 @@
+/**
+ * The benchmark suite: every built-in workload x policy x CPU over several seeds, the
+ * checker over every built-in policy, the threshold sweep, break-even, calibration and
+ * the tool's own throughput, assembled into one `Results` object.
+ */
+
+import { execFileSync } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
+import { cpus as osCpus, totalmem } from 'node:os';
+import { join, resolve } from 'node:path';
+import { Bench } from 'tinybench';
+import type { Verdict } from '../src/check/explore.js';
+import { FPSIMD } from '../src/cpu/fp-state.js';
+import { BUILTIN_CPUS } from '../src/cpu/profiles.js';
+import { BUILTIN_POLICIES, instantiate } from '../src/policy/registry.js';
+import type { Policy } from '../src/policy/types.js';
+import {
+  type Cell,
+  type ClaimCheck,
+  RESULTS_SCHEMA,
+  RESULTS_SCHEMA_VERSION,
+  type Results,
+  type Throughput,
+  type TuningResult,
+} from '../src/report/results.js';
+import { markovStream, MarkovWorkloadSchema } from '../src/stream/markov.js';
+import { loadWorkloadFile, type Workload, workloadStream } from '../src/stream/workload.js';
+import { breakEven, lazyWins, simulatedBreakEven } from '../src/tune/break-even.js';
+import { unitSeed } from '../src/tune/sweep.js';
+import { UserError } from '../src/util/errors.js';
+import { estimate, type Estimate } from '../src/util/stats.js';
+import { cpuAssumptions, policyAssumptions, workloadAssumptions } from './assumptions.js';
+import { calibrate } from './calibration.js';
+import { globToRegExp } from './glob.js';
+import { Pool } from './pool.js';
+import type { Progress } from './progress.js';
+import type { CheckTask, SimCell, SimTask, TaskRequest, TuneTask, TuneUnitResult } from './tasks.js';
+import { measureWalk } from './throughput.js';
+
+/** The 2015 claim: 30-50% of exits skip the FP/SIMD switch (commit 33c76a0b8126). */
+export const CLAIM_BAND: readonly [number, number] = [0.3, 0.5];
+
+export interface SuiteOptions {
+  readonly quick: boolean;
+  readonly runs: number;
+  readonly seeds: number;
+  readonly seed: number;
+  readonly workers: number;
+  readonly only: string | null;
+  readonly workloadsDir: string;
+  readonly tuneRuns: number;
+  readonly tuneSeeds: number;
+  readonly thresholds: readonly number[];
+  readonly eagerRuns: readonly number[];
+  /** Measure throughput (tinybench) and worker scaling. */
+  readonly throughput: boolean;
+  /** Extra sections computed elsewhere (sensitivity, ground truth), already JSON. */
+  readonly extras?: { sensitivity?: unknown; groundTruth?: unknown };
+}
+
+/** The suite's defaults; `--quick` shrinks them so CI finishes in seconds. */
+export function defaultOptions(quick: boolean): Omit<SuiteOptions, 'workers' | 'only' | 'workloadsDir'> {
+  return quick
+    ? { quick, runs: 100_000, seeds: 3, seed: 1, tuneRuns: 50_000, tuneSeeds: 1, thresholds: [1, 2, 4, 6, 8, 12, 16, 24, 32], eagerRuns: [16, 256], throughput: true }
+    : { quick, runs: 1_000_000, seeds: 5, seed: 1, tuneRuns: 200_000, tuneSeeds: 2, thresholds: Array.from({ length: 32 }, (_, i) => i + 1), eagerRuns: [16, 64, 256], throughput: true };
+}
+
+interface LoadedSuiteWorkload {
+  readonly name: string;
+  readonly file: string;
+  readonly workload: Workload;
+  readonly raw: unknown;
+}
+
+/** Loads and validates every workload file of a folder (a broken one stops the suite). */
+export function loadSuiteWorkloads(dir: string): LoadedSuiteWorkload[] {
+  let files: string[];
+  try {
+    files = readdirSync(dir).filter((f) => f.endsWith('.json')).sort();
+  } catch {
+    throw new UserError(`${dir}: cannot read the workloads folder`);
+  }
+  if (files.length === 0) throw new UserError(`${dir}: no workload files (*.json)`);
+  return files.map((f) => {
+    const file = resolve(join(dir, f));
+    const workload = loadWorkloadFile(file);
+    return { name: workload.name, file, workload, raw: JSON.parse(readFileSync(file, 'utf8')) };
+  });
+}
+
+/** Built-in policies as the suite runs them (defaults). */
+export function suitePolicies(): Policy[] {
+  return BUILTIN_POLICIES.map((d) => instantiate(d, Object.fromEntries(Object.entries(d.params ?? {}).map(([k, v]) => [k, v.default]))));
+}
+
+/** The checker runs adaptive with small parameters so that every mode change is reachable. */
+export const CHECKED_ADAPTIVE = 'adaptive:threshold=2,eagerRuns=2';
+export const CHECK_CONFIGS = ['default', 'three-aarch32'];
+
+function gitInfo(): Results['git'] {
+  try {
+    const commit = execFileSync('git', ['rev-parse', 'HEAD'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+    const dirty = execFileSync('git', ['status', '--porcelain', '--untracked-files=no'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim() !== '';
+    return { commit, dirty };
+  } catch {
+    return { commit: null, dirty: null };
+  }
+}
+
+function toolVersion(): string {
+  try {
+    return (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+  } catch {
+    return 'unknown';
+  }
+}
+
+function claimVerdict(e: Estimate, band: readonly [number, number]): ClaimCheck['verdict'] {
+  if (e.hi < band[0]) return 'below';
+  if (e.lo > band[1]) return 'above';
+  if (e.lo >= band[0] && e.hi <= band[1]) return 'inside';
+  return 'overlaps';
+}
+
+/** Runs the suite. Throws UserError for bad input before any work starts. */
+export async function runSuite(opts: SuiteOptions, progress: Progress): Promise<Results> {
+  const t0 = performance.now();
+  const timing: Record<string, number> = {};
+  const lap = (name: string, since: number) => (timing[name] = Number(((performance.now() - since) / 1000).toFixed(3)));
+
+  const workloads = loadSuiteWorkloads(opts.workloadsDir);
+  const policies = suitePolicies();
+  const cpus = BUILTIN_CPUS;
+  const only = opts.only ? globToRegExp(opts.only) : null;
+  const wanted = (w: string, p: string, c: string) => !only || only.test(`${w}/${p}/${c}`);
+  const cellKeys = workloads.flatMap((w) => policies.flatMap((p) => cpus.map((c) => ({ w: w.name, p: p.id, c: c.name }))));
+  const selected = cellKeys.filter((k) => wanted(k.w, k.p, k.c));
+  if (selected.length === 0) {
+    throw new UserError(`--only ${opts.only}: matches no cell (cells are named workload/policy/cpu, e.g. hackbench/lazy-fixed/altra)`);
+  }
+  const selWorkloads = workloads.filter((w) => selected.some((k) => k.w === w.name));
+  const selPolicies = policies.filter((p) => selected.some((k) => k.p === p.id));
+  const selCpus = cpus.filter((c) => selected.some((k) => k.c === c.name));
+  const policyIds = policies.map((p) => p.id);
+  const cpuNames = cpus.map((c) => c.name);
+
+  // --- tasks ---------------------------------------------------------------------------
+  const seedsOf = (w: string, n: number) => Array.from({ length: n }, (_, k) => unitSeed(opts.seed, w, k));
+  const simTasks: SimTask[] = selWorkloads.flatMap((w) =>
+    seedsOf(w.name, opts.seeds).map((seed) => ({ kind: 'sim' as const, workloadFile: w.file, seed, runs: opts.runs, policies: policyIds, cpus: cpuNames })),
+  );
+  const tuneRanges = { threshold: [...opts.thresholds], eagerRuns: [...opts.eagerRuns] };
+  const tuneTasks: TuneTask[] = selWorkloads.flatMap((w) =>
+    seedsOf(`tune:${w.name}`, opts.tuneSeeds).map((seed) => ({
+      kind: 'tune' as const,
+      workload: w.name,
+      workloadFile: w.file,
+      seed,
+      runs: opts.tuneRuns,
+      ranges: tuneRanges,
+      cpus: selCpus.map((c) => c.name),
+    })),
+  );
+  const checkPolicies = selPolicies.map((p) => (p.definition.name === 'adaptive' ? CHECKED_ADAPTIVE : p.id));
+  const checkTasks: CheckTask[] = checkPolicies.flatMap((p) => CHECK_CONFIGS.map((config) => ({ kind: 'check' as const, policy: p, config })));
+
+  const pool = new Pool(opts.workers);
+  let simRaw: SimCell[][][];
+  let tuneRaw: TuneUnitResult[];
+  let verdicts: Verdict[];
+  const tPar = performance.now();
+  try {
+    const all: TaskRequest[] = [...checkTasks, ...tuneTasks, ...simTasks];
+    progress.phase(`${all.length} tasks on ${opts.workers} worker${opts.workers > 1 ? 's' : ''}`, all.length);
+    const run = <T>(t: TaskRequest) =>
+      pool.run<T>(t).then((r) => {
+        progress.step();
+        return r;
+      });
+    // Submit everything at once; results are read back in task order.
+    const checkP = Promise.all(checkTasks.map((t) => run<Verdict>(t)));
+    const tuneP = Promise.all(tuneTasks.map((t) => run<TuneUnitResult>(t)));
+    const simP = Promise.all(simTasks.map((t) => run<SimCell[][]>(t)));
+    [verdicts, tuneRaw, simRaw] = await Promise.all([checkP, tuneP, simP]);
+  } catch (e) {
+    const err = e as Error & { userError?: boolean };
+    if (err.userError) throw new UserError(err.message);
+    throw e;
+  } finally {
+    progress.end();
+    await pool.close();
+  }
+  lap('parallelSeconds', tPar);
+
+  // --- cells ---------------------------------------------------------------------------
+  const cells: Cell[] = [];
+  for (const w of selWorkloads) {
+    const seeds = seedsOf(w.name, opts.seeds);
+    const perSeed = simTasks.map((t, i) => ({ t, r: simRaw[i] })).filter((x) => x.t.workloadFile === w.file).map((x) => x.r);
+    for (let p = 0; p < policies.length; p++) {
+      for (let c = 0; c < cpus.length; c++) {
+        if (!wanted(w.name, policies[p].id, cpus[c].name)) continue;
+        const rs = perSeed.map((s) => s[p][c]);
+        const est = (f: (r: SimCell) => number) => estimate(rs.map(f));
+        const runs = rs[0].runs;
+        const first = rs[0];
+        cells.push({
+          workload: w.name,
+          policy: policies[p].id,
+          cpu: cpus[c].name,
+          runs,
+          seeds,
+          skipRate: est((r) => r.skipRate),
+          cyclesPerExit: est((r) => r.cycles.perExit),
+          componentsPerExit: {
+            base: est((r) => r.cycles.perExitByComponent.base),
+            fpSave: est((r) => r.cycles.perExitByComponent.fpSave),
+            fpRestore: est((r) => r.cycles.perExitByComponent.fpRestore),
+            fpTrap: est((r) => r.cycles.perExitByComponent.fpTrap),
+            trapCtl: est((r) => r.cycles.perExitByComponent.trapCtl),
+          },
+          fpTrapsPer1000: est((r) => (1000 * r.counters.fpTraps) / r.runs),
+          fpSavesPerExit: est((r) => r.counters.fpSaves / r.runs),
+          fpRestoresPerExit: est((r) => r.counters.fpRestores / r.runs),
+          bytesPerExit: est((r) => r.counters.bytesMoved / r.runs),
+          fpexcOnlyTrapsPer1000: est((r) => (1000 * r.counters.fpexcOnlyTraps) / r.runs),
+          exitsPerGuestSecond: est((r) => r.exitsPerGuestSecond),
+          fpUse: { el0: est((r) => r.fpUse.el0), el1: est((r) => r.fpUse.el1), fpexc: est((r) => r.fpUse.fpexc), any: est((r) => r.fpUse.any) },
+          exitMix: first.exitMix.map((e) => ({ exit: e.exit, handled: e.handled, share: e.runs / first.runs })),
+        });
+      }
+    }
+  }
+
+  // --- claim: the lazy switch's skip rate per workload (CPU-independent) ---------------
+  const claim: ClaimCheck[] = cells
+    .filter((c) => c.policy === 'lazy-fixed' && c.cpu === (selCpus[0]?.name ?? cpus[0].name))
+    .map((c) => ({ workload: c.workload, policy: c.policy, cpu: c.cpu, skipRate: c.skipRate, band: CLAIM_BAND, verdict: claimVerdict(c.skipRate, CLAIM_BAND) }));
+
+  // --- tuning --------------------------------------------------------------------------
+  const tuning = aggregateTuning(selWorkloads.map((w) => w.name), tuneTasks, tuneRaw, selCpus.map((c) => c.name), opts, tuneRanges);
+
+  // --- break-even ----------------------------------------------------------------------
+  const tBe = performance.now();
+  const analytic = cpus.map((c) => breakEven(c, FPSIMD));
+  const simulated = [];
+  for (const c of cpus) simulated.push(await simulatedBreakEven(c, FPSIMD, { runs: opts.quick ? 50_000 : 200_000, seed: opts.seed }));
+  const placements = cells
+    .filter((c) => c.policy === 'lazy-fixed')
+    .map((c) => {
+      const ratio = analytic.find((a) => a.cpu === c.cpu)!.ratio;
+      return { workload: c.workload, cpu: c.cpu, p: c.fpUse.any.mean, ratio, lazyWins: lazyWins(c.fpUse.any.mean, ratio) };
+    });
+  lap('breakEvenSeconds', tBe);
+
+  // --- calibration ---------------------------------------------------------------------
+  const calibration = await calibrate(cpus);
+
+  // --- assumptions ---------------------------------------------------------------------
+  const assumptions = [
+    ...cpus.flatMap(cpuAssumptions),
+    ...policies.flatMap((p) => policyAssumptions(p.definition, p.params)),
+    ...workloads.flatMap((w) => workloadAssumptions(w.name, w.raw)),
+  ];
+
+  // --- throughput ----------------------------------------------------------------------
+  let throughput: Throughput | null = null;
+  if (opts.throughput) {
+    progress.note('measuring throughput (tinybench)');
+    throughput = await measureThroughput(opts, policies, workloads, verdicts, tuneTasks, t0);
+  }
+  lap('suiteSeconds', t0);
+
+  return {
+    schema: RESULTS_SCHEMA,
+    schemaVersion: RESULTS_SCHEMA_VERSION,
+    tool: { name: 'fpswitch', version: toolVersion() },
+    git: gitInfo(),
+    node: process.version,
+    host: { cpu: osCpus()[0]?.model ?? 'unknown', cores: osCpus().length, platform: `${process.platform}-${process.arch}`, memoryGiB: Math.round(totalmem() / 2 ** 30) },
+    date: new Date().toISOString(),
+    parameters: {
+      quick: opts.quick,
+      runs: opts.runs,
+      seeds: opts.seeds,
+      baseSeed: opts.seed,
+      only: opts.only,
+      fpState: 'fpsimd',
+      workloads: selWorkloads.map((w) => w.name),
+      policies: selPolicies.map((p) => p.id),
+      cpus: selCpus.map((c) => c.name),
+      tuneRuns: opts.tuneRuns,
+      tuneSeeds: opts.tuneSeeds,
+    },
+    workloads: workloads.map((w) => ({ name: w.name, kind: w.workload.kind, description: w.workload.description ?? '', file: w.file })),
+    policies: policies.map((p) => ({ id: p.id, name: p.definition.name, summary: p.definition.summary, models: p.definition.models })),
+    cpus: cpus.map((c) => ({ name: c.name, title: c.title, description: c.description })),
+    assumptions,
+    cells,
+    claim,
+    checks: verdicts,
+    tuning,
+    breakEven: { analytic, simulated, placements },
+    calibration,
+    sensitivity: opts.extras?.sensitivity ?? null,
+    groundTruth: opts.extras?.groundTruth ?? null,
+    timing,
+    throughput,
+  };
+}
+
+function aggregateTuning(
+  workloads: readonly string[],
+  tasks: readonly TuneTask[],
+  raw: readonly TuneUnitResult[],
+  cpus: readonly string[],
+  opts: SuiteOptions,
+  ranges: Readonly<Record<string, readonly number[]>>,
+): TuningResult | null {
+  if (tasks.length === 0) return null;
+  const rows: TuningResult['rows'][number][] = [];
+  const best: TuningResult['best'][number][] = [];
+  const settings = ranges.threshold.flatMap((threshold) => ranges.eagerRuns.map((eagerRuns) => ({ threshold, eagerRuns })));
+  for (const w of workloads) {
+    const use = tasks.map((t, i) => ({ t, r: raw[i] })).filter((x) => x.t.workload === w).map((x) => x.r);
+    if (use.length === 0) continue;
+    const nPol = use[0].policies.length;
+    for (let c = 0; c < cpus.length; c++) {
+      const perPolicy = Array.from({ length: nPol }, (_, p) => ({
+        policy: use[0].policies[p],
+        cyclesPerExit: estimate(use.map((u) => u.perExit[p][c])),
+        skipRate: estimate(use.map((u) => u.skipRate[p][c])),
+        fpTrapsPerExit: estimate(use.map((u) => u.fpTrapsPerExit[p][c])),
+      }));
+      perPolicy.forEach((x, p) => rows.push({ workload: w, cpu: cpus[c], params: p < settings.length ? settings[p] : {}, ...x }));
+      const swept = perPolicy.slice(0, settings.length);
+      let bi = 0;
+      swept.forEach((x, i) => {
+        if (x.cyclesPerExit.mean < swept[bi].cyclesPerExit.mean) bi = i;
+      });
+      const eager = perPolicy[settings.length].cyclesPerExit.mean;
+      const lazyFixed = perPolicy[settings.length + 1].cyclesPerExit.mean;
+      best.push({
+        workload: w,
+        cpu: cpus[c],
+        params: settings[bi],
+        cyclesPerExit: swept[bi].cyclesPerExit.mean,
+        eager,
+        lazyFixed,
+        winOverEager: eager - swept[bi].cyclesPerExit.mean,
+        winOverLazyFixed: lazyFixed - swept[bi].cyclesPerExit.mean,
+      });
+    }
+  }
+  return { policy: 'adaptive', ranges, runs: opts.tuneRuns, seeds: opts.tuneSeeds, rows, best };
+}
+
+async function measureThroughput(
+  opts: SuiteOptions,
+  policies: readonly Policy[],
+  workloads: readonly LoadedSuiteWorkload[],
+  verdicts: readonly Verdict[],
+  tuneTasks: readonly TuneTask[],
+  t0: number,
+): Promise<Throughput> {
+  const timeMs = opts.quick ? 150 : 400;
+  const p37 = MarkovWorkloadSchema.parse({ name: 'p37', kind: 'markov', fpProbability: 0.37 });
+  const simulate = await measureWalk(policies, markovStream(p37, { runs: 1 << 16, seed: 3 }), { timeMs });
+
+  const generate: { workload: string; runsPerSecond: number }[] = [];
+  for (const w of workloads) {
+    const runs = 1 << 17;
+    const bench = new Bench({ time: timeMs, warmup: true });
+    bench.add(w.name, () => {
+      for (const chunk of workloadStream(w.workload, { runs, seed: 7 }).chunks()) void chunk;
+    });
+    await bench.run();
+    const r = bench.tasks[0].result;
+    if (r.state !== 'completed') throw new Error(`generate benchmark for ${w.name} did not complete`);
+    generate.push({ workload: w.name, runsPerSecond: r.throughput.mean * runs });
+  }
+
+  const states = verdicts.reduce((a, v) => a + v.states, 0);
+  const transitions = verdicts.reduce((a, v) => a + v.transitions, 0);
+  const checkSeconds = verdicts.filter((v) => v.config === 'default').reduce((a, v) => a + v.seconds, 0);
+  const check = { states, transitions, seconds: Number(checkSeconds.toFixed(4)), statesPerSecond: states / Math.max(1e-9, verdicts.reduce((a, v) => a + v.seconds, 0)) };
+
+  let workerScaling: Throughput['workerScaling'] = null;
+  if (tuneTasks.length >= 2) {
+    const batch = tuneTasks.slice(0, Math.min(tuneTasks.length, 4)).map((t) => ({ ...t, runs: Math.min(t.runs, 50_000) }));
+    const time = async (n: number) => {
+      const pool = new Pool(n);
+      try {
+        await pool.run({ kind: 'check', policy: 'eager', config: 'default' }); // start-up outside the timing
+        if (n > 1) await Promise.all(Array.from({ length: n }, () => pool.run({ kind: 'check', policy: 'eager', config: 'default' })));
+        const s = performance.now();
+        await Promise.all(batch.map((t) => pool.run(t)));
+        return (performance.now() - s) / 1000;
+      } finally {
+        await pool.close();
+      }
+    };
+    const one = await time(1);
+    const two = await time(2);
+    workerScaling = { workers1Seconds: Number(one.toFixed(3)), workers2Seconds: Number(two.toFixed(3)), speedup: Number((one / two).toFixed(3)) };
+  }
+
+  const suiteSeconds = (performance.now() - t0) / 1000;
+  const peakRssMiB = process.resourceUsage().maxRSS / 1024;
+  const minWalk = Math.min(...simulate.map((s) => s.walkRunsPerSecond));
+  const minRatio = Math.min(...simulate.map((s) => s.ratio));
+  const minGen = Math.min(...generate.map((g) => g.runsPerSecond));
+  const defaultChecks = verdicts.filter((v) => v.config === 'default');
+  const budgets = [
+    { name: 'simulate: table walk, one core', target: '>= 300 M runs/s (every policy)', measured: `${(minWalk / 1e6).toFixed(0)} M runs/s (slowest policy)`, met: minWalk >= 300e6 },
+    { name: 'simulate: walk / bare loop', target: '>= 0.75', measured: minRatio.toFixed(2), met: minRatio >= 0.75 },
+    { name: 'generate, one core', target: '>= 30 M runs/s (every workload)', measured: `${(minGen / 1e6).toFixed(1)} M runs/s (slowest workload)`, met: minGen >= 30e6 },
+    {
+      name: 'check: every built-in policy to its fixpoint, default configuration',
+      target: '< 5 s total',
+      measured: `${checkSeconds.toFixed(2)} s (${defaultChecks.length} policies)`,
+      met: checkSeconds < 5,
+    },
+    ...(workerScaling
+      ? [{ name: 'worker_threads scaling on 2 workers', target: '>= 1.8x', measured: `${workerScaling.speedup.toFixed(2)}x`, met: workerScaling.speedup >= 1.8 }]
+      : []),
+    { name: 'whole suite', target: opts.quick ? '< 15 s (--quick)' : '< 60 s', measured: `${suiteSeconds.toFixed(1)} s`, met: suiteSeconds < (opts.quick ? 15 : 60) },
+    { name: 'peak RSS', target: '< 300 MB', measured: `${peakRssMiB.toFixed(0)} MiB`, met: peakRssMiB * 1.048576 < 300 },
+  ];
+  return { simulate, generate, check, workerScaling, suiteSeconds: Number(suiteSeconds.toFixed(2)), peakRssMiB: Number(peakRssMiB.toFixed(1)), budgets };
+}

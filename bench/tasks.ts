@@ -1,0 +1,121 @@
+/**
+ * The suite's units of work. Each is plain data in and plain data out, deterministic in
+ * its inputs (seeds are part of the task), so it can run on any worker in any order.
+ */
+
+import { BUILTIN_CONFIGS, resolveCheckConfig } from '../src/check/config.js';
+import { checkPolicy, type Verdict } from '../src/check/explore.js';
+import { FPSIMD } from '../src/cpu/fp-state.js';
+import { cpuProfile } from '../src/cpu/profiles.js';
+import { resolvePolicy } from '../src/policy/registry.js';
+import type { SimResult } from '../src/sim/simulate.js';
+import { loadWorkloadFile } from '../src/stream/workload.js';
+import { runUnit, sweepSettings } from '../src/tune/sweep.js';
+import { builtinPolicy } from '../src/policy/registry.js';
+import { isUserError } from '../src/util/errors.js';
+
+/** Simulate every policy over one workload stream (one seed), priced on every CPU. */
+export interface SimTask {
+  readonly kind: 'sim';
+  readonly workloadFile: string;
+  readonly seed: number;
+  readonly runs: number;
+  readonly policies: readonly string[];
+  readonly cpus: readonly string[];
+}
+
+/** One (workload, seed) unit of the threshold sweep. */
+export interface TuneTask {
+  readonly kind: 'tune';
+  /** The workload's name (for aggregation) and file. */
+  readonly workload: string;
+  readonly workloadFile: string;
+  readonly seed: number;
+  readonly runs: number;
+  readonly ranges: Readonly<Record<string, readonly number[]>>;
+  readonly cpus: readonly string[];
+}
+
+/** Model-check one policy in one configuration. */
+export interface CheckTask {
+  readonly kind: 'check';
+  readonly policy: string;
+  readonly config: string;
+}
+
+export type TaskRequest = SimTask | TuneTask | CheckTask;
+
+export type TaskResponse =
+  | { id: number; ok: true; result: unknown }
+  | { id: number; ok: false; error: string; userError: boolean };
+
+/** What a sim cell keeps of a SimResult (per policy, per CPU). */
+export type SimCell = Pick<
+  SimResult,
+  'policy' | 'cpu' | 'runs' | 'skipRate' | 'counters' | 'cycles' | 'guestNs' | 'exitsPerGuestSecond' | 'exitMix' | 'fpUse'
+>;
+
+/** A tune result: results[setting or reference][cpu], reduced to what aggregation needs. */
+export interface TuneUnitResult {
+  readonly policies: readonly string[];
+  readonly perExit: readonly (readonly number[])[];
+  readonly skipRate: readonly (readonly number[])[];
+  readonly fpTrapsPerExit: readonly (readonly number[])[];
+}
+
+export async function executeTask(task: TaskRequest): Promise<unknown> {
+  switch (task.kind) {
+    case 'sim': {
+      const workload = loadWorkloadFile(task.workloadFile);
+      const policies = await Promise.all(task.policies.map((p) => resolvePolicy(p)));
+      const cpus = task.cpus.map(cpuProfile);
+      const results = runUnit(workload, task.seed, task.runs, policies, cpus, FPSIMD);
+      return results.map((perCpu) =>
+        perCpu.map(
+          (r): SimCell => ({
+            policy: r.policy,
+            cpu: r.cpu,
+            runs: r.runs,
+            skipRate: r.skipRate,
+            counters: r.counters,
+            cycles: r.cycles,
+            guestNs: r.guestNs,
+            exitsPerGuestSecond: r.exitsPerGuestSecond,
+            exitMix: r.exitMix,
+            fpUse: r.fpUse,
+          }),
+        ),
+      );
+    }
+    case 'tune': {
+      const workload = loadWorkloadFile(task.workloadFile);
+      const settings = sweepSettings(builtinPolicy('adaptive')!, task.ranges);
+      const policies = [...settings.map((s) => s.policy), await resolvePolicy('eager'), await resolvePolicy('lazy-fixed')];
+      const cpus = task.cpus.map(cpuProfile);
+      const results = runUnit(workload, task.seed, task.runs, policies, cpus, FPSIMD);
+      const out: TuneUnitResult = {
+        policies: policies.map((p) => p.id),
+        perExit: results.map((perCpu) => perCpu.map((r) => r.cycles.perExit)),
+        skipRate: results.map((perCpu) => perCpu.map((r) => r.skipRate)),
+        fpTrapsPerExit: results.map((perCpu) => perCpu.map((r) => r.counters.fpTraps / Math.max(1, r.runs))),
+      };
+      return out;
+    }
+    case 'check': {
+      const policy = await resolvePolicy(task.policy);
+      const config = BUILTIN_CONFIGS.find((c) => c.name === task.config) ?? resolveCheckConfig(task.config);
+      const v: Verdict = checkPolicy(policy, config);
+      return v;
+    }
+  }
+}
+
+/** Runs a task and wraps the outcome for the wire. */
+export async function answer(id: number, task: TaskRequest): Promise<TaskResponse> {
+  try {
+    return { id, ok: true, result: await executeTask(task) };
+  } catch (e) {
+    const err = e instanceof Error ? e : new Error(String(e));
+    return { id, ok: false, error: isUserError(err) ? err.message : (err.stack ?? err.message), userError: isUserError(err) };
+  }
+}

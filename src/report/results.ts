@@ -1,0 +1,239 @@
+/**
+ * The schema of `results.json` (version 1), written by `npm run bench`. Every number the
+ * report shows comes from here. Fields whose values depend on timing (and so differ
+ * between runs of the same seeds) are confined to `date`, `timing` and `throughput`,
+ * plus `seconds` in checker verdicts; everything else is a function of the parameters.
+ */
+
+import type { Verdict } from '../check/explore.js';
+import type { Estimate } from '../util/stats.js';
+
+export const RESULTS_SCHEMA = 'fpswitch-results';
+export const RESULTS_SCHEMA_VERSION = 1;
+
+/** Fields that may differ between two runs with the same parameters. */
+export const TIMING_FIELDS = ['date', 'timing', 'throughput'] as const;
+
+export interface SourcedValue {
+  readonly value: number | string | boolean;
+  readonly source: string;
+  readonly confidence?: string;
+  readonly note?: string;
+}
+
+/** One row of the assumptions table: a parameter, its value and where it comes from. */
+export interface Assumption {
+  readonly scope: string;
+  readonly parameter: string;
+  readonly value: string;
+  readonly source: string;
+  readonly confidence?: string;
+}
+
+/** One workload x policy x CPU cell: estimates over independent seeds. */
+export interface Cell {
+  readonly workload: string;
+  readonly policy: string;
+  readonly cpu: string;
+  readonly runs: number;
+  readonly seeds: readonly number[];
+  readonly skipRate: Estimate;
+  readonly cyclesPerExit: Estimate;
+  readonly componentsPerExit: Readonly<Record<'base' | 'fpSave' | 'fpRestore' | 'fpTrap' | 'trapCtl', Estimate>>;
+  readonly fpTrapsPer1000: Estimate;
+  readonly fpSavesPerExit: Estimate;
+  readonly fpRestoresPerExit: Estimate;
+  readonly bytesPerExit: Estimate;
+  readonly fpexcOnlyTrapsPer1000: Estimate;
+  readonly exitsPerGuestSecond: Estimate;
+  /** Shares of runs touching FP (a property of the stream, not the policy). */
+  readonly fpUse: Readonly<Record<'el0' | 'el1' | 'fpexc' | 'any', Estimate>>;
+  /** Exit mix of the first seed's stream. */
+  readonly exitMix: readonly { exit: string; handled: string; share: number }[];
+}
+
+export interface ClaimCheck {
+  readonly workload: string;
+  readonly policy: string;
+  readonly cpu: string;
+  readonly skipRate: Estimate;
+  readonly band: readonly [number, number];
+  /** inside: the interval is within the band; overlaps; below / above: entirely outside. */
+  readonly verdict: 'inside' | 'overlaps' | 'below' | 'above';
+}
+
+export interface CalibrationEntry {
+  readonly cpu: string;
+  readonly anchor: string;
+  readonly label: string;
+  readonly policy: string;
+  readonly exit: string;
+  readonly paperCycles: number;
+  readonly modelCycles: number;
+  readonly delta: number;
+  readonly withinFivePercent: boolean;
+  readonly fitted: boolean;
+  readonly confidence: string;
+  readonly source: string;
+}
+
+export interface TuningResult {
+  readonly policy: string;
+  readonly ranges: Readonly<Record<string, readonly number[]>>;
+  readonly runs: number;
+  readonly seeds: number;
+  readonly rows: readonly {
+    workload: string;
+    cpu: string;
+    policy: string;
+    params: Readonly<Record<string, number>>;
+    cyclesPerExit: Estimate;
+    skipRate: Estimate;
+    fpTrapsPerExit: Estimate;
+  }[];
+  readonly best: readonly {
+    workload: string;
+    cpu: string;
+    params: Readonly<Record<string, number>>;
+    cyclesPerExit: number;
+    eager: number;
+    lazyFixed: number;
+    winOverEager: number;
+    winOverLazyFixed: number;
+  }[];
+}
+
+export interface BreakEvenResult {
+  readonly analytic: readonly { cpu: string; trap: number; switchCost: number; ratio: number; pSimple: number; pExact: number }[];
+  readonly simulated: readonly { cpu: string; pCrossing: number; maxResidual: number; points: readonly { p: number; lazyMinusEager: number }[] }[];
+  /** Each workload placed on the map: its FP-touch share and the CPU's trap/switch ratio. */
+  readonly placements: readonly { workload: string; cpu: string; p: number; ratio: number; lazyWins: boolean }[];
+}
+
+export interface Throughput {
+  readonly simulate: readonly { policy: string; walkRunsPerSecond: number; bareRunsPerSecond: number; ratio: number; mode: string }[];
+  readonly generate: readonly { workload: string; runsPerSecond: number }[];
+  readonly check: { states: number; transitions: number; seconds: number; statesPerSecond: number };
+  readonly workerScaling: { workers1Seconds: number; workers2Seconds: number; speedup: number } | null;
+  readonly suiteSeconds: number;
+  readonly peakRssMiB: number;
+  readonly budgets: readonly { name: string; target: string; measured: string; met: boolean }[];
+}
+
+export interface Results {
+  readonly schema: typeof RESULTS_SCHEMA;
+  readonly schemaVersion: typeof RESULTS_SCHEMA_VERSION;
+  readonly tool: { name: string; version: string };
+  readonly git: { commit: string | null; dirty: boolean | null };
+  readonly node: string;
+  readonly host: { cpu: string; cores: number; platform: string; memoryGiB: number };
+  readonly date: string;
+  readonly parameters: {
+    quick: boolean;
+    runs: number;
+    seeds: number;
+    baseSeed: number;
+    only: string | null;
+    fpState: string;
+    workloads: readonly string[];
+    policies: readonly string[];
+    cpus: readonly string[];
+    tuneRuns: number;
+    tuneSeeds: number;
+  };
+  readonly workloads: readonly { name: string; kind: string; description: string; file: string }[];
+  readonly policies: readonly { id: string; name: string; summary: string; models: string }[];
+  readonly cpus: readonly { name: string; title: string; description: string }[];
+  readonly assumptions: readonly Assumption[];
+  readonly cells: readonly Cell[];
+  readonly claim: readonly ClaimCheck[];
+  readonly checks: readonly Verdict[];
+  readonly tuning: TuningResult | null;
+  readonly breakEven: BreakEvenResult;
+  readonly calibration: readonly CalibrationEntry[];
+  readonly sensitivity: unknown;
+  readonly groundTruth: unknown;
+  readonly timing: Readonly<Record<string, number>>;
+  readonly throughput: Throughput | null;
+}
+
+/** `results.json` without the fields that depend on timing: equal for equal parameters. */
+export function timingFree(r: Results): unknown {
+  const copy = JSON.parse(JSON.stringify(r)) as Record<string, unknown>;
+  for (const f of TIMING_FIELDS) delete copy[f];
+  for (const c of (copy.checks as { seconds?: number }[] | undefined) ?? []) delete c.seconds;
+  const params = copy.parameters as Record<string, unknown> | undefined;
+  if (params) delete params.workers;
+  return copy;
+}
+
+const CSV_COLUMNS = [
+  'workload',
+  'policy',
+  'cpu',
+  'runs',
+  'seeds',
+  'skipRate',
+  'skipRate_lo',
+  'skipRate_hi',
+  'cyclesPerExit',
+  'cyclesPerExit_lo',
+  'cyclesPerExit_hi',
+  'base',
+  'fpSave',
+  'fpRestore',
+  'fpTrap',
+  'trapCtl',
+  'fpTrapsPer1000',
+  'fpSavesPerExit',
+  'fpRestoresPerExit',
+  'bytesPerExit',
+  'fpexcOnlyTrapsPer1000',
+  'exitsPerGuestSecond',
+  'fpUseEl0',
+  'fpUseEl1',
+  'fpUseFpexc',
+  'fpUseAny',
+];
+
+function csvField(v: string | number): string {
+  const s = String(v);
+  return /[",\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+}
+
+/** `results.csv`: one row per cell (means; skip rate and cycles with their 95% bounds). */
+export function resultsCsv(r: Results): string {
+  const lines = [CSV_COLUMNS.join(',')];
+  for (const c of r.cells) {
+    const row = [
+      c.workload,
+      c.policy,
+      c.cpu,
+      c.runs,
+      c.seeds.length,
+      c.skipRate.mean,
+      c.skipRate.lo,
+      c.skipRate.hi,
+      c.cyclesPerExit.mean,
+      c.cyclesPerExit.lo,
+      c.cyclesPerExit.hi,
+      c.componentsPerExit.base.mean,
+      c.componentsPerExit.fpSave.mean,
+      c.componentsPerExit.fpRestore.mean,
+      c.componentsPerExit.fpTrap.mean,
+      c.componentsPerExit.trapCtl.mean,
+      c.fpTrapsPer1000.mean,
+      c.fpSavesPerExit.mean,
+      c.fpRestoresPerExit.mean,
+      c.bytesPerExit.mean,
+      c.fpexcOnlyTrapsPer1000.mean,
+      c.exitsPerGuestSecond.mean,
+      c.fpUse.el0.mean,
+      c.fpUse.el1.mean,
+      c.fpUse.fpexc.mean,
+      c.fpUse.any.mean,
+    ];
+    lines.push(row.map(csvField).join(','));
+  }
+  return `${lines.join('\n')}\n`;
+}

@@ -1,0 +1,58 @@
+/**
+ * Writes a report folder atomically: files go to a hidden temporary folder, which is
+ * renamed to `<root>/<UTC timestamp>` only when complete, and `<root>/latest` is then
+ * switched to it with a rename (atomic on POSIX). A crash at any point leaves `latest`
+ * pointing at the previous complete report.
+ */
+
+import { accessSync, constants, existsSync, mkdirSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { UserError } from '../util/errors.js';
+
+/** Checks early (before any work) that reports can be written under `root`. */
+export function ensureWritable(root: string): string {
+  const abs = resolve(root);
+  try {
+    mkdirSync(abs, { recursive: true });
+    accessSync(abs, constants.W_OK);
+    const probe = join(abs, `.probe-${process.pid}`);
+    writeFileSync(probe, '');
+    rmSync(probe);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new UserError(`${abs}: cannot write reports there${code ? ` (${code})` : ''}`);
+  }
+  return abs;
+}
+
+/** `2026-11-26T23-05-09Z`: a timestamp that sorts and is a valid file name. */
+export function utcStamp(d = new Date()): string {
+  return d.toISOString().replace(/\.\d+Z$/, 'Z').replace(/:/g, '-');
+}
+
+/**
+ * Writes `files` into a new timestamped folder under `root` and points `root/latest` at it.
+ * Returns the folder. On any failure the temporary folder is removed and `latest` is untouched.
+ */
+export function writeReport(root: string, files: Readonly<Record<string, string | Buffer>>, date = new Date()): string {
+  const abs = resolve(root);
+  let name = utcStamp(date);
+  for (let i = 1; existsSync(join(abs, name)); i++) name = `${utcStamp(date)}-${i}`;
+  const tmp = join(abs, `.tmp-${name}-${process.pid}`);
+  const final = join(abs, name);
+  try {
+    mkdirSync(tmp, { recursive: true });
+    for (const [file, content] of Object.entries(files)) writeFileSync(join(tmp, file), content);
+    renameSync(tmp, final);
+  } catch (e) {
+    rmSync(tmp, { recursive: true, force: true });
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new UserError(`${abs}: could not write the report${code ? ` (${code})` : ''}`);
+  }
+  const link = join(abs, 'latest');
+  const tmpLink = join(abs, `.latest-${process.pid}`);
+  rmSync(tmpLink, { force: true });
+  symlinkSync(name, tmpLink);
+  renameSync(tmpLink, link);
+  return final;
+}
