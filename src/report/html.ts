@@ -105,7 +105,7 @@ ${table(
     )
     .join('');
   return `<section id="correctness"><h2>Correctness</h2>
-<p>Every interleaving of the event alphabet on one physical CPU, explored breadth first to a fixpoint (a clean verdict covers histories of any length). Initial state: ${esc(r.checks[0]?.initialState ?? '')}</p>
+<p>Every interleaving of the event alphabet on one physical CPU, explored breadth first to a fixpoint (a clean verdict covers histories of any length). Initial state: ${esc((r.checks[0]?.initialState ?? '').replace(/\n/g, '; '))}.</p>
 ${matrix}<h3>Counterexamples</h3>${cex || '<p>None.</p>'}</section>`;
 }
 

@@ -1,0 +1,113 @@
+/**
+ * The report in a real browser: headless Chromium (Debian's, driven by playwright-core)
+ * opens index.html from disk, every chart must draw marks, the page must make no network
+ * request and log no error, and a hostile workload name must show up as text.
+ */
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { type Browser, chromium } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Progress } from '../bench/progress.js';
+import { defaultOptions, runSuite } from '../bench/suite.js';
+import { renderHtml } from '../src/report/html.js';
+import { resultsCsv } from '../src/report/results.js';
+import { writeReport } from '../src/report/write.js';
+
+const CHROMIUM = '/usr/bin/chromium';
+const HOSTILE = '<img src=x onerror=alert(1)>';
+const haveBrowser = existsSync(CHROMIUM);
+if (!haveBrowser && process.env.CI) throw new Error(`${CHROMIUM} is missing: .ci/run installs Debian's chromium`);
+
+describe.skipIf(!haveBrowser)('report in headless Chromium', () => {
+  let browser: Browser;
+  let page: Awaited<ReturnType<Browser['newPage']>>;
+  const requests: string[] = [];
+  const errors: string[] = [];
+  const dialogs: string[] = [];
+  let reportDir = '';
+
+  beforeAll(async () => {
+    // A suite over the built-in workloads plus one with a hostile name, at tiny sizes.
+    const workloads = mkdtempSync(join(tmpdir(), 'fpswitch-wl-'));
+    const builtins = resolve(__dirname, '../workloads');
+    for (const f of readdirSync(builtins).filter((f) => f.endsWith('.json'))) copyFileSync(join(builtins, f), join(workloads, f));
+    writeFileSync(join(workloads, 'hostile.json'), JSON.stringify({ name: HOSTILE, kind: 'markov', description: `<script>alert(2)</script>`, fpProbability: 0.3 }));
+    const d = defaultOptions(true);
+    const results = await runSuite(
+      { ...d, runs: 3000, seeds: 2, workers: 2, only: null, workloadsDir: workloads, tuneRuns: 2000, thresholds: [1, 2, 4], eagerRuns: [4, 16] },
+      new Progress(process.stderr, true),
+    );
+    const root = mkdtempSync(join(tmpdir(), 'fpswitch-report-'));
+    reportDir = writeReport(root, { 'results.json': JSON.stringify(results), 'results.csv': resultsCsv(results), 'index.html': renderHtml(results) });
+
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'],
+    });
+    page = await browser.newPage({ viewport: { width: 1200, height: 900 } });
+    page.on('request', (r) => requests.push(r.url()));
+    page.on('console', (m) => {
+      if (m.type() === 'error') errors.push(m.text());
+    });
+    page.on('pageerror', (e) => errors.push(e.message));
+    page.on('dialog', (d) => {
+      dialogs.push(d.message());
+      void d.dismiss();
+    });
+    await page.goto(pathToFileURL(join(reportDir, 'index.html')).href);
+    await page.waitForSelector('body[data-charts-done="1"]', { timeout: 60_000 });
+  }, 240_000);
+
+  afterAll(async () => {
+    if (page) {
+      const shots = resolve(__dirname, '../reports/browser-test');
+      mkdirSync(shots, { recursive: true });
+      await page.screenshot({ path: join(shots, 'report.png'), fullPage: true });
+    }
+    await browser?.close();
+  });
+
+  it('renders every chart with marks', async () => {
+    const charts = await page.$$eval('.vis', (els) =>
+      els.map((el) => ({
+        id: el.getAttribute('data-chart'),
+        rendered: el.getAttribute('data-rendered'),
+        error: el.getAttribute('data-error'),
+        marks: el.querySelectorAll('svg g.role-mark > path, svg g.role-mark > line, svg g.role-mark > rect, svg g.role-mark > g').length,
+      })),
+    );
+    expect(charts.map((c) => c.id)).toEqual(expect.arrayContaining(['claim', 'components', 'skip', 'traps', 'sweep', 'breakeven', 'calibration', 'throughput']));
+    for (const c of charts) {
+      expect(c.error, `chart ${c.id}`).toBeNull();
+      expect(c.rendered, `chart ${c.id}`).toBe('1');
+      expect(c.marks, `chart ${c.id} drew no marks`).toBeGreaterThan(0);
+    }
+  });
+
+  it('makes no network request and logs no error', () => {
+    const remote = requests.filter((u) => !u.startsWith('file:') && !u.startsWith('data:') && !u.startsWith('blob:'));
+    expect(remote).toEqual([]);
+    expect(errors).toEqual([]);
+  });
+
+  it('shows a hostile workload name as text, running nothing', async () => {
+    expect(dialogs).toEqual([]);
+    expect(await page.$$eval('img', (els) => els.length)).toBe(0);
+    const text = await page.innerText('body');
+    expect(text).toContain(HOSTILE);
+    // In the SVG charts too (vega writes text nodes).
+    const svgText = await page.$$eval('svg text', (els) => els.map((e) => e.textContent ?? '').join('\n'));
+    expect(svgText).toContain(HOSTILE);
+  });
+
+  it('shows the sections a reader needs', async () => {
+    const text = await page.innerText('body');
+    for (const h of ['The 30-50% claim', 'Designs across workloads and CPUs', 'Tuning the adaptive threshold', 'Break-even', 'Correctness', 'Calibration', 'Assumptions', 'Throughput']) {
+      expect(text).toContain(h);
+    }
+    // Counterexamples are readable on the page.
+    expect(text).toMatch(/lazy-notafix.*guest-undef/);
+  });
+});
