@@ -1,6 +1,7 @@
 /**
- * `eager`: the world switch before the 2015 series (Linux <= v4.4,
- * arch/arm64/kvm/hyp.S `__kvm_vcpu_run`): the host's FP/SIMD state is saved and the
+ * `eager`: the world switch before the 2015 series (Linux <= v4.3,
+ * arch/arm64/kvm/hyp.S `__kvm_vcpu_run`; DOMAIN.md says <= v4.4, but a 4.4-based tree
+ * already has the lazy switch, see lazy-fixed.ts): the host's FP/SIMD state is saved and the
  * guest's restored on every entry, and the reverse on every exit, whether or not the
  * guest ever touches FP. FPEXC32_EL2 travels with the 32-bit system registers on every
  * switch. CPTR_EL2.TFP is never set, so the guest never traps on FP.
@@ -13,7 +14,7 @@ import { definePolicy } from './types.js';
 export default definePolicy<null>({
   name: 'eager',
   summary: 'save/restore host and guest FP/SIMD state on every entry and exit',
-  models: 'Linux <= v4.4 arch/arm64/kvm/hyp.S __kvm_vcpu_run (save_fpsimd/restore_fpsimd on every switch)',
+  models: 'Linux <= v4.3 arch/arm64/kvm/hyp.S __kvm_vcpu_run (save_fpsimd/restore_fpsimd on every switch)',
   create: () => ({
     init: () => null,
     onEntry(hw, _s, vcpu) {

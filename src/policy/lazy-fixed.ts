@@ -1,7 +1,9 @@
 /**
- * `lazy-fixed`: what landed in v4.5 (commit 33c76a0b8126 with the hyp rewrite:
- * arch/arm64/kvm/hyp/switch.c `__activate_traps`, hyp/entry.S `__fpsimd_guest_restore`,
- * hyp/sysreg-sr.c `__sysreg32_save_state`).
+ * `lazy-fixed`: what landed (commit 33c76a0b8126, arch/arm64/kvm/hyp.S, with the review's
+ * fixes folded in: "[chazy/maz: fixed save/restore logic for 32bit guests]"), kept by the
+ * v4.5 C rewrite (arch/arm64/kvm/hyp/switch.c `__activate_traps`, hyp/entry.S
+ * `__fpsimd_guest_restore`, hyp/sysreg-sr.c `__sysreg32_save_state`). DOMAIN.md dates it
+ * to v4.5; a 4.4-based tree already carries it in hyp.S, so it most likely merged for v4.4.
  *
  * Difference from `lazy-notafix`, one hunk: on entry, for a guest whose EL1 is AArch32
  * (HCR_EL2.RW == 0), write FPEXC32_EL2 = EN (1 << 30) and `isb` *before* setting TFP,
@@ -61,6 +63,6 @@ export const lazyFixedHooks: PolicyHooks<null> = {
 export default definePolicy<null>({
   name: 'lazy-fixed',
   summary: 'lazy switch as landed in v4.5: FPEXC32_EL2.EN=1 + ISB on entry for AArch32 guests',
-  models: 'Linux v4.5 arch/arm64/kvm/hyp/{switch.c,entry.S,sysreg-sr.c} (commit 33c76a0b8126)',
+  models: 'commit 33c76a0b8126 (hyp.S, v4.4) as kept by v4.5 arch/arm64/kvm/hyp/{switch.c,entry.S,sysreg-sr.c}',
   create: () => lazyFixedHooks,
 });
