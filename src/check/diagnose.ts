@@ -20,6 +20,12 @@ export function diagnose(violation: Violation, boot: Step, steps: readonly Step[
   }
 }
 
+/**
+ * Why EL2 trapped on itself: a CPTR_EL2 write not yet synchronised (bug 2 of the 2015
+ * review; the fix is the `isb` NOTAFIX added to `switch_to_guest_fpsimd`), or an exit
+ * path that touches FP/FPEXC32_EL2 although the guest never trapped, so TFP is still set
+ * (bug 1; v4.5 guards it with `__fpsimd_enabled()` in hyp/switch.c). DOMAIN.md s2.
+ */
 function el2SelfTrapCause(last: Step): string {
   const st = last.state;
   if (st.tfpWritten !== st.tfp) {
@@ -37,10 +43,16 @@ function el2SelfTrapCause(last: Step): string {
 /**
  * A guest UNDEF caused by a stale FPEXC32_EL2.EN=0: which vCPU left EN=0 behind, and
  * which entry then relied on CPTR_EL2.TFP without setting EN first (DOMAIN.md s2 item 3).
+ * Or the opposite: a VFP instruction that executes because FPEXC32_EL2.EN=1 is not the
+ * guest's own EN=0.
  */
 function staleFpexcCause(boot: Step, steps: readonly Step[]): string {
   const last = steps[steps.length - 1];
-  if (last.state.fpexc32En || last.state.guest?.fpexcEn !== true) return '';
+  const guest = last.state.guest;
+  if (guest?.fpexcEn === false && last.state.fpexc32En) {
+    return `; FPEXC32_EL2.EN=1 is not vcpu${last.state.loaded}'s own FPEXC.EN=0: the world switch did not load the guest's saved FPEXC`;
+  }
+  if (last.state.fpexc32En || guest?.fpexcEn !== true) return '';
   let cleared: Step | undefined;
   for (let i = steps.length - 2; i >= 0; i--) {
     const before = (i > 0 ? steps[i - 1] : boot).state.fpexc32En;
@@ -62,6 +74,10 @@ function staleFpexcCause(boot: Step, steps: readonly Step[]): string {
   } else if (cleared) {
     parts.push(`FPEXC32_EL2.EN became 0 at step ${cleared.n} (${cleared.event})`);
   }
-  if (entry) parts.push(`the entry at step ${entry.n} set CPTR_EL2.TFP without first setting FPEXC32_EL2.EN`);
+  if (entry && entry.state.tfp) {
+    parts.push(`the entry at step ${entry.n} set CPTR_EL2.TFP without first setting FPEXC32_EL2.EN`);
+  } else if (entry) {
+    parts.push(`the entry at step ${entry.n} did not load vcpu${last.state.loaded}'s own FPEXC into FPEXC32_EL2`);
+  }
   return parts.length ? `; ${parts.join(', and ')}` : '';
 }

@@ -37,20 +37,29 @@ export class VectorChooser implements Chooser {
 
 /**
  * Runs `run` once per outcome, in lexicographic order of choice vectors, until `visit`
- * returns true (stop). `run` must start from the same state every time.
+ * returns true (stop; then this returns true). `run` must start from the same state
+ * every time. Most transitions have no choice point: they run once.
  */
-export function forEachOutcome<R>(run: (chooser: VectorChooser) => R, visit: (result: R, chooser: VectorChooser) => boolean): boolean {
-  const walk = (prefix: readonly number[]): boolean => {
-    const chooser = new VectorChooser(prefix);
-    const result = run(chooser);
-    if (visit(result, chooser)) return true;
-    // Deeper choice points vary first: [0,0] then [0,1] then [1,...].
-    for (let k = chooser.taken.length - 1; k >= prefix.length; k--) {
-      for (let alt = 1; alt < chooser.options[k]; alt++) {
-        if (walk([...chooser.taken.slice(0, k), alt])) return true;
-      }
+export function forEachOutcome<R>(
+  run: (chooser: VectorChooser) => R,
+  visit: (result: R, chooser: VectorChooser) => boolean,
+): boolean {
+  return walkOutcomes(run, visit, []);
+}
+
+function walkOutcomes<R>(
+  run: (chooser: VectorChooser) => R,
+  visit: (result: R, chooser: VectorChooser) => boolean,
+  prefix: readonly number[],
+): boolean {
+  const chooser = new VectorChooser(prefix);
+  const result = run(chooser);
+  if (visit(result, chooser)) return true;
+  // Deeper choice points vary first: [0,0] then [0,1] then [1,...].
+  for (let k = chooser.taken.length - 1; k >= prefix.length; k--) {
+    for (let alt = 1; alt < chooser.options[k]; alt++) {
+      if (walkOutcomes(run, visit, [...chooser.taken.slice(0, k), alt])) return true;
     }
-    return false;
-  };
-  return walk([]);
+  }
+  return false;
 }

@@ -4,7 +4,15 @@
  * counterexample and a scenario replay print, one step a line.
  */
 
-import { type HookName, type Invariant, type SemanticMachine, type SemState, tagName, Violation } from '../machine/semantic-machine.js';
+import {
+  clonePlain,
+  type HookName,
+  type Invariant,
+  type SemanticMachine,
+  type SemState,
+  tagName,
+  Violation,
+} from '../machine/semantic-machine.js';
 import { applyEvent, type CheckEvent, eventName } from './events.js';
 import { VectorChooser } from './outcomes.js';
 
@@ -38,6 +46,8 @@ export interface Step {
   readonly event: string;
   /** Outcomes the architecture left open in this step, as taken. */
   readonly choices: readonly string[];
+  /** The policy hooks the step ran, in order (`onFpTrap` marks an FP trap to EL2). */
+  readonly hooks: readonly HookName[];
   readonly state: StepState;
   /** Set on the step that broke an invariant. */
   readonly violation?: { readonly invariant: Invariant; readonly message: string };
@@ -56,23 +66,23 @@ export function stepState(m: SemanticMachine, inHook: boolean): StepState {
     fpRegs: tagName(s.regs),
     guest: v >= 0 ? { cpacr: s.guests[v].cpacr, fpexcEn: m.vcpus[v].aarch32 ? s.guests[v].fpexcEn : null } : null,
     tifForeignFpstate: s.foreign,
-    policy: s.policy,
+    // A copy: the hooks mutate the policy's state in place as the history goes on.
+    policy: clonePlain(s.policy),
   };
 }
 
 /**
- * Runs one event with a choice vector (outcome 0 beyond it) on the machine's current
- * state; returns the step and the violation, if any.
+ * Runs one event on the machine's current state, asking `chooser` at every point the
+ * architecture leaves open; returns the step and the violation, if any.
  */
 export function runStep(
   m: SemanticMachine,
   n: number,
   event: CheckEvent,
-  choices: readonly number[] = [],
-): { step: Step; violation?: Violation; chooser: VectorChooser } {
-  const chooser = new VectorChooser(choices);
+  chooser: VectorChooser,
+): { step: Step; violation?: Violation } {
   m.chooser = chooser;
-  m.hook = undefined;
+  m.clearHooksRun();
   let violation: Violation | undefined;
   try {
     applyEvent(m, event);
@@ -84,10 +94,11 @@ export function runStep(
     n,
     event: eventName(event),
     choices: chooser.labels.slice(),
+    hooks: m.hooksRun.slice(),
     state: stepState(m, violation !== undefined),
     ...(violation ? { violation: { invariant: violation.invariant, message: violation.message } } : {}),
   };
-  return { step, violation, chooser };
+  return { step, violation };
 }
 
 /** Replays a path of events with their recorded choices from the initial state. */
@@ -99,7 +110,7 @@ export function tracePath(
   m.restore(initial);
   const steps: Step[] = [];
   for (let i = 0; i < path.length; i++) {
-    const { step, violation } = runStep(m, i + 1, path[i].event, path[i].choices);
+    const { step, violation } = runStep(m, i + 1, path[i].event, new VectorChooser(path[i].choices));
     steps.push(step);
     if (violation) return { steps, violation };
   }
@@ -108,5 +119,5 @@ export function tracePath(
 
 /** The state before any event, as step 0. */
 export function bootStep(m: SemanticMachine): Step {
-  return { n: 0, event: '(boot)', choices: [], state: stepState(m, false) };
+  return { n: 0, event: '(boot)', choices: [], hooks: [], state: stepState(m, false) };
 }

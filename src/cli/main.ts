@@ -4,6 +4,7 @@
  */
 
 import { isUserError } from '../util/errors.js';
+import { CHECK_HELP, checkCommand } from './check.js';
 import { LIST_HELP, listCommand } from './list.js';
 import { SIMULATE_HELP, simulateCommand } from './simulate.js';
 import { TUNE_HELP, tuneCommand } from './tune.js';
@@ -11,6 +12,7 @@ import { TUNE_HELP, tuneCommand } from './tune.js';
 type Command = { run: (argv: readonly string[]) => Promise<number>; summary: string; help: string };
 
 const COMMANDS: Record<string, Command> = {
+  check: { run: checkCommand, summary: 'model-check world-switch policies: shortest counterexample or a clean fixpoint', help: CHECK_HELP },
   list: { run: listCommand, summary: 'list built-in policies, workloads and CPU profiles', help: LIST_HELP },
   simulate: { run: simulateCommand, summary: 'simulate policies over a workload on a CPU profile', help: SIMULATE_HELP },
   tune: { run: tuneCommand, summary: 'sweep policy parameters (adaptive threshold) and find the break-even', help: TUNE_HELP },

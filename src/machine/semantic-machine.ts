@@ -56,21 +56,24 @@ export interface Tag {
 /** The guest's own view on the ideal machine (what it last programmed). */
 export interface GuestView {
   /** CPACR(_EL1) grants FP access at EL0 and EL1 (cp10/cp11 or FPEN = 0b11), else none. */
-  cpacr: boolean;
+  readonly cpacr: boolean;
   /** FPEXC.EN as the guest last wrote it (AArch32 only). */
-  fpexcEn: boolean;
+  readonly fpexcEn: boolean;
 }
 
-/** Everything the semantic machine knows: plain data, hashable as JSON. */
+/**
+ * Everything the semantic machine knows: plain data, hashable as JSON. Tags, guest views
+ * and arrays are replaced, never changed in place, so copies can share them.
+ */
 export interface SemState {
   regs: Tag;
   hostCtxt: Tag;
   hostTask: Tag;
-  vcpuFp: Tag[];
+  vcpuFp: readonly Tag[];
   /** FPEXC32_EL2.EN as the hardware holds it. */
   fpexcHw: boolean;
   /** FPEXC32_EL2.EN saved in each vCPU's context. */
-  fpexcSaved: boolean[];
+  fpexcSaved: readonly boolean[];
   /** CPTR_EL2.TFP as last written, and as in effect. */
   tfpWritten: boolean;
   tfpEffective: boolean;
@@ -79,7 +82,7 @@ export interface SemState {
   /** Host TIF_FOREIGN_FPSTATE, and the context the CPU's registers are bound to. */
   foreign: boolean;
   bound: number;
-  guests: GuestView[];
+  guests: readonly GuestView[];
   policy: unknown;
 }
 
@@ -137,33 +140,48 @@ export function describeInitialState(vcpus: readonly VcpuDesc[]): string {
 /** A copy of plain data (numbers, strings, booleans, null, arrays and objects of those). */
 export function clonePlain<T>(x: T): T {
   if (x === null || typeof x !== 'object') return x;
-  if (Array.isArray(x)) return x.map(clonePlain) as T;
+  if (Array.isArray(x)) {
+    const out = new Array<unknown>(x.length);
+    for (let i = 0; i < x.length; i++) out[i] = clonePlain(x[i] as unknown);
+    return out as T;
+  }
   const out: Record<string, unknown> = {};
-  for (const k of Object.keys(x)) out[k] = clonePlain((x as Record<string, unknown>)[k]);
+  // for-in over a plain object visits its own keys only (no inherited enumerables).
+  for (const k in x) out[k] = clonePlain((x as Record<string, unknown>)[k]);
   return out as T;
 }
 
 /**
- * A copy of a machine state. Written out field by field because the checker copies a
- * state for every transition it explores; tags are immutable, so they are shared.
+ * A copy of a machine state. The machine never changes a tag, a guest view or one of the
+ * state's arrays in place (it replaces them: `replaceAt`), so a copy shares them and only
+ * the policy's own state, which its hooks do mutate in place, is copied deeply. The
+ * checker copies a state for every transition it explores.
  */
 export function cloneSemState(x: SemState): SemState {
+  // Field by field rather than a spread: one object shape, and measurably faster.
   return {
     regs: x.regs,
     hostCtxt: x.hostCtxt,
     hostTask: x.hostTask,
-    vcpuFp: x.vcpuFp.slice(),
+    vcpuFp: x.vcpuFp,
     fpexcHw: x.fpexcHw,
-    fpexcSaved: x.fpexcSaved.slice(),
+    fpexcSaved: x.fpexcSaved,
     tfpWritten: x.tfpWritten,
     tfpEffective: x.tfpEffective,
     loaded: x.loaded,
     running: x.running,
     foreign: x.foreign,
     bound: x.bound,
-    guests: x.guests.map((g) => ({ cpacr: g.cpacr, fpexcEn: g.fpexcEn })),
+    guests: x.guests,
     policy: clonePlain(x.policy),
   };
+}
+
+/** A copy of `a` with element `i` replaced. */
+function replaceAt<T>(a: readonly T[], i: number, v: T): T[] {
+  const out = a.slice();
+  out[i] = v;
+  return out;
 }
 
 /** The hooks a policy may define besides `init`, in the order the kernel runs them. */
@@ -196,6 +214,8 @@ export class SemanticMachine implements WorldMachine {
   chooser: Chooser = FIRST_CHOICE;
   /** The policy hook running now; left set when a violation is thrown inside it. */
   hook: HookName | undefined;
+  /** The hooks entered since the last `restore()` or `clearHooksRun()`, in order. */
+  hooksRun: HookName[] = [];
 
   constructor(
     readonly policy: Policy,
@@ -204,6 +224,7 @@ export class SemanticMachine implements WorldMachine {
   ) {
     this.hooks = tracedHooks(policy.hooks, (name) => {
       this.hook = name;
+      if (name) this.hooksRun.push(name);
     });
     this.vcpus = vcpus;
     this.s = state ? cloneSemState(state) : initialSemState(vcpus, policy.hooks);
@@ -215,7 +236,13 @@ export class SemanticMachine implements WorldMachine {
 
   restore(state: SemState): void {
     this.s = cloneSemState(state);
+    this.clearHooksRun();
+  }
+
+  /** Forgets which hooks ran (the start of a new step). */
+  clearHooksRun(): void {
     this.hook = undefined;
+    if (this.hooksRun.length) this.hooksRun = [];
   }
 
   /** A canonical key of the state (for hashing). */
@@ -288,9 +315,9 @@ export class SemanticMachine implements WorldMachine {
   /** The running guest executes an FP/SIMD data instruction at EL0 or EL1. */
   guestFp(el: ExceptionLevel): void {
     const v = this.s.loaded;
-    const real = this.guestAccess((pe) => guestFpAccess({ ...pe, el }));
+    const real = this.guestAccess('fp', el);
     const ideal = guestFpAccess(this.idealPe(v, el));
-    this.compareOutcomes(real, ideal, `FP/SIMD instruction at EL${el}`);
+    if (real !== ideal) this.undefMismatch(real, ideal, `FP/SIMD instruction at EL${el}`);
     if (real !== 'executes') return;
     const r = this.s.regs;
     if (r.owner !== v || !r.latest) {
@@ -308,9 +335,9 @@ export class SemanticMachine implements WorldMachine {
   /** AArch32 guest kernel reads FPEXC (VMRS at EL1). */
   guestFpexcRead(): void {
     const v = this.s.loaded;
-    const real = this.guestAccess((pe) => AArch32_VMRS_VMSR({ ...pe, el: 1 }, 'FPEXC'));
+    const real = this.guestAccess('fpexc', 1);
     const ideal = AArch32_VMRS_VMSR(this.idealPe(v, 1), 'FPEXC');
-    this.compareOutcomes(real, ideal, 'VMRS FPEXC');
+    if (real !== ideal) this.undefMismatch(real, ideal, 'VMRS FPEXC');
     if (real !== 'executes') return;
     const want = this.s.guests[v].fpexcEn;
     if (this.s.fpexcHw !== want) {
@@ -324,12 +351,12 @@ export class SemanticMachine implements WorldMachine {
   /** AArch32 guest kernel writes FPEXC.EN (VMSR at EL1). */
   guestFpexcWrite(en: boolean): void {
     const v = this.s.loaded;
-    const real = this.guestAccess((pe) => AArch32_VMRS_VMSR({ ...pe, el: 1 }, 'FPEXC'));
+    const real = this.guestAccess('fpexc', 1);
     const ideal = AArch32_VMRS_VMSR(this.idealPe(v, 1), 'FPEXC');
-    this.compareOutcomes(real, ideal, `VMSR FPEXC (EN=${en ? 1 : 0})`);
+    if (real !== ideal) this.undefMismatch(real, ideal, `VMSR FPEXC (EN=${en ? 1 : 0})`);
     if (real !== 'executes') return;
     this.s.fpexcHw = en;
-    this.s.guests[v].fpexcEn = en;
+    this.s.guests = replaceAt(this.s.guests, v, { ...this.s.guests[v], fpexcEn: en });
   }
 
   /**
@@ -338,7 +365,8 @@ export class SemanticMachine implements WorldMachine {
    * machines agree on it by construction.
    */
   guestCpacr(enabled: boolean): void {
-    this.s.guests[this.s.loaded].cpacr = enabled;
+    const v = this.s.loaded;
+    this.s.guests = replaceAt(this.s.guests, v, { ...this.s.guests[v], cpacr: enabled });
   }
 
   /**
@@ -357,8 +385,9 @@ export class SemanticMachine implements WorldMachine {
   }
 
   /** The architectural view of a guest access on the real machine. */
-  private realPe(v: VcpuId): Omit<PeView, 'el'> {
+  private realPe(v: VcpuId, el: ExceptionLevel): PeView {
     return {
+      el,
       el1IsAArch32: this.vcpus[v].aarch32,
       cpacr: this.s.guests[v].cpacr ? ACCESS_FULL : ACCESS_NONE,
       asedis: false,
@@ -378,18 +407,22 @@ export class SemanticMachine implements WorldMachine {
     };
   }
 
-  /** Runs a guest access check, taking FP traps to EL2 until it resolves. */
-  private guestAccess(check: (pe: Omit<PeView, 'el'>) => AccessOutcome): AccessOutcome {
+  /**
+   * Runs a guest access check on the real machine, taking FP traps to EL2 until it
+   * resolves: an FP/SIMD data instruction (`fp`), or VMRS/VMSR FPEXC at EL1 (`fpexc`).
+   */
+  private guestAccess(kind: 'fp' | 'fpexc', el: ExceptionLevel): AccessOutcome {
     for (let attempt = 0; attempt < 3; attempt++) {
-      const outcome = check(this.realPe(this.s.loaded));
+      const pe = this.realPe(this.s.loaded, el);
+      const outcome = kind === 'fp' ? guestFpAccess(pe) : AArch32_VMRS_VMSR(pe, 'FPEXC');
       if (outcome !== 'trap-el2') return outcome;
       takeFpTrap(this);
     }
     throw new Violation('progress', 'the guest keeps trapping to EL2 on the same FP access');
   }
 
-  private compareOutcomes(real: AccessOutcome, ideal: AccessOutcome, what: string): void {
-    if (real === ideal) return;
+  /** The real and the ideal machine disagree on a guest access: a guest-undef violation. */
+  private undefMismatch(real: AccessOutcome, ideal: AccessOutcome, what: string): never {
     const v = this.s.loaded;
     const g = this.s.guests[v];
     const guestSide = this.vcpus[v].aarch32
@@ -397,7 +430,7 @@ export class SemanticMachine implements WorldMachine {
       : `CPACR_EL1.FPEN ${g.cpacr ? 'enabled' : 'disabled'}`;
     const cause =
       real === 'undef-el1' && !this.s.fpexcHw && g.fpexcEn
-        ? ` because FPEXC32_EL2.EN=0 is stale (the guest wrote EN=1), and EN is checked before CPTR_EL2.TFP`
+        ? ` because FPEXC32_EL2.EN=0 is stale (the guest wrote EN=1)${this.s.tfpEffective ? ', and EN is checked before CPTR_EL2.TFP' : ''}`
         : '';
     throw new Violation(
       'guest-undef',
@@ -421,6 +454,10 @@ export class SemanticMachine implements WorldMachine {
     this.s.regs = { ...this.s.hostTask };
     this.s.bound = HOST;
     this.s.foreign = false;
+  }
+
+  tfpWritten(): boolean {
+    return this.s.tfpWritten;
   }
 
   clobberFp(): void {
@@ -462,7 +499,7 @@ export class SemanticMachine implements WorldMachine {
 
   saveFpexc32(vcpu: VcpuId): void {
     this.el2Access('mrs fpexc32_el2', EL2_FPEXC32Access);
-    this.s.fpexcSaved[vcpu] = this.s.fpexcHw;
+    this.s.fpexcSaved = replaceAt(this.s.fpexcSaved, vcpu, this.s.fpexcHw);
   }
 
   restoreFpexc32(vcpu: VcpuId): void {
@@ -553,7 +590,7 @@ export class SemanticMachine implements WorldMachine {
   private setSlot(s: FpSlot | number, t: Tag): void {
     if (s === 'hostCtxt') this.s.hostCtxt = t;
     else if (s === 'hostTask') this.s.hostTask = t;
-    else this.s.vcpuFp[s] = t;
+    else this.s.vcpuFp = replaceAt(this.s.vcpuFp, s, t);
   }
 }
 

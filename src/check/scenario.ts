@@ -1,0 +1,135 @@
+/**
+ * Scenario files: a named history of events (JSON) replayed on a policy, step by step,
+ * ending in the first violation or "ok". For a user who wants to see one specific
+ * history, and for regression tests.
+ *
+ * A file is either a JSON array of event names, or an object:
+ * `{ "name": "...", "description": "...", "config": "default", "policy": "lazy-notafix",
+ *    "events": ["load vcpu0", "enter", ...] }` (`config` and `policy` optional; the
+ * command line overrides them; a relative config path is taken from the file's folder).
+ *
+ * Where the architecture leaves a step's outcome open (an EL2 access while a CPTR_EL2
+ * write is pending), every outcome is tried: the step breaks an invariant if any outcome
+ * does, and the replay continues from the first outcome otherwise.
+ */
+
+import { dirname, resolve } from 'node:path';
+import { z } from 'zod';
+import { describeInitialState, type Invariant, SemanticMachine, type Violation } from '../machine/semantic-machine.js';
+import type { Policy } from '../policy/types.js';
+import { schemaError } from '../stream/schema-errors.js';
+import { UserError } from '../util/errors.js';
+import { type CheckConfig, readJsonFile } from './config.js';
+import { diagnose } from './diagnose.js';
+import { type CheckEvent, EVENT_SYNTAX, parseEvent, whyDisabled } from './events.js';
+import { policyCrash } from './explore.js';
+import { forEachOutcome } from './outcomes.js';
+import { stateKey } from './state-key.js';
+import { bootStep, runStep, type Step, type StepState } from './trace.js';
+
+export interface Scenario {
+  readonly name: string;
+  readonly description?: string;
+  /** Configuration named by the file (a built-in name, or a path resolved against the file's folder). */
+  readonly config?: string;
+  readonly policy?: string;
+  readonly events: readonly { readonly text: string; readonly event: CheckEvent }[];
+  readonly file: string;
+}
+
+const ScenarioSchema = z.strictObject({
+  name: z.string().min(1),
+  description: z.string().optional(),
+  config: z.string().min(1).optional(),
+  policy: z.string().min(1).optional(),
+  events: z.array(z.string()).min(1),
+});
+
+/** Reads and validates a scenario file: one clear line naming the file and field on any mistake. */
+export function loadScenario(file: string): Scenario {
+  const raw = readJsonFile(file, 'scenario file');
+  let body: z.infer<typeof ScenarioSchema>;
+  if (Array.isArray(raw)) {
+    const events = z.array(z.string()).min(1).safeParse(raw);
+    if (!events.success) throw schemaError(file, events.error);
+    body = { name: file, events: events.data };
+  } else if (raw !== null && typeof raw === 'object') {
+    const r = ScenarioSchema.safeParse(raw);
+    if (!r.success) throw schemaError(file, r.error);
+    body = r.data;
+  } else {
+    throw new UserError(`${file}: a scenario must be a JSON array of event names or an object with "name" and "events"`);
+  }
+  const events = body.events.map((text, i) => {
+    const event = parseEvent(text);
+    if (!event) throw new UserError(`${file}: events[${i}]: unknown event ${JSON.stringify(text)} (events: ${EVENT_SYNTAX})`);
+    return { text, event };
+  });
+  const config =
+    body.config === undefined || !/[/\\]|\.json$/i.test(body.config) ? body.config : resolve(dirname(file), body.config);
+  return { name: body.name, description: body.description, config, policy: body.policy, events, file };
+}
+
+/** The outcome of replaying a scenario on one policy. */
+export interface Replay {
+  readonly scenario: string;
+  readonly policy: string;
+  readonly config: string;
+  readonly verdict: 'ok' | 'violation';
+  readonly invariant: Invariant | null;
+  readonly diagnosis: string | null;
+  readonly steps: readonly Step[];
+  readonly initial: StepState;
+  readonly initialState: string;
+}
+
+export function replayScenario(policy: Policy, config: CheckConfig, scenario: Scenario): Replay {
+  const m = new SemanticMachine(policy, config.vcpus);
+  const boot = bootStep(m);
+  const steps: Step[] = [];
+  let violation: Violation | undefined;
+  for (let i = 0; i < scenario.events.length && !violation; i++) {
+    const { text, event } = scenario.events[i];
+    const why = whyDisabled(event, m.s, config.vcpus);
+    if (why) throw new UserError(`${scenario.file}: events[${i}] ${JSON.stringify(text)}: cannot happen here: ${why}`);
+    const from = m.snapshot();
+    let first: { step: Step; state: typeof from } | undefined;
+    const others = new Set<string>();
+    forEachOutcome(
+      (chooser) => {
+        m.restore(from);
+        try {
+          return runStep(m, i + 1, event, chooser);
+        } catch (e) {
+          throw policyCrash(policy, m, e);
+        }
+      },
+      (r) => {
+        if (r.violation) {
+          steps.push(r.step);
+          violation = r.violation;
+          return true;
+        }
+        if (!first) first = { step: r.step, state: m.snapshot() };
+        else others.add(stateKey(m.s));
+        return false;
+      },
+    );
+    if (violation) break;
+    // No outcome broke an invariant: go on from the first.
+    m.restore(first!.state);
+    others.delete(stateKey(first!.state));
+    steps.push(others.size ? { ...first!.step, choices: [...first!.step.choices, `(${others.size} other outcome(s) lead elsewhere; following this one)`] } : first!.step);
+  }
+  return {
+    scenario: scenario.name,
+    policy: policy.id,
+    config: config.name,
+    verdict: violation ? 'violation' : 'ok',
+    invariant: violation?.invariant ?? null,
+    diagnosis: violation ? diagnose(violation, boot, steps) : null,
+    steps,
+    initial: boot.state,
+    initialState: describeInitialState(config.vcpus),
+  };
+}

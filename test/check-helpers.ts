@@ -1,0 +1,95 @@
+/**
+ * Shared helpers for the checker tests: policies by name, the mutant of lazy-fixed, and
+ * the CLI run with its output captured.
+ */
+
+import { vi } from 'vitest';
+import { main } from '../src/cli/main.js';
+import lazyFixed from '../src/policy/lazy-fixed.js';
+import { instantiate, resolvePolicy } from '../src/policy/registry.js';
+import type { Hyp, Policy, PolicyHooks } from '../src/policy/types.js';
+import { definePolicy } from '../src/policy/types.js';
+
+export const NOISB_FIXTURE = 'test/fixtures/policies/lazy-noisb.ts';
+export const SCENARIOS = 'test/fixtures/scenarios';
+
+export async function policy(spec: string): Promise<Policy> {
+  return resolvePolicy(spec);
+}
+
+/** `hw` with one primitive turned into a no-op: a mutation of whatever code calls it. */
+function withoutPrimitive(hw: Hyp, name: keyof Hyp): Hyp {
+  return new Proxy(hw, {
+    get(target, prop) {
+      if (prop === name) return () => {};
+      const v = Reflect.get(target, prop) as unknown;
+      return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
+    },
+  });
+}
+
+type HookName = 'onVcpuLoad' | 'onEntry' | 'onFpTrap' | 'onExit' | 'onVcpuPut' | 'onReturnToUser';
+
+/**
+ * A mutant of a policy: its own hooks, unchanged, except that in the hook `where` the
+ * primitive `primitive` does nothing (as if that line were deleted from the hyp code).
+ */
+export async function mutant(spec: string, where: HookName | 'all', primitive: keyof Hyp): Promise<Policy> {
+  const original = await resolvePolicy(spec);
+  const base = original.hooks as PolicyHooks<unknown>;
+  type Fn = (hw: Hyp, s: unknown, v: number) => void;
+  const hooks: Record<string, unknown> = { init: base.init };
+  for (const name of ['onVcpuLoad', 'onEntry', 'onFpTrap', 'onExit', 'onVcpuPut', 'onReturnToUser'] as const) {
+    const fn = base[name] as Fn | undefined;
+    if (!fn) continue;
+    hooks[name] = where === 'all' || where === name ? (hw: Hyp, s: unknown, v: number) => fn.call(base, withoutPrimitive(hw, primitive), s, v) : fn;
+  }
+  const def = definePolicy<unknown>({
+    name: `${original.id}-without-${primitive}${where === 'all' ? '' : `-in-${where}`}`,
+    summary: `mutant of ${original.id}`,
+    models: `mutation of ${original.id}`,
+    create: () => hooks as unknown as PolicyHooks<unknown>,
+  });
+  return instantiate(def, {});
+}
+
+/**
+ * The mutation test's mutant: lazy-fixed's own hooks, run with `writeFpexc32En` (the
+ * FPEXC32_EL2 = EN write of the v4.5 fix) removed and nothing else changed.
+ */
+export function lazyFixedWithoutFpexcEn(): Policy {
+  const base = lazyFixed.create({}) as PolicyHooks<null>;
+  const def = definePolicy<null>({
+    name: 'lazy-fixed-no-fpexc-en',
+    summary: 'lazy-fixed with the FPEXC32_EL2.EN write on entry removed (mutant)',
+    models: 'mutation of lazy-fixed',
+    create: () => ({
+      init: base.init,
+      onEntry: (hw, s, v) => base.onEntry(withoutPrimitive(hw, 'writeFpexc32En'), s, v),
+      onFpTrap: (hw, s, v) => base.onFpTrap!(withoutPrimitive(hw, 'writeFpexc32En'), s, v),
+      onExit: (hw, s, v) => base.onExit(withoutPrimitive(hw, 'writeFpexc32En'), s, v),
+    }),
+  });
+  return instantiate(def, {});
+}
+
+export interface CliRun {
+  readonly code: number;
+  readonly out: string;
+  readonly err: string;
+}
+
+/** Runs `fpswitch <args>` in-process and captures stdout and stderr. */
+export async function cli(args: readonly string[]): Promise<CliRun> {
+  const out: string[] = [];
+  const err: string[] = [];
+  const log = vi.spyOn(console, 'log').mockImplementation((...a: unknown[]) => void out.push(a.join(' ')));
+  const error = vi.spyOn(console, 'error').mockImplementation((...a: unknown[]) => void err.push(a.join(' ')));
+  try {
+    const code = await main(args);
+    return { code, out: out.join('\n'), err: err.join('\n') };
+  } finally {
+    log.mockRestore();
+    error.mockRestore();
+  }
+}
