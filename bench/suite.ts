@@ -10,6 +10,7 @@ import { cpus as osCpus, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Bench } from 'tinybench';
 import type { Verdict } from '../src/check/explore.js';
+import { CHECK_ADAPTIVE_SPEC } from '../src/check/policies.js';
 import { FPSIMD } from '../src/cpu/fp-state.js';
 import { BUILTIN_CPUS } from '../src/cpu/profiles.js';
 import { BUILTIN_POLICIES, instantiate } from '../src/policy/registry.js';
@@ -93,8 +94,7 @@ export function suitePolicies(): Policy[] {
   return BUILTIN_POLICIES.map((d) => instantiate(d, Object.fromEntries(Object.entries(d.params ?? {}).map(([k, v]) => [k, v.default]))));
 }
 
-/** The checker runs adaptive with small parameters so that every mode change is reachable. */
-export const CHECKED_ADAPTIVE = 'adaptive:threshold=2,eagerRuns=2';
+/** The checker's configurations: the default one and three AArch32 vCPUs. */
 export const CHECK_CONFIGS = ['default', 'three-aarch32'];
 
 function gitInfo(): Results['git'] {
@@ -161,7 +161,8 @@ export async function runSuite(opts: SuiteOptions, progress: Progress): Promise<
       cpus: selCpus.map((c) => c.name),
     })),
   );
-  const checkPolicies = selPolicies.map((p) => (p.definition.name === 'adaptive' ? CHECKED_ADAPTIVE : p.id));
+  // adaptive is checked with small counters so that every mode change is reachable (src/check/policies.ts).
+  const checkPolicies = selPolicies.map((p) => (p.definition.name === 'adaptive' ? CHECK_ADAPTIVE_SPEC : p.id));
   const checkTasks: CheckTask[] = checkPolicies.flatMap((p) => CHECK_CONFIGS.map((config) => ({ kind: 'check' as const, policy: p, config })));
 
   const pool = new Pool(opts.workers);
