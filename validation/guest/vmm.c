@@ -2,14 +2,14 @@
  * fpswitch validation VMM: a minimal KVM arm64 VMM that runs one scripted guest
  * (guest64.S or guest32.S) inside the L1 host, so that every exit is one we asked for.
  *
- *   vmm <guest.bin> <a64|a32> <variant> <iterations> [timeout_s]
+ *   vmm <guest.bin> <a64|a32> <variant> <iterations> [timeout_s] [tag]
  *
  * One vCPU, no irqchip, no devices: the guest's only exits are its HVCs (handled by
  * the host kernel's SMCCC handler), its MMIO stores to an unbacked IPA (KVM_EXIT_MMIO,
  * handled here in host userspace), and whatever the host causes (timer IRQs, ...).
  *
- * Around the run it executes two marker HINTs (hint #120 / hint #121, NOPs on every
- * CPU) that the TCG plugin (validation/plugin/fprun.c) logs, so the exception-log
+ * Around the run it executes marker HINTs (tag x hint #122, then hint #120 / hint #121:
+ * NOPs on every CPU) that the TCG plugin (validation/plugin/fprun.c) logs, so the exception-log
  * counter knows which exceptions belong to this program; and it writes begin/end
  * lines to tracefs' trace_marker so the kvm trace carries the same bounds.
  *
@@ -65,7 +65,7 @@ static void trace_mark(const char *msg)
 int main(int argc, char **argv)
 {
 	if (argc < 5) {
-		fprintf(stderr, "usage: vmm <guest.bin> <a64|a32> <variant> <iterations> [timeout_s]\n");
+		fprintf(stderr, "usage: vmm <guest.bin> <a64|a32> <variant> <iterations> [timeout_s] [tag]\n");
 		return 2;
 	}
 	const char *image = argv[1];
@@ -73,6 +73,7 @@ int main(int argc, char **argv)
 	uint64_t variant = strtoull(argv[3], NULL, 0);
 	uint64_t iterations = strtoull(argv[4], NULL, 0);
 	unsigned timeout = argc > 5 ? (unsigned)atoi(argv[5]) : 120;
+	int tag = argc > 6 ? atoi(argv[6]) : 0;
 
 	int kvm = open("/dev/kvm", O_RDWR | O_CLOEXEC);
 	if (kvm < 0) fail("open /dev/kvm");
@@ -135,6 +136,7 @@ int main(int argc, char **argv)
 	snprintf(msg, sizeof msg, "fpswitch-begin prog=%s/%llu iterations=%llu\n", argv[2],
 		 (unsigned long long)variant, (unsigned long long)iterations);
 	trace_mark(msg);
+	for (int k = 0; k < tag; k++) __asm__ volatile("hint #122" ::: "memory"); /* plugin: window tag */
 	__asm__ volatile("hint #120" ::: "memory"); /* plugin: measurement window opens */
 
 	uint64_t kvm_runs = 0, mmio = 0;

@@ -17,9 +17,10 @@
  *                      __kvm_nvhe___guest_enter (nVHE) is about to execute. The exception
  *                      log counter uses it to tell the L2 guest's exceptions from L1's own.
  *                      Printed only with entries=1 (the default).
- *   "@W+ <n>"          marker HINT #120 executed (by the VMM in L1, or by the L2 guest):
- *                      measurement window n opens.
- *   "@W- <n> k=v ..."  marker HINT #121: window n closes, with its counters.
+ *   "@W+ <n> tag=<k>"  marker HINT #120 executed (by the VMM in L1, or by the L2 guest):
+ *                      measurement window n opens; k = how many HINT #122 were executed
+ *                      since the last window closed (the program names itself that way).
+ *   "@W- <n> tag=<k> k=v ..."  marker HINT #121: window n closes, with its counters.
  *
  * Counters (full=1 only; light mode only marks entries and windows, at ~no cost):
  *   hyp_runs        guest runs as the hardware sees them: ERET in __guest_enter to the
@@ -49,6 +50,7 @@ QEMU_PLUGIN_EXPORT int qemu_plugin_version = QEMU_PLUGIN_VERSION;
 #define OP_ERET 0xd69f03e0u
 #define OP_HINT_OPEN 0xd5032f1fu  /* hint #120 */
 #define OP_HINT_CLOSE 0xd5032f3fu /* hint #121 */
+#define OP_HINT_TAG 0xd5032f5fu   /* hint #122: executed k times before #120 = window tag k */
 
 static uint64_t stext, etext, genter, genter_end, nvgenter, nvgenter_end, vcpurun, nvvcpurun;
 static int full = 0, entries = 1;
@@ -62,7 +64,7 @@ static int kvm_run_open;  /* a __kvm_vcpu_run call is in progress */
 static int kvm_run_fp;    /* some hyp run in it executed FP/SIMD */
 static int kvm_run_inwin; /* it had an exit inside the window */
 static int window_open;
-static unsigned window_id;
+static unsigned window_id, tag_count, window_tag;
 
 struct counters {
 	uint64_t hyp_runs, hyp_runs_fp, hyp_runs_fp_end, kvm_runs, kvm_runs_fp, guest_insns;
@@ -113,9 +115,9 @@ static void print_counters(const char *tag, unsigned id, const struct counters *
 {
 	char buf[320];
 	snprintf(buf, sizeof buf,
-		 "%s %u hyp_runs=%" PRIu64 " hyp_runs_fp=%" PRIu64 " hyp_runs_fp_end=%" PRIu64
+		 "%s %u tag=%u hyp_runs=%" PRIu64 " hyp_runs_fp=%" PRIu64 " hyp_runs_fp_end=%" PRIu64
 		 " kvm_runs=%" PRIu64 " kvm_runs_fp=%" PRIu64 " guest_insns=%" PRIu64 "\n",
-		 tag, id, c->hyp_runs, c->hyp_runs_fp, c->hyp_runs_fp_end, c->kvm_runs, c->kvm_runs_fp,
+		 tag, id, window_tag, c->hyp_runs, c->hyp_runs_fp, c->hyp_runs_fp_end, c->kvm_runs, c->kvm_runs_fp,
 		 c->guest_insns);
 	qemu_plugin_outs(buf);
 }
@@ -175,6 +177,13 @@ static void on_insn(unsigned vcpu, void *u)
 	if (window_open) COUNT(guest_insns, 1);
 }
 
+static void on_tag(unsigned vcpu, void *u)
+{
+	(void)vcpu;
+	(void)u;
+	if (!window_open) tag_count++;
+}
+
 static void on_window(unsigned vcpu, void *u)
 {
 	(void)vcpu;
@@ -184,7 +193,9 @@ static void on_window(unsigned vcpu, void *u)
 		memset(&win, 0, sizeof win);
 		window_open = 1;
 		window_id++;
-		snprintf(buf, sizeof buf, "@W+ %u\n", window_id);
+		window_tag = tag_count;
+		tag_count = 0;
+		snprintf(buf, sizeof buf, "@W+ %u tag=%u\n", window_id, window_tag);
 		qemu_plugin_outs(buf);
 	} else {
 		if (!window_open) return;
@@ -221,6 +232,8 @@ static void on_tb_trans(qemu_plugin_id_t id, struct qemu_plugin_tb *tb)
 		uint32_t op;
 		memcpy(&op, qemu_plugin_insn_data(insn), 4);
 		uintptr_t h = (uintptr_t)qemu_plugin_insn_haddr(insn);
+		if (op == OP_HINT_TAG)
+			qemu_plugin_register_vcpu_insn_exec_cb(insn, on_tag, QEMU_PLUGIN_CB_NO_REGS, NULL);
 		if (op == OP_HINT_OPEN || op == OP_HINT_CLOSE) {
 			qemu_plugin_register_vcpu_insn_exec_cb(insn, on_window, QEMU_PLUGIN_CB_NO_REGS,
 							       (void *)(uintptr_t)(op == OP_HINT_OPEN));

@@ -1,0 +1,194 @@
+// Builds what the boots need, cached under .cache/validation/build: the VMM, the guests,
+// the L2 benchmark program, the TCG plugin, and the L1/L2 initramfs images.
+import { createHash } from 'node:crypto';
+import { existsSync, readdirSync, realpathSync, rmSync, statSync } from 'node:fs';
+import { basename, join } from 'node:path';
+import { type CpioEntry, writeCpio } from './cpio.js';
+import { type L1Plan, type LinuxWorkload, l1Init, l2Init } from './plan.js';
+import { type Prereqs, unpack } from './prereq.js';
+import { CACHE_DIR, VALIDATION_DIR, ValidationError, ensureDir, progress, run, stale } from './util.js';
+
+export interface Artifacts {
+  kernelImage: string;
+  kernelRelease: string;
+  plugin: string;
+  vmm: string;
+  guest64: string;
+  guest32: string;
+  bench: string;
+  busybox: string;
+  hackbench: string;
+  /** root of the unpacked arm64 packages that hold QEMU and its libraries (merged view) */
+  qemuRoots: string[];
+  libcRoot: string;
+}
+
+const BUILD = join(CACHE_DIR, 'build');
+const SRC = (p: string): string => join(VALIDATION_DIR, p);
+
+function cc(out: string, srcs: string[], cmd: string, args: string[]): string {
+  if (stale(out, srcs)) {
+    progress(`build ${basename(out)}`);
+    run(cmd, args, { what: `building ${basename(out)}` });
+  }
+  return out;
+}
+
+export function buildArtifacts(pre: Prereqs): Artifacts {
+  ensureDir(BUILD);
+  const kdir = unpack(pre.kernel);
+  const boot = join(kdir, 'boot');
+  const img = readdirSync(boot).find((f) => f.startsWith('vmlinuz-'));
+  if (!img) throw new ValidationError(`${pre.kernel.package}: no boot/vmlinuz-* in the package`);
+  const bb = join(unpack(pre.busybox), 'bin', 'busybox');
+  const hb = join(unpack(pre.rtTests), 'usr', 'bin', 'hackbench');
+  const qemuRoots = pre.qemuArm64.map(unpack);
+  const libcDeb = pre.qemuArm64.find((d) => d.package === 'libc6');
+  const plugin = cc(join(BUILD, 'fprun.so'), [SRC('plugin/fprun.c'), SRC('plugin/qemu-plugin-api.h')], 'gcc', [
+    '-O2', '-Wall', '-Wextra', '-shared', '-fPIC', '-fvisibility=hidden', '-o', join(BUILD, 'fprun.so'), SRC('plugin/fprun.c'),
+  ]);
+  const vmm = cc(join(BUILD, 'vmm'), [SRC('guest/vmm.c')], 'aarch64-linux-gnu-gcc', [
+    '-O2', '-Wall', '-Wextra', '-static', '-o', join(BUILD, 'vmm'), SRC('guest/vmm.c'),
+  ]);
+  const bench = cc(join(BUILD, 'fpsw-bench'), [SRC('guest/bench.c')], 'aarch64-linux-gnu-gcc', [
+    '-O2', '-Wall', '-Wextra', '-static', '-o', join(BUILD, 'fpsw-bench'), SRC('guest/bench.c'),
+  ]);
+  const guest64 = join(BUILD, 'guest64.bin');
+  if (stale(guest64, [SRC('guest/guest64.S')])) {
+    cc(join(BUILD, 'guest64.o'), [SRC('guest/guest64.S')], 'aarch64-linux-gnu-as', ['-o', join(BUILD, 'guest64.o'), SRC('guest/guest64.S')]);
+    run('aarch64-linux-gnu-objcopy', ['-O', 'binary', join(BUILD, 'guest64.o'), guest64], { what: 'objcopy guest64' });
+  }
+  const guest32 = join(BUILD, 'guest32.bin');
+  if (stale(guest32, [SRC('guest/guest32.S')])) {
+    cc(join(BUILD, 'guest32.o'), [SRC('guest/guest32.S')], 'arm-linux-gnueabihf-as', ['-o', join(BUILD, 'guest32.o'), SRC('guest/guest32.S')]);
+    run('arm-linux-gnueabihf-objcopy', ['-O', 'binary', join(BUILD, 'guest32.o'), guest32], { what: 'objcopy guest32' });
+  }
+  return {
+    kernelImage: join(boot, img),
+    kernelRelease: img.replace(/^vmlinuz-/, ''),
+    plugin,
+    vmm,
+    guest64,
+    guest32,
+    bench,
+    busybox: bb,
+    hackbench: hb,
+    qemuRoots,
+    libcRoot: libcDeb ? unpack(libcDeb) : '',
+  };
+}
+
+/** Find a shared object by soname in the unpacked package roots. */
+function findLib(roots: string[], soname: string): string | undefined {
+  for (const r of roots) {
+    for (const d of ['lib/aarch64-linux-gnu', 'usr/lib/aarch64-linux-gnu', 'lib', 'usr/lib']) {
+      const p = join(r, d, soname);
+      if (existsSync(p)) return realpathSync(p);
+    }
+  }
+  return undefined;
+}
+
+/** The ELF NEEDED closure of `bin`, resolved in `roots` (readelf reads arm64 ELF fine). */
+export function libClosure(bin: string, roots: string[]): Map<string, string> {
+  const out = new Map<string, string>();
+  const todo = [bin];
+  while (todo.length) {
+    const f = todo.pop() as string;
+    const r = run('readelf', ['-d', f], { what: `readelf -d ${basename(f)}` });
+    for (const m of r.stdout.matchAll(/\(NEEDED\).*\[(.+)\]/g)) {
+      const so = m[1];
+      if (out.has(so)) continue;
+      const p = findLib(roots, so);
+      if (!p) throw new ValidationError(`${basename(bin)} needs ${so}, not found in the downloaded arm64 packages`);
+      out.set(so, p);
+      todo.push(p);
+    }
+  }
+  return out;
+}
+
+function baseEntries(): CpioEntry[] {
+  return ['bin', 'dev', 'proc', 'sys', 'tmp', 'lib', 'lib/aarch64-linux-gnu', 'lib64'].map((d) => ({ kind: 'dir', path: d }));
+}
+
+function libEntries(libs: Map<string, string>): CpioEntry[] {
+  const e: CpioEntry[] = [];
+  for (const [so, p] of libs) {
+    if (so === 'ld-linux-aarch64.so.1') e.push({ kind: 'file', path: `lib/${so}`, source: p, mode: 0o755 });
+    else e.push({ kind: 'file', path: `lib/aarch64-linux-gnu/${so}`, source: p, mode: 0o755 });
+  }
+  return e;
+}
+
+function hashOf(parts: Array<string | Buffer>): string {
+  const h = createHash('sha256');
+  for (const p of parts) h.update(p);
+  return h.digest('hex').slice(0, 16);
+}
+
+function fileStamp(p: string): string {
+  const s = statSync(p);
+  return `${p}:${s.size}:${s.mtimeMs}`;
+}
+
+/** L2's initramfs: busybox, fpsw-bench, hackbench and the glibc it links against. */
+export function buildL2Initramfs(a: Artifacts, workloads: LinuxWorkload[]): string {
+  const init = l2Init(workloads);
+  const key = hashOf([init, fileStamp(a.busybox), fileStamp(a.bench), fileStamp(a.hackbench)]);
+  const out = join(BUILD, `l2-${key}.cpio`);
+  if (existsSync(out)) return out;
+  progress('build L2 initramfs');
+  const libs = libClosure(a.hackbench, [a.libcRoot, ...a.qemuRoots]);
+  writeCpio(out, [
+    ...baseEntries(),
+    { kind: 'file', path: 'init', data: init, mode: 0o755 },
+    { kind: 'file', path: 'bin/busybox', source: a.busybox, mode: 0o755 },
+    { kind: 'file', path: 'bin/fpsw-bench', source: a.bench, mode: 0o755 },
+    { kind: 'file', path: 'bin/hackbench', source: a.hackbench, mode: 0o755 },
+    ...libEntries(libs),
+  ]);
+  return out;
+}
+
+/** L1's initramfs: busybox, the VMM and guests, and for the Linux L2 the arm64 QEMU + libs + L2 image. */
+export function buildL1Initramfs(a: Artifacts, plan: L1Plan): string {
+  const init = l1Init(plan);
+  const needQemu = plan.linux.length > 0;
+  const l2 = needQemu ? buildL2Initramfs(a, plan.linux) : '';
+  const qemuBin = needQemu ? a.qemuRoots.map((r) => join(r, 'usr/bin/qemu-system-aarch64')).find(existsSync) : undefined;
+  if (needQemu && !qemuBin) throw new ValidationError('qemu-system-arm:arm64 did not unpack a usr/bin/qemu-system-aarch64');
+  const key = hashOf([init, l2, fileStamp(a.vmm), fileStamp(a.guest64), fileStamp(a.guest32), fileStamp(a.kernelImage), qemuBin ?? '']);
+  const out = join(BUILD, `l1-${key}.cpio`);
+  if (existsSync(out)) return out;
+  progress(`build L1 initramfs${needQemu ? ' (with arm64 QEMU and the L2 image)' : ''}`);
+  const entries: CpioEntry[] = [
+    ...baseEntries(),
+    { kind: 'dir', path: 'guest' },
+    { kind: 'file', path: 'init', data: init, mode: 0o755 },
+    { kind: 'file', path: 'bin/busybox', source: a.busybox, mode: 0o755 },
+    { kind: 'file', path: 'bin/vmm', source: a.vmm, mode: 0o755 },
+    { kind: 'file', path: 'guest/guest64.bin', source: a.guest64 },
+    { kind: 'file', path: 'guest/guest32.bin', source: a.guest32 },
+  ];
+  if (qemuBin) {
+    entries.push(
+      { kind: 'dir', path: 'l2' },
+      { kind: 'file', path: 'bin/qemu-system-aarch64', source: qemuBin, mode: 0o755 },
+      ...libEntries(libClosure(qemuBin, a.qemuRoots)),
+      { kind: 'file', path: 'l2/Image', source: a.kernelImage },
+      { kind: 'file', path: 'l2/initrd.cpio', source: l2 },
+    );
+  }
+  writeCpio(out, entries);
+  return out;
+}
+
+/** Keep the build folder from growing without bound: drop all but the newest few images. */
+export function pruneImages(keep = 8): void {
+  const files = readdirSync(BUILD)
+    .filter((f) => /^l[12]-[0-9a-f]+\.cpio$/.test(f))
+    .map((f) => ({ f, t: statSync(join(BUILD, f)).mtimeMs }))
+    .sort((x, y) => y.t - x.t);
+  for (const { f } of files.slice(keep)) rmSync(join(BUILD, f), { force: true });
+}

@@ -1,0 +1,219 @@
+// Turning one boot's raw outputs (console, traces, exception-log windows) into result cells.
+import { readFileSync } from 'node:fs';
+import { relative } from 'node:path';
+import type { BootResult } from './boot.js';
+import type { IntWindow } from './intlog.js';
+import type { LinuxWorkload, ScriptedProgram } from './plan.js';
+import { type TraceStats, countEvents, fwcfgWindows, parseTrace, vmmWindow } from './trace.js';
+import { REPO_DIR } from './util.js';
+
+export const SCHEMA_VERSION = 1;
+
+export interface PluginShare {
+  /** kvm_entry..kvm_exit runs whose exit fell in the window */
+  kvmRuns: number;
+  /** ... that executed at least one FP/SIMD instruction */
+  kvmRunsFp: number;
+  /** kvmRunsFp / kvmRuns: the share of exits after which the 2015 design must switch FP */
+  fpRunShare: number | null;
+  /** 1 - fpRunShare: the 2015 lazy design's skip rate, measured */
+  skipShare: number | null;
+  /** runs as the hardware sees them (ERET in __guest_enter to the next L1 instruction) */
+  hypRuns: number;
+  hypRunsFp: number;
+  /** hyp runs whose last guest instruction was FP/SIMD (ended by the FP trap itself) */
+  hypRunsFpEnd: number;
+  guestInsns: number;
+}
+
+export interface Cell {
+  program: string;
+  kind: 'scripted' | 'linux';
+  mode: 'vhe' | 'nvhe';
+  el1: 'aarch64' | 'aarch32';
+  icount: boolean;
+  boot: string;
+  /** what the program does (scripted) or runs (linux) */
+  params: Record<string, string | number | boolean>;
+  /** real FP/SIMD traps to EL2 taken by the guest (EC 0x07), from QEMU's exception log */
+  fpTraps: { total: number; fromEl0: number; fromEl1: number } | null;
+  sveTraps: number | null;
+  /** guest exceptions taken to EL2 (exception log), by class: every hardware exit incl. FP traps */
+  hwExitsToEl2: { total: number; byClass: Record<string, number> } | null;
+  /** exceptions the guest took to its own EL1 (exception log) */
+  guestToEl1: Record<string, number> | null;
+  /** from the kvm trace */
+  exits: {
+    total: number;
+    byType: Record<string, number>;
+    byClass: Record<string, number>;
+    userspace: number;
+    userspaceByReason: Record<string, number>;
+    entries: number;
+    mmio: number;
+  } | null;
+  trace: { file: string; firstLine: number; lastLine: number; windowSec: number; guestRunSec: number } | null;
+  /** linux: guest time is the window's length on L1's clock, which L2's clock follows */
+  guestTimeSec: number | null;
+  exitsPerSec: number | null;
+  exitMix: Record<string, number> | null;
+  fpTrapsPerExit: number | null;
+  plugin: PluginShare | null;
+  /** what the program itself printed (VMM-RESULT, "Simple syscall: ...", hackbench "Time: ...") */
+  output: string[];
+  problems: string[];
+}
+
+function pluginShare(w: IntWindow | undefined): PluginShare | null {
+  if (!w || !('kvm_runs' in w.plugin)) return null;
+  const p = w.plugin;
+  const share = p.kvm_runs ? p.kvm_runs_fp / p.kvm_runs : null;
+  return {
+    kvmRuns: p.kvm_runs,
+    kvmRunsFp: p.kvm_runs_fp,
+    fpRunShare: share === null ? null : round(share),
+    skipShare: share === null ? null : round(1 - share),
+    hypRuns: p.hyp_runs,
+    hypRunsFp: p.hyp_runs_fp,
+    hypRunsFpEnd: p.hyp_runs_fp_end,
+    guestInsns: p.guest_insns,
+  };
+}
+
+function round(x: number, d = 4): number {
+  return Number(x.toFixed(d));
+}
+
+function exitsOf(s: TraceStats): NonNullable<Cell['exits']> {
+  return {
+    total: s.exits,
+    byType: s.exitsByType,
+    byClass: s.exitsByClass,
+    userspace: s.userspaceExits,
+    userspaceByReason: s.userspaceExitsByReason,
+    entries: s.entries,
+    mmio: s.mmio,
+  };
+}
+
+function mix(byClass: Record<string, number>, total: number): Record<string, number> {
+  const o: Record<string, number> = {};
+  for (const [k, v] of Object.entries(byClass).sort((a, b) => b[1] - a[1])) o[k] = total ? round(v / total) : 0;
+  return o;
+}
+
+function rel(p: string): string {
+  return relative(REPO_DIR, p);
+}
+
+function windowByTag(b: BootResult, tag: number): IntWindow | undefined {
+  return b.intlog?.windows.filter((w) => w.tag === tag).slice(-1)[0];
+}
+
+function fromInt(w: IntWindow | undefined): Pick<Cell, 'fpTraps' | 'sveTraps' | 'hwExitsToEl2' | 'guestToEl1'> {
+  if (!w) return { fpTraps: null, sveTraps: null, hwExitsToEl2: null, guestToEl1: null };
+  return {
+    fpTraps: { ...w.fpTraps },
+    sveTraps: w.sveTraps,
+    hwExitsToEl2: { total: w.guestToEl2Total, byClass: w.guestToEl2 },
+    guestToEl1: w.guestToEl1,
+  };
+}
+
+export function scriptedCells(b: BootResult, programs: ScriptedProgram[], iterations: number): Cell[] {
+  const cells: Cell[] = [];
+  for (const p of programs) {
+    const st = b.steps.get(p.tag);
+    const problems: string[] = [];
+    let exits: Cell['exits'] = null;
+    let trace: Cell['trace'] = null;
+    if (!st) problems.push('step never started');
+    else if (st.rc !== 0) problems.push(`VMM exited ${st.rc ?? '?'}: ${st.output.join(' ')}`);
+    if (st?.traceFile) {
+      const { events } = parseTrace(readFileSync(st.traceFile, 'utf8'));
+      const [from, to] = vmmWindow(events);
+      const s = countEvents(events, from, to);
+      exits = exitsOf(s);
+      trace = { file: rel(st.traceFile), firstLine: s.firstLine, lastLine: s.lastLine, windowSec: s.windowSec, guestRunSec: s.guestRunSec };
+    }
+    const w = windowByTag(b, p.tag);
+    if (!w && b.intlog) problems.push('no plugin window with this tag in the exception log');
+    const ints = fromInt(w);
+    cells.push({
+      program: p.name,
+      kind: 'scripted',
+      mode: b.mode,
+      el1: p.el1,
+      icount: b.icount,
+      boot: b.id,
+      params: { iterations, variant: p.variant, fp: p.fp, exit: p.exit, fpexcToggle: p.fpexcToggle },
+      ...ints,
+      exits,
+      trace,
+      guestTimeSec: null,
+      exitsPerSec: null,
+      exitMix: exits ? mix(exits.byClass, exits.total) : null,
+      fpTrapsPerExit: exits && ints.fpTraps && exits.total ? round(ints.fpTraps.total / exits.total) : null,
+      plugin: p.el1 === 'aarch64' ? pluginShare(w) : null, // the plugin decodes A64 only
+      output: st?.output ?? [],
+      problems,
+    });
+  }
+  return cells;
+}
+
+export function linuxCells(b: BootResult, workloads: LinuxWorkload[]): Cell[] {
+  const st = b.steps.get(100);
+  const cells: Cell[] = [];
+  let windows: Array<[number, number]> = [];
+  let events: ReturnType<typeof parseTrace>['events'] = [];
+  const bootProblems: string[] = [];
+  if (!st) bootProblems.push('the Linux L2 step never started');
+  else if (st.rc !== 0) bootProblems.push(`the in-L1 QEMU exited ${st.rc}`);
+  if (st?.traceFile) {
+    events = parseTrace(readFileSync(st.traceFile, 'utf8')).events;
+    windows = fwcfgWindows(events);
+  }
+  const ran = workloads.filter((w) => b.l2.runs.has(w.tag));
+  if (st?.traceFile && windows.length !== ran.length) {
+    bootProblems.push(`trace has ${windows.length} fw_cfg marker windows for ${ran.length} workloads`);
+  }
+  workloads.forEach((w) => {
+    const problems = [...bootProblems];
+    const run = b.l2.runs.get(w.tag);
+    if (!run) problems.push('workload never started in L2');
+    else if (run.rc !== 0) problems.push(`workload exited ${run.rc}`);
+    const k = ran.indexOf(w);
+    let exits: Cell['exits'] = null;
+    let trace: Cell['trace'] = null;
+    let s: TraceStats | undefined;
+    if (k >= 0 && windows[k] && st?.traceFile) {
+      s = countEvents(events, windows[k][0], windows[k][1]);
+      exits = exitsOf(s);
+      trace = { file: rel(st.traceFile), firstLine: s.firstLine, lastLine: s.lastLine, windowSec: s.windowSec, guestRunSec: s.guestRunSec };
+    }
+    const iw = windowByTag(b, w.tag);
+    if (!iw && b.intlog) problems.push('no plugin window with this tag in the exception log');
+    const ints = fromInt(iw);
+    cells.push({
+      program: w.name,
+      kind: 'linux',
+      mode: b.mode,
+      el1: 'aarch64',
+      icount: b.icount,
+      boot: b.id,
+      params: { command: w.args.join(' ') },
+      ...ints,
+      exits,
+      trace,
+      guestTimeSec: s ? s.windowSec : null,
+      exitsPerSec: s && s.windowSec > 0 ? Math.round(s.exits / s.windowSec) : null,
+      exitMix: exits ? mix(exits.byClass, exits.total) : null,
+      fpTrapsPerExit: exits && ints.fpTraps && exits.total ? round(ints.fpTraps.total / exits.total) : null,
+      plugin: pluginShare(iw),
+      output: run?.output ?? [],
+      problems,
+    });
+  });
+  return cells;
+}
