@@ -5,7 +5,9 @@
 
 import { isUserError } from '../util/errors.js';
 import { CHECK_HELP, checkCommand } from './check.js';
+import { IMPORT_HELP, importCommand } from './import.js';
 import { LIST_HELP, listCommand } from './list.js';
+import { SENSITIVITY_HELP, sensitivityCommand } from './sensitivity.js';
 import { SIMULATE_HELP, simulateCommand } from './simulate.js';
 import { TUNE_HELP, tuneCommand } from './tune.js';
 
@@ -15,6 +17,8 @@ const COMMANDS: Record<string, Command> = {
   check: { run: checkCommand, summary: 'model-check world-switch policies: shortest counterexample or a clean fixpoint', help: CHECK_HELP },
   list: { run: listCommand, summary: 'list built-in policies, workloads and CPU profiles', help: LIST_HELP },
   simulate: { run: simulateCommand, summary: 'simulate policies over a workload on a CPU profile', help: SIMULATE_HELP },
+  import: { run: importCommand, summary: 'import a perf/trace-cmd kvm_entry/kvm_exit trace: exit mix and simulation', help: IMPORT_HELP },
+  sensitivity: { run: sensitivityCommand, summary: 'how guest workload parameters move the skip rate, against the 30-50% claim', help: SENSITIVITY_HELP },
   tune: { run: tuneCommand, summary: 'sweep policy parameters (adaptive threshold) and find the break-even', help: TUNE_HELP },
 };
 

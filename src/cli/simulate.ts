@@ -4,6 +4,7 @@ import { cpuProfile } from '../cpu/profiles.js';
 import { fpStateBytes, fpStateLabel, parseVectorLength } from '../cpu/fp-state.js';
 import { resolvePolicy } from '../policy/registry.js';
 import { CYCLE_COMPONENTS, type SimResult, simulate } from '../sim/simulate.js';
+import { claimCheck, claimLine } from '../stream/claim.js';
 import { deriveSeed } from '../stream/prng.js';
 import { resolveWorkload, workloadStream } from '../stream/workload.js';
 import { UserError } from '../util/errors.js';
@@ -148,6 +149,7 @@ export async function simulateCommand(argv: readonly string[]): Promise<number> 
       perSeed.push(simulate(policy, workloadStream(workload, { runs, seed: s }), { cpu, fpState, engine }));
     }
     const summary = seeds > 1 ? summarizeSeeds(perSeed) : undefined;
+    const claim = claimCheck(workload.name, policy.definition.name, summary?.skipRate ?? estimate([perSeed[0].skipRate]));
     if (values.json) {
       const extra: Record<string, unknown> = {};
       if (summary) {
@@ -155,9 +157,11 @@ export async function simulateCommand(argv: readonly string[]): Promise<number> 
         extra.intervals = summary;
         extra.perSeed = perSeed.map((r, i) => resultJson(r, seedList[i]));
       }
+      if (claim) extra.claimCheck = claim;
       out.push(resultJson(perSeed[0], seed, extra));
     } else {
       text.push(formatResult(perSeed[0], seed, summary, fpStateBytes(fpState)));
+      if (claim) text.push(claimLine(claim));
       if (summary) text.push(`  (per-seed counters above are for seed ${seed}; intervals over ${seeds} seeds)`);
     }
   }

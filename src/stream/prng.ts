@@ -61,6 +61,51 @@ export class Prng {
     return t >>> 0;
   }
 
+  /**
+   * Fills `out[0..n)` with the next `n` values of `nextU32()` (the same sequence), in one
+   * tight loop over local state: generators that need tens of millions of draws per
+   * second read them from a buffer instead of calling `nextU32()` per draw.
+   */
+  fillU32(out: Uint32Array, n = out.length): void {
+    // `| 0` keeps the loop in int32 arithmetic (the fields may hold values above 2^31).
+    let a = this.a | 0;
+    let b = this.b | 0;
+    let c = this.c | 0;
+    let d = this.d | 0;
+    for (let i = 0; i < n; i++) {
+      const t = (((a + b) | 0) + d) | 0;
+      d = (d + 1) | 0;
+      a = b ^ (b >>> 9);
+      b = (c + (c << 3)) | 0;
+      c = (((c << 21) | (c >>> 11)) + t) | 0;
+      out[i] = t; // a Uint32Array store is ToUint32: the same bits as `t >>> 0`, without a double
+    }
+    this.a = a;
+    this.b = b;
+    this.c = c;
+    this.d = d;
+  }
+
+  /** Fills `out[0..n)` with the next `n` values of `next()` (the same sequence), in one tight loop. */
+  fillUnit(out: Float64Array, n = out.length): void {
+    let a = this.a | 0;
+    let b = this.b | 0;
+    let c = this.c | 0;
+    let d = this.d | 0;
+    for (let i = 0; i < n; i++) {
+      const t = (((a + b) | 0) + d) | 0;
+      d = (d + 1) | 0;
+      a = b ^ (b >>> 9);
+      b = (c + (c << 3)) | 0;
+      c = (((c << 21) | (c >>> 11)) + t) | 0;
+      out[i] = (t >>> 0) / 4294967296;
+    }
+    this.a = a;
+    this.b = b;
+    this.c = c;
+    this.d = d;
+  }
+
   /** A uniform float in [0, 1) with 32 bits of resolution. */
   next(): number {
     return this.nextU32() / 4294967296;

@@ -9,14 +9,19 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { UserError } from '../util/errors.js';
 import type { ExitStream } from './exit-stream.js';
+import { guestStream } from './guest.js';
+import { type GuestWorkload, GuestWorkloadSchema, validateGuest } from './guest-schema.js';
 import { type MarkovWorkload, MarkovWorkloadSchema, markovStream, validateMarkov } from './markov.js';
 import { schemaError } from './schema-errors.js';
 
 /** The folder of built-in workloads. */
 export const WORKLOADS_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '../../workloads');
 
-/** A validated workload (the type says it passed the schema and the extra checks). */
-export type Workload = MarkovWorkload & { readonly __validated?: true };
+/**
+ * A validated workload (the type says it passed the schema and the extra checks): the
+ * parametric `markov` kind or the mechanistic `guest` kind (guest-schema.ts).
+ */
+export type Workload = (MarkovWorkload | GuestWorkload) & { readonly __validated?: true };
 
 export interface LoadedWorkload {
   readonly workload: Workload;
@@ -25,7 +30,7 @@ export interface LoadedWorkload {
   readonly builtin: boolean;
 }
 
-const KINDS = ['markov'] as const;
+const KINDS = ['guest', 'markov'] as const;
 
 /**
  * Validates parsed JSON as a workload. `file` names the source in messages.
@@ -41,6 +46,12 @@ export function parseWorkload(raw: unknown, file: string): Workload {
       const r = MarkovWorkloadSchema.safeParse(raw);
       if (!r.success) throw schemaError(file, r.error);
       validateMarkov(r.data, file);
+      return r.data;
+    }
+    case 'guest': {
+      const r = GuestWorkloadSchema.safeParse(raw);
+      if (!r.success) throw schemaError(file, r.error);
+      validateGuest(r.data, file);
       return r.data;
     }
     case undefined:
@@ -94,5 +105,7 @@ export function workloadStream(w: Workload, opts: { runs: number; seed: number }
   switch (w.kind) {
     case 'markov':
       return markovStream(w, opts);
+    case 'guest':
+      return guestStream(w, opts);
   }
 }

@@ -1,0 +1,505 @@
+/**
+ * A `guest` workload compiled to numbers the generator can use in its hot loop: per vCPU
+ * on the physical CPU, the competing exit sources (rates per ns, exit class, where each is
+ * handled, host activity after it), and the guest-event mechanism that decides which FP
+ * bits a run sets.
+ *
+ * The FP mechanism is a small state machine per vCPU. A *combo* packs the FP bits the
+ * current run has set so far with the guest state that decides what the next guest event
+ * does:
+ *
+ *   combo = bits (FP_EL0 | FP_EL1 | FPEXC_ACCESS) | simd << 3 | en << 4 | inHw << 5
+ *
+ * - `simd`: the current user time slice runs FP/SIMD code;
+ * - `en` (AArch32 only): the guest's FPEXC.EN as the guest kernel last wrote it;
+ * - `inHw` (AArch32 only): the current task's VFP state is the one in the registers
+ *   (`vfp_state_in_hw`), so re-enabling VFP needs no reload.
+ *
+ * Guest events (Poisson processes while the vCPU is busy) and what they do, from the guest
+ * kernels' code:
+ * - user context switch (to a SIMD or a plain slice). AArch64 `fpsimd_thread_switch`
+ *   saves the outgoing task's live state (`fpsimd_save`), and the incoming task's state is
+ *   loaded on return to user (`fpsimd_restore_current_state`): FP_EL1. AArch32
+ *   `vfp_notifier` (THREAD_NOTIFY_SWITCH): `fmrx(FPEXC)`, `vfp_save_state` if EN was set
+ *   (SMP), `fmxr(FPEXC, fpexc & ~FPEXC_EN)`: FPEXC_ACCESS (+ FP_EL1 if EN), EN = 0.
+ * - interlude (another task runs briefly, then the same user task resumes): AArch64 saves
+ *   the outgoing state and, its state still being in the registers, does not reload it:
+ *   FP_EL1. AArch32: two switches, FPEXC toggled, VFP saved if EN: FPEXC_ACCESS (+ FP_EL1).
+ * - guest kernel-mode NEON: AArch64 `kernel_neon_begin` saves the user state, the kernel
+ *   uses the registers, return to user reloads: FP_EL1. AArch32 `kernel_neon_begin`
+ *   sets FPEXC.EN, saves the owner's state; `kernel_neon_end` clears EN:
+ *   FPEXC_ACCESS | FP_EL1, EN = 0, nobody's state in hardware.
+ * - FP/SIMD use by user code (in a SIMD slice): FP_EL0. AArch32 with EN = 0: the VFP
+ *   instruction is UNDEFINED at EL1 first (DOMAIN.md s3), `vfp_support_entry` enables
+ *   EN (FPEXC_ACCESS) and loads the task's state unless it is in hardware (FP_EL1), then
+ *   the instruction is retried (FP_EL0).
+ * An event that would change nothing in the current combo is left out of that combo's
+ * rates: removing events without effect from a Poisson superposition is exact (thinning).
+ */
+
+import { EC, EXIT_TYPE, exitClassCode, exitClassName } from '../arch/esr.js';
+import { exitKey, HANDLED, type Handled } from '../cpu/profile.js';
+import type { VcpuDesc } from '../policy/types.js';
+import type { GuestVm, GuestWorkload } from './guest-schema.js';
+import { FP_EL0, FP_EL1, FPEXC_ACCESS } from './run-class.js';
+
+export const COMBOS = 64;
+/** Guide-table buckets per categorical distribution. */
+export const GUIDE = 256;
+export const SIMD_BIT = 8;
+export const EN_BIT = 16;
+export const INHW_BIT = 32;
+
+/** Guest events, in the order of the per-combo rate tables. */
+export const GUEST_EVENTS = ['switchToSimd', 'switchToPlain', 'interlude', 'kernelNeon', 'simdUse'] as const;
+const EV_SW_SIMD = 0;
+const EV_SW_PLAIN = 1;
+const EV_INTERLUDE = 2;
+const EV_KNEON = 3;
+const EV_USE = 4;
+export const EVENT_COUNT = 5;
+
+/** What an exit source does besides ending the run. */
+export const SOURCE_KIND = { plain: 0, idleEntry: 1 } as const;
+
+/** The exit sources of one vCPU while busy, as parallel arrays sorted by rate (largest first). */
+export interface ExitSources {
+  readonly names: readonly string[];
+  /** Rate per ns of each source. */
+  readonly rates: Float64Array;
+  /** Cumulative probability of choosing sources 0..i (last is 1). */
+  readonly cum: Float64Array;
+  readonly exitKey: Uint8Array;
+  readonly handled: Uint8Array;
+  readonly kind: Uint8Array;
+  /** Probability that the host schedules the vCPU thread out after this exit (vcpu_put). */
+  readonly putP: Float64Array;
+  /** Probability of host FP use before the next entry, without and with a vcpu_put. */
+  readonly hostFpNoPut: Float64Array;
+  readonly hostFpPut: Float64Array;
+}
+
+/** One vCPU on the physical CPU, compiled. */
+export interface VcpuModel {
+  readonly vm: number;
+  readonly vmName: string;
+  readonly aarch32: boolean;
+  /** Total busy exit rate per ns (the run length is exponential with this rate). */
+  readonly busyRate: number;
+  readonly sources: ExitSources;
+  /** Guest event rates per ns: [switch to SIMD, switch to plain, interlude, kernel NEON, SIMD use (in a SIMD slice)]. */
+  readonly eventRates: Float64Array;
+  readonly simdShare: number;
+  /** FP bits the in-run guest events can set at all (the forward walk stops once a run has them all). */
+  readonly reachable: number;
+  /** Per combo: total rate (per ns) of events that change the combo. */
+  readonly comboRate: Float64Array;
+  /** Per combo x event slot: cumulative rate of the effective events, and the combo each leads to. */
+  readonly comboCum: Float64Array;
+  readonly comboNext: Uint8Array;
+  readonly comboCount: Uint8Array;
+  /**
+   * The hot loop's view of the same chain: per combo, one categorical over "the run
+   * ends by exit source j" and "effective guest event k happens first", with
+   * probabilities rate / (busyRate + comboRate[c]). Outcome codes below COMBOS are the
+   * next combo; COMBOS + j is exit source j. `outGuide` (GUIDE buckets per combo) holds
+   * the first outcome whose cumulative probability exceeds the bucket's start, so a
+   * uniform finds its outcome with a lookup and usually no scan (Chen & Asau's guide
+   * tables, see Devroye, "Non-Uniform Random Variate Generation", 1986, s3.4).
+   */
+  readonly outStride: number;
+  readonly outCum: Float64Array;
+  readonly outCode: Uint8Array;
+  readonly outGuide: Uint8Array;
+  /** 1 / (busyRate + comboRate[c]): the mean time to the next outcome, per combo. */
+  readonly invTotal: Float64Array;
+  /** Guide table over the exit sources alone (for the rest of a run once no FP bit can change). */
+  readonly srcGuide: Uint8Array;
+  /** Idle: user wake share, same-task share, blip mean (ns), WFI block probability and its host FP. */
+  readonly userWakeShare: number;
+  readonly sameTaskShare: number;
+  readonly blipNs: number;
+  readonly blipPutP: number;
+  readonly blipHostFpNoPut: number;
+  readonly blipHostFpPut: number;
+}
+
+export interface GuestModel {
+  readonly name: string;
+  readonly vcpus: readonly VcpuDesc[];
+  readonly models: readonly VcpuModel[];
+  /**
+   * Who runs after a vcpu_put of vCPU v: cumulative host scheduling weights over the
+   * *other* vCPUs, row v at v * vcpus (the host scheduled v's thread out in favour of
+   * another thread, or v blocked in WFI).
+   */
+  readonly pickCum: Float64Array;
+}
+
+const PER_SEC_TO_PER_NS = 1e-9;
+
+/** The combo a guest event leads to (see the header comment for the mechanism). */
+export function comboEffect(aarch32: boolean, combo: number, event: number): number {
+  let bits = combo & 7;
+  let simd = (combo & SIMD_BIT) !== 0;
+  let en = (combo & EN_BIT) !== 0;
+  let inHw = (combo & INHW_BIT) !== 0;
+  if (!aarch32) {
+    switch (event) {
+      case EV_SW_SIMD:
+      case EV_SW_PLAIN:
+        bits |= FP_EL1;
+        simd = event === EV_SW_SIMD;
+        break;
+      case EV_INTERLUDE:
+      case EV_KNEON:
+        bits |= FP_EL1;
+        break;
+      case EV_USE:
+        if (simd) bits |= FP_EL0;
+        break;
+    }
+    en = false;
+    inHw = false;
+  } else {
+    switch (event) {
+      case EV_SW_SIMD:
+      case EV_SW_PLAIN:
+        bits |= FPEXC_ACCESS | (en ? FP_EL1 : 0);
+        en = false;
+        inHw = false;
+        simd = event === EV_SW_SIMD;
+        break;
+      case EV_INTERLUDE:
+        bits |= FPEXC_ACCESS | (en ? FP_EL1 : 0);
+        en = false;
+        break;
+      case EV_KNEON:
+        bits |= FPEXC_ACCESS | FP_EL1;
+        en = false;
+        inHw = false;
+        break;
+      case EV_USE:
+        if (!simd) break;
+        if (en) {
+          bits |= FP_EL0;
+        } else {
+          bits |= FPEXC_ACCESS | FP_EL0 | (inHw ? 0 : FP_EL1);
+          en = true;
+          inHw = true;
+        }
+        break;
+    }
+  }
+  return bits | (simd ? SIMD_BIT : 0) | (en ? EN_BIT : 0) | (inHw ? INHW_BIT : 0);
+}
+
+/** FP bits and state after the vCPU goes idle (the user task blocks; switch to the idle task). */
+export function idleEntryEffect(aarch32: boolean, combo: number): number {
+  if (!aarch32) return combo | FP_EL1; // fpsimd_save of the outgoing user task
+  const en = (combo & EN_BIT) !== 0;
+  // vfp_notifier: FPEXC read/write, save if EN; the task's state stays in hardware.
+  return (combo | FPEXC_ACCESS | (en ? FP_EL1 : 0)) & ~EN_BIT;
+}
+
+/** FP bits and state after a wake-up that runs a user task (`same`: the task whose state is in the registers). */
+export function wakeEffect(aarch32: boolean, combo: number, same: boolean, simdNew: boolean): number {
+  let c = combo;
+  if (!same) c = (c & ~SIMD_BIT) | (simdNew ? SIMD_BIT : 0);
+  if (!aarch32) return same ? c : c | FP_EL1; // restore on return to user unless still loaded
+  // Switch from the idle task: vfp_notifier reads and writes FPEXC (EN already 0).
+  c |= FPEXC_ACCESS;
+  if (!same) c &= ~INHW_BIT;
+  return c & ~EN_BIT;
+}
+
+/** The exit class a source produces on this VM (DOMAIN.md s7 EC names; arch/arm64 esr.h). */
+function ipiExitClass(vm: GuestVm): number {
+  if (vm.gic === 'v2') return EC.DABT_LOW; // GICD_SGIR is a distributor MMIO register (GICv2 spec 4.3.15)
+  // GICv3: ICC_SGI1R_EL1 write traps with HCR_EL2.IMO (AArch64: MSR -> SYS64; AArch32: MCRR p15 -> CP15_64).
+  return vm.el1 === 'aarch64' ? EC.SYS64 : EC.CP15_64;
+}
+
+function compileSources(w: GuestWorkload, vm: GuestVm): ExitSources {
+  const h = w.host;
+  const pPreempt = h.hz.value > 0 ? Math.min(1, h.preemptionsPerSec.value / h.hz.value) : 0;
+  const pBlock = blockProbability(w, vm);
+  const fpOut = h.fpWhileDescheduled.value;
+  const kNeon = h.kernelNeonPerExit.value;
+  const withPut = 1 - (1 - kNeon) * (1 - fpOut);
+  type Src = { name: string; rate: number; cls: number; handled: Handled; kind: number; putP: number; hfNo: number; hfPut: number };
+  const kernel = (name: string, rate: number, cls: number, putP = 0, kind: number = SOURCE_KIND.plain): Src => ({
+    name,
+    rate,
+    cls,
+    handled: HANDLED.kernel,
+    kind,
+    putP,
+    hfNo: kNeon,
+    hfPut: withPut,
+  });
+  const e = vm.exits;
+  const a32 = vm.el1 === 'aarch32';
+  const list: Src[] = [
+    kernel('guest timer tick', vm.hz.value, EXIT_TYPE.IRQ),
+    kernel('host timer tick', h.hz.value, EXIT_TYPE.IRQ, pPreempt),
+    kernel('IPI sent', e.ipiSentPerSec.value, ipiExitClass(vm)),
+    kernel('IPI received', e.ipiReceivedPerSec.value, EXIT_TYPE.IRQ),
+    kernel('device interrupt', e.deviceIrqPerSec.value, EXIT_TYPE.IRQ),
+    kernel('idle (WFI)', vm.idle.entriesPerSec.value, EC.WFx, pBlock, SOURCE_KIND.idleEntry),
+    {
+      name: 'MMIO to userspace',
+      rate: e.mmioUserPerSec.value,
+      cls: EC.DABT_LOW,
+      handled: HANDLED.user,
+      kind: SOURCE_KIND.plain,
+      putP: 0,
+      hfNo: h.vmmFpPerUserExit.value,
+      hfPut: h.vmmFpPerUserExit.value,
+    },
+    kernel('MMIO in kernel', e.mmioKernelPerSec.value, EC.DABT_LOW),
+    kernel('hypercall', e.hvcPerSec.value, a32 ? EC.HVC32 : EC.HVC64),
+    kernel('stage-2 data fault', e.stage2DataFaultsPerSec.value, EC.DABT_LOW),
+    kernel('stage-2 instruction fault', e.stage2InstrFaultsPerSec.value, EC.IABT_LOW),
+    kernel('system register trap', e.sysregPerSec.value, a32 ? EC.CP15_32 : EC.SYS64),
+  ];
+  for (const o of vm.otherExits) {
+    const handled = HANDLED[o.handled];
+    list.push({
+      name: `other ${o.exit} (${o.handled})`,
+      rate: o.perSec.value,
+      cls: exitClassCode(o.exit) ?? EC.UNKNOWN,
+      handled,
+      kind: SOURCE_KIND.plain,
+      putP: 0,
+      // An exit handled at EL2 never reaches the host (run-class.ts runClassProblem).
+      hfNo: handled === HANDLED.hyp ? 0 : handled === HANDLED.user ? h.vmmFpPerUserExit.value : kNeon,
+      hfPut: 0,
+    });
+  }
+  // Largest first, so the linear scan in the hot loop usually stops at the first entry;
+  // ties keep the declaration order (Array.prototype.sort is stable).
+  const used = list.filter((s) => s.rate > 0).sort((a, b) => b.rate - a.rate);
+  const total = used.reduce((s, x) => s + x.rate, 0);
+  const cum = new Float64Array(used.length);
+  let acc = 0;
+  used.forEach((s, i) => {
+    acc += s.rate;
+    cum[i] = i === used.length - 1 ? 1 : acc / total;
+  });
+  return {
+    names: used.map((s) => s.name),
+    rates: Float64Array.from(used.map((s) => s.rate * PER_SEC_TO_PER_NS)),
+    cum,
+    exitKey: Uint8Array.from(used.map((s) => exitKey(s.cls, s.handled))),
+    handled: Uint8Array.from(used.map((s) => s.handled)),
+    kind: Uint8Array.from(used.map((s) => s.kind)),
+    putP: Float64Array.from(used.map((s) => s.putP)),
+    hostFpNoPut: Float64Array.from(used.map((s) => s.hfNo)),
+    hostFpPut: Float64Array.from(used.map((s) => s.hfPut)),
+  };
+}
+
+/**
+ * Probability that a WFI blocks long enough for the vCPU thread to be scheduled out: KVM
+ * halt-polls for up to halt_poll_ns first (virt/kvm/kvm_main.c kvm_vcpu_halt); with
+ * exponential idle periods of mean D, P(idle > window) = exp(-window / D).
+ */
+export function blockProbability(w: GuestWorkload, vm: GuestVm): number {
+  return Math.exp(-w.host.haltPollUs.value / vm.idle.meanIdleUs.value);
+}
+
+/** FP bits the in-run guest events of a vCPU can set (see comboEffect). */
+function reachableBits(aarch32: boolean, rates: Float64Array, simdShare: number): number {
+  const switching = rates[EV_SW_SIMD] + rates[EV_SW_PLAIN] + rates[EV_INTERLUDE] + rates[EV_KNEON] > 0;
+  const uses = rates[EV_USE] > 0 && simdShare > 0;
+  if (!aarch32) return (switching ? FP_EL1 : 0) | (uses ? FP_EL0 : 0);
+  return (
+    (switching || uses ? FPEXC_ACCESS : 0) | (rates[EV_KNEON] > 0 || uses ? FP_EL1 : 0) | (uses ? FP_EL0 : 0)
+  );
+}
+
+function compileVcpu(w: GuestWorkload, vm: GuestVm, vmIndex: number): VcpuModel {
+  const aarch32 = vm.el1 === 'aarch32';
+  const sources = compileSources(w, vm);
+  const s = vm.tasks.simdShare.value;
+  const sw = vm.scheduler.switchesPerSec.value * PER_SEC_TO_PER_NS;
+  const eventRates = Float64Array.from([
+    sw * s,
+    sw * (1 - s),
+    vm.scheduler.interludesPerSec.value * PER_SEC_TO_PER_NS,
+    vm.scheduler.kernelNeonPerSec.value * PER_SEC_TO_PER_NS,
+    vm.tasks.simdUsesPerSec.value * PER_SEC_TO_PER_NS,
+  ]);
+  const comboRate = new Float64Array(COMBOS);
+  const comboCum = new Float64Array(COMBOS * EVENT_COUNT);
+  const comboNext = new Uint8Array(COMBOS * EVENT_COUNT);
+  const comboCount = new Uint8Array(COMBOS);
+  for (let c = 0; c < COMBOS; c++) {
+    let acc = 0;
+    let k = 0;
+    for (let ev = 0; ev < EVENT_COUNT; ev++) {
+      const r = ev === EV_USE ? ((c & SIMD_BIT) !== 0 ? eventRates[ev] : 0) : eventRates[ev];
+      if (r <= 0) continue;
+      const next = comboEffect(aarch32, c, ev);
+      if (next === c) continue; // no effect here: thinned out
+      acc += r;
+      comboCum[c * EVENT_COUNT + k] = acc;
+      comboNext[c * EVENT_COUNT + k] = next;
+      k++;
+    }
+    comboRate[c] = acc;
+    comboCount[c] = k;
+  }
+  const busyRate = sources.rates.reduce((a, b) => a + b, 0);
+  const nSrc = sources.rates.length;
+  const outStride = nSrc + EVENT_COUNT;
+  const outCum = new Float64Array(COMBOS * outStride);
+  const outCode = new Uint8Array(COMBOS * outStride);
+  const outGuide = new Uint8Array(COMBOS * GUIDE);
+  const invTotal = new Float64Array(COMBOS);
+  for (let c = 0; c < COMBOS; c++) {
+    const total = busyRate + comboRate[c];
+    invTotal[c] = 1 / total;
+    const base = c * outStride;
+    let acc = 0;
+    let j = 0;
+    for (let k = 0; k < nSrc; k++) {
+      acc += sources.rates[k];
+      outCum[base + j] = acc / total;
+      outCode[base + j] = COMBOS + k;
+      j++;
+    }
+    let prev = 0;
+    for (let k = 0; k < comboCount[c]; k++) {
+      const cumRate = comboCum[c * EVENT_COUNT + k];
+      acc += cumRate - prev;
+      prev = cumRate;
+      outCum[base + j] = acc / total;
+      outCode[base + j] = comboNext[c * EVENT_COUNT + k];
+      j++;
+    }
+    outCum[base + j - 1] = 1; // exactly 1, so a uniform in [0, 1) always finds an outcome
+    buildGuide(outCum, base, j, outGuide, c * GUIDE);
+  }
+  const srcGuide = new Uint8Array(GUIDE);
+  buildGuide(sources.cum, 0, nSrc, srcGuide, 0);
+  const pBlock = blockProbability(w, vm);
+  const fpOut = w.host.fpWhileDescheduled.value;
+  const kNeon = w.host.kernelNeonPerExit.value;
+  return {
+    vm: vmIndex,
+    vmName: vm.name,
+    aarch32,
+    busyRate,
+    sources,
+    eventRates,
+    simdShare: s,
+    reachable: reachableBits(aarch32, eventRates, s),
+    comboRate,
+    comboCum,
+    comboNext,
+    comboCount,
+    outStride,
+    outCum,
+    outCode,
+    outGuide,
+    invTotal,
+    srcGuide,
+    userWakeShare: vm.idle.userWakeShare.value,
+    sameTaskShare: vm.idle.sameTaskShare.value,
+    blipNs: vm.idle.blipUs.value * 1000,
+    blipPutP: pBlock,
+    blipHostFpNoPut: kNeon,
+    blipHostFpPut: 1 - (1 - kNeon) * (1 - fpOut),
+  };
+}
+
+/** Fills a guide table: for each bucket b, the first index whose cumulative probability exceeds b / GUIDE. */
+function buildGuide(cum: Float64Array, base: number, n: number, guide: Uint8Array, at: number): void {
+  let j = 0;
+  for (let b = 0; b < GUIDE; b++) {
+    while (j < n - 1 && cum[base + j] <= b / GUIDE) j++;
+    guide[at + b] = j;
+  }
+}
+
+/** Compiles a validated guest workload. Cost: O(vCPUs x combos x events). */
+export function compileGuest(w: GuestWorkload): GuestModel {
+  const vcpus: VcpuDesc[] = [];
+  const models: VcpuModel[] = [];
+  const weights: number[] = [];
+  w.vms.forEach((vm, i) => {
+    for (let k = 0; k < vm.vcpusOnThisCpu.value; k++) {
+      const m = compileVcpu(w, vm, i);
+      vcpus.push({ id: vcpus.length, vm: i, aarch32: m.aarch32 });
+      models.push(m);
+      weights.push(vm.hostWeight.value);
+    }
+  });
+  const nv = weights.length;
+  const pickCum = new Float64Array(nv * nv);
+  for (let v = 0; v < nv && nv > 1; v++) {
+    const total = weights.reduce((a, b, u) => (u === v ? a : a + b), 0);
+    let acc = 0;
+    let last = -1;
+    for (let u = 0; u < nv; u++) {
+      if (u !== v) {
+        acc += weights[u];
+        last = u;
+      }
+      pickCum[v * nv + u] = acc / total;
+    }
+    pickCum[v * nv + last] = 1; // exactly 1; entries after `last` are never reached
+    for (let u = last + 1; u < nv; u++) pickCum[v * nv + u] = 1;
+  }
+  return { name: w.name, vcpus, models, pickCum };
+}
+
+/**
+ * A model for attributing FP use to `n` vCPU threads of a trace: vCPU v behaves like the
+ * workload's vCPU v mod (its vCPU count). Only `GuestRunner.traceRun` uses it (a trace
+ * may have more vCPUs than the generator's flat tables allow: guest-tables.ts).
+ */
+export function replicateForTrace(model: GuestModel, n: number): GuestModel {
+  const k = model.models.length;
+  const models = Array.from({ length: n }, (_, v) => model.models[v % k]);
+  const vcpus = models.map((m, id) => ({ id, vm: m.vm, aarch32: m.aarch32 }));
+  return { name: model.name, vcpus, models, pickCum: new Float64Array(0) };
+}
+
+/** Figures that follow from a VM's parameters alone (for summaries and the sensitivity view). */
+export interface VmFigures {
+  readonly vm: string;
+  readonly el1: 'aarch64' | 'aarch32';
+  /** Exits per second of busy guest time on one vCPU. */
+  readonly busyExitsPerSec: number;
+  /** Busy exits per second for the whole VM (all its vCPUs busy): the "per guest" figure. */
+  readonly guestExitsPerSec: number;
+  /** Guest context switches (user switches + interludes) per busy exit. */
+  readonly switchesPerExit: number;
+  readonly simdShare: number;
+  /** Expected exits per busy second by source. */
+  readonly sources: readonly { name: string; exit: string; handled: string; perSec: number }[];
+}
+
+export function vmFigures(w: GuestWorkload, vmIndex: number): VmFigures {
+  const vm = w.vms[vmIndex];
+  const m = compileVcpu(w, vm, vmIndex);
+  const perSec = m.busyRate / PER_SEC_TO_PER_NS;
+  const switches = vm.scheduler.switchesPerSec.value + vm.scheduler.interludesPerSec.value;
+  return {
+    vm: vm.name,
+    el1: vm.el1,
+    busyExitsPerSec: perSec,
+    guestExitsPerSec: perSec * vm.vcpus.value,
+    switchesPerExit: perSec > 0 ? switches / perSec : 0,
+    simdShare: vm.tasks.simdShare.value,
+    sources: m.sources.names.map((name, i) => ({
+      name,
+      exit: exitClassName(Math.floor(m.sources.exitKey[i] / 3)),
+      handled: ['hyp', 'kernel', 'user'][m.sources.handled[i]],
+      perSec: m.sources.rates[i] / PER_SEC_TO_PER_NS,
+    })),
+  };
+}

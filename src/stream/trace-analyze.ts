@@ -1,0 +1,90 @@
+/**
+ * One call from a trace file to simulation results: import (trace-import.ts) with an FP
+ * model (trace-fp.ts), then every policy simulated over the same imported stream. For the
+ * `import` command and the validation harness.
+ */
+
+import type { Readable } from 'node:stream';
+import { exitClassCode } from '../arch/esr.js';
+import { type FpStateSize, FPSIMD } from '../cpu/fp-state.js';
+import { cpuProfile } from '../cpu/profiles.js';
+import { resolvePolicy } from '../policy/registry.js';
+import type { Policy } from '../policy/types.js';
+import { type SimResult, simulate } from '../sim/simulate.js';
+import { UserError } from '../util/errors.js';
+import type { KvmStatRow, StatTime } from './kvm-stat.js';
+import { traceFpModel } from './trace-fp.js';
+import { type ImportCounts, importTrace, type TraceThread } from './trace-import.js';
+
+export interface AnalyzeOptions {
+  /** FP model spec (`markov:p=..,r=..` or a workload name/path); required when policies are given. */
+  readonly fp?: string;
+  /** Policy specs (as on the command line). */
+  readonly policies?: readonly string[];
+  readonly cpu?: string;
+  readonly fpState?: FpStateSize;
+  readonly seed?: number;
+  readonly userExits?: readonly string[];
+  readonly pcpu?: number;
+  readonly skipBad?: boolean;
+  readonly maxVcpus?: number;
+  readonly statTime?: StatTime;
+}
+
+export interface TraceAnalysis {
+  readonly file: string;
+  readonly fp: string;
+  readonly counts: ImportCounts;
+  readonly threads: readonly TraceThread[];
+  readonly firstBad?: string;
+  readonly stats: { readonly time: StatTime; readonly rows: readonly KvmStatRow[]; readonly totalUs: number; readonly text: string };
+  readonly results: readonly SimResult[];
+}
+
+/** Exit class labels to codes, naming the bad one. */
+export function exitClassCodes(labels: readonly string[], flag: string): Set<number> {
+  const out = new Set<number>();
+  for (const l of labels) {
+    const code = exitClassCode(l);
+    if (code === undefined) throw new UserError(`${flag} ${l}: unknown exit class (an EC name such as DABT_LOW, a hex EC such as 0x24, or IRQ/SERROR/HYP_GONE)`);
+    out.add(code);
+  }
+  return out;
+}
+
+/** Imports a trace and simulates every policy over it. The spool is deleted before returning. */
+export async function analyzeTrace(input: string | Readable, opts: AnalyzeOptions = {}): Promise<TraceAnalysis> {
+  const policySpecs = opts.policies ?? [];
+  if (policySpecs.length > 0 && opts.fp === undefined) {
+    throw new UserError('--fp is required with --policy: a trace does not show FP use (markov:p=...,r=... or a guest workload)');
+  }
+  const policies: Policy[] = [];
+  for (const spec of policySpecs) policies.push(await resolvePolicy(spec));
+  const cpu = cpuProfile(opts.cpu ?? 'seattle');
+  const maxVcpus = opts.maxVcpus ?? 64;
+  const seed = opts.seed ?? 1;
+  // Without policies the FP model is unused: a model that never touches FP keeps the import uniform.
+  const fp = traceFpModel(opts.fp ?? 'markov:p=0', { seed, maxVcpus });
+  const imported = await importTrace(input, {
+    fp,
+    userExits: exitClassCodes(opts.userExits ?? [], '--user-exits'),
+    pcpu: opts.pcpu,
+    skipBad: opts.skipBad,
+    maxVcpus,
+    statTime: opts.statTime,
+  });
+  try {
+    const results = policies.map((p) => simulate(p, imported.stream, { cpu, fpState: opts.fpState ?? FPSIMD }));
+    return {
+      file: imported.file,
+      fp: opts.fp === undefined ? 'none' : fp.description,
+      counts: imported.counts,
+      threads: imported.threads,
+      firstBad: imported.firstBad,
+      stats: { time: imported.stats.time, rows: imported.stats.rows(), totalUs: imported.stats.totalUs, text: imported.stats.format() },
+      results,
+    };
+  } finally {
+    imported.dispose();
+  }
+}

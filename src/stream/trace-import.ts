@@ -1,0 +1,282 @@
+/**
+ * Import of real KVM arm64 traces (`perf script`, `trace-cmd report`, tracefs text) into an
+ * ExitStream. The text is read line by line (node:readline over a stream: constant memory
+ * on multi-GB input); each vCPU thread (comm-tid) is one vCPU; a run is a kvm_entry and
+ * the same thread's next kvm_exit (length = exit time - entry time, exit class from the
+ * exception type and EC). Where an exit was handled: host userspace when the thread's
+ * next event is a kvm_userspace_exit (or the exit class is in `userExits`), the kernel
+ * otherwise (exits handled at EL2 never reach the kvm_exit tracepoint). FP use comes from
+ * the chosen FP model (trace-fp.ts). Runs are spooled to disk in exit order (spool.ts) and
+ * replayed once per simulated policy.
+ *
+ * The stream models one physical CPU. With a multi-CPU trace, `pcpu` keeps the events of
+ * one CPU (its host scheduling is then real); without it, the runs of all threads are
+ * interleaved in time order as if they shared one CPU. Per-run designs (eager, lazy-*)
+ * do not depend on the interleaving; lazy-vcpu's vcpu_put/load costs do.
+ */
+
+import { createReadStream, statSync } from 'node:fs';
+import { createInterface } from 'node:readline';
+import type { Readable } from 'node:stream';
+import { exitKey, HANDLED, type Handled } from '../cpu/profile.js';
+import type { VcpuDesc } from '../policy/types.js';
+import { UserError } from '../util/errors.js';
+import type { ExitStream } from './exit-stream.js';
+import { KvmStat, type StatTime } from './kvm-stat.js';
+import { encodeRunClass } from './run-class.js';
+import { RunSpool } from './spool.js';
+import type { TraceFpModel } from './trace-fp.js';
+import { kvmEntryOk, kvmUserspaceReason, parseKvmExit, parseTraceLine } from './trace-parse.js';
+
+export interface ImportOptions {
+  /** The FP model that decides each run's FP bits. */
+  readonly fp: TraceFpModel;
+  /** Exit classes handled in host userspace when no kvm_userspace_exit says so. */
+  readonly userExits?: ReadonlySet<number>;
+  /** Keep only events recorded on this physical CPU. */
+  readonly pcpu?: number;
+  /** Count bad lines and carry on instead of stopping at the first. */
+  readonly skipBad?: boolean;
+  /** Most vCPU threads accepted (default 64). */
+  readonly maxVcpus?: number;
+  /** Which time the perf-kvm-stat table measures (default: guest run time). */
+  readonly statTime?: StatTime;
+}
+
+export interface ImportCounts {
+  lines: number;
+  entries: number;
+  exits: number;
+  userspaceExits: number;
+  /** Event lines of other events (sched_switch, kvm_vcpu_wakeup, ...): ignored. */
+  otherEvents: number;
+  /** Blank, comment and report-header lines, call-chain frames: ignored. */
+  nonEventLines: number;
+  /** Events on other physical CPUs (with `pcpu`): ignored. */
+  otherCpuEvents: number;
+  /** Events the tracer lost (`[LOST n EVENTS]` markers): runs around them may be missing. */
+  lostEvents: number;
+  badLines: number;
+  /** kvm_exit with no earlier kvm_entry on its thread (the trace started mid-run). */
+  exitsWithoutEntry: number;
+  /** kvm_entry followed by another kvm_entry on its thread (a lost exit). */
+  entriesWithoutExit: number;
+  runs: number;
+}
+
+export interface TraceThread {
+  readonly comm: string;
+  readonly tid: number;
+  readonly vcpu: number;
+  runs: number;
+}
+
+export interface TraceImport {
+  readonly file: string;
+  readonly stream: ExitStream;
+  readonly counts: ImportCounts;
+  readonly stats: KvmStat;
+  readonly threads: readonly TraceThread[];
+  /** The first bad line skipped (with --skip-bad), as `file:line: reason`. */
+  readonly firstBad?: string;
+  /** Deletes the run spool. */
+  dispose(): void;
+}
+
+interface Pending {
+  readonly vcpu: number;
+  readonly code: number;
+  readonly label: string;
+  readonly runNs: number;
+  readonly exitNs: number;
+  user: boolean;
+  final: boolean;
+}
+
+interface ThreadState {
+  readonly info: TraceThread;
+  entryNs: number;
+  lastNs: number;
+  pending?: Pending;
+}
+
+/** Reads a trace from a file path or `-` (stdin), or from a stream. */
+export async function importTrace(input: string | Readable, opts: ImportOptions): Promise<TraceImport> {
+  const file = typeof input === 'string' ? (input === '-' ? '<stdin>' : input) : '<stream>';
+  let stream: Readable;
+  if (typeof input !== 'string') stream = input;
+  else if (input === '-') stream = process.stdin;
+  else {
+    try {
+      if (!statSync(input).isFile()) throw new UserError(`${file}: not a file`);
+    } catch (e) {
+      if (e instanceof UserError) throw e;
+      const code = (e as NodeJS.ErrnoException).code;
+      throw new UserError(`${file}: cannot read trace${code ? ` (${code})` : ''}`);
+    }
+    stream = createReadStream(input);
+  }
+
+  const maxVcpus = opts.maxVcpus ?? 64;
+  const userExits = opts.userExits ?? new Set<number>();
+  const stats = new KvmStat(opts.statTime ?? 'run');
+  const counts: ImportCounts = {
+    lines: 0,
+    entries: 0,
+    exits: 0,
+    userspaceExits: 0,
+    otherEvents: 0,
+    nonEventLines: 0,
+    otherCpuEvents: 0,
+    lostEvents: 0,
+    badLines: 0,
+    exitsWithoutEntry: 0,
+    entriesWithoutExit: 0,
+    runs: 0,
+  };
+  const threads = new Map<string, ThreadState>();
+  const infos: TraceThread[] = [];
+  const queue: Pending[] = [];
+  const spool = new RunSpool();
+  let firstBad: string | undefined;
+
+  const bad = (line: number, reason: string) => {
+    const where = `${file}:${line}: ${reason}`;
+    if (!opts.skipBad) throw new UserError(where);
+    counts.badLines++;
+    firstBad ??= where;
+  };
+  const emit = () => {
+    // Runs leave in exit order; a run waits until its thread's next event says where it was handled.
+    while (queue.length > 0 && queue[0].final) {
+      const p = queue.shift()!;
+      const handled: Handled = p.user || userExits.has(p.code) ? HANDLED.user : HANDLED.kernel;
+      const fp = opts.fp.runBits(p.vcpu, p.runNs, p.code);
+      spool.push(encodeRunClass(p.vcpu, fp, handled, false, false), exitKey(p.code, handled), p.runNs);
+      counts.runs++;
+    }
+  };
+
+  try {
+    const rl = createInterface({ input: stream, crlfDelay: Infinity });
+    for await (const text of rl) {
+      const lineNo = ++counts.lines;
+      const parsed = parseTraceLine(text);
+      if (parsed.kind === 'lost') {
+        counts.lostEvents += parsed.events;
+        continue;
+      }
+      if (parsed.kind === 'bad') {
+        bad(lineNo, parsed.reason);
+        continue;
+      }
+      if (parsed.kind !== 'event') {
+        counts.nonEventLines++;
+        continue;
+      }
+      const ev = parsed.event;
+      if (ev !== 'kvm_entry' && ev !== 'kvm_exit' && ev !== 'kvm_userspace_exit') {
+        counts.otherEvents++;
+        continue;
+      }
+      if (opts.pcpu !== undefined && parsed.cpu !== opts.pcpu) {
+        counts.otherCpuEvents++;
+        continue;
+      }
+      // Validate the fields before touching any state, so a skipped bad line changes nothing.
+      let exit: ReturnType<typeof parseKvmExit> | undefined;
+      if (ev === 'kvm_exit') {
+        exit = parseKvmExit(parsed.body);
+        if (!exit.ok) {
+          bad(lineNo, exit.reason);
+          continue;
+        }
+      } else if (ev === 'kvm_entry' && !kvmEntryOk(parsed.body)) {
+        bad(lineNo, `malformed kvm_entry fields "${parsed.body}" (expected "PC: 0x...")`);
+        continue;
+      } else if (ev === 'kvm_userspace_exit' && kvmUserspaceReason(parsed.body) === undefined) {
+        bad(lineNo, `malformed kvm_userspace_exit fields "${parsed.body}" (expected "reason KVM_EXIT_... (n)")`);
+        continue;
+      }
+      const key = `${parsed.comm}-${parsed.tid}`;
+      let t = threads.get(key);
+      if (t && parsed.ns < t.lastNs) {
+        bad(lineNo, `timestamp goes backwards for thread ${key} (${(parsed.ns / 1e9).toFixed(6)} s after ${(t.lastNs / 1e9).toFixed(6)} s)`);
+        continue;
+      }
+      if (!t) {
+        if (infos.length >= maxVcpus) {
+          throw new UserError(`${file}:${lineNo}: more than ${maxVcpus} vCPU threads (raise --max-vcpus, or keep one physical CPU with --pcpu)`);
+        }
+        const info: TraceThread = { comm: parsed.comm, tid: parsed.tid, vcpu: infos.length, runs: 0 };
+        infos.push(info);
+        threads.set(key, (t = { info, entryNs: -1, lastNs: parsed.ns }));
+      }
+      t.lastNs = parsed.ns;
+      if (ev === 'kvm_entry') {
+        counts.entries++;
+        if (t.pending) {
+          if (stats.time === 'handled') stats.add(t.pending.label, parsed.ns - t.pending.exitNs);
+          t.pending.final = true;
+          t.pending = undefined;
+          emit();
+        }
+        if (t.entryNs >= 0) counts.entriesWithoutExit++;
+        t.entryNs = parsed.ns;
+      } else if (ev === 'kvm_exit') {
+        counts.exits++;
+        if (t.entryNs < 0) {
+          counts.exitsWithoutEntry++;
+          continue;
+        }
+        const x = exit as { ok: true; code: number; label: string };
+        const runNs = parsed.ns - t.entryNs;
+        t.entryNs = -1;
+        t.info.runs++;
+        if (stats.time === 'run') stats.add(x.label, runNs);
+        const p: Pending = { vcpu: t.info.vcpu, code: x.code, label: x.label, runNs, exitNs: parsed.ns, user: false, final: false };
+        t.pending = p;
+        queue.push(p);
+      } else {
+        counts.userspaceExits++;
+        if (t.pending) t.pending.user = true;
+      }
+    }
+    // The trace ends: runs still waiting for their thread's next event keep what they know.
+    for (const p of queue) p.final = true;
+    emit();
+    spool.finish();
+  } catch (e) {
+    spool.dispose();
+    if (e instanceof UserError) throw e;
+    const code = (e as NodeJS.ErrnoException).code;
+    if (typeof code === 'string') throw new UserError(`${file}: cannot read trace (${code})`);
+    throw e;
+  }
+
+  if (counts.lines === 0 || counts.lines === counts.nonEventLines) {
+    spool.dispose();
+    throw new UserError(`${file}: empty trace (no event lines)`);
+  }
+  if (counts.entries + counts.exits === 0) {
+    spool.dispose();
+    throw new UserError(
+      `${file}: no kvm_entry/kvm_exit events in ${counts.lines} lines (${counts.otherEvents} other events${opts.pcpu !== undefined ? `, ${counts.otherCpuEvents} on other CPUs than ${opts.pcpu}` : ''}); record kvm:kvm_entry and kvm:kvm_exit`,
+    );
+  }
+  if (counts.runs === 0) {
+    spool.dispose();
+    throw new UserError(`${file}: no complete guest run (a kvm_entry followed by a kvm_exit of the same thread)`);
+  }
+  const vcpus: VcpuDesc[] = infos.map((info) => ({ id: info.vcpu, vm: 0, aarch32: opts.fp.aarch32(info.vcpu) }));
+  const base = typeof input === 'string' && input !== '-' ? input.split('/').pop()! : file;
+  return {
+    file,
+    stream: spool.stream(`trace ${base}`, vcpus),
+    counts,
+    stats,
+    threads: infos,
+    firstBad,
+    dispose: () => spool.dispose(),
+  };
+}
