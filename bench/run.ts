@@ -8,7 +8,8 @@ import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { intFlag, parse, seedFlag } from '../src/cli/args.js';
 import { num, pct, table } from '../src/cli/format.js';
-import { renderHtml } from '../src/report/html.js';
+import { type ExtraSection, renderHtml } from '../src/report/html.js';
+import { sensitivitySection } from '../src/report/sensitivity.js';
 import { resultsCsv } from '../src/report/results.js';
 import { ensureWritable, writeReport } from '../src/report/write.js';
 import { parseRange } from '../src/tune/ranges.js';
@@ -72,7 +73,8 @@ async function main(argv: readonly string[]): Promise<number> {
   const progress = new Progress(process.stderr, values.quiet === true);
   progress.note(`${quick ? 'quick run' : 'full run'}: ${num(opts.runs)} runs x ${opts.seeds} seeds per cell, ${opts.workers} workers`);
   const results = await runSuite(opts, progress);
-  const html = renderHtml(results);
+  const extras = [sensitivitySection(results.sensitivity)].filter((x): x is ExtraSection => x !== undefined);
+  const html = renderHtml(results, extras);
   const dir = writeReport(out, {
     'results.json': `${JSON.stringify(results, null, 1)}\n`,
     'results.csv': resultsCsv(results),

@@ -8,6 +8,7 @@ import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { cpus as osCpus, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { Bench } from 'tinybench';
 import type { Verdict } from '../src/check/explore.js';
 import { CHECK_ADAPTIVE_SPEC } from '../src/check/policies.js';
@@ -35,8 +36,12 @@ import { calibrate } from './calibration.js';
 import { globToRegExp } from './glob.js';
 import { Pool } from './pool.js';
 import type { Progress } from './progress.js';
-import type { CheckTask, SimCell, SimTask, TaskRequest, TuneTask, TuneUnitResult } from './tasks.js';
+import type { SensitivityResult } from '../src/stream/sensitivity.js';
+import type { CheckTask, SensitivityTask, SimCell, SimTask, TaskRequest, TuneTask, TuneUnitResult } from './tasks.js';
 import { measureWalk } from './throughput.js';
+
+/** The workloads the 2015 claim names, whose skip-rate sensitivity the report shows. */
+export const SENSITIVITY_WORKLOADS = ['hackbench', 'lmbench-ctx', 'lmbench-syscall'];
 
 /** The 2015 claim: 30-50% of exits skip the FP/SIMD switch (commit 33c76a0b8126). */
 export const CLAIM_BAND: readonly [number, number] = [0.3, 0.5];
@@ -55,8 +60,8 @@ export interface SuiteOptions {
   readonly eagerRuns: readonly number[];
   /** Measure throughput (tinybench) and worker scaling. */
   readonly throughput: boolean;
-  /** Extra sections computed elsewhere (sensitivity, ground truth), already JSON. */
-  readonly extras?: { sensitivity?: unknown; groundTruth?: unknown };
+  /** Extra sections computed elsewhere (ground truth), already JSON. */
+  readonly extras?: { groundTruth?: unknown };
 }
 
 /** The suite's defaults; `--quick` shrinks them so CI finishes in seconds. */
@@ -164,14 +169,19 @@ export async function runSuite(opts: SuiteOptions, progress: Progress): Promise<
   // adaptive is checked with small counters so that every mode change is reachable (src/check/policies.ts).
   const checkPolicies = selPolicies.map((p) => (p.definition.name === 'adaptive' ? CHECK_ADAPTIVE_SPEC : p.id));
   const checkTasks: CheckTask[] = checkPolicies.flatMap((p) => CHECK_CONFIGS.map((config) => ({ kind: 'check' as const, policy: p, config })));
+  // Sensitivity for the workloads the 2015 claim names (lmbench, hackbench), when selected.
+  const sensTasks: SensitivityTask[] = selWorkloads
+    .filter((w) => w.workload.kind === 'guest' && SENSITIVITY_WORKLOADS.includes(w.name))
+    .map((w) => ({ kind: 'sensitivity' as const, workloadFile: w.file, runs: opts.quick ? 20_000 : 100_000, seeds: opts.quick ? 2 : 3, seed: opts.seed }));
 
   const pool = new Pool(opts.workers);
   let simRaw: SimCell[][][];
   let tuneRaw: TuneUnitResult[];
   let verdicts: Verdict[];
+  let sensRaw: SensitivityResult[];
   const tPar = performance.now();
   try {
-    const all: TaskRequest[] = [...checkTasks, ...tuneTasks, ...simTasks];
+    const all: TaskRequest[] = [...checkTasks, ...sensTasks, ...tuneTasks, ...simTasks];
     progress.phase(`${all.length} tasks on ${opts.workers} worker${opts.workers > 1 ? 's' : ''}`, all.length);
     const run = <T>(t: TaskRequest) =>
       pool.run<T>(t).then((r) => {
@@ -181,8 +191,9 @@ export async function runSuite(opts: SuiteOptions, progress: Progress): Promise<
     // Submit everything at once; results are read back in task order.
     const checkP = Promise.all(checkTasks.map((t) => run<Verdict>(t)));
     const tuneP = Promise.all(tuneTasks.map((t) => run<TuneUnitResult>(t)));
+    const sensP = Promise.all(sensTasks.map((t) => run<SensitivityResult>(t)));
     const simP = Promise.all(simTasks.map((t) => run<SimCell[][]>(t)));
-    [verdicts, tuneRaw, simRaw] = await Promise.all([checkP, tuneP, simP]);
+    [verdicts, sensRaw, tuneRaw, simRaw] = await Promise.all([checkP, sensP, tuneP, simP]);
   } catch (e) {
     const err = e as Error & { userError?: boolean };
     if (err.userError) throw new UserError(err.message);
@@ -268,7 +279,9 @@ export async function runSuite(opts: SuiteOptions, progress: Progress): Promise<
   let throughput: Throughput | null = null;
   if (opts.throughput) {
     progress.note('measuring throughput (tinybench)');
-    throughput = await measureThroughput(opts, policies, workloads, verdicts, tuneTasks, t0);
+    const tTp = performance.now();
+    throughput = await measureThroughput(opts, policies, workloads, verdicts, simTasks, t0, timing);
+    lap('throughputSeconds', tTp);
   }
   lap('suiteSeconds', t0);
 
@@ -303,7 +316,7 @@ export async function runSuite(opts: SuiteOptions, progress: Progress): Promise<
     tuning,
     breakEven: { analytic, simulated, placements },
     calibration,
-    sensitivity: opts.extras?.sensitivity ?? null,
+    sensitivity: sensRaw,
     groundTruth: opts.extras?.groundTruth ?? null,
     timing,
     throughput,
@@ -361,12 +374,17 @@ async function measureThroughput(
   policies: readonly Policy[],
   workloads: readonly LoadedSuiteWorkload[],
   verdicts: readonly Verdict[],
-  tuneTasks: readonly TuneTask[],
+  simTasks: readonly SimTask[],
   t0: number,
+  timing: Record<string, number>,
 ): Promise<Throughput> {
-  const timeMs = opts.quick ? 150 : 400;
+  const timeMs = opts.quick ? 100 : 400;
+  const lap = (name: string, since: number) => (timing[name] = Number(((performance.now() - since) / 1000).toFixed(3)));
+  let t = performance.now();
   const p37 = MarkovWorkloadSchema.parse({ name: 'p37', kind: 'markov', fpProbability: 0.37 });
   const simulate = await measureWalk(policies, markovStream(p37, { runs: 1 << 16, seed: 3 }), { timeMs });
+  lap('tpSimulateSeconds', t);
+  t = performance.now();
 
   const generate: { workload: string; runsPerSecond: number }[] = [];
   for (const w of workloads) {
@@ -380,22 +398,26 @@ async function measureThroughput(
     if (r.state !== 'completed') throw new Error(`generate benchmark for ${w.name} did not complete`);
     generate.push({ workload: w.name, runsPerSecond: r.throughput.mean * runs });
   }
+  lap('tpGenerateSeconds', t);
+  t = performance.now();
 
   const states = verdicts.reduce((a, v) => a + v.states, 0);
   const transitions = verdicts.reduce((a, v) => a + v.transitions, 0);
   const checkSeconds = verdicts.filter((v) => v.config === 'default').reduce((a, v) => a + v.seconds, 0);
   const check = { states, transitions, seconds: Number(checkSeconds.toFixed(4)), statesPerSecond: states / Math.max(1e-9, verdicts.reduce((a, v) => a + v.seconds, 0)) };
 
+  // Worker scaling: the same fixed batch of identical sim tasks on 1 and on 2 workers.
   let workerScaling: Throughput['workerScaling'] = null;
-  if (tuneTasks.length >= 2) {
-    const batch = tuneTasks.slice(0, Math.min(tuneTasks.length, 4)).map((t) => ({ ...t, runs: Math.min(t.runs, 50_000) }));
+  if (simTasks.length >= 1) {
+    const unit = { ...simTasks[0], runs: opts.quick ? 100_000 : 400_000 };
+    const batch = Array.from({ length: 4 }, (_, k) => ({ ...unit, seed: unit.seed + k }));
     const time = async (n: number) => {
       const pool = new Pool(n);
       try {
         await pool.run({ kind: 'check', policy: 'eager', config: 'default' }); // start-up outside the timing
         if (n > 1) await Promise.all(Array.from({ length: n }, () => pool.run({ kind: 'check', policy: 'eager', config: 'default' })));
         const s = performance.now();
-        await Promise.all(batch.map((t) => pool.run(t)));
+        await Promise.all(batch.map((task) => pool.run(task)));
         return (performance.now() - s) / 1000;
       } finally {
         await pool.close();
@@ -406,6 +428,19 @@ async function measureThroughput(
     workerScaling = { workers1Seconds: Number(one.toFixed(3)), workers2Seconds: Number(two.toFixed(3)), speedup: Number((one / two).toFixed(3)) };
   }
 
+  lap('tpScalingSeconds', t);
+  t = performance.now();
+  // Memory of a user's default run, alone in a child process, at two stream lengths.
+  const probeRuns = opts.quick ? [200_000, 2_000_000] : [1_000_000, 10_000_000];
+  const memory = probeRuns.map((runs) => {
+    const out = execFileSync(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('./rss-probe.ts', import.meta.url)), 'mixed-aarch32-aarch64', 'adaptive', String(runs)], {
+      encoding: 'utf8',
+    });
+    const j = JSON.parse(out) as { runs: number; maxRssMiB: number };
+    return { workload: 'mixed-aarch32-aarch64', policy: 'adaptive', runs: j.runs, maxRssMiB: Number(j.maxRssMiB.toFixed(1)) };
+  });
+
+  lap('tpMemorySeconds', t);
   const suiteSeconds = (performance.now() - t0) / 1000;
   const peakRssMiB = process.resourceUsage().maxRSS / 1024;
   const minWalk = Math.min(...simulate.map((s) => s.walkRunsPerSecond));
@@ -426,7 +461,12 @@ async function measureThroughput(
       ? [{ name: 'worker_threads scaling on 2 workers', target: '>= 1.8x', measured: `${workerScaling.speedup.toFixed(2)}x`, met: workerScaling.speedup >= 1.8 }]
       : []),
     { name: 'whole suite', target: opts.quick ? '< 15 s (--quick)' : '< 60 s', measured: `${suiteSeconds.toFixed(1)} s`, met: suiteSeconds < (opts.quick ? 15 : 60) },
-    { name: 'peak RSS', target: '< 300 MB', measured: `${peakRssMiB.toFixed(0)} MiB`, met: peakRssMiB * 1.048576 < 300 },
+    {
+      name: 'memory of a default simulate run, flat in stream length',
+      target: '< 300 MB',
+      measured: memory.map((m) => `${(m.maxRssMiB * 1.048576).toFixed(0)} MB at ${(m.runs / 1e6).toFixed(1)} M runs`).join(', '),
+      met: memory.every((m) => m.maxRssMiB * 1.048576 < 300),
+    },
   ];
-  return { simulate, generate, check, workerScaling, suiteSeconds: Number(suiteSeconds.toFixed(2)), peakRssMiB: Number(peakRssMiB.toFixed(1)), budgets };
+  return { simulate, generate, check, workerScaling, memory, suiteSeconds: Number(suiteSeconds.toFixed(2)), peakRssMiB: Number(peakRssMiB.toFixed(1)), budgets };
 }

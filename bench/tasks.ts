@@ -9,7 +9,9 @@ import { FPSIMD } from '../src/cpu/fp-state.js';
 import { cpuProfile } from '../src/cpu/profiles.js';
 import { resolvePolicy } from '../src/policy/registry.js';
 import type { SimResult } from '../src/sim/simulate.js';
+import { sensitivity } from '../src/stream/sensitivity.js';
 import { loadWorkloadFile } from '../src/stream/workload.js';
+import { SUITE_BUDGET } from '../src/sim/walk.js';
 import { runUnit, sweepSettings } from '../src/tune/sweep.js';
 import { builtinPolicy } from '../src/policy/registry.js';
 import { isUserError } from '../src/util/errors.js';
@@ -43,7 +45,16 @@ export interface CheckTask {
   readonly config: string;
 }
 
-export type TaskRequest = SimTask | TuneTask | CheckTask;
+/** Sensitivity of the lazy-fixed skip rate to one workload's parameters. */
+export interface SensitivityTask {
+  readonly kind: 'sensitivity';
+  readonly workloadFile: string;
+  readonly runs: number;
+  readonly seeds: number;
+  readonly seed: number;
+}
+
+export type TaskRequest = SimTask | TuneTask | CheckTask | SensitivityTask;
 
 export type TaskResponse =
   | { id: number; ok: true; result: unknown }
@@ -69,7 +80,7 @@ export async function executeTask(task: TaskRequest): Promise<unknown> {
       const workload = loadWorkloadFile(task.workloadFile);
       const policies = await Promise.all(task.policies.map((p) => resolvePolicy(p)));
       const cpus = task.cpus.map(cpuProfile);
-      const results = runUnit(workload, task.seed, task.runs, policies, cpus, FPSIMD);
+      const results = runUnit(workload, task.seed, task.runs, policies, cpus, FPSIMD, SUITE_BUDGET);
       return results.map((perCpu) =>
         perCpu.map(
           (r): SimCell => ({
@@ -100,6 +111,16 @@ export async function executeTask(task: TaskRequest): Promise<unknown> {
         fpTrapsPerExit: results.map((perCpu) => perCpu.map((r) => r.counters.fpTraps / Math.max(1, r.runs))),
       };
       return out;
+    }
+    case 'sensitivity': {
+      const workload = loadWorkloadFile(task.workloadFile);
+      return sensitivity({
+        workload: { workload, file: task.workloadFile, builtin: false },
+        runs: task.runs,
+        seeds: task.seeds,
+        seed: task.seed,
+        rankRuns: Math.min(task.runs, 100_000),
+      });
     }
     case 'check': {
       const policy = await resolvePolicy(task.policy);

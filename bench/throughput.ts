@@ -7,7 +7,7 @@
 import { Bench } from 'tinybench';
 import { TransitionTable } from '../src/machine/compile.js';
 import type { Policy } from '../src/policy/types.js';
-import { bareLoop, Walker } from '../src/sim/walk.js';
+import { bareLoop, SINGLE_BUDGET, Walker } from '../src/sim/walk.js';
 import type { ExitStream } from '../src/stream/exit-stream.js';
 
 export interface WalkThroughput {
@@ -47,7 +47,7 @@ export async function measureWalk(
   const cls = materialize(stream, opts.runs ?? 1 << 16);
   const out: WalkThroughput[] = [];
   for (const policy of policies) {
-    const walker = new Walker(new TransitionTable(policy, stream.vcpus));
+    const walker = new Walker(new TransitionTable(policy, stream.vcpus, SINGLE_BUDGET.maxCells), SINGLE_BUDGET);
     for (let k = 0; k < 4; k++) walker.walk(cls, cls.length);
     const counts = new Int32Array(stream.vcpus.length * 96);
     const bench = new Bench({ time: opts.timeMs ?? 400, warmup: true });

@@ -11,7 +11,8 @@ import { type Browser, chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Progress } from '../bench/progress.js';
 import { defaultOptions, runSuite } from '../bench/suite.js';
-import { renderHtml } from '../src/report/html.js';
+import { type ExtraSection, renderHtml } from '../src/report/html.js';
+import { sensitivitySection } from '../src/report/sensitivity.js';
 import { resultsCsv } from '../src/report/results.js';
 import { writeReport } from '../src/report/write.js';
 
@@ -40,7 +41,8 @@ describe.skipIf(!haveBrowser)('report in headless Chromium', () => {
       new Progress(process.stderr, true),
     );
     const root = mkdtempSync(join(tmpdir(), 'fpswitch-report-'));
-    reportDir = writeReport(root, { 'results.json': JSON.stringify(results), 'results.csv': resultsCsv(results), 'index.html': renderHtml(results) });
+    const extras = [sensitivitySection(results.sensitivity)].filter((x): x is ExtraSection => x !== undefined);
+    reportDir = writeReport(root, { 'results.json': JSON.stringify(results), 'results.csv': resultsCsv(results), 'index.html': renderHtml(results, extras) });
 
     browser = await chromium.launch({
       executablePath: CHROMIUM,
@@ -78,7 +80,7 @@ describe.skipIf(!haveBrowser)('report in headless Chromium', () => {
         marks: el.querySelectorAll('svg g.role-mark > path, svg g.role-mark > line, svg g.role-mark > rect, svg g.role-mark > g').length,
       })),
     );
-    expect(charts.map((c) => c.id)).toEqual(expect.arrayContaining(['claim', 'components', 'skip', 'traps', 'sweep', 'breakeven', 'calibration', 'throughput']));
+    expect(charts.map((c) => c.id)).toEqual(expect.arrayContaining(['claim', 'components', 'skip', 'traps', 'sweep', 'breakeven', 'sensitivity-0', 'calibration', 'throughput']));
     for (const c of charts) {
       expect(c.error, `chart ${c.id}`).toBeNull();
       expect(c.rendered, `chart ${c.id}`).toBe('1');
@@ -104,7 +106,7 @@ describe.skipIf(!haveBrowser)('report in headless Chromium', () => {
 
   it('shows the sections a reader needs', async () => {
     const text = await page.innerText('body');
-    for (const h of ['The 30-50% claim', 'Designs across workloads and CPUs', 'Tuning the adaptive threshold', 'Break-even', 'Correctness', 'Calibration', 'Assumptions', 'Throughput']) {
+    for (const h of ['The 30-50% claim', 'Designs across workloads and CPUs', 'Tuning the adaptive threshold', 'Break-even', 'Sensitivity', 'Correctness', 'Calibration', 'Assumptions', 'Throughput']) {
       expect(text).toContain(h);
     }
     // Counterexamples are readable on the page.

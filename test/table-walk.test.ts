@@ -94,3 +94,27 @@ describe('table walk == direct run', () => {
     expect(table.counters).toEqual(direct.counters);
   });
 });
+
+describe('a table that does not pay off', () => {
+  it('hands over to the cost machine mid-stream with identical counts (adaptive on two vCPUs)', async () => {
+    const { resolveWorkload, workloadStream } = await import('../src/stream/workload.js');
+    const { resolvePolicy } = await import('../src/policy/registry.js');
+    const w = resolveWorkload('mixed-aarch32-aarch64').workload;
+    const policy = await resolvePolicy('adaptive');
+    const cpu = cpuProfile('seattle');
+    const table = simulate(policy, workloadStream(w, { runs: 200_000, seed: 4 }), { cpu, engine: 'table' });
+    const direct = simulate(policy, workloadStream(w, { runs: 200_000, seed: 4 }), { cpu, engine: 'direct' });
+    expect(table.table.directRuns).toBeGreaterThan(0);
+    expect(table.table.directRuns).toBeLessThan(200_000);
+    expect(table.counters).toEqual(direct.counters);
+    expect(table.cycles).toEqual(direct.cycles);
+    expect(table.skippedRuns).toBe(direct.skippedRuns);
+  });
+  it('keeps walking the table when it pays off (lazy-fixed)', async () => {
+    const { resolveWorkload, workloadStream } = await import('../src/stream/workload.js');
+    const { resolvePolicy } = await import('../src/policy/registry.js');
+    const w = resolveWorkload('mixed-aarch32-aarch64').workload;
+    const r = simulate(await resolvePolicy('lazy-fixed'), workloadStream(w, { runs: 200_000, seed: 4 }), { cpu: cpuProfile('seattle') });
+    expect(r.table.directRuns).toBe(0);
+  });
+});

@@ -14,16 +14,22 @@ import { CLASSES_PER_VCPU, decodeRunClass, type RunClass, runClassProblem } from
 import { UserError } from '../util/errors.js';
 import { type CostState, CostMachine, METRIC_COUNT } from './cost-machine.js';
 
-/** Cells beyond which the table is flushed and rebuilt (bounds memory for policies with many states). */
-const DEFAULT_MAX_CELLS = 1 << 22;
+/**
+ * Cells beyond which the table is flushed and rebuilt (bounds memory for policies with
+ * many states, e.g. adaptive's per-vCPU counters): 30 bytes a cell, 15 MiB at most.
+ */
+const DEFAULT_MAX_CELLS = 1 << 19;
+
+/** Largest count of one primitive in one run that a cell can hold (Uint16). */
+const MAX_PER_RUN = 0xffff;
 
 export class TransitionTable {
   /** Run classes per state row. */
   readonly classCount: number;
   /** next[state * classCount + class]: next state id, or -1 if the cell is not compiled. */
   next: Int32Array;
-  /** Metrics per cell, METRIC_COUNT each. */
-  metrics: Float64Array;
+  /** Primitive counts per cell, METRIC_COUNT each (small integers: a run executes a few of each). */
+  metrics: Uint16Array;
   /** Visits per cell since the last flush. */
   visits: Float64Array;
   /** Metrics of visits flushed out of the table (after an eviction). */
@@ -53,7 +59,7 @@ export class TransitionTable {
     this.maxStates = Math.max(16, Math.floor(maxCells / this.classCount));
     this.machine = new CostMachine(policy, vcpus);
     this.next = new Int32Array(0);
-    this.metrics = new Float64Array(0);
+    this.metrics = new Uint16Array(0);
     this.visits = new Float64Array(0);
     this.intern(this.machine.snapshot());
   }
@@ -94,7 +100,7 @@ export class TransitionTable {
     const nc = this.classCount;
     const next = new Int32Array(capacity * nc).fill(-1);
     next.set(this.next);
-    const metrics = new Float64Array(capacity * nc * METRIC_COUNT);
+    const metrics = new Uint16Array(capacity * nc * METRIC_COUNT);
     metrics.set(this.metrics);
     const visits = new Float64Array(capacity * nc);
     visits.set(this.visits);
@@ -120,6 +126,11 @@ export class TransitionTable {
     const nextState = this.intern(m.snapshot());
     const cell = state * this.classCount + cls;
     this.next[cell] = nextState;
+    for (let k = 0; k < METRIC_COUNT; k++) {
+      if (m.acc[k] > MAX_PER_RUN) {
+        throw new UserError(`policy ${this.policy.id}: executes more than ${MAX_PER_RUN} of one primitive in a single run`);
+      }
+    }
     this.metrics.set(m.acc, cell * METRIC_COUNT);
     this.cellsCompiled++;
     this.lastCell = cell;
@@ -134,7 +145,7 @@ export class TransitionTable {
     this.index = new Map();
     this.capacity = 0;
     this.next = new Int32Array(0);
-    this.metrics = new Float64Array(0);
+    this.metrics = new Uint16Array(0);
     this.visits = new Float64Array(0);
     this.evictions++;
     this.statesCompiled--; // the kept state is not new

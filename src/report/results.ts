@@ -6,6 +6,7 @@
  */
 
 import type { Verdict } from '../check/explore.js';
+import type { SensitivityResult } from '../stream/sensitivity.js';
 import type { Estimate } from '../util/stats.js';
 
 export const RESULTS_SCHEMA = 'fpswitch-results';
@@ -115,7 +116,10 @@ export interface Throughput {
   readonly generate: readonly { workload: string; runsPerSecond: number }[];
   readonly check: { states: number; transitions: number; seconds: number; statesPerSecond: number };
   readonly workerScaling: { workers1Seconds: number; workers2Seconds: number; speedup: number } | null;
+  /** Peak RSS of a default `simulate` run in a child process, at two stream lengths. */
+  readonly memory: readonly { workload: string; policy: string; runs: number; maxRssMiB: number }[];
   readonly suiteSeconds: number;
+  /** Peak RSS of the whole suite (main thread and its worker threads). */
   readonly peakRssMiB: number;
   readonly budgets: readonly { name: string; target: string; measured: string; met: boolean }[];
 }
@@ -151,7 +155,7 @@ export interface Results {
   readonly tuning: TuningResult | null;
   readonly breakEven: BreakEvenResult;
   readonly calibration: readonly CalibrationEntry[];
-  readonly sensitivity: unknown;
+  readonly sensitivity: readonly SensitivityResult[];
   readonly groundTruth: unknown;
   readonly timing: Readonly<Record<string, number>>;
   readonly throughput: Throughput | null;

@@ -13,7 +13,7 @@ import { CostMachine, METRIC } from '../machine/cost-machine.js';
 import type { Policy } from '../policy/types.js';
 import type { ExitStream, StreamChunk } from '../stream/exit-stream.js';
 import { CLASSES_PER_VCPU, decodeRunClass, FP_EL0, FP_EL1, FPEXC_ACCESS } from '../stream/run-class.js';
-import { Walker } from './walk.js';
+import { SINGLE_BUDGET, type WalkBudget, Walker } from './walk.js';
 
 export type Engine = 'table' | 'direct';
 
@@ -71,8 +71,8 @@ export interface SimResult {
   readonly exitMix: readonly ExitMixEntry[];
   /** Shares of runs that touched FP at EL0, at EL1, that accessed FPEXC, and any of these. */
   readonly fpUse: { el0: number; el1: number; fpexc: number; any: number };
-  /** Compiled table size (0 for the direct engine). */
-  readonly table: { states: number; cells: number; evictions: number };
+  /** Compiled table size, and runs simulated hook by hook (all of them for the direct engine). */
+  readonly table: { states: number; cells: number; evictions: number; directRuns: number };
 }
 
 /** What a walk of one policy over one stream yields, before pricing. */
@@ -102,24 +102,42 @@ export function countChunk(exitHist: Float64Array, classHist: Float64Array, chun
   return sum;
 }
 
-/** One policy walking a stream: feed it chunks, then read the outcome. */
+/** Runs per slice while the table is on probation (see PolicyRun). */
+const PROBE_SLICE = 2048;
+
+/**
+ * One policy walking a stream: feed it chunks, then read the outcome.
+ *
+ * With the table engine, a policy whose reachable state space is too large for a table
+ * (e.g. adaptive with per-vCPU counters on several vCPUs: nearly every run is a new
+ * state) would spend its time compiling cells it visits once. When a chunk compiles new
+ * cells for more than a quarter of its runs, or the table has had to be flushed, the
+ * run continues on the cost machine directly from the same state: the same hooks, the
+ * same counts, without the table's bookkeeping.
+ */
 export class PolicyRun {
-  private readonly table?: TransitionTable;
-  private readonly walker?: Walker;
-  private readonly machine?: CostMachine;
+  private table?: TransitionTable;
+  private walker?: Walker;
+  private machine?: CostMachine;
   private readonly decoded;
+  /** Counts accumulated by the table before a switch to direct running. */
+  private tableTotals?: Float64Array;
+  private tableInfo: SimResult['table'] = { states: 0, cells: 0, evictions: 0, directRuns: 0 };
+  private runs = 0;
+  /** Runs walked by the table before leaving it. */
+  private tableRuns = 0;
 
   constructor(
     readonly policy: Policy,
     readonly stream: Pick<ExitStream, 'name' | 'vcpus'>,
     readonly engine: Engine = 'table',
-    walkOpts: { maxRawEntries?: number } = {},
+    budget: WalkBudget = SINGLE_BUDGET,
   ) {
     const classCount = stream.vcpus.length * CLASSES_PER_VCPU;
     this.decoded = Array.from({ length: classCount }, (_, c) => decodeRunClass(c));
     if (engine === 'table') {
-      this.table = new TransitionTable(policy, stream.vcpus);
-      this.walker = new Walker(this.table, walkOpts);
+      this.table = new TransitionTable(policy, stream.vcpus, budget.maxCells);
+      this.walker = new Walker(this.table, budget);
     } else {
       this.machine = new CostMachine(policy, stream.vcpus);
     }
@@ -127,21 +145,47 @@ export class PolicyRun {
 
   /** Runs one chunk through the policy. */
   feed(chunk: StreamChunk): void {
-    if (this.walker) {
-      this.walker.walk(chunk.cls, chunk.length);
-    } else {
-      const m = this.machine!;
-      for (let i = 0; i < chunk.length; i++) m.run(this.decoded[chunk.cls[i]]);
+    this.runs += chunk.length;
+    let i = 0;
+    // In slices, so that a table that is not paying off is left early.
+    while (i < chunk.length && this.walker && this.table) {
+      const n = Math.min(PROBE_SLICE, chunk.length - i);
+      const before = this.table.cellsCompiled;
+      this.walker.walk(chunk.cls.subarray(i, i + n), n);
+      const fresh = this.table.cellsCompiled - before;
+      i += n;
+      this.tableRuns += n;
+      if (this.table.evictions > 0 || (n === PROBE_SLICE && fresh * 4 > n)) this.toDirect();
     }
+    if (i >= chunk.length) return;
+    const m = this.machine!;
+    for (; i < chunk.length; i++) m.run(this.decoded[chunk.cls[i]]);
+    this.tableInfo.directRuns = this.runs - this.tableRuns;
+  }
+
+  /** Leaves the table: fold its counts, then continue on the cost machine from its current state. */
+  private toDirect(): void {
+    const t = this.table!;
+    const w = this.walker!;
+    this.tableTotals = w.totals();
+    const state = t.stateOf(w.state);
+    this.tableInfo = { states: t.statesCompiled, cells: t.cellsCompiled, evictions: t.evictions, directRuns: 0 };
+    const m = new CostMachine(this.policy, this.stream.vcpus);
+    m.restore(state);
+    this.machine = m;
+    this.table = undefined;
+    this.walker = undefined;
   }
 
   /** Primitive counts so far, and the table's size. */
   finish(): { totals: Float64Array; table: SimResult['table'] } {
     if (this.walker && this.table) {
       const t = this.table;
-      return { totals: this.walker.totals(), table: { states: t.statesCompiled, cells: t.cellsCompiled, evictions: t.evictions } };
+      return { totals: this.walker.totals(), table: { states: t.statesCompiled, cells: t.cellsCompiled, evictions: t.evictions, directRuns: 0 } };
     }
-    return { totals: Float64Array.from(this.machine!.acc), table: { states: 0, cells: 0, evictions: 0 } };
+    const totals = Float64Array.from(this.machine!.acc);
+    if (this.tableTotals) for (let k = 0; k < totals.length; k++) totals[k] += this.tableTotals[k];
+    return { totals, table: { ...this.tableInfo } };
   }
 }
 
@@ -153,14 +197,14 @@ export function walkPolicies(
   policies: readonly Policy[],
   stream: ExitStream,
   engine: Engine = 'table',
-  walkOpts: { maxRawEntries?: number } = {},
+  budget: WalkBudget = SINGLE_BUDGET,
 ): WalkOutcome[] {
   const classCount = stream.vcpus.length * CLASSES_PER_VCPU;
   const exitHist = new Float64Array(EXIT_KEY_COUNT);
   const classHist = new Float64Array(classCount);
   let guestNs = 0;
   let runs = 0;
-  const runsOf = policies.map((p) => new PolicyRun(p, stream, engine, walkOpts));
+  const runsOf = policies.map((p) => new PolicyRun(p, stream, engine, budget));
   for (const chunk of stream.chunks()) {
     for (const r of runsOf) r.feed(chunk);
     guestNs += countChunk(exitHist, classHist, chunk);

@@ -12,14 +12,28 @@
 
 import type { TransitionTable } from '../machine/compile.js';
 
-/** Pair-table entries beyond which the walker steps one run at a time. */
-const MAX_PAIR_ENTRIES = 1 << 22;
 /**
- * Raw-mode pair-table entries beyond which dense mode is used, by default. A single
- * simulation can afford a big raw table (fastest); sweeps that walk many policies at
- * once pass a smaller budget to bound memory.
+ * Memory budget of one policy's walk: raw-mode pair entries (8 bytes each; beyond them
+ * dense mode is used), dense-mode pair entries (beyond them one step at a time), and
+ * one-step table cells (30 bytes each; beyond them the table is flushed and rebuilt).
+ * A single simulation can afford big tables (fastest); a suite or a sweep walking many
+ * policies at once passes a smaller budget.
  */
-export const DEFAULT_MAX_RAW_ENTRIES = 1 << 22;
+export interface WalkBudget {
+  readonly maxRawEntries: number;
+  readonly maxPairEntries: number;
+  readonly maxCells: number;
+}
+
+/** Runs of a single walk, compiling fewer than 1/64 new cells, that end the warm-up. */
+const WARMUP_RUNS = 1024;
+
+/** One policy at a time: ~32 MiB raw, 8 MiB dense, 15 MiB of cells. */
+export const SINGLE_BUDGET: WalkBudget = { maxRawEntries: 1 << 22, maxPairEntries: 1 << 20, maxCells: 1 << 19 };
+/** The built-in policies walked together: ~4 MiB raw, 2 MiB dense, 7.5 MiB of cells each. */
+export const SUITE_BUDGET: WalkBudget = { maxRawEntries: 1 << 19, maxPairEntries: 1 << 18, maxCells: 1 << 18 };
+/** A sweep's batch of policies: ~0.5 MiB raw, 1 MiB dense, 4 MiB of cells each. */
+export const SWEEP_BUDGET: WalkBudget = { maxRawEntries: 1 << 16, maxPairEntries: 1 << 17, maxCells: 1 << 17 };
 
 /**
  * Walks `n` run classes from state `s` one at a time; returns the state after the last run.
@@ -53,11 +67,13 @@ export function bareLoop(cls: Uint16Array, n: number, counts: Int32Array): void 
   for (let i = 0; i < n; i++) counts[cls[i]]++;
 }
 
-type PairMode = 'raw' | 'dense' | 'single';
+type PairMode = 'warmup' | 'raw' | 'dense' | 'single';
 
 /**
  * Walks a stream chunk by chunk through a table, two runs per step where it can.
- * Modes, tried in order while the pair table fits in MAX_PAIR_ENTRIES:
+ * It starts one run at a time (`warmup`) until a walk of at least WARMUP_RUNS compiles
+ * few new cells (the table has settled: building pair tables for a table that keeps
+ * growing would be wasted), then tries, in order, while the pair table fits the budget:
  * - `raw`: pair index = s * nc^2 + a * nc + b on the run classes as they are (fastest);
  * - `dense`: classes renumbered to the K seen so far, K - 1 reserved for "not seen";
  * - `single`: one run per step.
@@ -65,7 +81,7 @@ type PairMode = 'raw' | 'dense' | 'single';
 export class Walker {
   /** Current one-step state id. */
   state: number;
-  private mode: PairMode = 'raw';
+  private mode: PairMode = 'warmup';
   /** Pair stride K: run classes (raw) or dense slots (dense). */
   private k: number;
   /** Dense id of each run class (identity in raw mode); K - 1 = unseen in dense mode. */
@@ -84,13 +100,10 @@ export class Walker {
   private pairSteps = 0;
   private pairStates = 0;
 
-  private readonly maxRawEntries: number;
-
   constructor(
     private readonly table: TransitionTable,
-    opts: { maxRawEntries?: number } = {},
+    private readonly budget: WalkBudget = SINGLE_BUDGET,
   ) {
-    this.maxRawEntries = opts.maxRawEntries ?? DEFAULT_MAX_RAW_ENTRIES;
     this.state = table.initialState;
     const nc = table.classCount;
     this.k = nc;
@@ -98,7 +111,12 @@ export class Walker {
     this.denseRow = Int32Array.from({ length: nc }, (_, c) => c * nc);
     this.classOf = Array.from({ length: nc }, (_, c) => c);
     this.isSeen = new Uint8Array(nc);
-    if (!this.ensurePairStates(table.stateCount)) this.toDense();
+  }
+
+  /** Leaves warm-up: pair steps on raw classes if the table fits, else dense. */
+  private startPairs(): void {
+    this.mode = 'raw';
+    if (!this.ensurePairStates(this.table.stateCount)) this.toDense();
   }
 
   /** The current mode (for diagnostics and benchmarks). */
@@ -112,6 +130,12 @@ export class Walker {
     if (this.pairSteps > 2 ** 31) {
       this.flushPairs();
       this.pairSteps = n;
+    }
+    if (this.mode === 'warmup') {
+      const before = this.table.cellsCompiled;
+      this.state = walkChunk(this.table, cls, n, this.state);
+      if (n >= WARMUP_RUNS && (this.table.cellsCompiled - before) * 64 < n) this.startPairs();
+      return;
     }
     let i = 0;
     if (this.mode === 'raw') i = this.walkRaw(cls, n);
@@ -247,7 +271,7 @@ export class Walker {
   private ensurePairStates(states: number): boolean {
     if (states <= this.pairStates) return true;
     const k2 = this.k * this.k;
-    const max = this.mode === 'raw' ? this.maxRawEntries : MAX_PAIR_ENTRIES;
+    const max = this.mode === 'raw' ? this.budget.maxRawEntries : this.budget.maxPairEntries;
     let cap = Math.max(8, this.pairStates);
     while (cap < states) cap *= 2;
     if (cap * k2 > max) cap = states;

@@ -20,13 +20,26 @@ import { Prng } from './prng.js';
 import { FP_EL0 } from './run-class.js';
 import { resolveWorkload } from './workload.js';
 
+/** Where a run started and stopped, as the trace printed it (kvm_entry and kvm_exit PCs). */
+export interface TraceRunPcs {
+  /** The PC of the kvm_entry (6.1 prints it before a pending PC increment is applied, e.g. after an emulated MMIO access). */
+  readonly entry: bigint;
+  /** The PC of the kvm_exit (the preferred return address of the exception). */
+  readonly exit: bigint;
+}
+
 export interface TraceFpModel {
   /** One line: what the model is. */
   readonly description: string;
+  /** The model reads the runs' PCs (the importer parses them only then). */
+  readonly usesPcs?: boolean;
   /** EL1 of trace vCPU v is AArch32. */
   aarch32(v: number): boolean;
-  /** FP bits (run-class.ts) of vCPU v's next run: its length in ns and its exit class code. */
-  runBits(v: number, ns: number, exitClass: number): number;
+  /**
+   * FP bits (run-class.ts) of vCPU v's next run: its length in ns and its exit class
+   * code; runs of a vCPU come in order. `pcs` is given when the model `usesPcs`.
+   */
+  runBits(v: number, ns: number, exitClass: number, pcs?: TraceRunPcs): number;
 }
 
 /** The two-state chain of the markov kind, per trace vCPU. */

@@ -5,9 +5,12 @@
  * the same thread's next kvm_exit (length = exit time - entry time, exit class from the
  * exception type and EC). Where an exit was handled: host userspace when the thread's
  * next event is a kvm_userspace_exit (or the exit class is in `userExits`), the kernel
- * otherwise (exits handled at EL2 never reach the kvm_exit tracepoint). FP use comes from
- * the chosen FP model (trace-fp.ts). Runs are spooled to disk in exit order (spool.ts) and
- * replayed once per simulated policy.
+ * otherwise (exits handled at EL2 never reach the kvm_exit tracepoint). A vcpu_put after
+ * an exit handled in the kernel: a sched_switch away from the vCPU thread before its
+ * next kvm_entry (the host preempted it, or it blocked in WFI: kvm_sched_out ->
+ * kvm_arch_vcpu_put); a trace without sched_switch events shows no such put. FP use comes
+ * from the chosen FP model (trace-fp.ts). Runs are spooled to disk in exit order
+ * (spool.ts) and replayed once per simulated policy.
  *
  * The stream models one physical CPU. With a multi-CPU trace, `pcpu` keeps the events of
  * one CPU (its host scheduling is then real); without it, the runs of all threads are
@@ -25,8 +28,8 @@ import type { ExitStream } from './exit-stream.js';
 import { KvmStat, type StatTime } from './kvm-stat.js';
 import { encodeRunClass } from './run-class.js';
 import { RunSpool } from './spool.js';
-import type { TraceFpModel } from './trace-fp.js';
-import { kvmEntryOk, kvmUserspaceReason, parseKvmExit, parseTraceLine } from './trace-parse.js';
+import type { TraceFpModel, TraceRunPcs } from './trace-fp.js';
+import { kvmEntryOk, kvmPcHex, kvmUserspaceReason, parseKvmExit, parseTraceLine, schedSwitchPrev } from './trace-parse.js';
 
 export interface ImportOptions {
   /** The FP model that decides each run's FP bits. */
@@ -48,8 +51,12 @@ export interface ImportCounts {
   entries: number;
   exits: number;
   userspaceExits: number;
-  /** Event lines of other events (sched_switch, kvm_vcpu_wakeup, ...): ignored. */
+  /** Event lines of other events (sched_switch, kvm_vcpu_wakeup, ...): ignored, except as below. */
   otherEvents: number;
+  /** sched_switch events (counted in otherEvents too). */
+  schedSwitches: number;
+  /** vcpu_puts seen as a sched_switch away from a vCPU thread between an exit handled in the kernel and its next entry. */
+  vcpuPuts: number;
   /** Blank, comment and report-header lines, call-chain frames: ignored. */
   nonEventLines: number;
   /** Events on other physical CPUs (with `pcpu`): ignored. */
@@ -89,13 +96,18 @@ interface Pending {
   readonly label: string;
   readonly runNs: number;
   readonly exitNs: number;
+  readonly pcs?: TraceRunPcs;
   user: boolean;
+  /** The thread was switched out before its next entry (vcpu_put). */
+  put: boolean;
   final: boolean;
 }
 
 interface ThreadState {
   readonly info: TraceThread;
   entryNs: number;
+  /** PC of the open kvm_entry (when the FP model reads PCs). */
+  entryPc: bigint;
   lastNs: number;
   pending?: Pending;
 }
@@ -126,6 +138,8 @@ export async function importTrace(input: string | Readable, opts: ImportOptions)
     exits: 0,
     userspaceExits: 0,
     otherEvents: 0,
+    schedSwitches: 0,
+    vcpuPuts: 0,
     nonEventLines: 0,
     otherCpuEvents: 0,
     lostEvents: 0,
@@ -135,6 +149,9 @@ export async function importTrace(input: string | Readable, opts: ImportOptions)
     runs: 0,
   };
   const threads = new Map<string, ThreadState>();
+  /** The same threads by tid (sched_switch names the thread it switches out by pid). */
+  const byTid = new Map<number, ThreadState>();
+  const usesPcs = opts.fp.usesPcs === true;
   const infos: TraceThread[] = [];
   const queue: Pending[] = [];
   const spool = new RunSpool();
@@ -151,8 +168,11 @@ export async function importTrace(input: string | Readable, opts: ImportOptions)
     while (queue.length > 0 && queue[0].final) {
       const p = queue.shift()!;
       const handled: Handled = p.user || userExits.has(p.code) ? HANDLED.user : HANDLED.kernel;
-      const fp = opts.fp.runBits(p.vcpu, p.runNs, p.code);
-      spool.push(encodeRunClass(p.vcpu, fp, handled, false, false), exitKey(p.code, handled), p.runNs);
+      const fp = opts.fp.runBits(p.vcpu, p.runNs, p.code, p.pcs);
+      // An exit to userspace ends KVM_RUN, which puts the vCPU anyway (lifecycle.ts exitGuest).
+      const put = p.put && handled !== HANDLED.user;
+      if (put) counts.vcpuPuts++;
+      spool.push(encodeRunClass(p.vcpu, fp, handled, false, put), exitKey(p.code, handled), p.runNs);
       counts.runs++;
     }
   };
@@ -177,6 +197,17 @@ export async function importTrace(input: string | Readable, opts: ImportOptions)
       const ev = parsed.event;
       if (ev !== 'kvm_entry' && ev !== 'kvm_exit' && ev !== 'kvm_userspace_exit') {
         counts.otherEvents++;
+        if (ev === 'sched_switch' && (opts.pcpu === undefined || parsed.cpu === opts.pcpu)) {
+          counts.schedSwitches++;
+          const prev = schedSwitchPrev(parsed.body);
+          if (prev === undefined) {
+            bad(lineNo, `malformed sched_switch fields "${parsed.body}" (expected "prev_comm=... prev_pid=N ... ==> ...")`);
+            continue;
+          }
+          // Switched out between an exit and the next entry: kvm_sched_out -> vcpu_put.
+          const t = byTid.get(prev);
+          if (t?.pending) t.pending.put = true;
+        }
         continue;
       }
       if (opts.pcpu !== undefined && parsed.cpu !== opts.pcpu) {
@@ -210,7 +241,8 @@ export async function importTrace(input: string | Readable, opts: ImportOptions)
         }
         const info: TraceThread = { comm: parsed.comm, tid: parsed.tid, vcpu: infos.length, runs: 0 };
         infos.push(info);
-        threads.set(key, (t = { info, entryNs: -1, lastNs: parsed.ns }));
+        threads.set(key, (t = { info, entryNs: -1, entryPc: 0n, lastNs: parsed.ns }));
+        byTid.set(parsed.tid, t);
       }
       t.lastNs = parsed.ns;
       if (ev === 'kvm_entry') {
@@ -223,6 +255,7 @@ export async function importTrace(input: string | Readable, opts: ImportOptions)
         }
         if (t.entryNs >= 0) counts.entriesWithoutExit++;
         t.entryNs = parsed.ns;
+        if (usesPcs) t.entryPc = BigInt(`0x${kvmPcHex(parsed.body)}`);
       } else if (ev === 'kvm_exit') {
         counts.exits++;
         if (t.entryNs < 0) {
@@ -234,7 +267,8 @@ export async function importTrace(input: string | Readable, opts: ImportOptions)
         t.entryNs = -1;
         t.info.runs++;
         if (stats.time === 'run') stats.add(x.label, runNs);
-        const p: Pending = { vcpu: t.info.vcpu, code: x.code, label: x.label, runNs, exitNs: parsed.ns, user: false, final: false };
+        const pcs = usesPcs ? { entry: t.entryPc, exit: BigInt(`0x${kvmPcHex(parsed.body)}`) } : undefined;
+        const p: Pending = { vcpu: t.info.vcpu, code: x.code, label: x.label, runNs, exitNs: parsed.ns, pcs, user: false, put: false, final: false };
         t.pending = p;
         queue.push(p);
       } else {

@@ -12,7 +12,13 @@
  *   TRAP, HYP_GONE; older 4.x kernels only IRQ and TRAP), the EC and its name from the
  *   kernel's table (`__print_symbolic`, which prints the value in hex when the table has
  *   no name), the guest PC;
- * - kvm_userspace_exit `reason %s (%d)` (virt/kvm/kvm_main.c: KVM_RUN returns to the VMM).
+ * - kvm_userspace_exit `reason %s (%d)` (virt/kvm/kvm_main.c: KVM_RUN returns to the VMM);
+ * - sched_switch (include/trace/events/sched.h) `prev_comm=%s prev_pid=%d prev_prio=%d
+ *   prev_state=%s ==> next_comm=%s next_pid=%d next_prio=%d`, or as libtraceevent's
+ *   sched plugin prints it in `perf script` / `trace-cmd report`:
+ *   `%s:%d [%d] %s ==> %s:%d [%d]`. A vCPU thread switched out inside KVM_RUN is a
+ *   vcpu_put (virt/kvm/kvm_main.c kvm_sched_out -> kvm_arch_vcpu_put), which no kvm
+ *   event shows.
  */
 
 import { EC, EXIT_TYPE, ecName, isEcName } from '../arch/esr.js';
@@ -63,8 +69,8 @@ export function parseTraceLine(line: string): TraceLine {
 
 export const KVM_EVENTS = new Set(['kvm_entry', 'kvm_exit', 'kvm_userspace_exit']);
 
-const EXIT_BODY = /^(\w+):\s+HSR_EC:\s+0x([0-9a-fA-F]+)\s+\(([^)]*)\),\s+PC:\s+0x[0-9a-fA-F]+$/;
-const ENTRY_BODY = /^PC:\s+0x[0-9a-fA-F]+$/;
+const EXIT_BODY = /^(\w+):\s+HSR_EC:\s+0x([0-9a-fA-F]+)\s+\(([^)]*)\),\s+PC:\s+0x([0-9a-fA-F]+)$/;
+const ENTRY_BODY = /^PC:\s+0x([0-9a-fA-F]+)$/;
 const USERSPACE_BODY = /^reason\s+(\S+)(?:\s+\((-?\d+)\))?/;
 
 export type KvmExit =
@@ -95,7 +101,7 @@ export function parseKvmExit(body: string): KvmExit {
   const ec = parseInt(m[2], 16);
   const name = m[3].trim();
   if (type === 'IRQ' || type === 'SERROR' || type === 'HYP_GONE') {
-    return { ok: true, code: EXIT_TYPE[type], label: type };
+    return { ok: true, code: EXIT_TYPE[type], label: type};
   }
   if (type !== 'TRAP') {
     return { ok: false, reason: `unknown exception class: exception type "${type}" (expected IRQ, SERROR, TRAP or HYP_GONE)` };
@@ -103,20 +109,35 @@ export function parseKvmExit(body: string): KvmExit {
   if (ec > 0x3f) return { ok: false, reason: `unknown exception class: HSR_EC 0x${m[2]} does not fit the 6-bit EC field` };
   if (/^0x[0-9a-fA-F]+$/.test(name)) {
     if (parseInt(name, 16) !== ec) return { ok: false, reason: `EC ${name} in parentheses does not match HSR_EC 0x${m[2]}` };
-    return { ok: true, code: ec, label: ecName(ec) ?? `0x${ec.toString(16).padStart(2, '0')}` };
+    return { ok: true, code: ec, label: ecName(ec) ?? `0x${ec.toString(16).padStart(2, '0')}`};
   }
   if (isEcName(name)) {
     if (EC[name] !== ec) return { ok: false, reason: `EC name ${name} (0x${EC[name].toString(16)}) does not match HSR_EC 0x${m[2]}` };
-    return { ok: true, code: ec, label: name };
+    return { ok: true, code: ec, label: name};
   }
   // A name this table lacks (a newer kernel's, e.g. SME or MOPS): keep it, classify by the value.
   if (!/^[A-Za-z][A-Za-z0-9_]*$/.test(name)) return { ok: false, reason: `unknown exception class "${name}"` };
-  return { ok: true, code: ec, label: name };
+  return { ok: true, code: ec, label: name};
 }
 
 /** Whether the fields of a kvm_entry are well formed. */
 export function kvmEntryOk(body: string): boolean {
   return ENTRY_BODY.test(body);
+}
+
+/** The guest PC of a well-formed kvm_entry or kvm_exit (hex digits, no 0x). */
+export function kvmPcHex(body: string): string | undefined {
+  return /PC:\s+0x([0-9a-fA-F]+)$/.exec(body)?.[1];
+}
+
+const SWITCH_RAW = /(?:^|\s)prev_pid=(\d+)\s/;
+const SWITCH_PLUGIN = /^(.+):(\d+)\s+\[-?\d+\]\s+\S+\s+==>\s/;
+
+/** The thread a sched_switch switches out (its prev_pid), or undefined when malformed. */
+export function schedSwitchPrev(body: string): number | undefined {
+  const m = SWITCH_RAW.exec(body) ?? SWITCH_PLUGIN.exec(body);
+  if (!m) return undefined;
+  return Number(m[m.length - 1]);
 }
 
 /** The reason of a kvm_userspace_exit, or undefined when malformed. */

@@ -13,6 +13,7 @@ import type { CpuProfile } from '../cpu/profile.js';
 import { instantiate } from '../policy/registry.js';
 import type { Policy, PolicyDefinition } from '../policy/types.js';
 import { price, type SimResult, walkPolicies } from '../sim/simulate.js';
+import { SWEEP_BUDGET, type WalkBudget } from '../sim/walk.js';
 import { deriveSeed } from '../stream/prng.js';
 import { type Workload, workloadStream } from '../stream/workload.js';
 import { UserError } from '../util/errors.js';
@@ -20,9 +21,7 @@ import { estimate, type Estimate } from '../util/stats.js';
 import { cartesian } from './ranges.js';
 
 /** Policies walked per pass over a stream (bounds the memory of their tables). */
-const BATCH = 8;
-/** Raw pair-table budget per walker in a batch: 1 MiB of entries (see sim/walk.ts). */
-const SWEEP_MAX_RAW_ENTRIES = 1 << 17;
+const BATCH = 6;
 
 export interface SweepSetting {
   readonly params: Readonly<Record<string, number>>;
@@ -64,11 +63,12 @@ export function runUnit(
   policies: readonly Policy[],
   cpus: readonly CpuProfile[],
   fpState: FpStateSize,
+  budget: WalkBudget = SWEEP_BUDGET,
 ): SimResult[][] {
   const out: SimResult[][] = [];
   for (let i = 0; i < policies.length; i += BATCH) {
     const batch = policies.slice(i, i + BATCH);
-    const walks = walkPolicies(batch, workloadStream(workload, { runs, seed }), 'table', { maxRawEntries: SWEEP_MAX_RAW_ENTRIES });
+    const walks = walkPolicies(batch, workloadStream(workload, { runs, seed }), 'table', budget);
     for (const w of walks) out.push(cpus.map((cpu) => price(w, cpu, fpState)));
   }
   return out;
