@@ -7,26 +7,14 @@ import { exitClassName } from '../src/arch/esr.js';
 import { FPSIMD } from '../src/cpu/fp-state.js';
 import { exitKey, HANDLED, type Anchor, type CpuProfile } from '../src/cpu/profile.js';
 import { resolvePolicy } from '../src/policy/registry.js';
+import type { CalibrationEntry } from '../src/report/results.js';
 import { simulate } from '../src/sim/simulate.js';
 import { arrayStream } from '../src/stream/exit-stream.js';
 import { Prng } from '../src/stream/prng.js';
 import { encodeRunClass, FP_EL0 } from '../src/stream/run-class.js';
 
-export interface CalibrationRow {
-  readonly cpu: string;
-  readonly anchor: string;
-  readonly label: string;
-  readonly policy: string;
-  readonly exit: string;
-  readonly paperCycles: number;
-  readonly modelCycles: number;
-  /** (model - paper) / paper. */
-  readonly delta: number;
-  readonly withinFivePercent: boolean;
-  readonly fitted: boolean;
-  readonly confidence: string;
-  readonly source: string;
-}
+/** One calibration row (the results.json shape). */
+export type CalibrationRow = CalibrationEntry;
 
 /** A stream of `runs` identical exits of the anchor's kind, FP touched with its probability. */
 function anchorStream(a: Anchor, runs: number, seed: number) {
