@@ -14,7 +14,7 @@ import { exitKey, HANDLED, type Handled } from '../cpu/profile.js';
 import type { VcpuDesc } from '../policy/types.js';
 import { UserError } from '../util/errors.js';
 import { allocChunk, CHUNK_RUNS, type ExitStream } from './exit-stream.js';
-import { Prng } from './prng.js';
+import { RandomSource } from './random-source.js';
 import { encodeRunClass, FP_EL0 } from './run-class.js';
 
 const probability = z.number().min(0).max(1);
@@ -92,14 +92,10 @@ export function markovStream(w: MarkovWorkload, opts: { runs: number; seed: numb
     exitKey(exitClassCode(kernelExit) ?? EC.HVC64, HANDLED.kernel),
     exitKey(exitClassCode(w.exits.user) ?? EC.DABT_LOW, HANDLED.user),
   ];
-  // Thresholds on 32-bit draws: u < cut  <=>  uniform < probability (no division per run).
-  const cut = (p: number) => Math.min(2 ** 32, Math.round(p * 2 ** 32));
-  const hypCut = cut(w.handledIn.hyp);
-  const kernelCut = cut(w.handledIn.hyp + w.handledIn.kernel);
-  const fromOnCut = cut(fromOn);
-  const fromOffCut = cut(fromOff);
-  const hostFpCut = cut(w.hostFpProbability);
-  const putCut = cut(w.vcpuPutProbability);
+  const hypCut = w.handledIn.hyp;
+  const kernelCut = w.handledIn.hyp + w.handledIn.kernel;
+  const hostFpP = w.hostFpProbability;
+  const putP = w.vcpuPutProbability;
   const meanNs = w.meanRunUs * 1000;
   const nv = vcpus.length;
   const { runs, seed } = opts;
@@ -108,28 +104,35 @@ export function markovStream(w: MarkovWorkload, opts: { runs: number; seed: numb
     vcpus,
     runs,
     *chunks() {
-      const rng = new Prng(seed);
+      // Uniforms and exponentials come a block at a time from the one seeded PRNG.
+      const rng = new RandomSource(seed);
       const buf = allocChunk(Math.min(CHUNK_RUNS, Math.max(1, runs)));
       const { cls, exitKey: keys, ns } = buf;
       // Each vCPU's chain starts from its stationary distribution.
-      const fpState = vcpus.map(() => rng.nextU32() < cut(w.fpProbability));
+      const fpState = vcpus.map(() => rng.uniform() < w.fpProbability);
+      const oneLevel = w.handledIn.hyp === 1 ? HANDLED.hyp : w.handledIn.kernel === 1 ? HANDLED.kernel : w.handledIn.user === 1 ? HANDLED.user : -1;
       let vcpu = 0;
       for (let start = 0; start < runs; start += CHUNK_RUNS) {
         const len = Math.min(CHUNK_RUNS, runs - start);
         for (let i = 0; i < len; i++) {
           const fp = fpState[vcpu];
-          const u = rng.nextU32();
-          const handled: Handled = u < hypCut ? HANDLED.hyp : u < kernelCut ? HANDLED.kernel : HANDLED.user;
+          // One handling level needs no draw.
+          let handled: Handled;
+          if (oneLevel >= 0) handled = oneLevel as Handled;
+          else {
+            const u = rng.uniform();
+            handled = u < hypCut ? HANDLED.hyp : u < kernelCut ? HANDLED.kernel : HANDLED.user;
+          }
           let hostFp = false;
           let put = false;
           if (handled !== HANDLED.hyp) {
-            if (hostFpCut > 0) hostFp = rng.nextU32() < hostFpCut;
-            if (putCut > 0) put = rng.nextU32() < putCut;
+            if (hostFpP > 0) hostFp = rng.uniform() < hostFpP;
+            if (putP > 0) put = rng.uniform() < putP;
           }
           cls[i] = encodeRunClass(vcpu, fp ? FP_EL0 : 0, handled, hostFp, put);
           keys[i] = exitKeys[handled];
-          ns[i] = -meanNs * Math.log((rng.nextU32() + 1) / 4294967297);
-          fpState[vcpu] = rng.nextU32() < (fp ? fromOnCut : fromOffCut);
+          ns[i] = meanNs * rng.exp();
+          fpState[vcpu] = rng.uniform() < (fp ? fromOn : fromOff);
           if (put) vcpu = (vcpu + 1) % nv;
         }
         yield { length: len, ...buf };
