@@ -9,11 +9,13 @@ import { fileURLToPath } from 'node:url';
 import { intFlag, parse, seedFlag } from '../src/cli/args.js';
 import { num, pct, table } from '../src/cli/format.js';
 import { type ExtraSection, renderHtml } from '../src/report/html.js';
+import { groundTruthSection } from '../src/report/ground-truth.js';
 import { sensitivitySection } from '../src/report/sensitivity.js';
 import { resultsCsv } from '../src/report/results.js';
 import { ensureWritable, writeReport } from '../src/report/write.js';
 import { parseRange } from '../src/tune/ranges.js';
 import { isUserError, UserError } from '../src/util/errors.js';
+import { loadGroundTruth } from '../validation/lib/model-side.js';
 import { Progress } from './progress.js';
 import { defaultOptions, runSuite } from './suite.js';
 
@@ -72,8 +74,10 @@ async function main(argv: readonly string[]): Promise<number> {
   };
   const progress = new Progress(process.stderr, values.quiet === true);
   progress.note(`${quick ? 'quick run' : 'full run'}: ${num(opts.runs)} runs x ${opts.seeds} seeds per cell, ${opts.workers} workers`);
-  const results = await runSuite(opts, progress);
-  const extras = [sensitivitySection(results.sensitivity)].filter((x): x is ExtraSection => x !== undefined);
+  // Ground truth: the committed validation/results.json (no QEMU here), model side recomputed from the workload files.
+  const groundTruth = await loadGroundTruth({ workloadsDir: opts.workloadsDir });
+  const results = await runSuite({ ...opts, extras: { groundTruth } }, progress);
+  const extras = [sensitivitySection(results.sensitivity), groundTruthSection(results.groundTruth)].filter((x): x is ExtraSection => x !== undefined);
   const html = renderHtml(results, extras);
   const dir = writeReport(out, {
     'results.json': `${JSON.stringify(results, null, 1)}\n`,
@@ -92,6 +96,10 @@ async function main(argv: readonly string[]): Promise<number> {
       results.checks.map((v) => [v.policy, v.config, v.verdict, v.invariant ?? '-', String(v.steps.length), num(v.states), v.verdict === 'ok' ? (v.exhaustive ? 'fixpoint' : `depth ${v.depth}`) : 'shortest']),
     ),
   );
+  if (groundTruth) {
+    const ok = groundTruth.scripted.filter((r) => r.agree).length;
+    console.log(`\nGround truth (validation/results.json, ${groundTruth.source.generatedAt}): lazy-vcpu predicts the real FP trap count in ${ok} of ${groundTruth.scripted.length} scripted cells; ${groundTruth.linux.length} Linux-guest cells in the report.`);
+  }
   console.log('\nCalibration (model vs published):');
   console.log(table(['cpu', 'anchor', 'published', 'model', 'delta', 'role'], results.calibration.map((c) => [c.cpu, c.label, num(c.paperCycles), num(c.modelCycles, 1), pct(c.delta, 2), c.fitted ? 'fitted' : 'held out'])));
   if (results.throughput) {

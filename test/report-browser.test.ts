@@ -11,10 +11,12 @@ import { type Browser, chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Progress } from '../bench/progress.js';
 import { defaultOptions, runSuite } from '../bench/suite.js';
+import { groundTruthSection } from '../src/report/ground-truth.js';
 import { type ExtraSection, renderHtml } from '../src/report/html.js';
 import { sensitivitySection } from '../src/report/sensitivity.js';
 import { resultsCsv } from '../src/report/results.js';
 import { writeReport } from '../src/report/write.js';
+import { loadGroundTruth } from '../validation/lib/model-side.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const HOSTILE = '<img src=x onerror=alert(1)>';
@@ -37,11 +39,11 @@ describe.skipIf(!haveBrowser)('report in headless Chromium', () => {
     writeFileSync(join(workloads, 'hostile.json'), JSON.stringify({ name: HOSTILE, kind: 'markov', description: `<script>alert(2)</script>`, fpProbability: 0.3 }));
     const d = defaultOptions(true);
     const results = await runSuite(
-      { ...d, runs: 3000, seeds: 2, workers: 2, only: null, workloadsDir: workloads, tuneRuns: 2000, thresholds: [1, 2, 4], eagerRuns: [4, 16] },
+      { ...d, runs: 3000, seeds: 2, workers: 2, only: null, workloadsDir: workloads, tuneRuns: 2000, thresholds: [1, 2, 4], eagerRuns: [4, 16], extras: { groundTruth: await loadGroundTruth() } },
       new Progress(process.stderr, true),
     );
     const root = mkdtempSync(join(tmpdir(), 'fpswitch-report-'));
-    const extras = [sensitivitySection(results.sensitivity)].filter((x): x is ExtraSection => x !== undefined);
+    const extras = [sensitivitySection(results.sensitivity), groundTruthSection(results.groundTruth)].filter((x): x is ExtraSection => x !== undefined);
     reportDir = writeReport(root, { 'results.json': JSON.stringify(results), 'results.csv': resultsCsv(results), 'index.html': renderHtml(results, extras) });
 
     browser = await chromium.launch({
@@ -80,7 +82,7 @@ describe.skipIf(!haveBrowser)('report in headless Chromium', () => {
         marks: el.querySelectorAll('svg g.role-mark > path, svg g.role-mark > line, svg g.role-mark > rect, svg g.role-mark > g').length,
       })),
     );
-    expect(charts.map((c) => c.id)).toEqual(expect.arrayContaining(['claim', 'components', 'skip', 'traps', 'sweep', 'breakeven', 'sensitivity-0', 'calibration', 'throughput']));
+    expect(charts.map((c) => c.id)).toEqual(expect.arrayContaining(['claim', 'components', 'skip', 'traps', 'sweep', 'breakeven', 'sensitivity-0', 'ground-truth-skip', 'ground-truth-traps', 'calibration', 'throughput']));
     for (const c of charts) {
       expect(c.error, `chart ${c.id}`).toBeNull();
       expect(c.rendered, `chart ${c.id}`).toBe('1');
@@ -106,7 +108,7 @@ describe.skipIf(!haveBrowser)('report in headless Chromium', () => {
 
   it('shows the sections a reader needs', async () => {
     const text = await page.innerText('body');
-    for (const h of ['The 30-50% claim', 'Designs across workloads and CPUs', 'Tuning the adaptive threshold', 'Break-even', 'Sensitivity', 'Correctness', 'Calibration', 'Assumptions', 'Throughput']) {
+    for (const h of ['The 30-50% claim', 'Designs across workloads and CPUs', 'Tuning the adaptive threshold', 'Break-even', 'Sensitivity', 'Ground truth', 'Correctness', 'Calibration', 'Assumptions', 'Throughput']) {
       expect(text).toContain(h);
     }
     // Counterexamples are readable on the page.

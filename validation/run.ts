@@ -1,7 +1,8 @@
-// fpswitch validation harness (issue 6, phase 1): boots Debian's arm64 Linux as a KVM host
-// (L1) under QEMU's TCG with EL2, runs guests (L2) under it in VHE and nVHE mode, and
-// records the real kvm traces, the real FP/SIMD trap counts (QEMU's exception log) and the
-// share of guest runs that touch FP/SIMD (our TCG plugin). See validation/README.md.
+// fpswitch validation harness (issue 6): boots Debian's arm64 Linux as a KVM host (L1)
+// under QEMU's TCG with EL2, runs guests (L2) under it in VHE and nVHE mode, records the
+// real kvm traces, the real FP/SIMD trap counts (QEMU's exception log) and the share of
+// guest runs that touch FP/SIMD (our TCG plugin), and holds the model against them
+// (lib/compare.ts: import + simulate). See validation/README.md.
 //
 //   node --import tsx validation/run.ts [--quick] [--help] [options]
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
@@ -10,9 +11,12 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { type BootResult, type KvmMode, boot } from './lib/boot.js';
 import { type Artifacts, buildArtifacts, buildL1Initramfs, pruneImages } from './lib/build.js';
+import { compareAll } from './lib/compare.js';
 import { writeFixtures } from './lib/fixtures.js';
 import { CALIBRATION_SYMBOLS, type L1Plan, SCRIPTED, linuxWorkloads } from './lib/plan.js';
 import { type Prereqs, checkPrereqs } from './lib/prereq.js';
+import type { GroundTruth } from '../src/report/ground-truth.js';
+import type { GuestLayout } from './lib/program-fp.js';
 import { type Cell, SCHEMA_VERSION, linuxCells, scriptedCells } from './lib/results.js';
 import { CACHE_DIR, REPO_DIR, SkipError, VALIDATION_DIR, ValidationError, elapsedSec, ensureDir, inCI, progress } from './lib/util.js';
 
@@ -24,7 +28,9 @@ QEMU inside L1) in VHE and nVHE mode, and writes real kvm traces, FP trap counts
 share of guest runs touching FP/SIMD to .cache/validation/results/ and validation/results.json.
 
 options:
-  --quick              fewer iterations and smaller workloads (< 10 min from a cold cache)
+  --quick              fewer iterations and smaller workloads (< 10 min from a cold cache);
+                       results go to .cache/validation/results/ only (validation/results.json
+                       keeps the last full run)
   --modes LIST         comma-separated KVM modes to run: vhe,nvhe (default both)
   --iterations N       loop count of each scripted guest (default 200 quick, 1000 full)
   --no-linux           skip the Linux L2 guest (scripted guests only)
@@ -33,6 +39,10 @@ options:
   --timeout SEC        time limit per L1 boot (default 600 quick, 1800 full)
   --no-install         never run apt-get; fail if something is missing
   --update-fixtures    rewrite validation/fixtures/ from this run's traces
+  --compare-only       boot nothing: redo the model comparison over the last run's traces
+                       (.cache/validation/results/summary.json, or --from FILE) with today's
+                       model and workload files, and rewrite validation/results.json
+  --from FILE          the summary.json --compare-only starts from
   --help               this text
 
 Exit: 0 on success, or "skipped: ..." outside CI when the machine has no apt or no
@@ -50,6 +60,8 @@ interface Options {
   timeoutSec: number;
   install: boolean;
   updateFixtures: boolean;
+  compareOnly: boolean;
+  from?: string;
 }
 
 function parseOptions(argv: string[]): Options | 'help' {
@@ -68,6 +80,8 @@ function parseOptions(argv: string[]): Options | 'help' {
         timeout: { type: 'string' },
         'no-install': { type: 'boolean', default: false },
         'update-fixtures': { type: 'boolean', default: false },
+        'compare-only': { type: 'boolean', default: false },
+        from: { type: 'string' },
       },
       strict: true,
       allowPositionals: false,
@@ -95,6 +109,8 @@ function parseOptions(argv: string[]): Options | 'help' {
     timeoutSec: num(v.timeout, quick ? 600 : 1800, '--timeout'),
     install: !v['no-install'],
     updateFixtures: v['update-fixtures'] ?? false,
+    compareOnly: v['compare-only'] ?? false,
+    from: v.from,
   };
 }
 
@@ -177,6 +193,65 @@ function bootSummary(b: BootResult): Record<string, unknown> {
   };
 }
 
+/** The model held against the kernel over every cell (lib/compare.ts), with its progress lines and the errors it finds. */
+async function compare(
+  cells: Cell[],
+  layout: GuestLayout,
+  generatedAt: string,
+  quick: boolean,
+  kernel: string,
+  qemu: string,
+): Promise<{ comparison: GroundTruth; errors: string[] }> {
+  progress('holding the model against the kernel (import + simulate every cell)');
+  const errors: string[] = [];
+  const { comparison, problems } = await compareAll({ cells, programs: SCRIPTED, layout, generatedAt, quick, kernel, qemu });
+  for (const p of problems) errors.push(`comparison: ${p}`);
+  for (const r of comparison.scripted) {
+    progress(`${r.boot} ${r.program}: real FP traps ${r.realFpTraps}, lazy-vcpu predicts ${r.predictedFpTraps} (${r.schedPuts} puts from sched_switch)${r.agree ? '' : '  <-- DIFFERS'}`);
+    if (!r.agree) errors.push(`${r.boot} ${r.program}: the model predicts ${r.predictedFpTraps} FP traps, the kernel took ${r.realFpTraps}`);
+  }
+  const f = (x: number | null | undefined, d = 3) => (x === null || x === undefined ? '-' : x.toFixed(d));
+  for (const r of comparison.linux) {
+    progress(
+      `${r.boot} ${r.workload}: 2015 skip real ${f(r.real.skip2015)} trace+model ${f(r.traceModel?.skip2015)} model ${f(r.validationModel?.skip2015)}; ` +
+        `6.1 traps/exit real ${f(r.real.trapsPerExit61, 4)} trace+share ${f(r.traceMeasuredShare?.trapsPerExit61, 4)} trace+model ${f(r.traceModel?.trapsPerExit61, 4)}`,
+    );
+  }
+  return { comparison, errors };
+}
+
+/** --compare-only: the comparison over the traces of the last run, nothing booted. */
+async function compareOnly(opts: Options): Promise<number> {
+  const file = opts.from ?? join(CACHE_DIR, 'results', 'summary.json');
+  if (!existsSync(file)) throw new ValidationError(`--compare-only: ${file} does not exist (run the harness first)`, 2);
+  type Summary = {
+    generatedAt: string;
+    quick: boolean;
+    host: { qemu: string };
+    packages: { kernel: { package: string; version: string } };
+    programLayout?: GuestLayout;
+    boots: Array<{ id: string; mode: KvmMode; icount: boolean; kvmLine: string | null }>;
+    cells: Cell[];
+    comparison?: GroundTruth;
+    errors: string[];
+  };
+  const summary = JSON.parse(readFileSync(file, 'utf8')) as Summary;
+  if (!summary.programLayout) throw new ValidationError(`--compare-only: ${file} comes from a harness without the model comparison (no programLayout): run the harness again`, 2);
+  const k = summary.packages.kernel;
+  const { comparison, errors } = await compare(summary.cells, summary.programLayout, summary.generatedAt, summary.quick, `${k.package} ${k.version}`, summary.host.qemu);
+  const old = summary.errors.filter((e) => !/^comparison: |the model predicts/.test(e));
+  const out = { ...summary, schemaVersion: SCHEMA_VERSION, comparison, errors: [...old, ...errors] };
+  const text = `${JSON.stringify(out, null, 2)}\n`;
+  writeFileSync(file, text);
+  if (!summary.quick) writeFileSync(join(VALIDATION_DIR, 'results.json'), text);
+  if (opts.updateFixtures) {
+    writeFixtures(summary.boots.map((b) => ({ ...b, kvmLine: b.kvmLine ?? undefined })), summary.cells, summary.programLayout, summary.generatedAt);
+  }
+  progress(`comparison of the run of ${summary.generatedAt} written to ${file.replace(`${REPO_DIR}/`, '')}${summary.quick ? '' : ' and validation/results.json'}`);
+  for (const e of errors) process.stderr.write(`error: ${e}\n`);
+  return errors.length ? 1 : 0;
+}
+
 async function main(): Promise<number> {
   const parsed = parseOptions(process.argv.slice(2));
   if (parsed === 'help') {
@@ -184,6 +259,7 @@ async function main(): Promise<number> {
     return 0;
   }
   const opts = parsed;
+  if (opts.compareOnly) return compareOnly(opts);
   progress(`start (${opts.quick ? 'quick' : 'full'}; modes ${opts.modes.join(',')}; cache ${CACHE_DIR})`);
   const pre = checkPrereqs({ install: opts.install, kernelPackage: opts.kernelPackage, needLinuxGuest: opts.linux });
   const prereqSec = elapsedSec();
@@ -244,9 +320,12 @@ async function main(): Promise<number> {
     }
   }
   pruneImages();
+  const generatedAt = new Date().toISOString();
+  const { comparison, errors: compareErrors } = await compare(cells, art.layout, generatedAt, opts.quick, `${pre.kernel.package} ${pre.kernel.version}`, pre.hostQemuVersion);
+  errors.push(...compareErrors);
   const summary = {
     schemaVersion: SCHEMA_VERSION,
-    generatedAt: new Date().toISOString(),
+    generatedAt,
     quick: opts.quick,
     host: { node: process.version, cpus: cpus().length, qemu: pre.hostQemuVersion, crossGcc: pre.hostGccVersion },
     packages: {
@@ -257,6 +336,7 @@ async function main(): Promise<number> {
       qemuArm64Libraries: pre.qemuArm64.length - 1,
     },
     kallsyms: syms,
+    programLayout: art.layout,
     options: {
       iterations: opts.iterations,
       modes: opts.modes,
@@ -272,12 +352,14 @@ async function main(): Promise<number> {
     },
     boots: boots.map(bootSummary),
     cells,
+    comparison,
     errors,
   };
   writeFileSync(join(resultsDir, 'summary.json'), `${JSON.stringify(summary, null, 2)}\n`);
-  writeFileSync(join(VALIDATION_DIR, 'results.json'), `${JSON.stringify(summary, null, 2)}\n`);
-  if (opts.updateFixtures) writeFixtures(boots, cells);
-  progress(`results: validation/results.json and ${resultsDir.replace(`${REPO_DIR}/`, '')}/ (${elapsedSec().toFixed(0)} s in all)`);
+  // validation/results.json holds a full run (the bench report reads it): --quick leaves it alone.
+  if (!opts.quick) writeFileSync(join(VALIDATION_DIR, 'results.json'), `${JSON.stringify(summary, null, 2)}\n`);
+  if (opts.updateFixtures) writeFixtures(boots, cells, art.layout, generatedAt);
+  progress(`results: ${opts.quick ? '' : 'validation/results.json and '}${resultsDir.replace(`${REPO_DIR}/`, '')}/ (${elapsedSec().toFixed(0)} s in all)`);
   if (errors.length) {
     for (const e of errors) process.stderr.write(`error: ${e}\n`);
     return 1;

@@ -1,7 +1,9 @@
 /*
  * fpsw-bench: the workloads of the Linux L2 guest (static, aarch64), each bracketed by
  * the measurement window markers:
- *   - HINT #120 / HINT #121 (NOPs) for the TCG plugin in the outer QEMU (fprun.c), and
+ *   - HINT #120 / HINT #121 (NOPs) for the TCG plugin in the outer QEMU (fprun.c), which
+ *     opens its window at the first guest entry after HINT #120 (the one after the
+ *     fw_cfg read below) and closes it at HINT #121, and
  *   - a 4-byte MMIO read of QEMU virt's fw_cfg data register (unclaimed: its driver is a
  *     module we never load) at 0x09020000 (open) / 0x09020004 (close), which shows up in
  *     L1's kvm trace as kvm_exit (DABT_LOW) + kvm_mmio "mmio read len 4 gpa 0x9020000" +
@@ -17,6 +19,10 @@
  * window, so the plugin's window line names the workload.
  *
  * Results go to stdout after the window has closed, so console MMIO exits stay out of it.
+ * Each workload also prints the guest kernel's own count of context switches over the
+ * window ("Guest context switches: N", the `ctxt` line of /proc/stat read just before the
+ * window opens and just after it closes): the workload models' scheduler rates are
+ * sourced from it.
  */
 #define _GNU_SOURCE
 #include <fcntl.h>
@@ -33,12 +39,37 @@
 
 static volatile uint32_t *fwcfg;
 
-static double now(void)
+/* the `ctxt` field of /proc/stat: context switches since boot, all CPUs */
+static long long ctxt(void)
+{
+	FILE *f = fopen("/proc/stat", "r");
+	if (!f) return -1;
+	char line[512];
+	long long v = -1;
+	while (fgets(line, sizeof line, f))
+		if (strncmp(line, "ctxt ", 5) == 0) { v = atoll(line + 5); break; }
+	fclose(f);
+	return v;
+}
+
+static long long ctxt0;
+
+static void print_ctxt(void)
+{
+	long long c1 = ctxt();
+	if (ctxt0 >= 0 && c1 >= 0) printf("Guest context switches: %lld\n", c1 - ctxt0);
+}
+
+/* integer nanoseconds: no FP/SIMD instruction inside the window (converting to double
+ * there would be the window's only user FP use; the results are computed after it closes) */
+static uint64_t now(void)
 {
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
+
+static double secs(uint64_t a, uint64_t b) { return (double)(b - a) * 1e-9; }
 
 static void mark_setup(void)
 {
@@ -54,9 +85,10 @@ static void mark_open(void)
 {
 	const char *t = getenv("FPSW_TAG"); /* the window's tag: hint #122 executed that many times */
 	int tag = t ? atoi(t) : 0;
+	ctxt0 = ctxt();
 	for (int k = 0; k < tag; k++) __asm__ volatile("hint #122" ::: "memory");
+	__asm__ volatile("hint #120" ::: "memory"); /* the plugin opens at the entry after the read's exit */
 	if (fwcfg) (void)fwcfg[0];
-	__asm__ volatile("hint #120" ::: "memory");
 }
 
 static void mark_close(void)
@@ -74,14 +106,15 @@ int main(int argc, char **argv)
 	const char *what = argv[1];
 	long n = strtol(argv[2], NULL, 0);
 	mark_setup();
-	double t0, t1;
+	uint64_t t0, t1;
 	if (strcmp(what, "nullsys") == 0) {
 		mark_open();
 		t0 = now();
 		for (long k = 0; k < n; k++) (void)getppid();
 		t1 = now();
 		mark_close();
-		printf("Simple syscall: %.4f microseconds\n", (t1 - t0) * 1e6 / (double)n);
+		print_ctxt();
+		printf("Simple syscall: %.4f microseconds\n", secs(t0, t1) * 1e6 / (double)n);
 	} else if (strcmp(what, "pipe") == 0) {
 		int a[2], b[2];
 		char c = 'x';
@@ -104,9 +137,10 @@ int main(int argc, char **argv)
 		}
 		t1 = now();
 		mark_close();
+		print_ctxt();
 		close(a[1]);
 		waitpid(pid, NULL, 0);
-		printf("Pipe latency: %.4f microseconds\n", (t1 - t0) * 1e6 / (double)n);
+		printf("Pipe latency: %.4f microseconds\n", secs(t0, t1) * 1e6 / (double)n);
 	} else if (strcmp(what, "idle") == 0) {
 		struct timespec ts = { .tv_sec = n / 1000, .tv_nsec = (n % 1000) * 1000000L };
 		mark_open();
@@ -114,7 +148,8 @@ int main(int argc, char **argv)
 		nanosleep(&ts, NULL);
 		t1 = now();
 		mark_close();
-		printf("Idle: %.4f seconds\n", t1 - t0);
+		print_ctxt();
+		printf("Idle: %.4f seconds\n", secs(t0, t1));
 	} else if (strcmp(what, "run") == 0) {
 		int out = open("/tmp/run.out", O_WRONLY | O_CREAT | O_TRUNC, 0644);
 		mark_open();
@@ -129,8 +164,9 @@ int main(int argc, char **argv)
 		waitpid(pid, &st, 0);
 		t1 = now();
 		mark_close();
+		print_ctxt();
 		if (out >= 0) close(out);
-		printf("Run: %s exit=%d %.4f seconds\n", argv[2], WIFEXITED(st) ? WEXITSTATUS(st) : -1, t1 - t0);
+		printf("Run: %s exit=%d %.4f seconds\n", argv[2], WIFEXITED(st) ? WEXITSTATUS(st) : -1, secs(t0, t1));
 		return WIFEXITED(st) ? WEXITSTATUS(st) : 1;
 	} else {
 		fprintf(stderr, "fpsw-bench: unknown workload %s\n", what);

@@ -4,6 +4,12 @@
  *   x19 = variant bits: bit0 = FP instruction before the exit,
  *                       bit1 = exit by MMIO store (to host userspace) instead of HVC
  *   x20 = iteration count, x21 = MMIO data address, x22 = "done" MMIO address
+ * The labels loop, fp_iter and done are read from the object file (lib/build.ts) by the
+ * FP model of the comparison (lib/program-fp.ts): they say which PCs touch FP.
+ * The nop before the FP instruction keeps it from starting a TCG translation block: TCG
+ * takes interrupts only between blocks, so an IRQ exit whose PC is the FP instruction can
+ * only follow the FP trap (its ERET starts a new block there). Without it the trace could
+ * not tell an IRQ just before the FP instruction from one just after its trap.
  */
 	.text
 	.globl _start
@@ -15,6 +21,8 @@ loop:
 	cbz	x20, done
 	sub	x20, x20, #1
 	tbz	x19, #0, 1f
+	nop				// see the header: fp_iter must not start a TB
+fp_iter:
 	fadd	d0, d0, d1		// the FP/SIMD instruction: traps to EL2 (EC 0x07) if CPTR_EL2.TFP
 1:	tbnz	x19, #1, 2f
 	mov	x0, #0x80000000		// SMCCC_ARCH_VERSION: handled by the host kernel (kvm_hvc_call_handler)

@@ -1,10 +1,11 @@
 // Builds what the boots need, cached under .cache/validation/build: the VMM, the guests,
 // the L2 benchmark program, the TCG plugin, and the L1/L2 initramfs images.
 import { createHash } from 'node:crypto';
-import { existsSync, readdirSync, realpathSync, rmSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, realpathSync, rmSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { type CpioEntry, writeCpio } from './cpio.js';
 import { type L1Plan, type LinuxWorkload, l1Init, l2Init } from './plan.js';
+import type { GuestLayout, ProgramLayout } from './program-fp.js';
 import { type Prereqs, unpack } from './prereq.js';
 import { CACHE_DIR, VALIDATION_DIR, ValidationError, ensureDir, progress, run, stale } from './util.js';
 
@@ -15,6 +16,8 @@ export interface Artifacts {
   vmm: string;
   guest64: string;
   guest32: string;
+  /** where the scripted guests' FP accesses are (labels of guest64.S / guest32.S) */
+  layout: GuestLayout;
   bench: string;
   busybox: string;
   hackbench: string;
@@ -32,6 +35,34 @@ function cc(out: string, srcs: string[], cmd: string, args: string[]): string {
     run(cmd, args, { what: `building ${basename(out)}` });
   }
   return out;
+}
+
+/** GUEST_BASE of vmm.c: where the VMM loads and starts the scripted guests. */
+function guestBase(): string {
+  const m = /#define GUEST_BASE (0x[0-9a-fA-F]+)/.exec(readFileSync(SRC('guest/vmm.c'), 'utf8'));
+  if (!m) throw new ValidationError('guest/vmm.c: no "#define GUEST_BASE 0x..." line');
+  return m[1];
+}
+
+/** The labels of a scripted guest's object file (nm): offsets of its loop, FP accesses and done path. */
+function programLayout(nm: string, obj: string): ProgramLayout {
+  const out = run(nm, [obj], { what: `${nm} ${basename(obj)}` }).stdout;
+  const sym: Record<string, number> = {};
+  for (const l of out.split('\n')) {
+    const m = /^([0-9a-f]+)\s+\w\s+(\w+)$/.exec(l.trim());
+    if (m) sym[m[2]] = parseInt(m[1], 16);
+  }
+  for (const need of ['loop', 'done', 'fp_iter']) {
+    if (sym[need] === undefined) throw new ValidationError(`${basename(obj)}: no label ${need} (guest/*.S)`);
+  }
+  const opt = (k: string): number[] => (sym[k] === undefined ? [] : [sym[k]]);
+  return {
+    loop: sym.loop,
+    done: sym.done,
+    fp: [sym.fp_iter],
+    fpexcToggle: [...opt('fpexc_t0'), ...opt('fpexc_t1'), ...opt('fpexc_t2')],
+    fpexcPrologue: opt('fpexc_pro'),
+  };
 }
 
 export function buildArtifacts(pre: Prereqs): Artifacts {
@@ -63,6 +94,11 @@ export function buildArtifacts(pre: Prereqs): Artifacts {
     cc(join(BUILD, 'guest32.o'), [SRC('guest/guest32.S')], 'arm-linux-gnueabihf-as', ['-o', join(BUILD, 'guest32.o'), SRC('guest/guest32.S')]);
     run('arm-linux-gnueabihf-objcopy', ['-O', 'binary', join(BUILD, 'guest32.o'), guest32], { what: 'objcopy guest32' });
   }
+  const layout: GuestLayout = {
+    guestBase: guestBase(),
+    aarch64: programLayout('aarch64-linux-gnu-nm', join(BUILD, 'guest64.o')),
+    aarch32: programLayout('arm-linux-gnueabihf-nm', join(BUILD, 'guest32.o')),
+  };
   return {
     kernelImage: join(boot, img),
     kernelRelease: img.replace(/^vmlinuz-/, ''),
@@ -70,6 +106,7 @@ export function buildArtifacts(pre: Prereqs): Artifacts {
     vmm,
     guest64,
     guest32,
+    layout,
     bench,
     busybox: bb,
     hackbench: hb,

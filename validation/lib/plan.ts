@@ -119,8 +119,11 @@ dump_trace() {
     s.push(`sort /proc/kallsyms | grep -A1 -E ' (${CALIBRATION_SYMBOLS.join('|')})$' | sed 's/^/@@FPSW SYM /'\n`);
   }
   if (plan.scripted.length) {
+    // sched_switch: a vCPU thread switched out between an exit and its next entry is a
+    // vcpu_put (kvm_sched_out), which no kvm event shows; the importer needs it.
     s.push(`echo 8192 > $T/buffer_size_kb
 echo 1 > $T/events/kvm/enable
+echo 1 > $T/events/sched/sched_switch/enable
 `);
     for (const p of plan.scripted) {
       const img = p.el1 === 'aarch64' ? '/guest/guest64.bin' : '/guest/guest32.bin';
@@ -134,11 +137,12 @@ dump_trace ${p.tag}
 step_end ${p.tag} $rc
 `);
     }
-    s.push(`echo 0 > $T/events/kvm/enable\n`);
+    s.push(`echo 0 > $T/events/kvm/enable; echo 0 > $T/events/sched/sched_switch/enable\n`);
   }
   if (plan.linux.length) {
     s.push(`echo 32768 > $T/buffer_size_kb
 for e in ${L2_EVENTS.join(' ')}; do [ -e $T/events/kvm/$e/enable ] && echo 1 > $T/events/kvm/$e/enable; done
+echo 1 > $T/events/sched/sched_switch/enable
 echo "@@FPSW RUN 100 linux-l2"
 echo > $T/trace; echo 1 > $T/tracing_on
 timeout ${plan.stepTimeoutSec} /bin/qemu-system-aarch64 -M virt,gic-version=3 -cpu host -enable-kvm -smp 1 -m ${plan.l2MemMiB} \\

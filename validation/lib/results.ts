@@ -7,7 +7,8 @@ import type { LinuxWorkload, ScriptedProgram } from './plan.js';
 import { type TraceStats, countEvents, fwcfgWindows, parseTrace, vmmWindow } from './trace.js';
 import { REPO_DIR } from './util.js';
 
-export const SCHEMA_VERSION = 1;
+/** 1: phase 1 (measurements); 2: + plugin FP shares by guest EL, guest context switches, the model comparison (`comparison`). */
+export const SCHEMA_VERSION = 2;
 
 export interface PluginShare {
   /** kvm_entry..kvm_exit runs whose exit fell in the window */
@@ -18,6 +19,11 @@ export interface PluginShare {
   fpRunShare: number | null;
   /** 1 - fpRunShare: the 2015 lazy design's skip rate, measured */
   skipShare: number | null;
+  /** kvm runs in which the guest's user code (EL0 VAs) / its kernel (EL1 VAs) executed FP/SIMD */
+  kvmRunsFpEl0: number | null;
+  kvmRunsFpEl1: number | null;
+  fpEl0Share: number | null;
+  fpEl1Share: number | null;
   /** runs as the hardware sees them (ERET in __guest_enter to the next L1 instruction) */
   hypRuns: number;
   hypRunsFp: number;
@@ -58,6 +64,8 @@ export interface Cell {
   exitsPerSec: number | null;
   exitMix: Record<string, number> | null;
   fpTrapsPerExit: number | null;
+  /** linux: context switches the guest kernel counted over the window (/proc/stat ctxt) */
+  guestContextSwitches: number | null;
   plugin: PluginShare | null;
   /** what the program itself printed (VMM-RESULT, "Simple syscall: ...", hackbench "Time: ...") */
   output: string[];
@@ -73,11 +81,24 @@ function pluginShare(w: IntWindow | undefined): PluginShare | null {
     kvmRunsFp: p.kvm_runs_fp,
     fpRunShare: share === null ? null : round(share),
     skipShare: share === null ? null : round(1 - share),
+    kvmRunsFpEl0: p.kvm_runs_fp_el0 ?? null,
+    kvmRunsFpEl1: p.kvm_runs_fp_el1 ?? null,
+    fpEl0Share: p.kvm_runs && p.kvm_runs_fp_el0 !== undefined ? round(p.kvm_runs_fp_el0 / p.kvm_runs) : null,
+    fpEl1Share: p.kvm_runs && p.kvm_runs_fp_el1 !== undefined ? round(p.kvm_runs_fp_el1 / p.kvm_runs) : null,
     hypRuns: p.hyp_runs,
     hypRunsFp: p.hyp_runs_fp,
     hypRunsFpEnd: p.hyp_runs_fp_end,
     guestInsns: p.guest_insns,
   };
+}
+
+/** "Guest context switches: N" (fpsw-bench, from the guest's /proc/stat) */
+function contextSwitches(output: readonly string[]): number | null {
+  for (const l of output) {
+    const m = /^Guest context switches: (\d+)/.exec(l);
+    if (m) return Number(m[1]);
+  }
+  return null;
 }
 
 function round(x: number, d = 4): number {
@@ -154,6 +175,7 @@ export function scriptedCells(b: BootResult, programs: ScriptedProgram[], iterat
       exitsPerSec: null,
       exitMix: exits ? mix(exits.byClass, exits.total) : null,
       fpTrapsPerExit: exits && ints.fpTraps && exits.total ? round(ints.fpTraps.total / exits.total) : null,
+      guestContextSwitches: null,
       plugin: p.el1 === 'aarch64' ? pluginShare(w) : null, // the plugin decodes A64 only
       output: st?.output ?? [],
       problems,
@@ -210,6 +232,7 @@ export function linuxCells(b: BootResult, workloads: LinuxWorkload[]): Cell[] {
       exitsPerSec: s && s.windowSec > 0 ? Math.round(s.exits / s.windowSec) : null,
       exitMix: exits ? mix(exits.byClass, exits.total) : null,
       fpTrapsPerExit: exits && ints.fpTraps && exits.total ? round(ints.fpTraps.total / exits.total) : null,
+      guestContextSwitches: contextSwitches(run?.output ?? []),
       plugin: pluginShare(iw),
       output: run?.output ?? [],
       problems,

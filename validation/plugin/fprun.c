@@ -17,9 +17,12 @@
  *                      __kvm_nvhe___guest_enter (nVHE) is about to execute. The exception
  *                      log counter uses it to tell the L2 guest's exceptions from L1's own.
  *                      Printed only with entries=1 (the default).
- *   "@W+ <n> tag=<k>"  marker HINT #120 executed (by the VMM in L1, or by the L2 guest):
- *                      measurement window n opens; k = how many HINT #122 were executed
- *                      since the last window closed (the program names itself that way).
+ *   "@W+ <n> tag=<k>"  measurement window n opens, at the first guest entry after marker
+ *                      HINT #120 was executed (by the VMM in L1 before its KVM_RUN loop, or
+ *                      by the L2 guest just before the fw_cfg read that marks the kvm trace):
+ *                      so the exception log, the plugin and the kvm trace all start with
+ *                      the same guest run; k = how many HINT #122 were executed since the
+ *                      last window closed (the program names itself that way).
  *   "@W- <n> tag=<k> k=v ..."  marker HINT #121: window n closes, with its counters.
  *
  * Counters (full=1 only; light mode only marks entries and windows, at ~no cost):
@@ -32,6 +35,12 @@
  *                   between two calls of __kvm_vcpu_run (fixup_guest_exit re-enters the
  *                   guest inside one call, e.g. after an FP trap);
  *   kvm_runs_fp     ... of which any hyp run executed FP/SIMD;
+ *   kvm_runs_fp_el0 ... of which the guest's EL0 (user code) executed FP/SIMD;
+ *   kvm_runs_fp_el1 ... of which the guest's EL1 (its kernel) executed FP/SIMD. The EL
+ *                   is told by the instruction's VA: an AArch64 Linux guest runs user code
+ *                   at TTBR0 VAs (bit 63 clear) and its kernel at TTBR1 VAs (bit 63 set);
+ *                   the scripted guests run with the MMU off at low addresses (EL1 code
+ *                   counted as EL0 here: use the trap log's fromEl1 for those);
  *   guest_insns     guest instructions executed in the window (TB granularity).
  * A run is counted in the window in which its exit happens.
  *
@@ -62,12 +71,15 @@ static int last_fp;       /* last guest instruction executed was FP/SIMD */
 static int cur_fp;        /* this hyp run executed FP/SIMD */
 static int kvm_run_open;  /* a __kvm_vcpu_run call is in progress */
 static int kvm_run_fp;    /* some hyp run in it executed FP/SIMD */
+static int cur_fp_el;     /* this hyp run's FP/SIMD by guest EL: bit 0 = EL0 VA, bit 1 = EL1 VA */
+static int kvm_run_fp_el; /* the same over the kvm run */
 static int kvm_run_inwin; /* it had an exit inside the window */
 static int window_open;
+static int window_pending; /* HINT #120 seen, the window opens at the next guest entry */
 static unsigned window_id, tag_count, window_tag;
 
 struct counters {
-	uint64_t hyp_runs, hyp_runs_fp, hyp_runs_fp_end, kvm_runs, kvm_runs_fp, guest_insns;
+	uint64_t hyp_runs, hyp_runs_fp, hyp_runs_fp_end, kvm_runs, kvm_runs_fp, kvm_runs_fp_el0, kvm_runs_fp_el1, guest_insns;
 };
 static struct counters win, total;
 
@@ -95,6 +107,8 @@ static void add(struct counters *c, const struct counters *d)
 	c->hyp_runs_fp_end += d->hyp_runs_fp_end;
 	c->kvm_runs += d->kvm_runs;
 	c->kvm_runs_fp += d->kvm_runs_fp;
+	c->kvm_runs_fp_el0 += d->kvm_runs_fp_el0;
+	c->kvm_runs_fp_el1 += d->kvm_runs_fp_el1;
 	c->guest_insns += d->guest_insns;
 }
 
@@ -105,32 +119,49 @@ static void finish_kvm_run(void)
 	if (kvm_run_open && kvm_run_inwin) {
 		COUNT(kvm_runs, 1);
 		if (kvm_run_fp) COUNT(kvm_runs_fp, 1);
+		if (kvm_run_fp_el & 1) COUNT(kvm_runs_fp_el0, 1);
+		if (kvm_run_fp_el & 2) COUNT(kvm_runs_fp_el1, 1);
 	}
 	kvm_run_open = 0;
 	kvm_run_fp = 0;
+	kvm_run_fp_el = 0;
 	kvm_run_inwin = 0;
 }
 
 static void print_counters(const char *tag, unsigned id, const struct counters *c)
 {
-	char buf[320];
+	char buf[400];
 	snprintf(buf, sizeof buf,
 		 "%s %u tag=%u hyp_runs=%" PRIu64 " hyp_runs_fp=%" PRIu64 " hyp_runs_fp_end=%" PRIu64
-		 " kvm_runs=%" PRIu64 " kvm_runs_fp=%" PRIu64 " guest_insns=%" PRIu64 "\n",
+		 " kvm_runs=%" PRIu64 " kvm_runs_fp=%" PRIu64 " kvm_runs_fp_el0=%" PRIu64 " kvm_runs_fp_el1=%" PRIu64
+		 " guest_insns=%" PRIu64 "\n",
 		 tag, id, window_tag, c->hyp_runs, c->hyp_runs_fp, c->hyp_runs_fp_end, c->kvm_runs, c->kvm_runs_fp,
-		 c->guest_insns);
+		 c->kvm_runs_fp_el0, c->kvm_runs_fp_el1, c->guest_insns);
 	qemu_plugin_outs(buf);
 }
 
 /* --- execution callbacks --- */
 
+static void open_window(void)
+{
+	char buf[64];
+	window_pending = 0;
+	memset(&win, 0, sizeof win);
+	window_open = 1;
+	window_id++;
+	snprintf(buf, sizeof buf, "@W+ %u tag=%u\n", window_id, window_tag);
+	qemu_plugin_outs(buf);
+}
+
 static void on_entry(unsigned vcpu, void *u)
 {
 	(void)vcpu;
 	(void)u;
+	if (window_pending) open_window();
 	in_guest = 1;
 	last_fp = 0;
 	cur_fp = 0;
+	cur_fp_el = 0;
 	if (entries) qemu_plugin_outs("@E\n");
 }
 
@@ -156,6 +187,7 @@ static void on_l1_tb(unsigned vcpu, void *u)
 		kvm_run_inwin = 1;
 	}
 	if (cur_fp) kvm_run_fp = 1;
+	kvm_run_fp_el |= cur_fp_el;
 }
 
 /* a TB outside L1's image with no FP/SIMD instruction; u = instruction count */
@@ -167,13 +199,17 @@ static void on_plain_tb(unsigned vcpu, void *u)
 	if (window_open) COUNT(guest_insns, (uint64_t)(uintptr_t)u);
 }
 
-/* every instruction of a TB outside L1's image that has FP/SIMD: u = 1 for FP */
+/* every instruction of a TB outside L1's image that has FP/SIMD: u = 0 for a non-FP
+ * instruction, 1 for FP/SIMD at an EL0 (TTBR0) VA, 2 for FP/SIMD at an EL1 (TTBR1) VA */
 static void on_insn(unsigned vcpu, void *u)
 {
 	(void)vcpu;
 	if (!in_guest) return;
 	last_fp = u != NULL;
-	if (last_fp) cur_fp = 1;
+	if (last_fp) {
+		cur_fp = 1;
+		cur_fp_el |= (int)(uintptr_t)u;
+	}
 	if (window_open) COUNT(guest_insns, 1);
 }
 
@@ -181,31 +217,30 @@ static void on_tag(unsigned vcpu, void *u)
 {
 	(void)vcpu;
 	(void)u;
-	if (!window_open) tag_count++;
+	if (!window_open && !window_pending) tag_count++;
 }
 
 static void on_window(unsigned vcpu, void *u)
 {
 	(void)vcpu;
-	char buf[64];
-	if (u) { /* open */
-		if (window_open) return;
-		memset(&win, 0, sizeof win);
-		window_open = 1;
-		window_id++;
+	if (u) { /* open: at the next guest entry */
+		if (window_open || window_pending) return;
+		window_pending = 1;
 		window_tag = tag_count;
 		tag_count = 0;
-		snprintf(buf, sizeof buf, "@W+ %u tag=%u\n", window_id, window_tag);
-		qemu_plugin_outs(buf);
 	} else {
+		if (window_pending) open_window(); /* no guest entry in between: an empty window */
 		if (!window_open) return;
 		window_open = 0;
 		/* the kvm run in progress (the VMM's last one, or the guest's) belongs here */
 		if (kvm_run_open && kvm_run_inwin) {
 			COUNT(kvm_runs, 1);
 			if (kvm_run_fp) COUNT(kvm_runs_fp, 1);
+			if (kvm_run_fp_el & 1) COUNT(kvm_runs_fp_el0, 1);
+			if (kvm_run_fp_el & 2) COUNT(kvm_runs_fp_el1, 1);
 			kvm_run_inwin = 0;
 			kvm_run_fp = 0;
+			kvm_run_fp_el = 0;
 		}
 		add(&total, &win);
 		print_counters("@W-", window_id, &win);
@@ -257,8 +292,9 @@ static void on_tb_trans(qemu_plugin_id_t id, struct qemu_plugin_tb *tb)
 			struct qemu_plugin_insn *insn = qemu_plugin_tb_get_insn(tb, k);
 			uint32_t op = 0;
 			if (qemu_plugin_insn_size(insn) == 4) memcpy(&op, qemu_plugin_insn_data(insn), 4);
+			uintptr_t el = (qemu_plugin_insn_vaddr(insn) >> 63) ? 2 : 1;
 			qemu_plugin_register_vcpu_insn_exec_cb(insn, on_insn, QEMU_PLUGIN_CB_NO_REGS,
-							       (void *)(uintptr_t)a64_is_fp(op));
+							       (void *)(a64_is_fp(op) ? el : 0));
 		}
 	}
 }

@@ -1,0 +1,281 @@
+/**
+ * The report's "Ground truth" section: the model held against a real KVM arm64 host
+ * (Debian's 6.1 kernel under QEMU TCG, validation/README.md). It renders
+ * `Results.groundTruth`, which `npm run bench` fills from the committed
+ * validation/results.json (the harness's `comparison`), with the model side recomputed
+ * from the workload files (validation/lib/model-side.ts). Every string is escaped; a
+ * missing or malformed ground truth renders nothing.
+ */
+
+import type { Chart } from './charts.js';
+import { esc, type ExtraSection } from './html.js';
+
+/** What one model (a workload, generated or conditioned on a real trace) says about a configuration. */
+export interface GtModelNumbers {
+  /** The workload's name. */
+  readonly workload: string;
+  /** Its file, relative to the repository. */
+  readonly file: string;
+  /** `generated`: the workload's own exit stream; `trace`: the real trace's exits, puts and run lengths, with this FP model. */
+  readonly source: 'generated' | 'trace';
+  /** The FP model (trace) or the workload (generated), one line. */
+  readonly fp: string;
+  readonly runs: number;
+  readonly seed: number;
+  /** Exits per second of guest run time (kvm_entry to kvm_exit). */
+  readonly exitsPerSec: number;
+  /** Share of exits by class (EC name or exception type). */
+  readonly exitMix: Readonly<Record<string, number>>;
+  /** The 2015 design (lazy-fixed): share of exits that skip the FP/SIMD switch. */
+  readonly skip2015: number;
+  /** The 6.1 design (lazy-vcpu): FP traps to EL2 per exit. */
+  readonly trapsPerExit61: number;
+  readonly fpTraps61: number;
+  /** Shares of runs touching FP at guest EL0, at guest EL1, at all. */
+  readonly fpUse: { readonly el0: number; readonly el1: number; readonly any: number };
+  /** vcpu_puts per exit (after exits handled in the kernel, plus exits to userspace). */
+  readonly putsPerExit: number;
+}
+
+/** One scripted guest program in one KVM mode: real FP traps against lazy-vcpu's prediction from the real trace. */
+export interface GtScriptedRow {
+  readonly program: string;
+  readonly mode: 'vhe' | 'nvhe';
+  readonly el1: 'aarch64' | 'aarch32';
+  readonly boot: string;
+  readonly iterations: number;
+  /** kvm_exit events in the window, by class. */
+  readonly exits: number;
+  readonly exitsByClass: Readonly<Record<string, number>>;
+  readonly userspaceExits: number;
+  /** vcpu_puts the importer found from sched_switch (vCPU thread switched out between an exit and its next entry). */
+  readonly schedPuts: number;
+  /** Real FP/SIMD traps to EL2 (QEMU's exception log, EC 0x07). */
+  readonly realFpTraps: number;
+  /** lazy-vcpu over the imported trace with the program's known FP use. */
+  readonly predictedFpTraps: number;
+  /** The same with the sched_switch events left out (kvm events only). */
+  readonly predictedKvmEventsOnly: number;
+  readonly agree: boolean;
+  readonly fp: string;
+}
+
+/** What was measured in one Linux L2 window. */
+export interface GtLinuxReal {
+  /** Window length and guest run time (sum of kvm_entry..kvm_exit), seconds of L1's clock. */
+  readonly windowSec: number;
+  readonly guestRunSec: number;
+  readonly exits: number;
+  /** Exits per second of guest run time, and per second of the window. */
+  readonly exitsPerSec: number;
+  readonly exitsPerWindowSec: number;
+  readonly exitMix: Readonly<Record<string, number>>;
+  /** Share of kvm runs executing any FP/SIMD instruction (TCG plugin); the 2015 design's skip rate is 1 minus it. */
+  readonly fpRunShare: number | null;
+  readonly skip2015: number | null;
+  readonly fpEl0Share: number | null;
+  readonly fpEl1Share: number | null;
+  /** Real FP traps to EL2 under the 6.1 kernel, and per exit. */
+  readonly fpTraps61: number | null;
+  readonly trapsPerExit61: number | null;
+  /** vcpu_puts from sched_switch, per exit. */
+  readonly vcpuPuts: number;
+  readonly putsPerExit: number;
+  /** Context switches the guest counted (/proc/stat ctxt) over the window. */
+  readonly guestContextSwitches: number | null;
+}
+
+export interface GtLinuxRow {
+  readonly workload: string;
+  readonly mode: 'vhe' | 'nvhe';
+  readonly icount: boolean;
+  readonly boot: string;
+  readonly command: string;
+  readonly real: GtLinuxReal;
+  /** lazy-vcpu over the real trace with each run touching FP with the measured share (Bernoulli): the put mechanism alone. */
+  readonly traceMeasuredShare: GtModelNumbers | null;
+  /** The real trace with the validation workload's task model deciding FP use. */
+  readonly traceModel: GtModelNumbers | null;
+  /** The validation workload describing the measured configuration, generated. */
+  readonly validationModel: GtModelNumbers | null;
+  /** The matching built-in workload (native SMP guest), generated. */
+  readonly builtinModel: GtModelNumbers | null;
+}
+
+export interface GroundTruth {
+  readonly schema: 'fpswitch-ground-truth';
+  readonly version: 1;
+  /** Where the measurements come from. */
+  readonly source: {
+    readonly file: string;
+    readonly generatedAt: string;
+    readonly quick: boolean;
+    readonly kernel: string;
+    readonly qemu: string;
+  };
+  readonly scripted: readonly GtScriptedRow[];
+  readonly linux: readonly GtLinuxRow[];
+  /** When the generated model numbers were computed (the bench recomputes them from the workload files). */
+  readonly modelComputed: 'harness' | 'bench';
+}
+
+/** Narrows `Results.groundTruth`; anything else is not shown. */
+export function isGroundTruth(x: unknown): x is GroundTruth {
+  if (typeof x !== 'object' || x === null) return false;
+  const g = x as Partial<GroundTruth>;
+  return g.schema === 'fpswitch-ground-truth' && g.version === 1 && Array.isArray(g.scripted) && Array.isArray(g.linux) && typeof g.source === 'object';
+}
+
+const pct = (x: number | null | undefined, d = 1) => (x === null || x === undefined ? '-' : `${(x * 100).toFixed(d)}%`);
+const fix = (x: number | null | undefined, d = 3) => (x === null || x === undefined ? '-' : x.toFixed(d));
+const int = (x: number | null | undefined) => (x === null || x === undefined ? '-' : Math.round(x).toLocaleString('en-US'));
+
+function table(header: readonly string[], rows: readonly (readonly string[])[]): string {
+  return `<table class="small"><thead><tr>${header.map((h) => `<th>${esc(h)}</th>`).join('')}</tr></thead><tbody>${rows
+    .map((r) => `<tr>${r.map((c) => `<td>${c}</td>`).join('')}</tr>`)
+    .join('')}</tbody></table>`;
+}
+
+function mixText(m: Readonly<Record<string, number>> | undefined): string {
+  if (!m) return '-';
+  return Object.entries(m)
+    .sort((a, b) => b[1] - a[1])
+    .filter(([, v]) => v >= 0.001)
+    .map(([k, v]) => `${esc(k)} ${pct(v)}`)
+    .join(', ');
+}
+
+function scriptedTable(g: GroundTruth): string {
+  const rows = g.scripted.map((s) => [
+    esc(s.program),
+    esc(s.mode),
+    esc(s.el1),
+    int(s.exits),
+    mixText(Object.fromEntries(Object.entries(s.exitsByClass).map(([k, v]) => [k, s.exits ? v / s.exits : 0]))),
+    int(s.userspaceExits),
+    int(s.schedPuts),
+    int(s.realFpTraps),
+    int(s.predictedFpTraps),
+    int(s.predictedKvmEventsOnly),
+    s.agree ? '<span class="ok">agree</span>' : '<span class="bad">differ</span>',
+  ]);
+  return table(['program', 'mode', 'EL1', 'exits', 'exit mix', 'to userspace', 'puts (sched_switch)', 'real FP traps', 'lazy-vcpu predicts', 'kvm events only', ''], rows);
+}
+
+function linuxTable(g: GroundTruth): string {
+  const rows = g.linux.map((l) => {
+    const v = l.validationModel;
+    const b = l.builtinModel;
+    const t = l.traceModel;
+    const m = l.traceMeasuredShare;
+    return [
+      esc(l.workload),
+      esc(l.mode),
+      l.icount ? 'on' : 'off',
+      `${int(l.real.exitsPerSec)} | ${int(v?.exitsPerSec)} | ${int(b?.exitsPerSec)}`,
+      `${mixText(l.real.exitMix)}<br><span class="na">model: ${mixText(v?.exitMix)}</span>`,
+      `${pct(l.real.skip2015)} | ${pct(t?.skip2015)} | ${pct(v?.skip2015)} | ${pct(b?.skip2015)}`,
+      `${pct(l.real.fpEl0Share)} / ${pct(l.real.fpEl1Share)} | ${pct(t?.fpUse.el0)} / ${pct(t?.fpUse.el1)}`,
+      `${fix(l.real.trapsPerExit61, 4)} | ${fix(m?.trapsPerExit61, 4)} | ${fix(t?.trapsPerExit61, 4)} | ${fix(v?.trapsPerExit61, 4)} | ${fix(b?.trapsPerExit61, 4)}`,
+      `${fix(l.real.putsPerExit, 4)} | ${fix(v?.putsPerExit, 4)}`,
+    ];
+  });
+  return table(
+    [
+      'workload',
+      'mode',
+      '-icount',
+      'exits/s of guest run time: real | validation model | built-in',
+      'exit mix (real; validation model)',
+      '2015 skip rate: real | trace+model | validation model | built-in',
+      'runs with FP at EL0 / EL1: real | trace+model',
+      '6.1 FP traps per exit: real | trace+measured share | trace+model | validation model | built-in',
+      'vcpu_puts per exit: real | validation model',
+    ],
+    rows,
+  );
+}
+
+function charts(g: GroundTruth): Chart[] {
+  const out: Chart[] = [];
+  const skip = g.linux.flatMap((l) => {
+    const cfg = `${l.workload} ${l.mode}${l.icount ? ' icount' : ''}`;
+    const pts: { config: string; source: string; skip: number }[] = [];
+    if (l.real.skip2015 !== null) pts.push({ config: cfg, source: 'real (TCG plugin)', skip: l.real.skip2015 });
+    if (l.traceModel) pts.push({ config: cfg, source: 'real trace + model FP', skip: l.traceModel.skip2015 });
+    if (l.validationModel) pts.push({ config: cfg, source: 'validation workload', skip: l.validationModel.skip2015 });
+    if (l.builtinModel) pts.push({ config: cfg, source: `built-in workload`, skip: l.builtinModel.skip2015 });
+    return pts;
+  });
+  if (skip.length > 0) {
+    out.push({
+      id: 'ground-truth-skip',
+      title: 'Ground truth: the 2015 design\'s skip rate, real kernel vs model',
+      shows: 'Share of exits that skip the FP/SIMD switch under the 2015 lazy design: measured on the real guest (TCG plugin), the model conditioned on the real trace, the validation workload (the measured configuration) and the built-in workload (a native SMP guest); the shaded band is the claimed 30-50%.',
+      spec: {
+        width: 640,
+        height: 280,
+        layer: [
+          { data: { values: [{ lo: 0.3, hi: 0.5 }] }, mark: { type: 'rect', color: '#9ecae1', opacity: 0.35 }, encoding: { y: { field: 'lo', type: 'quantitative' }, y2: { field: 'hi' } } },
+          {
+            data: { values: skip },
+            mark: { type: 'point', filled: true, size: 70 },
+            encoding: {
+              y: { field: 'skip', type: 'quantitative', title: 'exits skipping the FP switch (%)', axis: { format: '%' }, scale: { domain: [0, 1] } },
+              x: { field: 'config', type: 'nominal', title: 'workload, KVM mode, -icount', axis: { labelAngle: -40 } },
+              xOffset: { field: 'source', type: 'nominal' },
+              color: { field: 'source', type: 'nominal', title: 'source' },
+              shape: { field: 'source', type: 'nominal' },
+              tooltip: [{ field: 'config' }, { field: 'source' }, { field: 'skip', format: '.1%', title: 'skip rate' }],
+            },
+          },
+        ],
+      },
+    });
+  }
+  const traps = g.scripted.map((s) => ({ cell: `${s.program} ${s.mode}`, real: s.realFpTraps, predicted: s.predictedFpTraps, kvmOnly: s.predictedKvmEventsOnly }));
+  if (traps.length > 0) {
+    const max = Math.max(1, ...traps.map((t) => Math.max(t.real, t.predicted, t.kvmOnly)));
+    out.push({
+      id: 'ground-truth-traps',
+      title: 'Ground truth: FP traps of the scripted guests, real vs lazy-vcpu',
+      shows: 'Each scripted program and KVM mode: real FP traps to EL2 (x) against lazy-vcpu\'s prediction from the imported trace (y), with and without the sched_switch vcpu_puts; on the diagonal they agree. Log scales.',
+      spec: {
+        width: 420,
+        height: 380,
+        layer: [
+          { data: { values: [{ a: 1, b: 1 }, { a: max * 1.5, b: max * 1.5 }] }, mark: { type: 'line', color: '#999', strokeDash: [4, 4] }, encoding: { x: { field: 'a', type: 'quantitative', scale: { type: 'symlog' } }, y: { field: 'b', type: 'quantitative', scale: { type: 'symlog' } } } },
+          {
+            data: { values: traps },
+            transform: [{ fold: ['predicted', 'kvmOnly'], as: ['prediction', 'value'] }],
+            mark: { type: 'point', filled: true, size: 60, opacity: 0.8 },
+            encoding: {
+              x: { field: 'real', type: 'quantitative', title: 'real FP traps (exception log)', scale: { type: 'symlog' } },
+              y: { field: 'value', type: 'quantitative', title: 'predicted FP traps (lazy-vcpu)', scale: { type: 'symlog' } },
+              color: { field: 'prediction', type: 'nominal', title: 'prediction', scale: { domain: ['predicted', 'kvmOnly'], range: ['#1f77b4', '#ff7f0e'] } },
+              tooltip: [{ field: 'cell' }, { field: 'real' }, { field: 'prediction' }, { field: 'value', title: 'predicted' }],
+            },
+          },
+        ],
+      },
+    });
+  }
+  return out;
+}
+
+/** The section, or undefined when there is no ground truth to show. */
+export function groundTruthSection(x: unknown): ExtraSection | undefined {
+  if (!isGroundTruth(x)) return undefined;
+  const g = x;
+  const agree = g.scripted.filter((s) => s.agree).length;
+  const kvmOnlyAgree = g.scripted.filter((s) => s.predictedKvmEventsOnly === s.realFpTraps).length;
+  const src = g.source;
+  const html = `<p>The model held against a real kernel: Debian's arm64 Linux (${esc(src.kernel)}) as a KVM host under QEMU TCG (${esc(src.qemu)}) in VHE and nVHE mode, its real <code>kvm_*</code> and <code>sched_switch</code> traces, its real FP/SIMD traps to EL2 (QEMU's exception log) and the share of guest runs that execute FP/SIMD (a TCG plugin). Measurements from <code>${esc(src.file)}</code> (${esc(src.generatedAt)}${src.quick ? ', --quick' : ''}); the model side was computed by the ${esc(g.modelComputed)}. See validation/README.md.</p>
+<h3>Scripted guests: real FP traps vs lazy-vcpu (the 6.1 design)</h3>
+<p>Each trace imported with the FP use the program is known to have (its code, located by each run's PCs) and simulated with <code>lazy-vcpu</code>: ${agree} of ${g.scripted.length} program x mode cells predict the real trap count exactly. Without the <code>sched_switch</code> events (the host preempting the vCPU thread is a vcpu_put no kvm event shows) ${kvmOnlyAgree} of ${g.scripted.length} would.</p>
+${scriptedTable(g)}
+<h3>Linux guests: real vs model, by design</h3>
+<p>"trace+measured share": the real trace (its exits, run lengths and vcpu_puts) with each run touching FP with the measured probability; "trace+model": the same trace with the validation workload's task model deciding FP use; "validation model": the validation workload (validation/workloads/, the measured 1-vCPU TCG configuration) generated on its own; "built-in": the matching built-in workload (hackbench, lmbench-syscall, lmbench-ctx, idle), which models native SMP guests.</p>
+${linuxTable(g)}`;
+  return { id: 'ground-truth', title: 'Ground truth', html, charts: charts(g) };
+}

@@ -1,0 +1,123 @@
+// The model side of the ground-truth comparison: what fpswitch predicts for an exit stream
+// (a workload's own, or a real trace's) under the 2015 design (lazy-fixed: skip rate) and
+// the 6.1 design (lazy-vcpu: FP traps per exit), in the same units as the measurements.
+// Needs only workload files and src/, so `npm run bench` recomputes the generated numbers
+// from the committed validation/results.json without booting anything (loadGroundTruth).
+import { existsSync, readFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { exitClassName } from '../../src/arch/esr.js';
+import { EXIT_KEY_COUNT, HANDLED } from '../../src/cpu/profile.js';
+import { cpuProfile } from '../../src/cpu/profiles.js';
+import { resolvePolicy } from '../../src/policy/registry.js';
+import type { GroundTruth, GtLinuxRow, GtModelNumbers } from '../../src/report/ground-truth.js';
+import { isGroundTruth } from '../../src/report/ground-truth.js';
+import { price, walkPolicies } from '../../src/sim/simulate.js';
+import type { ExitStream } from '../../src/stream/exit-stream.js';
+import { CLASSES_PER_VCPU } from '../../src/stream/run-class.js';
+import { loadWorkloadFile, WORKLOADS_DIR, workloadStream } from '../../src/stream/workload.js';
+
+const REPO = join(WORKLOADS_DIR, '..');
+
+/** Runs and seed of every generated model number (deterministic: same files, same numbers). */
+export const MODEL_RUNS = 1_000_000;
+export const MODEL_SEED = 1;
+
+/** The built-in workload each measured Linux workload is held against. */
+export const BUILTIN_FOR: Readonly<Record<string, string>> = {
+  hackbench: 'hackbench',
+  'null-syscall': 'lmbench-syscall',
+  'pipe-pingpong': 'lmbench-ctx',
+  idle: 'idle',
+};
+
+/** The validation workload describing a measured Linux configuration (validation/workloads/). */
+export function validationWorkloadFile(workload: string, icount: boolean): string {
+  return join(REPO, 'validation', 'workloads', `${workload}-${icount ? 'icount' : 'noicount'}.json`);
+}
+
+const round = (x: number, d = 6) => Number(x.toFixed(d));
+
+/**
+ * lazy-fixed and lazy-vcpu over one stream, in the comparison's units. The CPU profile
+ * only prices cycles, which the comparison does not use. Cost: O(runs).
+ */
+export async function streamNumbers(stream: ExitStream, meta: Pick<GtModelNumbers, 'workload' | 'file' | 'source' | 'fp' | 'seed'>): Promise<GtModelNumbers> {
+  const policies = [await resolvePolicy('lazy-fixed'), await resolvePolicy('lazy-vcpu')];
+  const [w2015, w61] = walkPolicies(policies, stream);
+  const cpu = cpuProfile('seattle');
+  const r2015 = price(w2015, cpu);
+  const r61 = price(w61, cpu);
+  const runs = w61.runs;
+  const byClass: Record<string, number> = {};
+  for (let key = 0; key < EXIT_KEY_COUNT; key++) {
+    const n = w61.exitHist[key];
+    if (n === 0) continue;
+    const name = exitClassName(Math.floor(key / 3));
+    byClass[name] = (byClass[name] ?? 0) + n;
+  }
+  let puts = 0;
+  for (let c = 0; c < w61.classHist.length; c++) {
+    const n = w61.classHist[c];
+    if (n === 0) continue;
+    const r = c % CLASSES_PER_VCPU;
+    const handled = Math.floor(r / 4) % 3;
+    if ((r & 1) !== 0 || handled === HANDLED.user) puts += n;
+  }
+  const per = (x: number) => (runs === 0 ? 0 : x / runs);
+  return {
+    ...meta,
+    runs,
+    exitsPerSec: round(r61.exitsPerGuestSecond, 1),
+    exitMix: Object.fromEntries(Object.entries(byClass).sort((a, b) => b[1] - a[1]).map(([k, v]) => [k, round(per(v))])),
+    skip2015: round(r2015.skipRate),
+    trapsPerExit61: round(per(r61.counters.fpTraps)),
+    fpTraps61: r61.counters.fpTraps,
+    fpUse: { el0: round(r61.fpUse.el0), el1: round(r61.fpUse.el1), any: round(r61.fpUse.any) },
+    putsPerExit: round(per(puts)),
+  };
+}
+
+/** A workload file's own stream. Missing file: null (the comparison says so). */
+export async function generatedNumbers(file: string, runs = MODEL_RUNS, seed = MODEL_SEED): Promise<GtModelNumbers | null> {
+  if (!existsSync(file)) return null;
+  const w = loadWorkloadFile(file);
+  const name = 'name' in w ? w.name : file;
+  return streamNumbers(workloadStream(w, { runs, seed }), { workload: name, file: relative(REPO, file), source: 'generated', fp: `${name}: its own exit stream, ${runs.toLocaleString('en-US')} runs, seed ${seed}`, seed });
+}
+
+/** The generated model numbers of one Linux row: its validation workload and its built-in. */
+export async function rowModels(workload: string, icount: boolean, workloadsDir = WORKLOADS_DIR): Promise<Pick<GtLinuxRow, 'validationModel' | 'builtinModel'>> {
+  const builtin = BUILTIN_FOR[workload];
+  return {
+    validationModel: await generatedNumbers(validationWorkloadFile(workload, icount)),
+    builtinModel: builtin ? await generatedNumbers(join(workloadsDir, `${builtin}.json`)) : null,
+  };
+}
+
+/**
+ * The ground truth of the committed validation/results.json, with the generated model
+ * numbers recomputed from today's workload files (so a calibrated workload shows up in the
+ * report without a new QEMU run). The trace-driven numbers need the traces, which only the
+ * harness has: they stay as the harness computed them. Returns null when there is no
+ * comparison to show (no file, or a phase-1 file).
+ */
+export async function loadGroundTruth(opts: { file?: string; workloadsDir?: string } = {}): Promise<GroundTruth | null> {
+  const file = opts.file ?? join(REPO, 'validation', 'results.json');
+  if (!existsSync(file)) return null;
+  let raw: unknown;
+  try {
+    raw = JSON.parse(readFileSync(file, 'utf8'));
+  } catch {
+    return null;
+  }
+  const gt = (raw as { comparison?: unknown }).comparison;
+  if (!isGroundTruth(gt)) return null;
+  const memo = new Map<string, Pick<GtLinuxRow, 'validationModel' | 'builtinModel'>>();
+  const linux: GtLinuxRow[] = [];
+  for (const row of gt.linux) {
+    const key = `${row.workload}/${row.icount}`;
+    if (!memo.has(key)) memo.set(key, await rowModels(row.workload, row.icount, opts.workloadsDir));
+    linux.push({ ...row, ...memo.get(key) });
+  }
+  return { ...gt, linux, modelComputed: 'bench' };
+}
