@@ -280,7 +280,7 @@ export async function runSuite(opts: SuiteOptions, progress: Progress): Promise<
   if (opts.throughput) {
     progress.note('measuring throughput (tinybench)');
     const tTp = performance.now();
-    throughput = await measureThroughput(opts, policies, workloads, verdicts, simTasks, t0, timing);
+    throughput = await measureThroughput(opts, policies, workloads, verdicts, tuneTasks, t0, timing);
     lap('throughputSeconds', tTp);
   }
   lap('suiteSeconds', t0);
@@ -374,11 +374,11 @@ async function measureThroughput(
   policies: readonly Policy[],
   workloads: readonly LoadedSuiteWorkload[],
   verdicts: readonly Verdict[],
-  simTasks: readonly SimTask[],
+  tuneTasks: readonly TuneTask[],
   t0: number,
   timing: Record<string, number>,
 ): Promise<Throughput> {
-  const timeMs = opts.quick ? 100 : 400;
+  const timeMs = opts.quick ? 60 : 400;
   const lap = (name: string, since: number) => (timing[name] = Number(((performance.now() - since) / 1000).toFixed(3)));
   let t = performance.now();
   const p37 = MarkovWorkloadSchema.parse({ name: 'p37', kind: 'markov', fpProbability: 0.37 });
@@ -389,7 +389,7 @@ async function measureThroughput(
   const generate: { workload: string; runsPerSecond: number }[] = [];
   for (const w of workloads) {
     const runs = 1 << 17;
-    const bench = new Bench({ time: timeMs, warmup: true });
+    const bench = new Bench({ time: timeMs, warmup: true, warmupTime: timeMs / 2 });
     bench.add(w.name, () => {
       for (const chunk of workloadStream(w.workload, { runs, seed: 7 }).chunks()) void chunk;
     });
@@ -406,16 +406,16 @@ async function measureThroughput(
   const checkSeconds = verdicts.filter((v) => v.config === 'default').reduce((a, v) => a + v.seconds, 0);
   const check = { states, transitions, seconds: Number(checkSeconds.toFixed(4)), statesPerSecond: states / Math.max(1e-9, verdicts.reduce((a, v) => a + v.seconds, 0)) };
 
-  // Worker scaling: the same fixed batch of identical sim tasks on 1 and on 2 workers.
+  // Worker scaling of the sweep: the suite's own tuning units, on 1 and on 2 workers,
+  // each worker warmed up first (thread start-up and JIT compilation are not the sweep).
   let workerScaling: Throughput['workerScaling'] = null;
-  if (simTasks.length >= 1) {
-    const unit = { ...simTasks[0], runs: opts.quick ? 100_000 : 400_000 };
-    const batch = Array.from({ length: 4 }, (_, k) => ({ ...unit, seed: unit.seed + k }));
+  if (tuneTasks.length >= 1) {
+    const batch = Array.from({ length: 8 }, (_, k) => ({ ...tuneTasks[k % tuneTasks.length], seed: tuneTasks[k % tuneTasks.length].seed + k }));
+    const warm = (k: number) => ({ ...tuneTasks[0], seed: tuneTasks[0].seed + 1000 + k });
     const time = async (n: number) => {
       const pool = new Pool(n);
       try {
-        await pool.run({ kind: 'check', policy: 'eager', config: 'default' }); // start-up outside the timing
-        if (n > 1) await Promise.all(Array.from({ length: n }, () => pool.run({ kind: 'check', policy: 'eager', config: 'default' })));
+        for (let r = 0; r < 2; r++) await Promise.all(Array.from({ length: n }, (_, k) => pool.run(warm(r * n + k))));
         const s = performance.now();
         await Promise.all(batch.map((task) => pool.run(task)));
         return (performance.now() - s) / 1000;
@@ -427,7 +427,6 @@ async function measureThroughput(
     const two = await time(2);
     workerScaling = { workers1Seconds: Number(one.toFixed(3)), workers2Seconds: Number(two.toFixed(3)), speedup: Number((one / two).toFixed(3)) };
   }
-
   lap('tpScalingSeconds', t);
   t = performance.now();
   // Memory of a user's default run, alone in a child process, at two stream lengths.

@@ -50,7 +50,8 @@ export async function measureWalk(
     const walker = new Walker(new TransitionTable(policy, stream.vcpus, SINGLE_BUDGET.maxCells), SINGLE_BUDGET);
     for (let k = 0; k < 4; k++) walker.walk(cls, cls.length);
     const counts = new Int32Array(stream.vcpus.length * 96);
-    const bench = new Bench({ time: opts.timeMs ?? 400, warmup: true });
+    const timeMs = opts.timeMs ?? 400;
+    const bench = new Bench({ time: timeMs, warmup: true, warmupTime: timeMs / 2 });
     bench.add('walk', () => walker.walk(cls, cls.length));
     bench.add('bare', () => bareLoop(cls, cls.length, counts));
     await bench.run();

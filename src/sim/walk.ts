@@ -149,7 +149,8 @@ export class Walker {
     let k2 = k * k;
     let pairNext = this.pairNext;
     let pairVisits = this.pairVisits;
-    let b = this.state * k2;
+    // `| 0` keeps b a small integer to V8: a double here would make the whole loop float.
+    let b = (this.state * k2) | 0;
     let i = 0;
     while (i + 1 < n) {
       const cell = b + cls[i] * k + cls[i + 1];
@@ -160,7 +161,7 @@ export class Walker {
         i += 2;
         continue;
       }
-      const s = b / k2;
+      const s = (b / k2) | 0;
       if (!this.pairMiss(s, cls[i], cls[i + 1]) || this.mode !== 'raw') {
         this.state = s;
         return i;
@@ -168,9 +169,9 @@ export class Walker {
       k2 = this.k * this.k;
       pairNext = this.pairNext;
       pairVisits = this.pairVisits;
-      b = s * k2;
+      b = (s * k2) | 0;
     }
-    this.state = b / k2;
+    this.state = (b / k2) | 0;
     return i;
   }
 
@@ -182,7 +183,8 @@ export class Walker {
     let k2 = k * k;
     let pairNext = this.pairNext;
     let pairVisits = this.pairVisits;
-    let b = this.state * k2;
+    // `| 0` keeps b a small integer to V8: a double here would make the whole loop float.
+    let b = (this.state * k2) | 0;
     while (i + 1 < n) {
       const cell = b + row[cls[i]] + dense[cls[i + 1]];
       const t = pairNext[cell];
@@ -192,7 +194,7 @@ export class Walker {
         i += 2;
         continue;
       }
-      const s = b / k2;
+      const s = (b / k2) | 0;
       if (!this.pairMiss(s, cls[i], cls[i + 1])) {
         this.state = s;
         return i;
@@ -201,9 +203,9 @@ export class Walker {
       k2 = k * k;
       pairNext = this.pairNext;
       pairVisits = this.pairVisits;
-      b = s * k2;
+      b = (s * k2) | 0;
     }
-    this.state = b / k2;
+    this.state = (b / k2) | 0;
     return i;
   }
 

@@ -64,3 +64,34 @@ export function arrayStream(
     },
   };
 }
+
+/**
+ * A stream that can be read many times without being generated again: its runs are
+ * copied once into columns (11 bytes a run) and each pass yields views of them. For
+ * sweeps that walk batches of policies over the same stream; bounded by `maxRuns`
+ * (beyond it the stream is returned as it is, and regenerated per pass).
+ */
+export function replayable(stream: ExitStream, maxRuns = 4_000_000): ExitStream {
+  if (stream.runs > maxRuns) return stream;
+  const cls = new Uint16Array(stream.runs);
+  const exitKey = new Uint8Array(stream.runs);
+  const ns = new Float64Array(stream.runs);
+  let n = 0;
+  for (const c of stream.chunks()) {
+    cls.set(c.cls.subarray(0, c.length), n);
+    exitKey.set(c.exitKey.subarray(0, c.length), n);
+    ns.set(c.ns.subarray(0, c.length), n);
+    n += c.length;
+  }
+  return {
+    name: stream.name,
+    vcpus: stream.vcpus,
+    runs: n,
+    *chunks() {
+      for (let start = 0; start < n; start += CHUNK_RUNS) {
+        const end = Math.min(n, start + CHUNK_RUNS);
+        yield { length: end - start, cls: cls.subarray(start, end), exitKey: exitKey.subarray(start, end), ns: ns.subarray(start, end) };
+      }
+    },
+  };
+}

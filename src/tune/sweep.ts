@@ -14,6 +14,7 @@ import { instantiate } from '../policy/registry.js';
 import type { Policy, PolicyDefinition } from '../policy/types.js';
 import { price, type SimResult, walkPolicies } from '../sim/simulate.js';
 import { SWEEP_BUDGET, type WalkBudget } from '../sim/walk.js';
+import { replayable } from '../stream/exit-stream.js';
 import { deriveSeed } from '../stream/prng.js';
 import { type Workload, workloadStream } from '../stream/workload.js';
 import { UserError } from '../util/errors.js';
@@ -66,9 +67,11 @@ export function runUnit(
   budget: WalkBudget = SWEEP_BUDGET,
 ): SimResult[][] {
   const out: SimResult[][] = [];
+  // Generated once, walked by every batch.
+  const stream = policies.length > BATCH ? replayable(workloadStream(workload, { runs, seed })) : workloadStream(workload, { runs, seed });
   for (let i = 0; i < policies.length; i += BATCH) {
     const batch = policies.slice(i, i + BATCH);
-    const walks = walkPolicies(batch, workloadStream(workload, { runs, seed }), 'table', budget);
+    const walks = walkPolicies(batch, stream, 'table', budget);
     for (const w of walks) out.push(cpus.map((cpu) => price(w, cpu, fpState)));
   }
   return out;
