@@ -171,33 +171,34 @@ export function timingFree(r: Results): unknown {
   return copy;
 }
 
-const CSV_COLUMNS = [
-  'workload',
-  'policy',
-  'cpu',
-  'runs',
-  'seeds',
-  'skipRate',
-  'skipRate_lo',
-  'skipRate_hi',
-  'cyclesPerExit',
-  'cyclesPerExit_lo',
-  'cyclesPerExit_hi',
-  'base',
-  'fpSave',
-  'fpRestore',
-  'fpTrap',
-  'trapCtl',
-  'fpTrapsPer1000',
-  'fpSavesPerExit',
-  'fpRestoresPerExit',
-  'bytesPerExit',
-  'fpexcOnlyTrapsPer1000',
-  'exitsPerGuestSecond',
-  'fpUseEl0',
-  'fpUseEl1',
-  'fpUseFpexc',
-  'fpUseAny',
+/** The CSV columns, each with how it is read off a cell: one definition for header and rows. */
+const CSV_COLUMNS: readonly (readonly [string, (c: Cell) => string | number])[] = [
+  ['workload', (c) => c.workload],
+  ['policy', (c) => c.policy],
+  ['cpu', (c) => c.cpu],
+  ['runs', (c) => c.runs],
+  ['seeds', (c) => c.seeds.length],
+  ['skipRate', (c) => c.skipRate.mean],
+  ['skipRate_lo', (c) => c.skipRate.lo],
+  ['skipRate_hi', (c) => c.skipRate.hi],
+  ['cyclesPerExit', (c) => c.cyclesPerExit.mean],
+  ['cyclesPerExit_lo', (c) => c.cyclesPerExit.lo],
+  ['cyclesPerExit_hi', (c) => c.cyclesPerExit.hi],
+  ['base', (c) => c.componentsPerExit.base.mean],
+  ['fpSave', (c) => c.componentsPerExit.fpSave.mean],
+  ['fpRestore', (c) => c.componentsPerExit.fpRestore.mean],
+  ['fpTrap', (c) => c.componentsPerExit.fpTrap.mean],
+  ['trapCtl', (c) => c.componentsPerExit.trapCtl.mean],
+  ['fpTrapsPer1000', (c) => c.fpTrapsPer1000.mean],
+  ['fpSavesPerExit', (c) => c.fpSavesPerExit.mean],
+  ['fpRestoresPerExit', (c) => c.fpRestoresPerExit.mean],
+  ['bytesPerExit', (c) => c.bytesPerExit.mean],
+  ['fpexcOnlyTrapsPer1000', (c) => c.fpexcOnlyTrapsPer1000.mean],
+  ['exitsPerGuestSecond', (c) => c.exitsPerGuestSecond.mean],
+  ['fpUseEl0', (c) => c.fpUse.el0.mean],
+  ['fpUseEl1', (c) => c.fpUse.el1.mean],
+  ['fpUseFpexc', (c) => c.fpUse.fpexc.mean],
+  ['fpUseAny', (c) => c.fpUse.any.mean],
 ];
 
 function csvField(v: string | number): string {
@@ -207,37 +208,7 @@ function csvField(v: string | number): string {
 
 /** `results.csv`: one row per cell (means; skip rate and cycles with their 95% bounds). */
 export function resultsCsv(r: Results): string {
-  const lines = [CSV_COLUMNS.join(',')];
-  for (const c of r.cells) {
-    const row = [
-      c.workload,
-      c.policy,
-      c.cpu,
-      c.runs,
-      c.seeds.length,
-      c.skipRate.mean,
-      c.skipRate.lo,
-      c.skipRate.hi,
-      c.cyclesPerExit.mean,
-      c.cyclesPerExit.lo,
-      c.cyclesPerExit.hi,
-      c.componentsPerExit.base.mean,
-      c.componentsPerExit.fpSave.mean,
-      c.componentsPerExit.fpRestore.mean,
-      c.componentsPerExit.fpTrap.mean,
-      c.componentsPerExit.trapCtl.mean,
-      c.fpTrapsPer1000.mean,
-      c.fpSavesPerExit.mean,
-      c.fpRestoresPerExit.mean,
-      c.bytesPerExit.mean,
-      c.fpexcOnlyTrapsPer1000.mean,
-      c.exitsPerGuestSecond.mean,
-      c.fpUse.el0.mean,
-      c.fpUse.el1.mean,
-      c.fpUse.fpexc.mean,
-      c.fpUse.any.mean,
-    ];
-    lines.push(row.map(csvField).join(','));
-  }
+  const lines = [CSV_COLUMNS.map(([name]) => name).join(',')];
+  for (const c of r.cells) lines.push(CSV_COLUMNS.map(([, read]) => csvField(read(c))).join(','));
   return `${lines.join('\n')}\n`;
 }
