@@ -60,3 +60,24 @@ describe('user policy modules', () => {
     expect(r.stderr).toMatch(/trap-forever: onFpTrap returned with CPTR_EL2.TFP still set/);
   });
 });
+
+describe('broken user policies: one line naming the file, exit 2', () => {
+  const cases: [string, string[], RegExp][] = [
+    ['throws in a hook (simulate)', ['simulate', '-w', 'hackbench', '--runs', '5000', '-p', join(fixtures, 'throws-in-hook.ts')], /throws-in-hook\.ts: policy throwhook threw in onEntry: /],
+    ['throws in a hook (check)', ['check', '-p', join(fixtures, 'throws-in-hook.ts')], /throws-in-hook\.ts: policy throwhook threw in onEntry: Cannot read/],
+    ['throws in create()', ['simulate', '-w', 'hackbench', '--runs', '5000', '-p', join(fixtures, 'throws-in-create.ts')], /threw in create\(\): boom in create/],
+    ['throws in init', ['check', '-p', join(fixtures, 'throws-in-init.ts')], /threw in init: boom in init/],
+    ['state kept in a closure (simulate)', ['simulate', '-w', 'hackbench', '--runs', '5000', '-p', join(fixtures, 'impure-closure.ts')], /the same run from the same state gave different results/],
+    ['state kept in a closure (check)', ['check', '-p', join(fixtures, 'impure-closure.ts')], /the same history gave different outcomes/],
+    ['a slot that does not exist (simulate)', ['simulate', '-w', 'hackbench', '--runs', '5000', '-p', join(fixtures, 'bad-slot.ts')], /saveFp\/restoreFp got "hostctxt"/],
+    ['a slot that does not exist (check)', ['check', '-p', join(fixtures, 'bad-slot.ts')], /bad-slot\.ts: policy badslot: saveFp\/restoreFp got "hostctxt"/],
+  ];
+  for (const [label, argv, pattern] of cases) {
+    it(label, async () => {
+      const r = await runCli(argv);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toMatch(pattern);
+      expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    });
+  }
+});

@@ -24,6 +24,7 @@ import {
 } from '../machine/semantic-machine.js';
 import type { Policy } from '../policy/types.js';
 import { UserError } from '../util/errors.js';
+import { notPlainData } from '../util/plain-data.js';
 import type { CheckConfig } from './config.js';
 import { diagnose } from './diagnose.js';
 import { applyEvent, type CheckEvent, enabled, eventAlphabet } from './events.js';
@@ -245,6 +246,11 @@ class Search {
   }
 
   private add(s: SemState, key: string, pid: number, parent: number, via: number, choices: readonly number[], depth: number): void {
+    if (this.policy.source !== undefined) {
+      // States are hashed and copied as JSON: a user policy's state must survive that.
+      const bad = notPlainData(s.policy);
+      if (bad) throw new UserError(`${this.policy.source}: policy ${this.policy.id}: its state must be plain data (numbers, booleans, strings, arrays, objects): ${bad}`);
+    }
     this.seen.set(key, this.states.length);
     this.states.push(s);
     this.pidOf.push(pid);
@@ -275,7 +281,16 @@ export function checkPolicy(policy: Policy, config: CheckConfig, opts: CheckOpti
   };
   if (x.counterexample) {
     const { steps, violation } = tracePath(m, m.snapshot(), x.counterexample.path);
-    if (!violation) throw new Error(`${policy.id}: the counterexample did not reproduce on replay`);
+    if (!violation) {
+      // The search and the replay ran the same events: only a policy whose hooks depend on
+      // something outside its state (closures, globals, randomness) can diverge.
+      if (policy.source !== undefined) {
+        throw new UserError(
+          `${policy.source}: policy ${policy.id}: the same history gave different outcomes: keep every piece of state in the policy state (not in closures or globals) and make the hooks deterministic`,
+        );
+      }
+      throw new Error(`${policy.id}: the counterexample did not reproduce on replay`);
+    }
     return {
       ...common,
       verdict: 'violation',
@@ -306,7 +321,7 @@ export function checkPolicy(policy: Policy, config: CheckConfig, opts: CheckOpti
  * user's mistake, reported in one line; a built-in's is a bug of ours.
  */
 export function policyCrash(policy: Policy, m: SemanticMachine, e: unknown): unknown {
-  if (policy.source === undefined) return e;
+  if (policy.source === undefined || e instanceof UserError) return e;
   const msg = e instanceof Error ? e.message.split('\n')[0] : String(e);
   return new UserError(`${policy.source}: policy ${policy.id} threw in ${m.hook ?? 'its hooks'}: ${msg}`);
 }

@@ -9,6 +9,7 @@
  * came from (no allocation) before serialising anything.
  */
 
+import { MAX_VCPUS } from './config.js';
 import type { SemState, Tag } from '../machine/semantic-machine.js';
 
 /** Tag code: owners run from -2 (nobody) upwards; the low bit is `latest`. */
@@ -72,6 +73,8 @@ function put(v: number): void {
 }
 
 function packKey(s: SemState, policyId: number): string {
+  // 4-bit tag codes: owners must stay below 6 or distinct states would share a key.
+  if (s.vcpuFp.length > MAX_VCPUS) throw new Error(`state keys pack at most ${MAX_VCPUS} vCPUs, got ${s.vcpuFp.length}`);
   codes.length = 0;
   acc = 0;
   nib = 0;

@@ -57,7 +57,7 @@ const fpTrapHandler: Sourced = {
 const isbA57: Sourced = {
   value: 30,
   source: SEL4_A57,
-  confidence: 'medium',
+  confidence: 'low',
   note: 'per ISB; the seL4 figure covers the ISBs of one path, so per-ISB cost is approximate',
 };
 const sysregWriteA57: Sourced = {
@@ -72,17 +72,27 @@ const sysregRead: Sourced = {
   confidence: 'low',
 };
 
-/** X-Gene hypercall base, fitted: 6,500 - FP rows (282 + 310) - eager's two CPTR_EL2 writes (2 x 8). */
-const XGENE_HVC_BASE = 6500 - (282 + 310) - 2 * 8; // 5,892
+/**
+ * The trap controls the modelled designs execute on a round trip with no guest FP use,
+ * priced separately from the base (counted by hand from src/policy/: eager writes
+ * CPTR_EL2 at entry and exit; lazy-fixed writes it at entry and exit and reads it at exit;
+ * lazy-vcpu writes it at entry and exit). The calibration table re-checks these sums by
+ * simulating each anchor's design: a mistake here shows as a non-zero delta.
+ */
+const W = sysregWriteA57.value;
+const R = sysregRead.value;
+const EAGER_NO_FP_EXTRA = 2 * W;
+/** X-Gene hypercall base, fitted: 6,500 - FP rows (282 + 310) - eager's two CPTR_EL2 writes. */
+const XGENE_HVC_BASE = 6500 - (282 + 310) - EAGER_NO_FP_EXTRA; // 5,892
 /** ATC'17 Seattle split-mode round trips (cycles). */
 const SEATTLE = { hypercall: 6413, ioKernel: 8034, ioUser: 10012 };
 /** Extra cycles of in-kernel MMIO emulation and of a VMM round trip over a hypercall, on Seattle. */
 const SEATTLE_MMIO_KERNEL_EXTRA = SEATTLE.ioKernel - SEATTLE.hypercall; // 1,621
 const SEATTLE_MMIO_USER_EXTRA = SEATTLE.ioUser - SEATTLE.hypercall; // 3,599
 /** What a lazy (v4.5) world switch adds when the guest does not touch FP: CPTR write at entry, mrs + write at exit. */
-const LAZY_NO_FP_EXTRA_A57 = 8 + 4 + 8;
+const LAZY_NO_FP_EXTRA_A57 = W + R + W;
 /** What lazy-vcpu (v4.18+) adds when the guest does not touch FP: CPTR writes at entry and exit. */
-const LAZY_VCPU_NO_FP_EXTRA = 8 + 8;
+const LAZY_VCPU_NO_FP_EXTRA = 2 * W;
 
 const ALTRA_GHZ = 3.0;
 const altraCycles = (ns: number) => Math.round(ns * ALTRA_GHZ);
@@ -287,8 +297,9 @@ export const altra: CpuProfile = {
     'Ampere Altra (Neoverse N1, 3.0 GHz) running Linux v6.12-rc1 with VHE; the guest state stays live across exits (lazy-vcpu) and the micro-benchmark loops do not touch FP.',
   clockGHz: {
     value: ALTRA_GHZ,
-    source: 'Ampere Altra Q80-30 nominal 3.0 GHz (top SKU 3.3 GHz; AnandTech review)',
-    confidence: 'medium',
+    source: 'Ampere Altra Q80-30 nominal 3.0 GHz (top SKU 3.3 GHz; AnandTech review); the SKU of the 2024 measurement is not stated',
+    confidence: 'low',
+    note: 'at 3.3 GHz every Altra base cost would be 10% higher',
   },
   fpSave: {
     value: 32,

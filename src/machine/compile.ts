@@ -12,6 +12,7 @@
 import type { Policy, VcpuDesc } from '../policy/types.js';
 import { CLASSES_PER_VCPU, decodeRunClass, type RunClass, runClassProblem } from '../stream/run-class.js';
 import { UserError } from '../util/errors.js';
+import { notPlainData } from '../util/plain-data.js';
 import { type CostState, CostMachine, METRIC_COUNT } from './cost-machine.js';
 
 /**
@@ -55,7 +56,7 @@ export class TransitionTable {
   ) {
     this.classCount = vcpus.length * CLASSES_PER_VCPU;
     this.classes = Array.from({ length: this.classCount }, (_, c) => decodeRunClass(c));
-    this.classProblems = this.classes.map((c) => runClassProblem(c, vcpus.length));
+    this.classProblems = this.classes.map((c) => runClassProblem(c, vcpus));
     this.maxStates = Math.max(16, Math.floor(maxCells / this.classCount));
     this.machine = new CostMachine(policy, vcpus);
     this.next = new Int32Array(0);
@@ -69,10 +70,16 @@ export class TransitionTable {
     return this.states.length;
   }
 
-  /** The id of the initial state (after boot, nothing loaded). */
+  /** The id of the state after boot (nothing loaded), valid until the first eviction. */
   get initialState(): number {
     return 0;
   }
+
+  /**
+   * Called just before an eviction renumbers the states, while the old ids are still
+   * valid: a walker keeping ids of its own (pair tables) folds and drops them here.
+   */
+  beforeEvict?: () => void;
 
   /** Whether compiling one more state could flush the table (and renumber its states). */
   get nearlyFull(): boolean {
@@ -123,6 +130,7 @@ export class TransitionTable {
     m.restore(this.states[state]);
     m.acc.fill(0);
     m.run(this.classes[cls]);
+    if (this.policy.source !== undefined) this.checkUserCell(state, cls);
     const nextState = this.intern(m.snapshot());
     const cell = state * this.classCount + cls;
     this.next[cell] = nextState;
@@ -137,8 +145,33 @@ export class TransitionTable {
     return nextState;
   }
 
+  /**
+   * A table is only right if a cell's outcome depends on nothing but the abstract state:
+   * a user policy must keep all of its state in `s`, as plain data, and be deterministic.
+   * Checked on every new cell of a user policy: the state must be plain data, and running
+   * the cell again from the same state must give the same next state and counts.
+   */
+  private checkUserCell(state: number, cls: number): void {
+    const m = this.machine;
+    const bad = notPlainData(m.policyState);
+    const where = `${this.policy.source}: policy ${this.policy.id}`;
+    if (bad) throw new UserError(`${where}: its state must be plain data (numbers, booleans, strings, arrays, objects): ${bad}`);
+    const first = m.snapshot();
+    const firstAcc = Array.from(m.acc);
+    m.restore(this.states[state]);
+    m.acc.fill(0);
+    m.run(this.classes[cls]);
+    const again = m.snapshot();
+    if (JSON.stringify(again) !== JSON.stringify(first) || Array.from(m.acc).some((v, k) => v !== firstAcc[k])) {
+      throw new UserError(
+        `${where}: the same run from the same state gave different results: keep every piece of state in the policy state (not in closures or globals) and make the hooks deterministic`,
+      );
+    }
+  }
+
   /** Drops every state but `keep` (re-interned as id 0), after folding visits into `flushed`. */
   private evict(keep: number): number {
+    this.beforeEvict?.();
     this.flush();
     const s = this.states[keep];
     this.states = [];

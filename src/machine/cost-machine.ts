@@ -1,7 +1,7 @@
 /**
  * The cost machine: runs a policy's hooks and counts every primitive they execute (FP
  * saves and restores, traps, ISBs, system register accesses). Cycles are a linear function
- * of these counts with a CPU profile's prices (`cyclesOf` in sim/cost.ts), so one run of
+ * of these counts with a CPU profile's prices (`price` in sim/simulate.ts), so one run of
  * the machine serves every CPU profile and FP state size. It keeps only the state that
  * changes what the hooks do (CPTR_EL2.TFP, the loaded vCPU, whether the guest context is
  * live, TIF_FOREIGN_FPSTATE, the policy's own state), so a policy compiles to a small
@@ -9,8 +9,9 @@
  * semantic machine's business, not a cost.
  */
 
+import { fpSlotProblem } from '../policy/types.js';
 import type { FpSlot, Policy, PolicyHooks, VcpuDesc, VcpuId } from '../policy/types.js';
-import { decodeRunClass, FP_EL0, FP_EL1, FPEXC_ACCESS, type RunClass } from '../stream/run-class.js';
+import { FP_EL0, FP_EL1, FPEXC_ACCESS, type RunClass } from '../stream/run-class.js';
 import { UserError } from '../util/errors.js';
 import { enterGuest, exitGuest, kernelNeon, takeFpTrap, vcpuLoad, vcpuPut, type WorldMachine } from './lifecycle.js';
 
@@ -95,7 +96,7 @@ export class CostMachine implements WorldMachine {
     const before = acc[METRIC.fpSaves] + acc[METRIC.fpRestores];
     if (this.loaded !== rc.vcpu) {
       if (this.loaded >= 0) {
-        if (this.running) this.policyFault('a new vCPU was scheduled while the guest context was live (exit handled at EL2 followed by a vCPU switch)');
+        if (this.running) throw new UserError('stream: a new vCPU runs right after an exit handled at EL2 (the guest context was still live): such a stream is impossible');
         vcpuPut(this);
       }
       vcpuLoad(this, rc.vcpu);
@@ -114,11 +115,6 @@ export class CostMachine implements WorldMachine {
     }
     if (rc.put) vcpuPut(this);
     if (acc[METRIC.fpSaves] + acc[METRIC.fpRestores] !== before) acc[METRIC.switchedRuns] += 1;
-  }
-
-  /** `run` for a packed run class. */
-  runCode(code: number): void {
-    this.run(decodeRunClass(code));
   }
 
   // --- WorldMachine ------------------------------------------------------------------
@@ -143,7 +139,7 @@ export class CostMachine implements WorldMachine {
   }
 
   policyFault(message: string): never {
-    throw new UserError(`policy ${this.policy.id}: ${message}`);
+    throw new UserError(`${this.policy.source ? `${this.policy.source}: ` : ''}policy ${this.policy.id}: ${message}`);
   }
 
   // --- Hyp primitives ----------------------------------------------------------------
@@ -166,12 +162,19 @@ export class CostMachine implements WorldMachine {
     this.acc[METRIC.isbs] += 1;
   }
 
-  saveFp(_to: FpSlot): void {
+  saveFp(to: FpSlot): void {
+    this.checkSlot(to);
     this.chargeSave();
   }
 
-  restoreFp(_from: FpSlot): void {
+  restoreFp(from: FpSlot): void {
+    this.checkSlot(from);
     this.chargeRestore();
+  }
+
+  private checkSlot(slot: FpSlot): void {
+    const problem = fpSlotProblem(slot, this.vcpus.length);
+    if (problem) this.policyFault(problem);
   }
 
   saveFpexc32(): void {

@@ -25,6 +25,8 @@ import {
 } from '../arch/checks.js';
 import { ACCESS_FULL, ACCESS_NONE, type ExceptionLevel } from '../arch/registers.js';
 import type { Handled } from '../cpu/profile.js';
+import { fpSlotProblem } from '../policy/types.js';
+import { UserError } from '../util/errors.js';
 import type { FpSlot, Policy, PolicyHooks, VcpuDesc, VcpuId } from '../policy/types.js';
 import { enterGuest, exitGuest, kernelNeon, takeFpTrap, vcpuLoad, vcpuPut, type WorldMachine } from './lifecycle.js';
 
@@ -488,11 +490,13 @@ export class SemanticMachine implements WorldMachine {
   }
 
   saveFp(to: FpSlot): void {
+    this.checkSlot(to);
     this.el2Access('__fpsimd_save_state', EL2_FPSIMDAccess);
     this.setSlot(to, { ...this.s.regs });
   }
 
   restoreFp(from: FpSlot): void {
+    this.checkSlot(from);
     this.el2Access('__fpsimd_restore_state', EL2_FPSIMDAccess);
     this.s.regs = { ...this.slot(from) };
   }
@@ -533,6 +537,14 @@ export class SemanticMachine implements WorldMachine {
   }
 
   // --- helpers -----------------------------------------------------------------------
+
+  /** A slot that does not exist is a mistake in the policy's code, not a finding about it. */
+  private checkSlot(slot: FpSlot): void {
+    const problem = fpSlotProblem(slot, this.vcpus.length);
+    if (!problem) return;
+    if (this.policy.source !== undefined) throw new UserError(`${this.policy.source}: policy ${this.policy.id}: ${problem}`);
+    throw new Error(`policy ${this.policy.id}: ${problem}`);
+  }
 
   /** Context synchronisation: a pending CPTR_EL2 write takes effect. */
   private sync(): void {

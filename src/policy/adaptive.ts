@@ -12,6 +12,7 @@
  * Difference from `lazy-fixed`: the counter and the eager-mode entry path.
  */
 
+import { eagerEntry } from './eager.js';
 import { activateTrapsLazy, fpsimdGuestRestore, guestRunExitLazy } from './lazy-fixed.js';
 import { definePolicy } from './types.js';
 
@@ -44,14 +45,8 @@ export default definePolicy<VcpuMode[]>({
   create: ({ threshold, eagerRuns }) => ({
     init: (vcpus) => vcpus.map(() => ({ count: 0, eagerLeft: 0 })),
     onEntry(hw, s, vcpu) {
-      if (s[vcpu].eagerLeft > 0) {
-        hw.writeCptrTfp(false);
-        hw.saveFp('hostCtxt');
-        hw.restoreFp(vcpu);
-        if (hw.isAArch32(vcpu)) hw.restoreFpexc32(vcpu);
-      } else {
-        activateTrapsLazy(hw, vcpu);
-      }
+      if (s[vcpu].eagerLeft > 0) eagerEntry(hw, vcpu);
+      else activateTrapsLazy(hw, vcpu);
     },
     onFpTrap: (hw, _s, vcpu) => fpsimdGuestRestore(hw, vcpu),
     onExit(hw, s, vcpu) {

@@ -9,7 +9,16 @@
  * Neighbour: `lazy-v4` adds TFP on entry and moves the switch into the trap handler.
  */
 
+import type { Hyp, VcpuId } from './types.js';
 import { definePolicy } from './types.js';
+
+/** The eager entry: host state out, guest state (and its FPEXC) in, FP not trapped. */
+export function eagerEntry(hw: Hyp, vcpu: VcpuId): void {
+  hw.writeCptrTfp(false); // activate_traps: CPTR_EL2 = TTA, FP not trapped
+  hw.saveFp('hostCtxt');
+  hw.restoreFp(vcpu);
+  if (hw.isAArch32(vcpu)) hw.restoreFpexc32(vcpu); // restore_guest_32bit_state
+}
 
 export default definePolicy<null>({
   name: 'eager',
@@ -17,12 +26,7 @@ export default definePolicy<null>({
   models: 'Linux <= v4.3 arch/arm64/kvm/hyp.S __kvm_vcpu_run (save_fpsimd/restore_fpsimd on every switch)',
   create: () => ({
     init: () => null,
-    onEntry(hw, _s, vcpu) {
-      hw.writeCptrTfp(false); // activate_traps: CPTR_EL2 = TTA, FP not trapped
-      hw.saveFp('hostCtxt');
-      hw.restoreFp(vcpu);
-      if (hw.isAArch32(vcpu)) hw.restoreFpexc32(vcpu); // restore_guest_32bit_state
-    },
+    onEntry: (hw, _s, vcpu) => eagerEntry(hw, vcpu),
     onExit(hw, _s, vcpu) {
       hw.saveFp(vcpu);
       if (hw.isAArch32(vcpu)) hw.saveFpexc32(vcpu); // save_guest_32bit_state

@@ -16,8 +16,13 @@
  * threshold that switches to eager loading for FP-heavy stretches.
  */
 
+import { fpsimdGuestRestore, guestRunExitLazy } from './lazy-notafix.js';
 import type { Hyp, PolicyHooks, VcpuId } from './types.js';
 import { definePolicy } from './types.js';
+
+// The trap handler and the exit path are lazy-notafix's, unchanged (v4.5's
+// `__fpsimd_guest_restore` and `__guest_run` exit half keep them).
+export { fpsimdGuestRestore, guestRunExitLazy };
 
 /** `__activate_traps` of v4.5 for the lazy design: FPEXC.EN for AArch32, then TFP. */
 export function activateTrapsLazy(hw: Hyp, vcpu: VcpuId): void {
@@ -26,31 +31,6 @@ export function activateTrapsLazy(hw: Hyp, vcpu: VcpuId): void {
     hw.isb();
   }
   hw.writeCptrTfp(true);
-}
-
-/** `__fpsimd_guest_restore` of v4.5: TFP off, isb, host out, guest (and its FPEXC) in. */
-export function fpsimdGuestRestore(hw: Hyp, vcpu: VcpuId): void {
-  hw.writeCptrTfp(false);
-  hw.isb();
-  hw.saveFp('hostCtxt');
-  hw.restoreFp(vcpu);
-  if (hw.isAArch32(vcpu)) hw.restoreFpexc32(vcpu);
-}
-
-/**
- * The exit half of v4.5 `__guest_run`: `fp_enabled = __fpsimd_enabled()`, the guarded
- * FPEXC32 save in `__sysreg32_save_state`, `__deactivate_traps`, then the guest save and
- * host restore only if the guest used FP. Returns whether it switched.
- */
-export function guestRunExitLazy(hw: Hyp, vcpu: VcpuId): boolean {
-  const fpEnabled = hw.fpEnabled();
-  if (fpEnabled && hw.isAArch32(vcpu)) hw.saveFpexc32(vcpu);
-  hw.writeCptrTfp(false);
-  if (fpEnabled) {
-    hw.saveFp(vcpu);
-    hw.restoreFp('hostCtxt');
-  }
-  return fpEnabled;
 }
 
 export const lazyFixedHooks: PolicyHooks<null> = {

@@ -13,7 +13,33 @@
  * Neighbour: `lazy-fixed` writes FPEXC32_EL2 = EN and synchronises before setting TFP.
  */
 
+import type { Hyp, VcpuId } from './types.js';
 import { definePolicy } from './types.js';
+
+/** `switch_to_guest_fpsimd` with NOTAFIX hunk 1: TFP off, isb, host out, guest (and its FPEXC) in. */
+export function fpsimdGuestRestore(hw: Hyp, vcpu: VcpuId): void {
+  hw.writeCptrTfp(false);
+  hw.isb(); // NOTAFIX hunk 1
+  hw.saveFp('hostCtxt');
+  hw.restoreFp(vcpu);
+  if (hw.isAArch32(vcpu)) hw.restoreFpexc32(vcpu);
+}
+
+/**
+ * The exit path with NOTAFIX hunk 2: sample `__fpsimd_enabled()`, save FPEXC32_EL2 only if
+ * the guest used FP, deactivate traps, then switch back only if the guest used FP.
+ * Returns whether it switched.
+ */
+export function guestRunExitLazy(hw: Hyp, vcpu: VcpuId): boolean {
+  const fpEnabled = hw.fpEnabled();
+  if (fpEnabled && hw.isAArch32(vcpu)) hw.saveFpexc32(vcpu); // NOTAFIX hunk 2
+  hw.writeCptrTfp(false);
+  if (fpEnabled) {
+    hw.saveFp(vcpu);
+    hw.restoreFp('hostCtxt');
+  }
+  return fpEnabled;
+}
 
 export default definePolicy<null>({
   name: 'lazy-notafix',
@@ -24,21 +50,7 @@ export default definePolicy<null>({
     onEntry(hw) {
       hw.writeCptrTfp(true);
     },
-    onFpTrap(hw, _s, vcpu) {
-      hw.writeCptrTfp(false);
-      hw.isb(); // NOTAFIX hunk 1
-      hw.saveFp('hostCtxt');
-      hw.restoreFp(vcpu);
-      if (hw.isAArch32(vcpu)) hw.restoreFpexc32(vcpu);
-    },
-    onExit(hw, _s, vcpu) {
-      const fpEnabled = hw.fpEnabled();
-      if (fpEnabled && hw.isAArch32(vcpu)) hw.saveFpexc32(vcpu); // NOTAFIX hunk 2
-      hw.writeCptrTfp(false);
-      if (fpEnabled) {
-        hw.saveFp(vcpu);
-        hw.restoreFp('hostCtxt');
-      }
-    },
+    onFpTrap: (hw, _s, vcpu) => fpsimdGuestRestore(hw, vcpu),
+    onExit: (hw, _s, vcpu) => void guestRunExitLazy(hw, vcpu),
   }),
 });

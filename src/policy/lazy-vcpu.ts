@@ -40,9 +40,11 @@ export default definePolicy<VcpuFpFlags[]>({
   models: 'Linux v4.18 arch/arm64/kvm/fpsimd.c (e6b673b741ea) with hyp/switch.c update_fp_enabled()',
   create: () => ({
     init: (vcpus) => vcpus.map(() => ({ fpEnabled: false, fpHost: false })),
-    onVcpuLoad(hw, s, vcpu) {
+    onVcpuLoad(_hw, s, vcpu) {
+      // kvm_arch_vcpu_load_fp: FP_ENABLED clear, FP_HOST set; update_fp_enabled() clears
+      // FP_HOST at entry if the host's state is not live (TIF_FOREIGN_FPSTATE).
       s[vcpu].fpEnabled = false;
-      s[vcpu].fpHost = !hw.foreignFpstate();
+      s[vcpu].fpHost = true;
     },
     onEntry(hw, s, vcpu) {
       const f = s[vcpu];

@@ -12,7 +12,7 @@ import lazyFixed from './lazy-fixed.js';
 import lazyNotafix from './lazy-notafix.js';
 import lazyV4 from './lazy-v4.js';
 import lazyVcpu from './lazy-vcpu.js';
-import type { ParamSpec, Policy, PolicyDefinition } from './types.js';
+import type { ParamSpec, Policy, PolicyDefinition, PolicyHooks } from './types.js';
 
 /** The built-in designs, oldest first (DESIGN.md "Built-in policies"). */
 export const BUILTIN_POLICIES: readonly PolicyDefinition[] = [
@@ -114,13 +114,53 @@ export function policyId(def: PolicyDefinition, params: Readonly<Record<string, 
   return `${def.name}:${keys.map((k) => `${k}=${params[k]}`).join(',')}`;
 }
 
-/** Instantiates a definition with parameters. */
+/** The hooks a policy may define, in lifecycle order. */
+export const HOOK_NAMES = ['init', 'onVcpuLoad', 'onEntry', 'onFpTrap', 'onExit', 'onVcpuPut', 'onReturnToUser'] as const;
+
+/** Errors the engine throws on purpose (a broken invariant, a user's mistake): passed through. */
+function isEngineError(e: unknown): boolean {
+  return e instanceof Error && (e.name === 'Violation' || e.name === 'UserError');
+}
+
+/**
+ * Wraps a user policy's hooks so that an exception from its own code is reported as one
+ * line naming the file, the policy and the hook, never as a stack trace.
+ */
+function guardHooks(hooks: PolicyHooks<unknown>, id: string, source: string): PolicyHooks<unknown> {
+  const guarded: Record<string, unknown> = {};
+  for (const name of HOOK_NAMES) {
+    const fn = (hooks as unknown as Record<string, unknown>)[name];
+    if (typeof fn !== 'function') continue;
+    guarded[name] = (...args: unknown[]) => {
+      try {
+        return (fn as (...a: unknown[]) => unknown).apply(hooks, args);
+      } catch (e) {
+        if (isEngineError(e)) throw e;
+        const msg = e instanceof Error ? e.message.split('\n')[0] : String(e);
+        throw new UserError(`${source}: policy ${id} threw in ${name}: ${msg}`);
+      }
+    };
+  }
+  return guarded as unknown as PolicyHooks<unknown>;
+}
+
+/** Instantiates a definition with parameters; a user policy's hooks are guarded. */
 export function instantiate(
   def: PolicyDefinition,
   params: Readonly<Record<string, number>>,
   source?: string,
 ): Policy {
-  return { id: policyId(def, params), definition: def, params, hooks: def.create(params), source };
+  const id = policyId(def, params);
+  if (source === undefined) return { id, definition: def, params, hooks: def.create(params) };
+  let hooks: PolicyHooks<unknown>;
+  try {
+    hooks = def.create(params) as PolicyHooks<unknown>;
+  } catch (e) {
+    const msg = e instanceof Error ? e.message.split('\n')[0] : String(e);
+    throw new UserError(`${source}: policy ${id} threw in create(): ${msg}`);
+  }
+  checkHooks(hooks, source);
+  return { id, definition: def, params, hooks: guardHooks(hooks, id, source), source };
 }
 
 /** Looks up a built-in policy by name. */
@@ -184,17 +224,15 @@ export async function resolvePolicy(spec: string): Promise<Policy> {
   if (builtin) return instantiate(builtin, resolveParams(builtin, params, spec));
   if (isPathLike(target)) {
     const def = await loadPolicyModule(target);
-    const policy = instantiate(def, resolveParams(def, params, spec), resolve(target));
-    checkHooks(policy, target);
-    return policy;
+    return instantiate(def, resolveParams(def, params, spec), resolve(target));
   }
   throw new UserError(
     `unknown policy "${target}" (built-in: ${BUILTIN_POLICIES.map((p) => p.name).join(', ')}; or a path to a .ts/.js module)`,
   );
 }
 
-function checkHooks(policy: Policy, path: string): void {
-  const h = policy.hooks as unknown as Record<string, unknown> | null;
+function checkHooks(hooks: PolicyHooks<unknown>, path: string): void {
+  const h = hooks as unknown as Record<string, unknown> | null;
   if (h === null || typeof h !== 'object') {
     throw new UserError(`${path}: create() did not return an object of hooks`);
   }
@@ -203,9 +241,9 @@ function checkHooks(policy: Policy, path: string): void {
       throw new UserError(`${path}: create() returned no "${required}" hook`);
     }
   }
-  for (const optional of ['onFpTrap', 'onVcpuLoad', 'onVcpuPut', 'onReturnToUser']) {
-    if (h[optional] !== undefined && typeof h[optional] !== 'function') {
-      throw new UserError(`${path}: hook "${optional}" is not a function`);
+  for (const name of HOOK_NAMES) {
+    if (h[name] !== undefined && typeof h[name] !== 'function') {
+      throw new UserError(`${path}: hook "${name}" is not a function`);
     }
   }
 }

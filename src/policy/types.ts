@@ -26,6 +26,13 @@ export interface VcpuDesc {
  */
 export type FpSlot = 'hostCtxt' | 'hostTask' | VcpuId;
 
+/** Why `slot` is not an FP slot of a machine with `vcpus` vCPUs, or undefined. */
+export function fpSlotProblem(slot: unknown, vcpus: number): string | undefined {
+  if (slot === 'hostCtxt' || slot === 'hostTask') return undefined;
+  if (typeof slot === 'number' && Number.isInteger(slot) && slot >= 0 && slot < vcpus) return undefined;
+  return `saveFp/restoreFp got ${JSON.stringify(slot)}: a slot is 'hostCtxt', 'hostTask' or a vCPU index 0..${vcpus - 1}`;
+}
+
 /**
  * World-switch primitives a policy's hooks call. The EL2 ones mirror the hyp code; the
  * host-kernel ones mirror arch/arm64/kernel/fpsimd.c and are what KVM calls since v4.18.

@@ -12,7 +12,8 @@ import { TransitionTable } from '../machine/compile.js';
 import { CostMachine, METRIC } from '../machine/cost-machine.js';
 import type { Policy } from '../policy/types.js';
 import type { ExitStream, StreamChunk } from '../stream/exit-stream.js';
-import { CLASSES_PER_VCPU, decodeRunClass, FP_EL0, FP_EL1, FPEXC_ACCESS } from '../stream/run-class.js';
+import { CLASSES_PER_VCPU, decodeRunClass, FP_EL0, FP_EL1, FPEXC_ACCESS, runClassProblem } from '../stream/run-class.js';
+import { UserError } from '../util/errors.js';
 import { SINGLE_BUDGET, type WalkBudget, Walker } from './walk.js';
 
 export type Engine = 'table' | 'direct';
@@ -120,6 +121,8 @@ export class PolicyRun {
   private walker?: Walker;
   private machine?: CostMachine;
   private readonly decoded;
+  /** Why each run class is impossible (the table engine checks the same when compiling). */
+  private readonly problems: readonly (string | undefined)[];
   /** Counts accumulated by the table before a switch to direct running. */
   private tableTotals?: Float64Array;
   private tableInfo: SimResult['table'] = { states: 0, cells: 0, evictions: 0, directRuns: 0 };
@@ -135,6 +138,7 @@ export class PolicyRun {
   ) {
     const classCount = stream.vcpus.length * CLASSES_PER_VCPU;
     this.decoded = Array.from({ length: classCount }, (_, c) => decodeRunClass(c));
+    this.problems = this.decoded.map((c) => runClassProblem(c, stream.vcpus));
     if (engine === 'table') {
       this.table = new TransitionTable(policy, stream.vcpus, budget.maxCells);
       this.walker = new Walker(this.table, budget);
@@ -159,7 +163,12 @@ export class PolicyRun {
     }
     if (i >= chunk.length) return;
     const m = this.machine!;
-    for (; i < chunk.length; i++) m.run(this.decoded[chunk.cls[i]]);
+    const problems = this.problems;
+    for (; i < chunk.length; i++) {
+      const c = chunk.cls[i];
+      if (problems[c] !== undefined) throw new UserError(`stream: impossible run (class ${c}): ${problems[c]}`);
+      m.run(this.decoded[c]);
+    }
     this.tableInfo.directRuns = this.runs - this.tableRuns;
   }
 

@@ -111,6 +111,10 @@ export class Walker {
     this.denseRow = Int32Array.from({ length: nc }, (_, c) => c * nc);
     this.classOf = Array.from({ length: nc }, (_, c) => c);
     this.isSeen = new Uint8Array(nc);
+    // Pair tables hold state ids: fold them away before an eviction renumbers the states.
+    table.beforeEvict = () => {
+      if (this.mode === 'raw' || this.mode === 'dense') this.toSingle();
+    };
   }
 
   /** Leaves warm-up: pair steps on raw classes if the table fits, else dense. */
@@ -226,6 +230,8 @@ export class Walker {
       const b = this.classOf[r % k];
       const cellA = s * nc + a;
       const mid = t.next[cellA];
+      // A pair cell exists only once both of its one-step cells are compiled.
+      if (mid < 0) throw new Error(`walker: pair cell ${cell} has no one-step cell behind it`);
       t.visits[cellA] += v;
       t.visits[mid * nc + b] += v;
     }

@@ -49,10 +49,12 @@ export function decodeRunClass(code: number): RunClass {
 
 /**
  * Why a run class cannot happen, or undefined. An exit handled at EL2 goes straight back
- * into the guest, so the host neither runs FP code nor preempts the vCPU in between.
+ * into the guest, so the host neither runs FP code nor preempts the vCPU in between; only
+ * an AArch32 EL1 has FPEXC.
  */
-export function runClassProblem(c: RunClass, vcpuCount: number): string | undefined {
-  if (c.vcpu >= vcpuCount) return `vCPU ${c.vcpu} does not exist (${vcpuCount} vCPUs)`;
+export function runClassProblem(c: RunClass, vcpus: readonly { readonly aarch32: boolean }[]): string | undefined {
+  if (c.vcpu >= vcpus.length) return `vCPU ${c.vcpu} does not exist (${vcpus.length} vCPUs)`;
+  if (c.fp & FPEXC_ACCESS && !vcpus[c.vcpu].aarch32) return `vCPU ${c.vcpu} has an AArch64 EL1 and cannot access FPEXC`;
   if (c.handled === HANDLED.hyp && (c.hostFp || c.put)) {
     return 'an exit handled at EL2 cannot be followed by host FP use or a vcpu_put';
   }
