@@ -14,7 +14,7 @@ import { EC, EXIT_TYPE } from '../src/arch/esr.js';
 import { exitKey, HANDLED } from '../src/cpu/profile.js';
 import { analyzeTrace } from '../src/stream/trace-analyze.js';
 import { traceFpModel } from '../src/stream/trace-fp.js';
-import { importTrace } from '../src/stream/trace-import.js';
+import { importTrace, MAX_BACKLOG } from '../src/stream/trace-import.js';
 import { parseKvmExit, parseTraceLine } from '../src/stream/trace-parse.js';
 import { decodeRunClass } from '../src/stream/run-class.js';
 import { runCli } from './helpers/cli.js';
@@ -164,6 +164,28 @@ describe('importing the hand-written fixtures', () => {
       }
       expect(n).toBe(200_000);
       expect(chunks).toBe(4); // 65,536-run chunks: the spool replays in flat memory
+    } finally {
+      t.dispose();
+    }
+  });
+
+  it('a thread that goes quiet does not hold the other threads back: the backlog stays bounded', async () => {
+    const others = MAX_BACKLOG + 1000;
+    function* gen() {
+      // Thread 7 runs once and never enters again; thread 9 keeps running.
+      yield `       CPU 1/KVM-7    [000] d..1. 9.000000: kvm_entry: PC: 0x1\n`;
+      yield `       CPU 1/KVM-7    [000] d..1. 9.000010: kvm_exit: TRAP: HSR_EC: 0x0016 (HVC64), PC: 0x1\n`;
+      for (let i = 0; i < others; i++) {
+        const t0 = 10 + i * 0.00002;
+        yield `       CPU 0/KVM-9    [000] d..1. ${t0.toFixed(6)}: kvm_entry: PC: 0x1\n`;
+        yield `       CPU 0/KVM-9    [000] d..1. ${(t0 + 0.00001).toFixed(6)}: kvm_exit: TRAP: HSR_EC: 0x0016 (HVC64), PC: 0x1\n`;
+      }
+    }
+    const t = await importTrace(Readable.from(gen()), { fp: noFp() });
+    try {
+      expect(t.counts.runs).toBe(others + 1);
+      // Only thread 7's run left before its thread's next event (there was none).
+      expect(t.counts.runsDecidedEarly).toBe(1);
     } finally {
       t.dispose();
     }

@@ -2,6 +2,7 @@
 
 import { fpStateBytes, parseVectorLength } from '../cpu/fp-state.js';
 import { type AnalyzeOptions, analyzeTrace, type TraceAnalysis } from '../stream/trace-analyze.js';
+import { MAX_BACKLOG } from '../stream/trace-import.js';
 import { UserError } from '../util/errors.js';
 import { intFlag, listFlag, parse, seedFlag } from './args.js';
 import { num } from './format.js';
@@ -46,6 +47,7 @@ function countsText(a: TraceAnalysis): string[] {
   if (c.lostEvents) warn.push(`${num(c.lostEvents)} events lost by the tracer: runs around them are missing`);
   if (c.exitsWithoutEntry) warn.push(`${num(c.exitsWithoutEntry)} kvm_exit without an earlier kvm_entry (trace started mid-run)`);
   if (c.entriesWithoutExit) warn.push(`${num(c.entriesWithoutExit)} kvm_entry without a kvm_exit (lost exits)`);
+  if (c.runsDecidedEarly) warn.push(`${num(c.runsDecidedEarly)} runs emitted before their thread's next event (thread quiet while ${num(MAX_BACKLOG)} other runs arrived): vcpu_put after them not seen`);
   for (const w of warn) lines.push(`  note: ${w}`);
   lines.push(`  FP model: ${a.fp}`);
   return lines;

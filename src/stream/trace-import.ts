@@ -46,6 +46,9 @@ export interface ImportOptions {
   readonly statTime?: StatTime;
 }
 
+/** Runs that may wait for their thread's next event before the oldest is emitted anyway. */
+export const MAX_BACKLOG = 1 << 16;
+
 export interface ImportCounts {
   lines: number;
   entries: number;
@@ -68,6 +71,12 @@ export interface ImportCounts {
   exitsWithoutEntry: number;
   /** kvm_entry followed by another kvm_entry on its thread (a lost exit). */
   entriesWithoutExit: number;
+  /**
+   * Runs emitted before their thread's next event (its thread went quiet while more than
+   * MAX_BACKLOG other runs arrived): whether a vcpu_put or a userspace exit followed is
+   * what was known by then.
+   */
+  runsDecidedEarly: number;
   runs: number;
 }
 
@@ -146,6 +155,7 @@ export async function importTrace(input: string | Readable, opts: ImportOptions)
     badLines: 0,
     exitsWithoutEntry: 0,
     entriesWithoutExit: 0,
+    runsDecidedEarly: 0,
     runs: 0,
   };
   const threads = new Map<string, ThreadState>();
@@ -163,10 +173,15 @@ export async function importTrace(input: string | Readable, opts: ImportOptions)
     counts.badLines++;
     firstBad ??= where;
   };
+  let head = 0;
   const emit = () => {
-    // Runs leave in exit order; a run waits until its thread's next event says where it was handled.
-    while (queue.length > 0 && queue[0].final) {
-      const p = queue.shift()!;
+    // Runs leave in exit order; a run waits until its thread's next event says where it was
+    // handled. A thread that never enters again (a VM shut down, a long halt) would hold
+    // every later run back: past MAX_BACKLOG waiting runs the oldest leaves with what it
+    // knows, so memory stays flat and the work linear.
+    while (head < queue.length && (queue[head].final || queue.length - head > MAX_BACKLOG)) {
+      const p = queue[head++];
+      if (!p.final) counts.runsDecidedEarly++;
       const handled: Handled = p.user || userExits.has(p.code) ? HANDLED.user : HANDLED.kernel;
       const fp = opts.fp.runBits(p.vcpu, p.runNs, p.code, p.pcs);
       // An exit to userspace ends KVM_RUN, which puts the vCPU anyway (lifecycle.ts exitGuest).
@@ -174,6 +189,10 @@ export async function importTrace(input: string | Readable, opts: ImportOptions)
       if (put) counts.vcpuPuts++;
       spool.push(encodeRunClass(p.vcpu, fp, handled, false, put), exitKey(p.code, handled), p.runNs);
       counts.runs++;
+    }
+    if (head > 4096 && head * 2 > queue.length) {
+      queue.splice(0, head);
+      head = 0;
     }
   };
 
@@ -277,7 +296,7 @@ export async function importTrace(input: string | Readable, opts: ImportOptions)
       }
     }
     // The trace ends: runs still waiting for their thread's next event keep what they know.
-    for (const p of queue) p.final = true;
+    for (let k = head; k < queue.length; k++) queue[k].final = true;
     emit();
     spool.finish();
   } catch (e) {
