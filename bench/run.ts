@@ -107,7 +107,7 @@ async function main(argv: readonly string[]): Promise<number> {
   console.log(table(['cpu', 'anchor', 'published', 'model', 'delta', 'role'], results.calibration.map((c) => [c.cpu, c.label, num(c.paperCycles), num(c.modelCycles, 1), pct(c.delta, 2), c.fitted ? 'fitted' : 'held out'])));
   if (results.throughput) {
     console.log('\nBudgets:');
-    console.log(table(['budget', 'target', 'measured', ''], results.throughput.budgets.map((b) => [b.name, b.target, b.measured, b.met ? 'met' : 'NOT met'])));
+    console.log(table(['budget', 'target', 'measured', ''], results.throughput.budgets.map((b) => [b.name, b.target, b.measured, b.met === null ? '-' : b.met ? 'met' : 'NOT met'])));
   }
   return 0;
 }

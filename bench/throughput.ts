@@ -22,6 +22,15 @@ export interface WalkThroughput {
   readonly mode: string;
 }
 
+/**
+ * tinybench options for a measurement of about `timeMs`: tinybench runs at least
+ * `iterations` samples (64 by default) whatever the time, which for a 10 ms task is most
+ * of a quick run; `minIterations` lowers that floor.
+ */
+export function benchOptions(timeMs: number, minIterations = 64) {
+  return { time: timeMs, warmup: true, warmupTime: timeMs / 2, iterations: minIterations, warmupIterations: Math.max(1, Math.min(16, minIterations >> 2)) };
+}
+
 /** Materialises the first `runs` run classes of a stream (so generation is not timed). */
 export function materialize(stream: ExitStream, runs: number): Uint16Array {
   const out = new Uint16Array(runs);
@@ -42,7 +51,7 @@ export function materialize(stream: ExitStream, runs: number): Uint16Array {
 export async function measureWalk(
   policies: readonly Policy[],
   stream: ExitStream,
-  opts: { runs?: number; timeMs?: number } = {},
+  opts: { runs?: number; timeMs?: number; minIterations?: number } = {},
 ): Promise<WalkThroughput[]> {
   const cls = materialize(stream, opts.runs ?? 1 << 16);
   const out: WalkThroughput[] = [];
@@ -50,8 +59,7 @@ export async function measureWalk(
     const walker = new Walker(new TransitionTable(policy, stream.vcpus, SINGLE_BUDGET.maxCells), SINGLE_BUDGET);
     for (let k = 0; k < 4; k++) walker.walk(cls, cls.length);
     const counts = new Int32Array(stream.vcpus.length * 96);
-    const timeMs = opts.timeMs ?? 400;
-    const bench = new Bench({ time: timeMs, warmup: true, warmupTime: timeMs / 2 });
+    const bench = new Bench(benchOptions(opts.timeMs ?? 400, opts.minIterations));
     bench.add('walk', () => walker.walk(cls, cls.length));
     bench.add('bare', () => bareLoop(cls, cls.length, counts));
     await bench.run();

@@ -180,7 +180,7 @@ function assumptionsSection(r: Results): string {
 function throughputSection(r: Results, chart: (id: string) => string): string {
   const t = r.throughput;
   if (!t) return '';
-  const budgets = t.budgets.map((b) => [esc(b.name), esc(b.target), esc(b.measured), b.met ? '<span class="ok">met</span>' : '<span class="bad">not met</span>']);
+  const budgets = t.budgets.map((b) => [esc(b.name), esc(b.target), esc(b.measured), b.met === null ? 'not measured' : b.met ? '<span class="ok">met</span>' : '<span class="bad">not met</span>']);
   const gen = t.generate.map((g) => [esc(g.workload), `${num(g.runsPerSecond / 1e6, 1)} M`]);
   return `<section id="throughput"><h2>Throughput</h2>${chart('throughput')}
 ${table(['budget', 'target', 'measured', ''], budgets)}

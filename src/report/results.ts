@@ -115,13 +115,15 @@ export interface Throughput {
   readonly simulate: readonly { policy: string; walkRunsPerSecond: number; bareRunsPerSecond: number; ratio: number; mode: string }[];
   readonly generate: readonly { workload: string; runsPerSecond: number }[];
   readonly check: { states: number; transitions: number; seconds: number; statesPerSecond: number };
+  /** Sweep units on 1 and on 2 workers; null when not measured (`--quick`, or no tuning units). */
   readonly workerScaling: { workers1Seconds: number; workers2Seconds: number; speedup: number } | null;
   /** Peak RSS of a default `simulate` run in a child process, at two stream lengths. */
   readonly memory: readonly { workload: string; policy: string; runs: number; maxRssMiB: number }[];
   readonly suiteSeconds: number;
   /** Peak RSS of the whole suite (main thread and its worker threads). */
   readonly peakRssMiB: number;
-  readonly budgets: readonly { name: string; target: string; measured: string; met: boolean }[];
+  /** Each performance goal and whether this run met it; `met: null` when it was not measured. */
+  readonly budgets: readonly { name: string; target: string; measured: string; met: boolean | null }[];
 }
 
 export interface Results {
