@@ -17,7 +17,7 @@ import { sensitivitySection } from '../src/report/sensitivity.js';
 import { resultsCsv } from '../src/report/results.js';
 import { ensureWritable, writeReport } from '../src/report/write.js';
 import { parseRange } from '../src/tune/ranges.js';
-import { isUserError, UserError } from '../src/util/errors.js';
+import { isUserError } from '../src/util/errors.js';
 import { loadGroundTruth } from '../validation/lib/model-side.js';
 import { Progress } from './progress.js';
 import { defaultOptions, runSuite } from './suite.js';
@@ -76,9 +76,8 @@ async function main(argv: readonly string[]): Promise<number> {
     throughput: values['no-throughput'] !== true,
   };
   const progress = new Progress(process.stderr, values.quiet === true);
-  progress.note(`${quick ? 'quick run' : 'full run'}: ${num(opts.runs)} runs x ${opts.seeds} seeds per cell, ${opts.workers} workers`);
   // Ground truth: the committed validation/results.json (no QEMU here), model side recomputed from the workload files.
-  const groundTruth = await loadGroundTruth({ workloadsDir: opts.workloadsDir });
+  const groundTruth = () => loadGroundTruth({ workloadsDir: opts.workloadsDir });
   const results = await runSuite({ ...opts, extras: { groundTruth } }, progress);
   const extras = [sensitivitySection(results.sensitivity), groundTruthSection(results.groundTruth)].filter((x): x is ExtraSection => x !== undefined);
   const html = renderHtml(results, extras);
@@ -99,9 +98,10 @@ async function main(argv: readonly string[]): Promise<number> {
       results.checks.map((v) => [v.policy, v.config, v.verdict, v.invariant ?? '-', String(v.steps.length), num(v.states), v.verdict === 'ok' ? (v.exhaustive ? 'fixpoint' : `depth ${v.depth}`) : 'shortest']),
     ),
   );
-  if (groundTruth) {
-    const ok = groundTruth.scripted.filter((r) => r.agree).length;
-    console.log(`\nGround truth (validation/results.json, ${groundTruth.source.generatedAt}): lazy-vcpu predicts the real FP trap count in ${ok} of ${groundTruth.scripted.length} scripted cells; ${groundTruth.linux.length} Linux-guest cells in the report.`);
+  const gt = results.groundTruth as Awaited<ReturnType<typeof loadGroundTruth>>;
+  if (gt) {
+    const ok = gt.scripted.filter((r) => r.agree).length;
+    console.log(`\nGround truth (validation/results.json, ${gt.source.generatedAt}): lazy-vcpu predicts the real FP trap count in ${ok} of ${gt.scripted.length} scripted cells; ${gt.linux.length} Linux-guest cells in the report.`);
   }
   console.log('\nCalibration (model vs published):');
   console.log(table(['cpu', 'anchor', 'published', 'model', 'delta', 'role'], results.calibration.map((c) => [c.cpu, c.label, num(c.paperCycles), num(c.modelCycles, 1), pct(c.delta, 2), c.fitted ? 'fitted' : 'held out'])));
@@ -126,4 +126,3 @@ main(process.argv.slice(2)).then(
     }
   },
 );
-void UserError;

@@ -28,7 +28,7 @@ import {
 import { markovStream, MarkovWorkloadSchema } from '../src/stream/markov.js';
 import { loadWorkloadFile, type Workload, workloadStream } from '../src/stream/workload.js';
 import { breakEven, lazyWins, simulatedBreakEven } from '../src/tune/break-even.js';
-import { unitSeed } from '../src/tune/sweep.js';
+import { sweepSettings, unitSeed } from '../src/tune/sweep.js';
 import { UserError } from '../src/util/errors.js';
 import { estimate, type Estimate } from '../src/util/stats.js';
 import { cpuAssumptions, policyAssumptions, workloadAssumptions } from './assumptions.js';
@@ -61,7 +61,8 @@ export interface SuiteOptions {
   /** Measure throughput (tinybench) and worker scaling. */
   readonly throughput: boolean;
   /** Extra sections computed elsewhere (ground truth), already JSON. */
-  readonly extras?: { groundTruth?: unknown };
+  /** Loaded once the options are validated, so bad input fails before any output. */
+  readonly extras?: { groundTruth?: () => Promise<unknown> };
 }
 
 /** The suite's defaults; `--quick` shrinks them so CI finishes in seconds. */
@@ -87,9 +88,14 @@ export function loadSuiteWorkloads(dir: string): LoadedSuiteWorkload[] {
     throw new UserError(`${dir}: cannot read the workloads folder`);
   }
   if (files.length === 0) throw new UserError(`${dir}: no workload files (*.json)`);
+  const seen = new Map<string, string>();
   return files.map((f) => {
     const file = resolve(join(dir, f));
     const workload = loadWorkloadFile(file);
+    // Cells, seeds and report rows are keyed by name: two files of one name would merge.
+    const first = seen.get(workload.name);
+    if (first !== undefined) throw new UserError(`${file}: name: "${workload.name}" is also the name of ${first}; workload names must be unique`);
+    seen.set(workload.name, file);
     return { name: workload.name, file, workload, raw: JSON.parse(readFileSync(file, 'utf8')) };
   });
 }
@@ -148,13 +154,17 @@ export async function runSuite(opts: SuiteOptions, progress: Progress): Promise<
   const selCpus = cpus.filter((c) => selected.some((k) => k.c === c.name));
   const policyIds = policies.map((p) => p.id);
   const cpuNames = cpus.map((c) => c.name);
+  const tuneRanges = { threshold: [...opts.thresholds], eagerRuns: [...opts.eagerRuns] };
+  const adaptive = BUILTIN_POLICIES.find((d) => d.name === 'adaptive');
+  if (adaptive) sweepSettings(adaptive, tuneRanges); // throws UserError on a value out of range, before any work
+  progress.note(`${opts.quick ? 'quick run' : 'full run'}: ${opts.runs.toLocaleString('en-US')} runs x ${opts.seeds} seeds per cell, ${opts.workers} workers`);
+  const groundTruth = opts.extras?.groundTruth ? await opts.extras.groundTruth() : null;
 
   // --- tasks ---------------------------------------------------------------------------
   const seedsOf = (w: string, n: number) => Array.from({ length: n }, (_, k) => unitSeed(opts.seed, w, k));
   const simTasks: SimTask[] = selWorkloads.flatMap((w) =>
     seedsOf(w.name, opts.seeds).map((seed) => ({ kind: 'sim' as const, workloadFile: w.file, seed, runs: opts.runs, policies: policyIds, cpus: cpuNames })),
   );
-  const tuneRanges = { threshold: [...opts.thresholds], eagerRuns: [...opts.eagerRuns] };
   const tuneTasks: TuneTask[] = selWorkloads.flatMap((w) =>
     seedsOf(`tune:${w.name}`, opts.tuneSeeds).map((seed) => ({
       kind: 'tune' as const,
@@ -317,7 +327,7 @@ export async function runSuite(opts: SuiteOptions, progress: Progress): Promise<
     breakEven: { analytic, simulated, placements },
     calibration,
     sensitivity: sensRaw,
-    groundTruth: opts.extras?.groundTruth ?? null,
+    groundTruth,
     timing,
     throughput,
   };

@@ -58,6 +58,28 @@ describe('npm run bench', () => {
     expect(existsSync(join(out, 'latest'))).toBe(false);
   });
 
+  it('rejects two workload files of one name', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'fpswitch-wl-'));
+    writeFileSync(join(dir, 'a.json'), JSON.stringify({ name: 'same', kind: 'markov', fpProbability: 0.2 }));
+    writeFileSync(join(dir, 'b.json'), JSON.stringify({ name: 'same', kind: 'markov', fpProbability: 0.4 }));
+    const out = mkdtempSync(join(tmpdir(), 'fpswitch-b8-'));
+    const r = bench([...SMALL, '--workloads-dir', dir, '--out', out]);
+    expect(r.code).toBe(2);
+    expect(r.stderr.trim()).toMatch(/b\.json: name: "same" is also the name of .*a\.json/);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+  });
+
+  it('without --quiet, bad input is still one line on stderr: nothing is announced before the options are checked', () => {
+    const out = mkdtempSync(join(tmpdir(), 'fpswitch-b9-'));
+    const r = bench(['--quick', '--no-throughput', '--threshold', '0..3', '--out', out]);
+    expect(r.code).toBe(2);
+    expect(r.stderr.trim()).toBe('fpswitch bench: adaptive: threshold=0 is below its minimum 1');
+    const r2 = bench(['--quick', '--no-throughput', '--only', 'nothing/*', '--out', out]);
+    expect(r2.code).toBe(2);
+    expect(r2.stderr.trim().split('\n')).toHaveLength(1);
+    expect(readdirSync(out)).toEqual([]);
+  });
+
   it.skipIf(process.getuid?.() === 0)('rejects an unwritable output folder', () => {
     const out = mkdtempSync(join(tmpdir(), 'fpswitch-b5-'));
     chmodSync(out, 0o500);

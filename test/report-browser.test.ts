@@ -39,7 +39,7 @@ describe.skipIf(!haveBrowser)('report in headless Chromium', () => {
     writeFileSync(join(workloads, 'hostile.json'), JSON.stringify({ name: HOSTILE, kind: 'markov', description: `<script>alert(2)</script>`, fpProbability: 0.3 }));
     const d = defaultOptions(true);
     const results = await runSuite(
-      { ...d, runs: 3000, seeds: 2, workers: 2, only: null, workloadsDir: workloads, tuneRuns: 2000, thresholds: [1, 2, 4], eagerRuns: [4, 16], extras: { groundTruth: await loadGroundTruth() } },
+      { ...d, runs: 3000, seeds: 2, workers: 2, only: null, workloadsDir: workloads, tuneRuns: 2000, thresholds: [1, 2, 4], eagerRuns: [4, 16], extras: { groundTruth: () => loadGroundTruth() } },
       new Progress(process.stderr, true),
     );
     const root = mkdtempSync(join(tmpdir(), 'fpswitch-report-'));

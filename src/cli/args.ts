@@ -16,7 +16,7 @@ export function parse<T extends Options>(command: string, argv: readonly string[
     const err = e as Error & { code?: string };
     if (typeof err.code === 'string' && err.code.startsWith('ERR_PARSE_ARGS')) {
       const msg = err.message.split('\n')[0].replace(/\. To specify a positional argument.*$/, '');
-      throw new UserError(`${msg} (see fpswitch ${command} --help)`);
+      throw new UserError(`${msg} (see ${command === 'bench' ? 'npm run bench -- --help' : `fpswitch ${command} --help`})`);
     }
     throw e;
   }

@@ -79,11 +79,11 @@ export async function importCommand(argv: readonly string[]): Promise<number> {
     return 0;
   }
   if (positionals.length !== 1) {
-    throw new UserError(`import: expected one trace file (or - for standard input), got ${positionals.length} (see fpswitch import --help)`);
+    throw new UserError(`expected one trace file (or - for standard input), got ${positionals.length} (see fpswitch import --help)`);
   }
   const policies = listFlag(values.policy);
   if (policies.length === 0 && !values.stats) {
-    throw new UserError('import: nothing to do: give --policy (with --fp) and/or --stats (see fpswitch import --help)');
+    throw new UserError('nothing to do: give --policy (with --fp) and/or --stats (see fpswitch import --help)');
   }
   const statTime = values['stats-time'] ?? 'run';
   if (statTime !== 'run' && statTime !== 'handled') throw new UserError(`--stats-time ${statTime}: expected run or handled`);

@@ -114,9 +114,9 @@ export async function sensitivityCommand(argv: readonly string[]): Promise<numbe
     console.log(SENSITIVITY_HELP);
     return 0;
   }
-  if (!values.workload) throw new UserError('sensitivity: --workload is required (see fpswitch sensitivity --help)');
+  if (!values.workload) throw new UserError('--workload is required (see fpswitch sensitivity --help)');
   const params = (values.param ?? []).map(parseSweepSpec);
-  if (params.length > 2) throw new UserError('sensitivity: at most two --param (a curve or a grid)');
+  if (params.length > 2) throw new UserError('at most two --param (a curve or a grid)');
   const r = await sensitivity({
     workload: resolveWorkload(values.workload),
     params,

@@ -123,10 +123,10 @@ export async function simulateCommand(argv: readonly string[]): Promise<number> 
     console.log(SIMULATE_HELP);
     return 0;
   }
-  if (!values.workload) throw new UserError('simulate: --workload is required (see fpswitch simulate --help)');
+  if (!values.workload) throw new UserError('--workload is required (see fpswitch simulate --help)');
   // Not split on commas: a policy's parameters are comma-separated.
   const policySpecs = (values.policy ?? []).map((p) => p.trim()).filter((p) => p !== '');
-  if (policySpecs.length === 0) throw new UserError('simulate: --policy is required (see fpswitch simulate --help)');
+  if (policySpecs.length === 0) throw new UserError('--policy is required (see fpswitch simulate --help)');
   const engine = values.engine ?? 'table';
   if (engine !== 'table' && engine !== 'direct') throw new UserError(`--engine ${engine}: expected table or direct`);
   const cpu = cpuProfile(values.cpu ?? 'seattle');

@@ -71,7 +71,7 @@ export async function tuneCommand(argv: readonly string[]): Promise<number> {
     if (eq <= 0) throw new UserError(`--param ${p}: expected key=range`);
     ranges[p.slice(0, eq)] = parseRange(p.slice(eq + 1), `--param ${p.slice(0, eq)}`);
   }
-  if (Object.keys(ranges).length === 0) throw new UserError(`tune: nothing to sweep: give --param key=range for policy ${def.name}`);
+  if (Object.keys(ranges).length === 0) throw new UserError(`nothing to sweep: give --param key=range for policy ${def.name}`);
   const settings = sweepSettings(def, ranges);
   const references = [await resolvePolicy('eager'), await resolvePolicy('lazy-fixed')];
   const policies = [...settings.map((s) => s.policy), ...references];
@@ -85,13 +85,14 @@ export async function tuneCommand(argv: readonly string[]): Promise<number> {
     for (let k = 0; k < seeds; k++) {
       perSeed.push(runUnit(workload, unitSeed(seed, workload.name, k), runs, policies, cpus, fpState));
       done++;
-      if (!values.json) process.stderr.write(`\r[tune] ${done}/${total} workload-seeds`);
+      // A terminal gets one line rewritten in place; a log gets a line per step.
+      if (!values.json) process.stderr.write(process.stderr.isTTY ? `\r[tune] ${done}/${total} workload-seeds` : `[tune] ${done}/${total} workload-seeds\n`);
     }
     const agg = aggregate(workload.name, perSeed, settings, references, cpus);
     rows.push(...agg.rows);
     best.push(...agg.best);
   }
-  if (!values.json) process.stderr.write('\n');
+  if (!values.json && process.stderr.isTTY) process.stderr.write('\n');
   const analytic = cpus.map((c) => breakEven(c, fpState));
   const simulated: SimulatedBreakEven[] = [];
   for (const c of cpus) simulated.push(await simulatedBreakEven(c, fpState, { runs: Math.min(runs, 200_000), seed }));

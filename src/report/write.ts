@@ -5,7 +5,7 @@
  * pointing at the previous complete report.
  */
 
-import { accessSync, constants, existsSync, mkdirSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { accessSync, constants, existsSync, mkdirSync, readdirSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { UserError } from '../util/errors.js';
 
@@ -51,8 +51,44 @@ export function writeReport(root: string, files: Readonly<Record<string, string 
   }
   const link = join(abs, 'latest');
   const tmpLink = join(abs, `.latest-${process.pid}`);
-  rmSync(tmpLink, { force: true });
-  symlinkSync(name, tmpLink);
-  renameSync(tmpLink, link);
+  try {
+    rmSync(tmpLink, { force: true });
+    symlinkSync(name, tmpLink);
+    renameSync(tmpLink, link);
+  } catch (e) {
+    // The report itself is complete; only the pointer could not move (e.g. `latest` is a
+    // real folder, or the file system has no symbolic links).
+    rmSync(tmpLink, { force: true });
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new UserError(`${link}: could not point it at ${name}${code ? ` (${code})` : ''}; the report is complete in ${final}`);
+  }
+  removeStaleTemporaries(abs);
   return final;
+}
+
+/**
+ * Removes `.tmp-*-<pid>` and `.latest-<pid>` left by runs that crashed (their process is
+ * gone). A live process's temporaries are left alone: two runs may share a folder.
+ */
+function removeStaleTemporaries(abs: string): void {
+  let names: string[];
+  try {
+    names = readdirSync(abs);
+  } catch {
+    return;
+  }
+  for (const n of names) {
+    const m = /^\.(?:tmp-.*|latest)-(\d+)$/.exec(n);
+    if (!m || Number(m[1]) === process.pid || alive(Number(m[1]))) continue;
+    rmSync(join(abs, n), { recursive: true, force: true });
+  }
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
 }

@@ -239,7 +239,7 @@ export async function sensitivity(opts: SensitivityOptions): Promise<Sensitivity
   const ranking = opts.params && opts.params.length > 0 ? [] : rank(w, file, ev, opts.rankRuns ?? Math.min(runs, 100_000));
   const specs: SweepSpec[][] =
     opts.params && opts.params.length > 0 ? [opts.params.slice(0, 2)] : ranking.slice(0, 2).map((p) => [defaultSweep(p)]);
-  if (opts.params && opts.params.length > 2) throw new UserError('sensitivity: at most two --param (a curve or a grid)');
+  if (opts.params && opts.params.length > 2) throw new UserError('at most two parameters (a curve or a grid)');
   // Check both ends of every sweep first: a bad path or an out-of-range bound fails before any work.
   for (const group of specs) {
     for (const s of group) {

@@ -126,6 +126,10 @@ export function traceFpModel(spec: string, opts: { seed: number; maxVcpus: numbe
     const a32 = num('aarch32', 0, 0, 1) === 1;
     return new MarkovFp(p, r, a32, opts.seed, `--fp ${spec}`);
   }
+  // "name:..." that is not markov is a model kind we do not have, not a workload name.
+  if (/^[a-z][\w-]*:/i.test(spec) && !spec.includes('/') && !spec.endsWith('.json')) {
+    throw new UserError(`--fp ${spec}: unknown FP model "${spec.slice(0, spec.indexOf(':'))}" (models: markov:p=<share>,r=<corr>[,aarch32=1], or a guest workload name or path)`);
+  }
   const { workload, file } = resolveWorkload(spec);
   if (workload.kind === 'markov') {
     return new MarkovFp(workload.fpProbability, workload.fpCorrelation, workload.aarch32, opts.seed, file);

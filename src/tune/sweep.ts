@@ -34,11 +34,11 @@ export function sweepSettings(def: PolicyDefinition, ranges: Readonly<Record<str
   const specs = def.params ?? {};
   for (const [key, values] of Object.entries(ranges)) {
     const spec = specs[key];
-    if (!spec) throw new UserError(`sweep: policy ${def.name} has no parameter "${key}" (known: ${Object.keys(specs).join(', ') || 'none'})`);
+    if (!spec) throw new UserError(`policy ${def.name} has no parameter "${key}" (known: ${Object.keys(specs).join(', ') || 'none'})`);
     for (const v of values) {
-      if (spec.integer && !Number.isInteger(v)) throw new UserError(`sweep: ${key}=${v} must be an integer`);
-      if (spec.min !== undefined && v < spec.min) throw new UserError(`sweep: ${key}=${v} is below its minimum ${spec.min}`);
-      if (spec.max !== undefined && v > spec.max) throw new UserError(`sweep: ${key}=${v} is above its maximum ${spec.max}`);
+      if (spec.integer && !Number.isInteger(v)) throw new UserError(`${def.name}: ${key}=${v} must be an integer`);
+      if (spec.min !== undefined && v < spec.min) throw new UserError(`${def.name}: ${key}=${v} is below its minimum ${spec.min}`);
+      if (spec.max !== undefined && v > spec.max) throw new UserError(`${def.name}: ${key}=${v} is above its maximum ${spec.max}`);
     }
   }
   const defaults = Object.fromEntries(Object.entries(specs).map(([k, v]) => [k, v.default]));
