@@ -7,7 +7,7 @@
 import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { cpus as osCpus, totalmem } from 'node:os';
-import { join, resolve } from 'node:path';
+import { isAbsolute, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Bench } from 'tinybench';
 import type { Verdict } from '../src/check/explore.js';
@@ -25,12 +25,14 @@ import {
   type Throughput,
   type TuningResult,
 } from '../src/report/results.js';
+import { num } from '../src/cli/format.js';
+import { CLAIM, claimPosition } from '../src/stream/claim.js';
 import { markovStream, MarkovWorkloadSchema } from '../src/stream/markov.js';
 import { loadWorkloadFile, type Workload, workloadStream } from '../src/stream/workload.js';
 import { breakEven, lazyWins, simulatedBreakEven } from '../src/tune/break-even.js';
 import { sweepSettings, unitSeed } from '../src/tune/sweep.js';
 import { UserError } from '../src/util/errors.js';
-import { estimate, type Estimate } from '../src/util/stats.js';
+import { estimate, type Estimate, NON_NEGATIVE, SHARE } from '../src/util/stats.js';
 import { cpuAssumptions, policyAssumptions, workloadAssumptions } from './assumptions.js';
 import { calibrate } from './calibration.js';
 import { globToRegExp } from './glob.js';
@@ -43,8 +45,8 @@ import { benchOptions, measureWalk } from './throughput.js';
 /** The workloads the 2015 claim names, whose skip-rate sensitivity the report shows. */
 export const SENSITIVITY_WORKLOADS = ['hackbench', 'lmbench-ctx', 'lmbench-syscall'];
 
-/** The 2015 claim: 30-50% of exits skip the FP/SIMD switch (commit 33c76a0b8126). */
-export const CLAIM_BAND: readonly [number, number] = [0.3, 0.5];
+/** The 2015 claim: 30-50% of exits skip the FP/SIMD switch (commit 33c76a0b8126; stream/claim.ts). */
+export const CLAIM_BAND: readonly [number, number] = [CLAIM.lo, CLAIM.hi];
 
 export interface SuiteOptions {
   readonly quick: boolean;
@@ -100,6 +102,14 @@ export function loadSuiteWorkloads(dir: string): LoadedSuiteWorkload[] {
   });
 }
 
+const REPO = resolve(fileURLToPath(new URL('..', import.meta.url)));
+
+/** A path as the report shows it: relative to the repository when inside it, so two clones agree. */
+function repoPath(p: string): string {
+  const r = relative(REPO, p);
+  return r === '' ? '.' : r.startsWith('..') || isAbsolute(r) ? p : r;
+}
+
 /** Built-in policies as the suite runs them (defaults). */
 export function suitePolicies(): Policy[] {
   return BUILTIN_POLICIES.map((d) => instantiate(d, Object.fromEntries(Object.entries(d.params ?? {}).map(([k, v]) => [k, v.default]))));
@@ -126,11 +136,10 @@ function toolVersion(): string {
   }
 }
 
-function claimVerdict(e: Estimate, band: readonly [number, number]): ClaimCheck['verdict'] {
-  if (e.hi < band[0]) return 'below';
-  if (e.lo > band[1]) return 'above';
-  if (e.lo >= band[0] && e.hi <= band[1]) return 'inside';
-  return 'overlaps';
+/** The report's word for where an interval lies against the band: one rule, stream/claim.ts's. */
+function claimVerdict(e: Estimate): ClaimCheck['verdict'] {
+  const { position, side } = claimPosition(e.lo, e.hi);
+  return position === 'outside' ? (side ?? 'below') : position === 'overlapping' ? 'overlaps' : 'inside';
 }
 
 /** Runs the suite. Throws UserError for bad input before any work starts. */
@@ -223,7 +232,8 @@ export async function runSuite(opts: SuiteOptions, progress: Progress): Promise<
       for (let c = 0; c < cpus.length; c++) {
         if (!wanted(w.name, policies[p].id, cpus[c].name)) continue;
         const rs = perSeed.map((s) => s[p][c]);
-        const est = (f: (r: SimCell) => number) => estimate(rs.map(f));
+        const est = (f: (r: SimCell) => number) => estimate(rs.map(f), NON_NEGATIVE);
+        const share = (f: (r: SimCell) => number) => estimate(rs.map(f), SHARE);
         const runs = rs[0].runs;
         const first = rs[0];
         cells.push({
@@ -232,7 +242,7 @@ export async function runSuite(opts: SuiteOptions, progress: Progress): Promise<
           cpu: cpus[c].name,
           runs,
           seeds,
-          skipRate: est((r) => r.skipRate),
+          skipRate: share((r) => r.skipRate),
           cyclesPerExit: est((r) => r.cycles.perExit),
           componentsPerExit: {
             base: est((r) => r.cycles.perExitByComponent.base),
@@ -247,7 +257,7 @@ export async function runSuite(opts: SuiteOptions, progress: Progress): Promise<
           bytesPerExit: est((r) => r.counters.bytesMoved / r.runs),
           fpexcOnlyTrapsPer1000: est((r) => (1000 * r.counters.fpexcOnlyTraps) / r.runs),
           exitsPerGuestSecond: est((r) => r.exitsPerGuestSecond),
-          fpUse: { el0: est((r) => r.fpUse.el0), el1: est((r) => r.fpUse.el1), fpexc: est((r) => r.fpUse.fpexc), any: est((r) => r.fpUse.any) },
+          fpUse: { el0: share((r) => r.fpUse.el0), el1: share((r) => r.fpUse.el1), fpexc: share((r) => r.fpUse.fpexc), any: share((r) => r.fpUse.any) },
           exitMix: first.exitMix.map((e) => ({ exit: e.exit, handled: e.handled, share: e.runs / first.runs })),
         });
       }
@@ -257,7 +267,7 @@ export async function runSuite(opts: SuiteOptions, progress: Progress): Promise<
   // --- claim: the lazy switch's skip rate per workload (CPU-independent) ---------------
   const claim: ClaimCheck[] = cells
     .filter((c) => c.policy === 'lazy-fixed' && c.cpu === (selCpus[0]?.name ?? cpus[0].name))
-    .map((c) => ({ workload: c.workload, policy: c.policy, cpu: c.cpu, skipRate: c.skipRate, band: CLAIM_BAND, verdict: claimVerdict(c.skipRate, CLAIM_BAND) }));
+    .map((c) => ({ workload: c.workload, policy: c.policy, cpu: c.cpu, skipRate: c.skipRate, band: CLAIM_BAND, verdict: claimVerdict(c.skipRate) }));
 
   // --- tuning --------------------------------------------------------------------------
   const tuning = aggregateTuning(selWorkloads.map((w) => w.name), tuneTasks, tuneRaw, selCpus.map((c) => c.name), opts, tuneRanges);
@@ -266,7 +276,11 @@ export async function runSuite(opts: SuiteOptions, progress: Progress): Promise<
   const tBe = performance.now();
   const analytic = cpus.map((c) => breakEven(c, FPSIMD));
   const simulated = [];
-  for (const c of cpus) simulated.push(await simulatedBreakEven(c, FPSIMD, { runs: opts.quick ? 50_000 : 200_000, seed: opts.seed }));
+  progress.phase('break-even (simulated)', cpus.length);
+  for (const c of cpus) {
+    simulated.push(await simulatedBreakEven(c, FPSIMD, { runs: opts.quick ? 50_000 : 200_000, seed: opts.seed }));
+    progress.step();
+  }
   const placements = cells
     .filter((c) => c.policy === 'lazy-fixed')
     .map((c) => {
@@ -276,6 +290,7 @@ export async function runSuite(opts: SuiteOptions, progress: Progress): Promise<
   lap('breakEvenSeconds', tBe);
 
   // --- calibration ---------------------------------------------------------------------
+  progress.note('calibration against the published anchors');
   const calibration = await calibrate(cpus);
 
   // --- assumptions ---------------------------------------------------------------------
@@ -288,9 +303,9 @@ export async function runSuite(opts: SuiteOptions, progress: Progress): Promise<
   // --- throughput ----------------------------------------------------------------------
   let throughput: Throughput | null = null;
   if (opts.throughput) {
-    progress.note('measuring throughput (tinybench)');
+    progress.note('throughput (tinybench): table walk per policy');
     const tTp = performance.now();
-    throughput = await measureThroughput(opts, policies, workloads, verdicts, tuneTasks, t0, timing);
+    throughput = await measureThroughput(opts, policies, workloads, verdicts, tuneTasks, t0, timing, progress);
     lap('throughputSeconds', tTp);
   }
   lap('suiteSeconds', t0);
@@ -315,8 +330,11 @@ export async function runSuite(opts: SuiteOptions, progress: Progress): Promise<
       cpus: selCpus.map((c) => c.name),
       tuneRuns: opts.tuneRuns,
       tuneSeeds: opts.tuneSeeds,
+      thresholds: [...opts.thresholds],
+      eagerRuns: [...opts.eagerRuns],
+      workloadsDir: repoPath(opts.workloadsDir),
     },
-    workloads: workloads.map((w) => ({ name: w.name, kind: w.workload.kind, description: w.workload.description ?? '', file: w.file })),
+    workloads: workloads.map((w) => ({ name: w.name, kind: w.workload.kind, description: w.workload.description ?? '', file: repoPath(w.file) })),
     policies: policies.map((p) => ({ id: p.id, name: p.definition.name, summary: p.definition.summary, models: p.definition.models })),
     cpus: cpus.map((c) => ({ name: c.name, title: c.title, description: c.description })),
     assumptions,
@@ -352,9 +370,9 @@ function aggregateTuning(
     for (let c = 0; c < cpus.length; c++) {
       const perPolicy = Array.from({ length: nPol }, (_, p) => ({
         policy: use[0].policies[p],
-        cyclesPerExit: estimate(use.map((u) => u.perExit[p][c])),
-        skipRate: estimate(use.map((u) => u.skipRate[p][c])),
-        fpTrapsPerExit: estimate(use.map((u) => u.fpTrapsPerExit[p][c])),
+        cyclesPerExit: estimate(use.map((u) => u.perExit[p][c]), NON_NEGATIVE),
+        skipRate: estimate(use.map((u) => u.skipRate[p][c]), SHARE),
+        fpTrapsPerExit: estimate(use.map((u) => u.fpTrapsPerExit[p][c]), NON_NEGATIVE),
       }));
       perPolicy.forEach((x, p) => rows.push({ workload: w, cpu: cpus[c], params: p < settings.length ? settings[p] : {}, ...x }));
       const swept = perPolicy.slice(0, settings.length);
@@ -387,6 +405,7 @@ async function measureThroughput(
   tuneTasks: readonly TuneTask[],
   t0: number,
   timing: Record<string, number>,
+  progress: Progress,
 ): Promise<Throughput> {
   const timeMs = opts.quick ? 60 : 400;
   // --quick keeps the sample floor low too: the figures are coarser, the run short.
@@ -399,6 +418,7 @@ async function measureThroughput(
   t = performance.now();
 
   const generate: { workload: string; runsPerSecond: number }[] = [];
+  progress.phase('throughput: generation', workloads.length);
   for (const w of workloads) {
     const runs = 1 << 17;
     const bench = new Bench(benchOptions(timeMs, minIterations));
@@ -409,6 +429,7 @@ async function measureThroughput(
     const r = bench.tasks[0].result;
     if (r.state !== 'completed') throw new Error(`generate benchmark for ${w.name} did not complete`);
     generate.push({ workload: w.name, runsPerSecond: r.throughput.mean * runs });
+    progress.step();
   }
   lap('tpGenerateSeconds', t);
   t = performance.now();
@@ -424,6 +445,7 @@ async function measureThroughput(
   // the quick budget, and a speedup from so few units says little.
   let workerScaling: Throughput['workerScaling'] = null;
   if (tuneTasks.length >= 1 && !opts.quick) {
+    progress.note('throughput: sweep on 1 and on 2 workers');
     const batch = Array.from({ length: 8 }, (_, k) => ({ ...tuneTasks[k % tuneTasks.length], seed: tuneTasks[k % tuneTasks.length].seed + k }));
     const warm = (k: number) => ({ ...tuneTasks[0], seed: tuneTasks[0].seed + 1000 + k });
     const time = async (n: number) => {
@@ -445,6 +467,7 @@ async function measureThroughput(
   t = performance.now();
   // Memory of a user's default run, alone in a child process, at two stream lengths.
   const probeRuns = opts.quick ? [200_000, 2_000_000] : [1_000_000, 10_000_000];
+  progress.note(`throughput: memory of a default simulate run (${probeRuns.map((r) => num(r)).join(' and ')} runs, child processes)`);
   const memory = probeRuns.map((runs) => {
     const out = execFileSync(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('./rss-probe.ts', import.meta.url)), 'mixed-aarch32-aarch64', 'adaptive', String(runs)], {
       encoding: 'utf8',

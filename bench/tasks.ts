@@ -7,13 +7,12 @@ import { BUILTIN_CONFIGS, resolveCheckConfig } from '../src/check/config.js';
 import { checkPolicy, type Verdict } from '../src/check/explore.js';
 import { FPSIMD } from '../src/cpu/fp-state.js';
 import { cpuProfile } from '../src/cpu/profiles.js';
-import { resolvePolicy } from '../src/policy/registry.js';
+import { builtinPolicy, resolvePolicy } from '../src/policy/registry.js';
 import type { SimResult } from '../src/sim/simulate.js';
 import { sensitivity } from '../src/stream/sensitivity.js';
 import { loadWorkloadFile } from '../src/stream/workload.js';
 import { SUITE_BUDGET } from '../src/sim/walk.js';
 import { runUnit, sweepSettings } from '../src/tune/sweep.js';
-import { builtinPolicy } from '../src/policy/registry.js';
 import { isUserError } from '../src/util/errors.js';
 
 /** Simulate every policy over one workload stream (one seed), priced on every CPU. */

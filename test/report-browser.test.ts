@@ -20,6 +20,8 @@ import { loadGroundTruth } from '../validation/lib/model-side.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const HOSTILE = '<img src=x onerror=alert(1)>';
+const HOSTILE_DESCRIPTION = '<script>alert(2)</script> & "quotes"';
+const HOSTILE_FILE = '<marquee>hostile.json'; // a file name cannot hold a '/'
 const haveBrowser = existsSync(CHROMIUM);
 if (!haveBrowser && process.env.CI) throw new Error(`${CHROMIUM} is missing: .ci/run installs Debian's chromium`);
 
@@ -36,7 +38,7 @@ describe.skipIf(!haveBrowser)('report in headless Chromium', () => {
     const workloads = mkdtempSync(join(tmpdir(), 'fpswitch-wl-'));
     const builtins = resolve(__dirname, '../workloads');
     for (const f of readdirSync(builtins).filter((f) => f.endsWith('.json'))) copyFileSync(join(builtins, f), join(workloads, f));
-    writeFileSync(join(workloads, 'hostile.json'), JSON.stringify({ name: HOSTILE, kind: 'markov', description: `<script>alert(2)</script>`, fpProbability: 0.3 }));
+    writeFileSync(join(workloads, HOSTILE_FILE), JSON.stringify({ name: HOSTILE, kind: 'markov', description: HOSTILE_DESCRIPTION, fpProbability: 0.3 }));
     const d = defaultOptions(true);
     const results = await runSuite(
       { ...d, runs: 3000, seeds: 2, workers: 2, only: null, workloadsDir: workloads, tuneRuns: 2000, thresholds: [1, 2, 4], eagerRuns: [4, 16], extras: { groundTruth: () => loadGroundTruth() } },
@@ -101,6 +103,10 @@ describe.skipIf(!haveBrowser)('report in headless Chromium', () => {
     expect(await page.$$eval('img', (els) => els.length)).toBe(0);
     const text = await page.innerText('body');
     expect(text).toContain(HOSTILE);
+    // Its description and file name, in the workloads table, as text.
+    expect(text).toContain(HOSTILE_DESCRIPTION);
+    expect(text).toContain(HOSTILE_FILE);
+    expect(await page.$$eval('marquee', (els) => els.length)).toBe(0);
     // In the SVG charts too (vega writes text nodes).
     const svgText = await page.$$eval('svg text', (els) => els.map((e) => e.textContent ?? '').join('\n'));
     expect(svgText).toContain(HOSTILE);

@@ -1,14 +1,14 @@
 /** `fpswitch simulate`: a policy on a CPU profile over a workload's exit stream. */
 
 import { cpuProfile } from '../cpu/profiles.js';
-import { fpStateBytes, fpStateLabel, parseVectorLength } from '../cpu/fp-state.js';
+import { fpStateBytes, parseVectorLength } from '../cpu/fp-state.js';
 import { resolvePolicy } from '../policy/registry.js';
 import { CYCLE_COMPONENTS, type SimResult, simulate } from '../sim/simulate.js';
 import { claimCheck, claimLine } from '../stream/claim.js';
 import { deriveSeed } from '../stream/prng.js';
 import { resolveWorkload, workloadStream } from '../stream/workload.js';
 import { UserError } from '../util/errors.js';
-import { estimate, type Estimate } from '../util/stats.js';
+import { estimate, type Estimate, NON_NEGATIVE, SHARE } from '../util/stats.js';
 import { intFlag, parse, seedFlag } from './args.js';
 import { num, pct, table } from './format.js';
 
@@ -66,9 +66,9 @@ interface SeedSummary {
 
 function summarizeSeeds(results: readonly SimResult[]): SeedSummary {
   return {
-    skipRate: estimate(results.map((r) => r.skipRate)),
-    perExit: estimate(results.map((r) => r.cycles.perExit)),
-    fpTrapsPerExit: estimate(results.map((r) => r.counters.fpTraps / Math.max(1, r.runs))),
+    skipRate: estimate(results.map((r) => r.skipRate), SHARE),
+    perExit: estimate(results.map((r) => r.cycles.perExit), NON_NEGATIVE),
+    fpTrapsPerExit: estimate(results.map((r) => r.counters.fpTraps / Math.max(1, r.runs)), NON_NEGATIVE),
   };
 }
 
@@ -149,7 +149,7 @@ export async function simulateCommand(argv: readonly string[]): Promise<number> 
       perSeed.push(simulate(policy, workloadStream(workload, { runs, seed: s }), { cpu, fpState, engine }));
     }
     const summary = seeds > 1 ? summarizeSeeds(perSeed) : undefined;
-    const claim = claimCheck(workload.name, policy.definition.name, summary?.skipRate ?? estimate([perSeed[0].skipRate]));
+    const claim = claimCheck(workload.name, policy.definition.name, summary?.skipRate ?? estimate([perSeed[0].skipRate], SHARE));
     if (values.json) {
       const extra: Record<string, unknown> = {};
       if (summary) {
@@ -167,6 +167,5 @@ export async function simulateCommand(argv: readonly string[]): Promise<number> 
   }
   if (values.json) console.log(JSON.stringify(out.length === 1 ? out[0] : out, null, 2));
   else console.log(text.join('\n\n'));
-  void fpStateLabel;
   return 0;
 }

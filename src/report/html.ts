@@ -150,8 +150,12 @@ function cellsSection(r: Results, chart: (id: string) => string): string {
       pct(c.fpUse.fpexc.mean),
       esc(c.exitMix.slice(0, 4).map((e) => `${e.exit}/${e.handled} ${pct(e.share, 0)}`).join(', ')),
     ]);
+  const files = r.workloads
+    .filter((w) => r.parameters.workloads.includes(w.name))
+    .map((w) => [esc(w.name), esc(w.kind), esc(w.description), `<code>${esc(w.file)}</code>`]);
   return `<section id="designs"><h2>Designs across workloads and CPUs</h2>
 ${chart('components')}${chart('skip')}${chart('traps')}
+<h3>Workloads</h3>${table(['workload', 'kind', 'what it models', 'file'], files, 'small')}
 <h3>Workloads as generated</h3>${table(['workload', 'exits per second of guest time', 'runs touching FP at EL0', 'at EL1', 'FPEXC accesses', 'exit mix (top 4)'], rows)}</section>`;
 }
 
@@ -207,7 +211,7 @@ export function renderHtml(r: Results, extras: readonly ExtraSection[] = []): st
   const body = [
     `<h1>fpswitch report</h1>`,
     `<p class="meta">fpswitch ${esc(r.tool.version)}, commit ${esc(r.git.commit ?? 'unknown')}${r.git.dirty ? ' (with uncommitted changes)' : ''}, ${esc(r.node)}, ${esc(r.host.cpu)} (${r.host.cores} cores), ${esc(r.date)}.<br>
-${num(p.runs)} runs x ${p.seeds} seeds per cell, base seed ${p.baseSeed}${p.quick ? ', --quick' : ''}${p.only ? `, --only ${esc(p.only)}` : ''}; workloads: ${esc(p.workloads.join(', '))}; CPUs: ${esc(p.cpus.join(', '))}.</p>`,
+${num(p.runs)} runs x ${p.seeds} seeds per cell, base seed ${p.baseSeed}${p.quick ? ', --quick' : ''}; adaptive swept over threshold ${esc(p.thresholds.join(','))} x eagerRuns ${esc(p.eagerRuns.join(','))}${p.only ? `, --only ${esc(p.only)}` : ''}; workloads: ${esc(p.workloads.join(', '))}; CPUs: ${esc(p.cpus.join(', '))}.</p>`,
     `<nav><a href="#claim">claim</a><a href="#designs">designs</a><a href="#tuning">tuning</a><a href="#breakeven">break-even</a>${extras.map((e) => `<a href="#${esc(e.id)}">${esc(e.title.toLowerCase())}</a>`).join('')}<a href="#correctness">correctness</a><a href="#calibration">calibration</a><a href="#assumptions">assumptions</a><a href="#throughput">throughput</a></nav>`,
     claimSection(r, chart),
     cellsSection(r, chart),

@@ -146,7 +146,13 @@ export interface Results {
     cpus: readonly string[];
     tuneRuns: number;
     tuneSeeds: number;
+    /** adaptive's swept values (`--threshold`, `--eager-runs`). */
+    thresholds: readonly number[];
+    eagerRuns: readonly number[];
+    /** Folder of the workload files: relative to the repository when inside it. */
+    workloadsDir: string;
   };
+  /** Every workload file read; `file` relative to the repository when inside it. */
   readonly workloads: readonly { name: string; kind: string; description: string; file: string }[];
   readonly policies: readonly { id: string; name: string; summary: string; models: string }[];
   readonly cpus: readonly { name: string; title: string; description: string }[];

@@ -14,7 +14,7 @@ import { resolvePolicy } from '../policy/registry.js';
 import type { Policy } from '../policy/types.js';
 import { simulate } from '../sim/simulate.js';
 import { UserError } from '../util/errors.js';
-import { type Estimate, estimate } from '../util/stats.js';
+import { type Estimate, estimate, SHARE } from '../util/stats.js';
 import { CLAIM, type ClaimPosition, claimPosition } from './claim.js';
 import { vmFigures } from './guest-model.js';
 import type { GuestWorkload } from './guest-schema.js';
@@ -171,7 +171,7 @@ class Evaluator {
       const s = k === 0 ? this.seed : deriveSeed(this.seed, k);
       xs.push(simulate(this.policy, workloadStream(w, { runs, seed: s }), { cpu: this.cpu }).skipRate);
     }
-    return estimate(xs);
+    return estimate(xs, SHARE);
   }
 }
 

@@ -17,6 +17,9 @@
 
 import type { FpStateSize } from '../cpu/fp-state.js';
 import { compileCosts, type CpuProfile } from '../cpu/profile.js';
+import { resolvePolicy } from '../policy/registry.js';
+import { simulate } from '../sim/simulate.js';
+import { markovStream, MarkovWorkloadSchema } from '../stream/markov.js';
 
 export interface BreakEven {
   readonly cpu: string;
@@ -72,9 +75,6 @@ export async function simulatedBreakEven(
   fpState: FpStateSize,
   opts: { runs?: number; seed?: number; points?: readonly number[] } = {},
 ): Promise<SimulatedBreakEven> {
-  const { resolvePolicy } = await import('../policy/registry.js');
-  const { simulate } = await import('../sim/simulate.js');
-  const { markovStream, MarkovWorkloadSchema } = await import('../stream/markov.js');
   const eager = await resolvePolicy('eager');
   const lazy = await resolvePolicy('lazy-fixed');
   const ps = opts.points ?? [0, 0.25, 0.5, 0.75, 1];

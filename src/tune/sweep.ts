@@ -18,7 +18,7 @@ import { replayable } from '../stream/exit-stream.js';
 import { deriveSeed } from '../stream/prng.js';
 import { type Workload, workloadStream } from '../stream/workload.js';
 import { UserError } from '../util/errors.js';
-import { estimate, type Estimate } from '../util/stats.js';
+import { estimate, type Estimate, NON_NEGATIVE, SHARE } from '../util/stats.js';
 import { cartesian } from './ranges.js';
 
 /** Policies walked per pass over a stream (bounds the memory of their tables). */
@@ -117,9 +117,9 @@ export function aggregate(
         cpu: cpus[c].name,
         policy: policy.id,
         params: p < settings.length ? settings[p].params : {},
-        cyclesPerExit: estimate(results.map((r) => r.cycles.perExit)),
-        skipRate: estimate(results.map((r) => r.skipRate)),
-        fpTrapsPerExit: estimate(results.map((r) => r.counters.fpTraps / Math.max(1, r.runs))),
+        cyclesPerExit: estimate(results.map((r) => r.cycles.perExit), NON_NEGATIVE),
+        skipRate: estimate(results.map((r) => r.skipRate), SHARE),
+        fpTrapsPerExit: estimate(results.map((r) => r.counters.fpTraps / Math.max(1, r.runs)), NON_NEGATIVE),
       };
     });
     rows.push(...cpuRows);
