@@ -446,7 +446,9 @@ async function measureThroughput(
   let workerScaling: Throughput['workerScaling'] = null;
   if (tuneTasks.length >= 1 && !opts.quick) {
     progress.note('throughput: sweep on 1 and on 2 workers');
-    const batch = Array.from({ length: 8 }, (_, k) => ({ ...tuneTasks[k % tuneTasks.length], seed: tuneTasks[k % tuneTasks.length].seed + k }));
+    // Ten units of one workload (equal work each): the figure is the threads' scaling, not
+    // how eight units of unequal size happen to split over two workers.
+    const batch = Array.from({ length: 10 }, (_, k) => ({ ...tuneTasks[0], seed: tuneTasks[0].seed + k }));
     const warm = (k: number) => ({ ...tuneTasks[0], seed: tuneTasks[0].seed + 1000 + k });
     const time = async (n: number) => {
       const pool = new Pool(n);
