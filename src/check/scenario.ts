@@ -15,17 +15,17 @@
 
 import { dirname, resolve } from 'node:path';
 import { z } from 'zod';
-import { describeInitialState, type Invariant, SemanticMachine, type Violation } from '../machine/semantic-machine.js';
+import { describeInitialState, SemanticMachine, type Violation } from '../machine/semantic-machine.js';
 import type { Policy } from '../policy/types.js';
 import { schemaError } from '../stream/schema-errors.js';
 import { UserError } from '../util/errors.js';
 import { type CheckConfig, readJsonFile } from './config.js';
 import { diagnose } from './diagnose.js';
 import { type CheckEvent, EVENT_SYNTAX, parseEvent, whyDisabled } from './events.js';
-import { policyCrash } from './explore.js';
+import { policyCrash, type Verdict } from './explore.js';
 import { forEachOutcome } from './outcomes.js';
 import { stateKey } from './state-key.js';
-import { bootStep, runStep, type Step, type StepState } from './trace.js';
+import { bootStep, runStep, type Step } from './trace.js';
 
 export interface Scenario {
   readonly name: string;
@@ -70,17 +70,9 @@ export function loadScenario(file: string): Scenario {
   return { name: body.name, description: body.description, config, policy: body.policy, events, file };
 }
 
-/** The outcome of replaying a scenario on one policy. */
-export interface Replay {
+/** The outcome of replaying a scenario on one policy: a verdict's fields for one history. */
+export interface Replay extends Pick<Verdict, 'policy' | 'config' | 'verdict' | 'invariant' | 'diagnosis' | 'steps' | 'initial' | 'initialState'> {
   readonly scenario: string;
-  readonly policy: string;
-  readonly config: string;
-  readonly verdict: 'ok' | 'violation';
-  readonly invariant: Invariant | null;
-  readonly diagnosis: string | null;
-  readonly steps: readonly Step[];
-  readonly initial: StepState;
-  readonly initialState: string;
 }
 
 export function replayScenario(policy: Policy, config: CheckConfig, scenario: Scenario): Replay {

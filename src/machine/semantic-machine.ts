@@ -17,7 +17,6 @@
 import {
   AArch32_VMRS_VMSR,
   type AccessOutcome,
-  CheckVFPEnabled,
   EL2_FPEXC32Access,
   EL2_FPSIMDAccess,
   guestFpAccess,

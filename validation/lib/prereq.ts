@@ -151,13 +151,6 @@ function resolveKernelPackage(opts: PrereqOptions): string {
   return m[1];
 }
 
-function debInfo(file: string): DebInfo {
-  const r = run('dpkg-deb', ['-f', file, 'Package', 'Version'], { what: `dpkg-deb -f ${file}` });
-  const pkg = /Package:\s*(\S+)/.exec(r.stdout)?.[1] ?? '?';
-  const ver = /Version:\s*(\S+)/.exec(r.stdout)?.[1] ?? '?';
-  return { package: pkg, version: ver, file };
-}
-
 function cachedDeb(pkg: string, version: string): string | undefined {
   // apt-get download names files <pkg>_<version with ':' as %3a>_arm64.deb
   const want = `${pkg}_${version.replace(/:/g, '%3a')}_arm64.deb`;
