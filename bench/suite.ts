@@ -439,31 +439,43 @@ async function measureThroughput(
   const checkSeconds = verdicts.filter((v) => v.config === 'default').reduce((a, v) => a + v.seconds, 0);
   const check = { states, transitions, seconds: Number(checkSeconds.toFixed(4)), statesPerSecond: states / Math.max(1e-9, verdicts.reduce((a, v) => a + v.seconds, 0)) };
 
-  // Worker scaling of the sweep: the suite's own tuning units, on 1 and on 2 workers,
-  // each worker warmed up first (thread start-up and JIT compilation are not the sweep).
-  // Skipped under --quick: 2 x 10 sweep units on 1 and on 2 workers are 3 s, a fifth of
-  // the quick budget, and a speedup from so few units says little.
+  // Worker scaling of the sweep: four tuning units of one workload (equal work) on a pool
+  // of 1 worker and on a pool of 2, alternately, twice, keeping each pool's best time
+  // (the least disturbed by other load on a shared machine: a lone run here has read 1.1x
+  // and 2.7x). Each worker first runs one full unit (thread start-up, JIT compilation
+  // and table warm-up are not the sweep). Equal units measure the threads' scaling; the
+  // suite's own units are unequal (mixed-aarch32-aarch64's is ~3 s of ~6.5 s), so their
+  // split is bounded by the largest, a granularity matter this figure leaves out and the
+  // README states. Skipped under --quick (~8 s).
   let workerScaling: Throughput['workerScaling'] = null;
   if (tuneTasks.length >= 1 && !opts.quick) {
-    progress.note('throughput: sweep on 1 and on 2 workers');
-    // Ten units of one workload (equal work each): the figure is the threads' scaling, not
-    // how eight units of unequal size happen to split over two workers.
-    const batch = Array.from({ length: 10 }, (_, k) => ({ ...tuneTasks[0], seed: tuneTasks[0].seed + k }));
-    const warm = (k: number) => ({ ...tuneTasks[0], seed: tuneTasks[0].seed + 1000 + k });
-    const time = async (n: number) => {
-      const pool = new Pool(n);
-      try {
-        for (let r = 0; r < 2; r++) await Promise.all(Array.from({ length: n }, (_, k) => pool.run(warm(r * n + k))));
-        const s = performance.now();
-        await Promise.all(batch.map((task) => pool.run(task)));
-        return (performance.now() - s) / 1000;
-      } finally {
-        await pool.close();
+    progress.note('throughput: four equal sweep units on 1 and on 2 workers, best of 2');
+    const units = Array.from({ length: 4 }, (_, k) => ({ ...tuneTasks[0], seed: tuneTasks[0].seed + k }));
+    const warmUnits = [{ ...tuneTasks[0], seed: tuneTasks[0].seed + 1000 }];
+    const pools = [new Pool(1), new Pool(2)];
+    const best = [Number.POSITIVE_INFINITY, Number.POSITIVE_INFINITY];
+    const repeats = 2;
+    try {
+      for (const pool of pools) {
+        for (const w of warmUnits) await Promise.all(Array.from({ length: pool.size }, (_, k) => pool.run({ ...w, seed: w.seed + 10 * k })));
       }
+      for (let r = 0; r < repeats; r++) {
+        for (let p = 0; p < pools.length; p++) {
+          const s = performance.now();
+          await Promise.all(units.map((u) => pools[p].run({ ...u, seed: u.seed + 100 * r })));
+          best[p] = Math.min(best[p], (performance.now() - s) / 1000);
+        }
+      }
+    } finally {
+      await Promise.all(pools.map((p) => p.close()));
+    }
+    workerScaling = {
+      units: units.map((u) => u.workload),
+      repeats,
+      workers1Seconds: Number(best[0].toFixed(3)),
+      workers2Seconds: Number(best[1].toFixed(3)),
+      speedup: Number((best[0] / best[1]).toFixed(3)),
     };
-    const one = await time(1);
-    const two = await time(2);
-    workerScaling = { workers1Seconds: Number(one.toFixed(3)), workers2Seconds: Number(two.toFixed(3)), speedup: Number((one / two).toFixed(3)) };
   }
   lap('tpScalingSeconds', t);
   t = performance.now();
@@ -496,8 +508,13 @@ async function measureThroughput(
       met: checkSeconds < 5,
     },
     workerScaling
-      ? { name: 'worker_threads scaling on 2 workers', target: '>= 1.8x', measured: `${workerScaling.speedup.toFixed(2)}x`, met: workerScaling.speedup >= 1.8 }
-      : { name: 'worker_threads scaling on 2 workers', target: '>= 1.8x', measured: opts.quick ? 'not measured under --quick' : 'not measured: no tuning units selected', met: null },
+      ? {
+          name: 'worker_threads scaling of the sweep on 2 workers',
+          target: '>= 1.8x',
+          measured: `${workerScaling.speedup.toFixed(2)}x (${workerScaling.units.length} equal tuning units of ${workerScaling.units[0]})`,
+          met: workerScaling.speedup >= 1.8,
+        }
+      : { name: 'worker_threads scaling of the sweep on 2 workers', target: '>= 1.8x', measured: opts.quick ? 'not measured under --quick' : 'not measured: no tuning units selected', met: null },
     { name: 'whole suite', target: opts.quick ? '< 15 s (--quick)' : '< 60 s', measured: `${suiteSeconds.toFixed(1)} s`, met: suiteSeconds < (opts.quick ? 15 : 60) },
     {
       name: 'memory of a default simulate run, flat in stream length',

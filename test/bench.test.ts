@@ -33,7 +33,7 @@ describe('npm run bench', () => {
     expect(readFileSync(join(out1, 'latest', 'results.csv'), 'utf8')).toBe(readFileSync(join(out2, 'latest', 'results.csv'), 'utf8'));
     for (const f of ['index.html', 'results.json', 'results.csv']) expect(existsSync(join(out1, 'latest', f))).toBe(true);
     expect(ra.schema).toBe('fpswitch-results');
-    expect(ra.schemaVersion).toBe(1);
+    expect(ra.schemaVersion).toBe(2);
   }, 300_000);
 
   it('rejects --only matching nothing', () => {

@@ -15,6 +15,7 @@ import { exitKey, HANDLED } from '../src/cpu/profile.js';
 import { analyzeTrace } from '../src/stream/trace-analyze.js';
 import { traceFpModel } from '../src/stream/trace-fp.js';
 import { importTrace, MAX_BACKLOG } from '../src/stream/trace-import.js';
+import { CLASSES_PER_VCPU } from '../src/stream/run-class.js';
 import { parseKvmExit, parseTraceLine } from '../src/stream/trace-parse.js';
 import { decodeRunClass } from '../src/stream/run-class.js';
 import { runCli } from './helpers/cli.js';
@@ -174,7 +175,7 @@ describe('importing the hand-written fixtures', () => {
     function* gen() {
       // Thread 7 runs once and never enters again; thread 9 keeps running.
       yield `       CPU 1/KVM-7    [000] d..1. 9.000000: kvm_entry: PC: 0x1\n`;
-      yield `       CPU 1/KVM-7    [000] d..1. 9.000010: kvm_exit: TRAP: HSR_EC: 0x0016 (HVC64), PC: 0x1\n`;
+      yield `       CPU 1/KVM-7    [000] d..1. 9.000020: kvm_exit: TRAP: HSR_EC: 0x0016 (HVC64), PC: 0x1\n`;
       for (let i = 0; i < others; i++) {
         const t0 = 10 + i * 0.00002;
         yield `       CPU 0/KVM-9    [000] d..1. ${t0.toFixed(6)}: kvm_entry: PC: 0x1\n`;
@@ -186,6 +187,20 @@ describe('importing the hand-written fixtures', () => {
       expect(t.counts.runs).toBe(others + 1);
       // Only thread 7's run left before its thread's next event (there was none).
       expect(t.counts.runsDecidedEarly).toBe(1);
+      // In exit order: thread 7's 20 us run first (vCPU 0), then every run of thread 9
+      // (vCPU 1, 10 us each), each once.
+      const ns: number[] = [];
+      const vcpu: number[] = [];
+      for (const ch of t.stream.chunks()) {
+        for (let k = 0; k < ch.length; k++) {
+          ns.push(Math.round(ch.ns[k]));
+          vcpu.push(Math.floor(ch.cls[k] / CLASSES_PER_VCPU));
+        }
+      }
+      expect(ns.length).toBe(others + 1);
+      expect([ns[0], vcpu[0]]).toEqual([20_000, 0]);
+      expect(vcpu.slice(1).every((v) => v === 1)).toBe(true);
+      expect(ns.slice(1).every((x) => x === 10_000)).toBe(true);
     } finally {
       t.dispose();
     }
@@ -271,6 +286,7 @@ describe('bad input: one line naming the file (and line), exit 2', () => {
     ['two files', [fx('perf-script.txt'), fx('tracefs.txt'), '--stats'], /expected one trace file/],
     ['a bad FP model', [fx('perf-script.txt'), '--fp', 'markov:p=1.5', '--policy', 'lazy-fixed'], /--fp markov:p=1\.5: p=1\.5: expected a number from 0 to 1/],
     ['an unknown FP workload', [fx('perf-script.txt'), '--fp', 'nope', '--policy', 'lazy-fixed'], /unknown workload "nope"/],
+    ['an unknown FP model kind', [fx('perf-script.txt'), '--fp', 'bernoulli:0.3', '--policy', 'lazy-fixed'], /--fp bernoulli:0\.3: unknown FP model "bernoulli" \(models: markov:/],
     ['an unknown user exit class', [fx('perf-script.txt'), '--stats', '--user-exits', 'NOPE'], /--user-exits NOPE: unknown exit class/],
     ['a bad --stats-time', [fx('perf-script.txt'), '--stats', '--stats-time', 'wall'], /--stats-time wall: expected run or handled/],
     ['too many vCPU threads', [fx('perf-script.txt'), '--stats', '--max-vcpus', '1'], /perf-script\.txt:7: more than 1 vCPU threads/],

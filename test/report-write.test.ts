@@ -1,5 +1,5 @@
 /** Report writing: the folder appears whole or not at all, and `latest` moves only to a whole report. */
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -44,15 +44,22 @@ describe('writeReport', () => {
     expect(existsSync(join(root, `.latest-${process.pid}`))).toBe(false);
   });
 
-  it("removes a crashed run's temporary folder, not a live one's", () => {
+  it("removes a crashed run's old temporary folder, not a live run's, a recent one, or a folder it did not make", () => {
     const root = mkdtempSync(join(tmpdir(), 'fpswitch-w4-'));
     // pid 2^22 + 1 is above Linux's pid_max limit: no such process.
-    const dead = join(root, `.tmp-2025-01-01T00-00-00Z-${(1 << 22) + 1}`);
+    const deadPid = (1 << 22) + 1;
+    const dead = join(root, `.tmp-2025-01-01T00-00-00Z-${deadPid}`);
+    const recent = join(root, `.tmp-2025-01-01T00-00-01Z-${deadPid}`);
     const live = join(root, `.tmp-2025-01-01T00-00-00Z-${process.ppid}`);
-    mkdirSync(dead);
-    mkdirSync(live);
+    const notOurs = join(root, '.tmp-cache-2024');
+    for (const d of [dead, recent, live, notOurs]) mkdirSync(d);
+    writeFileSync(join(notOurs, 'file'), 'keep');
+    const old = new Date(Date.now() - 2 * 3600_000);
+    for (const d of [dead, live, notOurs]) utimesSync(d, old, old);
     writeReport(root, { 'x.txt': 'one' }, D1);
     expect(existsSync(dead)).toBe(false);
+    expect(existsSync(recent)).toBe(true);
     expect(existsSync(live)).toBe(true);
+    expect(readFileSync(join(notOurs, 'file'), 'utf8')).toBe('keep');
   });
 });

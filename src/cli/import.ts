@@ -47,7 +47,7 @@ function countsText(a: TraceAnalysis): string[] {
   if (c.lostEvents) warn.push(`${num(c.lostEvents)} events lost by the tracer: runs around them are missing`);
   if (c.exitsWithoutEntry) warn.push(`${num(c.exitsWithoutEntry)} kvm_exit without an earlier kvm_entry (trace started mid-run)`);
   if (c.entriesWithoutExit) warn.push(`${num(c.entriesWithoutExit)} kvm_entry without a kvm_exit (lost exits)`);
-  if (c.runsDecidedEarly) warn.push(`${num(c.runsDecidedEarly)} runs emitted before their thread's next event (thread quiet while ${num(MAX_BACKLOG)} other runs arrived): vcpu_put after them not seen`);
+  if (c.runsDecidedEarly) warn.push(`${num(c.runsDecidedEarly)} runs emitted before their thread's next event (thread quiet while ${num(MAX_BACKLOG)} other runs arrived): whether a userspace exit or a vcpu_put followed them is not known`);
   for (const w of warn) lines.push(`  note: ${w}`);
   lines.push(`  FP model: ${a.fp}`);
   return lines;

@@ -190,7 +190,9 @@ function throughputSection(r: Results, chart: (id: string) => string): string {
 ${table(['budget', 'target', 'measured', ''], budgets)}
 <h3>Stream generation, one core</h3>${table(['workload', 'runs/s'], gen)}
 <p>Checker: ${num(t.check.states)} states, ${num(t.check.transitions)} transitions, ${num(t.check.statesPerSecond)} states/s. Suite wall time ${t.suiteSeconds.toFixed(1)} s; the suite's own peak RSS (main thread and worker threads) ${t.peakRssMiB.toFixed(0)} MiB.${
-    t.workerScaling ? ` Worker scaling: ${t.workerScaling.workers1Seconds.toFixed(2)} s on 1 worker, ${t.workerScaling.workers2Seconds.toFixed(2)} s on 2 (${t.workerScaling.speedup.toFixed(2)}x).` : ''
+    t.workerScaling
+      ? ` Worker scaling of the sweep: ${t.workerScaling.units.length} equal tuning units of ${esc(t.workerScaling.units[0])} took ${t.workerScaling.workers1Seconds.toFixed(2)} s on 1 worker and ${t.workerScaling.workers2Seconds.toFixed(2)} s on 2, best of ${t.workerScaling.repeats} (${t.workerScaling.speedup.toFixed(2)}x).`
+      : ''
   }</p></section>`;
 }
 

@@ -1,5 +1,5 @@
 /**
- * The schema of `results.json` (version 1), written by `npm run bench`. Every number the
+ * The schema of `results.json` (version 2), written by `npm run bench`. Every number the
  * report shows comes from here. Fields whose values depend on timing (and so differ
  * between runs of the same seeds) are confined to `date`, `timing` and `throughput`,
  * plus `seconds` in checker verdicts; everything else is a function of the parameters.
@@ -10,7 +10,12 @@ import type { SensitivityResult } from '../stream/sensitivity.js';
 import type { Estimate } from '../util/stats.js';
 
 export const RESULTS_SCHEMA = 'fpswitch-results';
-export const RESULTS_SCHEMA_VERSION = 1;
+/**
+ * 2: `throughput.budgets[].met` may be null (not measured); `throughput.workerScaling`
+ * names its units; `parameters` gained `thresholds`, `eagerRuns`, `workloadsDir`; file
+ * paths are relative to the repository when inside it; share intervals lie in [0, 1].
+ */
+export const RESULTS_SCHEMA_VERSION = 2;
 
 /** Fields that may differ between two runs with the same parameters. */
 export const TIMING_FIELDS = ['date', 'timing', 'throughput'] as const;
@@ -115,8 +120,12 @@ export interface Throughput {
   readonly simulate: readonly { policy: string; walkRunsPerSecond: number; bareRunsPerSecond: number; ratio: number; mode: string }[];
   readonly generate: readonly { workload: string; runsPerSecond: number }[];
   readonly check: { states: number; transitions: number; seconds: number; statesPerSecond: number };
-  /** Sweep units on 1 and on 2 workers; null when not measured (`--quick`, or no tuning units). */
-  readonly workerScaling: { workers1Seconds: number; workers2Seconds: number; speedup: number } | null;
+  /**
+   * Equal tuning units (one workload, several seeds) on a pool of 1 worker and of 2, the
+   * best of `repeats` alternating runs each; null when not measured (`--quick`, or no
+   * tuning units).
+   */
+  readonly workerScaling: { units: readonly string[]; repeats: number; workers1Seconds: number; workers2Seconds: number; speedup: number } | null;
   /** Peak RSS of a default `simulate` run in a child process, at two stream lengths. */
   readonly memory: readonly { workload: string; policy: string; runs: number; maxRssMiB: number }[];
   readonly suiteSeconds: number;

@@ -5,7 +5,7 @@
  * pointing at the previous complete report.
  */
 
-import { accessSync, constants, existsSync, mkdirSync, readdirSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { accessSync, constants, existsSync, lstatSync, mkdirSync, readdirSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { UserError } from '../util/errors.js';
 
@@ -67,8 +67,11 @@ export function writeReport(root: string, files: Readonly<Record<string, string 
 }
 
 /**
- * Removes `.tmp-*-<pid>` and `.latest-<pid>` left by runs that crashed (their process is
- * gone). A live process's temporaries are left alone: two runs may share a folder.
+ * Removes the temporaries `writeReport` itself names (`.tmp-<stamp>[-N]-<pid>` folders and
+ * `.latest-<pid>` links) left by runs that crashed: their process is gone and they are
+ * more than an hour old (a run in another pid namespace sharing the folder is not
+ * mistaken for a dead one). Anything else in the folder is left alone; a temporary that
+ * cannot be removed is left too: the report is already complete.
  */
 function removeStaleTemporaries(abs: string): void {
   let names: string[];
@@ -77,10 +80,19 @@ function removeStaleTemporaries(abs: string): void {
   } catch {
     return;
   }
+  const hourAgo = Date.now() - 3600_000;
   for (const n of names) {
-    const m = /^\.(?:tmp-.*|latest)-(\d+)$/.exec(n);
+    const dir = /^\.tmp-\d{4}-\d\d-\d\dT\d\d-\d\d-\d\dZ(?:-\d+)?-(\d+)$/.exec(n);
+    const link = /^\.latest-(\d+)$/.exec(n);
+    const m = dir ?? link;
     if (!m || Number(m[1]) === process.pid || alive(Number(m[1]))) continue;
-    rmSync(join(abs, n), { recursive: true, force: true });
+    try {
+      const st = lstatSync(join(abs, n));
+      if ((dir && !st.isDirectory()) || (link && !st.isSymbolicLink()) || st.mtimeMs > hourAgo) continue;
+      rmSync(join(abs, n), { recursive: true, force: true });
+    } catch {
+      // not ours to insist on
+    }
   }
 }
 

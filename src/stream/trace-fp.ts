@@ -11,6 +11,7 @@
  * - a markov workload file: its fpProbability and fpCorrelation.
  */
 
+import { existsSync } from 'node:fs';
 import { EC } from '../arch/esr.js';
 import { UserError } from '../util/errors.js';
 import { GuestRunner } from './guest.js';
@@ -127,7 +128,7 @@ export function traceFpModel(spec: string, opts: { seed: number; maxVcpus: numbe
     return new MarkovFp(p, r, a32, opts.seed, `--fp ${spec}`);
   }
   // "name:..." that is not markov is a model kind we do not have, not a workload name.
-  if (/^[a-z][\w-]*:/i.test(spec) && !spec.includes('/') && !spec.endsWith('.json')) {
+  if (/^[a-z][\w-]*:/i.test(spec) && !spec.includes('/') && !spec.endsWith('.json') && !existsSync(spec)) {
     throw new UserError(`--fp ${spec}: unknown FP model "${spec.slice(0, spec.indexOf(':'))}" (models: markov:p=<share>,r=<corr>[,aarch32=1], or a guest workload name or path)`);
   }
   const { workload, file } = resolveWorkload(spec);
