@@ -10,7 +10,7 @@ import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { intFlag, parse, seedFlag } from '../src/cli/args.js';
-import { num, pct, table } from '../src/cli/format.js';
+import { num, pct, table } from '../src/util/format.js';
 import { type ExtraSection, renderHtml } from '../src/report/html.js';
 import { groundTruthSection } from '../src/report/ground-truth.js';
 import { sensitivitySection } from '../src/report/sensitivity.js';

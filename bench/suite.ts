@@ -5,7 +5,7 @@
  */
 
 import { execFileSync } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import { cpus as osCpus, totalmem } from 'node:os';
 import { isAbsolute, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -25,14 +25,16 @@ import {
   type Throughput,
   type TuningResult,
 } from '../src/report/results.js';
-import { num } from '../src/cli/format.js';
+import { num } from '../src/util/format.js';
 import { CLAIM, claimPosition } from '../src/stream/claim.js';
 import { markovStream, MarkovWorkloadSchema } from '../src/stream/markov.js';
-import { loadWorkloadFile, type Workload, workloadStream } from '../src/stream/workload.js';
+import { parseWorkload, type Workload, workloadStream } from '../src/stream/workload.js';
 import { breakEven, lazyWins, simulatedBreakEven } from '../src/tune/break-even.js';
 import { sweepSettings, unitSeed } from '../src/tune/sweep.js';
 import { UserError } from '../src/util/errors.js';
+import { readJsonFile } from '../src/util/json-file.js';
 import { estimate, type Estimate, NON_NEGATIVE, SHARE } from '../src/util/stats.js';
+import { toolVersion } from '../src/util/version.js';
 import { cpuAssumptions, policyAssumptions, workloadAssumptions } from './assumptions.js';
 import { calibrate } from './calibration.js';
 import { globToRegExp } from './glob.js';
@@ -42,11 +44,6 @@ import type { SensitivityResult } from '../src/stream/sensitivity.js';
 import type { CheckTask, SensitivityTask, SimCell, SimTask, TaskRequest, TuneTask, TuneUnitResult } from './tasks.js';
 import { benchOptions, measureWalk } from './throughput.js';
 
-/** The workloads the 2015 claim names, whose skip-rate sensitivity the report shows. */
-export const SENSITIVITY_WORKLOADS = ['hackbench', 'lmbench-ctx', 'lmbench-syscall'];
-
-/** The 2015 claim: 30-50% of exits skip the FP/SIMD switch (commit 33c76a0b8126; stream/claim.ts). */
-export const CLAIM_BAND: readonly [number, number] = [CLAIM.lo, CLAIM.hi];
 
 export interface SuiteOptions {
   readonly quick: boolean;
@@ -93,12 +90,14 @@ export function loadSuiteWorkloads(dir: string): LoadedSuiteWorkload[] {
   const seen = new Map<string, string>();
   return files.map((f) => {
     const file = resolve(join(dir, f));
-    const workload = loadWorkloadFile(file);
+    // Read once: the parsed workload for the runs, the raw file for the assumptions table.
+    const raw = readJsonFile(file, 'workload file');
+    const workload = parseWorkload(raw, file);
     // Cells, seeds and report rows are keyed by name: two files of one name would merge.
     const first = seen.get(workload.name);
     if (first !== undefined) throw new UserError(`${file}: name: "${workload.name}" is also the name of ${first}; workload names must be unique`);
     seen.set(workload.name, file);
-    return { name: workload.name, file, workload, raw: JSON.parse(readFileSync(file, 'utf8')) };
+    return { name: workload.name, file, workload, raw };
   });
 }
 
@@ -125,14 +124,6 @@ function gitInfo(): Results['git'] {
     return { commit, dirty };
   } catch {
     return { commit: null, dirty: null };
-  }
-}
-
-function toolVersion(): string {
-  try {
-    return (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
-  } catch {
-    return 'unknown';
   }
 }
 
@@ -188,9 +179,9 @@ export async function runSuite(opts: SuiteOptions, progress: Progress): Promise<
   // adaptive is checked with small counters so that every mode change is reachable (src/check/policies.ts).
   const checkPolicies = selPolicies.map((p) => (p.definition.name === 'adaptive' ? CHECK_ADAPTIVE_SPEC : p.id));
   const checkTasks: CheckTask[] = checkPolicies.flatMap((p) => CHECK_CONFIGS.map((config) => ({ kind: 'check' as const, policy: p, config })));
-  // Sensitivity for the workloads the 2015 claim names (lmbench, hackbench), when selected.
+  // Sensitivity for the workloads the 2015 claim names (lmbench, hackbench: CLAIM.workloads), when selected.
   const sensTasks: SensitivityTask[] = selWorkloads
-    .filter((w) => w.workload.kind === 'guest' && SENSITIVITY_WORKLOADS.includes(w.name))
+    .filter((w) => w.workload.kind === 'guest' && CLAIM.workloads.includes(w.name))
     .map((w) => ({ kind: 'sensitivity' as const, workloadFile: w.file, runs: opts.quick ? 20_000 : 100_000, seeds: opts.quick ? 2 : 3, seed: opts.seed }));
 
   const pool = new Pool(opts.workers);
@@ -267,7 +258,7 @@ export async function runSuite(opts: SuiteOptions, progress: Progress): Promise<
   // --- claim: the lazy switch's skip rate per workload (CPU-independent) ---------------
   const claim: ClaimCheck[] = cells
     .filter((c) => c.policy === 'lazy-fixed' && c.cpu === (selCpus[0]?.name ?? cpus[0].name))
-    .map((c) => ({ workload: c.workload, policy: c.policy, cpu: c.cpu, skipRate: c.skipRate, band: CLAIM_BAND, verdict: claimVerdict(c.skipRate) }));
+    .map((c) => ({ workload: c.workload, policy: c.policy, cpu: c.cpu, skipRate: c.skipRate, band: [CLAIM.lo, CLAIM.hi], verdict: claimVerdict(c.skipRate) }));
 
   // --- tuning --------------------------------------------------------------------------
   const tuning = aggregateTuning(selWorkloads.map((w) => w.name), tuneTasks, tuneRaw, selCpus.map((c) => c.name), opts, tuneRanges);

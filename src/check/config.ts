@@ -8,11 +8,12 @@
  * check order (CPACR_EL1.FPEN, then CPTR_EL2.TFP) and a guest that never touches FPEXC.
  */
 
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { z } from 'zod';
 import type { VcpuDesc } from '../policy/types.js';
 import { schemaError } from '../stream/schema-errors.js';
 import { UserError } from '../util/errors.js';
+import { readJsonFile } from '../util/json-file.js';
 
 export interface CheckConfig {
   readonly name: string;
@@ -80,22 +81,6 @@ export function parseCheckConfig(raw: unknown, file: string): CheckConfig {
     vcpus: c.vcpus.map((v, id) => ({ id, vm: v.vm ?? id, aarch32: v.el1 === 'aarch32' })),
     file,
   };
-}
-
-/** Reads a JSON file, turning every failure into one line naming the file. */
-export function readJsonFile(path: string, what: string): unknown {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    throw new UserError(`${path}: cannot read ${what}${code ? ` (${code})` : ''}`);
-  }
-  try {
-    return JSON.parse(text) as unknown;
-  } catch (e) {
-    throw new UserError(`${path}: not valid JSON (${(e as Error).message.split('\n')[0]})`);
-  }
 }
 
 /** A built-in configuration by name, or a user's configuration file by path. */

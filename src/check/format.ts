@@ -3,7 +3,7 @@
  * line with the registers a hypervisor engineer looks at.
  */
 
-import { num, table } from '../cli/format.js';
+import { num, table } from '../util/format.js';
 import type { CheckConfig } from './config.js';
 import { describeVcpus } from './config.js';
 import type { Verdict } from './explore.js';

@@ -19,7 +19,8 @@ import { describeInitialState, SemanticMachine, type Violation } from '../machin
 import type { Policy } from '../policy/types.js';
 import { schemaError } from '../stream/schema-errors.js';
 import { UserError } from '../util/errors.js';
-import { type CheckConfig, readJsonFile } from './config.js';
+import { readJsonFile } from '../util/json-file.js';
+import type { CheckConfig } from './config.js';
 import { diagnose } from './diagnose.js';
 import { type CheckEvent, EVENT_SYNTAX, parseEvent, whyDisabled } from './events.js';
 import { policyCrash, type Verdict } from './explore.js';

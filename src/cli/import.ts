@@ -4,8 +4,8 @@ import { fpStateBytes, parseVectorLength } from '../cpu/fp-state.js';
 import { type AnalyzeOptions, analyzeTrace, type TraceAnalysis } from '../stream/trace-analyze.js';
 import { MAX_BACKLOG } from '../stream/trace-import.js';
 import { UserError } from '../util/errors.js';
+import { num } from '../util/format.js';
 import { intFlag, listFlag, parse, seedFlag } from './args.js';
-import { num } from './format.js';
 import { formatResult, resultJson } from './simulate.js';
 
 export const IMPORT_HELP = `Usage: fpswitch import <file|-> [--fp <model>] [--policy <name|path>[:key=value,...]]...

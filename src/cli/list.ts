@@ -3,8 +3,8 @@
 import { BUILTIN_CPUS } from '../cpu/profiles.js';
 import { BUILTIN_POLICIES } from '../policy/registry.js';
 import { builtinWorkloadNames, resolveWorkload } from '../stream/workload.js';
+import { table } from '../util/format.js';
 import { parse } from './args.js';
-import { table } from './format.js';
 
 export const LIST_HELP = `Usage: fpswitch list [--json]
 

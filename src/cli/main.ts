@@ -3,8 +3,8 @@
  * exit 2, internal errors print the stack and exit 1.
  */
 
-import { readFileSync } from 'node:fs';
 import { isUserError } from '../util/errors.js';
+import { toolVersion } from '../util/version.js';
 import { CHECK_HELP, checkCommand } from './check.js';
 import { IMPORT_HELP, importCommand } from './import.js';
 import { LIST_HELP, listCommand } from './list.js';
@@ -47,7 +47,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     return name === undefined ? 2 : 0;
   }
   if (name === '--version') {
-    console.log(`fpswitch ${packageVersion()}`);
+    console.log(`fpswitch ${toolVersion()}`);
     return 0;
   }
   const cmd = COMMANDS[name];
@@ -77,13 +77,4 @@ if (isEntry) {
       process.exitCode = 1;
     },
   );
-}
-
-/** The version in package.json (one place to bump). */
-function packageVersion(): string {
-  try {
-    return (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
-  } catch {
-    return 'unknown';
-  }
 }

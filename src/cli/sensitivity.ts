@@ -4,9 +4,9 @@ import { CLAIM, claimPosition } from '../stream/claim.js';
 import { parseSweepSpec, type SensitivityResult, sensitivity, type SweepPoint } from '../stream/sensitivity.js';
 import { resolveWorkload } from '../stream/workload.js';
 import { UserError } from '../util/errors.js';
+import { indent, num, pct, table } from '../util/format.js';
 import type { Estimate } from '../util/stats.js';
 import { intFlag, parse, seedFlag } from './args.js';
-import { num, pct, table } from './format.js';
 
 export const SENSITIVITY_HELP = `Usage: fpswitch sensitivity --workload <name|path> [--param <path>=<from>..<to>[:steps][:log|:lin]]...
                             [--policy <name>] [--cpu <name>] [--runs N] [--seeds K] [--seed S] [--json]
@@ -56,13 +56,13 @@ export function formatSensitivity(r: SensitivityResult): string {
   if (r.ranking.length > 0) {
     out.push('', 'parameters ranked by how much they move the skip rate (each at its low and high value):');
     out.push(
-      table(
-        ['path', 'value', 'low', 'skip', 'high', 'skip', 'effect'],
-        r.ranking.slice(0, 12).map((p) => [p.path, fmtValue(p.value), fmtValue(p.low), pct(p.skipLow), fmtValue(p.high), pct(p.skipHigh), `${(p.effect * 100).toFixed(1)} pt`]),
-      )
-        .split('\n')
-        .map((l) => `  ${l}`)
-        .join('\n'),
+      indent(
+        table(
+          ['path', 'value', 'low', 'skip', 'high', 'skip', 'effect'],
+          r.ranking.slice(0, 12).map((p) => [p.path, fmtValue(p.value), fmtValue(p.low), pct(p.skipLow), fmtValue(p.high), pct(p.skipHigh), `${(p.effect * 100).toFixed(1)} pt`]),
+        ),
+        '  ',
+      ),
     );
   }
   for (const s of r.sweeps) {
@@ -70,10 +70,10 @@ export function formatSensitivity(r: SensitivityResult): string {
     out.push('', `sweep of ${names.join(' x ')} (${s.params.map((p) => `${p.scale} ${fmtValue(p.from)} .. ${fmtValue(p.to)}`).join(' x ')}):  band 30-50% shown as dots`);
     const rows = s.points.map((p: SweepPoint) => [...p.values.map(fmtValue), p.switchesPerExit.toFixed(2), est(p.skip), band(p.skip), bar(p.skip.mean)]);
     out.push(
-      table([...names, 'switches/exit', 'skip rate', 'band', '0%' + ' '.repeat(36) + '100%'], rows)
-        .split('\n')
-        .map((l) => `  ${l}`)
-        .join('\n'),
+      indent(
+        table([...names, 'switches/exit', 'skip rate', 'band', '0%' + ' '.repeat(36) + '100%'], rows),
+        '  ',
+      ),
     );
     if (s.params.length === 1) {
       const lo = s.crossings.filter((c) => c.level === CLAIM.lo).map((c) => fmtValue(c.value));
@@ -86,13 +86,13 @@ export function formatSensitivity(r: SensitivityResult): string {
     const paths = [...new Set(r.sweeps.flatMap((s) => s.params.map((p) => p.path.replace(/^vms\[\d+\]\./, ''))))];
     out.push('', 'built-in guest workloads on these axes (their own parameters):');
     out.push(
-      table(
-        ['workload', ...paths, 'switches/exit', 'SIMD share', 'skip rate', 'band'],
-        r.markers.map((m) => [m.workload, ...m.values.slice(0, paths.length).map((v) => (v === null ? '-' : fmtValue(v))), m.switchesPerExit.toFixed(2), String(m.simdShare), est(m.skip), band(m.skip)]),
-      )
-        .split('\n')
-        .map((l) => `  ${l}`)
-        .join('\n'),
+      indent(
+        table(
+          ['workload', ...paths, 'switches/exit', 'SIMD share', 'skip rate', 'band'],
+          r.markers.map((m) => [m.workload, ...m.values.slice(0, paths.length).map((v) => (v === null ? '-' : fmtValue(v))), m.switchesPerExit.toFixed(2), String(m.simdShare), est(m.skip), band(m.skip)]),
+        ),
+        '  ',
+      ),
     );
   }
   return out.join('\n');

@@ -3,14 +3,15 @@
 import { cpuProfile } from '../cpu/profiles.js';
 import { fpStateBytes, parseVectorLength } from '../cpu/fp-state.js';
 import { resolvePolicy } from '../policy/registry.js';
+import { seedEstimates } from '../sim/seeds.js';
 import { CYCLE_COMPONENTS, type SimResult, simulate } from '../sim/simulate.js';
 import { claimCheck, claimLine } from '../stream/claim.js';
 import { deriveSeed } from '../stream/prng.js';
 import { resolveWorkload, workloadStream } from '../stream/workload.js';
 import { UserError } from '../util/errors.js';
-import { estimate, type Estimate, NON_NEGATIVE, SHARE } from '../util/stats.js';
+import { indent, num, pct, table } from '../util/format.js';
+import { estimate, type Estimate, SHARE } from '../util/stats.js';
 import { intFlag, parse, seedFlag } from './args.js';
-import { num, pct, table } from './format.js';
 
 export const SIMULATE_HELP = `Usage: fpswitch simulate --workload <name|path> --policy <name|path>[:key=value,...]
                          [--policy ...] [--cpu <name>] [--vl <bits>] [--runs N] [--seed S]
@@ -64,12 +65,10 @@ interface SeedSummary {
   fpTrapsPerExit: Estimate;
 }
 
+/** The seed estimates under the names `--json` has always used (`perExit`). */
 function summarizeSeeds(results: readonly SimResult[]): SeedSummary {
-  return {
-    skipRate: estimate(results.map((r) => r.skipRate), SHARE),
-    perExit: estimate(results.map((r) => r.cycles.perExit), NON_NEGATIVE),
-    fpTrapsPerExit: estimate(results.map((r) => r.counters.fpTraps / Math.max(1, r.runs)), NON_NEGATIVE),
-  };
+  const e = seedEstimates(results);
+  return { skipRate: e.skipRate, perExit: e.cyclesPerExit, fpTrapsPerExit: e.fpTrapsPerExit };
 }
 
 function interval(e: Estimate, f: (x: number) => string): string {
@@ -95,13 +94,13 @@ export function formatResult(r: SimResult, seed: number, s?: SeedSummary, fpByte
   if (r.guestNs > 0) lines.push(`  exits per second   ${num(r.exitsPerGuestSecond)} of guest time`);
   lines.push('  exit mix:');
   lines.push(
-    table(
-      ['exit', 'handled', 'runs', 'share'],
-      r.exitMix.slice(0, 12).map((e) => [e.exit, e.handled, num(e.runs), pct(e.runs / r.runs)]),
-    )
-      .split('\n')
-      .map((l) => `    ${l}`)
-      .join('\n'),
+    indent(
+      table(
+        ['exit', 'handled', 'runs', 'share'],
+        r.exitMix.slice(0, 12).map((e) => [e.exit, e.handled, num(e.runs), pct(e.runs / r.runs)]),
+      ),
+      '    ',
+    ),
   );
   return lines.join('\n');
 }

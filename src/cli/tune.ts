@@ -9,8 +9,8 @@ import { breakEven, type SimulatedBreakEven, simulatedBreakEven } from '../tune/
 import { parseRange } from '../tune/ranges.js';
 import { aggregate, runUnit, sweepSettings, type TuneBest, type TuneRow, unitSeed } from '../tune/sweep.js';
 import { UserError } from '../util/errors.js';
+import { num, pct, table } from '../util/format.js';
 import { intFlag, listFlag, parse, seedFlag } from './args.js';
-import { num, pct, table } from './format.js';
 
 export const TUNE_HELP = `Usage: fpswitch tune --workload <name|path>... [--cpu <name>...] [--policy <name|path>]
                      [--threshold 1..32] [--eager-runs 16,64,256] [--param key=range]...

@@ -9,6 +9,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { INVARIANTS } from '../machine/semantic-machine.js';
 import { buildCharts, type Chart } from './charts.js';
+import { num, pct } from '../util/format.js';
 import type { Results } from './results.js';
 
 /** Escapes text for HTML element content and attribute values. */
@@ -28,8 +29,6 @@ function libraryScript(pkg: string, file: string): string {
   return text.replace(/\n?\/\/# sourceMappingURL=.*$/gm, '').replace(/<\/script/gi, '<\\/script');
 }
 
-const pct = (x: number, d = 1) => `${(x * 100).toFixed(d)}%`;
-const num = (x: number, d = 0) => x.toLocaleString('en-US', { minimumFractionDigits: d, maximumFractionDigits: d });
 
 function table(header: readonly string[], rows: readonly (readonly string[])[], cls = ''): string {
   return `<table class="${cls}"><thead><tr>${header.map((h) => `<th>${h}</th>`).join('')}</tr></thead><tbody>${rows

@@ -5,10 +5,10 @@
  */
 
 import type { SensitivityResult } from '../stream/sensitivity.js';
+import { pct } from '../util/format.js';
 import type { Chart } from './charts.js';
 import { esc, type ExtraSection } from './html.js';
 
-const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
 
 function chartFor(r: SensitivityResult, index: number): Chart | undefined {
   const sweeps = r.sweeps.filter((s) => s.params.length === 1 && s.points.length > 0);

@@ -6,6 +6,8 @@
  * skip rate (with its 95% interval over seeds) lies relative to that band.
  */
 
+import { pct } from '../util/format.js';
+
 export const CLAIM = {
   lo: 0.3,
   hi: 0.5,
@@ -63,8 +65,6 @@ export function claimCheck(
     source: CLAIM.source,
   };
 }
-
-const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
 
 /** One readable line. */
 export function claimLine(c: ClaimCheck): string {

@@ -4,10 +4,11 @@
  * ExitStream for a run count and a seed.
  */
 
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { UserError } from '../util/errors.js';
+import { readJsonFile } from '../util/json-file.js';
 import type { ExitStream } from './exit-stream.js';
 import { guestStream } from './guest.js';
 import { type GuestWorkload, GuestWorkloadSchema, validateGuest } from './guest-schema.js';
@@ -63,20 +64,7 @@ export function parseWorkload(raw: unknown, file: string): Workload {
 
 /** Reads and validates a workload file. */
 export function loadWorkloadFile(path: string): Workload {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    throw new UserError(`${path}: cannot read workload file${code ? ` (${code})` : ''}`);
-  }
-  let raw: unknown;
-  try {
-    raw = JSON.parse(text);
-  } catch (e) {
-    throw new UserError(`${path}: not valid JSON: ${(e as Error).message}`);
-  }
-  return parseWorkload(raw, path);
+  return parseWorkload(readJsonFile(path, 'workload file'), path);
 }
 
 /** Names of the built-in workloads (files in `workloads/`), sorted. */

@@ -12,13 +12,14 @@ import type { FpStateSize } from '../cpu/fp-state.js';
 import type { CpuProfile } from '../cpu/profile.js';
 import { instantiate } from '../policy/registry.js';
 import type { Policy, PolicyDefinition } from '../policy/types.js';
+import { seedEstimates } from '../sim/seeds.js';
 import { price, type SimResult, walkPolicies } from '../sim/simulate.js';
 import { SWEEP_BUDGET, type WalkBudget } from '../sim/walk.js';
 import { replayable } from '../stream/exit-stream.js';
 import { deriveSeed } from '../stream/prng.js';
 import { type Workload, workloadStream } from '../stream/workload.js';
 import { UserError } from '../util/errors.js';
-import { estimate, type Estimate, NON_NEGATIVE, SHARE } from '../util/stats.js';
+import type { Estimate } from '../util/stats.js';
 import { cartesian } from './ranges.js';
 
 /** Policies walked per pass over a stream (bounds the memory of their tables). */
@@ -117,9 +118,7 @@ export function aggregate(
         cpu: cpus[c].name,
         policy: policy.id,
         params: p < settings.length ? settings[p].params : {},
-        cyclesPerExit: estimate(results.map((r) => r.cycles.perExit), NON_NEGATIVE),
-        skipRate: estimate(results.map((r) => r.skipRate), SHARE),
-        fpTrapsPerExit: estimate(results.map((r) => r.counters.fpTraps / Math.max(1, r.runs)), NON_NEGATIVE),
+        ...seedEstimates(results),
       };
     });
     rows.push(...cpuRows);

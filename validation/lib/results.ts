@@ -123,6 +123,11 @@ function mix(byClass: Record<string, number>, total: number): Record<string, num
   return o;
 }
 
+/** Where a cell's counts come from: the trace file and the window of it that was counted. */
+function traceOf(file: string, s: TraceStats): NonNullable<Cell['trace']> {
+  return { file: rel(file), firstLine: s.firstLine, lastLine: s.lastLine, windowSec: s.windowSec, guestRunSec: s.guestRunSec };
+}
+
 function rel(p: string): string {
   return relative(REPO_DIR, p);
 }
@@ -155,7 +160,7 @@ export function scriptedCells(b: BootResult, programs: ScriptedProgram[], iterat
       const [from, to] = vmmWindow(events);
       const s = countEvents(events, from, to);
       exits = exitsOf(s);
-      trace = { file: rel(st.traceFile), firstLine: s.firstLine, lastLine: s.lastLine, windowSec: s.windowSec, guestRunSec: s.guestRunSec };
+      trace = traceOf(st.traceFile, s);
     }
     const w = windowByTag(b, p.tag);
     if (!w && b.intlog) problems.push('no plugin window with this tag in the exception log');
@@ -212,7 +217,7 @@ export function linuxCells(b: BootResult, workloads: LinuxWorkload[]): Cell[] {
     if (k >= 0 && windows[k] && st?.traceFile) {
       s = countEvents(events, windows[k][0], windows[k][1]);
       exits = exitsOf(s);
-      trace = { file: rel(st.traceFile), firstLine: s.firstLine, lastLine: s.lastLine, windowSec: s.windowSec, guestRunSec: s.guestRunSec };
+      trace = traceOf(st.traceFile, s);
     }
     const iw = windowByTag(b, w.tag);
     if (!iw && b.intlog) problems.push('no plugin window with this tag in the exception log');

@@ -1,4 +1,4 @@
-/** Number and table formatting for readable command output. */
+/** Number and table formatting for readable output (commands, the report's prose). */
 
 /** 12,345 / 12,345.6 style. */
 export function num(x: number, digits = 0): string {
@@ -17,4 +17,12 @@ export function table(header: readonly string[], rows: readonly (readonly string
   const line = (cells: readonly string[]) =>
     cells.map((c, i) => (right[i] ? c.padStart(widths[i]) : c.padEnd(widths[i]))).join('  ').trimEnd();
   return [line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n');
+}
+
+/** Every line of `text` with `prefix` in front: a table nested under a heading. */
+export function indent(text: string, prefix: string): string {
+  return text
+    .split('\n')
+    .map((l) => `${prefix}${l}`)
+    .join('\n');
 }
