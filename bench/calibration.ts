@@ -11,7 +11,7 @@ import type { CalibrationEntry } from '../src/report/results.js';
 import { simulate } from '../src/sim/simulate.js';
 import { arrayStream } from '../src/stream/exit-stream.js';
 import { Prng } from '../src/stream/prng.js';
-import { encodeRunClass, FP_EL0 } from '../src/stream/run-class.js';
+import { encodeRunClass, FP_EL0 } from '../src/machine/run-class.js';
 
 /** One calibration row (the results.json shape). */
 export type CalibrationRow = CalibrationEntry;

@@ -40,7 +40,7 @@ import { calibrate } from './calibration.js';
 import { globToRegExp } from './glob.js';
 import { Pool } from './pool.js';
 import type { Progress } from './progress.js';
-import type { SensitivityResult } from '../src/stream/sensitivity.js';
+import type { SensitivityResult } from '../src/tune/sensitivity.js';
 import type { CheckTask, SensitivityTask, SimCell, SimTask, TaskRequest, TuneTask, TuneUnitResult } from './tasks.js';
 import { benchOptions, measureWalk } from './throughput.js';
 

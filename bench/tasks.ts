@@ -9,7 +9,7 @@ import { FPSIMD } from '../src/cpu/fp-state.js';
 import { cpuProfile } from '../src/cpu/profiles.js';
 import { builtinPolicy, resolvePolicy } from '../src/policy/registry.js';
 import type { SimResult } from '../src/sim/simulate.js';
-import { sensitivity } from '../src/stream/sensitivity.js';
+import { sensitivity } from '../src/tune/sensitivity.js';
 import { loadWorkloadFile } from '../src/stream/workload.js';
 import { SUITE_BUDGET } from '../src/sim/walk.js';
 import { runUnit, sweepSettings } from '../src/tune/sweep.js';

@@ -16,7 +16,7 @@ import { cpuProfile } from '../src/cpu/profiles.js';
 import { resolvePolicy } from '../src/policy/registry.js';
 import { groundTruthSection, isGroundTruth, type GroundTruth } from '../src/report/ground-truth.js';
 import { simulate } from '../src/sim/simulate.js';
-import { decodeRunClass, FP_EL1, FPEXC_ACCESS } from '../src/stream/run-class.js';
+import { decodeRunClass, FP_EL1, FPEXC_ACCESS } from '../src/machine/run-class.js';
 import { traceFpModel } from '../src/stream/trace-fp.js';
 import { importTrace } from '../src/stream/trace-import.js';
 import { schedSwitchPrev } from '../src/stream/trace-parse.js';

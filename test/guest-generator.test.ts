@@ -9,7 +9,7 @@ import { describe, expect, it } from 'vitest';
 import type { GuestWorkload } from '../src/stream/guest-schema.js';
 import { compileGuest } from '../src/stream/guest-model.js';
 import { GuestRunner } from '../src/stream/guest.js';
-import { CLASSES_PER_VCPU } from '../src/stream/run-class.js';
+import { CLASSES_PER_VCPU } from '../src/machine/run-class.js';
 import { builtinGuest, compareDistributions, distribution, edited, generate } from './guest-helpers.js';
 import { referenceRuns } from './guest-reference.js';
 

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import type { GuestWorkload } from '../src/stream/guest-schema.js';
 import { guestStream } from '../src/stream/guest.js';
 import { parseWorkload, WORKLOADS_DIR } from '../src/stream/workload.js';
-import { CLASSES_PER_VCPU } from '../src/stream/run-class.js';
+import { CLASSES_PER_VCPU } from '../src/machine/run-class.js';
 
 /** A built-in guest workload, parsed and validated. */
 export function builtinGuest(name: string): GuestWorkload {

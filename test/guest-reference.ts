@@ -12,7 +12,7 @@ import { EC } from '../src/arch/esr.js';
 import { comboEffect, compileGuest, EVENT_COUNT, idleEntryEffect, SIMD_BIT, SOURCE_KIND, wakeEffect, EN_BIT, INHW_BIT } from '../src/stream/guest-model.js';
 import type { GuestWorkload } from '../src/stream/guest-schema.js';
 import { Prng } from '../src/stream/prng.js';
-import { CLASSES_PER_VCPU } from '../src/stream/run-class.js';
+import { CLASSES_PER_VCPU } from '../src/machine/run-class.js';
 
 export interface RefRuns {
   cls: Uint16Array;

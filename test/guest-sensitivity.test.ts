@@ -6,7 +6,7 @@
 
 import { describe, expect, it } from 'vitest';
 import { claimCheck, claimLine, claimPosition } from '../src/stream/claim.js';
-import { parseSweepSpec, sensitivity, sweepValues, withParam } from '../src/stream/sensitivity.js';
+import { parseSweepSpec, sensitivity, sweepValues, withParam } from '../src/tune/sensitivity.js';
 import { resolveWorkload } from '../src/stream/workload.js';
 import { builtinGuest } from './guest-helpers.js';
 import { runCli } from './helpers/cli.js';

@@ -10,7 +10,7 @@ import type { GuestWorkload } from '../src/stream/guest-schema.js';
 import { comboEffect, EN_BIT, idleEntryEffect, INHW_BIT, SIMD_BIT, vmFigures, wakeEffect } from '../src/stream/guest-model.js';
 import { guestStream } from '../src/stream/guest.js';
 import { CHUNK_RUNS } from '../src/stream/exit-stream.js';
-import { CLASSES_PER_VCPU, FP_EL0, FP_EL1, FPEXC_ACCESS } from '../src/stream/run-class.js';
+import { CLASSES_PER_VCPU, FP_EL0, FP_EL1, FPEXC_ACCESS } from '../src/machine/run-class.js';
 import { builtinGuest, type Cols, edited, generate } from './guest-helpers.js';
 import { runCli } from './helpers/cli.js';
 import { sim } from './helpers/sim.js';

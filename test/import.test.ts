@@ -12,12 +12,12 @@ import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { EC, EXIT_TYPE } from '../src/arch/esr.js';
 import { exitKey, HANDLED } from '../src/cpu/profile.js';
-import { analyzeTrace } from '../src/stream/trace-analyze.js';
+import { analyzeTrace } from '../src/sim/trace-analyze.js';
 import { traceFpModel } from '../src/stream/trace-fp.js';
 import { importTrace, MAX_BACKLOG } from '../src/stream/trace-import.js';
-import { CLASSES_PER_VCPU } from '../src/stream/run-class.js';
+import { CLASSES_PER_VCPU } from '../src/machine/run-class.js';
 import { parseKvmExit, parseTraceLine } from '../src/stream/trace-parse.js';
-import { decodeRunClass } from '../src/stream/run-class.js';
+import { decodeRunClass } from '../src/machine/run-class.js';
 import { runCli } from './helpers/cli.js';
 
 const ROOT = resolve(import.meta.dirname, '..');

@@ -14,7 +14,7 @@ import { simulate } from '../src/sim/simulate.js';
 import { Walker } from '../src/sim/walk.js';
 import { arrayStream } from '../src/stream/exit-stream.js';
 import { Prng } from '../src/stream/prng.js';
-import { decodeRunClass, encodeRunClass, runClassProblem } from '../src/stream/run-class.js';
+import { decodeRunClass, encodeRunClass, runClassProblem } from '../src/machine/run-class.js';
 
 /** A random valid stream: any vCPU, any FP bits, handling, host FP and put flags. */
 function randomStream(vcpus: readonly VcpuDesc[], runs: number, seed: number) {

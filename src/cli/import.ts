@@ -1,7 +1,7 @@
 /** `fpswitch import`: a real KVM arm64 trace into an exit stream, simulated and/or summarised like `perf kvm stat`. */
 
 import { fpStateBytes, parseVectorLength } from '../cpu/fp-state.js';
-import { type AnalyzeOptions, analyzeTrace, type TraceAnalysis } from '../stream/trace-analyze.js';
+import { type AnalyzeOptions, analyzeTrace, type TraceAnalysis } from '../sim/trace-analyze.js';
 import { MAX_BACKLOG } from '../stream/trace-import.js';
 import { UserError } from '../util/errors.js';
 import { num } from '../util/format.js';

@@ -1,7 +1,7 @@
 /** `fpswitch sensitivity`: how a guest workload's parameters move the skip rate, with the 30-50% band and the built-in workloads marked. */
 
 import { CLAIM, claimPosition } from '../stream/claim.js';
-import { parseSweepSpec, type SensitivityResult, sensitivity, type SweepPoint } from '../stream/sensitivity.js';
+import { parseSweepSpec, type SensitivityResult, sensitivity, type SweepPoint } from '../tune/sensitivity.js';
 import { resolveWorkload } from '../stream/workload.js';
 import { UserError } from '../util/errors.js';
 import { indent, num, pct, table } from '../util/format.js';

@@ -10,7 +10,7 @@
  */
 
 import type { Policy, VcpuDesc } from '../policy/types.js';
-import { CLASSES_PER_VCPU, decodeRunClass, type RunClass, runClassProblem } from '../stream/run-class.js';
+import { CLASSES_PER_VCPU, decodeRunClass, type RunClass, runClassProblem } from './run-class.js';
 import { UserError } from '../util/errors.js';
 import { notPlainData } from '../util/plain-data.js';
 import { type CostState, CostMachine, METRIC_COUNT } from './cost-machine.js';

@@ -6,7 +6,7 @@
  */
 
 import type { Verdict } from '../check/explore.js';
-import type { SensitivityResult } from '../stream/sensitivity.js';
+import type { SensitivityResult } from '../tune/sensitivity.js';
 import type { Estimate } from '../util/stats.js';
 
 export const RESULTS_SCHEMA = 'fpswitch-results';

@@ -1,10 +1,10 @@
 /**
  * The report's sensitivity section: the lazy switch's skip rate along the parameters that
  * move it most, per claim workload, with the 30-50% band and the built-in workloads placed
- * on the same axes (from `fpswitch sensitivity`, src/stream/sensitivity.ts).
+ * on the same axes (from `fpswitch sensitivity`, src/tune/sensitivity.ts).
  */
 
-import type { SensitivityResult } from '../stream/sensitivity.js';
+import type { SensitivityResult } from '../tune/sensitivity.js';
 import { pct } from '../util/format.js';
 import type { Chart } from './charts.js';
 import { esc, type ExtraSection } from './html.js';

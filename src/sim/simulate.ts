@@ -12,7 +12,7 @@ import { TransitionTable } from '../machine/compile.js';
 import { CostMachine, METRIC } from '../machine/cost-machine.js';
 import type { Policy } from '../policy/types.js';
 import type { ExitStream, StreamChunk } from '../stream/exit-stream.js';
-import { CLASSES_PER_VCPU, decodeRunClass, FP_EL0, FP_EL1, FPEXC_ACCESS, runClassProblem } from '../stream/run-class.js';
+import { CLASSES_PER_VCPU, decodeRunClass, FP_EL0, FP_EL1, FPEXC_ACCESS, runClassProblem } from '../machine/run-class.js';
 import { UserError } from '../util/errors.js';
 import { SINGLE_BUDGET, type WalkBudget, Walker } from './walk.js';
 

@@ -41,7 +41,7 @@ import { EC, EXIT_TYPE, exitClassCode, exitClassName } from '../arch/esr.js';
 import { exitKey, HANDLED, type Handled } from '../cpu/profile.js';
 import type { VcpuDesc } from '../policy/types.js';
 import type { GuestVm, GuestWorkload } from './guest-schema.js';
-import { FP_EL0, FP_EL1, FPEXC_ACCESS } from './run-class.js';
+import { FP_EL0, FP_EL1, FPEXC_ACCESS } from '../machine/run-class.js';
 
 export const COMBOS = 64;
 /** Guide-table buckets per categorical distribution. */

@@ -31,7 +31,7 @@ import { COMBOS as N_COMBOS, compileGuest, EN_BIT, EVENT_COUNT, GUIDE as N_GUIDE
 import type { GuestWorkload } from './guest-schema.js';
 import { type FlatTables, flattenGuest } from './guest-tables.js';
 import { BLOCK as RS_BLOCK, RandomSource } from './random-source.js';
-import { CLASSES_PER_VCPU } from './run-class.js';
+import { CLASSES_PER_VCPU } from '../machine/run-class.js';
 
 const BUSY = 0;
 const IDLE = 1;

@@ -15,7 +15,7 @@ import type { VcpuDesc } from '../policy/types.js';
 import { UserError } from '../util/errors.js';
 import { allocChunk, CHUNK_RUNS, type ExitStream } from './exit-stream.js';
 import { RandomSource } from './random-source.js';
-import { encodeRunClass, FP_EL0 } from './run-class.js';
+import { encodeRunClass, FP_EL0 } from '../machine/run-class.js';
 
 const probability = z.number().min(0).max(1);
 

@@ -18,7 +18,7 @@ import { GuestRunner } from './guest.js';
 import { compileGuest, replicateForTrace } from './guest-model.js';
 import { markovTransitions } from './markov.js';
 import { Prng } from './prng.js';
-import { FP_EL0 } from './run-class.js';
+import { FP_EL0 } from '../machine/run-class.js';
 import { resolveWorkload } from './workload.js';
 
 /** Where a run started and stopped, as the trace printed it (kvm_entry and kvm_exit PCs). */

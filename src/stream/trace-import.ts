@@ -26,7 +26,7 @@ import type { VcpuDesc } from '../policy/types.js';
 import { UserError } from '../util/errors.js';
 import type { ExitStream } from './exit-stream.js';
 import { KvmStat, type StatTime } from './kvm-stat.js';
-import { encodeRunClass } from './run-class.js';
+import { encodeRunClass } from '../machine/run-class.js';
 import { RunSpool } from './spool.js';
 import type { TraceFpModel, TraceRunPcs } from './trace-fp.js';
 import { kvmEntryOk, kvmPcHex, kvmUserspaceReason, parseKvmExit, parseTraceLine, schedSwitchPrev } from './trace-parse.js';

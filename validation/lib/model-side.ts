@@ -13,7 +13,7 @@ import type { GroundTruth, GtLinuxRow, GtModelNumbers } from '../../src/report/g
 import { isGroundTruth } from '../../src/report/ground-truth.js';
 import { price, walkPolicies } from '../../src/sim/simulate.js';
 import type { ExitStream } from '../../src/stream/exit-stream.js';
-import { CLASSES_PER_VCPU } from '../../src/stream/run-class.js';
+import { CLASSES_PER_VCPU } from '../../src/machine/run-class.js';
 import { loadWorkloadFile, WORKLOADS_DIR, workloadStream } from '../../src/stream/workload.js';
 
 const REPO = join(WORKLOADS_DIR, '..');

@@ -27,7 +27,7 @@
 // A run that ends on the done path (x >= done) executed no loop FP.
 import { EC, EXIT_TYPE } from '../../src/arch/esr.js';
 import type { TraceFpModel, TraceRunPcs } from '../../src/stream/trace-fp.js';
-import { FP_EL1, FPEXC_ACCESS } from '../../src/stream/run-class.js';
+import { FP_EL1, FPEXC_ACCESS } from '../../src/machine/run-class.js';
 
 /** Offsets (bytes from the load address) of one scripted guest's labels. */
 export interface ProgramLayout {

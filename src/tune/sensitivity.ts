@@ -15,12 +15,12 @@ import type { Policy } from '../policy/types.js';
 import { simulate } from '../sim/simulate.js';
 import { UserError } from '../util/errors.js';
 import { type Estimate, estimate, SHARE } from '../util/stats.js';
-import { CLAIM, type ClaimPosition, claimPosition } from './claim.js';
-import { vmFigures } from './guest-model.js';
-import type { GuestWorkload } from './guest-schema.js';
-import { deriveSeed } from './prng.js';
-import { type SourcedValue, sourcedLeaves } from './sourced-param.js';
-import { builtinWorkloadNames, type LoadedWorkload, parseWorkload, resolveWorkload, workloadStream } from './workload.js';
+import { CLAIM, type ClaimPosition, claimPosition } from '../stream/claim.js';
+import { vmFigures } from '../stream/guest-model.js';
+import type { GuestWorkload } from '../stream/guest-schema.js';
+import { deriveSeed } from '../stream/prng.js';
+import { type SourcedValue, sourcedLeaves } from '../stream/sourced-param.js';
+import { builtinWorkloadNames, type LoadedWorkload, parseWorkload, resolveWorkload, workloadStream } from '../stream/workload.js';
 
 export interface SweepSpec {
   readonly path: string;

@@ -10,11 +10,11 @@ import { type FpStateSize, FPSIMD } from '../cpu/fp-state.js';
 import { cpuProfile } from '../cpu/profiles.js';
 import { resolvePolicy } from '../policy/registry.js';
 import type { Policy } from '../policy/types.js';
-import { type SimResult, simulate } from '../sim/simulate.js';
+import { type SimResult, simulate } from './simulate.js';
 import { UserError } from '../util/errors.js';
-import type { KvmStatRow, StatTime } from './kvm-stat.js';
-import { traceFpModel } from './trace-fp.js';
-import { type ImportCounts, importTrace, type TraceThread } from './trace-import.js';
+import type { KvmStatRow, StatTime } from '../stream/kvm-stat.js';
+import { traceFpModel } from '../stream/trace-fp.js';
+import { type ImportCounts, importTrace, type TraceThread } from '../stream/trace-import.js';
 
 export interface AnalyzeOptions {
   /** FP model spec (`markov:p=..,r=..` or a workload name/path); required when policies are given. */
