@@ -16,7 +16,13 @@ export function cpuAssumptions(cpu: CpuProfile): Assumption[] {
   const rows: Assumption[] = [];
   for (const [key, value] of Object.entries(cpu)) {
     if (isSourced(value)) {
-      rows.push({ scope: `cpu ${cpu.name}`, parameter: key, value: String(value.value), source: value.source + (value.note ? ` (${value.note})` : ''), confidence: value.confidence });
+      rows.push({
+        scope: `cpu ${cpu.name}`,
+        parameter: key,
+        value: String(value.value),
+        source: value.source + (value.note ? ` (${value.note})` : ''),
+        confidence: value.confidence,
+      });
     }
   }
   for (const [kind, value] of Object.entries(cpu.exitBase)) {
@@ -47,22 +53,36 @@ export function workloadAssumptions(name: string, raw: unknown): Assumption[] {
       const o = x as Record<string, unknown>;
       const here = [o.source, o.rationale].filter((s) => typeof s === 'string').join('; ');
       if ('value' in o && here) {
-        rows.push({ scope: `workload ${name}`, parameter: path, value: JSON.stringify(o.value), source: here });
+        rows.push({
+          scope: `workload ${name}`,
+          parameter: path,
+          value: JSON.stringify(o.value),
+          source: here,
+        });
         return;
       }
       for (const [k, v] of Object.entries(o)) {
-        if (['source', 'rationale', 'description', 'name', 'kind', 'note', 'estimate'].includes(k)) continue;
+        if (['source', 'rationale', 'description', 'name', 'kind', 'note', 'estimate'].includes(k))
+          continue;
         visit(v, path ? `${path}.${k}` : k, here || inherited);
       }
       return;
     }
-    rows.push({ scope: `workload ${name}`, parameter: path, value: JSON.stringify(x), source: inherited || '(workload file; no source given)' });
+    rows.push({
+      scope: `workload ${name}`,
+      parameter: path,
+      value: JSON.stringify(x),
+      source: inherited || '(workload file; no source given)',
+    });
   };
   visit(raw, '', '');
   return rows;
 }
 
-export function policyAssumptions(def: PolicyDefinition, params: Readonly<Record<string, number>>): Assumption[] {
+export function policyAssumptions(
+  def: PolicyDefinition,
+  params: Readonly<Record<string, number>>,
+): Assumption[] {
   return Object.entries(def.params ?? {}).map(([k, spec]) => ({
     scope: `policy ${def.name}`,
     parameter: k,

@@ -20,13 +20,19 @@ export type CalibrationRow = CalibrationEntry;
 function anchorStream(a: Anchor, runs: number, seed: number) {
   const rng = new Prng(seed);
   const handled = HANDLED[a.exit.handled];
-  const cls = Array.from({ length: runs }, () => encodeRunClass(0, rng.next() < a.fpProbability ? FP_EL0 : 0, handled, false, false));
+  const cls = Array.from({ length: runs }, () =>
+    encodeRunClass(0, rng.next() < a.fpProbability ? FP_EL0 : 0, handled, false, false),
+  );
   const keys = new Array<number>(runs).fill(exitKey(a.exit.ec, handled));
   return arrayStream(a.id, [{ id: 0, vm: 0, aarch32: false }], { cls, exitKey: keys });
 }
 
 /** Model vs paper for every anchor of the given profiles. Cost: O(anchors x runs). */
-export async function calibrate(profiles: readonly CpuProfile[], runs = 10_000, seed = 1): Promise<CalibrationRow[]> {
+export async function calibrate(
+  profiles: readonly CpuProfile[],
+  runs = 10_000,
+  seed = 1,
+): Promise<CalibrationRow[]> {
   const rows: CalibrationRow[] = [];
   for (const cpu of profiles) {
     for (const a of cpu.anchors) {

@@ -13,7 +13,12 @@ export function globToRegExp(glob: string): RegExp {
         re += `(?:${glob
           .slice(i + 1, end)
           .split(',')
-          .map((alt) => alt.replace(/[.+^$()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.'))
+          .map((alt) =>
+            alt
+              .replace(/[.+^$()|[\]\\]/g, '\\$&')
+              .replace(/\*/g, '.*')
+              .replace(/\?/g, '.'),
+          )
           .join('|')})`;
         i = end;
       }

@@ -24,7 +24,9 @@ export class Pool {
     for (let i = 0; i < size; i++) {
       // A modest old-generation limit makes each worker collect garbage early (peak RSS),
       // far above what any task keeps alive.
-      const w = new Worker(new URL('./worker.mjs', import.meta.url), { resourceLimits: { maxOldGenerationSizeMb: 160 } });
+      const w = new Worker(new URL('./worker.mjs', import.meta.url), {
+        resourceLimits: { maxOldGenerationSizeMb: 160 },
+      });
       w.on('message', (msg: TaskResponse) => this.onMessage(w, msg));
       w.on('error', (e) => this.fail(e));
       w.on('exit', (code) => {

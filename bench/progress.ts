@@ -51,7 +51,9 @@ export class Progress {
     if (this.tty) {
       const width = 30;
       const filled = Math.round((width * this.done) / this.total);
-      this.out.write(`\r[bench] ${this.label.padEnd(22)} [${'#'.repeat(filled)}${'-'.repeat(width - filled)}] ${this.done}/${this.total}  ${secs}s`);
+      this.out.write(
+        `\r[bench] ${this.label.padEnd(22)} [${'#'.repeat(filled)}${'-'.repeat(width - filled)}] ${this.done}/${this.total}  ${secs}s`,
+      );
       return;
     }
     const now = performance.now();

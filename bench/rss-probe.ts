@@ -13,7 +13,9 @@ import { resolveWorkload, workloadStream } from '../src/stream/workload.js';
 const [workload, policy, runsText] = process.argv.slice(2);
 const runs = Number(runsText);
 const w = resolveWorkload(workload).workload;
-const r = simulate(await resolvePolicy(policy), workloadStream(w, { runs, seed: 1 }), { cpu: cpuProfile('seattle') });
+const r = simulate(await resolvePolicy(policy), workloadStream(w, { runs, seed: 1 }), {
+  cpu: cpuProfile('seattle'),
+});
 console.log(JSON.stringify({ runs: r.runs, maxRssMiB: peakRssKiB() / 1024 }));
 
 /**

@@ -68,18 +68,29 @@ async function main(argv: readonly string[]): Promise<number> {
     runs: intFlag('runs', values.runs, d.runs, 1, 1e10),
     seeds: intFlag('seeds', values.seeds, d.seeds, 1, 100),
     seed: seedFlag(values.seed, d.seed),
-    workers: intFlag('workers', values.workers, Math.max(1, Math.min(4, availableParallelism())), 1, 64),
+    workers: intFlag(
+      'workers',
+      values.workers,
+      Math.max(1, Math.min(4, availableParallelism())),
+      1,
+      64,
+    ),
     only: values.only ?? null,
     workloadsDir: resolve(values['workloads-dir'] ?? resolve(ROOT, 'workloads')),
     thresholds: values.threshold ? parseRange(values.threshold, '--threshold') : d.thresholds,
-    eagerRuns: values['eager-runs'] ? parseRange(values['eager-runs'], '--eager-runs') : d.eagerRuns,
+    eagerRuns: values['eager-runs']
+      ? parseRange(values['eager-runs'], '--eager-runs')
+      : d.eagerRuns,
     throughput: values['no-throughput'] !== true,
   };
   const progress = new Progress(process.stderr, values.quiet === true);
   // Ground truth: the committed validation/results.json (no QEMU here), model side recomputed from the workload files.
   const groundTruth = () => loadGroundTruth({ workloadsDir: opts.workloadsDir });
   const results = await runSuite({ ...opts, extras: { groundTruth } }, progress);
-  const extras = [sensitivitySection(results.sensitivity), groundTruthSection(results.groundTruth)].filter((x): x is ExtraSection => x !== undefined);
+  const extras = [
+    sensitivitySection(results.sensitivity),
+    groundTruthSection(results.groundTruth),
+  ].filter((x): x is ExtraSection => x !== undefined);
   const html = renderHtml(results, extras);
   const dir = writeReport(out, {
     'results.json': `${JSON.stringify(results, null, 1)}\n`,
@@ -88,26 +99,70 @@ async function main(argv: readonly string[]): Promise<number> {
   });
   progress.note(`report written to ${dir} (latest -> ${dir.split('/').pop()})`);
 
-  console.log(`fpswitch bench: ${results.cells.length} cells, ${results.checks.length} checks, report ${dir}/index.html`);
+  console.log(
+    `fpswitch bench: ${results.cells.length} cells, ${results.checks.length} checks, report ${dir}/index.html`,
+  );
   console.log('\nClaim check (lazy-fixed skip rate, 95% interval over seeds, against 30-50%):');
-  console.log(table(['workload', 'skip rate', '95% interval', 'verdict'], results.claim.map((c) => [c.workload, pct(c.skipRate.mean), `${pct(c.skipRate.lo)} .. ${pct(c.skipRate.hi)}`, c.verdict])));
+  console.log(
+    table(
+      ['workload', 'skip rate', '95% interval', 'verdict'],
+      results.claim.map((c) => [
+        c.workload,
+        pct(c.skipRate.mean),
+        `${pct(c.skipRate.lo)} .. ${pct(c.skipRate.hi)}`,
+        c.verdict,
+      ]),
+    ),
+  );
   console.log('\nCorrectness:');
   console.log(
     table(
       ['policy', 'config', 'verdict', 'invariant', 'steps', 'states', 'scope'],
-      results.checks.map((v) => [v.policy, v.config, v.verdict, v.invariant ?? '-', String(v.steps.length), num(v.states), v.verdict === 'ok' ? (v.exhaustive ? 'fixpoint' : `depth ${v.depth}`) : 'shortest']),
+      results.checks.map((v) => [
+        v.policy,
+        v.config,
+        v.verdict,
+        v.invariant ?? '-',
+        String(v.steps.length),
+        num(v.states),
+        v.verdict === 'ok' ? (v.exhaustive ? 'fixpoint' : `depth ${v.depth}`) : 'shortest',
+      ]),
     ),
   );
   const gt = results.groundTruth as Awaited<ReturnType<typeof loadGroundTruth>>;
   if (gt) {
     const ok = gt.scripted.filter((r) => r.agree).length;
-    console.log(`\nGround truth (validation/results.json, ${gt.source.generatedAt}): lazy-vcpu predicts the real FP trap count in ${ok} of ${gt.scripted.length} scripted cells; ${gt.linux.length} Linux-guest cells in the report.`);
+    console.log(
+      `\nGround truth (validation/results.json, ${gt.source.generatedAt}): lazy-vcpu predicts the real FP trap count in ${ok} of ${gt.scripted.length} scripted cells; ${gt.linux.length} Linux-guest cells in the report.`,
+    );
   }
   console.log('\nCalibration (model vs published):');
-  console.log(table(['cpu', 'anchor', 'published', 'model', 'delta', 'role'], results.calibration.map((c) => [c.cpu, c.label, num(c.paperCycles), num(c.modelCycles, 1), pct(c.delta, 2), c.fitted ? 'fitted' : 'held out'])));
+  console.log(
+    table(
+      ['cpu', 'anchor', 'published', 'model', 'delta', 'role'],
+      results.calibration.map((c) => [
+        c.cpu,
+        c.label,
+        num(c.paperCycles),
+        num(c.modelCycles, 1),
+        pct(c.delta, 2),
+        c.fitted ? 'fitted' : 'held out',
+      ]),
+    ),
+  );
   if (results.throughput) {
     console.log('\nBudgets:');
-    console.log(table(['budget', 'target', 'measured', ''], results.throughput.budgets.map((b) => [b.name, b.target, b.measured, b.met === null ? '-' : b.met ? 'met' : 'NOT met'])));
+    console.log(
+      table(
+        ['budget', 'target', 'measured', ''],
+        results.throughput.budgets.map((b) => [
+          b.name,
+          b.target,
+          b.measured,
+          b.met === null ? '-' : b.met ? 'met' : 'NOT met',
+        ]),
+      ),
+    );
   }
   return 0;
 }

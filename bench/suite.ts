@@ -41,9 +41,16 @@ import { globToRegExp } from './glob.js';
 import { Pool } from './pool.js';
 import type { Progress } from './progress.js';
 import type { SensitivityResult } from '../src/tune/sensitivity.js';
-import type { CheckTask, SensitivityTask, SimCell, SimTask, TaskRequest, TuneTask, TuneUnitResult } from './tasks.js';
+import type {
+  CheckTask,
+  SensitivityTask,
+  SimCell,
+  SimTask,
+  TaskRequest,
+  TuneTask,
+  TuneUnitResult,
+} from './tasks.js';
 import { benchOptions, measureWalk } from './throughput.js';
-
 
 export interface SuiteOptions {
   readonly quick: boolean;
@@ -65,10 +72,32 @@ export interface SuiteOptions {
 }
 
 /** The suite's defaults; `--quick` shrinks them so CI finishes in seconds. */
-export function defaultOptions(quick: boolean): Omit<SuiteOptions, 'workers' | 'only' | 'workloadsDir'> {
+export function defaultOptions(
+  quick: boolean,
+): Omit<SuiteOptions, 'workers' | 'only' | 'workloadsDir'> {
   return quick
-    ? { quick, runs: 100_000, seeds: 3, seed: 1, tuneRuns: 50_000, tuneSeeds: 1, thresholds: [1, 2, 4, 6, 8, 12, 16, 24, 32], eagerRuns: [16, 256], throughput: true }
-    : { quick, runs: 1_000_000, seeds: 5, seed: 1, tuneRuns: 200_000, tuneSeeds: 2, thresholds: Array.from({ length: 32 }, (_, i) => i + 1), eagerRuns: [16, 64, 256], throughput: true };
+    ? {
+        quick,
+        runs: 100_000,
+        seeds: 3,
+        seed: 1,
+        tuneRuns: 50_000,
+        tuneSeeds: 1,
+        thresholds: [1, 2, 4, 6, 8, 12, 16, 24, 32],
+        eagerRuns: [16, 256],
+        throughput: true,
+      }
+    : {
+        quick,
+        runs: 1_000_000,
+        seeds: 5,
+        seed: 1,
+        tuneRuns: 200_000,
+        tuneSeeds: 2,
+        thresholds: Array.from({ length: 32 }, (_, i) => i + 1),
+        eagerRuns: [16, 64, 256],
+        throughput: true,
+      };
 }
 
 interface LoadedSuiteWorkload {
@@ -82,7 +111,9 @@ interface LoadedSuiteWorkload {
 export function loadSuiteWorkloads(dir: string): LoadedSuiteWorkload[] {
   let files: string[];
   try {
-    files = readdirSync(dir).filter((f) => f.endsWith('.json')).sort();
+    files = readdirSync(dir)
+      .filter((f) => f.endsWith('.json'))
+      .sort();
   } catch {
     throw new UserError(`${dir}: cannot read the workloads folder`);
   }
@@ -95,7 +126,10 @@ export function loadSuiteWorkloads(dir: string): LoadedSuiteWorkload[] {
     const workload = parseWorkload(raw, file);
     // Cells, seeds and report rows are keyed by name: two files of one name would merge.
     const first = seen.get(workload.name);
-    if (first !== undefined) throw new UserError(`${file}: name: "${workload.name}" is also the name of ${first}; workload names must be unique`);
+    if (first !== undefined)
+      throw new UserError(
+        `${file}: name: "${workload.name}" is also the name of ${first}; workload names must be unique`,
+      );
     seen.set(workload.name, file);
     return { name: workload.name, file, workload, raw };
   });
@@ -111,7 +145,12 @@ function repoPath(p: string): string {
 
 /** Built-in policies as the suite runs them (defaults). */
 export function suitePolicies(): Policy[] {
-  return BUILTIN_POLICIES.map((d) => instantiate(d, Object.fromEntries(Object.entries(d.params ?? {}).map(([k, v]) => [k, v.default]))));
+  return BUILTIN_POLICIES.map((d) =>
+    instantiate(
+      d,
+      Object.fromEntries(Object.entries(d.params ?? {}).map(([k, v]) => [k, v.default])),
+    ),
+  );
 }
 
 /** The checker's configurations: the default one and three AArch32 vCPUs. */
@@ -119,8 +158,15 @@ export const CHECK_CONFIGS = ['default', 'three-aarch32'];
 
 function gitInfo(): Results['git'] {
   try {
-    const commit = execFileSync('git', ['rev-parse', 'HEAD'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
-    const dirty = execFileSync('git', ['status', '--porcelain', '--untracked-files=no'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim() !== '';
+    const commit = execFileSync('git', ['rev-parse', 'HEAD'], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'ignore'],
+    }).trim();
+    const dirty =
+      execFileSync('git', ['status', '--porcelain', '--untracked-files=no'], {
+        encoding: 'utf8',
+        stdio: ['ignore', 'pipe', 'ignore'],
+      }).trim() !== '';
     return { commit, dirty };
   } catch {
     return { commit: null, dirty: null };
@@ -130,24 +176,33 @@ function gitInfo(): Results['git'] {
 /** The report's word for where an interval lies against the band: one rule, stream/claim.ts's. */
 function claimVerdict(e: Estimate): ClaimCheck['verdict'] {
   const { position, side } = claimPosition(e.lo, e.hi);
-  return position === 'outside' ? (side ?? 'below') : position === 'overlapping' ? 'overlaps' : 'inside';
+  return position === 'outside'
+    ? (side ?? 'below')
+    : position === 'overlapping'
+      ? 'overlaps'
+      : 'inside';
 }
 
 /** Runs the suite. Throws UserError for bad input before any work starts. */
 export async function runSuite(opts: SuiteOptions, progress: Progress): Promise<Results> {
   const t0 = performance.now();
   const timing: Record<string, number> = {};
-  const lap = (name: string, since: number) => (timing[name] = Number(((performance.now() - since) / 1000).toFixed(3)));
+  const lap = (name: string, since: number) =>
+    (timing[name] = Number(((performance.now() - since) / 1000).toFixed(3)));
 
   const workloads = loadSuiteWorkloads(opts.workloadsDir);
   const policies = suitePolicies();
   const cpus = BUILTIN_CPUS;
   const only = opts.only ? globToRegExp(opts.only) : null;
   const wanted = (w: string, p: string, c: string) => !only || only.test(`${w}/${p}/${c}`);
-  const cellKeys = workloads.flatMap((w) => policies.flatMap((p) => cpus.map((c) => ({ w: w.name, p: p.id, c: c.name }))));
+  const cellKeys = workloads.flatMap((w) =>
+    policies.flatMap((p) => cpus.map((c) => ({ w: w.name, p: p.id, c: c.name }))),
+  );
   const selected = cellKeys.filter((k) => wanted(k.w, k.p, k.c));
   if (selected.length === 0) {
-    throw new UserError(`--only ${opts.only}: matches no cell (cells are named workload/policy/cpu, e.g. hackbench/lazy-fixed/altra)`);
+    throw new UserError(
+      `--only ${opts.only}: matches no cell (cells are named workload/policy/cpu, e.g. hackbench/lazy-fixed/altra)`,
+    );
   }
   const selWorkloads = workloads.filter((w) => selected.some((k) => k.w === w.name));
   const selPolicies = policies.filter((p) => selected.some((k) => k.p === p.id));
@@ -157,13 +212,23 @@ export async function runSuite(opts: SuiteOptions, progress: Progress): Promise<
   const tuneRanges = { threshold: [...opts.thresholds], eagerRuns: [...opts.eagerRuns] };
   const adaptive = BUILTIN_POLICIES.find((d) => d.name === 'adaptive');
   if (adaptive) sweepSettings(adaptive, tuneRanges); // throws UserError on a value out of range, before any work
-  progress.note(`${opts.quick ? 'quick run' : 'full run'}: ${opts.runs.toLocaleString('en-US')} runs x ${opts.seeds} seeds per cell, ${opts.workers} workers`);
+  progress.note(
+    `${opts.quick ? 'quick run' : 'full run'}: ${opts.runs.toLocaleString('en-US')} runs x ${opts.seeds} seeds per cell, ${opts.workers} workers`,
+  );
   const groundTruth = opts.extras?.groundTruth ? await opts.extras.groundTruth() : null;
 
   // --- tasks ---------------------------------------------------------------------------
-  const seedsOf = (w: string, n: number) => Array.from({ length: n }, (_, k) => unitSeed(opts.seed, w, k));
+  const seedsOf = (w: string, n: number) =>
+    Array.from({ length: n }, (_, k) => unitSeed(opts.seed, w, k));
   const simTasks: SimTask[] = selWorkloads.flatMap((w) =>
-    seedsOf(w.name, opts.seeds).map((seed) => ({ kind: 'sim' as const, workloadFile: w.file, seed, runs: opts.runs, policies: policyIds, cpus: cpuNames })),
+    seedsOf(w.name, opts.seeds).map((seed) => ({
+      kind: 'sim' as const,
+      workloadFile: w.file,
+      seed,
+      runs: opts.runs,
+      policies: policyIds,
+      cpus: cpuNames,
+    })),
   );
   const tuneTasks: TuneTask[] = selWorkloads.flatMap((w) =>
     seedsOf(`tune:${w.name}`, opts.tuneSeeds).map((seed) => ({
@@ -177,12 +242,22 @@ export async function runSuite(opts: SuiteOptions, progress: Progress): Promise<
     })),
   );
   // adaptive is checked with small counters so that every mode change is reachable (src/check/policies.ts).
-  const checkPolicies = selPolicies.map((p) => (p.definition.name === 'adaptive' ? CHECK_ADAPTIVE_SPEC : p.id));
-  const checkTasks: CheckTask[] = checkPolicies.flatMap((p) => CHECK_CONFIGS.map((config) => ({ kind: 'check' as const, policy: p, config })));
+  const checkPolicies = selPolicies.map((p) =>
+    p.definition.name === 'adaptive' ? CHECK_ADAPTIVE_SPEC : p.id,
+  );
+  const checkTasks: CheckTask[] = checkPolicies.flatMap((p) =>
+    CHECK_CONFIGS.map((config) => ({ kind: 'check' as const, policy: p, config })),
+  );
   // Sensitivity for the workloads the 2015 claim names (lmbench, hackbench: CLAIM.workloads), when selected.
   const sensTasks: SensitivityTask[] = selWorkloads
     .filter((w) => w.workload.kind === 'guest' && CLAIM.workloads.includes(w.name))
-    .map((w) => ({ kind: 'sensitivity' as const, workloadFile: w.file, runs: opts.quick ? 20_000 : 100_000, seeds: opts.quick ? 2 : 3, seed: opts.seed }));
+    .map((w) => ({
+      kind: 'sensitivity' as const,
+      workloadFile: w.file,
+      runs: opts.quick ? 20_000 : 100_000,
+      seeds: opts.quick ? 2 : 3,
+      seed: opts.seed,
+    }));
 
   const pool = new Pool(opts.workers);
   let simRaw: SimCell[][][];
@@ -192,7 +267,10 @@ export async function runSuite(opts: SuiteOptions, progress: Progress): Promise<
   const tPar = performance.now();
   try {
     const all: TaskRequest[] = [...checkTasks, ...sensTasks, ...tuneTasks, ...simTasks];
-    progress.phase(`${all.length} tasks on ${opts.workers} worker${opts.workers > 1 ? 's' : ''}`, all.length);
+    progress.phase(
+      `${all.length} tasks on ${opts.workers} worker${opts.workers > 1 ? 's' : ''}`,
+      all.length,
+    );
     const run = <T>(t: TaskRequest) =>
       pool.run<T>(t).then((r) => {
         progress.step();
@@ -218,7 +296,10 @@ export async function runSuite(opts: SuiteOptions, progress: Progress): Promise<
   const cells: Cell[] = [];
   for (const w of selWorkloads) {
     const seeds = seedsOf(w.name, opts.seeds);
-    const perSeed = simTasks.map((t, i) => ({ t, r: simRaw[i] })).filter((x) => x.t.workloadFile === w.file).map((x) => x.r);
+    const perSeed = simTasks
+      .map((t, i) => ({ t, r: simRaw[i] }))
+      .filter((x) => x.t.workloadFile === w.file)
+      .map((x) => x.r);
     for (let p = 0; p < policies.length; p++) {
       for (let c = 0; c < cpus.length; c++) {
         if (!wanted(w.name, policies[p].id, cpus[c].name)) continue;
@@ -248,8 +329,17 @@ export async function runSuite(opts: SuiteOptions, progress: Progress): Promise<
           bytesPerExit: est((r) => r.counters.bytesMoved / r.runs),
           fpexcOnlyTrapsPer1000: est((r) => (1000 * r.counters.fpexcOnlyTraps) / r.runs),
           exitsPerGuestSecond: est((r) => r.exitsPerGuestSecond),
-          fpUse: { el0: share((r) => r.fpUse.el0), el1: share((r) => r.fpUse.el1), fpexc: share((r) => r.fpUse.fpexc), any: share((r) => r.fpUse.any) },
-          exitMix: first.exitMix.map((e) => ({ exit: e.exit, handled: e.handled, share: e.runs / first.runs })),
+          fpUse: {
+            el0: share((r) => r.fpUse.el0),
+            el1: share((r) => r.fpUse.el1),
+            fpexc: share((r) => r.fpUse.fpexc),
+            any: share((r) => r.fpUse.any),
+          },
+          exitMix: first.exitMix.map((e) => ({
+            exit: e.exit,
+            handled: e.handled,
+            share: e.runs / first.runs,
+          })),
         });
       }
     }
@@ -258,10 +348,24 @@ export async function runSuite(opts: SuiteOptions, progress: Progress): Promise<
   // --- claim: the lazy switch's skip rate per workload (CPU-independent) ---------------
   const claim: ClaimCheck[] = cells
     .filter((c) => c.policy === 'lazy-fixed' && c.cpu === (selCpus[0]?.name ?? cpus[0].name))
-    .map((c) => ({ workload: c.workload, policy: c.policy, cpu: c.cpu, skipRate: c.skipRate, band: [CLAIM.lo, CLAIM.hi], verdict: claimVerdict(c.skipRate) }));
+    .map((c) => ({
+      workload: c.workload,
+      policy: c.policy,
+      cpu: c.cpu,
+      skipRate: c.skipRate,
+      band: [CLAIM.lo, CLAIM.hi],
+      verdict: claimVerdict(c.skipRate),
+    }));
 
   // --- tuning --------------------------------------------------------------------------
-  const tuning = aggregateTuning(selWorkloads.map((w) => w.name), tuneTasks, tuneRaw, selCpus.map((c) => c.name), opts, tuneRanges);
+  const tuning = aggregateTuning(
+    selWorkloads.map((w) => w.name),
+    tuneTasks,
+    tuneRaw,
+    selCpus.map((c) => c.name),
+    opts,
+    tuneRanges,
+  );
 
   // --- break-even ----------------------------------------------------------------------
   const tBe = performance.now();
@@ -269,14 +373,22 @@ export async function runSuite(opts: SuiteOptions, progress: Progress): Promise<
   const simulated = [];
   progress.phase('break-even (simulated)', cpus.length);
   for (const c of cpus) {
-    simulated.push(await simulatedBreakEven(c, FPSIMD, { runs: opts.quick ? 50_000 : 200_000, seed: opts.seed }));
+    simulated.push(
+      await simulatedBreakEven(c, FPSIMD, { runs: opts.quick ? 50_000 : 200_000, seed: opts.seed }),
+    );
     progress.step();
   }
   const placements = cells
     .filter((c) => c.policy === 'lazy-fixed')
     .map((c) => {
       const ratio = analytic.find((a) => a.cpu === c.cpu)!.ratio;
-      return { workload: c.workload, cpu: c.cpu, p: c.fpUse.any.mean, ratio, lazyWins: lazyWins(c.fpUse.any.mean, ratio) };
+      return {
+        workload: c.workload,
+        cpu: c.cpu,
+        p: c.fpUse.any.mean,
+        ratio,
+        lazyWins: lazyWins(c.fpUse.any.mean, ratio),
+      };
     });
   lap('breakEvenSeconds', tBe);
 
@@ -296,7 +408,16 @@ export async function runSuite(opts: SuiteOptions, progress: Progress): Promise<
   if (opts.throughput) {
     progress.note('throughput (tinybench): table walk per policy');
     const tTp = performance.now();
-    throughput = await measureThroughput(opts, policies, workloads, verdicts, tuneTasks, t0, timing, progress);
+    throughput = await measureThroughput(
+      opts,
+      policies,
+      workloads,
+      verdicts,
+      tuneTasks,
+      t0,
+      timing,
+      progress,
+    );
     lap('throughputSeconds', tTp);
   }
   lap('suiteSeconds', t0);
@@ -307,7 +428,12 @@ export async function runSuite(opts: SuiteOptions, progress: Progress): Promise<
     tool: { name: 'fpswitch', version: toolVersion() },
     git: gitInfo(),
     node: process.version,
-    host: { cpu: osCpus()[0]?.model ?? 'unknown', cores: osCpus().length, platform: `${process.platform}-${process.arch}`, memoryGiB: Math.round(totalmem() / 2 ** 30) },
+    host: {
+      cpu: osCpus()[0]?.model ?? 'unknown',
+      cores: osCpus().length,
+      platform: `${process.platform}-${process.arch}`,
+      memoryGiB: Math.round(totalmem() / 2 ** 30),
+    },
     date: new Date().toISOString(),
     parameters: {
       quick: opts.quick,
@@ -325,8 +451,18 @@ export async function runSuite(opts: SuiteOptions, progress: Progress): Promise<
       eagerRuns: [...opts.eagerRuns],
       workloadsDir: repoPath(opts.workloadsDir),
     },
-    workloads: workloads.map((w) => ({ name: w.name, kind: w.workload.kind, description: w.workload.description ?? '', file: repoPath(w.file) })),
-    policies: policies.map((p) => ({ id: p.id, name: p.definition.name, summary: p.definition.summary, models: p.definition.models })),
+    workloads: workloads.map((w) => ({
+      name: w.name,
+      kind: w.workload.kind,
+      description: w.workload.description ?? '',
+      file: repoPath(w.file),
+    })),
+    policies: policies.map((p) => ({
+      id: p.id,
+      name: p.definition.name,
+      summary: p.definition.summary,
+      models: p.definition.models,
+    })),
     cpus: cpus.map((c) => ({ name: c.name, title: c.title, description: c.description })),
     assumptions,
     cells,
@@ -353,19 +489,40 @@ function aggregateTuning(
   if (tasks.length === 0) return null;
   const rows: TuningResult['rows'][number][] = [];
   const best: TuningResult['best'][number][] = [];
-  const settings = ranges.threshold.flatMap((threshold) => ranges.eagerRuns.map((eagerRuns) => ({ threshold, eagerRuns })));
+  const settings = ranges.threshold.flatMap((threshold) =>
+    ranges.eagerRuns.map((eagerRuns) => ({ threshold, eagerRuns })),
+  );
   for (const w of workloads) {
-    const use = tasks.map((t, i) => ({ t, r: raw[i] })).filter((x) => x.t.workload === w).map((x) => x.r);
+    const use = tasks
+      .map((t, i) => ({ t, r: raw[i] }))
+      .filter((x) => x.t.workload === w)
+      .map((x) => x.r);
     if (use.length === 0) continue;
     const nPol = use[0].policies.length;
     for (let c = 0; c < cpus.length; c++) {
       const perPolicy = Array.from({ length: nPol }, (_, p) => ({
         policy: use[0].policies[p],
-        cyclesPerExit: estimate(use.map((u) => u.perExit[p][c]), NON_NEGATIVE),
-        skipRate: estimate(use.map((u) => u.skipRate[p][c]), SHARE),
-        fpTrapsPerExit: estimate(use.map((u) => u.fpTrapsPerExit[p][c]), NON_NEGATIVE),
+        cyclesPerExit: estimate(
+          use.map((u) => u.perExit[p][c]),
+          NON_NEGATIVE,
+        ),
+        skipRate: estimate(
+          use.map((u) => u.skipRate[p][c]),
+          SHARE,
+        ),
+        fpTrapsPerExit: estimate(
+          use.map((u) => u.fpTrapsPerExit[p][c]),
+          NON_NEGATIVE,
+        ),
       }));
-      perPolicy.forEach((x, p) => rows.push({ workload: w, cpu: cpus[c], params: p < settings.length ? settings[p] : {}, ...x }));
+      perPolicy.forEach((x, p) =>
+        rows.push({
+          workload: w,
+          cpu: cpus[c],
+          params: p < settings.length ? settings[p] : {},
+          ...x,
+        }),
+      );
       const swept = perPolicy.slice(0, settings.length);
       let bi = 0;
       swept.forEach((x, i) => {
@@ -401,10 +558,14 @@ async function measureThroughput(
   const timeMs = opts.quick ? 60 : 400;
   // --quick keeps the sample floor low too: the figures are coarser, the run short.
   const minIterations = opts.quick ? 8 : 64;
-  const lap = (name: string, since: number) => (timing[name] = Number(((performance.now() - since) / 1000).toFixed(3)));
+  const lap = (name: string, since: number) =>
+    (timing[name] = Number(((performance.now() - since) / 1000).toFixed(3)));
   let t = performance.now();
   const p37 = MarkovWorkloadSchema.parse({ name: 'p37', kind: 'markov', fpProbability: 0.37 });
-  const simulate = await measureWalk(policies, markovStream(p37, { runs: 1 << 16, seed: 3 }), { timeMs, minIterations });
+  const simulate = await measureWalk(policies, markovStream(p37, { runs: 1 << 16, seed: 3 }), {
+    timeMs,
+    minIterations,
+  });
   lap('tpSimulateSeconds', t);
   t = performance.now();
 
@@ -418,7 +579,8 @@ async function measureThroughput(
     });
     await bench.run();
     const r = bench.tasks[0].result;
-    if (r.state !== 'completed') throw new Error(`generate benchmark for ${w.name} did not complete`);
+    if (r.state !== 'completed')
+      throw new Error(`generate benchmark for ${w.name} did not complete`);
     generate.push({ workload: w.name, runsPerSecond: r.throughput.mean * runs });
     progress.step();
   }
@@ -427,8 +589,20 @@ async function measureThroughput(
 
   const states = verdicts.reduce((a, v) => a + v.states, 0);
   const transitions = verdicts.reduce((a, v) => a + v.transitions, 0);
-  const checkSeconds = verdicts.filter((v) => v.config === 'default').reduce((a, v) => a + v.seconds, 0);
-  const check = { states, transitions, seconds: Number(checkSeconds.toFixed(4)), statesPerSecond: states / Math.max(1e-9, verdicts.reduce((a, v) => a + v.seconds, 0)) };
+  const checkSeconds = verdicts
+    .filter((v) => v.config === 'default')
+    .reduce((a, v) => a + v.seconds, 0);
+  const check = {
+    states,
+    transitions,
+    seconds: Number(checkSeconds.toFixed(4)),
+    statesPerSecond:
+      states /
+      Math.max(
+        1e-9,
+        verdicts.reduce((a, v) => a + v.seconds, 0),
+      ),
+  };
 
   // Worker scaling of the sweep: four tuning units of one workload (equal work) on a pool
   // of 1 worker and on a pool of 2, alternately, twice, keeping each pool's best time
@@ -441,14 +615,20 @@ async function measureThroughput(
   let workerScaling: Throughput['workerScaling'] = null;
   if (tuneTasks.length >= 1 && !opts.quick) {
     progress.note('throughput: four equal sweep units on 1 and on 2 workers, best of 2');
-    const units = Array.from({ length: 4 }, (_, k) => ({ ...tuneTasks[0], seed: tuneTasks[0].seed + k }));
+    const units = Array.from({ length: 4 }, (_, k) => ({
+      ...tuneTasks[0],
+      seed: tuneTasks[0].seed + k,
+    }));
     const warmUnits = [{ ...tuneTasks[0], seed: tuneTasks[0].seed + 1000 }];
     const pools = [new Pool(1), new Pool(2)];
     const best = [Number.POSITIVE_INFINITY, Number.POSITIVE_INFINITY];
     const repeats = 2;
     try {
       for (const pool of pools) {
-        for (const w of warmUnits) await Promise.all(Array.from({ length: pool.size }, (_, k) => pool.run({ ...w, seed: w.seed + 10 * k })));
+        for (const w of warmUnits)
+          await Promise.all(
+            Array.from({ length: pool.size }, (_, k) => pool.run({ ...w, seed: w.seed + 10 * k })),
+          );
       }
       for (let r = 0; r < repeats; r++) {
         for (let p = 0; p < pools.length; p++) {
@@ -472,13 +652,31 @@ async function measureThroughput(
   t = performance.now();
   // Memory of a user's default run, alone in a child process, at two stream lengths.
   const probeRuns = opts.quick ? [200_000, 2_000_000] : [1_000_000, 10_000_000];
-  progress.note(`throughput: memory of a default simulate run (${probeRuns.map((r) => num(r)).join(' and ')} runs, child processes)`);
+  progress.note(
+    `throughput: memory of a default simulate run (${probeRuns.map((r) => num(r)).join(' and ')} runs, child processes)`,
+  );
   const memory = probeRuns.map((runs) => {
-    const out = execFileSync(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('./rss-probe.ts', import.meta.url)), 'mixed-aarch32-aarch64', 'adaptive', String(runs)], {
-      encoding: 'utf8',
-    });
+    const out = execFileSync(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        fileURLToPath(new URL('./rss-probe.ts', import.meta.url)),
+        'mixed-aarch32-aarch64',
+        'adaptive',
+        String(runs),
+      ],
+      {
+        encoding: 'utf8',
+      },
+    );
     const j = JSON.parse(out) as { runs: number; maxRssMiB: number };
-    return { workload: 'mixed-aarch32-aarch64', policy: 'adaptive', runs: j.runs, maxRssMiB: Number(j.maxRssMiB.toFixed(1)) };
+    return {
+      workload: 'mixed-aarch32-aarch64',
+      policy: 'adaptive',
+      runs: j.runs,
+      maxRssMiB: Number(j.maxRssMiB.toFixed(1)),
+    };
   });
 
   lap('tpMemorySeconds', t);
@@ -489,9 +687,24 @@ async function measureThroughput(
   const minGen = Math.min(...generate.map((g) => g.runsPerSecond));
   const defaultChecks = verdicts.filter((v) => v.config === 'default');
   const budgets = [
-    { name: 'simulate: table walk, one core', target: '>= 300 M runs/s (every policy)', measured: `${(minWalk / 1e6).toFixed(0)} M runs/s (slowest policy)`, met: minWalk >= 300e6 },
-    { name: 'simulate: walk / bare loop', target: '>= 0.75', measured: minRatio.toFixed(2), met: minRatio >= 0.75 },
-    { name: 'generate, one core', target: '>= 30 M runs/s (every workload)', measured: `${(minGen / 1e6).toFixed(1)} M runs/s (slowest workload)`, met: minGen >= 30e6 },
+    {
+      name: 'simulate: table walk, one core',
+      target: '>= 300 M runs/s (every policy)',
+      measured: `${(minWalk / 1e6).toFixed(0)} M runs/s (slowest policy)`,
+      met: minWalk >= 300e6,
+    },
+    {
+      name: 'simulate: walk / bare loop',
+      target: '>= 0.75',
+      measured: minRatio.toFixed(2),
+      met: minRatio >= 0.75,
+    },
+    {
+      name: 'generate, one core',
+      target: '>= 30 M runs/s (every workload)',
+      measured: `${(minGen / 1e6).toFixed(1)} M runs/s (slowest workload)`,
+      met: minGen >= 30e6,
+    },
     {
       name: 'check: every built-in policy to its fixpoint, default configuration',
       target: '< 5 s total',
@@ -505,14 +718,39 @@ async function measureThroughput(
           measured: `${workerScaling.speedup.toFixed(2)}x (${workerScaling.units.length} equal tuning units of ${workerScaling.units[0]})`,
           met: workerScaling.speedup >= 1.8,
         }
-      : { name: 'worker_threads scaling of the sweep on 2 workers', target: '>= 1.8x', measured: opts.quick ? 'not measured under --quick' : 'not measured: no tuning units selected', met: null },
-    { name: 'whole suite', target: opts.quick ? '< 15 s (--quick)' : '< 60 s', measured: `${suiteSeconds.toFixed(1)} s`, met: suiteSeconds < (opts.quick ? 15 : 60) },
+      : {
+          name: 'worker_threads scaling of the sweep on 2 workers',
+          target: '>= 1.8x',
+          measured: opts.quick
+            ? 'not measured under --quick'
+            : 'not measured: no tuning units selected',
+          met: null,
+        },
+    {
+      name: 'whole suite',
+      target: opts.quick ? '< 15 s (--quick)' : '< 60 s',
+      measured: `${suiteSeconds.toFixed(1)} s`,
+      met: suiteSeconds < (opts.quick ? 15 : 60),
+    },
     {
       name: 'memory of a default simulate run, flat in stream length',
       target: '< 300 MB',
-      measured: memory.map((m) => `${(m.maxRssMiB * 1.048576).toFixed(0)} MB at ${(m.runs / 1e6).toFixed(1)} M runs`).join(', '),
+      measured: memory
+        .map(
+          (m) => `${(m.maxRssMiB * 1.048576).toFixed(0)} MB at ${(m.runs / 1e6).toFixed(1)} M runs`,
+        )
+        .join(', '),
       met: memory.every((m) => m.maxRssMiB * 1.048576 < 300),
     },
   ];
-  return { simulate, generate, check, workerScaling, memory, suiteSeconds: Number(suiteSeconds.toFixed(2)), peakRssMiB: Number(peakRssMiB.toFixed(1)), budgets };
+  return {
+    simulate,
+    generate,
+    check,
+    workerScaling,
+    memory,
+    suiteSeconds: Number(suiteSeconds.toFixed(2)),
+    peakRssMiB: Number(peakRssMiB.toFixed(1)),
+    budgets,
+  };
 }

@@ -62,7 +62,16 @@ export type TaskResponse =
 /** What a sim cell keeps of a SimResult (per policy, per CPU). */
 export type SimCell = Pick<
   SimResult,
-  'policy' | 'cpu' | 'runs' | 'skipRate' | 'counters' | 'cycles' | 'guestNs' | 'exitsPerGuestSecond' | 'exitMix' | 'fpUse'
+  | 'policy'
+  | 'cpu'
+  | 'runs'
+  | 'skipRate'
+  | 'counters'
+  | 'cycles'
+  | 'guestNs'
+  | 'exitsPerGuestSecond'
+  | 'exitMix'
+  | 'fpUse'
 >;
 
 /** A tune result: results[setting or reference][cpu], reduced to what aggregation needs. */
@@ -81,33 +90,37 @@ export async function executeTask(task: TaskRequest): Promise<unknown> {
       const cpus = task.cpus.map(cpuProfile);
       const results = runUnit(workload, task.seed, task.runs, policies, cpus, FPSIMD, SUITE_BUDGET);
       return results.map((perCpu) =>
-        perCpu.map(
-          (r): SimCell => ({
-            policy: r.policy,
-            cpu: r.cpu,
-            runs: r.runs,
-            skipRate: r.skipRate,
-            counters: r.counters,
-            cycles: r.cycles,
-            guestNs: r.guestNs,
-            exitsPerGuestSecond: r.exitsPerGuestSecond,
-            exitMix: r.exitMix,
-            fpUse: r.fpUse,
-          }),
-        ),
+        perCpu.map((r): SimCell => ({
+          policy: r.policy,
+          cpu: r.cpu,
+          runs: r.runs,
+          skipRate: r.skipRate,
+          counters: r.counters,
+          cycles: r.cycles,
+          guestNs: r.guestNs,
+          exitsPerGuestSecond: r.exitsPerGuestSecond,
+          exitMix: r.exitMix,
+          fpUse: r.fpUse,
+        })),
       );
     }
     case 'tune': {
       const workload = loadWorkloadFile(task.workloadFile);
       const settings = sweepSettings(builtinPolicy('adaptive')!, task.ranges);
-      const policies = [...settings.map((s) => s.policy), await resolvePolicy('eager'), await resolvePolicy('lazy-fixed')];
+      const policies = [
+        ...settings.map((s) => s.policy),
+        await resolvePolicy('eager'),
+        await resolvePolicy('lazy-fixed'),
+      ];
       const cpus = task.cpus.map(cpuProfile);
       const results = runUnit(workload, task.seed, task.runs, policies, cpus, FPSIMD);
       const out: TuneUnitResult = {
         policies: policies.map((p) => p.id),
         perExit: results.map((perCpu) => perCpu.map((r) => r.cycles.perExit)),
         skipRate: results.map((perCpu) => perCpu.map((r) => r.skipRate)),
-        fpTrapsPerExit: results.map((perCpu) => perCpu.map((r) => r.counters.fpTraps / Math.max(1, r.runs))),
+        fpTrapsPerExit: results.map((perCpu) =>
+          perCpu.map((r) => r.counters.fpTraps / Math.max(1, r.runs)),
+        ),
       };
       return out;
     }
@@ -123,7 +136,8 @@ export async function executeTask(task: TaskRequest): Promise<unknown> {
     }
     case 'check': {
       const policy = await resolvePolicy(task.policy);
-      const config = BUILTIN_CONFIGS.find((c) => c.name === task.config) ?? resolveCheckConfig(task.config);
+      const config =
+        BUILTIN_CONFIGS.find((c) => c.name === task.config) ?? resolveCheckConfig(task.config);
       const v: Verdict = checkPolicy(policy, config);
       return v;
     }
@@ -136,6 +150,11 @@ export async function answer(id: number, task: TaskRequest): Promise<TaskRespons
     return { id, ok: true, result: await executeTask(task) };
   } catch (e) {
     const err = e instanceof Error ? e : new Error(String(e));
-    return { id, ok: false, error: isUserError(err) ? err.message : (err.stack ?? err.message), userError: isUserError(err) };
+    return {
+      id,
+      ok: false,
+      error: isUserError(err) ? err.message : (err.stack ?? err.message),
+      userError: isUserError(err),
+    };
   }
 }

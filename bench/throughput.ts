@@ -28,7 +28,13 @@ export interface WalkThroughput {
  * of a quick run; `minIterations` lowers that floor.
  */
 export function benchOptions(timeMs: number, minIterations = 64) {
-  return { time: timeMs, warmup: true, warmupTime: timeMs / 2, iterations: minIterations, warmupIterations: Math.max(1, Math.min(16, minIterations >> 2)) };
+  return {
+    time: timeMs,
+    warmup: true,
+    warmupTime: timeMs / 2,
+    iterations: minIterations,
+    warmupIterations: Math.max(1, Math.min(16, minIterations >> 2)),
+  };
 }
 
 /** Materialises the first `runs` run classes of a stream (so generation is not timed). */
@@ -56,7 +62,10 @@ export async function measureWalk(
   const cls = materialize(stream, opts.runs ?? 1 << 16);
   const out: WalkThroughput[] = [];
   for (const policy of policies) {
-    const walker = new Walker(new TransitionTable(policy, stream.vcpus, SINGLE_BUDGET.maxCells), SINGLE_BUDGET);
+    const walker = new Walker(
+      new TransitionTable(policy, stream.vcpus, SINGLE_BUDGET.maxCells),
+      SINGLE_BUDGET,
+    );
     for (let k = 0; k < 4; k++) walker.walk(cls, cls.length);
     const counts = new Int32Array(stream.vcpus.length * 96);
     const bench = new Bench(benchOptions(opts.timeMs ?? 400, opts.minIterations));
@@ -70,11 +79,20 @@ export async function measureWalk(
     };
     const walk = rate('walk');
     const bare = rate('bare');
-    out.push({ policy: policy.id, walkRunsPerSecond: walk, bareRunsPerSecond: bare, ratio: walk / bare, mode: walker.pairMode });
+    out.push({
+      policy: policy.id,
+      walkRunsPerSecond: walk,
+      bareRunsPerSecond: bare,
+      ratio: walk / bare,
+      mode: walker.pairMode,
+    });
   }
   // The bare loop is the same loop over the same array each time: its median over the
   // policies is a steadier yardstick on a shared, noisy machine than any one sample.
   const sorted = out.map((o) => o.bareRunsPerSecond).sort((a, b) => a - b);
-  const median = sorted.length % 2 ? sorted[(sorted.length - 1) / 2] : (sorted[sorted.length / 2 - 1] + sorted[sorted.length / 2]) / 2;
+  const median =
+    sorted.length % 2
+      ? sorted[(sorted.length - 1) / 2]
+      : (sorted[sorted.length / 2 - 1] + sorted[sorted.length / 2]) / 2;
   return out.map((o) => ({ ...o, ratio: o.walkRunsPerSecond / median }));
 }

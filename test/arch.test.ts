@@ -11,7 +11,14 @@ import {
 import { EC, exitClassCode, exitClassName } from '../src/arch/esr.js';
 import { CPTR_EL2, FPEXC, HCR_EL2 } from '../src/arch/registers.js';
 
-const a32: PeView = { el: 0, el1IsAArch32: true, cpacr: 0b11, asedis: false, fpexcEn: true, cptrTfp: false };
+const a32: PeView = {
+  el: 0,
+  el1IsAArch32: true,
+  cpacr: 0b11,
+  asedis: false,
+  fpexcEn: true,
+  cptrTfp: false,
+};
 const a64: PeView = { ...a32, el1IsAArch32: false };
 
 describe('register bits (DOMAIN.md s3)', () => {
@@ -47,7 +54,9 @@ describe('AArch32 check order: CPACR, then FPEXC.EN, then CPTR_EL2.TFP', () => {
 describe('VMRS/VMSR', () => {
   it('FPEXC at EL1 is not gated by FPEXC.EN but is trapped by TFP', () => {
     expect(AArch32_VMRS_VMSR({ ...a32, el: 1, fpexcEn: false }, 'FPEXC')).toBe('executes');
-    expect(AArch32_VMRS_VMSR({ ...a32, el: 1, fpexcEn: false, cptrTfp: true }, 'FPEXC')).toBe('trap-el2');
+    expect(AArch32_VMRS_VMSR({ ...a32, el: 1, fpexcEn: false, cptrTfp: true }, 'FPEXC')).toBe(
+      'trap-el2',
+    );
   });
   it('FPEXC is UNDEFINED at EL0; FPSCR is gated by FPEXC.EN', () => {
     expect(AArch32_VMRS_VMSR({ ...a32, el: 0 }, 'FPEXC')).toBe('undef-el1');
@@ -65,7 +74,9 @@ describe('AArch64', () => {
     expect(guestFpAccess({ ...a64, fpexcEn: false })).toBe('executes');
   });
   it('an AArch32 EL0 under an AArch64 EL1 follows the AArch64 controls', () => {
-    expect(AArch32_CheckAdvSIMDOrFPEnabled({ ...a64, fpexcEn: false }, true, false)).toBe('executes');
+    expect(AArch32_CheckAdvSIMDOrFPEnabled({ ...a64, fpexcEn: false }, true, false)).toBe(
+      'executes',
+    );
   });
 });
 

@@ -3,17 +3,42 @@
  * input stopping with one line, exit 2, and no report promoted to `latest`.
  */
 import { spawnSync } from 'node:child_process';
-import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { type Results, timingFree } from '../src/report/results.js';
 
 const ROOT = resolve(__dirname, '..');
-const SMALL = ['--quick', '--runs', '3000', '--seeds', '2', '--no-throughput', '--threshold', '1..3', '--eager-runs', '4,16', '--quiet'];
+const SMALL = [
+  '--quick',
+  '--runs',
+  '3000',
+  '--seeds',
+  '2',
+  '--no-throughput',
+  '--threshold',
+  '1..3',
+  '--eager-runs',
+  '4,16',
+  '--quiet',
+];
 
 function bench(args: readonly string[]) {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', 'bench/run.ts', ...args], { cwd: ROOT, encoding: 'utf8', timeout: 300_000 });
+  const r = spawnSync(process.execPath, ['--import', 'tsx', 'bench/run.ts', ...args], {
+    cwd: ROOT,
+    encoding: 'utf8',
+    timeout: 300_000,
+  });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
@@ -30,8 +55,11 @@ describe('npm run bench', () => {
     const rb = JSON.parse(readFileSync(join(out2, 'latest', 'results.json'), 'utf8')) as Results;
     expect(ra.cells.length).toBeGreaterThan(0);
     expect(JSON.stringify(timingFree(ra))).toBe(JSON.stringify(timingFree(rb)));
-    expect(readFileSync(join(out1, 'latest', 'results.csv'), 'utf8')).toBe(readFileSync(join(out2, 'latest', 'results.csv'), 'utf8'));
-    for (const f of ['index.html', 'results.json', 'results.csv']) expect(existsSync(join(out1, 'latest', f))).toBe(true);
+    expect(readFileSync(join(out1, 'latest', 'results.csv'), 'utf8')).toBe(
+      readFileSync(join(out2, 'latest', 'results.csv'), 'utf8'),
+    );
+    for (const f of ['index.html', 'results.json', 'results.csv'])
+      expect(existsSync(join(out1, 'latest', f))).toBe(true);
     expect(ra.schema).toBe('fpswitch-results');
     expect(ra.schemaVersion).toBe(2);
   }, 300_000);
@@ -40,7 +68,9 @@ describe('npm run bench', () => {
     const out = mkdtempSync(join(tmpdir(), 'fpswitch-b3-'));
     const r = bench([...SMALL, '--only', 'no-such-workload/*', '--out', out]);
     expect(r.code).toBe(2);
-    expect(r.stderr.trim()).toMatch(/^fpswitch bench: --only no-such-workload\/\*: matches no cell/);
+    expect(r.stderr.trim()).toMatch(
+      /^fpswitch bench: --only no-such-workload\/\*: matches no cell/,
+    );
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
     expect(existsSync(join(out, 'latest'))).toBe(false);
   });
@@ -48,8 +78,12 @@ describe('npm run bench', () => {
   it('rejects a broken workload among the built-ins before doing any work', () => {
     const dir = mkdtempSync(join(tmpdir(), 'fpswitch-wl-'));
     const builtins = join(ROOT, 'workloads');
-    for (const f of readdirSync(builtins).filter((f) => f.endsWith('.json'))) copyFileSync(join(builtins, f), join(dir, f));
-    writeFileSync(join(dir, 'broken.json'), JSON.stringify({ name: 'broken', kind: 'markov', fpProbability: -0.2 }));
+    for (const f of readdirSync(builtins).filter((f) => f.endsWith('.json')))
+      copyFileSync(join(builtins, f), join(dir, f));
+    writeFileSync(
+      join(dir, 'broken.json'),
+      JSON.stringify({ name: 'broken', kind: 'markov', fpProbability: -0.2 }),
+    );
     const out = mkdtempSync(join(tmpdir(), 'fpswitch-b4-'));
     const r = bench([...SMALL, '--workloads-dir', dir, '--out', out]);
     expect(r.code).toBe(2);
@@ -60,8 +94,14 @@ describe('npm run bench', () => {
 
   it('rejects two workload files of one name', () => {
     const dir = mkdtempSync(join(tmpdir(), 'fpswitch-wl-'));
-    writeFileSync(join(dir, 'a.json'), JSON.stringify({ name: 'same', kind: 'markov', fpProbability: 0.2 }));
-    writeFileSync(join(dir, 'b.json'), JSON.stringify({ name: 'same', kind: 'markov', fpProbability: 0.4 }));
+    writeFileSync(
+      join(dir, 'a.json'),
+      JSON.stringify({ name: 'same', kind: 'markov', fpProbability: 0.2 }),
+    );
+    writeFileSync(
+      join(dir, 'b.json'),
+      JSON.stringify({ name: 'same', kind: 'markov', fpProbability: 0.4 }),
+    );
     const out = mkdtempSync(join(tmpdir(), 'fpswitch-b8-'));
     const r = bench([...SMALL, '--workloads-dir', dir, '--out', out]);
     expect(r.code).toBe(2);

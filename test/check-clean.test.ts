@@ -57,7 +57,11 @@ describe('adaptive with small counters reaches every mode change', () => {
     }
     // Every mode is also reached while the vCPU runs with its FP state loaded eagerly.
     const eagerRunning = x.states.filter(
-      (s) => s.running && (s.policy as Mode[])[s.loaded].eagerLeft > 0 && !s.tfpEffective && s.regs.owner === s.loaded,
+      (s) =>
+        s.running &&
+        (s.policy as Mode[])[s.loaded].eagerLeft > 0 &&
+        !s.tfpEffective &&
+        s.regs.owner === s.loaded,
     );
     expect(eagerRunning.length).toBeGreaterThan(0);
   });
@@ -65,6 +69,13 @@ describe('adaptive with small counters reaches every mode change', () => {
 
 describe('the default policy set', () => {
   it('is every built-in, adaptive with small counters', () => {
-    expect(defaultCheckSpecs()).toEqual(['eager', 'lazy-v4', 'lazy-notafix', 'lazy-fixed', 'lazy-vcpu', CHECK_ADAPTIVE_SPEC]);
+    expect(defaultCheckSpecs()).toEqual([
+      'eager',
+      'lazy-v4',
+      'lazy-notafix',
+      'lazy-fixed',
+      'lazy-vcpu',
+      CHECK_ADAPTIVE_SPEC,
+    ]);
   });
 });

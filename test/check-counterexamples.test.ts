@@ -11,76 +11,79 @@ import { lazyFixedWithoutFpexcEn, NOISB_FIXTURE, policy } from './check-helpers.
 const events = (v: Verdict) => v.steps.map((s) => s.event);
 const last = (v: Verdict) => v.steps[v.steps.length - 1];
 
-describe.each([DEFAULT_CONFIG, THREE_AARCH32_CONFIG])('counterexamples in configuration $name', (config) => {
-  it('lazy-v4: el2-self-trap, EL2 reads FPEXC32_EL2 on an exit where the 32-bit guest never touched FP', async () => {
-    const v = checkPolicy(await policy('lazy-v4'), config);
-    expect(v.verdict).toBe('violation');
-    expect(v.invariant).toBe('el2-self-trap');
-    expect(v.depth).toBe(3);
-    // Exits come before guest events in the alphabet, so of the two 3-event
-    // counterexamples (this one, and the trap handler's missing isb) this one is found.
-    expect(events(v)).toEqual(['load vcpu0', 'enter', 'exit kernel']);
-    const st = last(v).state;
-    expect(st.hook).toBe('onExit');
-    expect(st.tfp).toBe(true);
-    expect(st.tfpWritten).toBe(true); // TFP set at entry and in effect: not a pending write
-    expect(last(v).choices).toEqual([]);
-    expect(last(v).hooks).not.toContain('onFpTrap'); // the guest never touched FP
-    expect(v.diagnosis).toContain('mrs fpexc32_el2 in onExit');
-    expect(v.diagnosis).toContain('vcpu0 did not touch FP/SIMD in this run');
-    expect(v.exhaustive).toBe(false);
-  });
+describe.each([DEFAULT_CONFIG, THREE_AARCH32_CONFIG])(
+  'counterexamples in configuration $name',
+  (config) => {
+    it('lazy-v4: el2-self-trap, EL2 reads FPEXC32_EL2 on an exit where the 32-bit guest never touched FP', async () => {
+      const v = checkPolicy(await policy('lazy-v4'), config);
+      expect(v.verdict).toBe('violation');
+      expect(v.invariant).toBe('el2-self-trap');
+      expect(v.depth).toBe(3);
+      // Exits come before guest events in the alphabet, so of the two 3-event
+      // counterexamples (this one, and the trap handler's missing isb) this one is found.
+      expect(events(v)).toEqual(['load vcpu0', 'enter', 'exit kernel']);
+      const st = last(v).state;
+      expect(st.hook).toBe('onExit');
+      expect(st.tfp).toBe(true);
+      expect(st.tfpWritten).toBe(true); // TFP set at entry and in effect: not a pending write
+      expect(last(v).choices).toEqual([]);
+      expect(last(v).hooks).not.toContain('onFpTrap'); // the guest never touched FP
+      expect(v.diagnosis).toContain('mrs fpexc32_el2 in onExit');
+      expect(v.diagnosis).toContain('vcpu0 did not touch FP/SIMD in this run');
+      expect(v.exhaustive).toBe(false);
+    });
 
-  it('lazy-noisb fixture: el2-self-trap caused by the CPTR_EL2 write still pending in the trap handler', async () => {
-    const v = checkPolicy(await policy(NOISB_FIXTURE), config);
-    expect(v.invariant).toBe('el2-self-trap');
-    expect(v.depth).toBe(3);
-    expect(events(v)).toEqual(['load vcpu0', 'enter', 'guest fp el0']);
-    const st = last(v).state;
-    expect(st.hook).toBe('onFpTrap');
-    expect(st.tfp).toBe(true);
-    expect(st.tfpWritten).toBe(false); // cleared, not yet synchronised
-    expect(last(v).choices).toEqual(['__fpsimd_save_state saw the old CPTR_EL2.TFP=1']);
-    expect(v.diagnosis).toContain('not yet synchronised');
-    expect(v.diagnosis).toContain('needs an isb');
-  });
+    it('lazy-noisb fixture: el2-self-trap caused by the CPTR_EL2 write still pending in the trap handler', async () => {
+      const v = checkPolicy(await policy(NOISB_FIXTURE), config);
+      expect(v.invariant).toBe('el2-self-trap');
+      expect(v.depth).toBe(3);
+      expect(events(v)).toEqual(['load vcpu0', 'enter', 'guest fp el0']);
+      const st = last(v).state;
+      expect(st.hook).toBe('onFpTrap');
+      expect(st.tfp).toBe(true);
+      expect(st.tfpWritten).toBe(false); // cleared, not yet synchronised
+      expect(last(v).choices).toEqual(['__fpsimd_save_state saw the old CPTR_EL2.TFP=1']);
+      expect(v.diagnosis).toContain('not yet synchronised');
+      expect(v.diagnosis).toContain('needs an isb');
+    });
 
-  it('lazy-notafix: guest-undef, a stale FPEXC32_EL2.EN=0 from one AArch32 vCPU UNDEFs another one\'s VFP instruction', async () => {
-    const v = checkPolicy(await policy('lazy-notafix'), config);
-    expect(v.invariant).toBe('guest-undef');
-    expect(v.depth).toBe(7);
-    expect(events(v)).toEqual([
-      'load vcpu0',
-      'enter',
-      'guest fpexc write en=0',
-      'exit user',
-      'load vcpu1',
-      'enter',
-      'guest fp el0',
-    ]);
-    // Two different AArch32 vCPUs: the one that left EN=0 and the one that UNDEFs.
-    expect(v.steps[2].state.loaded).toBe(0);
-    expect(v.steps[2].state.fpexc32En).toBe(false);
-    expect(config.vcpus[0].aarch32 && config.vcpus[1].aarch32).toBe(true);
-    const st = last(v).state;
-    expect(st.loaded).toBe(1);
-    expect(st.fpexc32En).toBe(false);
-    expect(st.guest).toEqual({ cpacr: true, fpexcEn: true }); // the guest had enabled VFP
-    expect(st.tfp).toBe(true); // TFP was set, but EN is checked first
-    expect(v.diagnosis).toContain('vcpu0 left FPEXC32_EL2.EN=0 behind at step 3');
-    expect(v.diagnosis).toContain('EN is checked before CPTR_EL2.TFP');
-  });
+    it("lazy-notafix: guest-undef, a stale FPEXC32_EL2.EN=0 from one AArch32 vCPU UNDEFs another one's VFP instruction", async () => {
+      const v = checkPolicy(await policy('lazy-notafix'), config);
+      expect(v.invariant).toBe('guest-undef');
+      expect(v.depth).toBe(7);
+      expect(events(v)).toEqual([
+        'load vcpu0',
+        'enter',
+        'guest fpexc write en=0',
+        'exit user',
+        'load vcpu1',
+        'enter',
+        'guest fp el0',
+      ]);
+      // Two different AArch32 vCPUs: the one that left EN=0 and the one that UNDEFs.
+      expect(v.steps[2].state.loaded).toBe(0);
+      expect(v.steps[2].state.fpexc32En).toBe(false);
+      expect(config.vcpus[0].aarch32 && config.vcpus[1].aarch32).toBe(true);
+      const st = last(v).state;
+      expect(st.loaded).toBe(1);
+      expect(st.fpexc32En).toBe(false);
+      expect(st.guest).toEqual({ cpacr: true, fpexcEn: true }); // the guest had enabled VFP
+      expect(st.tfp).toBe(true); // TFP was set, but EN is checked first
+      expect(v.diagnosis).toContain('vcpu0 left FPEXC32_EL2.EN=0 behind at step 3');
+      expect(v.diagnosis).toContain('EN is checked before CPTR_EL2.TFP');
+    });
 
-  it('mutation: lazy-fixed without its FPEXC32_EL2.EN write on entry brings guest-undef back', async () => {
-    const fixed = checkPolicy(await policy('lazy-fixed'), config);
-    expect(fixed.verdict).toBe('ok');
-    const v = checkPolicy(lazyFixedWithoutFpexcEn(), config);
-    expect(v.invariant).toBe('guest-undef');
-    expect(v.depth).toBe(7);
-    expect(last(v).state.fpexc32En).toBe(false);
-    expect(last(v).state.loaded).not.toBe(v.steps[2].state.loaded);
-  });
-});
+    it('mutation: lazy-fixed without its FPEXC32_EL2.EN write on entry brings guest-undef back', async () => {
+      const fixed = checkPolicy(await policy('lazy-fixed'), config);
+      expect(fixed.verdict).toBe('ok');
+      const v = checkPolicy(lazyFixedWithoutFpexcEn(), config);
+      expect(v.invariant).toBe('guest-undef');
+      expect(v.depth).toBe(7);
+      expect(last(v).state.fpexc32En).toBe(false);
+      expect(last(v).state.loaded).not.toBe(v.steps[2].state.loaded);
+    });
+  },
+);
 
 describe('determinism', () => {
   it('gives the same counterexample, states and transitions on every run', async () => {

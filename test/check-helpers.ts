@@ -34,15 +34,29 @@ type HookName = 'onVcpuLoad' | 'onEntry' | 'onFpTrap' | 'onExit' | 'onVcpuPut' |
  * A mutant of a policy: its own hooks, unchanged, except that in the hook `where` the
  * primitive `primitive` does nothing (as if that line were deleted from the hyp code).
  */
-export async function mutant(spec: string, where: HookName | 'all', primitive: keyof Hyp): Promise<Policy> {
+export async function mutant(
+  spec: string,
+  where: HookName | 'all',
+  primitive: keyof Hyp,
+): Promise<Policy> {
   const original = await resolvePolicy(spec);
   const base = original.hooks as PolicyHooks<unknown>;
   type Fn = (hw: Hyp, s: unknown, v: number) => void;
   const hooks: Record<string, unknown> = { init: base.init };
-  for (const name of ['onVcpuLoad', 'onEntry', 'onFpTrap', 'onExit', 'onVcpuPut', 'onReturnToUser'] as const) {
+  for (const name of [
+    'onVcpuLoad',
+    'onEntry',
+    'onFpTrap',
+    'onExit',
+    'onVcpuPut',
+    'onReturnToUser',
+  ] as const) {
     const fn = base[name] as Fn | undefined;
     if (!fn) continue;
-    hooks[name] = where === 'all' || where === name ? (hw: Hyp, s: unknown, v: number) => fn.call(base, withoutPrimitive(hw, primitive), s, v) : fn;
+    hooks[name] =
+      where === 'all' || where === name
+        ? (hw: Hyp, s: unknown, v: number) => fn.call(base, withoutPrimitive(hw, primitive), s, v)
+        : fn;
   }
   const def = definePolicy<unknown>({
     name: `${original.id}-without-${primitive}${where === 'all' ? '' : `-in-${where}`}`,
@@ -83,8 +97,12 @@ export interface CliRun {
 export async function cli(args: readonly string[]): Promise<CliRun> {
   const out: string[] = [];
   const err: string[] = [];
-  const log = vi.spyOn(console, 'log').mockImplementation((...a: unknown[]) => void out.push(a.join(' ')));
-  const error = vi.spyOn(console, 'error').mockImplementation((...a: unknown[]) => void err.push(a.join(' ')));
+  const log = vi
+    .spyOn(console, 'log')
+    .mockImplementation((...a: unknown[]) => void out.push(a.join(' ')));
+  const error = vi
+    .spyOn(console, 'error')
+    .mockImplementation((...a: unknown[]) => void err.push(a.join(' ')));
   try {
     const code = await main(args);
     return { code, out: out.join('\n'), err: err.join('\n') };

@@ -12,7 +12,13 @@ import { checkPolicy } from '../src/check/explore.js';
 import { replayScenario } from '../src/check/scenario.js';
 import { mutant } from './check-helpers.js';
 
-type Case = [spec: string, hook: Parameters<typeof mutant>[1], primitive: Parameters<typeof mutant>[2], invariant: string, length: number];
+type Case = [
+  spec: string,
+  hook: Parameters<typeof mutant>[1],
+  primitive: Parameters<typeof mutant>[2],
+  invariant: string,
+  length: number,
+];
 
 const KILLED: Case[] = [
   // The host's registers are not given back on exit: the VMM finds the guest's state.
@@ -44,10 +50,13 @@ const KILLED: Case[] = [
 ];
 
 describe('every mutant of a clean design is caught', () => {
-  it.each(KILLED)('%s without %s.%s: %s in %i events', async (spec, hook, primitive, invariant, length) => {
-    const v = checkPolicy(await mutant(spec, hook, primitive), DEFAULT_CONFIG);
-    expect([v.verdict, v.invariant, v.depth]).toEqual(['violation', invariant, length]);
-  });
+  it.each(KILLED)(
+    '%s without %s.%s: %s in %i events',
+    async (spec, hook, primitive, invariant, length) => {
+      const v = checkPolicy(await mutant(spec, hook, primitive), DEFAULT_CONFIG);
+      expect([v.verdict, v.invariant, v.depth]).toEqual(['violation', invariant, length]);
+    },
+  );
 
   it('fpexc: the guest reads back an FPEXC.EN it did not write', async () => {
     // Restore FPEXC32 nowhere: after an exit the guest's EN=0 comes back as the EN=1 the
@@ -56,14 +65,25 @@ describe('every mutant of a clean design is caught', () => {
     const m = await mutant('lazy-fixed', 'all', 'restoreFpexc32');
     const v = checkPolicy(m, DEFAULT_CONFIG);
     expect([v.invariant, v.depth]).toEqual(['guest-undef', 6]);
-    const texts = ['load vcpu0', 'enter', 'guest fpexc write en=0', 'exit kernel', 'enter', 'guest fpexc read'];
-    const scenario = { name: 'read-back', file: '(test)', events: texts.map((text) => ({ text, event: parseEvent(text)! })) };
+    const texts = [
+      'load vcpu0',
+      'enter',
+      'guest fpexc write en=0',
+      'exit kernel',
+      'enter',
+      'guest fpexc read',
+    ];
+    const scenario = {
+      name: 'read-back',
+      file: '(test)',
+      events: texts.map((text) => ({ text, event: parseEvent(text)! })),
+    };
     const r = replayScenario(m, DEFAULT_CONFIG, scenario);
     expect([r.invariant, r.steps.length]).toEqual(['fpexc', 6]);
     expect(r.diagnosis).toBe('vcpu0 reads FPEXC.EN=1 but last wrote EN=0');
   });
 
-  it('shows each step\'s own policy state, and says why FPEXC.EN=1 was wrong', async () => {
+  it("shows each step's own policy state, and says why FPEXC.EN=1 was wrong", async () => {
     const v = checkPolicy(await mutant('lazy-vcpu', 'onFpTrap', 'restoreFpexc32'), DEFAULT_CONFIG);
     expect([v.invariant, v.depth]).toEqual(['guest-undef', 7]);
     type Flags = { fpEnabled: boolean; fpHost: boolean }[];

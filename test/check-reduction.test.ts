@@ -14,7 +14,15 @@ import type { SemState } from '../src/machine/semantic-machine.js';
 import type { Policy } from '../src/policy/types.js';
 import { lazyFixedWithoutFpexcEn, NOISB_FIXTURE, policy } from './check-helpers.js';
 
-const SPECS = ['eager', 'lazy-v4', 'lazy-notafix', 'lazy-fixed', 'lazy-vcpu', 'adaptive:threshold=1,eagerRuns=1', NOISB_FIXTURE];
+const SPECS = [
+  'eager',
+  'lazy-v4',
+  'lazy-notafix',
+  'lazy-fixed',
+  'lazy-vcpu',
+  'adaptive:threshold=1,eagerRuns=1',
+  NOISB_FIXTURE,
+];
 
 async function policies(): Promise<Policy[]> {
   return [...(await Promise.all(SPECS.map((s) => policy(s)))), lazyFixedWithoutFpexcEn()];

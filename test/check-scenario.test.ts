@@ -43,7 +43,13 @@ describe('replay', () => {
 
   it('replays a long history with host NEON, the VMM and FPEXC toggling cleanly on every fixed design', async () => {
     const sc = loadScenario(file('vmm-round-trip'));
-    for (const spec of ['eager', 'lazy-notafix', 'lazy-fixed', 'lazy-vcpu', 'adaptive:threshold=2,eagerRuns=2']) {
+    for (const spec of [
+      'eager',
+      'lazy-notafix',
+      'lazy-fixed',
+      'lazy-vcpu',
+      'adaptive:threshold=2,eagerRuns=2',
+    ]) {
       const r = replayScenario(await policy(spec), DEFAULT_CONFIG, sc);
       expect([spec, r.verdict]).toEqual([spec, 'ok']);
       expect(r.steps.length).toBe(24);
@@ -76,12 +82,18 @@ describe('bad scenarios', () => {
   };
 
   it('names the file and the problem', async () => {
-    expect(message(() => loadScenario(file('malformed')))).toMatch(/malformed\.json: not valid JSON/);
+    expect(message(() => loadScenario(file('malformed')))).toMatch(
+      /malformed\.json: not valid JSON/,
+    );
     expect(message(() => loadScenario(file('unknown-event')))).toMatch(
       /unknown-event\.json: events\[2\]: unknown event "guest fp el2" \(events: load vcpuN/,
     );
-    expect(message(() => loadScenario(file('bad-field')))).toMatch(/bad-field\.json: unknown field "evnets"/);
-    expect(message(() => loadScenario(file('does-not-exist')))).toMatch(/does-not-exist\.json: cannot read scenario file \(ENOENT\)/);
+    expect(message(() => loadScenario(file('bad-field')))).toMatch(
+      /bad-field\.json: unknown field "evnets"/,
+    );
+    expect(message(() => loadScenario(file('does-not-exist')))).toMatch(
+      /does-not-exist\.json: cannot read scenario file \(ENOENT\)/,
+    );
     const impossible = loadScenario(file('impossible-event'));
     const p = await policy('lazy-fixed');
     expect(message(() => replayScenario(p, DEFAULT_CONFIG, impossible))).toBe(

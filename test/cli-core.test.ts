@@ -14,13 +14,29 @@ function workloadFile(name: string, body: unknown): string {
   writeFileSync(f, typeof body === 'string' ? body : JSON.stringify(body));
   return f;
 }
-const p37 = workloadFile('p37.json', { name: 'p37', kind: 'markov', fpProbability: 0.37, fpCorrelation: 0 });
+const p37 = workloadFile('p37.json', {
+  name: 'p37',
+  kind: 'markov',
+  fpProbability: 0.37,
+  fpCorrelation: 0,
+});
 
 describe('fpswitch list', () => {
   it('lists policies, workloads and CPU profiles, as text and JSON', async () => {
     const text = await runCli(['list']);
     expect(text.code).toBe(0);
-    for (const name of ['eager', 'lazy-v4', 'lazy-notafix', 'lazy-fixed', 'lazy-vcpu', 'adaptive', 'xgene', 'seattle', 'altra', 'hvc-only']) {
+    for (const name of [
+      'eager',
+      'lazy-v4',
+      'lazy-notafix',
+      'lazy-fixed',
+      'lazy-vcpu',
+      'adaptive',
+      'xgene',
+      'seattle',
+      'altra',
+      'hvc-only',
+    ]) {
       expect(text.stdout).toContain(name);
     }
     const json = JSON.parse((await runCli(['list', '--json'])).stdout);
@@ -39,20 +55,48 @@ describe('fpswitch list', () => {
 
 describe('fpswitch simulate', () => {
   it('prints the issue 2 JSON fields', async () => {
-    const r = await runCli(['simulate', '--workload', p37, '--policy', 'lazy-fixed', '--runs', '20000', '--json']);
+    const r = await runCli([
+      'simulate',
+      '--workload',
+      p37,
+      '--policy',
+      'lazy-fixed',
+      '--runs',
+      '20000',
+      '--json',
+    ]);
     expect(r.code).toBe(0);
     const j = JSON.parse(r.stdout);
-    expect(j).toMatchObject({ workload: 'p37', policy: 'lazy-fixed', cpu: 'seattle', seed: 1, runs: 20000 });
-    for (const k of ['fpSaves', 'fpRestores', 'fpTraps', 'bytesMoved']) expect(typeof j.counters[k]).toBe('number');
+    expect(j).toMatchObject({
+      workload: 'p37',
+      policy: 'lazy-fixed',
+      cpu: 'seattle',
+      seed: 1,
+      runs: 20000,
+    });
+    for (const k of ['fpSaves', 'fpRestores', 'fpTraps', 'bytesMoved'])
+      expect(typeof j.counters[k]).toBe('number');
     expect(j.cycles.total).toBeCloseTo(j.cycles.perExit * 20000, 3);
-    const sum = Object.values(j.cycles.components as Record<string, number>).reduce((a, b) => a + b, 0);
+    const sum = Object.values(j.cycles.components as Record<string, number>).reduce(
+      (a, b) => a + b,
+      0,
+    );
     expect(sum).toBe(j.cycles.total);
     expect(j.skipRate).toBeGreaterThan(0.55);
     expect(j.skipRate).toBeLessThan(0.7);
   });
 
   it('is byte-identical for the same seed and differs for another', async () => {
-    const args = ['simulate', '--workload', p37, '--policy', 'adaptive:threshold=2,eagerRuns=4', '--runs', '50000', '--json'];
+    const args = [
+      'simulate',
+      '--workload',
+      p37,
+      '--policy',
+      'adaptive:threshold=2,eagerRuns=4',
+      '--runs',
+      '50000',
+      '--json',
+    ];
     const a = await runCli([...args, '--seed', '42']);
     const b = await runCli([...args, '--seed', '42']);
     const c = await runCli([...args, '--seed', '43']);
@@ -61,16 +105,54 @@ describe('fpswitch simulate', () => {
   });
 
   it('gives a readable summary and 95% intervals over seeds', async () => {
-    const r = await runCli(['simulate', '--workload', p37, '--policy', 'lazy-fixed', '--runs', '20000', '--seeds', '4']);
+    const r = await runCli([
+      'simulate',
+      '--workload',
+      p37,
+      '--policy',
+      'lazy-fixed',
+      '--runs',
+      '20000',
+      '--seeds',
+      '4',
+    ]);
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/skip rate\s+6\d\.\d%\s+\[95% CI 6\d\.\d% \.\. 6\d\.\d%, 4 seeds\]/);
-    const j = JSON.parse((await runCli(['simulate', '--workload', p37, '--policy', 'eager', '--runs', '1000', '--seeds', '3', '--json'])).stdout);
+    const j = JSON.parse(
+      (
+        await runCli([
+          'simulate',
+          '--workload',
+          p37,
+          '--policy',
+          'eager',
+          '--runs',
+          '1000',
+          '--seeds',
+          '3',
+          '--json',
+        ])
+      ).stdout,
+    );
     expect(j.seeds).toHaveLength(3);
     expect(j.intervals.skipRate).toMatchObject({ mean: 0, lo: 0, hi: 0, n: 3 });
   });
 
   it('accepts several policies and SVE vector lengths', async () => {
-    const r = await runCli(['simulate', '-w', p37, '-p', 'eager', '-p', 'lazy-vcpu', '--runs', '1000', '--vl', '512', '--json']);
+    const r = await runCli([
+      'simulate',
+      '-w',
+      p37,
+      '-p',
+      'eager',
+      '-p',
+      'lazy-vcpu',
+      '--runs',
+      '1000',
+      '--vl',
+      '512',
+      '--json',
+    ]);
     const [eager, vcpu] = JSON.parse(r.stdout);
     expect(eager.policy).toBe('eager');
     expect(vcpu.policy).toBe('lazy-vcpu');
@@ -78,8 +160,23 @@ describe('fpswitch simulate', () => {
     expect(eager.counters.bytesMoved).toBe(4 * 1000 * 2192);
   });
 
-  it('runs the calibration stream: eager hypercall on X-Gene within 5% of ISCA\'16 6,500 cycles', async () => {
-    const j = JSON.parse((await runCli(['simulate', '-w', 'hvc-only', '-p', 'eager', '--cpu', 'xgene', '--runs', '1000', '--json'])).stdout);
+  it("runs the calibration stream: eager hypercall on X-Gene within 5% of ISCA'16 6,500 cycles", async () => {
+    const j = JSON.parse(
+      (
+        await runCli([
+          'simulate',
+          '-w',
+          'hvc-only',
+          '-p',
+          'eager',
+          '--cpu',
+          'xgene',
+          '--runs',
+          '1000',
+          '--json',
+        ])
+      ).stdout,
+    );
     expect(Math.abs(j.cycles.perExit - 6500) / 6500).toBeLessThan(0.05);
   });
 });
@@ -87,13 +184,41 @@ describe('fpswitch simulate', () => {
 describe('bad input: one line, exit 2, no stack trace', () => {
   const cases: [string, string[], RegExp][] = [
     ['unknown policy', ['simulate', '-w', p37, '-p', 'lazy-foo'], /unknown policy "lazy-foo"/],
-    ['unknown policy parameter', ['simulate', '-w', p37, '-p', 'adaptive:thresh=3'], /unknown parameter "thresh"/],
-    ['parameter out of range', ['simulate', '-w', p37, '-p', 'adaptive:threshold=0'], /threshold=0 is below its minimum 1/],
-    ['non-numeric parameter', ['simulate', '-w', p37, '-p', 'adaptive:threshold=six'], /is not a number/],
-    ['unknown workload', ['simulate', '-w', 'no-such-workload', '-p', 'eager'], /unknown workload "no-such-workload"/],
-    ['unknown CPU', ['simulate', '-w', p37, '-p', 'eager', '--cpu', 'm1'], /unknown CPU profile "m1"/],
-    ['unknown flag', ['simulate', '-w', p37, '-p', 'eager', '--frobnicate'], /Unknown option '--frobnicate'/],
-    ['bad runs', ['simulate', '-w', p37, '-p', 'eager', '--runs', '0'], /--runs 0: expected an integer from 1/],
+    [
+      'unknown policy parameter',
+      ['simulate', '-w', p37, '-p', 'adaptive:thresh=3'],
+      /unknown parameter "thresh"/,
+    ],
+    [
+      'parameter out of range',
+      ['simulate', '-w', p37, '-p', 'adaptive:threshold=0'],
+      /threshold=0 is below its minimum 1/,
+    ],
+    [
+      'non-numeric parameter',
+      ['simulate', '-w', p37, '-p', 'adaptive:threshold=six'],
+      /is not a number/,
+    ],
+    [
+      'unknown workload',
+      ['simulate', '-w', 'no-such-workload', '-p', 'eager'],
+      /unknown workload "no-such-workload"/,
+    ],
+    [
+      'unknown CPU',
+      ['simulate', '-w', p37, '-p', 'eager', '--cpu', 'm1'],
+      /unknown CPU profile "m1"/,
+    ],
+    [
+      'unknown flag',
+      ['simulate', '-w', p37, '-p', 'eager', '--frobnicate'],
+      /Unknown option '--frobnicate'/,
+    ],
+    [
+      'bad runs',
+      ['simulate', '-w', p37, '-p', 'eager', '--runs', '0'],
+      /--runs 0: expected an integer from 1/,
+    ],
     ['bad vl', ['simulate', '-w', p37, '-p', 'eager', '--vl', '200'], /multiple of 128/],
     ['missing workload flag', ['simulate', '-p', 'eager'], /--workload is required/],
     ['unknown command', ['simulat'], /unknown command "simulat"/],
@@ -110,13 +235,37 @@ describe('bad input: one line, exit 2, no stack trace', () => {
 
   const files: [string, unknown, RegExp][] = [
     ['malformed JSON', '{"name": "x", ', /not valid JSON/],
-    ['probability out of range', { name: 'x', kind: 'markov', fpProbability: 1.5 }, /fpProbability: Too big/],
-    ['wrong type', { name: 'x', kind: 'markov', fpProbability: '0.3' }, /fpProbability: Invalid input: expected number/],
-    ['unknown field', { name: 'x', kind: 'markov', fpProbability: 0.3, fpProb: 1 }, /unknown field "fpProb"/],
+    [
+      'probability out of range',
+      { name: 'x', kind: 'markov', fpProbability: 1.5 },
+      /fpProbability: Too big/,
+    ],
+    [
+      'wrong type',
+      { name: 'x', kind: 'markov', fpProbability: '0.3' },
+      /fpProbability: Invalid input: expected number/,
+    ],
+    [
+      'unknown field',
+      { name: 'x', kind: 'markov', fpProbability: 0.3, fpProb: 1 },
+      /unknown field "fpProb"/,
+    ],
     ['unknown kind', { name: 'x', kind: 'poisson' }, /kind: unknown workload kind "poisson"/],
-    ['handledIn not summing to 1', { name: 'x', kind: 'markov', fpProbability: 0.3, handledIn: { kernel: 0.5 } }, /handledIn: hyp \+ kernel \+ user must sum to 1/],
-    ['infeasible correlation', { name: 'x', kind: 'markov', fpProbability: 0.9, fpCorrelation: -0.9 }, /fpCorrelation -0.9 is infeasible with fpProbability 0.9/],
-    ['unknown exit class', { name: 'x', kind: 'markov', fpProbability: 0.3, exits: { kernel: 'HVC65' } }, /exits.kernel: unknown exit class/],
+    [
+      'handledIn not summing to 1',
+      { name: 'x', kind: 'markov', fpProbability: 0.3, handledIn: { kernel: 0.5 } },
+      /handledIn: hyp \+ kernel \+ user must sum to 1/,
+    ],
+    [
+      'infeasible correlation',
+      { name: 'x', kind: 'markov', fpProbability: 0.9, fpCorrelation: -0.9 },
+      /fpCorrelation -0.9 is infeasible with fpProbability 0.9/,
+    ],
+    [
+      'unknown exit class',
+      { name: 'x', kind: 'markov', fpProbability: 0.3, exits: { kernel: 'HVC65' } },
+      /exits.kernel: unknown exit class/,
+    ],
   ];
   for (const [label, body, pattern] of files) {
     it(`workload file: ${label}`, async () => {

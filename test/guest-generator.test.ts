@@ -10,12 +10,25 @@ import type { GuestWorkload } from '../src/stream/guest-schema.js';
 import { compileGuest } from '../src/stream/guest-model.js';
 import { GuestRunner } from '../src/stream/guest.js';
 import { CLASSES_PER_VCPU } from '../src/machine/run-class.js';
-import { builtinGuest, compareDistributions, distribution, edited, generate } from './guest-helpers.js';
+import {
+  builtinGuest,
+  compareDistributions,
+  distribution,
+  edited,
+  generate,
+} from './guest-helpers.js';
 import { referenceRuns } from './guest-reference.js';
 
 const RUNS = 120_000;
 
-const BUILTINS = ['hackbench', 'lmbench-syscall', 'lmbench-ctx', 'idle', 'virtio-io', 'mixed-aarch32-aarch64'];
+const BUILTINS = [
+  'hackbench',
+  'lmbench-syscall',
+  'lmbench-ctx',
+  'idle',
+  'virtio-io',
+  'mixed-aarch32-aarch64',
+];
 
 /** AArch32 with frequent switches, interludes and kernel NEON, a mixed SIMD share and idling: every end-state branch. */
 function aarch32Stress(): GuestWorkload {
@@ -61,15 +74,30 @@ describe('guest generator matches the event-by-event reference', () => {
     const w = edited(builtinGuest('fp-heavy-aarch32'), (x) => {
       x.vms[0].tasks.simdUsesPerSec.value = 5000;
     });
-    expect(compareDistributions(distribution(generate(w, RUNS, 7)), distribution(referenceRuns(w, RUNS, 8)))).toEqual([]);
+    expect(
+      compareDistributions(
+        distribution(generate(w, RUNS, 7)),
+        distribution(referenceRuns(w, RUNS, 8)),
+      ),
+    ).toEqual([]);
   });
   it('AArch32 stress configuration', () => {
     const w = aarch32Stress();
-    expect(compareDistributions(distribution(generate(w, RUNS, 3)), distribution(referenceRuns(w, RUNS, 4)))).toEqual([]);
+    expect(
+      compareDistributions(
+        distribution(generate(w, RUNS, 3)),
+        distribution(referenceRuns(w, RUNS, 4)),
+      ),
+    ).toEqual([]);
   });
   it('AArch64 stress configuration', () => {
     const w = aarch64Stress();
-    expect(compareDistributions(distribution(generate(w, RUNS, 5)), distribution(referenceRuns(w, RUNS, 6)))).toEqual([]);
+    expect(
+      compareDistributions(
+        distribution(generate(w, RUNS, 5)),
+        distribution(referenceRuns(w, RUNS, 6)),
+      ),
+    ).toEqual([]);
   });
   it('long walks (more steps than the hot loop takes) are finished by the general method the same way', () => {
     // Switches at 200x the exit rate between SIMD and plain slices, SIMD code so rare that
@@ -81,14 +109,24 @@ describe('guest generator matches the event-by-event reference', () => {
       vm.tasks.simdUsesPerSec.value = 20;
     });
     const runs = 24_000;
-    expect(compareDistributions(distribution(generate(w, runs, 13)), distribution(referenceRuns(w, runs, 14)))).toEqual([]);
+    expect(
+      compareDistributions(
+        distribution(generate(w, runs, 13)),
+        distribution(referenceRuns(w, runs, 14)),
+      ),
+    ).toEqual([]);
   });
   it('the comparison itself detects a different mechanism (a test that can fail)', () => {
     const w = builtinGuest('hackbench');
     const other = edited(w, (x) => {
       x.vms[0].scheduler.switchesPerSec.value *= 1.1;
     });
-    expect(compareDistributions(distribution(generate(w, RUNS, 11)), distribution(referenceRuns(other, RUNS, 12))).length).toBeGreaterThan(0);
+    expect(
+      compareDistributions(
+        distribution(generate(w, RUNS, 11)),
+        distribution(referenceRuns(other, RUNS, 12)),
+      ).length,
+    ).toBeGreaterThan(0);
   });
 });
 

@@ -28,7 +28,11 @@ export interface Cols {
 
 /** Generates `runs` runs of a guest workload into flat arrays. */
 export function generate(w: GuestWorkload, runs: number, seed: number): Cols {
-  const out: Cols = { cls: new Uint16Array(runs), key: new Uint8Array(runs), ns: new Float64Array(runs) };
+  const out: Cols = {
+    cls: new Uint16Array(runs),
+    key: new Uint8Array(runs),
+    ns: new Float64Array(runs),
+  };
   let at = 0;
   for (const chunk of guestStream(w, { runs, seed }).chunks()) {
     out.cls.set(chunk.cls.subarray(0, chunk.length), at);
@@ -111,7 +115,10 @@ export function compareDistributions(a: Dist, b: Dist, z = 5): string[] {
     const A = meanVar(xa);
     const B = meanVar(xb);
     const se = Math.sqrt(A.variance / xa.length + B.variance / xb.length);
-    if (Math.abs(A.mean - B.mean) > z * se + floor) bad.push(`${label}: ${A.mean.toPrecision(5)} vs ${B.mean.toPrecision(5)} (se ${se.toExponential(2)})`);
+    if (Math.abs(A.mean - B.mean) > z * se + floor)
+      bad.push(
+        `${label}: ${A.mean.toPrecision(5)} vs ${B.mean.toPrecision(5)} (se ${se.toExponential(2)})`,
+      );
   };
   for (const k of keys) {
     const pa = Array.from(a.batches.get(k) ?? zero, (x) => x / a.batchSize);
@@ -124,7 +131,12 @@ export function compareDistributions(a: Dist, b: Dist, z = 5): string[] {
     if (!y) continue;
     const ok = (e: { n: Float64Array }) => e.n.every((k) => k >= 30);
     if (!ok(x) || !ok(y)) continue;
-    test(`mean ns of fp${fp} runs`, x.sum.map((s, i) => s / x.n[i]), y.sum.map((s, i) => s / y.n[i]), 0);
+    test(
+      `mean ns of fp${fp} runs`,
+      x.sum.map((s, i) => s / x.n[i]),
+      y.sum.map((s, i) => s / y.n[i]),
+      0,
+    );
   }
   return bad;
 }

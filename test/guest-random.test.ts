@@ -48,12 +48,14 @@ describe('RandomSource', () => {
     const mean = sum / n;
     expect(Math.abs(mean - 1)).toBeLessThan(5 / Math.sqrt(n));
     expect(Math.abs(sum2 / n - mean * mean - 1)).toBeLessThan(0.01);
-    qs.forEach((q, k) => expect(Math.abs(below[k] / n - q)).toBeLessThan(5 * Math.sqrt((q * (1 - q)) / n)));
+    qs.forEach((q, k) =>
+      expect(Math.abs(below[k] / n - q)).toBeLessThan(5 * Math.sqrt((q * (1 - q)) / n)),
+    );
     // P(X > R) = e^-R = 4.5e-4: about 900 of 2M.
     expect(tail).toBeGreaterThan(700);
     expect(tail).toBeLessThan(1100);
   });
-  it('uniform variates are the PRNG\'s next()', () => {
+  it("uniform variates are the PRNG's next()", () => {
     const rs = new RandomSource(99);
     const p = new Prng(99);
     for (let i = 0; i < BLOCK * 2 + 17; i++) expect(rs.uniform()).toBe(p.next());

@@ -9,7 +9,17 @@
 
 import { exitKey, HANDLED } from '../src/cpu/profile.js';
 import { EC } from '../src/arch/esr.js';
-import { comboEffect, compileGuest, EVENT_COUNT, idleEntryEffect, SIMD_BIT, SOURCE_KIND, wakeEffect, EN_BIT, INHW_BIT } from '../src/stream/guest-model.js';
+import {
+  comboEffect,
+  compileGuest,
+  EVENT_COUNT,
+  idleEntryEffect,
+  SIMD_BIT,
+  SOURCE_KIND,
+  wakeEffect,
+  EN_BIT,
+  INHW_BIT,
+} from '../src/stream/guest-model.js';
 import type { GuestWorkload } from '../src/stream/guest-schema.js';
 import { Prng } from '../src/stream/prng.js';
 import { CLASSES_PER_VCPU } from '../src/machine/run-class.js';
@@ -101,7 +111,12 @@ export function referenceRuns(w: GuestWorkload, runs: number, seed: number): Ref
     }
     put = bern(srcs.putP[src]);
     hostFp = bern(put ? srcs.hostFpPut[src] : srcs.hostFpNoPut[src]);
-    out.cls[i] = v * CLASSES_PER_VCPU + (c & 7) * 12 + srcs.handled[src] * 4 + (hostFp ? 2 : 0) + (put ? 1 : 0);
+    out.cls[i] =
+      v * CLASSES_PER_VCPU +
+      (c & 7) * 12 +
+      srcs.handled[src] * 4 +
+      (hostFp ? 2 : 0) +
+      (put ? 1 : 0);
     out.key[i] = srcs.exitKey[src];
     out.ns[i] = T;
     state[v] = c & (SIMD_BIT | EN_BIT | INHW_BIT);

@@ -19,25 +19,51 @@ describe('claim check', () => {
     expect(claimPosition(0.1, 0.2)).toEqual({ position: 'outside', side: 'below' });
     expect(claimPosition(0.6, 0.7)).toEqual({ position: 'outside', side: 'above' });
   });
-  it('only for the series\' designs; marks workloads the claim was not made for', () => {
+  it("only for the series' designs; marks workloads the claim was not made for", () => {
     expect(claimCheck('hackbench', 'eager', { mean: 0, lo: 0, hi: 0, n: 3 })).toBeUndefined();
     const c = claimCheck('idle', 'lazy-fixed', { mean: 0.9, lo: 0.89, hi: 0.91, n: 3 })!;
     expect(c.claimWorkload).toBe(false);
     expect(claimLine(c)).toMatch(/OUTSIDE the claimed 30-50% band \(above\).*shown for reference/);
   });
   it('simulate prints the claim check with the 95% interval', async () => {
-    const r = await runCli(['simulate', '--workload', 'lmbench-ctx', '--policy', 'lazy-fixed', '--policy', 'eager', '--runs', '50000', '--seeds', '4']);
+    const r = await runCli([
+      'simulate',
+      '--workload',
+      'lmbench-ctx',
+      '--policy',
+      'lazy-fixed',
+      '--policy',
+      'eager',
+      '--runs',
+      '50000',
+      '--seeds',
+      '4',
+    ]);
     expect(r.code).toBe(0);
     const lines = r.stdout.split('\n').filter((l) => l.includes('claim check'));
     expect(lines).toHaveLength(1); // lazy-fixed only, not eager
-    expect(lines[0]).toMatch(/skip rate 95% CI \d+\.\d% \.\. \d+\.\d% over 4 seeds (is INSIDE|OVERLAPS|is OUTSIDE) the claimed 30-50% band/);
+    expect(lines[0]).toMatch(
+      /skip rate 95% CI \d+\.\d% \.\. \d+\.\d% over 4 seeds (is INSIDE|OVERLAPS|is OUTSIDE) the claimed 30-50% band/,
+    );
   });
 });
 
 describe('sweep specs and parameter paths', () => {
   it('parses ranges, steps and scales', () => {
-    expect(parseSweepSpec('scheduler.switchesPerSec=1e3..1e6:4')).toEqual({ path: 'scheduler.switchesPerSec', from: 1000, to: 1e6, steps: 4, scale: 'log' });
-    expect(parseSweepSpec('tasks.simdShare=0..1')).toEqual({ path: 'tasks.simdShare', from: 0, to: 1, steps: 11, scale: 'linear' });
+    expect(parseSweepSpec('scheduler.switchesPerSec=1e3..1e6:4')).toEqual({
+      path: 'scheduler.switchesPerSec',
+      from: 1000,
+      to: 1e6,
+      steps: 4,
+      scale: 'log',
+    });
+    expect(parseSweepSpec('tasks.simdShare=0..1')).toEqual({
+      path: 'tasks.simdShare',
+      from: 0,
+      to: 1,
+      steps: 11,
+      scale: 'linear',
+    });
     expect(sweepValues(parseSweepSpec('x=1..100:3:log'))).toEqual([1, 10, 100]);
     expect(() => parseSweepSpec('x=1')).toThrow(/expected path=from\.\.to/);
     expect(() => parseSweepSpec('x=0..10:5:log')).toThrow(/log sweep needs positive bounds/);
@@ -49,14 +75,24 @@ describe('sweep specs and parameter paths', () => {
     const one = withParam(mixed, 'vms[1].tasks.simdShare', 0.2, 'x');
     expect(one.vms.map((v) => v.tasks.simdShare.value)).toEqual([0.8, 0.2]);
     expect(mixed.vms[0].tasks.simdShare.value).toBe(0.8); // the original is untouched
-    expect(() => withParam(mixed, 'tasks.nope', 1, 'x')).toThrow(/--param tasks\.nope: no such parameter/);
-    expect(() => withParam(mixed, 'tasks.simdShare', 2, 'x')).toThrow(/vms\[0\]\.tasks\.simdShare\.value: Too big/);
+    expect(() => withParam(mixed, 'tasks.nope', 1, 'x')).toThrow(
+      /--param tasks\.nope: no such parameter/,
+    );
+    expect(() => withParam(mixed, 'tasks.simdShare', 2, 'x')).toThrow(
+      /vms\[0\]\.tasks\.simdShare\.value: Too big/,
+    );
   });
 });
 
 describe('sensitivity', () => {
   it('ranks context switches first for hackbench, and the skip rate falls as they rise', async () => {
-    const r = await sensitivity({ workload: resolveWorkload('hackbench'), runs: 20_000, seeds: 2, rankRuns: 20_000, markers: false });
+    const r = await sensitivity({
+      workload: resolveWorkload('hackbench'),
+      runs: 20_000,
+      seeds: 2,
+      rankRuns: 20_000,
+      markers: false,
+    });
     expect(r.ranking[0].path).toBe('vms[0].scheduler.switchesPerSec');
     expect(r.ranking[0].skipHigh).toBeLessThan(r.ranking[0].skipLow);
     expect(r.sweeps).toHaveLength(2);
@@ -78,7 +114,17 @@ describe('sensitivity', () => {
     const at50 = s.crossings.find((c) => c.level === 0.5)!.value;
     expect(at50).toBeLessThan(at30); // more switches, fewer skips
     const names = r.markers.map((m) => m.workload);
-    expect(names).toEqual(expect.arrayContaining(['hackbench', 'lmbench-ctx', 'lmbench-syscall', 'fp-heavy-aarch32', 'idle', 'virtio-io', 'mixed-aarch32-aarch64']));
+    expect(names).toEqual(
+      expect.arrayContaining([
+        'hackbench',
+        'lmbench-ctx',
+        'lmbench-syscall',
+        'fp-heavy-aarch32',
+        'idle',
+        'virtio-io',
+        'mixed-aarch32-aarch64',
+      ]),
+    );
     expect(names).not.toContain('hvc-only'); // markov: no parameters on these axes
     expect(r.markers.find((m) => m.workload === 'hackbench')!.values).toEqual([101500]);
     expect(r.markers.find((m) => m.workload === 'lmbench-syscall')!.values).toEqual([0]);
@@ -86,7 +132,10 @@ describe('sensitivity', () => {
   it('two parameters make a grid', async () => {
     const r = await sensitivity({
       workload: resolveWorkload('lmbench-syscall'),
-      params: [parseSweepSpec('scheduler.interludesPerSec=10..1000:3:lin'), parseSweepSpec('tasks.simdShare=0..1:2')],
+      params: [
+        parseSweepSpec('scheduler.interludesPerSec=10..1000:3:lin'),
+        parseSweepSpec('tasks.simdShare=0..1:2'),
+      ],
       runs: 5000,
       seeds: 1,
       markers: false,
@@ -101,17 +150,47 @@ describe('sensitivity', () => {
     ]);
   });
   it('the command: text with the band, JSON, and one-line errors', async () => {
-    const text = await runCli(['sensitivity', '--workload', 'lmbench-ctx', '--param', 'idle.sameTaskShare=0..1:3', '--runs', '5000', '--seeds', '2']);
+    const text = await runCli([
+      'sensitivity',
+      '--workload',
+      'lmbench-ctx',
+      '--param',
+      'idle.sameTaskShare=0..1:3',
+      '--runs',
+      '5000',
+      '--seeds',
+      '2',
+    ]);
     expect(text.code).toBe(0);
     expect(text.stdout).toMatch(/^sensitivity of the lazy-fixed skip rate: workload lmbench-ctx/);
     expect(text.stdout).toMatch(/built-in guest workloads on these axes/);
-    const json = await runCli(['sensitivity', '--workload', 'lmbench-ctx', '--param', 'idle.sameTaskShare=0..1:3', '--runs', '5000', '--seeds', '2', '--json']);
+    const json = await runCli([
+      'sensitivity',
+      '--workload',
+      'lmbench-ctx',
+      '--param',
+      'idle.sameTaskShare=0..1:3',
+      '--runs',
+      '5000',
+      '--seeds',
+      '2',
+      '--json',
+    ]);
     expect(JSON.parse(json.stdout).sweeps[0].points).toHaveLength(3);
     for (const [args, pattern] of [
-      [['--workload', 'hackbench', '--param', 'nope=1..2'], /--param nope: no such parameter in hackbench/],
-      [['--workload', 'hackbench', '--param', 'tasks.simdShare=0..3'], /tasks\.simdShare\.value: Too big/],
+      [
+        ['--workload', 'hackbench', '--param', 'nope=1..2'],
+        /--param nope: no such parameter in hackbench/,
+      ],
+      [
+        ['--workload', 'hackbench', '--param', 'tasks.simdShare=0..3'],
+        /tasks\.simdShare\.value: Too big/,
+      ],
       [['--workload', 'hvc-only'], /sensitivity needs a guest workload/],
-      [['--workload', 'hackbench', '--param', 'a=1..2', '--param', 'b=1..2', '--param', 'c=1..2'], /at most two --param/],
+      [
+        ['--workload', 'hackbench', '--param', 'a=1..2', '--param', 'b=1..2', '--param', 'c=1..2'],
+        /at most two --param/,
+      ],
       [[], /--workload is required/],
     ] as const) {
       const r = await runCli(['sensitivity', ...args, '--runs', '1000']);

@@ -30,7 +30,9 @@ async function runsOf(file: string, opts: Partial<Parameters<typeof importTrace>
   const t = await importTrace(file, { fp: noFp(), ...opts });
   try {
     const runs: { cls: ReturnType<typeof decodeRunClass>; key: number; ns: number }[] = [];
-    for (const ch of t.stream.chunks()) for (let i = 0; i < ch.length; i++) runs.push({ cls: decodeRunClass(ch.cls[i]), key: ch.exitKey[i], ns: ch.ns[i] });
+    for (const ch of t.stream.chunks())
+      for (let i = 0; i < ch.length; i++)
+        runs.push({ cls: decodeRunClass(ch.cls[i]), key: ch.exitKey[i], ns: ch.ns[i] });
     return { t, runs };
   } finally {
     t.dispose();
@@ -39,24 +41,67 @@ async function runsOf(file: string, opts: Partial<Parameters<typeof importTrace>
 
 describe('parsing one line', () => {
   it('perf script: a comm with spaces, the kvm: prefix, microseconds', () => {
-    const l = parseTraceLine('       CPU 0/KVM  2001 [001]   100.000010: kvm:kvm_exit: TRAP: HSR_EC: 0x0018 (SYS64), PC: 0x0000ffff80001004');
-    expect(l).toEqual({ kind: 'event', comm: 'CPU 0/KVM', tid: 2001, cpu: 1, ns: 100_000_010_000, event: 'kvm_exit', body: 'TRAP: HSR_EC: 0x0018 (SYS64), PC: 0x0000ffff80001004' });
+    const l = parseTraceLine(
+      '       CPU 0/KVM  2001 [001]   100.000010: kvm:kvm_exit: TRAP: HSR_EC: 0x0018 (SYS64), PC: 0x0000ffff80001004',
+    );
+    expect(l).toEqual({
+      kind: 'event',
+      comm: 'CPU 0/KVM',
+      tid: 2001,
+      cpu: 1,
+      ns: 100_000_010_000,
+      event: 'kvm_exit',
+      body: 'TRAP: HSR_EC: 0x0018 (SYS64), PC: 0x0000ffff80001004',
+    });
   });
   it('perf script with pid/tid', () => {
-    const l = parseTraceLine('qemu-system-aar   100/101 [000]     1.5: kvm:kvm_entry: PC: 0x0000ffff80001000');
-    expect(l).toMatchObject({ kind: 'event', comm: 'qemu-system-aar', tid: 101, ns: 1_500_000_000, event: 'kvm_entry' });
+    const l = parseTraceLine(
+      'qemu-system-aar   100/101 [000]     1.5: kvm:kvm_entry: PC: 0x0000ffff80001000',
+    );
+    expect(l).toMatchObject({
+      kind: 'event',
+      comm: 'qemu-system-aar',
+      tid: 101,
+      ns: 1_500_000_000,
+      event: 'kvm_entry',
+    });
   });
   it('trace-cmd report, old 32-bit PC format, no flags column', () => {
-    const l = parseTraceLine('qemu-system-arm-3001  [000]   200.000100: kvm_entry:            PC: 0xc0008000');
-    expect(l).toMatchObject({ kind: 'event', comm: 'qemu-system-arm', tid: 3001, cpu: 0, ns: 200_000_100_000, event: 'kvm_entry', body: 'PC: 0xc0008000' });
+    const l = parseTraceLine(
+      'qemu-system-arm-3001  [000]   200.000100: kvm_entry:            PC: 0xc0008000',
+    );
+    expect(l).toMatchObject({
+      kind: 'event',
+      comm: 'qemu-system-arm',
+      tid: 3001,
+      cpu: 0,
+      ns: 200_000_100_000,
+      event: 'kvm_entry',
+      body: 'PC: 0xc0008000',
+    });
   });
   it('tracefs with a 5-character flags column and nanoseconds', () => {
-    const l = parseTraceLine('       CPU 0/KVM-4001    [003] d..1.   300.000001100: kvm_exit: SERROR: HSR_EC: 0x0000 (UNKNOWN), PC: 0xffff800008001004');
-    expect(l).toMatchObject({ kind: 'event', comm: 'CPU 0/KVM', tid: 4001, cpu: 3, ns: 300_000_001_100, event: 'kvm_exit' });
+    const l = parseTraceLine(
+      '       CPU 0/KVM-4001    [003] d..1.   300.000001100: kvm_exit: SERROR: HSR_EC: 0x0000 (UNKNOWN), PC: 0xffff800008001004',
+    );
+    expect(l).toMatchObject({
+      kind: 'event',
+      comm: 'CPU 0/KVM',
+      tid: 4001,
+      cpu: 3,
+      ns: 300_000_001_100,
+      event: 'kvm_exit',
+    });
   });
   it('tracefs with an old 4-character flags column and a record-tgid column', () => {
-    expect(parseTraceLine(' qemu-system-aar-136     [000] .N..    43.102274: kvm_entry: PC: 0x0000000000400bb4')).toMatchObject({ tid: 136, ns: 43_102_274_000 });
-    expect(parseTraceLine('            bash-1977  ( 1977) [000] ....  4.5: kvm_entry: PC: 0x1')).toMatchObject({ comm: 'bash', tid: 1977 });
+    expect(
+      parseTraceLine(
+        ' qemu-system-aar-136     [000] .N..    43.102274: kvm_entry: PC: 0x0000000000400bb4',
+      ),
+    ).toMatchObject({ tid: 136, ns: 43_102_274_000 });
+    expect(
+      parseTraceLine('            bash-1977  ( 1977) [000] ....  4.5: kvm_entry: PC: 0x1'),
+    ).toMatchObject({ comm: 'bash', tid: 1977 });
   });
   it('headers, blank lines, lost-event markers and call-chain frames', () => {
     expect(parseTraceLine('# tracer: nop').kind).toBe('header');
@@ -65,32 +110,89 @@ describe('parsing one line', () => {
     expect(parseTraceLine('CPU 1 is empty').kind).toBe('header');
     expect(parseTraceLine('   ').kind).toBe('blank');
     expect(parseTraceLine('CPU:2 [LOST 120 EVENTS]')).toEqual({ kind: 'lost', events: 120 });
-    expect(parseTraceLine('\t    ffff800010089a2c kvm_handle_guest_abort+0x2c ([kernel.kallsyms])').kind).toBe('callchain');
+    expect(
+      parseTraceLine('\t    ffff800010089a2c kvm_handle_guest_abort+0x2c ([kernel.kallsyms])').kind,
+    ).toBe('callchain');
     expect(parseTraceLine('garbage').kind).toBe('bad');
   });
   it('kvm_exit: every exception type, hex EC names, names this table lacks', () => {
-    expect(parseKvmExit('IRQ: HSR_EC: 0x0000 (UNKNOWN), PC: 0x1')).toEqual({ ok: true, code: EXIT_TYPE.IRQ, label: 'IRQ' });
-    expect(parseKvmExit('SERROR: HSR_EC: 0x0000 (UNKNOWN), PC: 0x1')).toEqual({ ok: true, code: EXIT_TYPE.SERROR, label: 'SERROR' });
-    expect(parseKvmExit('HYP_GONE: HSR_EC: 0x0000 (UNKNOWN), PC: 0x1')).toEqual({ ok: true, code: EXIT_TYPE.HYP_GONE, label: 'HYP_GONE' });
-    expect(parseKvmExit('TRAP: HSR_EC: 0x0001 (WFx), PC: 0x1')).toEqual({ ok: true, code: EC.WFx, label: 'WFx' });
-    expect(parseKvmExit('TRAP: HSR_EC: 0x001d (0x1d), PC: 0x1')).toEqual({ ok: true, code: 0x1d, label: '0x1d' });
-    expect(parseKvmExit('TRAP: HSR_EC: 0x0027 (MOPS), PC: 0x1')).toEqual({ ok: true, code: 0x27, label: 'MOPS' });
+    expect(parseKvmExit('IRQ: HSR_EC: 0x0000 (UNKNOWN), PC: 0x1')).toEqual({
+      ok: true,
+      code: EXIT_TYPE.IRQ,
+      label: 'IRQ',
+    });
+    expect(parseKvmExit('SERROR: HSR_EC: 0x0000 (UNKNOWN), PC: 0x1')).toEqual({
+      ok: true,
+      code: EXIT_TYPE.SERROR,
+      label: 'SERROR',
+    });
+    expect(parseKvmExit('HYP_GONE: HSR_EC: 0x0000 (UNKNOWN), PC: 0x1')).toEqual({
+      ok: true,
+      code: EXIT_TYPE.HYP_GONE,
+      label: 'HYP_GONE',
+    });
+    expect(parseKvmExit('TRAP: HSR_EC: 0x0001 (WFx), PC: 0x1')).toEqual({
+      ok: true,
+      code: EC.WFx,
+      label: 'WFx',
+    });
+    expect(parseKvmExit('TRAP: HSR_EC: 0x001d (0x1d), PC: 0x1')).toEqual({
+      ok: true,
+      code: 0x1d,
+      label: '0x1d',
+    });
+    expect(parseKvmExit('TRAP: HSR_EC: 0x0027 (MOPS), PC: 0x1')).toEqual({
+      ok: true,
+      code: 0x27,
+      label: 'MOPS',
+    });
   });
   it('kvm_exit: malformed, mismatched, unknown', () => {
-    expect(parseKvmExit('TRAP: HSR_EC: 0x0016 (SYS64), PC: 0x1')).toMatchObject({ ok: false, reason: expect.stringMatching(/EC name SYS64 \(0x18\) does not match HSR_EC 0x0016/) });
-    expect(parseKvmExit('BOGUS: HSR_EC: 0x0000 (UNKNOWN), PC: 0x1')).toMatchObject({ ok: false, reason: expect.stringMatching(/^unknown exception class: exception type "BOGUS"/) });
-    expect(parseKvmExit('TRAP: HSR_EC: 0x0040 (0x40), PC: 0x1')).toMatchObject({ ok: false, reason: expect.stringMatching(/^unknown exception class: HSR_EC 0x0040/) });
-    expect(parseKvmExit('TRAP: HSR_EC: 0x0018 (what is this), PC: 0x1')).toMatchObject({ ok: false, reason: expect.stringMatching(/^unknown exception class "what is this"/) });
-    expect(parseKvmExit('PC: 0x0000ffff80001000')).toMatchObject({ ok: false, reason: expect.stringMatching(/without an exception class/) });
-    expect(parseKvmExit('vcpu 0 reason EXIT_IO rip 0x1')).toMatchObject({ ok: false, reason: expect.stringMatching(/malformed kvm_exit fields/) });
+    expect(parseKvmExit('TRAP: HSR_EC: 0x0016 (SYS64), PC: 0x1')).toMatchObject({
+      ok: false,
+      reason: expect.stringMatching(/EC name SYS64 \(0x18\) does not match HSR_EC 0x0016/),
+    });
+    expect(parseKvmExit('BOGUS: HSR_EC: 0x0000 (UNKNOWN), PC: 0x1')).toMatchObject({
+      ok: false,
+      reason: expect.stringMatching(/^unknown exception class: exception type "BOGUS"/),
+    });
+    expect(parseKvmExit('TRAP: HSR_EC: 0x0040 (0x40), PC: 0x1')).toMatchObject({
+      ok: false,
+      reason: expect.stringMatching(/^unknown exception class: HSR_EC 0x0040/),
+    });
+    expect(parseKvmExit('TRAP: HSR_EC: 0x0018 (what is this), PC: 0x1')).toMatchObject({
+      ok: false,
+      reason: expect.stringMatching(/^unknown exception class "what is this"/),
+    });
+    expect(parseKvmExit('PC: 0x0000ffff80001000')).toMatchObject({
+      ok: false,
+      reason: expect.stringMatching(/without an exception class/),
+    });
+    expect(parseKvmExit('vcpu 0 reason EXIT_IO rip 0x1')).toMatchObject({
+      ok: false,
+      reason: expect.stringMatching(/malformed kvm_exit fields/),
+    });
   });
 });
 
 describe('importing the hand-written fixtures', () => {
   it('perf script: runs per thread in exit order, lengths, userspace exits, ignored lines', async () => {
     const { t, runs } = await runsOf(fx('perf-script.txt'));
-    expect(t.counts).toMatchObject({ lines: 21, entries: 7, exits: 6, userspaceExits: 1, otherEvents: 2, nonEventLines: 5, badLines: 0, runs: 6, exitsWithoutEntry: 0 });
-    expect(t.threads.map((x) => `${x.comm}-${x.tid}:${x.vcpu}`)).toEqual(['CPU 0/KVM-2001:0', 'CPU 1/KVM-2002:1']);
+    expect(t.counts).toMatchObject({
+      lines: 21,
+      entries: 7,
+      exits: 6,
+      userspaceExits: 1,
+      otherEvents: 2,
+      nonEventLines: 5,
+      badLines: 0,
+      runs: 6,
+      exitsWithoutEntry: 0,
+    });
+    expect(t.threads.map((x) => `${x.comm}-${x.tid}:${x.vcpu}`)).toEqual([
+      'CPU 0/KVM-2001:0',
+      'CPU 1/KVM-2002:1',
+    ]);
     expect(runs.map((r) => [r.cls.vcpu, r.key, r.ns])).toEqual([
       [0, exitKey(EC.SYS64, HANDLED.kernel), 10_000],
       [0, exitKey(EXIT_TYPE.IRQ, HANDLED.kernel), 20_000],
@@ -101,9 +203,16 @@ describe('importing the hand-written fixtures', () => {
     ]);
     expect(runs[4].cls.handled).toBe(HANDLED.user);
   });
-  it('trace-cmd report (old format, IRQ and TRAP only, an AArch32 guest\'s CP15_32)', async () => {
+  it("trace-cmd report (old format, IRQ and TRAP only, an AArch32 guest's CP15_32)", async () => {
     const { t, runs } = await runsOf(fx('trace-cmd-old.txt'));
-    expect(t.counts).toMatchObject({ lines: 12, entries: 4, exits: 4, userspaceExits: 1, nonEventLines: 3, runs: 4 });
+    expect(t.counts).toMatchObject({
+      lines: 12,
+      entries: 4,
+      exits: 4,
+      userspaceExits: 1,
+      nonEventLines: 3,
+      runs: 4,
+    });
     expect(runs.map((r) => [r.key, r.ns])).toEqual([
       [exitKey(EC.CP15_32, HANDLED.kernel), 50_000],
       [exitKey(EXIT_TYPE.IRQ, HANDLED.kernel), 100_000],
@@ -113,7 +222,14 @@ describe('importing the hand-written fixtures', () => {
   });
   it('tracefs (flags column, nanoseconds, SERROR, HYP_GONE, hex and newer EC names)', async () => {
     const { t, runs } = await runsOf(fx('tracefs.txt'));
-    expect(t.counts).toMatchObject({ lines: 23, entries: 5, exits: 5, otherEvents: 1, nonEventLines: 12, runs: 5 });
+    expect(t.counts).toMatchObject({
+      lines: 23,
+      entries: 5,
+      exits: 5,
+      otherEvents: 1,
+      nonEventLines: 12,
+      runs: 5,
+    });
     expect(runs.map((r) => [r.cls.vcpu, r.key, r.ns])).toEqual([
       [0, exitKey(EXIT_TYPE.SERROR, HANDLED.kernel), 1_000],
       [0, exitKey(0x1d, HANDLED.kernel), 2_000],
@@ -121,7 +237,12 @@ describe('importing the hand-written fixtures', () => {
       [1, exitKey(EXIT_TYPE.HYP_GONE, HANDLED.kernel), 4_000],
       [0, exitKey(EC.SYS64, HANDLED.kernel), 5_000],
     ]);
-    expect(t.stats.rows().map((r) => r.exit).sort()).toEqual(['0x1d', 'HYP_GONE', 'MOPS', 'SERROR', 'SYS64']);
+    expect(
+      t.stats
+        .rows()
+        .map((r) => r.exit)
+        .sort(),
+    ).toEqual(['0x1d', 'HYP_GONE', 'MOPS', 'SERROR', 'SYS64']);
   });
   it('--pcpu keeps one physical CPU; --user-exits maps exit classes to host userspace', async () => {
     const one = await runsOf(fx('tracefs.txt'), { pcpu: 2 });
@@ -140,7 +261,12 @@ describe('importing the hand-written fixtures', () => {
     ];
     const t = await importTrace(Readable.from(lines.map((l) => `${l}\n`)), { fp: noFp() });
     try {
-      expect(t.counts).toMatchObject({ runs: 1, lostEvents: 7, exitsWithoutEntry: 1, entriesWithoutExit: 1 });
+      expect(t.counts).toMatchObject({
+        runs: 1,
+        lostEvents: 7,
+        exitsWithoutEntry: 1,
+        entriesWithoutExit: 1,
+      });
     } finally {
       t.dispose();
     }
@@ -228,7 +354,7 @@ describe('the perf kvm stat table', () => {
       ].join('\n'),
     );
   });
-  it('exit handling time (perf\'s own meaning): kvm_exit to the next kvm_entry', async () => {
+  it("exit handling time (perf's own meaning): kvm_exit to the next kvm_entry", async () => {
     const a = await analyzeTrace(fx('perf-script.txt'), { statTime: 'handled' });
     expect(a.stats.rows.map((r) => [r.exit, r.samples, r.avgUs])).toEqual([
       ['DABT_LOW', 1, 15],
@@ -242,24 +368,47 @@ describe('the perf kvm stat table', () => {
 
 describe('FP models and policies over an imported trace', () => {
   it('markov:p=1 touches FP in every run (lazy-fixed never skips); p=0 never (always skips)', async () => {
-    const on = await analyzeTrace(fx('perf-script.txt'), { fp: 'markov:p=1', policies: ['lazy-fixed'] });
+    const on = await analyzeTrace(fx('perf-script.txt'), {
+      fp: 'markov:p=1',
+      policies: ['lazy-fixed'],
+    });
     expect(on.results[0].fpUse.el0).toBe(1);
     expect(on.results[0].skipRate).toBe(0);
-    const off = await analyzeTrace(fx('perf-script.txt'), { fp: 'markov:p=0', policies: ['lazy-fixed', 'eager'] });
+    const off = await analyzeTrace(fx('perf-script.txt'), {
+      fp: 'markov:p=0',
+      policies: ['lazy-fixed', 'eager'],
+    });
     expect(off.results[0].skipRate).toBe(1);
     expect(off.results[1].skipRate).toBe(0);
     expect(off.results[0].runs).toBe(6);
   });
-  it('a guest workload\'s task model: AArch32 guests get FPEXC accesses; the WFx exit carries the switch to idle', async () => {
-    const a32 = await analyzeTrace(fx('trace-cmd-old.txt'), { fp: 'fp-heavy-aarch32', policies: ['lazy-fixed'] });
+  it("a guest workload's task model: AArch32 guests get FPEXC accesses; the WFx exit carries the switch to idle", async () => {
+    const a32 = await analyzeTrace(fx('trace-cmd-old.txt'), {
+      fp: 'fp-heavy-aarch32',
+      policies: ['lazy-fixed'],
+    });
     expect(a32.results[0].fpUse.fpexc).toBeGreaterThan(0);
-    const a64 = await analyzeTrace(fx('trace-cmd-old.txt'), { fp: 'lmbench-ctx', policies: ['lazy-fixed'] });
+    const a64 = await analyzeTrace(fx('trace-cmd-old.txt'), {
+      fp: 'lmbench-ctx',
+      policies: ['lazy-fixed'],
+    });
     expect(a64.results[0].fpUse.fpexc).toBe(0);
     // lmbench-ctx: one user task that never runs SIMD code; the only FP touch is the save when it blocks (WFx).
     expect(a64.results[0].fpUse.el1).toBe(0.25);
   });
   it('the same seed gives the same result; JSON output is complete', async () => {
-    const args = ['import', fx('perf-script.txt'), '--fp', 'hackbench', '--policy', 'lazy-fixed', '--policy', 'lazy-vcpu', '--stats', '--json'];
+    const args = [
+      'import',
+      fx('perf-script.txt'),
+      '--fp',
+      'hackbench',
+      '--policy',
+      'lazy-fixed',
+      '--policy',
+      'lazy-vcpu',
+      '--stats',
+      '--json',
+    ];
     const a = await runCli(args);
     const b = await runCli(args);
     expect(a.code).toBe(0);
@@ -273,23 +422,75 @@ describe('FP models and policies over an imported trace', () => {
 
 describe('bad input: one line naming the file (and line), exit 2', () => {
   const cases: [string, string[], RegExp][] = [
-    ['a malformed line stops the import', [fx('malformed.txt'), '--stats'], /^fpswitch import: \S+malformed\.txt:4: malformed kvm_exit fields "TRAP: HSR_EC: 0x00zz/],
-    ['an empty trace', [fx('empty.txt'), '--stats'], /^fpswitch import: \S+empty\.txt: empty trace/],
-    ['a trace of headers only', [fx('header-only.txt'), '--stats'], /^fpswitch import: \S+header-only\.txt: empty trace/],
-    ['a trace without kvm events', [fx('no-kvm.txt'), '--stats'], /^fpswitch import: \S+no-kvm\.txt: no kvm_entry\/kvm_exit events in 4 lines \(2 other events\)/],
-    ['an unknown exception class', [fx('unknown-class.txt'), '--stats'], /^fpswitch import: \S+unknown-class\.txt:2: unknown exception class: exception type "BOGUS"/],
+    [
+      'a malformed line stops the import',
+      [fx('malformed.txt'), '--stats'],
+      /^fpswitch import: \S+malformed\.txt:4: malformed kvm_exit fields "TRAP: HSR_EC: 0x00zz/,
+    ],
+    [
+      'an empty trace',
+      [fx('empty.txt'), '--stats'],
+      /^fpswitch import: \S+empty\.txt: empty trace/,
+    ],
+    [
+      'a trace of headers only',
+      [fx('header-only.txt'), '--stats'],
+      /^fpswitch import: \S+header-only\.txt: empty trace/,
+    ],
+    [
+      'a trace without kvm events',
+      [fx('no-kvm.txt'), '--stats'],
+      /^fpswitch import: \S+no-kvm\.txt: no kvm_entry\/kvm_exit events in 4 lines \(2 other events\)/,
+    ],
+    [
+      'an unknown exception class',
+      [fx('unknown-class.txt'), '--stats'],
+      /^fpswitch import: \S+unknown-class\.txt:2: unknown exception class: exception type "BOGUS"/,
+    ],
     ['no complete run', [fx('no-entry.txt'), '--stats'], /no complete guest run/],
-    ['a missing file', [fx('does-not-exist.txt'), '--stats'], /does-not-exist\.txt: cannot read trace \(ENOENT\)/],
+    [
+      'a missing file',
+      [fx('does-not-exist.txt'), '--stats'],
+      /does-not-exist\.txt: cannot read trace \(ENOENT\)/,
+    ],
     ['a directory', [FIX, '--stats'], /traces: not a file/],
-    ['--policy without --fp', [fx('perf-script.txt'), '--policy', 'lazy-fixed'], /--fp is required with --policy/],
+    [
+      '--policy without --fp',
+      [fx('perf-script.txt'), '--policy', 'lazy-fixed'],
+      /--fp is required with --policy/,
+    ],
     ['nothing to do', [fx('perf-script.txt')], /nothing to do/],
     ['two files', [fx('perf-script.txt'), fx('tracefs.txt'), '--stats'], /expected one trace file/],
-    ['a bad FP model', [fx('perf-script.txt'), '--fp', 'markov:p=1.5', '--policy', 'lazy-fixed'], /--fp markov:p=1\.5: p=1\.5: expected a number from 0 to 1/],
-    ['an unknown FP workload', [fx('perf-script.txt'), '--fp', 'nope', '--policy', 'lazy-fixed'], /unknown workload "nope"/],
-    ['an unknown FP model kind', [fx('perf-script.txt'), '--fp', 'bernoulli:0.3', '--policy', 'lazy-fixed'], /--fp bernoulli:0\.3: unknown FP model "bernoulli" \(models: markov:/],
-    ['an unknown user exit class', [fx('perf-script.txt'), '--stats', '--user-exits', 'NOPE'], /--user-exits NOPE: unknown exit class/],
-    ['a bad --stats-time', [fx('perf-script.txt'), '--stats', '--stats-time', 'wall'], /--stats-time wall: expected run or handled/],
-    ['too many vCPU threads', [fx('perf-script.txt'), '--stats', '--max-vcpus', '1'], /perf-script\.txt:7: more than 1 vCPU threads/],
+    [
+      'a bad FP model',
+      [fx('perf-script.txt'), '--fp', 'markov:p=1.5', '--policy', 'lazy-fixed'],
+      /--fp markov:p=1\.5: p=1\.5: expected a number from 0 to 1/,
+    ],
+    [
+      'an unknown FP workload',
+      [fx('perf-script.txt'), '--fp', 'nope', '--policy', 'lazy-fixed'],
+      /unknown workload "nope"/,
+    ],
+    [
+      'an unknown FP model kind',
+      [fx('perf-script.txt'), '--fp', 'bernoulli:0.3', '--policy', 'lazy-fixed'],
+      /--fp bernoulli:0\.3: unknown FP model "bernoulli" \(models: markov:/,
+    ],
+    [
+      'an unknown user exit class',
+      [fx('perf-script.txt'), '--stats', '--user-exits', 'NOPE'],
+      /--user-exits NOPE: unknown exit class/,
+    ],
+    [
+      'a bad --stats-time',
+      [fx('perf-script.txt'), '--stats', '--stats-time', 'wall'],
+      /--stats-time wall: expected run or handled/,
+    ],
+    [
+      'too many vCPU threads',
+      [fx('perf-script.txt'), '--stats', '--max-vcpus', '1'],
+      /perf-script\.txt:7: more than 1 vCPU threads/,
+    ],
   ];
   for (const [label, args, pattern] of cases) {
     it(label, async () => {
@@ -304,7 +505,9 @@ describe('bad input: one line naming the file (and line), exit 2', () => {
     const r = await runCli(['import', fx('malformed.txt'), '--stats', '--skip-bad']);
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/3 guest runs/);
-    expect(r.stdout).toMatch(/note: 3 bad lines skipped \(first: \S+malformed\.txt:4: malformed kvm_exit fields/);
+    expect(r.stdout).toMatch(
+      /note: 3 bad lines skipped \(first: \S+malformed\.txt:4: malformed kvm_exit fields/,
+    );
     expect(r.stdout).toMatch(/note: 1 kvm_entry without a kvm_exit/);
     const a = await analyzeTrace(fx('malformed.txt'), { skipBad: true });
     expect(a.counts.badLines).toBe(3);
@@ -323,11 +526,15 @@ describe('bad input: one line naming the file (and line), exit 2', () => {
 
 describe('standard input', () => {
   it('fpswitch import - reads the trace from stdin', () => {
-    const r = spawnSync(process.execPath, ['--import', 'tsx', join(ROOT, 'src/cli/main.ts'), 'import', '-', '--stats'], {
-      input: readFileSync(fx('trace-cmd-old.txt')),
-      encoding: 'utf8',
-      cwd: ROOT,
-    });
+    const r = spawnSync(
+      process.execPath,
+      ['--import', 'tsx', join(ROOT, 'src/cli/main.ts'), 'import', '-', '--stats'],
+      {
+        input: readFileSync(fx('trace-cmd-old.txt')),
+        encoding: 'utf8',
+        cwd: ROOT,
+      },
+    );
     expect(r.status).toBe(0);
     expect(r.stdout).toMatch(/^trace <stdin>: 12 lines, 4 guest runs/);
     expect(r.stdout).toMatch(/CP15_32\s+1\s+25\.00%/);
@@ -337,20 +544,36 @@ describe('standard input', () => {
 describe('real kernel traces (validation/fixtures) against their manifest', () => {
   const dir = join(ROOT, 'validation/fixtures');
   const manifestFile = join(dir, 'manifest.json');
-  const manifest: Record<string, { kvmEntry: number; kvmExit: number; kvmUserspaceExit: number; exitsByClass: Record<string, number> }> = existsSync(manifestFile)
-    ? JSON.parse(readFileSync(manifestFile, 'utf8'))
-    : {};
-  it.skipIf(Object.keys(manifest).length === 0)('every fixture imports with the manifest\'s event counts and exit classes', async () => {
-    for (const [name, m] of Object.entries(manifest)) {
-      const a = await analyzeTrace(join(dir, name), { fp: 'markov:p=0.5', policies: ['lazy-fixed'] });
-      expect(a.counts.entries, name).toBe(m.kvmEntry);
-      expect(a.counts.exits, name).toBe(m.kvmExit);
-      expect(a.counts.userspaceExits, name).toBe(m.kvmUserspaceExit);
-      expect(a.counts.badLines, name).toBe(0);
-      // Exit classes of complete runs: the manifest counts every kvm_exit, so allow exits without an entry.
-      const byClass = Object.fromEntries(a.stats.rows.map((r) => [r.exit, r.samples]));
-      for (const [cls, n] of Object.entries(m.exitsByClass)) expect((byClass[cls] ?? 0) + a.counts.exitsWithoutEntry, `${name} ${cls}`).toBeGreaterThanOrEqual(n);
-      expect(a.counts.runs + a.counts.exitsWithoutEntry, name).toBe(m.kvmExit);
+  const manifest: Record<
+    string,
+    {
+      kvmEntry: number;
+      kvmExit: number;
+      kvmUserspaceExit: number;
+      exitsByClass: Record<string, number>;
     }
-  });
+  > = existsSync(manifestFile) ? JSON.parse(readFileSync(manifestFile, 'utf8')) : {};
+  it.skipIf(Object.keys(manifest).length === 0)(
+    "every fixture imports with the manifest's event counts and exit classes",
+    async () => {
+      for (const [name, m] of Object.entries(manifest)) {
+        const a = await analyzeTrace(join(dir, name), {
+          fp: 'markov:p=0.5',
+          policies: ['lazy-fixed'],
+        });
+        expect(a.counts.entries, name).toBe(m.kvmEntry);
+        expect(a.counts.exits, name).toBe(m.kvmExit);
+        expect(a.counts.userspaceExits, name).toBe(m.kvmUserspaceExit);
+        expect(a.counts.badLines, name).toBe(0);
+        // Exit classes of complete runs: the manifest counts every kvm_exit, so allow exits without an entry.
+        const byClass = Object.fromEntries(a.stats.rows.map((r) => [r.exit, r.samples]));
+        for (const [cls, n] of Object.entries(m.exitsByClass))
+          expect(
+            (byClass[cls] ?? 0) + a.counts.exitsWithoutEntry,
+            `${name} ${cls}`,
+          ).toBeGreaterThanOrEqual(n);
+        expect(a.counts.runs + a.counts.exitsWithoutEntry, name).toBe(m.kvmExit);
+      }
+    },
+  );
 });

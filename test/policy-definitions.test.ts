@@ -74,7 +74,10 @@ describe('adaptive', () => {
   ]) {
     it(`p=1, threshold=${threshold}, eagerRuns=${eagerRuns}: traps threshold times, runs eagerRuns eagerly, repeats`, async () => {
       const runs = 10 * (threshold + eagerRuns) + threshold + 1;
-      const r = await sim(`adaptive:threshold=${threshold},eagerRuns=${eagerRuns}`, markov({ fpProbability: 1 }, runs));
+      const r = await sim(
+        `adaptive:threshold=${threshold},eagerRuns=${eagerRuns}`,
+        markov({ fpProbability: 1 }, runs),
+      );
       // 10 full cycles, then `threshold` trapping runs, then one eager run.
       expect(r.counters.fpTraps).toBe(11 * threshold);
       expect(r.counters.fpSaves).toBe(2 * runs);

@@ -3,9 +3,27 @@ import { deriveSeed, Prng } from '../src/stream/prng.js';
 
 describe('Prng', () => {
   it('is deterministic per seed and differs across seeds', () => {
-    const a = Array.from({ length: 5 }, ((r) => () => r.nextU32())(new Prng(7)));
-    const b = Array.from({ length: 5 }, ((r) => () => r.nextU32())(new Prng(7)));
-    const c = Array.from({ length: 5 }, ((r) => () => r.nextU32())(new Prng(8)));
+    const a = Array.from(
+      { length: 5 },
+      (
+        (r) => () =>
+          r.nextU32()
+      )(new Prng(7)),
+    );
+    const b = Array.from(
+      { length: 5 },
+      (
+        (r) => () =>
+          r.nextU32()
+      )(new Prng(7)),
+    );
+    const c = Array.from(
+      { length: 5 },
+      (
+        (r) => () =>
+          r.nextU32()
+      )(new Prng(8)),
+    );
     expect(a).toEqual(b);
     expect(a).not.toEqual(c);
   });

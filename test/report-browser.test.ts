@@ -3,7 +3,14 @@
  * opens index.html from disk, every chart must draw marks, the page must make no network
  * request and log no error, and a hostile workload name must show up as text.
  */
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -23,7 +30,8 @@ const HOSTILE = '<img src=x onerror=alert(1)>';
 const HOSTILE_DESCRIPTION = '<script>alert(2)</script> & "quotes"';
 const HOSTILE_FILE = '<marquee>hostile.json'; // a file name cannot hold a '/'
 const haveBrowser = existsSync(CHROMIUM);
-if (!haveBrowser && process.env.CI) throw new Error(`${CHROMIUM} is missing: .ci/run installs Debian's chromium`);
+if (!haveBrowser && process.env.CI)
+  throw new Error(`${CHROMIUM} is missing: .ci/run installs Debian's chromium`);
 
 describe.skipIf(!haveBrowser)('report in headless Chromium', () => {
   let browser: Browser;
@@ -37,20 +45,56 @@ describe.skipIf(!haveBrowser)('report in headless Chromium', () => {
     // A suite over the built-in workloads plus one with a hostile name, at tiny sizes.
     const workloads = mkdtempSync(join(tmpdir(), 'fpswitch-wl-'));
     const builtins = resolve(__dirname, '../workloads');
-    for (const f of readdirSync(builtins).filter((f) => f.endsWith('.json'))) copyFileSync(join(builtins, f), join(workloads, f));
-    writeFileSync(join(workloads, HOSTILE_FILE), JSON.stringify({ name: HOSTILE, kind: 'markov', description: HOSTILE_DESCRIPTION, fpProbability: 0.3 }));
+    for (const f of readdirSync(builtins).filter((f) => f.endsWith('.json')))
+      copyFileSync(join(builtins, f), join(workloads, f));
+    writeFileSync(
+      join(workloads, HOSTILE_FILE),
+      JSON.stringify({
+        name: HOSTILE,
+        kind: 'markov',
+        description: HOSTILE_DESCRIPTION,
+        fpProbability: 0.3,
+      }),
+    );
     const d = defaultOptions(true);
     const results = await runSuite(
-      { ...d, runs: 3000, seeds: 2, workers: 2, only: null, workloadsDir: workloads, tuneRuns: 2000, thresholds: [1, 2, 4], eagerRuns: [4, 16], extras: { groundTruth: () => loadGroundTruth() } },
+      {
+        ...d,
+        runs: 3000,
+        seeds: 2,
+        workers: 2,
+        only: null,
+        workloadsDir: workloads,
+        tuneRuns: 2000,
+        thresholds: [1, 2, 4],
+        eagerRuns: [4, 16],
+        extras: { groundTruth: () => loadGroundTruth() },
+      },
       new Progress(process.stderr, true),
     );
     const root = mkdtempSync(join(tmpdir(), 'fpswitch-report-'));
-    const extras = [sensitivitySection(results.sensitivity), groundTruthSection(results.groundTruth)].filter((x): x is ExtraSection => x !== undefined);
-    reportDir = writeReport(root, { 'results.json': JSON.stringify(results), 'results.csv': resultsCsv(results), 'index.html': renderHtml(results, extras) });
+    const extras = [
+      sensitivitySection(results.sensitivity),
+      groundTruthSection(results.groundTruth),
+    ].filter((x): x is ExtraSection => x !== undefined);
+    reportDir = writeReport(root, {
+      'results.json': JSON.stringify(results),
+      'results.csv': resultsCsv(results),
+      'index.html': renderHtml(results, extras),
+    });
 
     browser = await chromium.launch({
       executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'],
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+        '--no-first-run',
+        '--disable-quic',
+      ],
     });
     page = await browser.newPage({ viewport: { width: 1200, height: 900 } });
     page.on('request', (r) => requests.push(r.url()));
@@ -81,10 +125,26 @@ describe.skipIf(!haveBrowser)('report in headless Chromium', () => {
         id: el.getAttribute('data-chart'),
         rendered: el.getAttribute('data-rendered'),
         error: el.getAttribute('data-error'),
-        marks: el.querySelectorAll('svg g.role-mark > path, svg g.role-mark > line, svg g.role-mark > rect, svg g.role-mark > g').length,
+        marks: el.querySelectorAll(
+          'svg g.role-mark > path, svg g.role-mark > line, svg g.role-mark > rect, svg g.role-mark > g',
+        ).length,
       })),
     );
-    expect(charts.map((c) => c.id)).toEqual(expect.arrayContaining(['claim', 'components', 'skip', 'traps', 'sweep', 'breakeven', 'sensitivity-0', 'ground-truth-skip', 'ground-truth-traps', 'calibration', 'throughput']));
+    expect(charts.map((c) => c.id)).toEqual(
+      expect.arrayContaining([
+        'claim',
+        'components',
+        'skip',
+        'traps',
+        'sweep',
+        'breakeven',
+        'sensitivity-0',
+        'ground-truth-skip',
+        'ground-truth-traps',
+        'calibration',
+        'throughput',
+      ]),
+    );
     for (const c of charts) {
       expect(c.error, `chart ${c.id}`).toBeNull();
       expect(c.rendered, `chart ${c.id}`).toBe('1');
@@ -93,7 +153,9 @@ describe.skipIf(!haveBrowser)('report in headless Chromium', () => {
   });
 
   it('makes no network request and logs no error', () => {
-    const remote = requests.filter((u) => !u.startsWith('file:') && !u.startsWith('data:') && !u.startsWith('blob:'));
+    const remote = requests.filter(
+      (u) => !u.startsWith('file:') && !u.startsWith('data:') && !u.startsWith('blob:'),
+    );
     expect(remote).toEqual([]);
     expect(errors).toEqual([]);
   });
@@ -108,13 +170,26 @@ describe.skipIf(!haveBrowser)('report in headless Chromium', () => {
     expect(text).toContain(HOSTILE_FILE);
     expect(await page.$$eval('marquee', (els) => els.length)).toBe(0);
     // In the SVG charts too (vega writes text nodes).
-    const svgText = await page.$$eval('svg text', (els) => els.map((e) => e.textContent ?? '').join('\n'));
+    const svgText = await page.$$eval('svg text', (els) =>
+      els.map((e) => e.textContent ?? '').join('\n'),
+    );
     expect(svgText).toContain(HOSTILE);
   });
 
   it('shows the sections a reader needs', async () => {
     const text = await page.innerText('body');
-    for (const h of ['The 30-50% claim', 'Designs across workloads and CPUs', 'Tuning the adaptive threshold', 'Break-even', 'Sensitivity', 'Ground truth', 'Correctness', 'Calibration', 'Assumptions', 'Throughput']) {
+    for (const h of [
+      'The 30-50% claim',
+      'Designs across workloads and CPUs',
+      'Tuning the adaptive threshold',
+      'Break-even',
+      'Sensitivity',
+      'Ground truth',
+      'Correctness',
+      'Calibration',
+      'Assumptions',
+      'Throughput',
+    ]) {
       expect(text).toContain(h);
     }
     // Counterexamples are readable on the page.

@@ -1,5 +1,13 @@
 /** Report writing: the folder appears whole or not at all, and `latest` moves only to a whole report. */
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readlinkSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -38,7 +46,9 @@ describe('writeReport', () => {
       err = e;
     }
     expect(isUserError(err)).toBe(true);
-    expect((err as Error).message).toMatch(/latest: could not point it at 2026-01-02T03-04-05Z .*the report is complete in/);
+    expect((err as Error).message).toMatch(
+      /latest: could not point it at 2026-01-02T03-04-05Z .*the report is complete in/,
+    );
     expect(readFileSync(join(root, '2026-01-02T03-04-05Z', 'x.txt'), 'utf8')).toBe('one');
     expect(readFileSync(join(root, 'latest', 'mine.txt'), 'utf8')).toBe('keep');
     expect(existsSync(join(root, `.latest-${process.pid}`))).toBe(false);

@@ -52,7 +52,13 @@ const configs: Record<string, VcpuDesc[]> = {
 describe('table walk == direct run', () => {
   for (const [label, vcpus] of Object.entries(configs)) {
     for (const def of BUILTIN_POLICIES) {
-      const paramSets: Record<string, number>[] = def.name === 'adaptive' ? [{ threshold: 2, eagerRuns: 3 }, { threshold: 6, eagerRuns: 250 }] : [{}];
+      const paramSets: Record<string, number>[] =
+        def.name === 'adaptive'
+          ? [
+              { threshold: 2, eagerRuns: 3 },
+              { threshold: 6, eagerRuns: 250 },
+            ]
+          : [{}];
       for (const params of paramSets) {
         it(`${def.name} ${JSON.stringify(params)} on ${label}`, () => {
           const policy = instantiate(def, params);
@@ -104,8 +110,14 @@ describe('a table that does not pay off', () => {
     const w = resolveWorkload('mixed-aarch32-aarch64').workload;
     const policy = await resolvePolicy('adaptive');
     const cpu = cpuProfile('seattle');
-    const table = simulate(policy, workloadStream(w, { runs: 200_000, seed: 4 }), { cpu, engine: 'table' });
-    const direct = simulate(policy, workloadStream(w, { runs: 200_000, seed: 4 }), { cpu, engine: 'direct' });
+    const table = simulate(policy, workloadStream(w, { runs: 200_000, seed: 4 }), {
+      cpu,
+      engine: 'table',
+    });
+    const direct = simulate(policy, workloadStream(w, { runs: 200_000, seed: 4 }), {
+      cpu,
+      engine: 'direct',
+    });
     expect(table.table.directRuns).toBeGreaterThan(0);
     expect(table.table.directRuns).toBeLessThan(200_000);
     expect(table.counters).toEqual(direct.counters);
@@ -116,7 +128,11 @@ describe('a table that does not pay off', () => {
     const { resolveWorkload, workloadStream } = await import('../src/stream/workload.js');
     const { resolvePolicy } = await import('../src/policy/registry.js');
     const w = resolveWorkload('mixed-aarch32-aarch64').workload;
-    const r = simulate(await resolvePolicy('lazy-fixed'), workloadStream(w, { runs: 200_000, seed: 4 }), { cpu: cpuProfile('seattle') });
+    const r = simulate(
+      await resolvePolicy('lazy-fixed'),
+      workloadStream(w, { runs: 200_000, seed: 4 }),
+      { cpu: cpuProfile('seattle') },
+    );
     expect(r.table.directRuns).toBe(0);
   });
 });
@@ -133,10 +149,20 @@ describe('walker and table evictions', () => {
     let vcpu = 0;
     for (let i = 0; i < cls.length; i++) {
       if (rng.next() < 0.3) vcpu = rng.int(3);
-      cls[i] = encodeRunClass(vcpu, i >= 4096 && rng.next() < 0.95 ? 1 : 0, HANDLED.kernel, false, false);
+      cls[i] = encodeRunClass(
+        vcpu,
+        i >= 4096 && rng.next() < 0.95 ? 1 : 0,
+        HANDLED.kernel,
+        false,
+        false,
+      );
     }
     const t = new TransitionTable(policy, vcpus, 60 * 288);
-    const w = new Walker(t, { maxRawEntries: 1 << 22, maxPairEntries: 1 << 20, maxCells: 60 * 288 });
+    const w = new Walker(t, {
+      maxRawEntries: 1 << 22,
+      maxPairEntries: 1 << 20,
+      maxCells: 60 * 288,
+    });
     w.walk(cls.subarray(0, 2048), 2048);
     w.walk(cls.subarray(2048, 4096), 2048);
     expect(w.pairMode).toBe('raw');

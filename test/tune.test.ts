@@ -41,18 +41,37 @@ describe('break-even', () => {
   }
   it('SVE makes the switch dearer and moves the break-even up', () => {
     const cpu = BUILTIN_CPUS[1];
-    expect(breakEven(cpu, { kind: 'sve', vl: 2048 }).pSimple).toBeGreaterThan(breakEven(cpu, FPSIMD).pSimple);
+    expect(breakEven(cpu, { kind: 'sve', vl: 2048 }).pSimple).toBeGreaterThan(
+      breakEven(cpu, FPSIMD).pSimple,
+    );
   });
 });
 
 describe('fpswitch tune', () => {
   it('reports every setting and picks the cheapest as best', async () => {
-    const r = await runCli(['tune', '-w', 'hvc-only', '--cpu', 'seattle', '--threshold', '1..3', '--eager-runs', '4,8', '--runs', '2000', '--seeds', '2', '--json']);
+    const r = await runCli([
+      'tune',
+      '-w',
+      'hvc-only',
+      '--cpu',
+      'seattle',
+      '--threshold',
+      '1..3',
+      '--eager-runs',
+      '4,8',
+      '--runs',
+      '2000',
+      '--seeds',
+      '2',
+      '--json',
+    ]);
     expect(r.code).toBe(0);
     const j = JSON.parse(r.stdout);
     // 6 settings + eager + lazy-fixed, one CPU, one workload.
     expect(j.rows).toHaveLength(8);
-    const swept = j.rows.slice(0, 6).map((row: { cyclesPerExit: { mean: number } }) => row.cyclesPerExit.mean);
+    const swept = j.rows
+      .slice(0, 6)
+      .map((row: { cyclesPerExit: { mean: number } }) => row.cyclesPerExit.mean);
     expect(j.best[0].best.cyclesPerExit.mean).toBe(Math.min(...swept));
     // A guest that never touches FP: lazy skips everything, eager pays the switch.
     expect(j.best[0].winOverEager).toBeGreaterThan(0);

@@ -9,10 +9,23 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { sourcedLeaves } from '../src/stream/sourced-param.js';
-import { builtinWorkloadNames, parseWorkload, resolveWorkload, WORKLOADS_DIR } from '../src/stream/workload.js';
+import {
+  builtinWorkloadNames,
+  parseWorkload,
+  resolveWorkload,
+  WORKLOADS_DIR,
+} from '../src/stream/workload.js';
 import { runCli } from './helpers/cli.js';
 
-const GUEST_BUILTINS = ['fp-heavy-aarch32', 'hackbench', 'idle', 'lmbench-ctx', 'lmbench-syscall', 'mixed-aarch32-aarch64', 'virtio-io'];
+const GUEST_BUILTINS = [
+  'fp-heavy-aarch32',
+  'hackbench',
+  'idle',
+  'lmbench-ctx',
+  'lmbench-syscall',
+  'mixed-aarch32-aarch64',
+  'virtio-io',
+];
 
 function raw(name: string): Record<string, any> {
   return JSON.parse(readFileSync(join(WORKLOADS_DIR, `${name}.json`), 'utf8'));
@@ -22,7 +35,8 @@ function raw(name: string): Record<string, any> {
 function numbers(x: unknown, path = ''): string[] {
   if (typeof x === 'number') return [path];
   if (Array.isArray(x)) return x.flatMap((v, i) => numbers(v, `${path}[${i}]`));
-  if (x !== null && typeof x === 'object') return Object.entries(x).flatMap(([k, v]) => numbers(v, path ? `${path}.${k}` : k));
+  if (x !== null && typeof x === 'object')
+    return Object.entries(x).flatMap(([k, v]) => numbers(v, path ? `${path}.${k}` : k));
   return [];
 }
 
@@ -40,7 +54,7 @@ async function simulateFile(file: string) {
 }
 
 describe('built-in workloads', () => {
-  it('are the issue\'s guest workloads plus the markov calibration stream', () => {
+  it("are the issue's guest workloads plus the markov calibration stream", () => {
     expect(builtinWorkloadNames()).toEqual(expect.arrayContaining([...GUEST_BUILTINS, 'hvc-only']));
     for (const name of GUEST_BUILTINS) expect(resolveWorkload(name).workload.kind).toBe('guest');
     expect(resolveWorkload('hvc-only').workload.kind).toBe('markov');
@@ -59,7 +73,16 @@ describe('built-in workloads', () => {
     });
   }
   it('the markov kind still loads and simulates (hvc-only never touches FP)', async () => {
-    const r = await runCli(['simulate', '--workload', 'hvc-only', '--policy', 'lazy-fixed', '--runs', '20000', '--json']);
+    const r = await runCli([
+      'simulate',
+      '--workload',
+      'hvc-only',
+      '--policy',
+      'lazy-fixed',
+      '--runs',
+      '20000',
+      '--json',
+    ]);
     expect(r.code).toBe(0);
     expect(JSON.parse(r.stdout).skipRate).toBe(1);
   });
@@ -73,34 +96,89 @@ describe('built-in workloads', () => {
 
 describe('bad workload files: one line naming the file and the field, exit 2', () => {
   const cases: [string, (w: Record<string, any>) => void, RegExp][] = [
-    ['unknown field', (w) => (w.vms[0].scheduler.bogus = 1), /vms\[0\]\.scheduler: unknown field "bogus"/],
+    [
+      'unknown field',
+      (w) => (w.vms[0].scheduler.bogus = 1),
+      /vms\[0\]\.scheduler: unknown field "bogus"/,
+    ],
     ['unknown top-level field', (w) => (w.extra = true), /: unknown field "extra"/],
-    ['wrong type', (w) => (w.vms[0].hz.value = '250'), /vms\[0\]\.hz\.value: Invalid input: expected number, received string/],
-    ['a plain number instead of a sourced value', (w) => (w.vms[0].hz = 250), /vms\[0\]\.hz: expected \{ "value": <number>, "source" or "rationale"/],
-    ['negative rate', (w) => (w.vms[0].exits.ipiSentPerSec.value = -1), /vms\[0\]\.exits\.ipiSentPerSec\.value: Too small: expected number to be >=0/],
-    ['probability above 1', (w) => (w.vms[0].tasks.simdShare.value = 1.5), /vms\[0\]\.tasks\.simdShare\.value: Too big: expected number to be <=1/],
-    ['probability below 0', (w) => (w.host.kernelNeonPerExit.value = -0.1), /host\.kernelNeonPerExit\.value: Too small/],
-    ['no source or rationale', (w) => delete w.vms[0].hz.source, /vms\[0\]\.hz: needs a "source" or a "rationale"/],
-    ['an estimate without what would change it', (w) => delete w.vms[0].idle.blipUs.wouldChange, /vms\[0\]\.idle\.blipUs\.wouldChange: an estimate must say what would change it/],
+    [
+      'wrong type',
+      (w) => (w.vms[0].hz.value = '250'),
+      /vms\[0\]\.hz\.value: Invalid input: expected number, received string/,
+    ],
+    [
+      'a plain number instead of a sourced value',
+      (w) => (w.vms[0].hz = 250),
+      /vms\[0\]\.hz: expected \{ "value": <number>, "source" or "rationale"/,
+    ],
+    [
+      'negative rate',
+      (w) => (w.vms[0].exits.ipiSentPerSec.value = -1),
+      /vms\[0\]\.exits\.ipiSentPerSec\.value: Too small: expected number to be >=0/,
+    ],
+    [
+      'probability above 1',
+      (w) => (w.vms[0].tasks.simdShare.value = 1.5),
+      /vms\[0\]\.tasks\.simdShare\.value: Too big: expected number to be <=1/,
+    ],
+    [
+      'probability below 0',
+      (w) => (w.host.kernelNeonPerExit.value = -0.1),
+      /host\.kernelNeonPerExit\.value: Too small/,
+    ],
+    [
+      'no source or rationale',
+      (w) => delete w.vms[0].hz.source,
+      /vms\[0\]\.hz: needs a "source" or a "rationale"/,
+    ],
+    [
+      'an estimate without what would change it',
+      (w) => delete w.vms[0].idle.blipUs.wouldChange,
+      /vms\[0\]\.idle\.blipUs\.wouldChange: an estimate must say what would change it/,
+    ],
     ['missing field', (w) => delete w.host.hz, /host\.hz: missing/],
     ['unknown EL1 state', (w) => (w.vms[0].el1 = 'aarch16'), /vms\[0\]\.el1: Invalid option/],
-    ['unknown exit class in otherExits', (w) => (w.vms[0].otherExits = [{ exit: 'NOPE', handled: 'kernel', perSec: { value: 1, rationale: 'x' } }]), /vms\[0\]\.otherExits\[0\]\.exit: unknown exit class/],
-    ['preemptions above the host tick rate', (w) => (w.host.preemptionsPerSec.value = 1000), /host\.preemptionsPerSec: 1000 is more than host\.hz 250/],
-    ['more vCPUs on the CPU than the VM has', (w) => {
-      w.vms[0].vcpus.value = 2;
-      w.vms[0].vcpusOnThisCpu.value = 3;
-    }, /vms\[0\]\.vcpusOnThisCpu: 3 is more than the VM's 2 vCPUs/],
-    ['more than 8 vCPUs on the physical CPU', (w) => {
-      w.vms.push(structuredClone(w.vms[0]));
-      w.vms[0].vcpusOnThisCpu.value = 5;
-      w.vms[1].vcpusOnThisCpu.value = 5;
-    }, /vms: 10 vCPUs share the physical CPU \(at most 8\)/],
-    ['every exit rate zero', (w) => {
-      w.vms[0].hz.value = 0;
-      w.host.hz.value = 0;
-      w.vms[0].idle.entriesPerSec.value = 0;
-      for (const k of Object.keys(w.vms[0].exits)) w.vms[0].exits[k].value = 0;
-    }, /vms\[0\]: no exit source while busy/],
+    [
+      'unknown exit class in otherExits',
+      (w) =>
+        (w.vms[0].otherExits = [
+          { exit: 'NOPE', handled: 'kernel', perSec: { value: 1, rationale: 'x' } },
+        ]),
+      /vms\[0\]\.otherExits\[0\]\.exit: unknown exit class/,
+    ],
+    [
+      'preemptions above the host tick rate',
+      (w) => (w.host.preemptionsPerSec.value = 1000),
+      /host\.preemptionsPerSec: 1000 is more than host\.hz 250/,
+    ],
+    [
+      'more vCPUs on the CPU than the VM has',
+      (w) => {
+        w.vms[0].vcpus.value = 2;
+        w.vms[0].vcpusOnThisCpu.value = 3;
+      },
+      /vms\[0\]\.vcpusOnThisCpu: 3 is more than the VM's 2 vCPUs/,
+    ],
+    [
+      'more than 8 vCPUs on the physical CPU',
+      (w) => {
+        w.vms.push(structuredClone(w.vms[0]));
+        w.vms[0].vcpusOnThisCpu.value = 5;
+        w.vms[1].vcpusOnThisCpu.value = 5;
+      },
+      /vms: 10 vCPUs share the physical CPU \(at most 8\)/,
+    ],
+    [
+      'every exit rate zero',
+      (w) => {
+        w.vms[0].hz.value = 0;
+        w.host.hz.value = 0;
+        w.vms[0].idle.entriesPerSec.value = 0;
+        for (const k of Object.keys(w.vms[0].exits)) w.vms[0].exits[k].value = 0;
+      },
+      /vms\[0\]: no exit source while busy/,
+    ],
     ['unknown kind', (w) => (w.kind = 'nope'), /kind: unknown workload kind "nope"/],
   ];
   for (const [label, edit, pattern] of cases) {
@@ -123,19 +201,25 @@ describe('bad workload files: one line naming the file and the field, exit 2', (
     });
     const r = await simulateFile(file);
     expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(/vms\[0\]\.tasks\.simdShare\.value: Too big.*; host\.hz\.value: Too small/);
+    expect(r.stderr).toMatch(
+      /vms\[0\]\.tasks\.simdShare\.value: Too big.*; host\.hz\.value: Too small/,
+    );
   });
   it('not JSON, and a missing file', async () => {
     const file = join(dir, 'broken.json');
     writeFileSync(file, '{ "name": ');
     const r = await simulateFile(file);
     expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(new RegExp(`^fpswitch simulate: ${file.replace(/[.]/g, '\\.')}: not valid JSON`));
+    expect(r.stderr).toMatch(
+      new RegExp(`^fpswitch simulate: ${file.replace(/[.]/g, '\\.')}: not valid JSON`),
+    );
     const m = await simulateFile(join(dir, 'missing.json'));
     expect(m.code).toBe(2);
     expect(m.stderr).toMatch(/unknown workload/);
   });
   it('parseWorkload names the file it was given', () => {
-    expect(() => parseWorkload({ name: 'x', kind: 'guest' }, 'given.json')).toThrow(/^given\.json: vms: missing|^given\.json: vms/);
+    expect(() => parseWorkload({ name: 'x', kind: 'guest' }, 'given.json')).toThrow(
+      /^given\.json: vms: missing|^given\.json: vms/,
+    );
   });
 });

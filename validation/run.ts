@@ -18,7 +18,17 @@ import { type Prereqs, checkPrereqs } from './lib/prereq.js';
 import type { GroundTruth } from '../src/report/ground-truth.js';
 import type { GuestLayout } from './lib/program-fp.js';
 import { type Cell, SCHEMA_VERSION, linuxCells, scriptedCells } from './lib/results.js';
-import { CACHE_DIR, REPO_DIR, SkipError, VALIDATION_DIR, ValidationError, elapsedSec, ensureDir, inCI, progress } from './lib/util.js';
+import {
+  CACHE_DIR,
+  REPO_DIR,
+  SkipError,
+  VALIDATION_DIR,
+  ValidationError,
+  elapsedSec,
+  ensureDir,
+  inCI,
+  progress,
+} from './lib/util.js';
 
 const HELP = `usage: node --import tsx validation/run.ts [options]
 
@@ -92,11 +102,14 @@ function parseOptions(argv: string[]): Options | 'help' {
   if (v.help) return 'help';
   const quick = v.quick ?? false;
   const modes = (v.modes ?? 'vhe,nvhe').split(',').map((m) => m.trim());
-  for (const m of modes) if (m !== 'vhe' && m !== 'nvhe') throw new ValidationError(`--modes: unknown mode "${m}" (vhe, nvhe)`, 2);
+  for (const m of modes)
+    if (m !== 'vhe' && m !== 'nvhe')
+      throw new ValidationError(`--modes: unknown mode "${m}" (vhe, nvhe)`, 2);
   const num = (s: string | undefined, def: number, what: string): number => {
     if (s === undefined) return def;
     const n = Number(s);
-    if (!Number.isInteger(n) || n <= 0) throw new ValidationError(`${what}: expected a positive integer, got "${s}"`, 2);
+    if (!Number.isInteger(n) || n <= 0)
+      throw new ValidationError(`${what}: expected a positive integer, got "${s}"`, 2);
     return n;
   };
   return {
@@ -118,9 +131,19 @@ type Kallsyms = Record<string, string>;
 
 /** addresses the plugin needs, from /proc/kallsyms of a first (calibration) boot, cached per kernel */
 async function kallsyms(pre: Prereqs, a: Artifacts, opts: Options): Promise<Kallsyms> {
-  const file = join(ensureDir(join(CACHE_DIR, 'kallsyms')), `${pre.kernel.package}_${pre.kernel.version}.json`);
+  const file = join(
+    ensureDir(join(CACHE_DIR, 'kallsyms')),
+    `${pre.kernel.package}_${pre.kernel.version}.json`,
+  );
   if (existsSync(file)) return JSON.parse(readFileSync(file, 'utf8')) as Kallsyms;
-  const plan: L1Plan = { calibrate: true, scripted: [], iterations: 0, linux: [], stepTimeoutSec: 60, l2MemMiB: 256 };
+  const plan: L1Plan = {
+    calibrate: true,
+    scripted: [],
+    iterations: 0,
+    linux: [],
+    stepTimeoutSec: 60,
+    l2MemMiB: 256,
+  };
   const initrd = buildL1Initramfs(a, plan);
   const b = await boot({
     id: 'calibrate',
@@ -143,7 +166,10 @@ async function kallsyms(pre: Prereqs, a: Artifacts, opts: Options): Promise<Kall
     if (next && next.length >= 3) syms[`${name}__end`] = next[0];
   }
   for (const s of CALIBRATION_SYMBOLS) {
-    if (!syms[s]) throw new ValidationError(`calibration boot: ${s} not in /proc/kallsyms (is this a Debian 6.1 arm64 kernel?)`);
+    if (!syms[s])
+      throw new ValidationError(
+        `calibration boot: ${s} not in /proc/kallsyms (is this a Debian 6.1 arm64 kernel?)`,
+      );
   }
   if (!syms.__guest_enter__end || !syms.__kvm_nvhe___guest_enter__end) {
     throw new ValidationError('calibration boot: cannot bound __guest_enter in /proc/kallsyms');
@@ -204,13 +230,27 @@ async function compare(
 ): Promise<{ comparison: GroundTruth; errors: string[] }> {
   progress('holding the model against the kernel (import + simulate every cell)');
   const errors: string[] = [];
-  const { comparison, problems } = await compareAll({ cells, programs: SCRIPTED, layout, generatedAt, quick, kernel, qemu });
+  const { comparison, problems } = await compareAll({
+    cells,
+    programs: SCRIPTED,
+    layout,
+    generatedAt,
+    quick,
+    kernel,
+    qemu,
+  });
   for (const p of problems) errors.push(`comparison: ${p}`);
   for (const r of comparison.scripted) {
-    progress(`${r.boot} ${r.program}: real FP traps ${r.realFpTraps}, lazy-vcpu predicts ${r.predictedFpTraps} (${r.schedPuts} puts from sched_switch)${r.agree ? '' : '  <-- DIFFERS'}`);
-    if (!r.agree) errors.push(`${r.boot} ${r.program}: the model predicts ${r.predictedFpTraps} FP traps, the kernel took ${r.realFpTraps}`);
+    progress(
+      `${r.boot} ${r.program}: real FP traps ${r.realFpTraps}, lazy-vcpu predicts ${r.predictedFpTraps} (${r.schedPuts} puts from sched_switch)${r.agree ? '' : '  <-- DIFFERS'}`,
+    );
+    if (!r.agree)
+      errors.push(
+        `${r.boot} ${r.program}: the model predicts ${r.predictedFpTraps} FP traps, the kernel took ${r.realFpTraps}`,
+      );
   }
-  const f = (x: number | null | undefined, d = 3) => (x === null || x === undefined ? '-' : x.toFixed(d));
+  const f = (x: number | null | undefined, d = 3) =>
+    x === null || x === undefined ? '-' : x.toFixed(d);
   for (const r of comparison.linux) {
     progress(
       `${r.boot} ${r.workload}: 2015 skip real ${f(r.real.skip2015)} trace+model ${f(r.traceModel?.skip2015)} model ${f(r.validationModel?.skip2015)}; ` +
@@ -223,7 +263,8 @@ async function compare(
 /** --compare-only: the comparison over the traces of the last run, nothing booted. */
 async function compareOnly(opts: Options): Promise<number> {
   const file = opts.from ?? join(CACHE_DIR, 'results', 'summary.json');
-  if (!existsSync(file)) throw new ValidationError(`--compare-only: ${file} does not exist (run the harness first)`, 2);
+  if (!existsSync(file))
+    throw new ValidationError(`--compare-only: ${file} does not exist (run the harness first)`, 2);
   type Summary = {
     generatedAt: string;
     quick: boolean;
@@ -236,18 +277,41 @@ async function compareOnly(opts: Options): Promise<number> {
     errors: string[];
   };
   const summary = JSON.parse(readFileSync(file, 'utf8')) as Summary;
-  if (!summary.programLayout) throw new ValidationError(`--compare-only: ${file} comes from a harness without the model comparison (no programLayout): run the harness again`, 2);
+  if (!summary.programLayout)
+    throw new ValidationError(
+      `--compare-only: ${file} comes from a harness without the model comparison (no programLayout): run the harness again`,
+      2,
+    );
   const k = summary.packages.kernel;
-  const { comparison, errors } = await compare(summary.cells, summary.programLayout, summary.generatedAt, summary.quick, `${k.package} ${k.version}`, summary.host.qemu);
+  const { comparison, errors } = await compare(
+    summary.cells,
+    summary.programLayout,
+    summary.generatedAt,
+    summary.quick,
+    `${k.package} ${k.version}`,
+    summary.host.qemu,
+  );
   const old = summary.errors.filter((e) => !/^comparison: |the model predicts/.test(e));
-  const out = { ...summary, schemaVersion: SCHEMA_VERSION, comparison, errors: [...old, ...errors] };
+  const out = {
+    ...summary,
+    schemaVersion: SCHEMA_VERSION,
+    comparison,
+    errors: [...old, ...errors],
+  };
   const text = `${JSON.stringify(out, null, 2)}\n`;
   writeFileSync(file, text);
   if (!summary.quick) writeFileSync(join(VALIDATION_DIR, 'results.json'), text);
   if (opts.updateFixtures) {
-    writeFixtures(summary.boots.map((b) => ({ ...b, kvmLine: b.kvmLine ?? undefined })), summary.cells, summary.programLayout, summary.generatedAt);
+    writeFixtures(
+      summary.boots.map((b) => ({ ...b, kvmLine: b.kvmLine ?? undefined })),
+      summary.cells,
+      summary.programLayout,
+      summary.generatedAt,
+    );
   }
-  progress(`comparison of the run of ${summary.generatedAt} written to ${file.replace(`${REPO_DIR}/`, '')}${summary.quick ? '' : ' and validation/results.json'}`);
+  progress(
+    `comparison of the run of ${summary.generatedAt} written to ${file.replace(`${REPO_DIR}/`, '')}${summary.quick ? '' : ' and validation/results.json'}`,
+  );
   for (const e of errors) process.stderr.write(`error: ${e}\n`);
   return errors.length ? 1 : 0;
 }
@@ -260,15 +324,26 @@ async function main(): Promise<number> {
   }
   const opts = parsed;
   if (opts.compareOnly) return compareOnly(opts);
-  progress(`start (${opts.quick ? 'quick' : 'full'}; modes ${opts.modes.join(',')}; cache ${CACHE_DIR})`);
-  const pre = checkPrereqs({ install: opts.install, kernelPackage: opts.kernelPackage, needLinuxGuest: opts.linux });
+  progress(
+    `start (${opts.quick ? 'quick' : 'full'}; modes ${opts.modes.join(',')}; cache ${CACHE_DIR})`,
+  );
+  const pre = checkPrereqs({
+    install: opts.install,
+    kernelPackage: opts.kernelPackage,
+    needLinuxGuest: opts.linux,
+  });
   const prereqSec = elapsedSec();
-  progress(`prerequisites ready: ${pre.kernel.package} ${pre.kernel.version}, ${pre.hostQemuVersion}`);
+  progress(
+    `prerequisites ready: ${pre.kernel.package} ${pre.kernel.version}, ${pre.hostQemuVersion}`,
+  );
   const art = buildArtifacts(pre);
   const syms = await kallsyms(pre, art, opts);
   const buildSec = elapsedSec();
   const resultsDir = ensureDir(join(CACHE_DIR, 'results'));
-  const stepNames = new Map<number, string>([...SCRIPTED.map((p) => [p.tag, p.name] as const), [100, 'linux-l2']]);
+  const stepNames = new Map<number, string>([
+    ...SCRIPTED.map((p) => [p.tag, p.name] as const),
+    [100, 'linux-l2'],
+  ]);
 
   const cells: Cell[] = [];
   const boots: BootResult[] = [];
@@ -277,13 +352,27 @@ async function main(): Promise<number> {
     const runs: Array<{ icount: boolean; plan: L1Plan }> = [
       {
         icount: false,
-        plan: { calibrate: false, scripted: SCRIPTED, iterations: opts.iterations, linux: opts.linux ? linuxWorkloads(opts.quick, false) : [], stepTimeoutSec: Math.floor(opts.timeoutSec * 0.8), l2MemMiB: 256 },
+        plan: {
+          calibrate: false,
+          scripted: SCRIPTED,
+          iterations: opts.iterations,
+          linux: opts.linux ? linuxWorkloads(opts.quick, false) : [],
+          stepTimeoutSec: Math.floor(opts.timeoutSec * 0.8),
+          l2MemMiB: 256,
+        },
       },
     ];
     if (opts.linux && opts.icount) {
       runs.push({
         icount: true,
-        plan: { calibrate: false, scripted: [], iterations: 0, linux: linuxWorkloads(opts.quick, true), stepTimeoutSec: Math.floor(opts.timeoutSec * 0.8), l2MemMiB: 256 },
+        plan: {
+          calibrate: false,
+          scripted: [],
+          iterations: 0,
+          linux: linuxWorkloads(opts.quick, true),
+          stepTimeoutSec: Math.floor(opts.timeoutSec * 0.8),
+          l2MemMiB: 256,
+        },
       });
     }
     for (const r of runs) {
@@ -303,9 +392,16 @@ async function main(): Promise<number> {
       if (mode === 'nvhe' && b.kvmLine && !/Hyp mode|nVHE|hVHE|protected/i.test(b.kvmLine)) {
         b.errors.push(`${id}: expected nVHE, kernel said: ${b.kvmLine}`);
       }
-      if (mode === 'vhe' && b.kvmLine && !/VHE mode/.test(b.kvmLine)) b.errors.push(`${id}: expected VHE, kernel said: ${b.kvmLine}`);
-      const bc = [...scriptedCells(b, r.plan.scripted, r.plan.iterations), ...linuxCells(b, r.plan.linux)];
-      writeFileSync(join(resultsDir, `${id}.json`), `${JSON.stringify({ schemaVersion: SCHEMA_VERSION, boot: bootSummary(b), cells: bc }, null, 2)}\n`);
+      if (mode === 'vhe' && b.kvmLine && !/VHE mode/.test(b.kvmLine))
+        b.errors.push(`${id}: expected VHE, kernel said: ${b.kvmLine}`);
+      const bc = [
+        ...scriptedCells(b, r.plan.scripted, r.plan.iterations),
+        ...linuxCells(b, r.plan.linux),
+      ];
+      writeFileSync(
+        join(resultsDir, `${id}.json`),
+        `${JSON.stringify({ schemaVersion: SCHEMA_VERSION, boot: bootSummary(b), cells: bc }, null, 2)}\n`,
+      );
       for (const c of bc) {
         for (const p of c.problems) errors.push(`${id} ${c.program}: ${p}`);
         const share = c.plugin?.fpRunShare;
@@ -321,18 +417,33 @@ async function main(): Promise<number> {
   }
   pruneImages();
   const generatedAt = new Date().toISOString();
-  const { comparison, errors: compareErrors } = await compare(cells, art.layout, generatedAt, opts.quick, `${pre.kernel.package} ${pre.kernel.version}`, pre.hostQemuVersion);
+  const { comparison, errors: compareErrors } = await compare(
+    cells,
+    art.layout,
+    generatedAt,
+    opts.quick,
+    `${pre.kernel.package} ${pre.kernel.version}`,
+    pre.hostQemuVersion,
+  );
   errors.push(...compareErrors);
   const summary = {
     schemaVersion: SCHEMA_VERSION,
     generatedAt,
     quick: opts.quick,
-    host: { node: process.version, cpus: cpus().length, qemu: pre.hostQemuVersion, crossGcc: pre.hostGccVersion },
+    host: {
+      node: process.version,
+      cpus: cpus().length,
+      qemu: pre.hostQemuVersion,
+      crossGcc: pre.hostGccVersion,
+    },
     packages: {
       kernel: { package: pre.kernel.package, version: pre.kernel.version },
       busybox: { package: pre.busybox.package, version: pre.busybox.version },
       rtTests: { package: pre.rtTests.package, version: pre.rtTests.version },
-      qemuArm64: pre.qemuArm64.filter((d) => d.package === 'qemu-system-arm').map((d) => ({ package: d.package, version: d.version }))[0] ?? null,
+      qemuArm64:
+        pre.qemuArm64
+          .filter((d) => d.package === 'qemu-system-arm')
+          .map((d) => ({ package: d.package, version: d.version }))[0] ?? null,
       qemuArm64Libraries: pre.qemuArm64.length - 1,
     },
     kallsyms: syms,
@@ -342,7 +453,10 @@ async function main(): Promise<number> {
       modes: opts.modes,
       linux: opts.linux,
       icount: opts.icount,
-      workloads: { noIcount: linuxWorkloads(opts.quick, false), icount: linuxWorkloads(opts.quick, true) },
+      workloads: {
+        noIcount: linuxWorkloads(opts.quick, false),
+        icount: linuxWorkloads(opts.quick, true),
+      },
     },
     timings: {
       totalSec: Number(elapsedSec().toFixed(1)),
@@ -357,9 +471,12 @@ async function main(): Promise<number> {
   };
   writeFileSync(join(resultsDir, 'summary.json'), `${JSON.stringify(summary, null, 2)}\n`);
   // validation/results.json holds a full run (the bench report reads it): --quick leaves it alone.
-  if (!opts.quick) writeFileSync(join(VALIDATION_DIR, 'results.json'), `${JSON.stringify(summary, null, 2)}\n`);
+  if (!opts.quick)
+    writeFileSync(join(VALIDATION_DIR, 'results.json'), `${JSON.stringify(summary, null, 2)}\n`);
   if (opts.updateFixtures) writeFixtures(boots, cells, art.layout, generatedAt);
-  progress(`results: ${opts.quick ? '' : 'validation/results.json and '}${resultsDir.replace(`${REPO_DIR}/`, '')}/ (${elapsedSec().toFixed(0)} s in all)`);
+  progress(
+    `results: ${opts.quick ? '' : 'validation/results.json and '}${resultsDir.replace(`${REPO_DIR}/`, '')}/ (${elapsedSec().toFixed(0)} s in all)`,
+  );
   if (errors.length) {
     for (const e of errors) process.stderr.write(`error: ${e}\n`);
     return 1;

@@ -70,14 +70,18 @@ export const CheckConfigSchema = z.strictObject({
 /** Validates parsed JSON as a configuration; `file` names the source in messages. */
 export function parseCheckConfig(raw: unknown, file: string): CheckConfig {
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
-    throw new UserError(`${file}: a checker configuration must be a JSON object with "name" and "vcpus"`);
+    throw new UserError(
+      `${file}: a checker configuration must be a JSON object with "name" and "vcpus"`,
+    );
   }
   const r = CheckConfigSchema.safeParse(raw);
   if (!r.success) throw schemaError(file, r.error);
   const c = r.data;
   return {
     name: c.name,
-    description: c.description ?? `host + ${c.vcpus.map((v) => (v.el1 === 'aarch32' ? 'AArch32' : 'AArch64')).join(' + ')} vCPUs`,
+    description:
+      c.description ??
+      `host + ${c.vcpus.map((v) => (v.el1 === 'aarch32' ? 'AArch32' : 'AArch64')).join(' + ')} vCPUs`,
     vcpus: c.vcpus.map((v, id) => ({ id, vm: v.vm ?? id, aarch32: v.el1 === 'aarch32' })),
     file,
   };
@@ -98,5 +102,7 @@ export function resolveCheckConfig(spec: string): CheckConfig {
 
 /** `v0 AArch32 (VM 0), ...` */
 export function describeVcpus(vcpus: readonly VcpuDesc[]): string {
-  return vcpus.map((v) => `vcpu${v.id} ${v.aarch32 ? 'AArch32' : 'AArch64'} (VM ${v.vm})`).join(', ');
+  return vcpus
+    .map((v) => `vcpu${v.id} ${v.aarch32 ? 'AArch32' : 'AArch64'} (VM ${v.vm})`)
+    .join(', ');
 }

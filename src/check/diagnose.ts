@@ -70,14 +70,20 @@ function staleFpexcCause(boot: Step, steps: readonly Step[]): string {
   }
   const parts: string[] = [];
   if (cleared && cleared.state.loaded !== null && cleared.state.loaded !== last.state.loaded) {
-    parts.push(`vcpu${cleared.state.loaded} left FPEXC32_EL2.EN=0 behind at step ${cleared.n} (${cleared.event})`);
+    parts.push(
+      `vcpu${cleared.state.loaded} left FPEXC32_EL2.EN=0 behind at step ${cleared.n} (${cleared.event})`,
+    );
   } else if (cleared) {
     parts.push(`FPEXC32_EL2.EN became 0 at step ${cleared.n} (${cleared.event})`);
   }
   if (entry && entry.state.tfp) {
-    parts.push(`the entry at step ${entry.n} set CPTR_EL2.TFP without first setting FPEXC32_EL2.EN`);
+    parts.push(
+      `the entry at step ${entry.n} set CPTR_EL2.TFP without first setting FPEXC32_EL2.EN`,
+    );
   } else if (entry) {
-    parts.push(`the entry at step ${entry.n} did not load vcpu${last.state.loaded}'s own FPEXC into FPEXC32_EL2`);
+    parts.push(
+      `the entry at step ${entry.n} did not load vcpu${last.state.loaded}'s own FPEXC into FPEXC32_EL2`,
+    );
   }
   return parts.length ? `; ${parts.join(', and ')}` : '';
 }

@@ -81,7 +81,11 @@ export function eventAlphabet(vcpus: readonly VcpuDesc[]): readonly CheckEvent[]
     { kind: 'fp', el: 1 },
   );
   if (vcpus.some((v) => v.aarch32)) {
-    out.push({ kind: 'fpexc-read' }, { kind: 'fpexc-write', en: false }, { kind: 'fpexc-write', en: true });
+    out.push(
+      { kind: 'fpexc-read' },
+      { kind: 'fpexc-write', en: false },
+      { kind: 'fpexc-write', en: true },
+    );
   }
   out.push({ kind: 'cpacr', on: true }, { kind: 'cpacr', on: false }, { kind: 'ctxsw' });
   return out;
@@ -97,7 +101,11 @@ export const EVENT_SYNTAX =
  * optional). Returns undefined when the text names no event.
  */
 export function parseEvent(text: string): CheckEvent | undefined {
-  const t = text.trim().toLowerCase().replace(/\s+/g, ' ').replace(/^guest /, '');
+  const t = text
+    .trim()
+    .toLowerCase()
+    .replace(/\s+/g, ' ')
+    .replace(/^guest /, '');
   let m = /^load (?:v|vcpu)(\d+)$/.exec(t);
   if (m) return { kind: 'load', vcpu: Number(m[1]) };
   m = /^exit (hyp|kernel|user)$/.exec(t);
@@ -130,12 +138,17 @@ export function parseEvent(text: string): CheckEvent | undefined {
  * a running guest (and FPEXC an AArch32 one); host events need the CPU in the host;
  * `host fp` is the VMM in userspace, so no vCPU may be loaded.
  */
-export function whyDisabled(e: CheckEvent, s: SemState, vcpus: readonly VcpuDesc[]): string | undefined {
+export function whyDisabled(
+  e: CheckEvent,
+  s: SemState,
+  vcpus: readonly VcpuDesc[],
+): string | undefined {
   const inGuest = s.running;
   const loaded = s.loaded;
   switch (e.kind) {
     case 'load':
-      if (e.vcpu < 0 || e.vcpu >= vcpus.length) return `there is no vcpu${e.vcpu} (vCPUs: vcpu0..vcpu${vcpus.length - 1})`;
+      if (e.vcpu < 0 || e.vcpu >= vcpus.length)
+        return `there is no vcpu${e.vcpu} (vCPUs: vcpu0..vcpu${vcpus.length - 1})`;
       if (loaded >= 0) return `vcpu${loaded} is still loaded (put it first)`;
       return undefined;
     case 'put':
@@ -149,7 +162,9 @@ export function whyDisabled(e: CheckEvent, s: SemState, vcpus: readonly VcpuDesc
     case 'host-neon':
       return inGuest ? 'the guest is running, not the host' : undefined;
     case 'host-fp':
-      return loaded >= 0 ? `vcpu${loaded} is loaded: the VMM runs in userspace only between KVM_RUN calls` : undefined;
+      return loaded >= 0
+        ? `vcpu${loaded} is loaded: the VMM runs in userspace only between KVM_RUN calls`
+        : undefined;
     case 'exit':
     case 'fp':
     case 'ctxsw':
@@ -158,7 +173,8 @@ export function whyDisabled(e: CheckEvent, s: SemState, vcpus: readonly VcpuDesc
     case 'fpexc-read':
     case 'fpexc-write':
       if (!inGuest) return 'no guest is running';
-      if (!vcpus[loaded].aarch32) return `vcpu${loaded}'s EL1 is AArch64: FPEXC is an AArch32 register`;
+      if (!vcpus[loaded].aarch32)
+        return `vcpu${loaded}'s EL1 is AArch64: FPEXC is an AArch32 register`;
       return undefined;
   }
 }

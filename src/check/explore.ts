@@ -92,7 +92,9 @@ export interface Exploration {
   /** Every history up to this many events was checked. */
   readonly checkedDepth: number;
   /** The first violating transition, and the path of events (with choices) that leads to it. */
-  readonly counterexample?: { readonly path: readonly { event: CheckEvent; choices: readonly number[] }[] };
+  readonly counterexample?: {
+    readonly path: readonly { event: CheckEvent; choices: readonly number[] }[];
+  };
 }
 
 const NO_CHOICES: readonly number[] = [];
@@ -152,8 +154,10 @@ class Search {
     }
   };
 
-  private readonly visitOutcome = (violation: Violation | undefined, chooser: VectorChooser): boolean =>
-    this.visit(violation, chooser);
+  private readonly visitOutcome = (
+    violation: Violation | undefined,
+    chooser: VectorChooser,
+  ): boolean => this.visit(violation, chooser);
 
   constructor(
     private readonly policy: Policy,
@@ -191,7 +195,13 @@ class Search {
         path.push({ event: alphabet[this.via[i]], choices: this.viaChoices[i] });
       }
       path.reverse();
-      return { ...base, exhaustive: false, bound: null, checkedDepth: path.length, counterexample: { path } };
+      return {
+        ...base,
+        exhaustive: false,
+        bound: null,
+        checkedDepth: path.length,
+        counterexample: { path },
+      };
     }
     const checkedDepth = this.bound === 'depth' ? this.maxDepth! : this.checkedDepth;
     return { ...base, exhaustive: this.exhaustive, bound: this.bound, checkedDepth };
@@ -202,7 +212,10 @@ class Search {
     const s = this.m.s;
     if (this.probe) {
       // Past the bound nothing is reported: only whether the fixpoint was reached.
-      if (violation || this.isNew(s, this.keyer.policyId(s.policy, this.pidOf[this.head])) !== undefined) {
+      if (
+        violation ||
+        this.isNew(s, this.keyer.policyId(s.policy, this.pidOf[this.head])) !== undefined
+      ) {
         this.exhaustive = false;
         this.bound = 'depth';
         return true;
@@ -245,11 +258,22 @@ class Search {
     return key;
   }
 
-  private add(s: SemState, key: string, pid: number, parent: number, via: number, choices: readonly number[], depth: number): void {
+  private add(
+    s: SemState,
+    key: string,
+    pid: number,
+    parent: number,
+    via: number,
+    choices: readonly number[],
+    depth: number,
+  ): void {
     if (this.policy.source !== undefined) {
       // States are hashed and copied as JSON: a user policy's state must survive that.
       const bad = notPlainData(s.policy);
-      if (bad) throw new UserError(`${this.policy.source}: policy ${this.policy.id}: its state must be plain data (numbers, booleans, strings, arrays, objects): ${bad}`);
+      if (bad)
+        throw new UserError(
+          `${this.policy.source}: policy ${this.policy.id}: its state must be plain data (numbers, booleans, strings, arrays, objects): ${bad}`,
+        );
     }
     this.seen.set(key, this.states.length);
     this.states.push(s);
@@ -323,5 +347,7 @@ export function checkPolicy(policy: Policy, config: CheckConfig, opts: CheckOpti
 export function policyCrash(policy: Policy, m: SemanticMachine, e: unknown): unknown {
   if (policy.source === undefined || e instanceof UserError) return e;
   const msg = e instanceof Error ? e.message.split('\n')[0] : String(e);
-  return new UserError(`${policy.source}: policy ${policy.id} threw in ${m.hook ?? 'its hooks'}: ${msg}`);
+  return new UserError(
+    `${policy.source}: policy ${policy.id} threw in ${m.hook ?? 'its hooks'}: ${msg}`,
+  );
 }

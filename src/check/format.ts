@@ -51,7 +51,16 @@ function noteCell(step: Step): string {
 export function formatSteps(boot: Step, steps: readonly Step[], indent = '  '): string {
   const all = [boot, ...steps];
   const withPolicy = all.some((s) => s.state.policy !== null && s.state.policy !== undefined);
-  const header = ['#', 'event', 'vCPU', 'CPTR_EL2.TFP', 'FPEXC32_EL2.EN', 'FP regs hold', "guest's own view", 'foreign'];
+  const header = [
+    '#',
+    'event',
+    'vCPU',
+    'CPTR_EL2.TFP',
+    'FPEXC32_EL2.EN',
+    'FP regs hold',
+    "guest's own view",
+    'foreign',
+  ];
   if (withPolicy) header.push('policy state');
   header.push('note');
   const rows = all.map((s) => {
@@ -116,6 +125,10 @@ export function formatVerdict(v: Verdict): string {
 export function formatReplay(r: Replay): string {
   const boot: Step = { n: 0, event: '(boot)', choices: [], hooks: [], state: r.initial };
   const end =
-    r.verdict === 'ok' ? `  ${r.policy}: ok` : `  ${r.policy}: VIOLATION of ${r.invariant} at step ${r.steps.length}\n  diagnosis: ${r.diagnosis}`;
-  return [`scenario ${r.scenario} on ${r.policy}:`, formatSteps(boot, r.steps, '    '), end].join('\n');
+    r.verdict === 'ok'
+      ? `  ${r.policy}: ok`
+      : `  ${r.policy}: VIOLATION of ${r.invariant} at step ${r.steps.length}\n  diagnosis: ${r.diagnosis}`;
+  return [`scenario ${r.scenario} on ${r.policy}:`, formatSteps(boot, r.steps, '    '), end].join(
+    '\n',
+  );
 }

@@ -26,7 +26,9 @@ export class VectorChooser implements Chooser {
     const pick = i < this.prefix.length ? this.prefix[i] : 0;
     if (pick >= options) {
       // A replayed vector that no longer fits means the machine is not deterministic.
-      throw new Error(`choice ${pick} out of range at "${what}" (${options} outcomes): replay diverged`);
+      throw new Error(
+        `choice ${pick} out of range at "${what}" (${options} outcomes): replay diverged`,
+      );
     }
     this.taken.push(pick);
     this.options.push(options);

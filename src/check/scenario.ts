@@ -15,7 +15,11 @@
 
 import { dirname, resolve } from 'node:path';
 import { z } from 'zod';
-import { describeInitialState, SemanticMachine, type Violation } from '../machine/semantic-machine.js';
+import {
+  describeInitialState,
+  SemanticMachine,
+  type Violation,
+} from '../machine/semantic-machine.js';
 import type { Policy } from '../policy/types.js';
 import { schemaError } from '../stream/schema-errors.js';
 import { UserError } from '../util/errors.js';
@@ -59,20 +63,37 @@ export function loadScenario(file: string): Scenario {
     if (!r.success) throw schemaError(file, r.error);
     body = r.data;
   } else {
-    throw new UserError(`${file}: a scenario must be a JSON array of event names or an object with "name" and "events"`);
+    throw new UserError(
+      `${file}: a scenario must be a JSON array of event names or an object with "name" and "events"`,
+    );
   }
   const events = body.events.map((text, i) => {
     const event = parseEvent(text);
-    if (!event) throw new UserError(`${file}: events[${i}]: unknown event ${JSON.stringify(text)} (events: ${EVENT_SYNTAX})`);
+    if (!event)
+      throw new UserError(
+        `${file}: events[${i}]: unknown event ${JSON.stringify(text)} (events: ${EVENT_SYNTAX})`,
+      );
     return { text, event };
   });
   const config =
-    body.config === undefined || !/[/\\]|\.json$/i.test(body.config) ? body.config : resolve(dirname(file), body.config);
-  return { name: body.name, description: body.description, config, policy: body.policy, events, file };
+    body.config === undefined || !/[/\\]|\.json$/i.test(body.config)
+      ? body.config
+      : resolve(dirname(file), body.config);
+  return {
+    name: body.name,
+    description: body.description,
+    config,
+    policy: body.policy,
+    events,
+    file,
+  };
 }
 
 /** The outcome of replaying a scenario on one policy: a verdict's fields for one history. */
-export interface Replay extends Pick<Verdict, 'policy' | 'config' | 'verdict' | 'invariant' | 'diagnosis' | 'steps' | 'initial' | 'initialState'> {
+export interface Replay extends Pick<
+  Verdict,
+  'policy' | 'config' | 'verdict' | 'invariant' | 'diagnosis' | 'steps' | 'initial' | 'initialState'
+> {
   readonly scenario: string;
 }
 
@@ -84,7 +105,10 @@ export function replayScenario(policy: Policy, config: CheckConfig, scenario: Sc
   for (let i = 0; i < scenario.events.length && !violation; i++) {
     const { text, event } = scenario.events[i];
     const why = whyDisabled(event, m.s, config.vcpus);
-    if (why) throw new UserError(`${scenario.file}: events[${i}] ${JSON.stringify(text)}: cannot happen here: ${why}`);
+    if (why)
+      throw new UserError(
+        `${scenario.file}: events[${i}] ${JSON.stringify(text)}: cannot happen here: ${why}`,
+      );
     const from = m.snapshot();
     let first: { step: Step; state: typeof from } | undefined;
     const others = new Set<string>();
@@ -112,7 +136,17 @@ export function replayScenario(policy: Policy, config: CheckConfig, scenario: Sc
     // No outcome broke an invariant: go on from the first.
     m.restore(first!.state);
     others.delete(stateKey(first!.state));
-    steps.push(others.size ? { ...first!.step, choices: [...first!.step.choices, `(${others.size} other outcome(s) lead elsewhere; following this one)`] } : first!.step);
+    steps.push(
+      others.size
+        ? {
+            ...first!.step,
+            choices: [
+              ...first!.step.choices,
+              `(${others.size} other outcome(s) lead elsewhere; following this one)`,
+            ],
+          }
+        : first!.step,
+    );
   }
   return {
     scenario: scenario.name,

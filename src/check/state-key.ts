@@ -74,14 +74,16 @@ function put(v: number): void {
 
 function packKey(s: SemState, policyId: number): string {
   // 4-bit tag codes: owners must stay below 6 or distinct states would share a key.
-  if (s.vcpuFp.length > MAX_VCPUS) throw new Error(`state keys pack at most ${MAX_VCPUS} vCPUs, got ${s.vcpuFp.length}`);
+  if (s.vcpuFp.length > MAX_VCPUS)
+    throw new Error(`state keys pack at most ${MAX_VCPUS} vCPUs, got ${s.vcpuFp.length}`);
   codes.length = 0;
   acc = 0;
   nib = 0;
   put(tag(s.regs));
   put(tag(s.hostCtxt));
   put(tag(s.hostTask));
-  const flags = (s.fpexcHw ? 1 : 0) | (s.tfpWritten ? 2 : 0) | (s.tfpEffective ? 4 : 0) | (s.running ? 8 : 0);
+  const flags =
+    (s.fpexcHw ? 1 : 0) | (s.tfpWritten ? 2 : 0) | (s.tfpEffective ? 4 : 0) | (s.running ? 8 : 0);
   put(flags);
   put(s.foreign ? 1 : 0);
   put(s.loaded + 2);

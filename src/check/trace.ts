@@ -64,7 +64,10 @@ export function stepState(m: SemanticMachine, inHook: boolean): StepState {
     tfpWritten: s.tfpWritten,
     fpexc32En: s.fpexcHw,
     fpRegs: tagName(s.regs),
-    guest: v >= 0 ? { cpacr: s.guests[v].cpacr, fpexcEn: m.vcpus[v].aarch32 ? s.guests[v].fpexcEn : null } : null,
+    guest:
+      v >= 0
+        ? { cpacr: s.guests[v].cpacr, fpexcEn: m.vcpus[v].aarch32 ? s.guests[v].fpexcEn : null }
+        : null,
     tifForeignFpstate: s.foreign,
     // A copy: the hooks mutate the policy's state in place as the history goes on.
     policy: clonePlain(s.policy),
@@ -96,7 +99,9 @@ export function runStep(
     choices: chooser.labels.slice(),
     hooks: m.hooksRun.slice(),
     state: stepState(m, violation !== undefined),
-    ...(violation ? { violation: { invariant: violation.invariant, message: violation.message } } : {}),
+    ...(violation
+      ? { violation: { invariant: violation.invariant, message: violation.message } }
+      : {}),
   };
   return { step, violation };
 }
@@ -110,7 +115,12 @@ export function tracePath(
   m.restore(initial);
   const steps: Step[] = [];
   for (let i = 0; i < path.length; i++) {
-    const { step, violation } = runStep(m, i + 1, path[i].event, new VectorChooser(path[i].choices));
+    const { step, violation } = runStep(
+      m,
+      i + 1,
+      path[i].event,
+      new VectorChooser(path[i].choices),
+    );
     steps.push(step);
     if (violation) return { steps, violation };
   }

@@ -9,21 +9,34 @@ import { UserError } from '../util/errors.js';
 export type Options = NonNullable<ParseArgsConfig['options']>;
 
 /** Parses `argv` strictly; unknown flags and missing values become UserErrors. */
-export function parse<T extends Options>(command: string, argv: readonly string[], options: T, allowPositionals = false) {
+export function parse<T extends Options>(
+  command: string,
+  argv: readonly string[],
+  options: T,
+  allowPositionals = false,
+) {
   try {
     return parseArgs({ args: [...argv], options, allowPositionals, strict: true });
   } catch (e) {
     const err = e as Error & { code?: string };
     if (typeof err.code === 'string' && err.code.startsWith('ERR_PARSE_ARGS')) {
       const msg = err.message.split('\n')[0].replace(/\. To specify a positional argument.*$/, '');
-      throw new UserError(`${msg} (see ${command === 'bench' ? 'npm run bench -- --help' : `fpswitch ${command} --help`})`);
+      throw new UserError(
+        `${msg} (see ${command === 'bench' ? 'npm run bench -- --help' : `fpswitch ${command} --help`})`,
+      );
     }
     throw e;
   }
 }
 
 /** Parses a positive integer flag value (allows 1e6 and 1_000_000 forms). */
-export function intFlag(name: string, text: string | undefined, fallback: number, min = 1, max = Number.MAX_SAFE_INTEGER): number {
+export function intFlag(
+  name: string,
+  text: string | undefined,
+  fallback: number,
+  min = 1,
+  max = Number.MAX_SAFE_INTEGER,
+): number {
   if (text === undefined) return fallback;
   const clean = text.replace(/_/g, '');
   const v = Number(clean);
@@ -42,5 +55,8 @@ export function seedFlag(text: string | undefined, fallback = 1): number {
 export function listFlag(values: string[] | string | undefined): string[] {
   if (values === undefined) return [];
   const arr = Array.isArray(values) ? values : [values];
-  return arr.flatMap((v) => v.split(',')).map((v) => v.trim()).filter((v) => v !== '');
+  return arr
+    .flatMap((v) => v.split(','))
+    .map((v) => v.trim())
+    .filter((v) => v !== '');
 }

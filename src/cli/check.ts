@@ -1,7 +1,13 @@
 /** `fpswitch check`: model-check world-switch policies, or replay a scenario on them. */
 
 import { type CheckConfig, DEFAULT_CONFIG, resolveCheckConfig } from '../check/config.js';
-import { checkPolicy, DEFAULT_MAX_STATES, MAX_DEPTH, MIN_DEPTH, type Verdict } from '../check/explore.js';
+import {
+  checkPolicy,
+  DEFAULT_MAX_STATES,
+  MAX_DEPTH,
+  MIN_DEPTH,
+  type Verdict,
+} from '../check/explore.js';
 import { formatConfigHeader, formatReplay, formatVerdict } from '../check/format.js';
 import { defaultCheckSpecs } from '../check/policies.js';
 import { loadScenario, type Replay, replayScenario } from '../check/scenario.js';
@@ -90,7 +96,10 @@ export async function checkCommand(argv: readonly string[]): Promise<number> {
     console.log(CHECK_HELP);
     return 0;
   }
-  const depth = values.depth === undefined ? undefined : intFlag('depth', values.depth, 0, MIN_DEPTH, MAX_DEPTH);
+  const depth =
+    values.depth === undefined
+      ? undefined
+      : intFlag('depth', values.depth, 0, MIN_DEPTH, MAX_DEPTH);
   const maxStates = intFlag('max-states', values['max-states'], DEFAULT_MAX_STATES, 1, 100_000_000);
   const scenario = values.scenario === undefined ? undefined : loadScenario(values.scenario);
   if (scenario && (values.depth !== undefined || values['max-states'] !== undefined)) {
@@ -98,7 +107,8 @@ export async function checkCommand(argv: readonly string[]): Promise<number> {
   }
 
   const configSpec = values.config ?? scenario?.config;
-  const config: CheckConfig = configSpec === undefined ? DEFAULT_CONFIG : resolveCheckConfig(configSpec);
+  const config: CheckConfig =
+    configSpec === undefined ? DEFAULT_CONFIG : resolveCheckConfig(configSpec);
   // Not split on commas: a policy's parameters are comma-separated.
   let specs = (values.policy ?? []).map((p) => p.trim()).filter((p) => p !== '');
   if (specs.length === 0) specs = scenario?.policy ? [scenario.policy] : defaultCheckSpecs();

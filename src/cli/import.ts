@@ -44,10 +44,18 @@ function countsText(a: TraceAnalysis): string[] {
   ];
   const warn: string[] = [];
   if (c.badLines) warn.push(`${num(c.badLines)} bad lines skipped (first: ${a.firstBad})`);
-  if (c.lostEvents) warn.push(`${num(c.lostEvents)} events lost by the tracer: runs around them are missing`);
-  if (c.exitsWithoutEntry) warn.push(`${num(c.exitsWithoutEntry)} kvm_exit without an earlier kvm_entry (trace started mid-run)`);
-  if (c.entriesWithoutExit) warn.push(`${num(c.entriesWithoutExit)} kvm_entry without a kvm_exit (lost exits)`);
-  if (c.runsDecidedEarly) warn.push(`${num(c.runsDecidedEarly)} runs emitted before their thread's next event (thread quiet while ${num(MAX_BACKLOG)} other runs arrived): whether a userspace exit or a vcpu_put followed them is not known`);
+  if (c.lostEvents)
+    warn.push(`${num(c.lostEvents)} events lost by the tracer: runs around them are missing`);
+  if (c.exitsWithoutEntry)
+    warn.push(
+      `${num(c.exitsWithoutEntry)} kvm_exit without an earlier kvm_entry (trace started mid-run)`,
+    );
+  if (c.entriesWithoutExit)
+    warn.push(`${num(c.entriesWithoutExit)} kvm_entry without a kvm_exit (lost exits)`);
+  if (c.runsDecidedEarly)
+    warn.push(
+      `${num(c.runsDecidedEarly)} runs emitted before their thread's next event (thread quiet while ${num(MAX_BACKLOG)} other runs arrived): whether a userspace exit or a vcpu_put followed them is not known`,
+    );
   for (const w of warn) lines.push(`  note: ${w}`);
   lines.push(`  FP model: ${a.fp}`);
   return lines;
@@ -79,14 +87,19 @@ export async function importCommand(argv: readonly string[]): Promise<number> {
     return 0;
   }
   if (positionals.length !== 1) {
-    throw new UserError(`expected one trace file (or - for standard input), got ${positionals.length} (see fpswitch import --help)`);
+    throw new UserError(
+      `expected one trace file (or - for standard input), got ${positionals.length} (see fpswitch import --help)`,
+    );
   }
   const policies = listFlag(values.policy);
   if (policies.length === 0 && !values.stats) {
-    throw new UserError('nothing to do: give --policy (with --fp) and/or --stats (see fpswitch import --help)');
+    throw new UserError(
+      'nothing to do: give --policy (with --fp) and/or --stats (see fpswitch import --help)',
+    );
   }
   const statTime = values['stats-time'] ?? 'run';
-  if (statTime !== 'run' && statTime !== 'handled') throw new UserError(`--stats-time ${statTime}: expected run or handled`);
+  if (statTime !== 'run' && statTime !== 'handled')
+    throw new UserError(`--stats-time ${statTime}: expected run or handled`);
   const fpState = parseVectorLength(values.vl);
   const opts: AnalyzeOptions = {
     fp: values.fp,
@@ -111,7 +124,9 @@ export async function importCommand(argv: readonly string[]): Promise<number> {
           counts: a.counts,
           firstBad: a.firstBad ?? null,
           threads: a.threads,
-          stats: values.stats ? { time: a.stats.time, rows: a.stats.rows, totalUs: a.stats.totalUs } : undefined,
+          stats: values.stats
+            ? { time: a.stats.time, rows: a.stats.rows, totalUs: a.stats.totalUs }
+            : undefined,
           results: a.results.map((r) => resultJson(r, seed)),
         },
         null,

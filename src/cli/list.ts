@@ -12,7 +12,10 @@ Lists the built-in world-switch policies (with their parameters), workloads and 
 profiles. A policy or workload can also be given as a path wherever a name is accepted.`;
 
 export async function listCommand(argv: readonly string[]): Promise<number> {
-  const { values } = parse('list', argv, { json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } });
+  const { values } = parse('list', argv, {
+    json: { type: 'boolean' },
+    help: { type: 'boolean', short: 'h' },
+  });
   if (values.help) {
     console.log(LIST_HELP);
     return 0;
@@ -27,7 +30,12 @@ export async function listCommand(argv: readonly string[]): Promise<number> {
     const { workload, file } = resolveWorkload(name);
     return { name, kind: workload.kind, description: workload.description ?? '', file };
   });
-  const cpus = BUILTIN_CPUS.map((c) => ({ name: c.name, title: c.title, clockGHz: c.clockGHz.value, description: c.description }));
+  const cpus = BUILTIN_CPUS.map((c) => ({
+    name: c.name,
+    title: c.title,
+    clockGHz: c.clockGHz.value,
+    description: c.description,
+  }));
   if (values.json) {
     console.log(JSON.stringify({ policies, workloads, cpus }, null, 2));
     return 0;
@@ -38,14 +46,26 @@ export async function listCommand(argv: readonly string[]): Promise<number> {
       ['name', 'parameters', 'summary'],
       policies.map((p) => [
         p.name,
-        Object.entries(p.params).map(([k, v]) => `${k}=${v.default}`).join(',') || '-',
+        Object.entries(p.params)
+          .map(([k, v]) => `${k}=${v.default}`)
+          .join(',') || '-',
         p.summary,
       ]),
     ),
   );
   console.log('\nWorkloads:');
-  console.log(table(['name', 'kind', 'description'], workloads.map((w) => [w.name, w.kind, w.description])));
+  console.log(
+    table(
+      ['name', 'kind', 'description'],
+      workloads.map((w) => [w.name, w.kind, w.description]),
+    ),
+  );
   console.log('\nCPU profiles:');
-  console.log(table(['name', 'GHz', 'title'], cpus.map((c) => [c.name, c.clockGHz.toFixed(1), c.title])));
+  console.log(
+    table(
+      ['name', 'GHz', 'title'],
+      cpus.map((c) => [c.name, c.clockGHz.toFixed(1), c.title]),
+    ),
+  );
   return 0;
 }

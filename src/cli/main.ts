@@ -15,12 +15,36 @@ import { TUNE_HELP, tuneCommand } from './tune.js';
 type Command = { run: (argv: readonly string[]) => Promise<number>; summary: string; help: string };
 
 const COMMANDS: Record<string, Command> = {
-  check: { run: checkCommand, summary: 'model-check world-switch policies: shortest counterexample or a clean fixpoint', help: CHECK_HELP },
-  list: { run: listCommand, summary: 'list built-in policies, workloads and CPU profiles', help: LIST_HELP },
-  simulate: { run: simulateCommand, summary: 'simulate policies over a workload on a CPU profile', help: SIMULATE_HELP },
-  import: { run: importCommand, summary: 'import a perf/trace-cmd kvm_entry/kvm_exit trace: exit mix and simulation', help: IMPORT_HELP },
-  sensitivity: { run: sensitivityCommand, summary: 'how guest workload parameters move the skip rate, against the 30-50% claim', help: SENSITIVITY_HELP },
-  tune: { run: tuneCommand, summary: 'sweep policy parameters (adaptive threshold) and find the break-even', help: TUNE_HELP },
+  check: {
+    run: checkCommand,
+    summary: 'model-check world-switch policies: shortest counterexample or a clean fixpoint',
+    help: CHECK_HELP,
+  },
+  list: {
+    run: listCommand,
+    summary: 'list built-in policies, workloads and CPU profiles',
+    help: LIST_HELP,
+  },
+  simulate: {
+    run: simulateCommand,
+    summary: 'simulate policies over a workload on a CPU profile',
+    help: SIMULATE_HELP,
+  },
+  import: {
+    run: importCommand,
+    summary: 'import a perf/trace-cmd kvm_entry/kvm_exit trace: exit mix and simulation',
+    help: IMPORT_HELP,
+  },
+  sensitivity: {
+    run: sensitivityCommand,
+    summary: 'how guest workload parameters move the skip rate, against the 30-50% claim',
+    help: SENSITIVITY_HELP,
+  },
+  tune: {
+    run: tuneCommand,
+    summary: 'sweep policy parameters (adaptive threshold) and find the break-even',
+    help: TUNE_HELP,
+  },
 };
 
 function usage(): string {
@@ -52,7 +76,9 @@ export async function main(argv: readonly string[]): Promise<number> {
   }
   const cmd = COMMANDS[name];
   if (!cmd) {
-    console.error(`fpswitch: unknown command "${name}" (commands: ${Object.keys(COMMANDS).join(', ')})`);
+    console.error(
+      `fpswitch: unknown command "${name}" (commands: ${Object.keys(COMMANDS).join(', ')})`,
+    );
     return 2;
   }
   try {
@@ -66,7 +92,8 @@ export async function main(argv: readonly string[]): Promise<number> {
   }
 }
 
-const isEntry = process.argv[1] !== undefined && /(?:main\.ts|bin\.js|fpswitch)$/.test(process.argv[1]);
+const isEntry =
+  process.argv[1] !== undefined && /(?:main\.ts|bin\.js|fpswitch)$/.test(process.argv[1]);
 if (isEntry) {
   main(process.argv.slice(2)).then(
     (code) => {

@@ -1,7 +1,12 @@
 /** `fpswitch sensitivity`: how a guest workload's parameters move the skip rate, with the 30-50% band and the built-in workloads marked. */
 
 import { CLAIM, claimPosition } from '../stream/claim.js';
-import { parseSweepSpec, type SensitivityResult, sensitivity, type SweepPoint } from '../tune/sensitivity.js';
+import {
+  parseSweepSpec,
+  type SensitivityResult,
+  sensitivity,
+  type SweepPoint,
+} from '../tune/sensitivity.js';
 import { resolveWorkload } from '../stream/workload.js';
 import { UserError } from '../util/errors.js';
 import { indent, num, pct, table } from '../util/format.js';
@@ -26,17 +31,24 @@ built-in guest workloads are marked with their own values and skip rates.
   --runs     runs per point and seed (default 200,000); --seeds: default 3
   --json     one JSON object with every number`;
 
-const est = (e: Estimate) => (e.n > 1 ? `${pct(e.mean)} [${pct(e.lo)} .. ${pct(e.hi)}]` : pct(e.mean));
+const est = (e: Estimate) =>
+  e.n > 1 ? `${pct(e.mean)} [${pct(e.lo)} .. ${pct(e.hi)}]` : pct(e.mean);
 /** Where an interval lies relative to the band, with the side when outside. */
 function band(e: Estimate): string {
   const p = claimPosition(e.lo, e.hi);
-  return p.position === 'inside' ? 'inside' : p.position === 'overlapping' ? 'overlaps' : `outside (${p.side})`;
+  return p.position === 'inside'
+    ? 'inside'
+    : p.position === 'overlapping'
+      ? 'overlaps'
+      : `outside (${p.side})`;
 }
 
 /** A bar from 0 to 100% with the 30-50% band marked. */
 function bar(x: number): string {
   const width = 40;
-  const cells: string[] = Array.from({ length: width }, (_, i) => (i >= CLAIM.lo * width && i < CLAIM.hi * width ? '.' : ' '));
+  const cells: string[] = Array.from({ length: width }, (_, i) =>
+    i >= CLAIM.lo * width && i < CLAIM.hi * width ? '.' : ' ',
+  );
   const k = Math.min(width - 1, Math.max(0, Math.round(x * width)));
   cells[k] = '#';
   return `|${cells.join('')}|`;
@@ -49,17 +61,32 @@ function fmtValue(x: number): string {
 
 export function formatSensitivity(r: SensitivityResult): string {
   const out: string[] = [];
-  out.push(`sensitivity of the ${r.policy} skip rate: workload ${r.workload} (${num(r.runs)} runs x ${r.seeds} seeds per point)`);
+  out.push(
+    `sensitivity of the ${r.policy} skip rate: workload ${r.workload} (${num(r.runs)} runs x ${r.seeds} seeds per point)`,
+  );
   out.push(
     `  at its own parameters: skip ${est(r.base.skip)}, ${r.base.switchesPerExit.toFixed(2)} guest context switches per exit, SIMD share ${r.base.simdShare}: ${band(r.base.skip).toUpperCase()} the claimed 30-50% band`,
   );
   if (r.ranking.length > 0) {
-    out.push('', 'parameters ranked by how much they move the skip rate (each at its low and high value):');
+    out.push(
+      '',
+      'parameters ranked by how much they move the skip rate (each at its low and high value):',
+    );
     out.push(
       indent(
         table(
           ['path', 'value', 'low', 'skip', 'high', 'skip', 'effect'],
-          r.ranking.slice(0, 12).map((p) => [p.path, fmtValue(p.value), fmtValue(p.low), pct(p.skipLow), fmtValue(p.high), pct(p.skipHigh), `${(p.effect * 100).toFixed(1)} pt`]),
+          r.ranking
+            .slice(0, 12)
+            .map((p) => [
+              p.path,
+              fmtValue(p.value),
+              fmtValue(p.low),
+              pct(p.skipLow),
+              fmtValue(p.high),
+              pct(p.skipHigh),
+              `${(p.effect * 100).toFixed(1)} pt`,
+            ]),
         ),
         '  ',
       ),
@@ -67,29 +94,54 @@ export function formatSensitivity(r: SensitivityResult): string {
   }
   for (const s of r.sweeps) {
     const names = s.params.map((p) => p.path);
-    out.push('', `sweep of ${names.join(' x ')} (${s.params.map((p) => `${p.scale} ${fmtValue(p.from)} .. ${fmtValue(p.to)}`).join(' x ')}):  band 30-50% shown as dots`);
-    const rows = s.points.map((p: SweepPoint) => [...p.values.map(fmtValue), p.switchesPerExit.toFixed(2), est(p.skip), band(p.skip), bar(p.skip.mean)]);
+    out.push(
+      '',
+      `sweep of ${names.join(' x ')} (${s.params.map((p) => `${p.scale} ${fmtValue(p.from)} .. ${fmtValue(p.to)}`).join(' x ')}):  band 30-50% shown as dots`,
+    );
+    const rows = s.points.map((p: SweepPoint) => [
+      ...p.values.map(fmtValue),
+      p.switchesPerExit.toFixed(2),
+      est(p.skip),
+      band(p.skip),
+      bar(p.skip.mean),
+    ]);
     out.push(
       indent(
-        table([...names, 'switches/exit', 'skip rate', 'band', '0%' + ' '.repeat(36) + '100%'], rows),
+        table(
+          [...names, 'switches/exit', 'skip rate', 'band', '0%' + ' '.repeat(36) + '100%'],
+          rows,
+        ),
         '  ',
       ),
     );
     if (s.params.length === 1) {
       const lo = s.crossings.filter((c) => c.level === CLAIM.lo).map((c) => fmtValue(c.value));
       const hi = s.crossings.filter((c) => c.level === CLAIM.hi).map((c) => fmtValue(c.value));
-      if (lo.length + hi.length === 0) out.push(`  the skip rate does not cross 30% or 50% over this range`);
-      else out.push(`  crosses 30% at ${names[0]} = ${lo.join(', ') || '-'}; 50% at ${hi.join(', ') || '-'}`);
+      if (lo.length + hi.length === 0)
+        out.push(`  the skip rate does not cross 30% or 50% over this range`);
+      else
+        out.push(
+          `  crosses 30% at ${names[0]} = ${lo.join(', ') || '-'}; 50% at ${hi.join(', ') || '-'}`,
+        );
     }
   }
   if (r.markers.length > 0) {
-    const paths = [...new Set(r.sweeps.flatMap((s) => s.params.map((p) => p.path.replace(/^vms\[\d+\]\./, ''))))];
+    const paths = [
+      ...new Set(r.sweeps.flatMap((s) => s.params.map((p) => p.path.replace(/^vms\[\d+\]\./, '')))),
+    ];
     out.push('', 'built-in guest workloads on these axes (their own parameters):');
     out.push(
       indent(
         table(
           ['workload', ...paths, 'switches/exit', 'SIMD share', 'skip rate', 'band'],
-          r.markers.map((m) => [m.workload, ...m.values.slice(0, paths.length).map((v) => (v === null ? '-' : fmtValue(v))), m.switchesPerExit.toFixed(2), String(m.simdShare), est(m.skip), band(m.skip)]),
+          r.markers.map((m) => [
+            m.workload,
+            ...m.values.slice(0, paths.length).map((v) => (v === null ? '-' : fmtValue(v))),
+            m.switchesPerExit.toFixed(2),
+            String(m.simdShare),
+            est(m.skip),
+            band(m.skip),
+          ]),
         ),
         '  ',
       ),
@@ -114,7 +166,8 @@ export async function sensitivityCommand(argv: readonly string[]): Promise<numbe
     console.log(SENSITIVITY_HELP);
     return 0;
   }
-  if (!values.workload) throw new UserError('--workload is required (see fpswitch sensitivity --help)');
+  if (!values.workload)
+    throw new UserError('--workload is required (see fpswitch sensitivity --help)');
   const params = (values.param ?? []).map(parseSweepSpec);
   if (params.length > 2) throw new UserError('at most two --param (a curve or a grid)');
   const r = await sensitivity({

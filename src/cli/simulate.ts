@@ -75,7 +75,12 @@ function interval(e: Estimate, f: (x: number) => string): string {
   return e.n > 1 ? `${f(e.mean)}  [95% CI ${f(e.lo)} .. ${f(e.hi)}, ${e.n} seeds]` : f(e.mean);
 }
 
-export function formatResult(r: SimResult, seed: number, s?: SeedSummary, fpBytes?: number): string {
+export function formatResult(
+  r: SimResult,
+  seed: number,
+  s?: SeedSummary,
+  fpBytes?: number,
+): string {
   const per = (x: number) => (r.runs ? x / r.runs : 0);
   const lines = [
     `workload ${r.workload}, policy ${r.policy}, cpu ${r.cpu} (${r.fpState}${fpBytes ? `, ${fpBytes} B` : ''}), ${num(r.runs)} runs, seed ${seed}`,
@@ -85,9 +90,15 @@ export function formatResult(r: SimResult, seed: number, s?: SeedSummary, fpByte
     `  bytes moved        ${num(r.counters.bytesMoved)}`,
     `  ISBs, CPTR/FPEXC32 ${num(r.counters.isbs)} ISBs, ${num(r.counters.sysregWrites)} msr, ${num(r.counters.sysregReads)} mrs, ${num(r.counters.fpexc32Accesses)} FPEXC32_EL2 accesses`,
   ];
-  if (r.counters.fpexcOnlyTraps > 0) lines.push(`  FPEXC-only traps   ${num(r.counters.fpexcOnlyTraps)}  (the AArch32 guest kernel toggling FPEXC.EN)`);
-  lines.push(`  cycles per exit    ${s ? interval(s.perExit, (x) => num(x, 1)) : num(r.cycles.perExit, 1)}`);
-  for (const c of CYCLE_COMPONENTS) lines.push(`    ${c.padEnd(16)} ${num(r.cycles.perExitByComponent[c], 1).padStart(10)}`);
+  if (r.counters.fpexcOnlyTraps > 0)
+    lines.push(
+      `  FPEXC-only traps   ${num(r.counters.fpexcOnlyTraps)}  (the AArch32 guest kernel toggling FPEXC.EN)`,
+    );
+  lines.push(
+    `  cycles per exit    ${s ? interval(s.perExit, (x) => num(x, 1)) : num(r.cycles.perExit, 1)}`,
+  );
+  for (const c of CYCLE_COMPONENTS)
+    lines.push(`    ${c.padEnd(16)} ${num(r.cycles.perExitByComponent[c], 1).padStart(10)}`);
   lines.push(
     `  guest FP use       EL0 ${pct(r.fpUse.el0)}, EL1 ${pct(r.fpUse.el1)}, FPEXC ${pct(r.fpUse.fpexc)}, any ${pct(r.fpUse.any)} of runs`,
   );
@@ -122,12 +133,15 @@ export async function simulateCommand(argv: readonly string[]): Promise<number> 
     console.log(SIMULATE_HELP);
     return 0;
   }
-  if (!values.workload) throw new UserError('--workload is required (see fpswitch simulate --help)');
+  if (!values.workload)
+    throw new UserError('--workload is required (see fpswitch simulate --help)');
   // Not split on commas: a policy's parameters are comma-separated.
   const policySpecs = (values.policy ?? []).map((p) => p.trim()).filter((p) => p !== '');
-  if (policySpecs.length === 0) throw new UserError('--policy is required (see fpswitch simulate --help)');
+  if (policySpecs.length === 0)
+    throw new UserError('--policy is required (see fpswitch simulate --help)');
   const engine = values.engine ?? 'table';
-  if (engine !== 'table' && engine !== 'direct') throw new UserError(`--engine ${engine}: expected table or direct`);
+  if (engine !== 'table' && engine !== 'direct')
+    throw new UserError(`--engine ${engine}: expected table or direct`);
   const cpu = cpuProfile(values.cpu ?? 'seattle');
   const fpState = parseVectorLength(values.vl);
   const runs = intFlag('runs', values.runs, 1_000_000, 1, 1e12);
@@ -145,10 +159,16 @@ export async function simulateCommand(argv: readonly string[]): Promise<number> 
       // Seed k of a multi-seed run: the first is the base seed itself, so --seeds 1 == --seed.
       const s = k === 0 ? seed : deriveSeed(seed, k);
       seedList.push(s);
-      perSeed.push(simulate(policy, workloadStream(workload, { runs, seed: s }), { cpu, fpState, engine }));
+      perSeed.push(
+        simulate(policy, workloadStream(workload, { runs, seed: s }), { cpu, fpState, engine }),
+      );
     }
     const summary = seeds > 1 ? summarizeSeeds(perSeed) : undefined;
-    const claim = claimCheck(workload.name, policy.definition.name, summary?.skipRate ?? estimate([perSeed[0].skipRate], SHARE));
+    const claim = claimCheck(
+      workload.name,
+      policy.definition.name,
+      summary?.skipRate ?? estimate([perSeed[0].skipRate], SHARE),
+    );
     if (values.json) {
       const extra: Record<string, unknown> = {};
       if (summary) {
@@ -161,7 +181,10 @@ export async function simulateCommand(argv: readonly string[]): Promise<number> 
     } else {
       text.push(formatResult(perSeed[0], seed, summary, fpStateBytes(fpState)));
       if (claim) text.push(claimLine(claim));
-      if (summary) text.push(`  (per-seed counters above are for seed ${seed}; intervals over ${seeds} seeds)`);
+      if (summary)
+        text.push(
+          `  (per-seed counters above are for seed ${seed}; intervals over ${seeds} seeds)`,
+        );
     }
   }
   if (values.json) console.log(JSON.stringify(out.length === 1 ? out[0] : out, null, 2));

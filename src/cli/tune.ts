@@ -2,12 +2,24 @@
 
 import { BUILTIN_CPUS, cpuProfile } from '../cpu/profiles.js';
 import { parseVectorLength } from '../cpu/fp-state.js';
-import { builtinPolicy, loadPolicyModule, parsePolicySpec, resolvePolicy } from '../policy/registry.js';
+import {
+  builtinPolicy,
+  loadPolicyModule,
+  parsePolicySpec,
+  resolvePolicy,
+} from '../policy/registry.js';
 import type { PolicyDefinition } from '../policy/types.js';
 import { resolveWorkload } from '../stream/workload.js';
 import { breakEven, type SimulatedBreakEven, simulatedBreakEven } from '../tune/break-even.js';
 import { parseRange } from '../tune/ranges.js';
-import { aggregate, runUnit, sweepSettings, type TuneBest, type TuneRow, unitSeed } from '../tune/sweep.js';
+import {
+  aggregate,
+  runUnit,
+  sweepSettings,
+  type TuneBest,
+  type TuneRow,
+  unitSeed,
+} from '../tune/sweep.js';
 import { UserError } from '../util/errors.js';
 import { num, pct, table } from '../util/format.js';
 import { intFlag, listFlag, parse, seedFlag } from './args.js';
@@ -52,7 +64,8 @@ export async function tuneCommand(argv: readonly string[]): Promise<number> {
     return 0;
   }
   const workloads = listFlag(values.workload).map((w) => resolveWorkload(w));
-  if (workloads.length === 0) throw new UserError('--workload is required (see fpswitch tune --help)');
+  if (workloads.length === 0)
+    throw new UserError('--workload is required (see fpswitch tune --help)');
   const cpuNames = listFlag(values.cpu);
   const cpus = cpuNames.length ? cpuNames.map(cpuProfile) : [...BUILTIN_CPUS];
   const fpState = parseVectorLength(values.vl);
@@ -61,17 +74,23 @@ export async function tuneCommand(argv: readonly string[]): Promise<number> {
   const seed = seedFlag(values.seed);
 
   const spec = parsePolicySpec(values.policy ?? 'adaptive');
-  if (Object.keys(spec.params).length) throw new UserError('--policy: give swept parameters with --param key=range, not in the policy name');
+  if (Object.keys(spec.params).length)
+    throw new UserError(
+      '--policy: give swept parameters with --param key=range, not in the policy name',
+    );
   const def: PolicyDefinition = builtinPolicy(spec.target) ?? (await loadPolicyModule(spec.target));
   const ranges: Record<string, number[]> = {};
-  if (def.name === 'adaptive' || values.threshold) ranges.threshold = parseRange(values.threshold ?? '1..32', '--threshold');
-  if (def.name === 'adaptive' || values['eager-runs']) ranges.eagerRuns = parseRange(values['eager-runs'] ?? '16,64,256', '--eager-runs');
+  if (def.name === 'adaptive' || values.threshold)
+    ranges.threshold = parseRange(values.threshold ?? '1..32', '--threshold');
+  if (def.name === 'adaptive' || values['eager-runs'])
+    ranges.eagerRuns = parseRange(values['eager-runs'] ?? '16,64,256', '--eager-runs');
   for (const p of values.param ?? []) {
     const eq = p.indexOf('=');
     if (eq <= 0) throw new UserError(`--param ${p}: expected key=range`);
     ranges[p.slice(0, eq)] = parseRange(p.slice(eq + 1), `--param ${p.slice(0, eq)}`);
   }
-  if (Object.keys(ranges).length === 0) throw new UserError(`nothing to sweep: give --param key=range for policy ${def.name}`);
+  if (Object.keys(ranges).length === 0)
+    throw new UserError(`nothing to sweep: give --param key=range for policy ${def.name}`);
   const settings = sweepSettings(def, ranges);
   const references = [await resolvePolicy('eager'), await resolvePolicy('lazy-fixed')];
   const policies = [...settings.map((s) => s.policy), ...references];
@@ -83,10 +102,17 @@ export async function tuneCommand(argv: readonly string[]): Promise<number> {
   for (const { workload } of workloads) {
     const perSeed = [];
     for (let k = 0; k < seeds; k++) {
-      perSeed.push(runUnit(workload, unitSeed(seed, workload.name, k), runs, policies, cpus, fpState));
+      perSeed.push(
+        runUnit(workload, unitSeed(seed, workload.name, k), runs, policies, cpus, fpState),
+      );
       done++;
       // A terminal gets one line rewritten in place; a log gets a line per step.
-      if (!values.json) process.stderr.write(process.stderr.isTTY ? `\r[tune] ${done}/${total} workload-seeds` : `[tune] ${done}/${total} workload-seeds\n`);
+      if (!values.json)
+        process.stderr.write(
+          process.stderr.isTTY
+            ? `\r[tune] ${done}/${total} workload-seeds`
+            : `[tune] ${done}/${total} workload-seeds\n`,
+        );
     }
     const agg = aggregate(workload.name, perSeed, settings, references, cpus);
     rows.push(...agg.rows);
@@ -95,20 +121,51 @@ export async function tuneCommand(argv: readonly string[]): Promise<number> {
   if (!values.json && process.stderr.isTTY) process.stderr.write('\n');
   const analytic = cpus.map((c) => breakEven(c, fpState));
   const simulated: SimulatedBreakEven[] = [];
-  for (const c of cpus) simulated.push(await simulatedBreakEven(c, fpState, { runs: Math.min(runs, 200_000), seed }));
+  for (const c of cpus)
+    simulated.push(await simulatedBreakEven(c, fpState, { runs: Math.min(runs, 200_000), seed }));
 
   if (values.json) {
-    console.log(JSON.stringify({ policy: def.name, ranges, runs, seeds, seed, rows, best, breakEven: { analytic, simulated } }, null, 2));
+    console.log(
+      JSON.stringify(
+        {
+          policy: def.name,
+          ranges,
+          runs,
+          seeds,
+          seed,
+          rows,
+          best,
+          breakEven: { analytic, simulated },
+        },
+        null,
+        2,
+      ),
+    );
     return 0;
   }
-  console.log(`Sweep of ${def.name} (${Object.entries(ranges).map(([k, v]) => `${k}: ${v.length} values`).join(', ')}), ${num(runs)} runs x ${seeds} seeds:`);
+  console.log(
+    `Sweep of ${def.name} (${Object.entries(ranges)
+      .map(([k, v]) => `${k}: ${v.length} values`)
+      .join(', ')}), ${num(runs)} runs x ${seeds} seeds:`,
+  );
   console.log(
     table(
-      ['workload', 'cpu', 'best setting', 'cycles/exit', 'eager', 'lazy-fixed', 'win vs eager', 'win vs lazy-fixed'],
+      [
+        'workload',
+        'cpu',
+        'best setting',
+        'cycles/exit',
+        'eager',
+        'lazy-fixed',
+        'win vs eager',
+        'win vs lazy-fixed',
+      ],
       best.map((b) => [
         b.workload,
         b.cpu,
-        Object.entries(b.best.params).map(([k, v]) => `${k}=${v}`).join(','),
+        Object.entries(b.best.params)
+          .map(([k, v]) => `${k}=${v}`)
+          .join(','),
         num(b.best.cyclesPerExit.mean, 1),
         num(b.eager.cyclesPerExit.mean, 1),
         num(b.lazyFixed.cyclesPerExit.mean, 1),
@@ -117,10 +174,20 @@ export async function tuneCommand(argv: readonly string[]): Promise<number> {
       ]),
     ),
   );
-  console.log('\nBreak-even (independent FP touches with probability p): lazy beats eager when p x trap < (1 - p) x switch');
+  console.log(
+    '\nBreak-even (independent FP touches with probability p): lazy beats eager when p x trap < (1 - p) x switch',
+  );
   console.log(
     table(
-      ['cpu', 'trap', 'switch (2 saves + 2 restores)', 'p* simple', 'p* with trap controls', 'simulated crossing', 'max residual'],
+      [
+        'cpu',
+        'trap',
+        'switch (2 saves + 2 restores)',
+        'p* simple',
+        'p* with trap controls',
+        'simulated crossing',
+        'max residual',
+      ],
       analytic.map((a, i) => [
         a.cpu,
         num(a.trap),

@@ -17,7 +17,8 @@ export const FPSIMD_BYTES = 32 * 16 + 4 + 4;
 export const SVE_BYTES_PER_VQ = 512 + 32 + 2;
 
 /** The FP state a switch moves: plain FPSIMD, or SVE at a vector length in bits. */
-export type FpStateSize = { readonly kind: 'fpsimd' } | { readonly kind: 'sve'; readonly vl: number };
+export type FpStateSize =
+  { readonly kind: 'fpsimd' } | { readonly kind: 'sve'; readonly vl: number };
 
 export const FPSIMD: FpStateSize = { kind: 'fpsimd' };
 

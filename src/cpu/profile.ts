@@ -159,7 +159,9 @@ export function compileCosts(profile: CpuProfile, size: FpStateSize): CompiledCo
   const exitBase = new Float64Array(EXIT_KEY_COUNT);
   for (let code = 0; code < EXIT_CLASS_COUNT; code++) {
     for (let h = 0; h < 3; h++) {
-      exitBase[exitKey(code, h as Handled)] = Math.round(profile.exitBase[exitKind(code, h as Handled)].value);
+      exitBase[exitKey(code, h as Handled)] = Math.round(
+        profile.exitBase[exitKind(code, h as Handled)].value,
+      );
     }
   }
   return {

@@ -50,7 +50,8 @@ const eretXgene: Sourced = {
 };
 const fpTrapHandler: Sourced = {
   value: 40,
-  source: 'estimate: ~20 instructions of vector dispatch, register spills and the HCR_EL2.RW test in v4.5 hyp/entry.S __fpsimd_guest_restore',
+  source:
+    'estimate: ~20 instructions of vector dispatch, register spills and the HCR_EL2.RW test in v4.5 hyp/entry.S __fpsimd_guest_restore',
   confidence: 'low',
   note: 'would change with a measured FP-trap round trip on the CPU',
 };
@@ -99,9 +100,9 @@ const altraCycles = (ns: number) => Math.round(ns * ALTRA_GHZ);
 
 export const xgene: CpuProfile = {
   name: 'xgene',
-  title: 'APM X-Gene (ISCA\'16), KVM ARM split mode',
+  title: "APM X-Gene (ISCA'16), KVM ARM split mode",
   description:
-    'The ISCA\'16 measurement platform: APM X-Gene at 2.4 GHz running KVM ARM in split (non-VHE) mode on a kernel that switched FP eagerly.',
+    "The ISCA'16 measurement platform: APM X-Gene at 2.4 GHz running KVM ARM in split (non-VHE) mode on a kernel that switched FP eagerly.",
   clockGHz: { value: 2.4, source: ISCA16, confidence: 'medium' },
   fpSave: {
     value: 282 / 2,
@@ -119,7 +120,11 @@ export const xgene: CpuProfile = {
   eret: eretXgene,
   fpTrapHandler,
   isb: { ...isbA57, confidence: 'low', note: 'no X-Gene figure; Cortex-A57 value used' },
-  sysregWrite: { ...sysregWriteA57, confidence: 'low', note: 'no X-Gene figure; Cortex-A57 value used' },
+  sysregWrite: {
+    ...sysregWriteA57,
+    confidence: 'low',
+    note: 'no X-Gene figure; Cortex-A57 value used',
+  },
   sysregRead,
   exitBase: {
     hyp: {
@@ -151,17 +156,20 @@ export const xgene: CpuProfile = {
     },
     wfx: {
       value: XGENE_HVC_BASE,
-      source: 'estimate: a world-switch round trip like the hypercall; the time the vCPU sleeps is not CPU cost',
+      source:
+        'estimate: a world-switch round trip like the hypercall; the time the vCPU sleeps is not CPU cost',
       confidence: 'low',
     },
     irq: {
       value: XGENE_HVC_BASE,
-      source: 'estimate: a world-switch round trip like the hypercall; the host IRQ handler itself is not counted',
+      source:
+        'estimate: a world-switch round trip like the hypercall; the host IRQ handler itself is not counted',
       confidence: 'low',
     },
     abort: {
       value: XGENE_HVC_BASE + SEATTLE_MMIO_KERNEL_EXTRA,
-      source: 'estimate: like in-kernel MMIO emulation; a stage-2 fault that allocates a page costs more',
+      source:
+        'estimate: like in-kernel MMIO emulation; a stage-2 fault that allocates a page costs more',
       confidence: 'low',
     },
   },
@@ -183,15 +191,15 @@ export const xgene: CpuProfile = {
 
 export const seattle: CpuProfile = {
   name: 'seattle',
-  title: 'AMD Seattle, Cortex-A57 (ATC\'17), KVM split mode',
+  title: "AMD Seattle, Cortex-A57 (ATC'17), KVM split mode",
   description:
-    'The ATC\'17 platform: AMD Seattle (Cortex-A57) running KVM/ARM in split (non-VHE) mode on a kernel with the v4.5 lazy FP switch; its micro-benchmarks do not touch FP.',
+    "The ATC'17 platform: AMD Seattle (Cortex-A57) running KVM/ARM in split (non-VHE) mode on a kernel with the v4.5 lazy FP switch; its micro-benchmarks do not touch FP.",
   clockGHz: { value: 2.0, source: `${ATC17} (AMD Seattle)`, confidence: 'low' },
   fpSave: {
     value: 64,
     source: LLVM_A57,
     confidence: 'medium',
-    note: '16 x stp q at one S pipe = 64 cycles: an issue-rate lower bound with warm caches (X-Gene\'s measured save is ~2x more)',
+    note: "16 x stp q at one S pipe = 64 cycles: an issue-rate lower bound with warm caches (X-Gene's measured save is ~2x more)",
   },
   fpRestore: {
     value: 32,
@@ -244,7 +252,8 @@ export const seattle: CpuProfile = {
     },
     irq: {
       value: SEATTLE.hypercall - LAZY_NO_FP_EXTRA_A57,
-      source: 'estimate: a world-switch round trip like the hypercall; the host IRQ handler itself is not counted',
+      source:
+        'estimate: a world-switch round trip like the hypercall; the host IRQ handler itself is not counted',
       confidence: 'low',
     },
     abort: {
@@ -297,7 +306,8 @@ export const altra: CpuProfile = {
     'Ampere Altra (Neoverse N1, 3.0 GHz) running Linux v6.12-rc1 with VHE; the guest state stays live across exits (lazy-vcpu) and the micro-benchmark loops do not touch FP.',
   clockGHz: {
     value: ALTRA_GHZ,
-    source: 'Ampere Altra Q80-30 nominal 3.0 GHz (top SKU 3.3 GHz; AnandTech review); the SKU of the 2024 measurement is not stated',
+    source:
+      'Ampere Altra Q80-30 nominal 3.0 GHz (top SKU 3.3 GHz; AnandTech review); the SKU of the 2024 measurement is not stated',
     confidence: 'low',
     note: 'at 3.3 GHz every Altra base cost would be 10% higher',
   },
@@ -317,7 +327,11 @@ export const altra: CpuProfile = {
   eret: { ...eretXgene, note: 'no Neoverse N1 figure; X-Gene value (NEVE) used' },
   fpTrapHandler,
   isb: { ...isbA57, confidence: 'low', note: 'no N1 figure; Cortex-A57 value (seL4) used' },
-  sysregWrite: { ...sysregWriteA57, confidence: 'low', note: 'no N1 figure; Cortex-A57 value (seL4) used' },
+  sysregWrite: {
+    ...sysregWriteA57,
+    confidence: 'low',
+    note: 'no N1 figure; Cortex-A57 value (seL4) used',
+  },
   sysregRead,
   exitBase: {
     hyp: {
@@ -358,7 +372,8 @@ export const altra: CpuProfile = {
     },
     irq: {
       value: altraCycles(306) - LAZY_VCPU_NO_FP_EXTRA,
-      source: 'estimate: a world-switch round trip like the hypercall; the host IRQ handler itself is not counted',
+      source:
+        'estimate: a world-switch round trip like the hypercall; the host IRQ handler itself is not counted',
       confidence: 'low',
     },
     abort: {
@@ -411,7 +426,9 @@ export const BUILTIN_CPUS: readonly CpuProfile[] = [xgene, seattle, altra];
 export function cpuProfile(name: string): CpuProfile {
   const p = BUILTIN_CPUS.find((c) => c.name === name);
   if (!p) {
-    throw new UserError(`unknown CPU profile "${name}" (known: ${BUILTIN_CPUS.map((c) => c.name).join(', ')})`);
+    throw new UserError(
+      `unknown CPU profile "${name}" (known: ${BUILTIN_CPUS.map((c) => c.name).join(', ')})`,
+    );
   }
   return p;
 }

@@ -124,7 +124,8 @@ export class TransitionTable {
    */
   compile(state: number, cls: number): number {
     const problem = this.classProblems[cls];
-    if (problem !== undefined) throw new UserError(`stream: impossible run (class ${cls}): ${problem}`);
+    if (problem !== undefined)
+      throw new UserError(`stream: impossible run (class ${cls}): ${problem}`);
     if (this.states.length >= this.maxStates) state = this.evict(state);
     const m = this.machine;
     m.restore(this.states[state]);
@@ -136,7 +137,9 @@ export class TransitionTable {
     this.next[cell] = nextState;
     for (let k = 0; k < METRIC_COUNT; k++) {
       if (m.acc[k] > MAX_PER_RUN) {
-        throw new UserError(`policy ${this.policy.id}: executes more than ${MAX_PER_RUN} of one primitive in a single run`);
+        throw new UserError(
+          `policy ${this.policy.id}: executes more than ${MAX_PER_RUN} of one primitive in a single run`,
+        );
       }
     }
     this.metrics.set(m.acc, cell * METRIC_COUNT);
@@ -155,14 +158,20 @@ export class TransitionTable {
     const m = this.machine;
     const bad = notPlainData(m.policyState);
     const where = `${this.policy.source}: policy ${this.policy.id}`;
-    if (bad) throw new UserError(`${where}: its state must be plain data (numbers, booleans, strings, arrays, objects): ${bad}`);
+    if (bad)
+      throw new UserError(
+        `${where}: its state must be plain data (numbers, booleans, strings, arrays, objects): ${bad}`,
+      );
     const first = m.snapshot();
     const firstAcc = Array.from(m.acc);
     m.restore(this.states[state]);
     m.acc.fill(0);
     m.run(this.classes[cls]);
     const again = m.snapshot();
-    if (JSON.stringify(again) !== JSON.stringify(first) || Array.from(m.acc).some((v, k) => v !== firstAcc[k])) {
+    if (
+      JSON.stringify(again) !== JSON.stringify(first) ||
+      Array.from(m.acc).some((v, k) => v !== firstAcc[k])
+    ) {
       throw new UserError(
         `${where}: the same run from the same state gave different results: keep every piece of state in the policy state (not in closures or globals) and make the hooks deterministic`,
       );

@@ -13,7 +13,15 @@ import { fpSlotProblem } from '../policy/types.js';
 import type { FpSlot, Policy, PolicyHooks, VcpuDesc, VcpuId } from '../policy/types.js';
 import { FP_EL0, FP_EL1, FPEXC_ACCESS, type RunClass } from './run-class.js';
 import { UserError } from '../util/errors.js';
-import { enterGuest, exitGuest, kernelNeon, takeFpTrap, vcpuLoad, vcpuPut, type WorldMachine } from './lifecycle.js';
+import {
+  enterGuest,
+  exitGuest,
+  kernelNeon,
+  takeFpTrap,
+  vcpuLoad,
+  vcpuPut,
+  type WorldMachine,
+} from './lifecycle.js';
 
 /** Indices of the per-run counts a cost machine accumulates. */
 export const METRIC = {
@@ -96,13 +104,17 @@ export class CostMachine implements WorldMachine {
     const before = acc[METRIC.fpSaves] + acc[METRIC.fpRestores];
     if (this.loaded !== rc.vcpu) {
       if (this.loaded >= 0) {
-        if (this.running) throw new UserError('stream: a new vCPU runs right after an exit handled at EL2 (the guest context was still live): such a stream is impossible');
+        if (this.running)
+          throw new UserError(
+            'stream: a new vCPU runs right after an exit handled at EL2 (the guest context was still live): such a stream is impossible',
+          );
         vcpuPut(this);
       }
       vcpuLoad(this, rc.vcpu);
     }
     if (!this.running) enterGuest(this);
-    const fpAccesses = (rc.fp & FP_EL0 ? 1 : 0) + (rc.fp & FP_EL1 ? 1 : 0) + (rc.fp & FPEXC_ACCESS ? 1 : 0);
+    const fpAccesses =
+      (rc.fp & FP_EL0 ? 1 : 0) + (rc.fp & FP_EL1 ? 1 : 0) + (rc.fp & FPEXC_ACCESS ? 1 : 0);
     if (fpAccesses > 0 && this.tfp) {
       takeFpTrap(this);
       if (rc.fp === FPEXC_ACCESS) acc[METRIC.fpexcOnlyTraps] += 1;
@@ -139,7 +151,9 @@ export class CostMachine implements WorldMachine {
   }
 
   policyFault(message: string): never {
-    throw new UserError(`${this.policy.source ? `${this.policy.source}: ` : ''}policy ${this.policy.id}: ${message}`);
+    throw new UserError(
+      `${this.policy.source ? `${this.policy.source}: ` : ''}policy ${this.policy.id}: ${message}`,
+    );
   }
 
   // --- Hyp primitives ----------------------------------------------------------------

@@ -62,10 +62,12 @@ export function enterGuest(m: WorldMachine): void {
 export function takeFpTrap(m: WorldMachine): void {
   const vcpu = m.loaded;
   m.exceptionEntry('fp-trap');
-  if (!m.hooks.onFpTrap) m.policyFault('the guest trapped on FP (CPTR_EL2.TFP set) but the policy has no onFpTrap hook');
+  if (!m.hooks.onFpTrap)
+    m.policyFault('the guest trapped on FP (CPTR_EL2.TFP set) but the policy has no onFpTrap hook');
   m.hooks.onFpTrap(m, m.policyState, vcpu);
   m.exceptionReturn('fp-trap');
-  if (m.tfpWritten()) m.policyFault('onFpTrap returned with CPTR_EL2.TFP still set: the guest would trap forever');
+  if (m.tfpWritten())
+    m.policyFault('onFpTrap returned with CPTR_EL2.TFP still set: the guest would trap forever');
 }
 
 /**

@@ -30,7 +30,13 @@ export interface RunClass {
 }
 
 /** Packs a run class. Cost: O(1). */
-export function encodeRunClass(vcpu: number, fp: number, handled: Handled, hostFp: boolean, put: boolean): number {
+export function encodeRunClass(
+  vcpu: number,
+  fp: number,
+  handled: Handled,
+  hostFp: boolean,
+  put: boolean,
+): number {
   return vcpu * CLASSES_PER_VCPU + fp * 12 + handled * 4 + (hostFp ? 2 : 0) + (put ? 1 : 0);
 }
 
@@ -52,9 +58,13 @@ export function decodeRunClass(code: number): RunClass {
  * into the guest, so the host neither runs FP code nor preempts the vCPU in between; only
  * an AArch32 EL1 has FPEXC.
  */
-export function runClassProblem(c: RunClass, vcpus: readonly { readonly aarch32: boolean }[]): string | undefined {
+export function runClassProblem(
+  c: RunClass,
+  vcpus: readonly { readonly aarch32: boolean }[],
+): string | undefined {
   if (c.vcpu >= vcpus.length) return `vCPU ${c.vcpu} does not exist (${vcpus.length} vCPUs)`;
-  if (c.fp & FPEXC_ACCESS && !vcpus[c.vcpu].aarch32) return `vCPU ${c.vcpu} has an AArch64 EL1 and cannot access FPEXC`;
+  if (c.fp & FPEXC_ACCESS && !vcpus[c.vcpu].aarch32)
+    return `vCPU ${c.vcpu} has an AArch64 EL1 and cannot access FPEXC`;
   if (c.handled === HANDLED.hyp && (c.hostFp || c.put)) {
     return 'an exit handled at EL2 cannot be followed by host FP use or a vcpu_put';
   }

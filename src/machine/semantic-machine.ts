@@ -27,10 +27,25 @@ import type { Handled } from '../cpu/profile.js';
 import { fpSlotProblem } from '../policy/types.js';
 import { UserError } from '../util/errors.js';
 import type { FpSlot, Policy, PolicyHooks, VcpuDesc, VcpuId } from '../policy/types.js';
-import { enterGuest, exitGuest, kernelNeon, takeFpTrap, vcpuLoad, vcpuPut, type WorldMachine } from './lifecycle.js';
+import {
+  enterGuest,
+  exitGuest,
+  kernelNeon,
+  takeFpTrap,
+  vcpuLoad,
+  vcpuPut,
+  type WorldMachine,
+} from './lifecycle.js';
 
 /** The invariants (DESIGN.md "Checking"), plus `progress` for a policy that cannot make progress. */
-export const INVARIANTS = ['guest-state', 'guest-undef', 'host-state', 'el2-self-trap', 'fpexc', 'progress'] as const;
+export const INVARIANTS = [
+  'guest-state',
+  'guest-undef',
+  'host-state',
+  'el2-self-trap',
+  'fpexc',
+  'progress',
+] as const;
 export type Invariant = (typeof INVARIANTS)[number];
 
 /** A broken invariant: what broke and a one-sentence diagnosis. */
@@ -130,7 +145,9 @@ export function initialSemState(vcpus: readonly VcpuDesc[], hooks: PolicyHooks<u
 
 /** The initial state in words, for checker output. */
 export function describeInitialState(vcpus: readonly VcpuDesc[]): string {
-  const widths = vcpus.map((v) => `vcpu${v.id} ${v.aarch32 ? 'AArch32' : 'AArch64'} (VM ${v.vm})`).join(', ');
+  const widths = vcpus
+    .map((v) => `vcpu${v.id} ${v.aarch32 ? 'AArch32' : 'AArch64'} (VM ${v.vm})`)
+    .join(', ');
   return [
     `after boot: host task running with its FP state live in the registers (CPTR_EL2.TFP clear); no vCPU loaded; ${widths}`,
     'each guest kernel has enabled FP (CPACR full access; AArch32: FPEXC.EN=1), and its FP state is in its vCPU context',
@@ -186,14 +203,24 @@ function replaceAt<T>(a: readonly T[], i: number, v: T): T[] {
 }
 
 /** The hooks a policy may define besides `init`, in the order the kernel runs them. */
-export const HOOK_NAMES = ['onVcpuLoad', 'onEntry', 'onFpTrap', 'onExit', 'onVcpuPut', 'onReturnToUser'] as const;
+export const HOOK_NAMES = [
+  'onVcpuLoad',
+  'onEntry',
+  'onFpTrap',
+  'onExit',
+  'onVcpuPut',
+  'onReturnToUser',
+] as const;
 export type HookName = (typeof HOOK_NAMES)[number];
 
 /**
  * Wraps a policy's hooks so the machine knows which one is running: a violation inside a
  * hook (an EL2 self-trap in the exit path, say) is then reported against that hook.
  */
-function tracedHooks(h: PolicyHooks<unknown>, setHook: (name: HookName | undefined) => void): PolicyHooks<unknown> {
+function tracedHooks(
+  h: PolicyHooks<unknown>,
+  setHook: (name: HookName | undefined) => void,
+): PolicyHooks<unknown> {
   type HookFn = (hw: WorldMachine, s: unknown, vcpu: VcpuId) => void;
   const out: Record<string, unknown> = { init: (vcpus: readonly VcpuDesc[]) => h.init(vcpus) };
   for (const name of HOOK_NAMES) {
@@ -328,7 +355,10 @@ export class SemanticMachine implements WorldMachine {
           : r.owner === NONE
             ? 'clobbered registers'
             : `${ownerName(r.owner)}'s state (another context's registers leak into the guest)`;
-      throw new Violation('guest-state', `vcpu${v}'s FP/SIMD instruction reads ${what} instead of its latest state`);
+      throw new Violation(
+        'guest-state',
+        `vcpu${v}'s FP/SIMD instruction reads ${what} instead of its latest state`,
+      );
     }
     this.write(v);
   }
@@ -518,7 +548,8 @@ export class SemanticMachine implements WorldMachine {
   fpsimdSave(): void {
     if (this.s.foreign) return;
     this.hostFpAccessCheck('fpsimd_save');
-    if (this.s.bound !== NONE) this.setSlot(this.s.bound === HOST ? 'hostTask' : this.s.bound, { ...this.s.regs });
+    if (this.s.bound !== NONE)
+      this.setSlot(this.s.bound === HOST ? 'hostTask' : this.s.bound, { ...this.s.regs });
   }
 
   bindToCpu(vcpu: VcpuId): void {
@@ -541,7 +572,8 @@ export class SemanticMachine implements WorldMachine {
   private checkSlot(slot: FpSlot): void {
     const problem = fpSlotProblem(slot, this.vcpus.length);
     if (!problem) return;
-    if (this.policy.source !== undefined) throw new UserError(`${this.policy.source}: policy ${this.policy.id}: ${problem}`);
+    if (this.policy.source !== undefined)
+      throw new UserError(`${this.policy.source}: policy ${this.policy.id}: ${problem}`);
     throw new Error(`policy ${this.policy.id}: ${problem}`);
   }
 
@@ -568,18 +600,30 @@ export class SemanticMachine implements WorldMachine {
       if (seesNew) tfp = this.s.tfpWritten;
       pendingNote = ` (a CPTR_EL2 write setting TFP=${newTfp} was not yet synchronised: no ISB since)`;
     }
-    const pe: PeView = { el: 2, el1IsAArch32: false, cpacr: ACCESS_FULL, asedis: false, fpexcEn: true, cptrTfp: tfp };
+    const pe: PeView = {
+      el: 2,
+      el1IsAArch32: false,
+      cpacr: ACCESS_FULL,
+      asedis: false,
+      fpexcEn: true,
+      cptrTfp: tfp,
+    };
     if (check(pe) === 'el2-self-trap') {
       const where = this.hook ? ` in ${this.hook}` : '';
-      throw new Violation('el2-self-trap', `EL2 traps on its own ${what}${where} because CPTR_EL2.TFP=1 is in effect${pendingNote}`);
+      throw new Violation(
+        'el2-self-trap',
+        `EL2 traps on its own ${what}${where} because CPTR_EL2.TFP=1 is in effect${pendingNote}`,
+      );
     }
   }
-
 
   /** A host FP access at EL1 (non-VHE): trapped to EL2 if the world switch left TFP set. */
   private hostFpAccessCheck(what: string): void {
     if (this.s.tfpEffective) {
-      throw new Violation('host-state', `the host's ${what} traps to EL2: the world switch returned to the host with CPTR_EL2.TFP still set`);
+      throw new Violation(
+        'host-state',
+        `the host's ${what} traps to EL2: the world switch returned to the host with CPTR_EL2.TFP still set`,
+      );
     }
   }
 

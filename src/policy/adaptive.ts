@@ -24,15 +24,18 @@ interface VcpuMode {
 
 export default definePolicy<VcpuMode[]>({
   name: 'adaptive',
-  summary: 'lazy-fixed until `threshold` consecutive FP-trapping runs, then eager for `eagerRuns` runs',
-  models: "lazy-fixed with x86's fpu_counter heuristic (preload after > 5 FP-using switches, u8 wrap)",
+  summary:
+    'lazy-fixed until `threshold` consecutive FP-trapping runs, then eager for `eagerRuns` runs',
+  models:
+    "lazy-fixed with x86's fpu_counter heuristic (preload after > 5 FP-using switches, u8 wrap)",
   params: {
     threshold: {
       default: 6,
       min: 1,
       max: 1_000_000,
       integer: true,
-      description: 'consecutive FP-trapping runs that switch a vCPU to eager loading (x86: fpu_counter > 5)',
+      description:
+        'consecutive FP-trapping runs that switch a vCPU to eager loading (x86: fpu_counter > 5)',
     },
     eagerRuns: {
       default: 250,

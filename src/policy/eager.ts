@@ -23,7 +23,8 @@ export function eagerEntry(hw: Hyp, vcpu: VcpuId): void {
 export default definePolicy<null>({
   name: 'eager',
   summary: 'save/restore host and guest FP/SIMD state on every entry and exit',
-  models: 'Linux <= v4.3 arch/arm64/kvm/hyp.S __kvm_vcpu_run (save_fpsimd/restore_fpsimd on every switch)',
+  models:
+    'Linux <= v4.3 arch/arm64/kvm/hyp.S __kvm_vcpu_run (save_fpsimd/restore_fpsimd on every switch)',
   create: () => ({
     init: () => null,
     onEntry: (hw, _s, vcpu) => eagerEntry(hw, vcpu),

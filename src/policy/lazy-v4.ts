@@ -18,7 +18,8 @@ import { definePolicy } from './types.js';
 
 export default definePolicy<null>({
   name: 'lazy-v4',
-  summary: 'lazy switch on first FP trap; FPEXC32_EL2 read unguarded on exit, no ISB in the trap handler',
+  summary:
+    'lazy switch on first FP trap; FPEXC32_EL2 read unguarded on exit, no ISB in the trap handler',
   models: 'v4 of the 2015 lazy FP/SIMD series (arch/arm64/kvm/hyp.S), as posted for review',
   create: () => ({
     init: () => null,

@@ -36,8 +36,10 @@ interface VcpuFpFlags {
 
 export default definePolicy<VcpuFpFlags[]>({
   name: 'lazy-vcpu',
-  summary: 'guest FP state stays live across in-kernel exits; host restored at vcpu_put / return to user',
-  models: 'Linux v4.18 arch/arm64/kvm/fpsimd.c (e6b673b741ea) with hyp/switch.c update_fp_enabled()',
+  summary:
+    'guest FP state stays live across in-kernel exits; host restored at vcpu_put / return to user',
+  models:
+    'Linux v4.18 arch/arm64/kvm/fpsimd.c (e6b673b741ea) with hyp/switch.c update_fp_enabled()',
   create: () => ({
     init: (vcpus) => vcpus.map(() => ({ fpEnabled: false, fpHost: false })),
     onVcpuLoad(_hw, s, vcpu) {

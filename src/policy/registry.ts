@@ -46,9 +46,7 @@ export function parsePolicySpec(spec: string): PolicySpec {
     target = s.slice(0, colon);
     list = s.slice(colon + 1);
   } else if (colon >= 0 && !isPathLike(s)) {
-    throw new UserError(
-      `policy "${spec}": parameters must be given as name:key=value,key=value`,
-    );
+    throw new UserError(`policy "${spec}": parameters must be given as name:key=value,key=value`);
   }
   const params: Record<string, string> = {};
   if (list !== '') {
@@ -97,10 +95,14 @@ export function resolveParams(
       throw new UserError(`policy "${label}": parameter ${key}=${text} must be an integer`);
     }
     if (spec.min !== undefined && value < spec.min) {
-      throw new UserError(`policy "${label}": parameter ${key}=${text} is below its minimum ${spec.min}`);
+      throw new UserError(
+        `policy "${label}": parameter ${key}=${text} is below its minimum ${spec.min}`,
+      );
     }
     if (spec.max !== undefined && value > spec.max) {
-      throw new UserError(`policy "${label}": parameter ${key}=${text} is above its maximum ${spec.max}`);
+      throw new UserError(
+        `policy "${label}": parameter ${key}=${text} is above its maximum ${spec.max}`,
+      );
     }
     out[key] = value;
   }
@@ -115,7 +117,15 @@ export function policyId(def: PolicyDefinition, params: Readonly<Record<string, 
 }
 
 /** The hooks a policy may define, in lifecycle order. */
-export const HOOK_NAMES = ['init', 'onVcpuLoad', 'onEntry', 'onFpTrap', 'onExit', 'onVcpuPut', 'onReturnToUser'] as const;
+export const HOOK_NAMES = [
+  'init',
+  'onVcpuLoad',
+  'onEntry',
+  'onFpTrap',
+  'onExit',
+  'onVcpuPut',
+  'onReturnToUser',
+] as const;
 
 /** Errors the engine throws on purpose (a broken invariant, a user's mistake): passed through. */
 function isEngineError(e: unknown): boolean {

@@ -29,7 +29,8 @@ export type FpSlot = 'hostCtxt' | 'hostTask' | VcpuId;
 /** Why `slot` is not an FP slot of a machine with `vcpus` vCPUs, or undefined. */
 export function fpSlotProblem(slot: unknown, vcpus: number): string | undefined {
   if (slot === 'hostCtxt' || slot === 'hostTask') return undefined;
-  if (typeof slot === 'number' && Number.isInteger(slot) && slot >= 0 && slot < vcpus) return undefined;
+  if (typeof slot === 'number' && Number.isInteger(slot) && slot >= 0 && slot < vcpus)
+    return undefined;
   return `saveFp/restoreFp got ${JSON.stringify(slot)}: a slot is 'hostCtxt', 'hostTask' or a vCPU index 0..${vcpus - 1}`;
 }
 

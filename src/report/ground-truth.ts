@@ -123,12 +123,21 @@ export interface GroundTruth {
 export function isGroundTruth(x: unknown): x is GroundTruth {
   if (typeof x !== 'object' || x === null) return false;
   const g = x as Partial<GroundTruth>;
-  return g.schema === 'fpswitch-ground-truth' && g.version === 1 && Array.isArray(g.scripted) && Array.isArray(g.linux) && typeof g.source === 'object';
+  return (
+    g.schema === 'fpswitch-ground-truth' &&
+    g.version === 1 &&
+    Array.isArray(g.scripted) &&
+    Array.isArray(g.linux) &&
+    typeof g.source === 'object'
+  );
 }
 
-const pct = (x: number | null | undefined, d = 1) => (x === null || x === undefined ? '-' : `${(x * 100).toFixed(d)}%`);
-const fix = (x: number | null | undefined, d = 3) => (x === null || x === undefined ? '-' : x.toFixed(d));
-const int = (x: number | null | undefined) => (x === null || x === undefined ? '-' : Math.round(x).toLocaleString('en-US'));
+const pct = (x: number | null | undefined, d = 1) =>
+  x === null || x === undefined ? '-' : `${(x * 100).toFixed(d)}%`;
+const fix = (x: number | null | undefined, d = 3) =>
+  x === null || x === undefined ? '-' : x.toFixed(d);
+const int = (x: number | null | undefined) =>
+  x === null || x === undefined ? '-' : Math.round(x).toLocaleString('en-US');
 
 function table(header: readonly string[], rows: readonly (readonly string[])[]): string {
   return `<table class="small"><thead><tr>${header.map((h) => `<th>${esc(h)}</th>`).join('')}</tr></thead><tbody>${rows
@@ -151,7 +160,11 @@ function scriptedTable(g: GroundTruth): string {
     esc(s.mode),
     esc(s.el1),
     int(s.exits),
-    mixText(Object.fromEntries(Object.entries(s.exitsByClass).map(([k, v]) => [k, s.exits ? v / s.exits : 0]))),
+    mixText(
+      Object.fromEntries(
+        Object.entries(s.exitsByClass).map(([k, v]) => [k, s.exits ? v / s.exits : 0]),
+      ),
+    ),
     int(s.userspaceExits),
     int(s.schedPuts),
     int(s.realFpTraps),
@@ -159,7 +172,22 @@ function scriptedTable(g: GroundTruth): string {
     int(s.predictedKvmEventsOnly),
     s.agree ? '<span class="ok">agree</span>' : '<span class="bad">differ</span>',
   ]);
-  return table(['program', 'mode', 'EL1', 'exits', 'exit mix', 'to userspace', 'puts (sched_switch)', 'real FP traps', 'lazy-vcpu predicts', 'kvm events only', ''], rows);
+  return table(
+    [
+      'program',
+      'mode',
+      'EL1',
+      'exits',
+      'exit mix',
+      'to userspace',
+      'puts (sched_switch)',
+      'real FP traps',
+      'lazy-vcpu predicts',
+      'kvm events only',
+      '',
+    ],
+    rows,
+  );
 }
 
 function linuxTable(g: GroundTruth): string {
@@ -201,59 +229,121 @@ function charts(g: GroundTruth): Chart[] {
   const skip = g.linux.flatMap((l) => {
     const cfg = `${l.workload} ${l.mode}${l.icount ? ' icount' : ''}`;
     const pts: { config: string; source: string; skip: number }[] = [];
-    if (l.real.skip2015 !== null) pts.push({ config: cfg, source: 'real (TCG plugin)', skip: l.real.skip2015 });
-    if (l.traceModel) pts.push({ config: cfg, source: 'real trace + model FP', skip: l.traceModel.skip2015 });
-    if (l.validationModel) pts.push({ config: cfg, source: 'validation workload', skip: l.validationModel.skip2015 });
-    if (l.builtinModel) pts.push({ config: cfg, source: `built-in workload`, skip: l.builtinModel.skip2015 });
+    if (l.real.skip2015 !== null)
+      pts.push({ config: cfg, source: 'real (TCG plugin)', skip: l.real.skip2015 });
+    if (l.traceModel)
+      pts.push({ config: cfg, source: 'real trace + model FP', skip: l.traceModel.skip2015 });
+    if (l.validationModel)
+      pts.push({ config: cfg, source: 'validation workload', skip: l.validationModel.skip2015 });
+    if (l.builtinModel)
+      pts.push({ config: cfg, source: `built-in workload`, skip: l.builtinModel.skip2015 });
     return pts;
   });
   if (skip.length > 0) {
     out.push({
       id: 'ground-truth-skip',
-      title: 'Ground truth: the 2015 design\'s skip rate, real kernel vs model',
-      shows: 'Share of exits that skip the FP/SIMD switch under the 2015 lazy design: measured on the real guest (TCG plugin), the model conditioned on the real trace, the validation workload (the measured configuration) and the built-in workload (a native SMP guest); the shaded band is the claimed 30-50%.',
+      title: "Ground truth: the 2015 design's skip rate, real kernel vs model",
+      shows:
+        'Share of exits that skip the FP/SIMD switch under the 2015 lazy design: measured on the real guest (TCG plugin), the model conditioned on the real trace, the validation workload (the measured configuration) and the built-in workload (a native SMP guest); the shaded band is the claimed 30-50%.',
       spec: {
         width: 640,
         height: 280,
         layer: [
-          { data: { values: [{ lo: 0.3, hi: 0.5 }] }, mark: { type: 'rect', color: '#9ecae1', opacity: 0.35 }, encoding: { y: { field: 'lo', type: 'quantitative' }, y2: { field: 'hi' } } },
+          {
+            data: { values: [{ lo: 0.3, hi: 0.5 }] },
+            mark: { type: 'rect', color: '#9ecae1', opacity: 0.35 },
+            encoding: { y: { field: 'lo', type: 'quantitative' }, y2: { field: 'hi' } },
+          },
           {
             data: { values: skip },
             mark: { type: 'point', filled: true, size: 70 },
             encoding: {
-              y: { field: 'skip', type: 'quantitative', title: 'exits skipping the FP switch (%)', axis: { format: '%' }, scale: { domain: [0, 1] } },
-              x: { field: 'config', type: 'nominal', title: 'workload, KVM mode, -icount', axis: { labelAngle: -40 } },
+              y: {
+                field: 'skip',
+                type: 'quantitative',
+                title: 'exits skipping the FP switch (%)',
+                axis: { format: '%' },
+                scale: { domain: [0, 1] },
+              },
+              x: {
+                field: 'config',
+                type: 'nominal',
+                title: 'workload, KVM mode, -icount',
+                axis: { labelAngle: -40 },
+              },
               xOffset: { field: 'source', type: 'nominal' },
               color: { field: 'source', type: 'nominal', title: 'source' },
               shape: { field: 'source', type: 'nominal' },
-              tooltip: [{ field: 'config' }, { field: 'source' }, { field: 'skip', format: '.1%', title: 'skip rate' }],
+              tooltip: [
+                { field: 'config' },
+                { field: 'source' },
+                { field: 'skip', format: '.1%', title: 'skip rate' },
+              ],
             },
           },
         ],
       },
     });
   }
-  const traps = g.scripted.map((s) => ({ cell: `${s.program} ${s.mode}`, real: s.realFpTraps, predicted: s.predictedFpTraps, kvmOnly: s.predictedKvmEventsOnly }));
+  const traps = g.scripted.map((s) => ({
+    cell: `${s.program} ${s.mode}`,
+    real: s.realFpTraps,
+    predicted: s.predictedFpTraps,
+    kvmOnly: s.predictedKvmEventsOnly,
+  }));
   if (traps.length > 0) {
     const max = Math.max(1, ...traps.map((t) => Math.max(t.real, t.predicted, t.kvmOnly)));
     out.push({
       id: 'ground-truth-traps',
       title: 'Ground truth: FP traps of the scripted guests, real vs lazy-vcpu',
-      shows: 'Each scripted program and KVM mode: real FP traps to EL2 (x) against lazy-vcpu\'s prediction from the imported trace (y), with and without the sched_switch vcpu_puts; on the diagonal they agree. Log scales.',
+      shows:
+        "Each scripted program and KVM mode: real FP traps to EL2 (x) against lazy-vcpu's prediction from the imported trace (y), with and without the sched_switch vcpu_puts; on the diagonal they agree. Log scales.",
       spec: {
         width: 420,
         height: 380,
         layer: [
-          { data: { values: [{ a: 1, b: 1 }, { a: max * 1.5, b: max * 1.5 }] }, mark: { type: 'line', color: '#999', strokeDash: [4, 4] }, encoding: { x: { field: 'a', type: 'quantitative', scale: { type: 'symlog' } }, y: { field: 'b', type: 'quantitative', scale: { type: 'symlog' } } } },
+          {
+            data: {
+              values: [
+                { a: 1, b: 1 },
+                { a: max * 1.5, b: max * 1.5 },
+              ],
+            },
+            mark: { type: 'line', color: '#999', strokeDash: [4, 4] },
+            encoding: {
+              x: { field: 'a', type: 'quantitative', scale: { type: 'symlog' } },
+              y: { field: 'b', type: 'quantitative', scale: { type: 'symlog' } },
+            },
+          },
           {
             data: { values: traps },
             transform: [{ fold: ['predicted', 'kvmOnly'], as: ['prediction', 'value'] }],
             mark: { type: 'point', filled: true, size: 60, opacity: 0.8 },
             encoding: {
-              x: { field: 'real', type: 'quantitative', title: 'real FP traps (exception log)', scale: { type: 'symlog' } },
-              y: { field: 'value', type: 'quantitative', title: 'predicted FP traps (lazy-vcpu)', scale: { type: 'symlog' } },
-              color: { field: 'prediction', type: 'nominal', title: 'prediction', scale: { domain: ['predicted', 'kvmOnly'], range: ['#1f77b4', '#ff7f0e'] } },
-              tooltip: [{ field: 'cell' }, { field: 'real' }, { field: 'prediction' }, { field: 'value', title: 'predicted' }],
+              x: {
+                field: 'real',
+                type: 'quantitative',
+                title: 'real FP traps (exception log)',
+                scale: { type: 'symlog' },
+              },
+              y: {
+                field: 'value',
+                type: 'quantitative',
+                title: 'predicted FP traps (lazy-vcpu)',
+                scale: { type: 'symlog' },
+              },
+              color: {
+                field: 'prediction',
+                type: 'nominal',
+                title: 'prediction',
+                scale: { domain: ['predicted', 'kvmOnly'], range: ['#1f77b4', '#ff7f0e'] },
+              },
+              tooltip: [
+                { field: 'cell' },
+                { field: 'real' },
+                { field: 'prediction' },
+                { field: 'value', title: 'predicted' },
+              ],
             },
           },
         ],

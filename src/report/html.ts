@@ -14,12 +14,18 @@ import type { Results } from './results.js';
 
 /** Escapes text for HTML element content and attribute values. */
 export function esc(s: unknown): string {
-  return String(s).replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
+  return String(s).replace(
+    /[&<>"']/g,
+    (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!,
+  );
 }
 
 /** JSON for a `<script type="application/json">` block: `<` written as \u003c so no tag can close it. */
 export function scriptJson(x: unknown): string {
-  return JSON.stringify(x).replace(/</g, '\\u003c').replace(/\u2028/g, '\\u2028').replace(/\u2029/g, '\\u2029');
+  return JSON.stringify(x)
+    .replace(/</g, '\\u003c')
+    .replace(/\u2028/g, '\\u2028')
+    .replace(/\u2029/g, '\\u2029');
 }
 
 /** Reads a library's minified build, dropping its source-map comment (no request for it). */
@@ -29,7 +35,6 @@ function libraryScript(pkg: string, file: string): string {
   return text.replace(/\n?\/\/# sourceMappingURL=.*$/gm, '').replace(/<\/script/gi, '<\\/script');
 }
 
-
 function table(header: readonly string[], rows: readonly (readonly string[])[], cls = ''): string {
   return `<table class="${cls}"><thead><tr>${header.map((h) => `<th>${h}</th>`).join('')}</tr></thead><tbody>${rows
     .map((r) => `<tr>${r.map((c) => `<td>${c}</td>`).join('')}</tr>`)
@@ -38,10 +43,12 @@ function table(header: readonly string[], rows: readonly (readonly string[])[], 
 
 function chartBlock(c: Chart | undefined): string {
   if (!c) return '';
-  return `<figure class="chart"><h3>${esc(c.title)}</h3><p class="shows">${esc(c.shows)}</p><div class="vis" id="chart-${esc(c.id)}" data-chart="${esc(c.id)}"></div><script type="application/json" id="spec-${esc(c.id)}">${scriptJson({
-    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
-    ...c.spec,
-  })}</script></figure>`;
+  return `<figure class="chart"><h3>${esc(c.title)}</h3><p class="shows">${esc(c.shows)}</p><div class="vis" id="chart-${esc(c.id)}" data-chart="${esc(c.id)}"></div><script type="application/json" id="spec-${esc(c.id)}">${scriptJson(
+    {
+      $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+      ...c.spec,
+    },
+  )}</script></figure>`;
 }
 
 /** Extra sections (sensitivity, ground truth) rendered by their owners. */
@@ -53,7 +60,12 @@ export interface ExtraSection {
 }
 
 function claimSection(r: Results, chart: (id: string) => string): string {
-  const rows = r.claim.map((c) => [esc(c.workload), pct(c.skipRate.mean), `${pct(c.skipRate.lo)} .. ${pct(c.skipRate.hi)}`, esc(c.verdict)]);
+  const rows = r.claim.map((c) => [
+    esc(c.workload),
+    pct(c.skipRate.mean),
+    `${pct(c.skipRate.lo)} .. ${pct(c.skipRate.hi)}`,
+    esc(c.verdict),
+  ]);
   const inside = r.claim.filter((c) => c.verdict === 'inside' || c.verdict === 'overlaps').length;
   return `<section id="claim"><h2>The 30-50% claim</h2>
 <p>Commit 33c76a0b8126 claimed that under lmbench and hackbench "for 30-50% exits FP/SIMD context is not saved/restored". The skip rate below is an output of the workload models, never an input. ${inside} of ${r.claim.length} workloads have a 95% interval that reaches the band.</p>
@@ -70,11 +82,20 @@ function checkSection(r: Results): string {
         const v = r.checks.find((x) => x.policy === p && x.config === config);
         if (!v) return [esc(p), ...invariants.map(() => 'not run'), ''];
         const cells = invariants.map((inv) => {
-          if (v.verdict === 'ok') return v.exhaustive ? '<span class="ok">holds</span>' : `<span class="ok">holds to depth ${v.depth}</span>`;
-          if (v.invariant === inv) return `<span class="bad">violated (${v.steps.length} steps)</span>`;
+          if (v.verdict === 'ok')
+            return v.exhaustive
+              ? '<span class="ok">holds</span>'
+              : `<span class="ok">holds to depth ${v.depth}</span>`;
+          if (v.invariant === inv)
+            return `<span class="bad">violated (${v.steps.length} steps)</span>`;
           return '<span class="na" title="the search stops at the first (shortest) violation">not decided</span>';
         });
-        const scope = v.verdict === 'ok' ? (v.exhaustive ? `fixpoint: ${num(v.states)} states` : `depth ${v.depth}`) : `shortest counterexample, ${v.steps.length} steps`;
+        const scope =
+          v.verdict === 'ok'
+            ? v.exhaustive
+              ? `fixpoint: ${num(v.states)} states`
+              : `depth ${v.depth}`
+            : `shortest counterexample, ${v.steps.length} steps`;
         return [esc(p), ...cells, esc(scope)];
       });
       return `<h3>Configuration ${esc(config)}</h3>${table(['policy', ...invariants, 'scope'], rows, 'matrix')}`;
@@ -83,12 +104,24 @@ function checkSection(r: Results): string {
   const cex = r.checks
     .filter((v) => v.verdict === 'violation')
     .map(
-      (v) => `<details><summary><b>${esc(v.policy)}</b> (${esc(v.config)}): <code>${esc(v.invariant)}</code>, ${v.steps.length} steps. ${esc(v.diagnosis)}</summary>
+      (
+        v,
+      ) => `<details><summary><b>${esc(v.policy)}</b> (${esc(v.config)}): <code>${esc(v.invariant)}</code>, ${v.steps.length} steps. ${esc(v.diagnosis)}</summary>
 ${table(
-  ['#', 'event', 'CPTR_EL2.TFP (effective / written)', 'FPEXC32_EL2.EN', 'FP registers hold', 'loaded', 'guest view'],
+  [
+    '#',
+    'event',
+    'CPTR_EL2.TFP (effective / written)',
+    'FPEXC32_EL2.EN',
+    'FP registers hold',
+    'loaded',
+    'guest view',
+  ],
   v.steps.map((s) => {
     const st = s.state;
-    const g = st.guest ? `CPACR ${st.guest.cpacr ? 'on' : 'off'}${st.guest.fpexcEn === null ? '' : `, FPEXC.EN=${st.guest.fpexcEn ? 1 : 0}`}` : '';
+    const g = st.guest
+      ? `CPACR ${st.guest.cpacr ? 'on' : 'off'}${st.guest.fpexcEn === null ? '' : `, FPEXC.EN=${st.guest.fpexcEn ? 1 : 0}`}`
+      : '';
     return [
       String(s.n),
       `<code>${esc(s.event)}</code>${s.choices.length ? ` <span class="na">(${esc(s.choices.join('; '))})</span>` : ''}${s.violation ? ` <span class="bad">${esc(s.violation.invariant)}</span>` : ''}`,
@@ -114,7 +147,11 @@ function tuningSection(r: Results, chart: (id: string) => string): string {
   const rows = t.best.map((b) => [
     esc(b.workload),
     esc(b.cpu),
-    esc(Object.entries(b.params).map(([k, v]) => `${k}=${v}`).join(', ')),
+    esc(
+      Object.entries(b.params)
+        .map(([k, v]) => `${k}=${v}`)
+        .join(', '),
+    ),
     num(b.cyclesPerExit, 1),
     num(b.eager, 1),
     num(b.lazyFixed, 1),
@@ -130,7 +167,15 @@ function breakEvenSection(r: Results, chart: (id: string) => string): string {
   const be = r.breakEven;
   const rows = be.analytic.map((a) => {
     const s = be.simulated.find((x) => x.cpu === a.cpu);
-    return [esc(a.cpu), num(a.trap), num(a.switchCost), a.ratio.toFixed(3), a.pSimple.toFixed(4), a.pExact.toFixed(4), s ? s.pCrossing.toFixed(4) : '-'];
+    return [
+      esc(a.cpu),
+      num(a.trap),
+      num(a.switchCost),
+      a.ratio.toFixed(3),
+      a.pSimple.toFixed(4),
+      a.pExact.toFixed(4),
+      s ? s.pCrossing.toFixed(4) : '-',
+    ];
   });
   return `<section id="breakeven"><h2>Break-even</h2>
 <p>For a guest touching FP independently with probability p per run, lazy beats eager when p x trap &lt; (1 - p) x switch. The simulator's crossing on markov streams is held against the line with the trap-control overheads included.</p>
@@ -147,7 +192,12 @@ function cellsSection(r: Results, chart: (id: string) => string): string {
       pct(c.fpUse.el0.mean),
       pct(c.fpUse.el1.mean),
       pct(c.fpUse.fpexc.mean),
-      esc(c.exitMix.slice(0, 4).map((e) => `${e.exit}/${e.handled} ${pct(e.share, 0)}`).join(', ')),
+      esc(
+        c.exitMix
+          .slice(0, 4)
+          .map((e) => `${e.exit}/${e.handled} ${pct(e.share, 0)}`)
+          .join(', '),
+      ),
     ]);
   const files = r.workloads
     .filter((w) => r.parameters.workloads.includes(w.name))
@@ -176,14 +226,29 @@ function calibrationSection(r: Results, chart: (id: string) => string): string {
 }
 
 function assumptionsSection(r: Results): string {
-  const rows = r.assumptions.map((a) => [esc(a.scope), esc(a.parameter), esc(a.value), esc(a.source), esc(a.confidence ?? '')]);
+  const rows = r.assumptions.map((a) => [
+    esc(a.scope),
+    esc(a.parameter),
+    esc(a.value),
+    esc(a.source),
+    esc(a.confidence ?? ''),
+  ]);
   return `<section id="assumptions"><h2>Assumptions</h2><p>Every parameter of the run with its source.</p>${table(['scope', 'parameter', 'value', 'source', 'confidence'], rows, 'small')}</section>`;
 }
 
 function throughputSection(r: Results, chart: (id: string) => string): string {
   const t = r.throughput;
   if (!t) return '';
-  const budgets = t.budgets.map((b) => [esc(b.name), esc(b.target), esc(b.measured), b.met === null ? 'not measured' : b.met ? '<span class="ok">met</span>' : '<span class="bad">not met</span>']);
+  const budgets = t.budgets.map((b) => [
+    esc(b.name),
+    esc(b.target),
+    esc(b.measured),
+    b.met === null
+      ? 'not measured'
+      : b.met
+        ? '<span class="ok">met</span>'
+        : '<span class="bad">not met</span>',
+  ]);
   const gen = t.generate.map((g) => [esc(g.workload), `${num(g.runsPerSecond / 1e6, 1)} M`]);
   return `<section id="throughput"><h2>Throughput</h2>${chart('throughput')}
 ${table(['budget', 'target', 'measured', ''], budgets)}
@@ -204,10 +269,18 @@ details{margin:.5em 0}summary{cursor:pointer}.meta{color:#555}nav a{margin-right
 
 /** Renders the page. Cost: O(size of results) plus ~830 KB of inlined libraries. */
 export function renderHtml(r: Results, extras: readonly ExtraSection[] = []): string {
-  const charts = buildCharts(r, extras.flatMap((e) => e.charts));
+  const charts = buildCharts(
+    r,
+    extras.flatMap((e) => e.charts),
+  );
   const byId = new Map(charts.map((c) => [c.id, c]));
   const chart = (id: string) => chartBlock(byId.get(id));
-  const extraHtml = extras.map((e) => `<section id="${esc(e.id)}"><h2>${esc(e.title)}</h2>${e.html}${e.charts.map((c) => chartBlock(c)).join('')}</section>`).join('');
+  const extraHtml = extras
+    .map(
+      (e) =>
+        `<section id="${esc(e.id)}"><h2>${esc(e.title)}</h2>${e.html}${e.charts.map((c) => chartBlock(c)).join('')}</section>`,
+    )
+    .join('');
   const p = r.parameters;
   const body = [
     `<h1>fpswitch report</h1>`,

@@ -45,7 +45,9 @@ export interface Cell {
   readonly seeds: readonly number[];
   readonly skipRate: Estimate;
   readonly cyclesPerExit: Estimate;
-  readonly componentsPerExit: Readonly<Record<'base' | 'fpSave' | 'fpRestore' | 'fpTrap' | 'trapCtl', Estimate>>;
+  readonly componentsPerExit: Readonly<
+    Record<'base' | 'fpSave' | 'fpRestore' | 'fpTrap' | 'trapCtl', Estimate>
+  >;
   readonly fpTrapsPer1000: Estimate;
   readonly fpSavesPerExit: Estimate;
   readonly fpRestoresPerExit: Estimate;
@@ -110,14 +112,38 @@ export interface TuningResult {
 }
 
 export interface BreakEvenResult {
-  readonly analytic: readonly { cpu: string; trap: number; switchCost: number; ratio: number; pSimple: number; pExact: number }[];
-  readonly simulated: readonly { cpu: string; pCrossing: number; maxResidual: number; points: readonly { p: number; lazyMinusEager: number }[] }[];
+  readonly analytic: readonly {
+    cpu: string;
+    trap: number;
+    switchCost: number;
+    ratio: number;
+    pSimple: number;
+    pExact: number;
+  }[];
+  readonly simulated: readonly {
+    cpu: string;
+    pCrossing: number;
+    maxResidual: number;
+    points: readonly { p: number; lazyMinusEager: number }[];
+  }[];
   /** Each workload placed on the map: its FP-touch share and the CPU's trap/switch ratio. */
-  readonly placements: readonly { workload: string; cpu: string; p: number; ratio: number; lazyWins: boolean }[];
+  readonly placements: readonly {
+    workload: string;
+    cpu: string;
+    p: number;
+    ratio: number;
+    lazyWins: boolean;
+  }[];
 }
 
 export interface Throughput {
-  readonly simulate: readonly { policy: string; walkRunsPerSecond: number; bareRunsPerSecond: number; ratio: number; mode: string }[];
+  readonly simulate: readonly {
+    policy: string;
+    walkRunsPerSecond: number;
+    bareRunsPerSecond: number;
+    ratio: number;
+    mode: string;
+  }[];
   readonly generate: readonly { workload: string; runsPerSecond: number }[];
   readonly check: { states: number; transitions: number; seconds: number; statesPerSecond: number };
   /**
@@ -125,14 +151,25 @@ export interface Throughput {
    * best of `repeats` alternating runs each; null when not measured (`--quick`, or no
    * tuning units).
    */
-  readonly workerScaling: { units: readonly string[]; repeats: number; workers1Seconds: number; workers2Seconds: number; speedup: number } | null;
+  readonly workerScaling: {
+    units: readonly string[];
+    repeats: number;
+    workers1Seconds: number;
+    workers2Seconds: number;
+    speedup: number;
+  } | null;
   /** Peak RSS of a default `simulate` run in a child process, at two stream lengths. */
   readonly memory: readonly { workload: string; policy: string; runs: number; maxRssMiB: number }[];
   readonly suiteSeconds: number;
   /** Peak RSS of the whole suite (main thread and its worker threads). */
   readonly peakRssMiB: number;
   /** Each performance goal and whether this run met it; `met: null` when it was not measured. */
-  readonly budgets: readonly { name: string; target: string; measured: string; met: boolean | null }[];
+  readonly budgets: readonly {
+    name: string;
+    target: string;
+    measured: string;
+    met: boolean | null;
+  }[];
 }
 
 export interface Results {

@@ -9,17 +9,26 @@ import { pct } from '../util/format.js';
 import type { Chart } from './charts.js';
 import { esc, type ExtraSection } from './html.js';
 
-
 function chartFor(r: SensitivityResult, index: number): Chart | undefined {
   const sweeps = r.sweeps.filter((s) => s.params.length === 1 && s.points.length > 0);
   if (sweeps.length === 0) return undefined;
   const panels = sweeps.map((s) => {
     const p = s.params[0];
     const short = p.path.replace(/^vms\[\d+\]\./, '');
-    const points = s.points.map((pt) => ({ x: pt.values[0], mean: pt.skip.mean, lo: pt.skip.lo, hi: pt.skip.hi, switchesPerExit: pt.switchesPerExit }));
+    const points = s.points.map((pt) => ({
+      x: pt.values[0],
+      mean: pt.skip.mean,
+      lo: pt.skip.lo,
+      hi: pt.skip.hi,
+      switchesPerExit: pt.switchesPerExit,
+    }));
     // A log axis cannot show a workload whose value is 0 (e.g. no context switches at all).
     const markers = r.markers
-      .map((m) => ({ workload: m.workload, x: m.values[sweeps.indexOf(s)] ?? null, mean: m.skip.mean }))
+      .map((m) => ({
+        workload: m.workload,
+        x: m.values[sweeps.indexOf(s)] ?? null,
+        mean: m.skip.mean,
+      }))
       .filter((m) => m.x !== null && (p.scale !== 'log' || m.x > 0));
     const xScale = p.scale === 'log' ? { type: 'log' } : { type: 'linear' };
     const xTitle = `${short} (workload parameter)`;
@@ -28,18 +37,45 @@ function chartFor(r: SensitivityResult, index: number): Chart | undefined {
       height: 220,
       title: short,
       layer: [
-        { data: { values: [{ lo: 0.3, hi: 0.5 }] }, mark: { type: 'rect', color: '#9ecae1', opacity: 0.35 }, encoding: { y: { field: 'lo', type: 'quantitative' }, y2: { field: 'hi' } } },
+        {
+          data: { values: [{ lo: 0.3, hi: 0.5 }] },
+          mark: { type: 'rect', color: '#9ecae1', opacity: 0.35 },
+          encoding: { y: { field: 'lo', type: 'quantitative' }, y2: { field: 'hi' } },
+        },
         {
           data: { values: points },
           layer: [
-            { mark: { type: 'line' }, encoding: { x: { field: 'x', type: 'quantitative', scale: xScale, title: xTitle }, y: { field: 'mean', type: 'quantitative', title: 'lazy-fixed skip rate (%)', axis: { format: '%' }, scale: { domain: [0, 1] } } } },
-            { mark: { type: 'rule' }, encoding: { x: { field: 'x', type: 'quantitative', scale: xScale }, y: { field: 'lo', type: 'quantitative' }, y2: { field: 'hi' } } },
+            {
+              mark: { type: 'line' },
+              encoding: {
+                x: { field: 'x', type: 'quantitative', scale: xScale, title: xTitle },
+                y: {
+                  field: 'mean',
+                  type: 'quantitative',
+                  title: 'lazy-fixed skip rate (%)',
+                  axis: { format: '%' },
+                  scale: { domain: [0, 1] },
+                },
+              },
+            },
+            {
+              mark: { type: 'rule' },
+              encoding: {
+                x: { field: 'x', type: 'quantitative', scale: xScale },
+                y: { field: 'lo', type: 'quantitative' },
+                y2: { field: 'hi' },
+              },
+            },
             {
               mark: { type: 'point', filled: true },
               encoding: {
                 x: { field: 'x', type: 'quantitative', scale: xScale },
                 y: { field: 'mean', type: 'quantitative' },
-                tooltip: [{ field: 'x', title: short, format: ',.3~f' }, { field: 'mean', title: 'skip rate', format: '.1%' }, { field: 'switchesPerExit', title: 'switches per exit', format: '.2f' }],
+                tooltip: [
+                  { field: 'x', title: short, format: ',.3~f' },
+                  { field: 'mean', title: 'skip rate', format: '.1%' },
+                  { field: 'switchesPerExit', title: 'switches per exit', format: '.2f' },
+                ],
               },
             },
           ],
@@ -47,8 +83,26 @@ function chartFor(r: SensitivityResult, index: number): Chart | undefined {
         {
           data: { values: markers },
           layer: [
-            { mark: { type: 'point', shape: 'diamond', size: 90, color: '#d62728' }, encoding: { x: { field: 'x', type: 'quantitative', scale: xScale }, y: { field: 'mean', type: 'quantitative' }, tooltip: [{ field: 'workload' }, { field: 'x', title: short }, { field: 'mean', format: '.1%', title: 'skip rate' }] } },
-            { mark: { type: 'text', dy: -10, fontSize: 10, color: '#d62728' }, encoding: { x: { field: 'x', type: 'quantitative', scale: xScale }, y: { field: 'mean', type: 'quantitative' }, text: { field: 'workload' } } },
+            {
+              mark: { type: 'point', shape: 'diamond', size: 90, color: '#d62728' },
+              encoding: {
+                x: { field: 'x', type: 'quantitative', scale: xScale },
+                y: { field: 'mean', type: 'quantitative' },
+                tooltip: [
+                  { field: 'workload' },
+                  { field: 'x', title: short },
+                  { field: 'mean', format: '.1%', title: 'skip rate' },
+                ],
+              },
+            },
+            {
+              mark: { type: 'text', dy: -10, fontSize: 10, color: '#d62728' },
+              encoding: {
+                x: { field: 'x', type: 'quantitative', scale: xScale },
+                y: { field: 'mean', type: 'quantitative' },
+                text: { field: 'workload' },
+              },
+            },
           ],
         },
       ],
@@ -63,16 +117,26 @@ function chartFor(r: SensitivityResult, index: number): Chart | undefined {
 }
 
 /** Builds the section from the suite's sensitivity results. */
-export function sensitivitySection(results: readonly SensitivityResult[]): ExtraSection | undefined {
+export function sensitivitySection(
+  results: readonly SensitivityResult[],
+): ExtraSection | undefined {
   if (results.length === 0) return undefined;
   const tables = results
     .map((r) => {
       const rank = r.ranking
         .slice(0, 5)
-        .map((p) => `<tr><td>${esc(p.path)}</td><td>${esc(p.value)}</td><td>${esc(`${p.low} .. ${p.high}`)}</td><td>${pct(p.skipLow)} .. ${pct(p.skipHigh)}</td><td>${(p.effect * 100).toFixed(1)} points</td></tr>`)
+        .map(
+          (p) =>
+            `<tr><td>${esc(p.path)}</td><td>${esc(p.value)}</td><td>${esc(`${p.low} .. ${p.high}`)}</td><td>${pct(p.skipLow)} .. ${pct(p.skipHigh)}</td><td>${(p.effect * 100).toFixed(1)} points</td></tr>`,
+        )
         .join('');
       const cross = r.sweeps
-        .flatMap((s) => s.crossings.map((c) => `${esc(s.params[0].path)} = ${esc(c.value.toPrecision(4))} for ${(c.level * 100).toFixed(0)}%`))
+        .flatMap((s) =>
+          s.crossings.map(
+            (c) =>
+              `${esc(s.params[0].path)} = ${esc(c.value.toPrecision(4))} for ${(c.level * 100).toFixed(0)}%`,
+          ),
+        )
         .join('; ');
       return `<h3>${esc(r.workload)}</h3><p>Base skip rate ${pct(r.base.skip.mean)} [${pct(r.base.skip.lo)} .. ${pct(r.base.skip.hi)}] (${esc(r.base.position)} the band), ${r.base.switchesPerExit.toFixed(2)} guest context switches per exit. ${cross ? `The band is crossed at ${cross}.` : 'The swept ranges do not cross the band.'}</p>
 <table><thead><tr><th>parameter (most effect first)</th><th>value</th><th>varied over</th><th>skip rate</th><th>effect</th></tr></thead><tbody>${rank}</tbody></table>`;

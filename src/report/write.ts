@@ -5,7 +5,18 @@
  * pointing at the previous complete report.
  */
 
-import { accessSync, constants, existsSync, lstatSync, mkdirSync, readdirSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  accessSync,
+  constants,
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  readdirSync,
+  renameSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { join, resolve } from 'node:path';
 import { UserError } from '../util/errors.js';
 
@@ -27,14 +38,21 @@ export function ensureWritable(root: string): string {
 
 /** `2026-11-26T23-05-09Z`: a timestamp that sorts and is a valid file name. */
 export function utcStamp(d = new Date()): string {
-  return d.toISOString().replace(/\.\d+Z$/, 'Z').replace(/:/g, '-');
+  return d
+    .toISOString()
+    .replace(/\.\d+Z$/, 'Z')
+    .replace(/:/g, '-');
 }
 
 /**
  * Writes `files` into a new timestamped folder under `root` and points `root/latest` at it.
  * Returns the folder. On any failure the temporary folder is removed and `latest` is untouched.
  */
-export function writeReport(root: string, files: Readonly<Record<string, string | Buffer>>, date = new Date()): string {
+export function writeReport(
+  root: string,
+  files: Readonly<Record<string, string | Buffer>>,
+  date = new Date(),
+): string {
   const abs = resolve(root);
   let name = utcStamp(date);
   for (let i = 1; existsSync(join(abs, name)); i++) name = `${utcStamp(date)}-${i}`;
@@ -60,7 +78,9 @@ export function writeReport(root: string, files: Readonly<Record<string, string 
     // real folder, or the file system has no symbolic links).
     rmSync(tmpLink, { force: true });
     const code = (e as NodeJS.ErrnoException).code;
-    throw new UserError(`${link}: could not point it at ${name}${code ? ` (${code})` : ''}; the report is complete in ${final}`);
+    throw new UserError(
+      `${link}: could not point it at ${name}${code ? ` (${code})` : ''}; the report is complete in ${final}`,
+    );
   }
   removeStaleTemporaries(abs);
   return final;
@@ -88,7 +108,8 @@ function removeStaleTemporaries(abs: string): void {
     if (!m || Number(m[1]) === process.pid || alive(Number(m[1]))) continue;
     try {
       const st = lstatSync(join(abs, n));
-      if ((dir && !st.isDirectory()) || (link && !st.isSymbolicLink()) || st.mtimeMs > hourAgo) continue;
+      if ((dir && !st.isDirectory()) || (link && !st.isSymbolicLink()) || st.mtimeMs > hourAgo)
+        continue;
       rmSync(join(abs, n), { recursive: true, force: true });
     } catch {
       // not ours to insist on

@@ -15,8 +15,17 @@ export interface SeedEstimates {
  */
 export function seedEstimates(results: readonly SimResult[]): SeedEstimates {
   return {
-    cyclesPerExit: estimate(results.map((r) => r.cycles.perExit), NON_NEGATIVE),
-    skipRate: estimate(results.map((r) => r.skipRate), SHARE),
-    fpTrapsPerExit: estimate(results.map((r) => r.counters.fpTraps / Math.max(1, r.runs)), NON_NEGATIVE),
+    cyclesPerExit: estimate(
+      results.map((r) => r.cycles.perExit),
+      NON_NEGATIVE,
+    ),
+    skipRate: estimate(
+      results.map((r) => r.skipRate),
+      SHARE,
+    ),
+    fpTrapsPerExit: estimate(
+      results.map((r) => r.counters.fpTraps / Math.max(1, r.runs)),
+      NON_NEGATIVE,
+    ),
   };
 }

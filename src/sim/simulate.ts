@@ -7,12 +7,25 @@
 
 import { exitClassName } from '../arch/esr.js';
 import { type FpStateSize, FPSIMD, fpStateLabel } from '../cpu/fp-state.js';
-import { compileCosts, type CpuProfile, EXIT_KEY_COUNT, HANDLED_NAMES, type HandledName } from '../cpu/profile.js';
+import {
+  compileCosts,
+  type CpuProfile,
+  EXIT_KEY_COUNT,
+  HANDLED_NAMES,
+  type HandledName,
+} from '../cpu/profile.js';
 import { TransitionTable } from '../machine/compile.js';
 import { CostMachine, METRIC } from '../machine/cost-machine.js';
 import type { Policy } from '../policy/types.js';
 import type { ExitStream, StreamChunk } from '../stream/exit-stream.js';
-import { CLASSES_PER_VCPU, decodeRunClass, FP_EL0, FP_EL1, FPEXC_ACCESS, runClassProblem } from '../machine/run-class.js';
+import {
+  CLASSES_PER_VCPU,
+  decodeRunClass,
+  FP_EL0,
+  FP_EL1,
+  FPEXC_ACCESS,
+  runClassProblem,
+} from '../machine/run-class.js';
 import { UserError } from '../util/errors.js';
 import { SINGLE_BUDGET, type WalkBudget, Walker } from './walk.js';
 
@@ -34,7 +47,13 @@ export interface CycleBreakdown {
   trapCtl: number;
 }
 
-export const CYCLE_COMPONENTS: readonly (keyof CycleBreakdown)[] = ['base', 'fpSave', 'fpRestore', 'fpTrap', 'trapCtl'];
+export const CYCLE_COMPONENTS: readonly (keyof CycleBreakdown)[] = [
+  'base',
+  'fpSave',
+  'fpRestore',
+  'fpTrap',
+  'trapCtl',
+];
 
 export interface Counters {
   fpSaves: number;
@@ -65,7 +84,12 @@ export interface SimResult {
   readonly skippedRuns: number;
   readonly skipRate: number;
   readonly counters: Counters;
-  readonly cycles: { total: number; perExit: number; components: CycleBreakdown; perExitByComponent: CycleBreakdown };
+  readonly cycles: {
+    total: number;
+    perExit: number;
+    components: CycleBreakdown;
+    perExitByComponent: CycleBreakdown;
+  };
   /** Guest time in ns (sum of run lengths) and exits per second of guest time. */
   readonly guestNs: number;
   readonly exitsPerGuestSecond: number;
@@ -92,7 +116,11 @@ export interface WalkOutcome {
 }
 
 /** Policy-independent counts of a chunk: exits by key, runs by class, guest time. */
-export function countChunk(exitHist: Float64Array, classHist: Float64Array, chunk: StreamChunk): number {
+export function countChunk(
+  exitHist: Float64Array,
+  classHist: Float64Array,
+  chunk: StreamChunk,
+): number {
   const { exitKey, cls, ns, length: n } = chunk;
   let sum = 0;
   for (let i = 0; i < n; i++) {
@@ -166,7 +194,8 @@ export class PolicyRun {
     const problems = this.problems;
     for (; i < chunk.length; i++) {
       const c = chunk.cls[i];
-      if (problems[c] !== undefined) throw new UserError(`stream: impossible run (class ${c}): ${problems[c]}`);
+      if (problems[c] !== undefined)
+        throw new UserError(`stream: impossible run (class ${c}): ${problems[c]}`);
       m.run(this.decoded[c]);
     }
     this.tableInfo.directRuns = this.runs - this.tableRuns;
@@ -178,7 +207,12 @@ export class PolicyRun {
     const w = this.walker!;
     this.tableTotals = w.totals();
     const state = t.stateOf(w.state);
-    this.tableInfo = { states: t.statesCompiled, cells: t.cellsCompiled, evictions: t.evictions, directRuns: 0 };
+    this.tableInfo = {
+      states: t.statesCompiled,
+      cells: t.cellsCompiled,
+      evictions: t.evictions,
+      directRuns: 0,
+    };
     const m = new CostMachine(this.policy, this.stream.vcpus);
     m.restore(state);
     this.machine = m;
@@ -190,7 +224,15 @@ export class PolicyRun {
   finish(): { totals: Float64Array; table: SimResult['table'] } {
     if (this.walker && this.table) {
       const t = this.table;
-      return { totals: this.walker.totals(), table: { states: t.statesCompiled, cells: t.cellsCompiled, evictions: t.evictions, directRuns: 0 } };
+      return {
+        totals: this.walker.totals(),
+        table: {
+          states: t.statesCompiled,
+          cells: t.cellsCompiled,
+          evictions: t.evictions,
+          directRuns: 0,
+        },
+      };
     }
     const totals = Float64Array.from(this.machine!.acc);
     if (this.tableTotals) for (let k = 0; k < totals.length; k++) totals[k] += this.tableTotals[k];
@@ -221,7 +263,16 @@ export function walkPolicies(
   }
   return runsOf.map((r) => {
     const { totals, table } = r.finish();
-    return { workload: stream.name, policy: r.policy.id, runs, totals, exitHist, classHist, guestNs, table };
+    return {
+      workload: stream.name,
+      policy: r.policy.id,
+      runs,
+      totals,
+      exitHist,
+      classHist,
+      guestNs,
+      table,
+    };
   });
 }
 
@@ -238,17 +289,31 @@ export function price(w: WalkOutcome, cpu: CpuProfile, fpState: FpStateSize = FP
     const n = w.exitHist[key];
     if (n === 0) continue;
     base += n * costs.exitBase[key];
-    exitMix.push({ exit: exitClassName(Math.floor(key / 3)), handled: HANDLED_NAMES[key % 3], runs: n });
+    exitMix.push({
+      exit: exitClassName(Math.floor(key / 3)),
+      handled: HANDLED_NAMES[key % 3],
+      runs: n,
+    });
   }
-  exitMix.sort((a, b) => b.runs - a.runs || a.exit.localeCompare(b.exit) || a.handled.localeCompare(b.handled));
+  exitMix.sort(
+    (a, b) => b.runs - a.runs || a.exit.localeCompare(b.exit) || a.handled.localeCompare(b.handled),
+  );
   const components: CycleBreakdown = {
     base,
     fpSave: t[METRIC.fpSaves] * costs.fpSave,
     fpRestore: t[METRIC.fpRestores] * costs.fpRestore,
     fpTrap: t[METRIC.fpTraps] * costs.fpTrap,
-    trapCtl: t[METRIC.isbs] * costs.isb + t[METRIC.sysregWrites] * costs.sysregWrite + t[METRIC.sysregReads] * costs.sysregRead,
+    trapCtl:
+      t[METRIC.isbs] * costs.isb +
+      t[METRIC.sysregWrites] * costs.sysregWrite +
+      t[METRIC.sysregReads] * costs.sysregRead,
   };
-  const total = components.base + components.fpSave + components.fpRestore + components.fpTrap + components.trapCtl;
+  const total =
+    components.base +
+    components.fpSave +
+    components.fpRestore +
+    components.fpTrap +
+    components.trapCtl;
   const runs = w.runs;
   const per = (x: number) => (runs === 0 ? 0 : x / runs);
   let el0 = 0;

@@ -37,7 +37,12 @@ export interface TraceAnalysis {
   readonly counts: ImportCounts;
   readonly threads: readonly TraceThread[];
   readonly firstBad?: string;
-  readonly stats: { readonly time: StatTime; readonly rows: readonly KvmStatRow[]; readonly totalUs: number; readonly text: string };
+  readonly stats: {
+    readonly time: StatTime;
+    readonly rows: readonly KvmStatRow[];
+    readonly totalUs: number;
+    readonly text: string;
+  };
   readonly results: readonly SimResult[];
 }
 
@@ -46,17 +51,25 @@ export function exitClassCodes(labels: readonly string[], flag: string): Set<num
   const out = new Set<number>();
   for (const l of labels) {
     const code = exitClassCode(l);
-    if (code === undefined) throw new UserError(`${flag} ${l}: unknown exit class (an EC name such as DABT_LOW, a hex EC such as 0x24, or IRQ/SERROR/HYP_GONE)`);
+    if (code === undefined)
+      throw new UserError(
+        `${flag} ${l}: unknown exit class (an EC name such as DABT_LOW, a hex EC such as 0x24, or IRQ/SERROR/HYP_GONE)`,
+      );
     out.add(code);
   }
   return out;
 }
 
 /** Imports a trace and simulates every policy over it. The spool is deleted before returning. */
-export async function analyzeTrace(input: string | Readable, opts: AnalyzeOptions = {}): Promise<TraceAnalysis> {
+export async function analyzeTrace(
+  input: string | Readable,
+  opts: AnalyzeOptions = {},
+): Promise<TraceAnalysis> {
   const policySpecs = opts.policies ?? [];
   if (policySpecs.length > 0 && opts.fp === undefined) {
-    throw new UserError('--fp is required with --policy: a trace does not show FP use (markov:p=...,r=... or a guest workload)');
+    throw new UserError(
+      '--fp is required with --policy: a trace does not show FP use (markov:p=...,r=... or a guest workload)',
+    );
   }
   const policies: Policy[] = [];
   for (const spec of policySpecs) policies.push(await resolvePolicy(spec));
@@ -74,14 +87,21 @@ export async function analyzeTrace(input: string | Readable, opts: AnalyzeOption
     statTime: opts.statTime,
   });
   try {
-    const results = policies.map((p) => simulate(p, imported.stream, { cpu, fpState: opts.fpState ?? FPSIMD }));
+    const results = policies.map((p) =>
+      simulate(p, imported.stream, { cpu, fpState: opts.fpState ?? FPSIMD }),
+    );
     return {
       file: imported.file,
       fp: opts.fp === undefined ? 'none' : fp.description,
       counts: imported.counts,
       threads: imported.threads,
       firstBad: imported.firstBad,
-      stats: { time: imported.stats.time, rows: imported.stats.rows(), totalUs: imported.stats.totalUs, text: imported.stats.format() },
+      stats: {
+        time: imported.stats.time,
+        rows: imported.stats.rows(),
+        totalUs: imported.stats.totalUs,
+        text: imported.stats.format(),
+      },
       results,
     };
   } finally {

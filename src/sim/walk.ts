@@ -29,17 +29,35 @@ export interface WalkBudget {
 const WARMUP_RUNS = 1024;
 
 /** One policy at a time: ~32 MiB raw, 8 MiB dense, 15 MiB of cells. */
-export const SINGLE_BUDGET: WalkBudget = { maxRawEntries: 1 << 22, maxPairEntries: 1 << 20, maxCells: 1 << 19 };
+export const SINGLE_BUDGET: WalkBudget = {
+  maxRawEntries: 1 << 22,
+  maxPairEntries: 1 << 20,
+  maxCells: 1 << 19,
+};
 /** The built-in policies walked together: ~4 MiB raw, 2 MiB dense, 7.5 MiB of cells each. */
-export const SUITE_BUDGET: WalkBudget = { maxRawEntries: 1 << 19, maxPairEntries: 1 << 18, maxCells: 1 << 18 };
+export const SUITE_BUDGET: WalkBudget = {
+  maxRawEntries: 1 << 19,
+  maxPairEntries: 1 << 18,
+  maxCells: 1 << 18,
+};
 /** A sweep's batch of policies: ~0.5 MiB raw, 1 MiB dense, 4 MiB of cells each. */
-export const SWEEP_BUDGET: WalkBudget = { maxRawEntries: 1 << 16, maxPairEntries: 1 << 17, maxCells: 1 << 17 };
+export const SWEEP_BUDGET: WalkBudget = {
+  maxRawEntries: 1 << 16,
+  maxPairEntries: 1 << 17,
+  maxCells: 1 << 17,
+};
 
 /**
  * Walks `n` run classes from state `s` one at a time; returns the state after the last run.
  * Cost: O(n) plus the compilation of cells seen for the first time.
  */
-export function walkChunk(table: TransitionTable, cls: ArrayLike<number>, n: number, s: number, from = 0): number {
+export function walkChunk(
+  table: TransitionTable,
+  cls: ArrayLike<number>,
+  n: number,
+  s: number,
+  from = 0,
+): number {
   const nc = table.classCount;
   let next = table.next;
   let visits = table.visits;

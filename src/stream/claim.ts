@@ -11,7 +11,8 @@ import { pct } from '../util/format.js';
 export const CLAIM = {
   lo: 0.3,
   hi: 0.5,
-  source: 'commit 33c76a0b8126: "for 30-50% exits FP/SIMD context is not saved/restored" (lmbench, hackbench)',
+  source:
+    'commit 33c76a0b8126: "for 30-50% exits FP/SIMD context is not saved/restored" (lmbench, hackbench)',
   /** Built-in workloads that model the claim's benchmarks. */
   workloads: ['lmbench-syscall', 'lmbench-ctx', 'hackbench'] as readonly string[],
   /** Policies that implement the series the claim was made for. */
@@ -35,7 +36,10 @@ export interface ClaimCheck {
 }
 
 /** Where an interval [lo, hi] lies relative to the 30-50% band. */
-export function claimPosition(lo: number, hi: number): { position: ClaimPosition; side?: 'below' | 'above' } {
+export function claimPosition(
+  lo: number,
+  hi: number,
+): { position: ClaimPosition; side?: 'below' | 'above' } {
   if (hi < CLAIM.lo) return { position: 'outside', side: 'below' };
   if (lo > CLAIM.hi) return { position: 'outside', side: 'above' };
   if (lo >= CLAIM.lo && hi <= CLAIM.hi) return { position: 'inside' };
@@ -68,13 +72,18 @@ export function claimCheck(
 
 /** One readable line. */
 export function claimLine(c: ClaimCheck): string {
-  const what = c.seeds > 1 ? `95% CI ${pct(c.lo)} .. ${pct(c.hi)} over ${c.seeds} seeds` : `${pct(c.mean)} from one seed (--seeds K gives an interval)`;
+  const what =
+    c.seeds > 1
+      ? `95% CI ${pct(c.lo)} .. ${pct(c.hi)} over ${c.seeds} seeds`
+      : `${pct(c.mean)} from one seed (--seeds K gives an interval)`;
   const where =
     c.position === 'inside'
       ? 'is INSIDE the claimed 30-50% band'
       : c.position === 'overlapping'
         ? 'OVERLAPS the claimed 30-50% band'
         : `is OUTSIDE the claimed 30-50% band (${c.side})`;
-  const note = c.claimWorkload ? '' : ' [the claim was made for lmbench and hackbench: shown for reference]';
+  const note = c.claimWorkload
+    ? ''
+    : ' [the claim was made for lmbench and hackbench: shown for reference]';
   return `  claim check        skip rate ${what} ${where} (33c76a0b8126)${note}`;
 }

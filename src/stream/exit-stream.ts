@@ -34,8 +34,16 @@ export interface ExitStream {
 }
 
 /** Allocates the columns of one chunk. */
-export function allocChunk(capacity = CHUNK_RUNS): { cls: Uint16Array; exitKey: Uint8Array; ns: Float64Array } {
-  return { cls: new Uint16Array(capacity), exitKey: new Uint8Array(capacity), ns: new Float64Array(capacity) };
+export function allocChunk(capacity = CHUNK_RUNS): {
+  cls: Uint16Array;
+  exitKey: Uint8Array;
+  ns: Float64Array;
+} {
+  return {
+    cls: new Uint16Array(capacity),
+    exitKey: new Uint8Array(capacity),
+    ns: new Float64Array(capacity),
+  };
 }
 
 /** An in-memory stream over given columns (tests, small imports). */
@@ -90,7 +98,12 @@ export function replayable(stream: ExitStream, maxRuns = 4_000_000): ExitStream 
     *chunks() {
       for (let start = 0; start < n; start += CHUNK_RUNS) {
         const end = Math.min(n, start + CHUNK_RUNS);
-        yield { length: end - start, cls: cls.subarray(start, end), exitKey: exitKey.subarray(start, end), ns: ns.subarray(start, end) };
+        yield {
+          length: end - start,
+          cls: cls.subarray(start, end),
+          exitKey: exitKey.subarray(start, end),
+          ns: ns.subarray(start, end),
+        };
       }
     },
   };

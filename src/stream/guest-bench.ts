@@ -9,7 +9,12 @@
 
 import { fileURLToPath } from 'node:url';
 import type { ExitStream } from './exit-stream.js';
-import { builtinWorkloadNames, resolveWorkload, type Workload, workloadStream } from './workload.js';
+import {
+  builtinWorkloadNames,
+  resolveWorkload,
+  type Workload,
+  workloadStream,
+} from './workload.js';
 
 export interface GenerationThroughput {
   readonly workload: string;
@@ -28,7 +33,11 @@ export function drain(stream: ExitStream): number {
 }
 
 /** Generation throughput of a workload. Cost: (repeats + 1) x runs generated runs. */
-export function measureGeneration(name: string, w: Workload, opts: { runs?: number; repeats?: number; seed?: number } = {}): GenerationThroughput {
+export function measureGeneration(
+  name: string,
+  w: Workload,
+  opts: { runs?: number; repeats?: number; seed?: number } = {},
+): GenerationThroughput {
   const runs = opts.runs ?? 2_000_000;
   const repeats = opts.repeats ?? 5;
   drain(workloadStream(w, { runs: Math.min(runs, 500_000), seed: 99 })); // warm-up: optimised code
@@ -40,7 +49,12 @@ export function measureGeneration(name: string, w: Workload, opts: { runs?: numb
     rates.push(runs / ((c.user + c.system) / 1e6));
   }
   rates.sort((a, b) => a - b);
-  return { workload: name, runs, runsPerSecond: rates[rates.length - 1], medianRunsPerSecond: rates[Math.floor(rates.length / 2)] };
+  return {
+    workload: name,
+    runs,
+    runsPerSecond: rates[rates.length - 1],
+    medianRunsPerSecond: rates[Math.floor(rates.length / 2)],
+  };
 }
 
 function main(argv: string[]): void {
@@ -55,8 +69,11 @@ function main(argv: string[]): void {
   const list = names.length > 0 ? names : builtinWorkloadNames();
   for (const name of list) {
     const r = measureGeneration(name, resolveWorkload(name).workload, { runs, repeats });
-    console.log(`${name.padEnd(24)} ${(r.runsPerSecond / 1e6).toFixed(1).padStart(6)} M runs/s (best of ${repeats}; median ${(r.medianRunsPerSecond / 1e6).toFixed(1)})`);
+    console.log(
+      `${name.padEnd(24)} ${(r.runsPerSecond / 1e6).toFixed(1).padStart(6)} M runs/s (best of ${repeats}; median ${(r.medianRunsPerSecond / 1e6).toFixed(1)})`,
+    );
   }
 }
 
-if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) main(process.argv.slice(2));
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1])
+  main(process.argv.slice(2));

@@ -51,7 +51,13 @@ export const EN_BIT = 16;
 export const INHW_BIT = 32;
 
 /** Guest events, in the order of the per-combo rate tables. */
-export const GUEST_EVENTS = ['switchToSimd', 'switchToPlain', 'interlude', 'kernelNeon', 'simdUse'] as const;
+export const GUEST_EVENTS = [
+  'switchToSimd',
+  'switchToPlain',
+  'interlude',
+  'kernelNeon',
+  'simdUse',
+] as const;
 const EV_SW_SIMD = 0;
 const EV_SW_PLAIN = 1;
 const EV_INTERLUDE = 2;
@@ -203,7 +209,12 @@ export function idleEntryEffect(aarch32: boolean, combo: number): number {
 }
 
 /** FP bits and state after a wake-up that runs a user task (`same`: the task whose state is in the registers). */
-export function wakeEffect(aarch32: boolean, combo: number, same: boolean, simdNew: boolean): number {
+export function wakeEffect(
+  aarch32: boolean,
+  combo: number,
+  same: boolean,
+  simdNew: boolean,
+): number {
   let c = combo;
   if (!same) c = (c & ~SIMD_BIT) | (simdNew ? SIMD_BIT : 0);
   if (!aarch32) return same ? c : c | FP_EL1; // restore on return to user unless still loaded
@@ -227,8 +238,23 @@ function compileSources(w: GuestWorkload, vm: GuestVm): ExitSources {
   const fpOut = h.fpWhileDescheduled.value;
   const kNeon = h.kernelNeonPerExit.value;
   const withPut = 1 - (1 - kNeon) * (1 - fpOut);
-  type Src = { name: string; rate: number; cls: number; handled: Handled; kind: number; putP: number; hfNo: number; hfPut: number };
-  const kernel = (name: string, rate: number, cls: number, putP = 0, kind: number = SOURCE_KIND.plain): Src => ({
+  type Src = {
+    name: string;
+    rate: number;
+    cls: number;
+    handled: Handled;
+    kind: number;
+    putP: number;
+    hfNo: number;
+    hfPut: number;
+  };
+  const kernel = (
+    name: string,
+    rate: number,
+    cls: number,
+    putP = 0,
+    kind: number = SOURCE_KIND.plain,
+  ): Src => ({
     name,
     rate,
     cls,
@@ -273,7 +299,8 @@ function compileSources(w: GuestWorkload, vm: GuestVm): ExitSources {
       kind: SOURCE_KIND.plain,
       putP: 0,
       // An exit handled at EL2 never reaches the host (run-class.ts runClassProblem).
-      hfNo: handled === HANDLED.hyp ? 0 : handled === HANDLED.user ? h.vmmFpPerUserExit.value : kNeon,
+      hfNo:
+        handled === HANDLED.hyp ? 0 : handled === HANDLED.user ? h.vmmFpPerUserExit.value : kNeon,
       hfPut: 0,
     });
   }
@@ -311,11 +338,14 @@ export function blockProbability(w: GuestWorkload, vm: GuestVm): number {
 
 /** FP bits the in-run guest events of a vCPU can set (see comboEffect). */
 function reachableBits(aarch32: boolean, rates: Float64Array, simdShare: number): number {
-  const switching = rates[EV_SW_SIMD] + rates[EV_SW_PLAIN] + rates[EV_INTERLUDE] + rates[EV_KNEON] > 0;
+  const switching =
+    rates[EV_SW_SIMD] + rates[EV_SW_PLAIN] + rates[EV_INTERLUDE] + rates[EV_KNEON] > 0;
   const uses = rates[EV_USE] > 0 && simdShare > 0;
   if (!aarch32) return (switching ? FP_EL1 : 0) | (uses ? FP_EL0 : 0);
   return (
-    (switching || uses ? FPEXC_ACCESS : 0) | (rates[EV_KNEON] > 0 || uses ? FP_EL1 : 0) | (uses ? FP_EL0 : 0)
+    (switching || uses ? FPEXC_ACCESS : 0) |
+    (rates[EV_KNEON] > 0 || uses ? FP_EL1 : 0) |
+    (uses ? FP_EL0 : 0)
   );
 }
 
@@ -416,7 +446,13 @@ function compileVcpu(w: GuestWorkload, vm: GuestVm, vmIndex: number): VcpuModel 
 }
 
 /** Fills a guide table: for each bucket b, the first index whose cumulative probability exceeds b / GUIDE. */
-function buildGuide(cum: Float64Array, base: number, n: number, guide: Uint8Array, at: number): void {
+function buildGuide(
+  cum: Float64Array,
+  base: number,
+  n: number,
+  guide: Uint8Array,
+  at: number,
+): void {
   let j = 0;
   for (let b = 0; b < GUIDE; b++) {
     while (j < n - 1 && cum[base + j] <= b / GUIDE) j++;

@@ -13,7 +13,8 @@ import { UserError } from '../util/errors.js';
 import { microsParam, probabilityParam, rateParam, sourced } from './sourced-param.js';
 
 const exitLabel = z.string().refine((s) => exitClassCode(s) !== undefined, {
-  message: 'unknown exit class (an EC name such as HVC64, a hex EC such as 0x16, or IRQ/SERROR/HYP_GONE)',
+  message:
+    'unknown exit class (an EC name such as HVC64, a hex EC such as 0x16, or IRQ/SERROR/HYP_GONE)',
 });
 
 /** The guest kernel's scheduler on one vCPU. */
@@ -148,7 +149,9 @@ export function validateGuest(w: GuestWorkload, file: string): void {
   }
   w.vms.forEach((vm, i) => {
     if (vm.vcpusOnThisCpu.value > vm.vcpus.value) {
-      problems.push(`vms[${i}].vcpusOnThisCpu: ${vm.vcpusOnThisCpu.value} is more than the VM's ${vm.vcpus.value} vCPUs`);
+      problems.push(
+        `vms[${i}].vcpusOnThisCpu: ${vm.vcpusOnThisCpu.value} is more than the VM's ${vm.vcpus.value} vCPUs`,
+      );
     }
     const busyExits =
       vm.hz.value +
@@ -157,7 +160,9 @@ export function validateGuest(w: GuestWorkload, file: string): void {
       Object.values(vm.exits).reduce((s, p) => s + p.value, 0) +
       vm.otherExits.reduce((s, o) => s + o.perSec.value, 0);
     if (busyExits <= 0) {
-      problems.push(`vms[${i}]: no exit source while busy (every exit rate, both ticks and idle.entriesPerSec are 0)`);
+      problems.push(
+        `vms[${i}]: no exit source while busy (every exit rate, both ticks and idle.entriesPerSec are 0)`,
+      );
     }
   });
   if (w.host.preemptionsPerSec.value > w.host.hz.value) {

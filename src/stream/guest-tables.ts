@@ -6,7 +6,17 @@
  * wake-up effects so that they are lookups.
  */
 
-import { COMBOS, EN_BIT, GUIDE, idleEntryEffect, INHW_BIT, SIMD_BIT, SOURCE_KIND, type VcpuModel, wakeEffect } from './guest-model.js';
+import {
+  COMBOS,
+  EN_BIT,
+  GUIDE,
+  idleEntryEffect,
+  INHW_BIT,
+  SIMD_BIT,
+  SOURCE_KIND,
+  type VcpuModel,
+  wakeEffect,
+} from './guest-model.js';
 
 /**
  * The flattened tables. Exit sources are numbered globally: vCPU v's source j is
@@ -63,7 +73,8 @@ export function flattenGuest(models: readonly VcpuModel[]): FlatTables {
   const nv = models.length;
   const stride = Math.max(...models.map((m) => m.outStride));
   const srcStride = Math.max(...models.map((m) => m.sources.rates.length));
-  if (COMBOS + nv * srcStride > 255) throw new Error(`${nv} vCPUs x ${srcStride} exit sources do not fit the 8-bit outcome codes`);
+  if (COMBOS + nv * srcStride > 255)
+    throw new Error(`${nv} vCPUs x ${srcStride} exit sources do not fit the 8-bit outcome codes`);
   const t = {
     stride,
     srcStride,
@@ -118,7 +129,12 @@ export function flattenGuest(models: readonly VcpuModel[]): FlatTables {
       t.idleNext[v * COMBOS + c] = idleEntryEffect(m.aarch32, c);
       for (let same = 0; same < 2; same++) {
         for (let simd = 0; simd < 2; simd++) {
-          t.wakeNext[((v * COMBOS + c) * 2 + same) * 2 + simd] = wakeEffect(m.aarch32, c & (SIMD_BIT | EN_BIT | INHW_BIT), same === 1, simd === 1);
+          t.wakeNext[((v * COMBOS + c) * 2 + same) * 2 + simd] = wakeEffect(
+            m.aarch32,
+            c & (SIMD_BIT | EN_BIT | INHW_BIT),
+            same === 1,
+            simd === 1,
+          );
         }
       }
     }
@@ -132,7 +148,10 @@ export function flattenGuest(models: readonly VcpuModel[]): FlatTables {
       t.srcPutP[s0 + j] = m.sources.putP[j];
       t.srcHostFpNoPut[s0 + j] = m.sources.hostFpNoPut[j];
       t.srcHostFpPut[s0 + j] = m.sources.hostFpPut[j];
-      const special = m.sources.kind[j] !== SOURCE_KIND.plain || m.sources.putP[j] > 0 || m.sources.hostFpNoPut[j] > 0;
+      const special =
+        m.sources.kind[j] !== SOURCE_KIND.plain ||
+        m.sources.putP[j] > 0 ||
+        m.sources.hostFpNoPut[j] > 0;
       t.srcSpecial[s0 + j] = special ? 1 : 0;
     }
     for (let b = 0; b < GUIDE; b++) t.srcGuide[v * GUIDE + b] = s0 + m.srcGuide[b];
@@ -144,7 +163,8 @@ export function flattenGuest(models: readonly VcpuModel[]): FlatTables {
         const code = m.outCode[c * m.outStride + j];
         t.outCode[vc * stride + j] = code >= COMBOS ? COMBOS + s0 + (code - COMBOS) : code;
       }
-      for (let b = 0; b < GUIDE; b++) t.outGuide[vc * GUIDE + b] = vc * stride + m.outGuide[c * GUIDE + b];
+      for (let b = 0; b < GUIDE; b++)
+        t.outGuide[vc * GUIDE + b] = vc * stride + m.outGuide[c * GUIDE + b];
     }
   });
   return t;

@@ -27,7 +27,20 @@
 import { EC } from '../arch/esr.js';
 import { exitKey, HANDLED } from '../cpu/profile.js';
 import { allocChunk, CHUNK_RUNS, type ExitStream } from './exit-stream.js';
-import { COMBOS as N_COMBOS, compileGuest, EN_BIT, EVENT_COUNT, GUIDE as N_GUIDE, type GuestModel, idleEntryEffect, INHW_BIT, SIMD_BIT, SOURCE_KIND, type VcpuModel, wakeEffect } from './guest-model.js';
+import {
+  COMBOS as N_COMBOS,
+  compileGuest,
+  EN_BIT,
+  EVENT_COUNT,
+  GUIDE as N_GUIDE,
+  type GuestModel,
+  idleEntryEffect,
+  INHW_BIT,
+  SIMD_BIT,
+  SOURCE_KIND,
+  type VcpuModel,
+  wakeEffect,
+} from './guest-model.js';
 import type { GuestWorkload } from './guest-schema.js';
 import { type FlatTables, flattenGuest } from './guest-tables.js';
 import { BLOCK as RS_BLOCK, RandomSource } from './random-source.js';
@@ -112,7 +125,13 @@ export class GuestRunner {
    * registers. Variates are read straight from the blocks: a run takes at most
    * MAX_FAST_STEPS + 12 of each kind, so checking the room once per run is enough.
    */
-  private fastRuns(cls: Uint16Array, key: Uint8Array, ns: Float64Array, i: number, n: number): number {
+  private fastRuns(
+    cls: Uint16Array,
+    key: Uint8Array,
+    ns: Float64Array,
+    i: number,
+    n: number,
+  ): number {
     // Module constants copied to locals: a module-level const read inside a function
     // carries a TDZ check on every access; locals do not.
     const LIMIT = RS_BLOCK - MAX_FAST_STEPS - 12;
@@ -356,7 +375,12 @@ export class GuestRunner {
     }
     const put = draw(this.rng, t.srcPutP[src]);
     const hostFp = draw(this.rng, put ? t.srcHostFpPut[src] : t.srcHostFpNoPut[src]);
-    cls[i] = v * CLASSES_PER_VCPU + (c & 7) * 12 + t.srcHandled[src] * 4 + (hostFp ? 2 : 0) + (put ? 1 : 0);
+    cls[i] =
+      v * CLASSES_PER_VCPU +
+      (c & 7) * 12 +
+      t.srcHandled[src] * 4 +
+      (hostFp ? 2 : 0) +
+      (put ? 1 : 0);
     key[i] = t.srcKey[src];
     ns[i] = this.pendingT;
     this.state[v] = c & STATE_MASK;
@@ -375,7 +399,8 @@ export class GuestRunner {
     const sameP = m.sameTaskShare;
     const same = sameP >= 1 ? true : sameP <= 0 ? false : rng.uniform() < sameP;
     let simdNew = false;
-    if (!same) simdNew = m.simdShare >= 1 ? true : m.simdShare <= 0 ? false : rng.uniform() < m.simdShare;
+    if (!same)
+      simdNew = m.simdShare >= 1 ? true : m.simdShare <= 0 ? false : rng.uniform() < m.simdShare;
     return wakeEffect(m.aarch32, combo & STATE_MASK, same, simdNew);
   }
 

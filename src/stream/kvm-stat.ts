@@ -41,7 +41,8 @@ export class KvmStat {
   /** Adds one exit with its time in ns (Welford's online mean and variance). */
   add(exit: string, ns: number): void {
     let a = this.acc.get(exit);
-    if (!a) this.acc.set(exit, (a = { n: 0, sum: 0, min: Infinity, max: -Infinity, mean: 0, m2: 0 }));
+    if (!a)
+      this.acc.set(exit, (a = { n: 0, sum: 0, min: Infinity, max: -Infinity, mean: 0, m2: 0 }));
     a.n++;
     a.sum += ns;
     if (ns < a.min) a.min = ns;
@@ -85,7 +86,10 @@ export class KvmStat {
 
   /** The report in perf kvm stat's layout. */
   format(): string {
-    const what = this.time === 'run' ? 'guest run time, kvm_entry to kvm_exit' : 'exit handling time, kvm_exit to the next kvm_entry';
+    const what =
+      this.time === 'run'
+        ? 'guest run time, kvm_entry to kvm_exit'
+        : 'exit handling time, kvm_exit to the next kvm_entry';
     const lines = [
       `Analyze events for all VMs, all VCPUs (Time: ${what}):`,
       '',
@@ -97,7 +101,10 @@ export class KvmStat {
         `${r.exit.padStart(20)} ${String(r.samples).padStart(10)} ${`${r.samplesPct.toFixed(2)}%`.padStart(9)} ${`${r.timePct.toFixed(2)}%`.padStart(9)} ${`${r.minUs.toFixed(2)}us`.padStart(11)} ${`${r.maxUs.toFixed(2)}us`.padStart(11)} ${`${r.avgUs.toFixed(2)}us`.padStart(12)} ( +- ${r.stderrPct.toFixed(2).padStart(6)}% )`,
       );
     }
-    lines.push('', `Total Samples:${this.samples}, Total events handled time:${this.totalUs.toFixed(2)}us.`);
+    lines.push(
+      '',
+      `Total Samples:${this.samples}, Total events handled time:${this.totalUs.toFixed(2)}us.`,
+    );
     return lines.join('\n');
   }
 }

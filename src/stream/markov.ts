@@ -20,7 +20,8 @@ import { encodeRunClass, FP_EL0 } from '../machine/run-class.js';
 const probability = z.number().min(0).max(1);
 
 const exitLabel = z.string().refine((s) => exitClassCode(s) !== undefined, {
-  message: 'unknown exit class (an EC name such as HVC64, a hex EC such as 0x16, or IRQ/SERROR/HYP_GONE)',
+  message:
+    'unknown exit class (an EC name such as HVC64, a hex EC such as 0x16, or IRQ/SERROR/HYP_GONE)',
 });
 
 export const MarkovWorkloadSchema = z.strictObject({
@@ -37,12 +38,22 @@ export const MarkovWorkloadSchema = z.strictObject({
   vcpus: z.number().int().min(1).max(8).default(1),
   /** Share of exits handled at EL2, in the host kernel and in host userspace (sums to 1). */
   handledIn: z
-    .strictObject({ hyp: probability.default(0), kernel: probability.default(0), user: probability.default(0) })
+    .strictObject({
+      hyp: probability.default(0),
+      kernel: probability.default(0),
+      user: probability.default(0),
+    })
     .default({ hyp: 0, kernel: 1, user: 0 })
-    .refine((h) => Math.abs(h.hyp + h.kernel + h.user - 1) < 1e-9, { message: 'hyp + kernel + user must sum to 1' }),
+    .refine((h) => Math.abs(h.hyp + h.kernel + h.user - 1) < 1e-9, {
+      message: 'hyp + kernel + user must sum to 1',
+    }),
   /** Exit class taken for each handling level. */
   exits: z
-    .strictObject({ hyp: exitLabel.default('SYS64'), kernel: exitLabel.optional(), user: exitLabel.default('DABT_LOW') })
+    .strictObject({
+      hyp: exitLabel.default('SYS64'),
+      kernel: exitLabel.optional(),
+      user: exitLabel.default('DABT_LOW'),
+    })
     .default({ hyp: 'SYS64', user: 'DABT_LOW' }),
   /** Probability that the host uses FP between an exit that reaches it and the next entry. */
   hostFpProbability: probability.default(0),
@@ -55,7 +66,11 @@ export const MarkovWorkloadSchema = z.strictObject({
 export type MarkovWorkload = z.infer<typeof MarkovWorkloadSchema>;
 
 /** The chain's transition probabilities, or a UserError for an infeasible (p, r). */
-export function markovTransitions(p: number, r: number, where: string): { fromOff: number; fromOn: number } {
+export function markovTransitions(
+  p: number,
+  r: number,
+  where: string,
+): { fromOff: number; fromOn: number } {
   const fromOff = p * (1 - r);
   const fromOn = p + r * (1 - p);
   const eps = 1e-12;
@@ -110,7 +125,14 @@ export function markovStream(w: MarkovWorkload, opts: { runs: number; seed: numb
       const { cls, exitKey: keys, ns } = buf;
       // Each vCPU's chain starts from its stationary distribution.
       const fpState = vcpus.map(() => rng.uniform() < w.fpProbability);
-      const oneLevel = w.handledIn.hyp === 1 ? HANDLED.hyp : w.handledIn.kernel === 1 ? HANDLED.kernel : w.handledIn.user === 1 ? HANDLED.user : -1;
+      const oneLevel =
+        w.handledIn.hyp === 1
+          ? HANDLED.hyp
+          : w.handledIn.kernel === 1
+            ? HANDLED.kernel
+            : w.handledIn.user === 1
+              ? HANDLED.user
+              : -1;
       let vcpu = 0;
       for (let start = 0; start < runs; start += CHUNK_RUNS) {
         const len = Math.min(CHUNK_RUNS, runs - start);

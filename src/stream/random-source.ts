@@ -147,7 +147,8 @@ export class RandomSource {
       // The tail beyond R: R + Exp(1) by memorylessness.
       if (layer === 0) return ZIG_R - Math.log(1 - p.nextU32() * U32_TO_UNIT);
       const x = pos * WE[layer];
-      if (FE[layer] + p.nextU32() * U32_TO_UNIT * (FE[layer - 1] - FE[layer]) < Math.exp(-x)) return x;
+      if (FE[layer] + p.nextU32() * U32_TO_UNIT * (FE[layer - 1] - FE[layer]) < Math.exp(-x))
+        return x;
       const w = p.nextU32();
       layer = w & 255;
       pos = w >>> 8;

@@ -32,14 +32,25 @@ export function sourced(value: z.ZodNumber) {
         wouldChange: z.string().min(1).optional(),
         fitted: z.string().min(1).optional(),
       },
-      { error: (iss) => (iss.code === 'invalid_type' ? (iss.input === undefined ? `missing: ${SHAPE_HINT}` : SHAPE_HINT) : undefined) },
+      {
+        error: (iss) =>
+          iss.code === 'invalid_type'
+            ? iss.input === undefined
+              ? `missing: ${SHAPE_HINT}`
+              : SHAPE_HINT
+            : undefined,
+      },
     )
     .superRefine((p, ctx) => {
       if (p.source === undefined && p.rationale === undefined) {
         ctx.addIssue({ code: 'custom', message: 'needs a "source" or a "rationale"' });
       }
       if (p.estimate === true && p.wouldChange === undefined) {
-        ctx.addIssue({ code: 'custom', path: ['wouldChange'], message: 'an estimate must say what would change it' });
+        ctx.addIssue({
+          code: 'custom',
+          path: ['wouldChange'],
+          message: 'an estimate must say what would change it',
+        });
       }
     });
 }
@@ -62,7 +73,8 @@ export function sourcedLeaves(obj: unknown, path = ''): { path: string; param: S
       out.push({ path, param: rec as unknown as SourcedValue });
       return out;
     }
-    for (const [k, v] of Object.entries(rec)) out.push(...sourcedLeaves(v, path === '' ? k : `${path}.${k}`));
+    for (const [k, v] of Object.entries(rec))
+      out.push(...sourcedLeaves(v, path === '' ? k : `${path}.${k}`));
   }
   return out;
 }

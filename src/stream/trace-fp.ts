@@ -104,13 +104,18 @@ class GuestFp implements TraceFpModel {
 export function traceFpModel(spec: string, opts: { seed: number; maxVcpus: number }): TraceFpModel {
   if (spec.startsWith('markov:') || spec === 'markov') {
     const fields = new Map<string, string>();
-    for (const part of spec.slice('markov:'.length).split(',').filter((x) => x !== '')) {
+    for (const part of spec
+      .slice('markov:'.length)
+      .split(',')
+      .filter((x) => x !== '')) {
       const eq = part.indexOf('=');
-      if (eq < 0) throw new UserError(`--fp ${spec}: "${part}" is not key=value (keys: p, r, aarch32)`);
+      if (eq < 0)
+        throw new UserError(`--fp ${spec}: "${part}" is not key=value (keys: p, r, aarch32)`);
       fields.set(part.slice(0, eq).trim(), part.slice(eq + 1).trim());
     }
     for (const k of fields.keys()) {
-      if (!['p', 'r', 'aarch32'].includes(k)) throw new UserError(`--fp ${spec}: unknown key "${k}" (keys: p, r, aarch32)`);
+      if (!['p', 'r', 'aarch32'].includes(k))
+        throw new UserError(`--fp ${spec}: unknown key "${k}" (keys: p, r, aarch32)`);
     }
     const num = (k: string, fallback: number | undefined, lo: number, hi: number): number => {
       const text = fields.get(k);
@@ -119,7 +124,8 @@ export function traceFpModel(spec: string, opts: { seed: number; maxVcpus: numbe
         return fallback;
       }
       const x = Number(text);
-      if (text === '' || !Number.isFinite(x) || x < lo || x > hi) throw new UserError(`--fp ${spec}: ${k}=${text}: expected a number from ${lo} to ${hi}`);
+      if (text === '' || !Number.isFinite(x) || x < lo || x > hi)
+        throw new UserError(`--fp ${spec}: ${k}=${text}: expected a number from ${lo} to ${hi}`);
       return x;
     };
     const p = num('p', undefined, 0, 1);
@@ -128,12 +134,25 @@ export function traceFpModel(spec: string, opts: { seed: number; maxVcpus: numbe
     return new MarkovFp(p, r, a32, opts.seed, `--fp ${spec}`);
   }
   // "name:..." that is not markov is a model kind we do not have, not a workload name.
-  if (/^[a-z][\w-]*:/i.test(spec) && !spec.includes('/') && !spec.endsWith('.json') && !existsSync(spec)) {
-    throw new UserError(`--fp ${spec}: unknown FP model "${spec.slice(0, spec.indexOf(':'))}" (models: markov:p=<share>,r=<corr>[,aarch32=1], or a guest workload name or path)`);
+  if (
+    /^[a-z][\w-]*:/i.test(spec) &&
+    !spec.includes('/') &&
+    !spec.endsWith('.json') &&
+    !existsSync(spec)
+  ) {
+    throw new UserError(
+      `--fp ${spec}: unknown FP model "${spec.slice(0, spec.indexOf(':'))}" (models: markov:p=<share>,r=<corr>[,aarch32=1], or a guest workload name or path)`,
+    );
   }
   const { workload, file } = resolveWorkload(spec);
   if (workload.kind === 'markov') {
-    return new MarkovFp(workload.fpProbability, workload.fpCorrelation, workload.aarch32, opts.seed, file);
+    return new MarkovFp(
+      workload.fpProbability,
+      workload.fpCorrelation,
+      workload.aarch32,
+      opts.seed,
+      file,
+    );
   }
   return new GuestFp(workload.name, workload, opts.maxVcpus, opts.seed);
 }

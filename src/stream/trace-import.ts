@@ -29,7 +29,14 @@ import { KvmStat, type StatTime } from './kvm-stat.js';
 import { encodeRunClass } from '../machine/run-class.js';
 import { RunSpool } from './spool.js';
 import type { TraceFpModel, TraceRunPcs } from './trace-fp.js';
-import { kvmEntryOk, kvmPcHex, kvmUserspaceReason, parseKvmExit, parseTraceLine, schedSwitchPrev } from './trace-parse.js';
+import {
+  kvmEntryOk,
+  kvmPcHex,
+  kvmUserspaceReason,
+  parseKvmExit,
+  parseTraceLine,
+  schedSwitchPrev,
+} from './trace-parse.js';
 
 export interface ImportOptions {
   /** The FP model that decides each run's FP bits. */
@@ -122,7 +129,10 @@ interface ThreadState {
 }
 
 /** Reads a trace from a file path or `-` (stdin), or from a stream. */
-export async function importTrace(input: string | Readable, opts: ImportOptions): Promise<TraceImport> {
+export async function importTrace(
+  input: string | Readable,
+  opts: ImportOptions,
+): Promise<TraceImport> {
   const file = typeof input === 'string' ? (input === '-' ? '<stdin>' : input) : '<stream>';
   let stream: Readable;
   if (typeof input !== 'string') stream = input;
@@ -187,7 +197,11 @@ export async function importTrace(input: string | Readable, opts: ImportOptions)
       // An exit to userspace ends KVM_RUN, which puts the vCPU anyway (lifecycle.ts exitGuest).
       const put = p.put && handled !== HANDLED.user;
       if (put) counts.vcpuPuts++;
-      spool.push(encodeRunClass(p.vcpu, fp, handled, false, put), exitKey(p.code, handled), p.runNs);
+      spool.push(
+        encodeRunClass(p.vcpu, fp, handled, false, put),
+        exitKey(p.code, handled),
+        p.runNs,
+      );
       counts.runs++;
     }
     if (head > 4096 && head * 2 > queue.length) {
@@ -220,7 +234,10 @@ export async function importTrace(input: string | Readable, opts: ImportOptions)
           counts.schedSwitches++;
           const prev = schedSwitchPrev(parsed.body);
           if (prev === undefined) {
-            bad(lineNo, `malformed sched_switch fields "${parsed.body}" (expected "prev_comm=... prev_pid=N ... ==> ...")`);
+            bad(
+              lineNo,
+              `malformed sched_switch fields "${parsed.body}" (expected "prev_comm=... prev_pid=N ... ==> ...")`,
+            );
             continue;
           }
           // Switched out between an exit and the next entry: kvm_sched_out -> vcpu_put.
@@ -245,20 +262,33 @@ export async function importTrace(input: string | Readable, opts: ImportOptions)
         bad(lineNo, `malformed kvm_entry fields "${parsed.body}" (expected "PC: 0x...")`);
         continue;
       } else if (ev === 'kvm_userspace_exit' && kvmUserspaceReason(parsed.body) === undefined) {
-        bad(lineNo, `malformed kvm_userspace_exit fields "${parsed.body}" (expected "reason KVM_EXIT_... (n)")`);
+        bad(
+          lineNo,
+          `malformed kvm_userspace_exit fields "${parsed.body}" (expected "reason KVM_EXIT_... (n)")`,
+        );
         continue;
       }
       const key = `${parsed.comm}-${parsed.tid}`;
       let t = threads.get(key);
       if (t && parsed.ns < t.lastNs) {
-        bad(lineNo, `timestamp goes backwards for thread ${key} (${(parsed.ns / 1e9).toFixed(6)} s after ${(t.lastNs / 1e9).toFixed(6)} s)`);
+        bad(
+          lineNo,
+          `timestamp goes backwards for thread ${key} (${(parsed.ns / 1e9).toFixed(6)} s after ${(t.lastNs / 1e9).toFixed(6)} s)`,
+        );
         continue;
       }
       if (!t) {
         if (infos.length >= maxVcpus) {
-          throw new UserError(`${file}:${lineNo}: more than ${maxVcpus} vCPU threads (raise --max-vcpus, or keep one physical CPU with --pcpu)`);
+          throw new UserError(
+            `${file}:${lineNo}: more than ${maxVcpus} vCPU threads (raise --max-vcpus, or keep one physical CPU with --pcpu)`,
+          );
         }
-        const info: TraceThread = { comm: parsed.comm, tid: parsed.tid, vcpu: infos.length, runs: 0 };
+        const info: TraceThread = {
+          comm: parsed.comm,
+          tid: parsed.tid,
+          vcpu: infos.length,
+          runs: 0,
+        };
         infos.push(info);
         threads.set(key, (t = { info, entryNs: -1, entryPc: 0n, lastNs: parsed.ns }));
         byTid.set(parsed.tid, t);
@@ -286,8 +316,20 @@ export async function importTrace(input: string | Readable, opts: ImportOptions)
         t.entryNs = -1;
         t.info.runs++;
         if (stats.time === 'run') stats.add(x.label, runNs);
-        const pcs = usesPcs ? { entry: t.entryPc, exit: BigInt(`0x${kvmPcHex(parsed.body)}`) } : undefined;
-        const p: Pending = { vcpu: t.info.vcpu, code: x.code, label: x.label, runNs, exitNs: parsed.ns, pcs, user: false, put: false, final: false };
+        const pcs = usesPcs
+          ? { entry: t.entryPc, exit: BigInt(`0x${kvmPcHex(parsed.body)}`) }
+          : undefined;
+        const p: Pending = {
+          vcpu: t.info.vcpu,
+          code: x.code,
+          label: x.label,
+          runNs,
+          exitNs: parsed.ns,
+          pcs,
+          user: false,
+          put: false,
+          final: false,
+        };
         t.pending = p;
         queue.push(p);
       } else {
@@ -319,9 +361,15 @@ export async function importTrace(input: string | Readable, opts: ImportOptions)
   }
   if (counts.runs === 0) {
     spool.dispose();
-    throw new UserError(`${file}: no complete guest run (a kvm_entry followed by a kvm_exit of the same thread)`);
+    throw new UserError(
+      `${file}: no complete guest run (a kvm_entry followed by a kvm_exit of the same thread)`,
+    );
   }
-  const vcpus: VcpuDesc[] = infos.map((info) => ({ id: info.vcpu, vm: 0, aarch32: opts.fp.aarch32(info.vcpu) }));
+  const vcpus: VcpuDesc[] = infos.map((info) => ({
+    id: info.vcpu,
+    vm: 0,
+    aarch32: opts.fp.aarch32(info.vcpu),
+  }));
   const base = typeof input === 'string' && input !== '-' ? input.split('/').pop()! : file;
   return {
     file,

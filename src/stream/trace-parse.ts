@@ -51,20 +51,39 @@ export function parseTraceLine(line: string): TraceLine {
   if (line.trim() === '') return { kind: 'blank' };
   if (/^\s*#/.test(line)) return { kind: 'header' };
   // trace-cmd report preamble and per-CPU notes.
-  if (/^cpus=\d+\s*$/.test(line) || /^version = \d+/.test(line) || /^CPU \d+ is empty\s*$/.test(line)) return { kind: 'header' };
-  if (/^CPU \d+ data recorded at offset/.test(line) || /^\s+\d+ KB\s*$/.test(line)) return { kind: 'header' };
+  if (
+    /^cpus=\d+\s*$/.test(line) ||
+    /^version = \d+/.test(line) ||
+    /^CPU \d+ is empty\s*$/.test(line)
+  )
+    return { kind: 'header' };
+  if (/^CPU \d+ data recorded at offset/.test(line) || /^\s+\d+ KB\s*$/.test(line))
+    return { kind: 'header' };
   const lost = /^\s*CPU:?\s*\d+\s*\[(?:LOST|\*\*\*\s*LOST)\s+(\d+)\s+EVENTS\]/.exec(line);
   if (lost) return { kind: 'lost', events: Number(lost[1]) };
   // perf script -g call-chain frames: an indented hex address and a symbol.
   if (/^\s+[0-9a-f]{6,}\s+\S/.test(line)) return { kind: 'callchain' };
   const m = EVENT_LINE.exec(line);
-  if (!m) return { kind: 'bad', reason: 'not a trace event line (expected "comm-tid [cpu] secs.usecs: event: fields")' };
+  if (!m)
+    return {
+      kind: 'bad',
+      reason: 'not a trace event line (expected "comm-tid [cpu] secs.usecs: event: fields")',
+    };
   const frac = m[7];
-  if (frac.length > 9) return { kind: 'bad', reason: `timestamp ${m[6]}.${frac}: more than 9 fractional digits` };
+  if (frac.length > 9)
+    return { kind: 'bad', reason: `timestamp ${m[6]}.${frac}: more than 9 fractional digits` };
   const ns = Number(m[6]) * 1e9 + Number(frac.padEnd(9, '0'));
   const tid = Number(m[3] ?? m[2]);
   const event = m[8].startsWith('kvm:') ? m[8].slice(4) : m[8];
-  return { kind: 'event', comm: m[1].trim(), tid, cpu: Number(m[4]), ns, event, body: (m[9] ?? '').trim() };
+  return {
+    kind: 'event',
+    comm: m[1].trim(),
+    tid,
+    cpu: Number(m[4]),
+    ns,
+    event,
+    body: (m[9] ?? '').trim(),
+  };
 }
 
 export const KVM_EVENTS = new Set(['kvm_entry', 'kvm_exit', 'kvm_userspace_exit']);
@@ -93,31 +112,51 @@ export function parseKvmExit(body: string): KvmExit {
   const m = EXIT_BODY.exec(body);
   if (!m) {
     if (/^PC:\s+0x[0-9a-fA-F]+$/.test(body)) {
-      return { ok: false, reason: 'kvm_exit without an exception class (a kernel before 4.x that printed only the PC): cannot tell exits apart' };
+      return {
+        ok: false,
+        reason:
+          'kvm_exit without an exception class (a kernel before 4.x that printed only the PC): cannot tell exits apart',
+      };
     }
-    return { ok: false, reason: `malformed kvm_exit fields "${body}" (expected "TYPE: HSR_EC: 0x.... (NAME), PC: 0x...")` };
+    return {
+      ok: false,
+      reason: `malformed kvm_exit fields "${body}" (expected "TYPE: HSR_EC: 0x.... (NAME), PC: 0x...")`,
+    };
   }
   const type = m[1];
   const ec = parseInt(m[2], 16);
   const name = m[3].trim();
   if (type === 'IRQ' || type === 'SERROR' || type === 'HYP_GONE') {
-    return { ok: true, code: EXIT_TYPE[type], label: type};
+    return { ok: true, code: EXIT_TYPE[type], label: type };
   }
   if (type !== 'TRAP') {
-    return { ok: false, reason: `unknown exception class: exception type "${type}" (expected IRQ, SERROR, TRAP or HYP_GONE)` };
+    return {
+      ok: false,
+      reason: `unknown exception class: exception type "${type}" (expected IRQ, SERROR, TRAP or HYP_GONE)`,
+    };
   }
-  if (ec > 0x3f) return { ok: false, reason: `unknown exception class: HSR_EC 0x${m[2]} does not fit the 6-bit EC field` };
+  if (ec > 0x3f)
+    return {
+      ok: false,
+      reason: `unknown exception class: HSR_EC 0x${m[2]} does not fit the 6-bit EC field`,
+    };
   if (/^0x[0-9a-fA-F]+$/.test(name)) {
-    if (parseInt(name, 16) !== ec) return { ok: false, reason: `EC ${name} in parentheses does not match HSR_EC 0x${m[2]}` };
-    return { ok: true, code: ec, label: ecName(ec) ?? `0x${ec.toString(16).padStart(2, '0')}`};
+    if (parseInt(name, 16) !== ec)
+      return { ok: false, reason: `EC ${name} in parentheses does not match HSR_EC 0x${m[2]}` };
+    return { ok: true, code: ec, label: ecName(ec) ?? `0x${ec.toString(16).padStart(2, '0')}` };
   }
   if (isEcName(name)) {
-    if (EC[name] !== ec) return { ok: false, reason: `EC name ${name} (0x${EC[name].toString(16)}) does not match HSR_EC 0x${m[2]}` };
-    return { ok: true, code: ec, label: name};
+    if (EC[name] !== ec)
+      return {
+        ok: false,
+        reason: `EC name ${name} (0x${EC[name].toString(16)}) does not match HSR_EC 0x${m[2]}`,
+      };
+    return { ok: true, code: ec, label: name };
   }
   // A name this table lacks (a newer kernel's, e.g. SME or MOPS): keep it, classify by the value.
-  if (!/^[A-Za-z][A-Za-z0-9_]*$/.test(name)) return { ok: false, reason: `unknown exception class "${name}"` };
-  return { ok: true, code: ec, label: name};
+  if (!/^[A-Za-z][A-Za-z0-9_]*$/.test(name))
+    return { ok: false, reason: `unknown exception class "${name}"` };
+  return { ok: true, code: ec, label: name };
 }
 
 /** Whether the fields of a kvm_entry are well formed. */

@@ -12,7 +12,12 @@ import { readJsonFile } from '../util/json-file.js';
 import type { ExitStream } from './exit-stream.js';
 import { guestStream } from './guest.js';
 import { type GuestWorkload, GuestWorkloadSchema, validateGuest } from './guest-schema.js';
-import { type MarkovWorkload, MarkovWorkloadSchema, markovStream, validateMarkov } from './markov.js';
+import {
+  type MarkovWorkload,
+  MarkovWorkloadSchema,
+  markovStream,
+  validateMarkov,
+} from './markov.js';
 import { schemaError } from './schema-errors.js';
 
 /** The folder of built-in workloads. */
@@ -58,7 +63,9 @@ export function parseWorkload(raw: unknown, file: string): Workload {
     case undefined:
       throw new UserError(`${file}: kind: missing (one of: ${KINDS.join(', ')})`);
     default:
-      throw new UserError(`${file}: kind: unknown workload kind ${JSON.stringify(kind)} (one of: ${KINDS.join(', ')})`);
+      throw new UserError(
+        `${file}: kind: unknown workload kind ${JSON.stringify(kind)} (one of: ${KINDS.join(', ')})`,
+      );
   }
 }
 
@@ -82,7 +89,8 @@ export function resolveWorkload(nameOrPath: string): LoadedWorkload {
   if (!nameOrPath.includes('/') && !nameOrPath.endsWith('.json') && existsSync(builtin)) {
     return { workload: loadWorkloadFile(builtin), file: builtin, builtin: true };
   }
-  if (existsSync(nameOrPath)) return { workload: loadWorkloadFile(nameOrPath), file: resolve(nameOrPath), builtin: false };
+  if (existsSync(nameOrPath))
+    return { workload: loadWorkloadFile(nameOrPath), file: resolve(nameOrPath), builtin: false };
   throw new UserError(
     `unknown workload "${nameOrPath}" (built-in: ${builtinWorkloadNames().join(', ') || 'none'}; or a path to a JSON file)`,
   );

@@ -80,7 +80,8 @@ export async function simulatedBreakEven(
   const ps = opts.points ?? [0, 0.25, 0.5, 0.75, 1];
   const points = ps.map((p, i) => {
     const w = MarkovWorkloadSchema.parse({ name: `p${p}`, kind: 'markov', fpProbability: p });
-    const stream = () => markovStream(w, { runs: opts.runs ?? 100_000, seed: (opts.seed ?? 1) + i });
+    const stream = () =>
+      markovStream(w, { runs: opts.runs ?? 100_000, seed: (opts.seed ?? 1) + i });
     const l = simulate(lazy, stream(), { cpu, fpState }).cycles.perExit;
     const e = simulate(eager, stream(), { cpu, fpState }).cycles.perExit;
     return { p, lazyMinusEager: l - e };
@@ -92,6 +93,8 @@ export async function simulatedBreakEven(
   const sxx = points.reduce((a, q) => a + (q.p - mx) ** 2, 0);
   const slope = sxy / sxx;
   const intercept = my - slope * mx;
-  const maxResidual = Math.max(...points.map((q) => Math.abs(q.lazyMinusEager - (intercept + slope * q.p))));
+  const maxResidual = Math.max(
+    ...points.map((q) => Math.abs(q.lazyMinusEager - (intercept + slope * q.p))),
+  );
   return { cpu: cpu.name, points, pCrossing: -intercept / slope, maxResidual };
 }

@@ -16,19 +16,24 @@ export function parseRange(text: string, what: string, maxValues = 10_000): numb
     if (!(step > 0)) throw new UserError(`${what} ${text}: the step must be positive`);
     if (to < from) throw new UserError(`${what} ${text}: the range is empty (${from} > ${to})`);
     const n = Math.floor((to - from) / step + 1e-9) + 1;
-    if (n > maxValues) throw new UserError(`${what} ${text}: ${n} values is more than ${maxValues}`);
+    if (n > maxValues)
+      throw new UserError(`${what} ${text}: ${n} values is more than ${maxValues}`);
     return Array.from({ length: n }, (_, i) => Number((from + i * step).toPrecision(12)));
   }
   const parts = t.split(',').map((p) => p.trim());
   const values = parts.map(Number);
   if (parts.some((p) => p === '') || values.some((v) => !Number.isFinite(v))) {
-    throw new UserError(`${what} ${text}: expected a range such as 1..32, 1..32:4, or a list such as 16,64,256`);
+    throw new UserError(
+      `${what} ${text}: expected a range such as 1..32, 1..32:4, or a list such as 16,64,256`,
+    );
   }
   return [...new Set(values)];
 }
 
 /** The cartesian product of named value lists, in a fixed order (first key slowest). */
-export function cartesian(ranges: Readonly<Record<string, readonly number[]>>): Record<string, number>[] {
+export function cartesian(
+  ranges: Readonly<Record<string, readonly number[]>>,
+): Record<string, number>[] {
   let out: Record<string, number>[] = [{}];
   for (const [key, values] of Object.entries(ranges)) {
     const next: Record<string, number>[] = [];

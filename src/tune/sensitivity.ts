@@ -20,7 +20,13 @@ import { vmFigures } from '../stream/guest-model.js';
 import type { GuestWorkload } from '../stream/guest-schema.js';
 import { deriveSeed } from '../stream/prng.js';
 import { type SourcedValue, sourcedLeaves } from '../stream/sourced-param.js';
-import { builtinWorkloadNames, type LoadedWorkload, parseWorkload, resolveWorkload, workloadStream } from '../stream/workload.js';
+import {
+  builtinWorkloadNames,
+  type LoadedWorkload,
+  parseWorkload,
+  resolveWorkload,
+  workloadStream,
+} from '../stream/workload.js';
 
 export interface SweepSpec {
   readonly path: string;
@@ -87,7 +93,12 @@ export interface SensitivityResult {
   readonly policy: string;
   readonly runs: number;
   readonly seeds: number;
-  readonly base: { readonly skip: Estimate; readonly position: ClaimPosition; readonly switchesPerExit: number; readonly simdShare: number };
+  readonly base: {
+    readonly skip: Estimate;
+    readonly position: ClaimPosition;
+    readonly switchesPerExit: number;
+    readonly simdShare: number;
+  };
   readonly ranking: readonly RankedParam[];
   readonly sweeps: readonly Sweep[];
   readonly markers: readonly Marker[];
@@ -98,15 +109,27 @@ const STRUCTURAL = /(^|\.)(vcpus|vcpusOnThisCpu|hostWeight)$/;
 
 /** Parses `path=from..to[:steps][:log|:lin]`. */
 export function parseSweepSpec(text: string): SweepSpec {
-  const m = /^([\w.[\]]+)=([-+\d.eE]+)\.\.([-+\d.eE]+)(?::(\d+))?(?::(log|lin|linear))?$/.exec(text.trim());
-  if (!m) throw new UserError(`--param ${text}: expected path=from..to[:steps][:log|:lin] (e.g. scheduler.switchesPerSec=1e3..1e6:13)`);
+  const m = /^([\w.[\]]+)=([-+\d.eE]+)\.\.([-+\d.eE]+)(?::(\d+))?(?::(log|lin|linear))?$/.exec(
+    text.trim(),
+  );
+  if (!m)
+    throw new UserError(
+      `--param ${text}: expected path=from..to[:steps][:log|:lin] (e.g. scheduler.switchesPerSec=1e3..1e6:13)`,
+    );
   const from = Number(m[2]);
   const to = Number(m[3]);
   const steps = m[4] === undefined ? 11 : Number(m[4]);
-  if (!Number.isFinite(from) || !Number.isFinite(to) || from === to) throw new UserError(`--param ${text}: from and to must be two different numbers`);
+  if (!Number.isFinite(from) || !Number.isFinite(to) || from === to)
+    throw new UserError(`--param ${text}: from and to must be two different numbers`);
   if (steps < 2 || steps > 101) throw new UserError(`--param ${text}: steps must be from 2 to 101`);
-  const scale = m[5] === 'log' ? 'log' : m[5] === undefined && from > 0 && to > 0 && Math.max(from, to) / Math.min(from, to) >= 20 ? 'log' : 'linear';
-  if (scale === 'log' && (from <= 0 || to <= 0)) throw new UserError(`--param ${text}: a log sweep needs positive bounds`);
+  const scale =
+    m[5] === 'log'
+      ? 'log'
+      : m[5] === undefined && from > 0 && to > 0 && Math.max(from, to) / Math.min(from, to) >= 20
+        ? 'log'
+        : 'linear';
+  if (scale === 'log' && (from <= 0 || to <= 0))
+    throw new UserError(`--param ${text}: a log sweep needs positive bounds`);
   return { path: m[1], from, to, steps, scale };
 }
 
@@ -123,16 +146,28 @@ function paramsAt(w: GuestWorkload, path: string): SourcedValue[] {
   const leaves = sourcedLeaves(w);
   const exact = leaves.filter((l) => l.path === path);
   if (exact.length > 0) return exact.map((l) => l.param);
-  return leaves.filter((l) => /^vms\[\d+\]\./.test(l.path) && l.path.replace(/^vms\[\d+\]\./, '') === path).map((l) => l.param);
+  return leaves
+    .filter((l) => /^vms\[\d+\]\./.test(l.path) && l.path.replace(/^vms\[\d+\]\./, '') === path)
+    .map((l) => l.param);
 }
 
 /** A copy of `w` with the parameter(s) at `path` set to `value`, validated. */
-export function withParam(w: GuestWorkload, path: string, value: number, file: string): GuestWorkload {
+export function withParam(
+  w: GuestWorkload,
+  path: string,
+  value: number,
+  file: string,
+): GuestWorkload {
   const copy = structuredClone(w);
   const targets = paramsAt(copy, path);
   if (targets.length === 0) {
-    const known = sourcedLeaves(w).map((l) => l.path).slice(0, 6).join(', ');
-    throw new UserError(`--param ${path}: no such parameter in ${w.name} (paths look like ${known}, ...; or without the vms[i]. prefix for every VM)`);
+    const known = sourcedLeaves(w)
+      .map((l) => l.path)
+      .slice(0, 6)
+      .join(', ');
+    throw new UserError(
+      `--param ${path}: no such parameter in ${w.name} (paths look like ${known}, ...; or without the vms[i]. prefix for every VM)`,
+    );
   }
   for (const t of targets) (t as { value: number }).value = value;
   return parseWorkload(copy, `${file} with ${path}=${value}`) as GuestWorkload;
@@ -144,7 +179,9 @@ function isProbability(path: string): boolean {
 
 function guestOf(loaded: LoadedWorkload): GuestWorkload {
   if (loaded.workload.kind !== 'guest') {
-    throw new UserError(`${loaded.file}: sensitivity needs a guest workload (kind "guest"), not kind "${loaded.workload.kind}"`);
+    throw new UserError(
+      `${loaded.file}: sensitivity needs a guest workload (kind "guest"), not kind "${loaded.workload.kind}"`,
+    );
   }
   return loaded.workload;
 }
@@ -169,7 +206,9 @@ class Evaluator {
     const xs: number[] = [];
     for (let k = 0; k < seeds; k++) {
       const s = k === 0 ? this.seed : deriveSeed(this.seed, k);
-      xs.push(simulate(this.policy, workloadStream(w, { runs, seed: s }), { cpu: this.cpu }).skipRate);
+      xs.push(
+        simulate(this.policy, workloadStream(w, { runs, seed: s }), { cpu: this.cpu }).skipRate,
+      );
     }
     return estimate(xs, SHARE);
   }
@@ -195,7 +234,15 @@ function rank(w: GuestWorkload, file: string, ev: Evaluator, runs: number): Rank
     }
     const skipLow = ev.skip(wl, 1, runs).mean;
     const skipHigh = ev.skip(wh, 1, runs).mean;
-    out.push({ path, value: v, low, high, skipLow, skipHigh, effect: Math.abs(skipHigh - skipLow) });
+    out.push({
+      path,
+      value: v,
+      low,
+      high,
+      skipLow,
+      skipHigh,
+      effect: Math.abs(skipHigh - skipLow),
+    });
   }
   return out.sort((a, b) => b.effect - a.effect || a.path.localeCompare(b.path));
 }
@@ -206,7 +253,10 @@ function defaultSweep(p: RankedParam): SweepSpec {
   return { path: p.path, from: p.value / 10, to: p.value * 10, steps: 9, scale: 'log' };
 }
 
-function crossings(spec: SweepSpec, points: readonly SweepPoint[]): { level: number; value: number }[] {
+function crossings(
+  spec: SweepSpec,
+  points: readonly SweepPoint[],
+): { level: number; value: number }[] {
   const out: { level: number; value: number }[] = [];
   for (const level of [CLAIM.lo, CLAIM.hi]) {
     for (let i = 1; i < points.length; i++) {
@@ -236,10 +286,16 @@ export async function sensitivity(opts: SensitivityOptions): Promise<Sensitivity
   const seeds = opts.seeds ?? 3;
   const ev = new Evaluator(policy, cpu, runs, seeds, opts.seed ?? 1);
   const baseSkip = ev.skip(w);
-  const ranking = opts.params && opts.params.length > 0 ? [] : rank(w, file, ev, opts.rankRuns ?? Math.min(runs, 100_000));
+  const ranking =
+    opts.params && opts.params.length > 0
+      ? []
+      : rank(w, file, ev, opts.rankRuns ?? Math.min(runs, 100_000));
   const specs: SweepSpec[][] =
-    opts.params && opts.params.length > 0 ? [opts.params.slice(0, 2)] : ranking.slice(0, 2).map((p) => [defaultSweep(p)]);
-  if (opts.params && opts.params.length > 2) throw new UserError('at most two parameters (a curve or a grid)');
+    opts.params && opts.params.length > 0
+      ? [opts.params.slice(0, 2)]
+      : ranking.slice(0, 2).map((p) => [defaultSweep(p)]);
+  if (opts.params && opts.params.length > 2)
+    throw new UserError('at most two parameters (a curve or a grid)');
   // Check both ends of every sweep first: a bad path or an out-of-range bound fails before any work.
   for (const group of specs) {
     for (const s of group) {
@@ -251,14 +307,21 @@ export async function sensitivity(opts: SensitivityOptions): Promise<Sensitivity
   const sweeps: Sweep[] = [];
   for (const group of specs) {
     const axes = group.map(sweepValues);
-    const combos: number[][] = axes.length === 1 ? axes[0].map((x) => [x]) : axes[0].flatMap((x) => axes[1].map((y) => [x, y]));
+    const combos: number[][] =
+      axes.length === 1
+        ? axes[0].map((x) => [x])
+        : axes[0].flatMap((x) => axes[1].map((y) => [x, y]));
     const points: SweepPoint[] = combos.map((values) => {
       let wx = w;
       group.forEach((s, i) => (wx = withParam(wx, s.path, values[i], file)));
       const skip = ev.skip(wx);
       return { values, ...figures(wx), skip, position: claimPosition(skip.lo, skip.hi).position };
     });
-    sweeps.push({ params: group, points, crossings: group.length === 1 ? crossings(group[0], points) : [] });
+    sweeps.push({
+      params: group,
+      points,
+      crossings: group.length === 1 ? crossings(group[0], points) : [],
+    });
   }
 
   const markers: Marker[] = [];
@@ -283,7 +346,11 @@ export async function sensitivity(opts: SensitivityOptions): Promise<Sensitivity
     policy: policy.id,
     runs,
     seeds,
-    base: { skip: baseSkip, position: claimPosition(baseSkip.lo, baseSkip.hi).position, ...figures(w) },
+    base: {
+      skip: baseSkip,
+      position: claimPosition(baseSkip.lo, baseSkip.hi).position,
+      ...figures(w),
+    },
     ranking,
     sweeps,
     markers,

@@ -31,15 +31,24 @@ export interface SweepSetting {
 }
 
 /** Every combination of the given parameter values, validated against the definition. */
-export function sweepSettings(def: PolicyDefinition, ranges: Readonly<Record<string, readonly number[]>>): SweepSetting[] {
+export function sweepSettings(
+  def: PolicyDefinition,
+  ranges: Readonly<Record<string, readonly number[]>>,
+): SweepSetting[] {
   const specs = def.params ?? {};
   for (const [key, values] of Object.entries(ranges)) {
     const spec = specs[key];
-    if (!spec) throw new UserError(`policy ${def.name} has no parameter "${key}" (known: ${Object.keys(specs).join(', ') || 'none'})`);
+    if (!spec)
+      throw new UserError(
+        `policy ${def.name} has no parameter "${key}" (known: ${Object.keys(specs).join(', ') || 'none'})`,
+      );
     for (const v of values) {
-      if (spec.integer && !Number.isInteger(v)) throw new UserError(`${def.name}: ${key}=${v} must be an integer`);
-      if (spec.min !== undefined && v < spec.min) throw new UserError(`${def.name}: ${key}=${v} is below its minimum ${spec.min}`);
-      if (spec.max !== undefined && v > spec.max) throw new UserError(`${def.name}: ${key}=${v} is above its maximum ${spec.max}`);
+      if (spec.integer && !Number.isInteger(v))
+        throw new UserError(`${def.name}: ${key}=${v} must be an integer`);
+      if (spec.min !== undefined && v < spec.min)
+        throw new UserError(`${def.name}: ${key}=${v} is below its minimum ${spec.min}`);
+      if (spec.max !== undefined && v > spec.max)
+        throw new UserError(`${def.name}: ${key}=${v} is above its maximum ${spec.max}`);
     }
   }
   const defaults = Object.fromEntries(Object.entries(specs).map(([k, v]) => [k, v.default]));
@@ -69,7 +78,10 @@ export function runUnit(
 ): SimResult[][] {
   const out: SimResult[][] = [];
   // Generated once, walked by every batch.
-  const stream = policies.length > BATCH ? replayable(workloadStream(workload, { runs, seed })) : workloadStream(workload, { runs, seed });
+  const stream =
+    policies.length > BATCH
+      ? replayable(workloadStream(workload, { runs, seed }))
+      : workloadStream(workload, { runs, seed });
   for (let i = 0; i < policies.length; i += BATCH) {
     const batch = policies.slice(i, i + BATCH);
     const walks = walkPolicies(batch, stream, 'table', budget);

@@ -2,7 +2,10 @@
 
 /** 12,345 / 12,345.6 style. */
 export function num(x: number, digits = 0): string {
-  return x.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
+  return x.toLocaleString('en-US', {
+    minimumFractionDigits: digits,
+    maximumFractionDigits: digits,
+  });
 }
 
 /** 37.0% style. */
@@ -13,9 +16,16 @@ export function pct(x: number, digits = 1): string {
 /** A left/right aligned text table. Numbers (and % values) are right-aligned. */
 export function table(header: readonly string[], rows: readonly (readonly string[])[]): string {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  const right = header.map((_, i) => rows.length > 0 && rows.every((r) => /^[-+]?[\d,.]+(%| B| s| ms| ns| us)?$|^-$/.test(r[i] ?? '')));
+  const right = header.map(
+    (_, i) =>
+      rows.length > 0 &&
+      rows.every((r) => /^[-+]?[\d,.]+(%| B| s| ms| ns| us)?$|^-$/.test(r[i] ?? '')),
+  );
   const line = (cells: readonly string[]) =>
-    cells.map((c, i) => (right[i] ? c.padStart(widths[i]) : c.padEnd(widths[i]))).join('  ').trimEnd();
+    cells
+      .map((c, i) => (right[i] ? c.padStart(widths[i]) : c.padEnd(widths[i])))
+      .join('  ')
+      .trimEnd();
   return [line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n');
 }
 

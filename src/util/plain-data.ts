@@ -15,7 +15,8 @@ export function notPlainData(x: unknown, path = 'state'): string | undefined {
   }
   if (typeof x === 'object') {
     const proto = Object.getPrototypeOf(x);
-    if (proto !== Object.prototype && proto !== null) return `${path} is a ${proto?.constructor?.name ?? 'non-plain object'}`;
+    if (proto !== Object.prototype && proto !== null)
+      return `${path} is a ${proto?.constructor?.name ?? 'non-plain object'}`;
     for (const [k, v] of Object.entries(x as Record<string, unknown>)) {
       if (v === undefined) return `${path}.${k} is undefined`;
       const p = notPlainData(v, `${path}.${k}`);

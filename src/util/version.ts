@@ -5,7 +5,11 @@ import { readFileSync } from 'node:fs';
 /** fpswitch's version from package.json, or 'unknown' if it cannot be read. Cost: one small file read. */
 export function toolVersion(): string {
   try {
-    return (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+    return (
+      JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
+        version: string;
+      }
+    ).version;
   } catch {
     return 'unknown';
   }

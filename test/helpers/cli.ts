@@ -12,12 +12,20 @@ export interface CliRun {
 export async function runCli(argv: readonly string[]): Promise<CliRun> {
   const out: string[] = [];
   const err: string[] = [];
-  const log = vi.spyOn(console, 'log').mockImplementation((...a: unknown[]) => void out.push(a.join(' ')));
-  const error = vi.spyOn(console, 'error').mockImplementation((...a: unknown[]) => void err.push(a.join(' ')));
-  const write = vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
-    out.push(typeof chunk === 'string' ? chunk.replace(/\n$/, '') : Buffer.from(chunk).toString());
-    return true;
-  });
+  const log = vi
+    .spyOn(console, 'log')
+    .mockImplementation((...a: unknown[]) => void out.push(a.join(' ')));
+  const error = vi
+    .spyOn(console, 'error')
+    .mockImplementation((...a: unknown[]) => void err.push(a.join(' ')));
+  const write = vi
+    .spyOn(process.stdout, 'write')
+    .mockImplementation((chunk: string | Uint8Array) => {
+      out.push(
+        typeof chunk === 'string' ? chunk.replace(/\n$/, '') : Buffer.from(chunk).toString(),
+      );
+      return true;
+    });
   try {
     const code = await main(argv);
     return { code, stdout: out.join('\n'), stderr: err.join('\n') };

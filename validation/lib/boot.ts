@@ -46,7 +46,11 @@ export interface BootResult {
   consoleFile: string;
   symbols: string[];
   steps: Map<number, StepOutcome>;
-  l2: { upUptime?: number; doneUptime?: number; runs: Map<number, { rc?: number; output: string[] }> };
+  l2: {
+    upUptime?: number;
+    doneUptime?: number;
+    runs: Map<number, { rc?: number; output: string[] }>;
+  };
   intlog?: IntLogCounter;
   errors: string[];
 }
@@ -58,15 +62,23 @@ export function qemuArgs(o: BootOptions): string[] {
   const append = ['console=ttyAMA0', 'rdinit=/init', 'nokaslr', 'quiet'];
   if (o.mode === 'nvhe') append.push('kvm-arm.mode=nvhe');
   const args = [
-    '-machine', 'virt,virtualization=on,gic-version=3',
-    '-cpu', 'max',
-    '-smp', '1',
-    '-m', '1024',
+    '-machine',
+    'virt,virtualization=on,gic-version=3',
+    '-cpu',
+    'max',
+    '-smp',
+    '1',
+    '-m',
+    '1024',
     '-nographic',
-    '-nic', 'none',
-    '-kernel', o.kernelImage,
-    '-initrd', o.initrd,
-    '-append', append.join(' '),
+    '-nic',
+    'none',
+    '-kernel',
+    o.kernelImage,
+    '-initrd',
+    o.initrd,
+    '-append',
+    append.join(' '),
   ];
   // -icount: guest time follows instructions executed (shift=0: 1 ns per instruction, a
   // 1 GHz IPC-1 CPU); sleep=off: an idle guest's time jumps to the next timer at once.
@@ -134,7 +146,9 @@ export function boot(o: BootOptions): Promise<BootResult> {
     let m: RegExpExecArray | null;
     if ((m = /^@@FPSW L1-UP (\S+)/.exec(l))) {
       res.l1UpSec = Number(m[1]);
-      progress(`${o.id}: L1 up at ${m[1]} s guest uptime (${((Date.now() - started) / 1000).toFixed(1)} s wall)`);
+      progress(
+        `${o.id}: L1 up at ${m[1]} s guest uptime (${((Date.now() - started) / 1000).toFixed(1)} s wall)`,
+      );
     } else if ((m = /^@@FPSW KVM (.*)$/.exec(l))) {
       res.kvmLine = m[1].replace(/^\[\s*[\d.]+\]\s*/, '');
       progress(`${o.id}: ${res.kvmLine || 'no KVM init line in dmesg'}`);
@@ -147,7 +161,10 @@ export function boot(o: BootOptions): Promise<BootResult> {
     } else if ((m = /^@@FPSW TRACE-BEGIN (\d+)/.exec(l))) {
       const st = res.steps.get(Number(m[1]));
       if (st) {
-        st.traceFile = join(o.outDir, `${o.id}.${(o.stepNames.get(st.tag) ?? st.name).replace(/[^\w.-]+/g, '_')}.trace`);
+        st.traceFile = join(
+          o.outDir,
+          `${o.id}.${(o.stepNames.get(st.tag) ?? st.name).replace(/[^\w.-]+/g, '_')}.trace`,
+        );
         traceB64 = [];
         traceStep = st;
       }
@@ -156,7 +173,10 @@ export function boot(o: BootOptions): Promise<BootResult> {
       if (st) {
         st.rc = Number(m[2]);
         st.endUptime = Number(m[3]);
-        if (st.rc !== 0) res.errors.push(`${o.id}: step ${st.name} exited ${st.rc}: ${st.output.slice(-1)[0] ?? ''}`);
+        if (st.rc !== 0)
+          res.errors.push(
+            `${o.id}: step ${st.name} exited ${st.rc}: ${st.output.slice(-1)[0] ?? ''}`,
+          );
       }
       current = undefined;
     } else if ((m = /^@@FPSW ERROR (.*)$/.exec(l))) {
@@ -174,7 +194,10 @@ export function boot(o: BootOptions): Promise<BootResult> {
     } else if ((m = /^@@L2 END (\d+) rc=(\d+)/.exec(l))) {
       const r = res.l2.runs.get(Number(m[1]));
       if (r) r.rc = Number(m[2]);
-      if (Number(m[2]) !== 0) res.errors.push(`${o.id}: L2 workload tag ${m[1]} exited ${m[2]}: ${r?.output.slice(-1)[0] ?? ''}`);
+      if (Number(m[2]) !== 0)
+        res.errors.push(
+          `${o.id}: L2 workload tag ${m[1]} exited ${m[2]}: ${r?.output.slice(-1)[0] ?? ''}`,
+        );
     } else if ((m = /^@@L2 DONE (\S+)/.exec(l))) {
       res.l2.doneUptime = Number(m[1]);
     } else if (current && STEP_RESULT.test(l)) {
@@ -194,11 +217,13 @@ export function boot(o: BootOptions): Promise<BootResult> {
       run('mkfifo', [fifo], { what: 'mkfifo for the exception log' });
       cat = spawn('cat', [fifo], { stdio: ['ignore', 'pipe', 'ignore'] });
       cat.stdout?.on('data', (d: Buffer) => counter.push(d));
-      catDone = new Promise((r) => cat?.on('close', () => {
-        counter.end();
-        rmSync(fifo, { force: true });
-        r();
-      }));
+      catDone = new Promise((r) =>
+        cat?.on('close', () => {
+          counter.end();
+          rmSync(fifo, { force: true });
+          r();
+        }),
+      );
     }
     const p = spawn('qemu-system-aarch64', args, { stdio: ['ignore', 'pipe', 'pipe'] });
     let partial = '';

@@ -7,7 +7,15 @@ import { type CpioEntry, writeCpio } from './cpio.js';
 import { type L1Plan, type LinuxWorkload, l1Init, l2Init } from './plan.js';
 import type { GuestLayout, ProgramLayout } from './program-fp.js';
 import { type Prereqs, unpack } from './prereq.js';
-import { CACHE_DIR, VALIDATION_DIR, ValidationError, ensureDir, progress, run, stale } from './util.js';
+import {
+  CACHE_DIR,
+  VALIDATION_DIR,
+  ValidationError,
+  ensureDir,
+  progress,
+  run,
+  stale,
+} from './util.js';
 
 export interface Artifacts {
   kernelImage: string;
@@ -53,7 +61,8 @@ function programLayout(nm: string, obj: string): ProgramLayout {
     if (m) sym[m[2]] = parseInt(m[1], 16);
   }
   for (const need of ['loop', 'done', 'fp_iter']) {
-    if (sym[need] === undefined) throw new ValidationError(`${basename(obj)}: no label ${need} (guest/*.S)`);
+    if (sym[need] === undefined)
+      throw new ValidationError(`${basename(obj)}: no label ${need} (guest/*.S)`);
   }
   const opt = (k: string): number[] => (sym[k] === undefined ? [] : [sym[k]]);
   return {
@@ -75,24 +84,61 @@ export function buildArtifacts(pre: Prereqs): Artifacts {
   const hb = join(unpack(pre.rtTests), 'usr', 'bin', 'hackbench');
   const qemuRoots = pre.qemuArm64.map(unpack);
   const libcDeb = pre.qemuArm64.find((d) => d.package === 'libc6');
-  const plugin = cc(join(BUILD, 'fprun.so'), [SRC('plugin/fprun.c'), SRC('plugin/qemu-plugin-api.h')], 'gcc', [
-    '-O2', '-Wall', '-Wextra', '-shared', '-fPIC', '-fvisibility=hidden', '-o', join(BUILD, 'fprun.so'), SRC('plugin/fprun.c'),
-  ]);
+  const plugin = cc(
+    join(BUILD, 'fprun.so'),
+    [SRC('plugin/fprun.c'), SRC('plugin/qemu-plugin-api.h')],
+    'gcc',
+    [
+      '-O2',
+      '-Wall',
+      '-Wextra',
+      '-shared',
+      '-fPIC',
+      '-fvisibility=hidden',
+      '-o',
+      join(BUILD, 'fprun.so'),
+      SRC('plugin/fprun.c'),
+    ],
+  );
   const vmm = cc(join(BUILD, 'vmm'), [SRC('guest/vmm.c')], 'aarch64-linux-gnu-gcc', [
-    '-O2', '-Wall', '-Wextra', '-static', '-o', join(BUILD, 'vmm'), SRC('guest/vmm.c'),
+    '-O2',
+    '-Wall',
+    '-Wextra',
+    '-static',
+    '-o',
+    join(BUILD, 'vmm'),
+    SRC('guest/vmm.c'),
   ]);
   const bench = cc(join(BUILD, 'fpsw-bench'), [SRC('guest/bench.c')], 'aarch64-linux-gnu-gcc', [
-    '-O2', '-Wall', '-Wextra', '-static', '-o', join(BUILD, 'fpsw-bench'), SRC('guest/bench.c'),
+    '-O2',
+    '-Wall',
+    '-Wextra',
+    '-static',
+    '-o',
+    join(BUILD, 'fpsw-bench'),
+    SRC('guest/bench.c'),
   ]);
   const guest64 = join(BUILD, 'guest64.bin');
   if (stale(guest64, [SRC('guest/guest64.S')])) {
-    cc(join(BUILD, 'guest64.o'), [SRC('guest/guest64.S')], 'aarch64-linux-gnu-as', ['-o', join(BUILD, 'guest64.o'), SRC('guest/guest64.S')]);
-    run('aarch64-linux-gnu-objcopy', ['-O', 'binary', join(BUILD, 'guest64.o'), guest64], { what: 'objcopy guest64' });
+    cc(join(BUILD, 'guest64.o'), [SRC('guest/guest64.S')], 'aarch64-linux-gnu-as', [
+      '-o',
+      join(BUILD, 'guest64.o'),
+      SRC('guest/guest64.S'),
+    ]);
+    run('aarch64-linux-gnu-objcopy', ['-O', 'binary', join(BUILD, 'guest64.o'), guest64], {
+      what: 'objcopy guest64',
+    });
   }
   const guest32 = join(BUILD, 'guest32.bin');
   if (stale(guest32, [SRC('guest/guest32.S')])) {
-    cc(join(BUILD, 'guest32.o'), [SRC('guest/guest32.S')], 'arm-linux-gnueabihf-as', ['-o', join(BUILD, 'guest32.o'), SRC('guest/guest32.S')]);
-    run('arm-linux-gnueabihf-objcopy', ['-O', 'binary', join(BUILD, 'guest32.o'), guest32], { what: 'objcopy guest32' });
+    cc(join(BUILD, 'guest32.o'), [SRC('guest/guest32.S')], 'arm-linux-gnueabihf-as', [
+      '-o',
+      join(BUILD, 'guest32.o'),
+      SRC('guest/guest32.S'),
+    ]);
+    run('arm-linux-gnueabihf-objcopy', ['-O', 'binary', join(BUILD, 'guest32.o'), guest32], {
+      what: 'objcopy guest32',
+    });
   }
   const layout: GuestLayout = {
     guestBase: guestBase(),
@@ -137,7 +183,10 @@ export function libClosure(bin: string, roots: string[]): Map<string, string> {
       const so = m[1];
       if (out.has(so)) continue;
       const p = findLib(roots, so);
-      if (!p) throw new ValidationError(`${basename(bin)} needs ${so}, not found in the downloaded arm64 packages`);
+      if (!p)
+        throw new ValidationError(
+          `${basename(bin)} needs ${so}, not found in the downloaded arm64 packages`,
+        );
       out.set(so, p);
       todo.push(p);
     }
@@ -146,13 +195,17 @@ export function libClosure(bin: string, roots: string[]): Map<string, string> {
 }
 
 function baseEntries(): CpioEntry[] {
-  return ['bin', 'dev', 'proc', 'sys', 'tmp', 'lib', 'lib/aarch64-linux-gnu', 'lib64'].map((d) => ({ kind: 'dir', path: d }));
+  return ['bin', 'dev', 'proc', 'sys', 'tmp', 'lib', 'lib/aarch64-linux-gnu', 'lib64'].map((d) => ({
+    kind: 'dir',
+    path: d,
+  }));
 }
 
 function libEntries(libs: Map<string, string>): CpioEntry[] {
   const e: CpioEntry[] = [];
   for (const [so, p] of libs) {
-    if (so === 'ld-linux-aarch64.so.1') e.push({ kind: 'file', path: `lib/${so}`, source: p, mode: 0o755 });
+    if (so === 'ld-linux-aarch64.so.1')
+      e.push({ kind: 'file', path: `lib/${so}`, source: p, mode: 0o755 });
     else e.push({ kind: 'file', path: `lib/aarch64-linux-gnu/${so}`, source: p, mode: 0o755 });
   }
   return e;
@@ -193,9 +246,20 @@ export function buildL1Initramfs(a: Artifacts, plan: L1Plan): string {
   const init = l1Init(plan);
   const needQemu = plan.linux.length > 0;
   const l2 = needQemu ? buildL2Initramfs(a, plan.linux) : '';
-  const qemuBin = needQemu ? a.qemuRoots.map((r) => join(r, 'usr/bin/qemu-system-aarch64')).find(existsSync) : undefined;
-  if (needQemu && !qemuBin) throw new ValidationError('qemu-system-arm:arm64 did not unpack a usr/bin/qemu-system-aarch64');
-  const key = hashOf([init, l2, fileStamp(a.vmm), fileStamp(a.guest64), fileStamp(a.guest32), fileStamp(a.kernelImage), qemuBin ?? '']);
+  const qemuBin = needQemu
+    ? a.qemuRoots.map((r) => join(r, 'usr/bin/qemu-system-aarch64')).find(existsSync)
+    : undefined;
+  if (needQemu && !qemuBin)
+    throw new ValidationError('qemu-system-arm:arm64 did not unpack a usr/bin/qemu-system-aarch64');
+  const key = hashOf([
+    init,
+    l2,
+    fileStamp(a.vmm),
+    fileStamp(a.guest64),
+    fileStamp(a.guest32),
+    fileStamp(a.kernelImage),
+    qemuBin ?? '',
+  ]);
   const out = join(BUILD, `l1-${key}.cpio`);
   if (existsSync(out)) return out;
   progress(`build L1 initramfs${needQemu ? ' (with arm64 QEMU and the L2 image)' : ''}`);

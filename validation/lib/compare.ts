@@ -11,7 +11,12 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { relative } from 'node:path';
 import { Readable } from 'node:stream';
-import type { GroundTruth, GtLinuxRow, GtModelNumbers, GtScriptedRow } from '../../src/report/ground-truth.js';
+import type {
+  GroundTruth,
+  GtLinuxRow,
+  GtModelNumbers,
+  GtScriptedRow,
+} from '../../src/report/ground-truth.js';
 import { traceFpModel, type TraceFpModel } from '../../src/stream/trace-fp.js';
 import { importTrace } from '../../src/stream/trace-import.js';
 import { MODEL_SEED, rowModels, streamNumbers, validationWorkloadFile } from './model-side.js';
@@ -21,7 +26,12 @@ import type { Cell } from './results.js';
 import { REPO_DIR } from './util.js';
 
 /** The tracefs header and the lines [first, last] (1-based) of a trace file: one cell's window. */
-export function windowText(file: string, first: number, last: number, opts: { schedSwitch?: boolean } = {}): string {
+export function windowText(
+  file: string,
+  first: number,
+  last: number,
+  opts: { schedSwitch?: boolean } = {},
+): string {
   const lines = readFileSync(file, 'utf8').split('\n');
   const header = lines.slice(0, 40).filter((l) => l.startsWith('#'));
   let body = lines.slice(first - 1, last);
@@ -30,23 +40,44 @@ export function windowText(file: string, first: number, last: number, opts: { sc
 }
 
 /** lazy-vcpu's FP traps over a trace text with an FP model; also the importer's counts. */
-export async function predictTraps(text: string, fp: TraceFpModel): Promise<{ traps: number; puts: number; runs: number; schedSwitches: number }> {
+export async function predictTraps(
+  text: string,
+  fp: TraceFpModel,
+): Promise<{ traps: number; puts: number; runs: number; schedSwitches: number }> {
   const t = await importTrace(Readable.from([text]), { fp });
   try {
-    const n = await streamNumbers(t.stream, { workload: 'trace', file: '', source: 'trace', fp: fp.description, seed: 0 });
-    return { traps: n.fpTraps61, puts: t.counts.vcpuPuts, runs: t.counts.runs, schedSwitches: t.counts.schedSwitches };
+    const n = await streamNumbers(t.stream, {
+      workload: 'trace',
+      file: '',
+      source: 'trace',
+      fp: fp.description,
+      seed: 0,
+    });
+    return {
+      traps: n.fpTraps61,
+      puts: t.counts.vcpuPuts,
+      runs: t.counts.runs,
+      schedSwitches: t.counts.schedSwitches,
+    };
   } finally {
     t.dispose();
   }
 }
 
-export async function scriptedRow(c: Cell, program: ScriptedProgram, layout: GuestLayout): Promise<GtScriptedRow | string> {
+export async function scriptedRow(
+  c: Cell,
+  program: ScriptedProgram,
+  layout: GuestLayout,
+): Promise<GtScriptedRow | string> {
   if (!c.trace || !c.exits) return `${c.boot} ${c.program}: no trace`;
   if (!c.fpTraps) return `${c.boot} ${c.program}: no exception log`;
   const file = `${REPO_DIR}/${c.trace.file}`;
   const text = windowText(file, c.trace.firstLine, c.trace.lastLine);
   const withSched = await predictTraps(text, new ScriptedProgramFp(program, layout));
-  const kvmOnly = await predictTraps(windowText(file, c.trace.firstLine, c.trace.lastLine, { schedSwitch: false }), new ScriptedProgramFp(program, layout));
+  const kvmOnly = await predictTraps(
+    windowText(file, c.trace.firstLine, c.trace.lastLine, { schedSwitch: false }),
+    new ScriptedProgramFp(program, layout),
+  );
   return {
     program: c.program,
     mode: c.mode,
@@ -66,31 +97,67 @@ export async function scriptedRow(c: Cell, program: ScriptedProgram, layout: Gue
 }
 
 /** The real trace window of a Linux cell with an FP model, in the comparison's units. */
-async function traceNumbers(text: string, fp: TraceFpModel, workload: string, file: string): Promise<GtModelNumbers> {
+async function traceNumbers(
+  text: string,
+  fp: TraceFpModel,
+  workload: string,
+  file: string,
+): Promise<GtModelNumbers> {
   const t = await importTrace(Readable.from([text]), { fp });
   try {
-    return await streamNumbers(t.stream, { workload, file, source: 'trace', fp: fp.description, seed: MODEL_SEED });
+    return await streamNumbers(t.stream, {
+      workload,
+      file,
+      source: 'trace',
+      fp: fp.description,
+      seed: MODEL_SEED,
+    });
   } finally {
     t.dispose();
   }
 }
 
 export async function linuxRow(c: Cell): Promise<GtLinuxRow | string> {
-  if (!c.trace || !c.exits || c.guestTimeSec === null) return `${c.boot} ${c.program}: no trace window`;
+  if (!c.trace || !c.exits || c.guestTimeSec === null)
+    return `${c.boot} ${c.program}: no trace window`;
   const file = `${REPO_DIR}/${c.trace.file}`;
   const text = windowText(file, c.trace.firstLine, c.trace.lastLine);
   const share = c.plugin?.fpRunShare ?? null;
   const vfile = validationWorkloadFile(c.program, c.icount);
   // The put count comes from the importer (any FP model: puts do not depend on it).
-  const measured = share === null ? null : await traceNumbers(text, traceFpModel(`markov:p=${share}`, { seed: MODEL_SEED, maxVcpus: 64 }), `measured share ${share}`, c.trace.file);
+  const measured =
+    share === null
+      ? null
+      : await traceNumbers(
+          text,
+          traceFpModel(`markov:p=${share}`, { seed: MODEL_SEED, maxVcpus: 64 }),
+          `measured share ${share}`,
+          c.trace.file,
+        );
   // No validation workload for this configuration: no trace-driven model number.
-  const traceModel = existsSync(vfile) ? await traceNumbers(text, traceFpModel(vfile, { seed: MODEL_SEED, maxVcpus: 64 }), c.program, relative(REPO_DIR, vfile)) : null;
-  const probe = measured ?? traceModel ?? (await traceNumbers(text, traceFpModel('markov:p=0', { seed: MODEL_SEED, maxVcpus: 64 }), 'none', c.trace.file));
+  const traceModel = existsSync(vfile)
+    ? await traceNumbers(
+        text,
+        traceFpModel(vfile, { seed: MODEL_SEED, maxVcpus: 64 }),
+        c.program,
+        relative(REPO_DIR, vfile),
+      )
+    : null;
+  const probe =
+    measured ??
+    traceModel ??
+    (await traceNumbers(
+      text,
+      traceFpModel('markov:p=0', { seed: MODEL_SEED, maxVcpus: 64 }),
+      'none',
+      c.trace.file,
+    ));
   const runs = probe.runs;
   const puts = Math.round(probe.putsPerExit * runs);
   const exits = c.exits.total;
   const mix: Record<string, number> = {};
-  for (const [k, v] of Object.entries(c.exits.byClass).sort((a, b) => b[1] - a[1])) mix[k] = exits ? Number((v / exits).toFixed(6)) : 0;
+  for (const [k, v] of Object.entries(c.exits.byClass).sort((a, b) => b[1] - a[1]))
+    mix[k] = exits ? Number((v / exits).toFixed(6)) : 0;
   return {
     workload: c.program,
     mode: c.mode,
@@ -131,7 +198,9 @@ export interface CompareContext {
 }
 
 /** The whole comparison, and the cells it could not compare (one line each). */
-export async function compareAll(ctx: CompareContext): Promise<{ comparison: GroundTruth; problems: string[] }> {
+export async function compareAll(
+  ctx: CompareContext,
+): Promise<{ comparison: GroundTruth; problems: string[] }> {
   const scripted: GtScriptedRow[] = [];
   const linux: GtLinuxRow[] = [];
   const problems: string[] = [];
@@ -152,7 +221,13 @@ export async function compareAll(ctx: CompareContext): Promise<{ comparison: Gro
     comparison: {
       schema: 'fpswitch-ground-truth',
       version: 1,
-      source: { file: 'validation/results.json', generatedAt: ctx.generatedAt, quick: ctx.quick, kernel: ctx.kernel, qemu: ctx.qemu },
+      source: {
+        file: 'validation/results.json',
+        generatedAt: ctx.generatedAt,
+        quick: ctx.quick,
+        kernel: ctx.kernel,
+        qemu: ctx.qemu,
+      },
       scripted,
       linux,
       modelComputed: 'harness',

@@ -30,7 +30,14 @@ export function writeCpio(outFile: string, entries: CpioEntry[]): number {
     const p = (4 - (off % 4)) % 4;
     if (p) write(Buffer.alloc(p));
   };
-  const header = (name: string, mode: number, size: number, nlink: number, rmaj = 0, rmin = 0): void => {
+  const header = (
+    name: string,
+    mode: number,
+    size: number,
+    nlink: number,
+    rmaj = 0,
+    rmin = 0,
+  ): void => {
     const nameBuf = Buffer.from(`${name}\0`);
     const fields = [ino++, mode, 0, 0, nlink, 0, size, 0, 0, rmaj, rmin, nameBuf.length, 0];
     write(Buffer.from(`070701${fields.map(hex8).join('')}`, 'ascii'));
@@ -46,7 +53,8 @@ export function writeCpio(outFile: string, entries: CpioEntry[]): number {
         header(name, S_IFLNK | 0o777, t.length, 1);
         write(t);
         pad();
-      } else if (e.kind === 'chardev') header(name, S_IFCHR | (e.mode ?? 0o600), 0, 1, e.major, e.minor);
+      } else if (e.kind === 'chardev')
+        header(name, S_IFCHR | (e.mode ?? 0o600), 0, 1, e.major, e.minor);
       else {
         const data = e.data !== undefined ? Buffer.from(e.data) : readFileSync(e.source as string);
         const mode = e.mode ?? (e.source ? statSync(e.source).mode & 0o777 : 0o644);

@@ -25,7 +25,14 @@ const PICK: Array<{ program: string; lines?: number }> = [
 
 /** A scripted fixture's entry: what the test needs to predict its FP traps. */
 export interface ScriptedFixture {
-  readonly program: { name: string; el1: 'aarch64' | 'aarch32'; fp: boolean; exit: 'hvc' | 'mmio'; fpexcToggle: boolean; iterations: number };
+  readonly program: {
+    name: string;
+    el1: 'aarch64' | 'aarch32';
+    fp: boolean;
+    exit: 'hvc' | 'mmio';
+    fpexcToggle: boolean;
+    iterations: number;
+  };
   readonly layout: GuestLayout;
   /** real FP/SIMD traps to EL2 in the window (QEMU's exception log) */
   readonly realFpTraps: number;
@@ -39,7 +46,12 @@ export interface FixtureBoot {
   readonly kvmLine?: string;
 }
 
-export function writeFixtures(boots: readonly FixtureBoot[], cells: readonly Cell[], layout: GuestLayout, generatedAt: string): void {
+export function writeFixtures(
+  boots: readonly FixtureBoot[],
+  cells: readonly Cell[],
+  layout: GuestLayout,
+  generatedAt: string,
+): void {
   const dir = ensureDir(join(VALIDATION_DIR, 'fixtures'));
   const manifest: Record<string, unknown> = {};
   for (const b of boots.filter((x) => !x.icount)) {
@@ -72,7 +84,14 @@ export function writeFixtures(boots: readonly FixtureBoot[], cells: readonly Cel
       const scripted: ScriptedFixture | undefined =
         p && c.fpTraps
           ? {
-              program: { name: p.name, el1: p.el1, fp: p.fp, exit: p.exit, fpexcToggle: p.fpexcToggle, iterations: Number(c.params.iterations) },
+              program: {
+                name: p.name,
+                el1: p.el1,
+                fp: p.fp,
+                exit: p.exit,
+                fpexcToggle: p.fpexcToggle,
+                iterations: Number(c.params.iterations),
+              },
               layout,
               realFpTraps: c.fpTraps.total,
             }
@@ -102,13 +121,15 @@ export function writeFixtures(boots: readonly FixtureBoot[], cells: readonly Cel
     }
   }
   // traces no longer picked go, so the folder holds exactly what the manifest describes
-  for (const f of readdirSync(dir)) if (f.endsWith('.trace') && !(f in manifest)) rmSync(join(dir, f));
+  for (const f of readdirSync(dir))
+    if (f.endsWith('.trace') && !(f in manifest)) rmSync(join(dir, f));
   writeFileSync(join(dir, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
   progress(`fixtures: ${Object.keys(manifest).length} traces in validation/fixtures/`);
 }
 
 function countOthers(events: string[]): Record<string, number> {
   const o: Record<string, number> = {};
-  for (const e of events) if (!['kvm_entry', 'kvm_exit', 'kvm_userspace_exit'].includes(e)) o[e] = (o[e] ?? 0) + 1;
+  for (const e of events)
+    if (!['kvm_entry', 'kvm_exit', 'kvm_userspace_exit'].includes(e)) o[e] = (o[e] ?? 0) + 1;
   return o;
 }

@@ -19,7 +19,13 @@ import { ecName } from './ec.js';
 
 /** QEMU's EXCP_* numbers whose ESR line is meaningful (synchronous exceptions). */
 const SYNC_EXCP = new Set([1, 2, 3, 4, 11, 12, 13, 7, 18, 22]);
-const ASYNC_NAME: Record<number, string> = { 5: 'IRQ', 6: 'FIQ', 14: 'VIRQ', 15: 'VFIQ', 24: 'VSERR' };
+const ASYNC_NAME: Record<number, string> = {
+  5: 'IRQ',
+  6: 'FIQ',
+  14: 'VIRQ',
+  15: 'VFIQ',
+  24: 'VSERR',
+};
 
 export interface IntWindow {
   /** plugin window number, in order of opening */

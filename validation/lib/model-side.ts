@@ -32,7 +32,12 @@ export const BUILTIN_FOR: Readonly<Record<string, string>> = {
 
 /** The validation workload describing a measured Linux configuration (validation/workloads/). */
 export function validationWorkloadFile(workload: string, icount: boolean): string {
-  return join(REPO, 'validation', 'workloads', `${workload}-${icount ? 'icount' : 'noicount'}.json`);
+  return join(
+    REPO,
+    'validation',
+    'workloads',
+    `${workload}-${icount ? 'icount' : 'noicount'}.json`,
+  );
 }
 
 const round = (x: number, d = 6) => Number(x.toFixed(d));
@@ -41,7 +46,10 @@ const round = (x: number, d = 6) => Number(x.toFixed(d));
  * lazy-fixed and lazy-vcpu over one stream, in the comparison's units. The CPU profile
  * only prices cycles, which the comparison does not use. Cost: O(runs).
  */
-export async function streamNumbers(stream: ExitStream, meta: Pick<GtModelNumbers, 'workload' | 'file' | 'source' | 'fp' | 'seed'>): Promise<GtModelNumbers> {
+export async function streamNumbers(
+  stream: ExitStream,
+  meta: Pick<GtModelNumbers, 'workload' | 'file' | 'source' | 'fp' | 'seed'>,
+): Promise<GtModelNumbers> {
   const policies = [await resolvePolicy('lazy-fixed'), await resolvePolicy('lazy-vcpu')];
   const [w2015, w61] = walkPolicies(policies, stream);
   const cpu = cpuProfile('seattle');
@@ -68,7 +76,11 @@ export async function streamNumbers(stream: ExitStream, meta: Pick<GtModelNumber
     ...meta,
     runs,
     exitsPerSec: round(r61.exitsPerGuestSecond, 1),
-    exitMix: Object.fromEntries(Object.entries(byClass).sort((a, b) => b[1] - a[1]).map(([k, v]) => [k, round(per(v))])),
+    exitMix: Object.fromEntries(
+      Object.entries(byClass)
+        .sort((a, b) => b[1] - a[1])
+        .map(([k, v]) => [k, round(per(v))]),
+    ),
     skip2015: round(r2015.skipRate),
     trapsPerExit61: round(per(r61.counters.fpTraps)),
     fpTraps61: r61.counters.fpTraps,
@@ -78,15 +90,29 @@ export async function streamNumbers(stream: ExitStream, meta: Pick<GtModelNumber
 }
 
 /** A workload file's own stream. Missing file: null (the comparison says so). */
-export async function generatedNumbers(file: string, runs = MODEL_RUNS, seed = MODEL_SEED): Promise<GtModelNumbers | null> {
+export async function generatedNumbers(
+  file: string,
+  runs = MODEL_RUNS,
+  seed = MODEL_SEED,
+): Promise<GtModelNumbers | null> {
   if (!existsSync(file)) return null;
   const w = loadWorkloadFile(file);
   const name = 'name' in w ? w.name : file;
-  return streamNumbers(workloadStream(w, { runs, seed }), { workload: name, file: relative(REPO, file), source: 'generated', fp: `${name}: its own exit stream, ${runs.toLocaleString('en-US')} runs, seed ${seed}`, seed });
+  return streamNumbers(workloadStream(w, { runs, seed }), {
+    workload: name,
+    file: relative(REPO, file),
+    source: 'generated',
+    fp: `${name}: its own exit stream, ${runs.toLocaleString('en-US')} runs, seed ${seed}`,
+    seed,
+  });
 }
 
 /** The generated model numbers of one Linux row: its validation workload and its built-in. */
-export async function rowModels(workload: string, icount: boolean, workloadsDir = WORKLOADS_DIR): Promise<Pick<GtLinuxRow, 'validationModel' | 'builtinModel'>> {
+export async function rowModels(
+  workload: string,
+  icount: boolean,
+  workloadsDir = WORKLOADS_DIR,
+): Promise<Pick<GtLinuxRow, 'validationModel' | 'builtinModel'>> {
   const builtin = BUILTIN_FOR[workload];
   return {
     validationModel: await generatedNumbers(validationWorkloadFile(workload, icount)),
@@ -101,7 +127,9 @@ export async function rowModels(workload: string, icount: boolean, workloadsDir 
  * harness has: they stay as the harness computed them. Returns null when there is no
  * comparison to show (no file, or a phase-1 file).
  */
-export async function loadGroundTruth(opts: { file?: string; workloadsDir?: string } = {}): Promise<GroundTruth | null> {
+export async function loadGroundTruth(
+  opts: { file?: string; workloadsDir?: string } = {},
+): Promise<GroundTruth | null> {
   const file = opts.file ?? join(REPO, 'validation', 'results.json');
   if (!existsSync(file)) return null;
   let raw: unknown;

@@ -60,24 +60,55 @@ export const SCRIPTED: ScriptedProgram[] = [
  * work and a small workload already sees hundreds of exits.
  */
 export function linuxWorkloads(quick: boolean, icount: boolean): LinuxWorkload[] {
-  const size = (q: number, qi: number, f: number, fi: number): string => String(quick ? (icount ? qi : q) : icount ? fi : f);
+  const size = (q: number, qi: number, f: number, fi: number): string =>
+    String(quick ? (icount ? qi : q) : icount ? fi : f);
   return [
-    { kind: 'linux', tag: 20, name: 'null-syscall', args: ['nullsys', size(10000, 300000, 50000, 2000000)] },
-    { kind: 'linux', tag: 21, name: 'pipe-pingpong', args: ['pipe', size(1000, 20000, 5000, 100000)] },
-    { kind: 'linux', tag: 22, name: 'hackbench', args: ['run', 'hackbench', '-g', '2', '-l', size(20, 100, 50, 400)] },
+    {
+      kind: 'linux',
+      tag: 20,
+      name: 'null-syscall',
+      args: ['nullsys', size(10000, 300000, 50000, 2000000)],
+    },
+    {
+      kind: 'linux',
+      tag: 21,
+      name: 'pipe-pingpong',
+      args: ['pipe', size(1000, 20000, 5000, 100000)],
+    },
+    {
+      kind: 'linux',
+      tag: 22,
+      name: 'hackbench',
+      args: ['run', 'hackbench', '-g', '2', '-l', size(20, 100, 50, 400)],
+    },
     { kind: 'linux', tag: 23, name: 'idle', args: ['idle', size(1000, 1000, 3000, 3000)] },
   ];
 }
 
 /** kvm events for the Linux L2 run: everything but the per-entry debug/timer noise */
 export const L2_EVENTS = [
-  'kvm_entry', 'kvm_exit', 'kvm_userspace_exit', 'kvm_mmio', 'kvm_hvc_arm64', 'kvm_wfx_arm64',
-  'kvm_guest_fault', 'kvm_sys_access', 'kvm_handle_sys_reg', 'kvm_irq_line', 'kvm_vcpu_wakeup',
-  'kvm_access_fault', 'vgic_update_irq_pending',
+  'kvm_entry',
+  'kvm_exit',
+  'kvm_userspace_exit',
+  'kvm_mmio',
+  'kvm_hvc_arm64',
+  'kvm_wfx_arm64',
+  'kvm_guest_fault',
+  'kvm_sys_access',
+  'kvm_handle_sys_reg',
+  'kvm_irq_line',
+  'kvm_vcpu_wakeup',
+  'kvm_access_fault',
+  'vgic_update_irq_pending',
 ];
 
 export const CALIBRATION_SYMBOLS = [
-  '_stext', '_etext', '__guest_enter', '__kvm_nvhe___guest_enter', '__kvm_vcpu_run', '__kvm_nvhe___kvm_vcpu_run',
+  '_stext',
+  '_etext',
+  '__guest_enter',
+  '__kvm_nvhe___guest_enter',
+  '__kvm_vcpu_run',
+  '__kvm_nvhe___kvm_vcpu_run',
 ];
 
 export interface L1Plan {
@@ -116,7 +147,9 @@ dump_trace() {
 }
 `);
   if (plan.calibrate) {
-    s.push(`sort /proc/kallsyms | grep -A1 -E ' (${CALIBRATION_SYMBOLS.join('|')})$' | sed 's/^/@@FPSW SYM /'\n`);
+    s.push(
+      `sort /proc/kallsyms | grep -A1 -E ' (${CALIBRATION_SYMBOLS.join('|')})$' | sed 's/^/@@FPSW SYM /'\n`,
+    );
   }
   if (plan.scripted.length) {
     // sched_switch: a vCPU thread switched out between an exit and its next entry is a

@@ -2,7 +2,15 @@
 // packages that go into the L1/L2 images (apt-get download, cached under .cache/validation).
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { CACHE_DIR, SkipError, ValidationError, ensureDir, hasCommand, progress, run } from './util.js';
+import {
+  CACHE_DIR,
+  SkipError,
+  ValidationError,
+  ensureDir,
+  hasCommand,
+  progress,
+  run,
+} from './util.js';
 
 /** Host (amd64) packages: the outer QEMU, the cross compilers, cpio-free (we write newc ourselves). */
 export const HOST_PACKAGES = [
@@ -65,8 +73,13 @@ function aptUpdate(): void {
   const r = run('apt-get', ['update', '-q']);
   const out = `${r.stdout}\n${r.stderr}`;
   if (r.status !== 0 || /^(W|E): Failed to fetch/m.test(out)) {
-    if (aptFailureIsNetwork(out)) throw new SkipError('no network access to the Debian package mirrors (apt-get update failed)');
-    throw new ValidationError(`apt-get update failed: ${out.trim().split('\n').slice(-2).join(' | ')}`);
+    if (aptFailureIsNetwork(out))
+      throw new SkipError(
+        'no network access to the Debian package mirrors (apt-get update failed)',
+      );
+    throw new ValidationError(
+      `apt-get update failed: ${out.trim().split('\n').slice(-2).join(' | ')}`,
+    );
   }
 }
 
@@ -116,24 +129,34 @@ function ensureHostTools(opts: PrereqOptions): void {
   }
   if (r.status !== 0) {
     const out = `${r.stdout}\n${r.stderr}`;
-    if (aptFailureIsNetwork(out)) throw new SkipError('no network access to the Debian package mirrors (apt-get install failed)');
-    throw new ValidationError(`apt-get install failed: ${out.trim().split('\n').slice(-2).join(' | ')}`);
+    if (aptFailureIsNetwork(out))
+      throw new SkipError(
+        'no network access to the Debian package mirrors (apt-get install failed)',
+      );
+    throw new ValidationError(
+      `apt-get install failed: ${out.trim().split('\n').slice(-2).join(' | ')}`,
+    );
   }
   missing = missingHostCommands();
-  if (missing.length) throw new ValidationError(`still missing after apt-get install: ${missing.join(', ')}`);
+  if (missing.length)
+    throw new ValidationError(`still missing after apt-get install: ${missing.join(', ')}`);
 }
 
 function ensureArm64(opts: PrereqOptions): void {
   const archs = run('dpkg', ['--print-foreign-architectures']).stdout.split(/\s+/);
   if (archs.includes('arm64') && candidate('busybox-static:arm64')) return;
-  if (!opts.install) throw new ValidationError('dpkg has no arm64 architecture (dpkg --add-architecture arm64); run without --no-install');
+  if (!opts.install)
+    throw new ValidationError(
+      'dpkg has no arm64 architecture (dpkg --add-architecture arm64); run without --no-install',
+    );
   if (!isRoot()) throw new SkipError('not root, cannot dpkg --add-architecture arm64');
   if (!archs.includes('arm64')) {
     progress('dpkg --add-architecture arm64');
     run('dpkg', ['--add-architecture', 'arm64'], { what: 'dpkg --add-architecture arm64' });
   }
   aptUpdate();
-  if (!candidate('busybox-static:arm64')) throw new ValidationError('apt has no arm64 package lists even after apt-get update');
+  if (!candidate('busybox-static:arm64'))
+    throw new ValidationError('apt has no arm64 package lists even after apt-get update');
 }
 
 /** The one exact kernel package: given, or the one linux-image-arm64:arm64 depends on now. */
@@ -141,13 +164,19 @@ function resolveKernelPackage(opts: PrereqOptions): string {
   if (opts.kernelPackage) {
     const name = opts.kernelPackage.replace(/:arm64$/, '');
     if (!/^linux-image-[0-9][\w.+-]*-arm64$/.test(name)) {
-      throw new ValidationError(`--kernel-pkg ${opts.kernelPackage}: expected a name like linux-image-6.1.0-NN-arm64`, 2);
+      throw new ValidationError(
+        `--kernel-pkg ${opts.kernelPackage}: expected a name like linux-image-6.1.0-NN-arm64`,
+        2,
+      );
     }
     return name;
   }
   const r = run('apt-cache', ['depends', 'linux-image-arm64:arm64']);
   const m = /Depends:\s*(linux-image-6\.1\.0-\d+-arm64)(?::arm64)?/.exec(r.stdout);
-  if (!m) throw new ValidationError('cannot find the current linux-image-6.1.0-NN-arm64 package (apt-cache depends linux-image-arm64:arm64)');
+  if (!m)
+    throw new ValidationError(
+      'cannot find the current linux-image-6.1.0-NN-arm64 package (apt-cache depends linux-image-arm64:arm64)',
+    );
   return m[1];
 }
 
@@ -180,18 +209,27 @@ function download(pkgs: string[], opts: PrereqOptions): Map<string, DebInfo> {
     else todo.push(`${p}:arm64=${v}`);
   }
   if (todo.length) {
-    if (!opts.install) throw new ValidationError(`not cached and --no-install given: ${todo.join(' ')}`);
+    if (!opts.install)
+      throw new ValidationError(`not cached and --no-install given: ${todo.join(' ')}`);
     progress(`apt-get download ${todo.length} arm64 package(s)`);
     const r = run('apt-get', ['download', '-q', ...todo], { cwd: DEB_DIR });
     if (r.status !== 0) {
       const text = `${r.stdout}\n${r.stderr}`;
-      if (aptFailureIsNetwork(text)) throw new SkipError('no network access to the Debian package mirrors (apt-get download failed)');
-      throw new ValidationError(`apt-get download failed: ${text.trim().split('\n').slice(-2).join(' | ')}`);
+      if (aptFailureIsNetwork(text))
+        throw new SkipError(
+          'no network access to the Debian package mirrors (apt-get download failed)',
+        );
+      throw new ValidationError(
+        `apt-get download failed: ${text.trim().split('\n').slice(-2).join(' | ')}`,
+      );
     }
     for (const p of pkgs) {
       if (out.has(p)) continue;
       const f = cachedDeb(p, versions.get(p) ?? '');
-      if (!f) throw new ValidationError(`apt-get download did not produce ${p}_${versions.get(p)}_arm64.deb`);
+      if (!f)
+        throw new ValidationError(
+          `apt-get download did not produce ${p}_${versions.get(p)}_arm64.deb`,
+        );
       out.set(p, { package: p, version: versions.get(p) ?? '?', file: f });
     }
   }
@@ -216,11 +254,19 @@ function qemuArm64Packages(): string[] {
   while (level.length) {
     // one apt-cache call per level of the dependency tree
     const r = run('apt-cache', [
-      'depends', '--no-recommends', '--no-suggests', '--no-conflicts', '--no-breaks', '--no-replaces', '--no-enhances',
+      'depends',
+      '--no-recommends',
+      '--no-suggests',
+      '--no-conflicts',
+      '--no-breaks',
+      '--no-replaces',
+      '--no-enhances',
       ...level.map((p) => `${p}:arm64`),
     ]);
     const next: string[] = [];
-    for (const m of r.stdout.matchAll(/^\s+(?:Pre)?Depends:\s*([a-z0-9][a-z0-9.+-]*)(?::arm64)?\s*$/gm)) {
+    for (const m of r.stdout.matchAll(
+      /^\s+(?:Pre)?Depends:\s*([a-z0-9][a-z0-9.+-]*)(?::arm64)?\s*$/gm,
+    )) {
       const d = m[1];
       if ((d.startsWith('lib') || d === 'zlib1g') && !seen.has(d)) {
         seen.add(d);
@@ -237,7 +283,9 @@ function qemuArm64Packages(): string[] {
 
 export function checkPrereqs(opts: PrereqOptions): Prereqs {
   if (!hasCommand('apt-get') || !hasCommand('dpkg')) {
-    throw new SkipError('no apt-get/dpkg: the validation builds its images from Debian packages only');
+    throw new SkipError(
+      'no apt-get/dpkg: the validation builds its images from Debian packages only',
+    );
   }
   ensureHostTools(opts);
   ensureArm64(opts);

@@ -83,7 +83,11 @@ export class ScriptedProgramFp implements TraceFpModel {
     if (p.fpexcToggle) for (const o of this.layout.fpexcToggle) acc.push([o, FPEXC_ACCESS]);
     if (p.fp) for (const o of this.layout.fp) acc.push([o, FP_EL1]);
     this.accesses = acc;
-    const what = [p.el1 === 'aarch32' ? 'prologue FPEXC write' : '', p.fp ? 'FP instruction per iteration' : '', p.fpexcToggle ? 'FPEXC toggle per iteration' : '']
+    const what = [
+      p.el1 === 'aarch32' ? 'prologue FPEXC write' : '',
+      p.fp ? 'FP instruction per iteration' : '',
+      p.fpexcToggle ? 'FPEXC toggle per iteration' : '',
+    ]
       .filter((x) => x)
       .join(', ');
     this.description = `scripted program ${p.name}: ${what || 'no FP'}, located by the PCs of each run`;
@@ -94,7 +98,7 @@ export class ScriptedProgramFp implements TraceFpModel {
   }
 
   runBits(_v: number, _ns: number, exitClass: number, pcs?: TraceRunPcs): number {
-    if (!pcs) throw new Error('ScriptedProgramFp reads the runs\' PCs (usesPcs)');
+    if (!pcs) throw new Error("ScriptedProgramFp reads the runs' PCs (usesPcs)");
     const r = Number(pcs.entry - this.base) + (this.lastExit === EC.DABT_LOW ? INSN_BYTES : 0);
     const x = Number(pcs.exit - this.base);
     this.lastExit = exitClass;

@@ -58,7 +58,13 @@ export interface Cell {
     entries: number;
     mmio: number;
   } | null;
-  trace: { file: string; firstLine: number; lastLine: number; windowSec: number; guestRunSec: number } | null;
+  trace: {
+    file: string;
+    firstLine: number;
+    lastLine: number;
+    windowSec: number;
+    guestRunSec: number;
+  } | null;
   /** linux: guest time is the window's length on L1's clock, which L2's clock follows */
   guestTimeSec: number | null;
   exitsPerSec: number | null;
@@ -83,8 +89,10 @@ function pluginShare(w: IntWindow | undefined): PluginShare | null {
     skipShare: share === null ? null : round(1 - share),
     kvmRunsFpEl0: p.kvm_runs_fp_el0 ?? null,
     kvmRunsFpEl1: p.kvm_runs_fp_el1 ?? null,
-    fpEl0Share: p.kvm_runs && p.kvm_runs_fp_el0 !== undefined ? round(p.kvm_runs_fp_el0 / p.kvm_runs) : null,
-    fpEl1Share: p.kvm_runs && p.kvm_runs_fp_el1 !== undefined ? round(p.kvm_runs_fp_el1 / p.kvm_runs) : null,
+    fpEl0Share:
+      p.kvm_runs && p.kvm_runs_fp_el0 !== undefined ? round(p.kvm_runs_fp_el0 / p.kvm_runs) : null,
+    fpEl1Share:
+      p.kvm_runs && p.kvm_runs_fp_el1 !== undefined ? round(p.kvm_runs_fp_el1 / p.kvm_runs) : null,
     hypRuns: p.hyp_runs,
     hypRunsFp: p.hyp_runs_fp,
     hypRunsFpEnd: p.hyp_runs_fp_end,
@@ -119,13 +127,20 @@ function exitsOf(s: TraceStats): NonNullable<Cell['exits']> {
 
 function mix(byClass: Record<string, number>, total: number): Record<string, number> {
   const o: Record<string, number> = {};
-  for (const [k, v] of Object.entries(byClass).sort((a, b) => b[1] - a[1])) o[k] = total ? round(v / total) : 0;
+  for (const [k, v] of Object.entries(byClass).sort((a, b) => b[1] - a[1]))
+    o[k] = total ? round(v / total) : 0;
   return o;
 }
 
 /** Where a cell's counts come from: the trace file and the window of it that was counted. */
 function traceOf(file: string, s: TraceStats): NonNullable<Cell['trace']> {
-  return { file: rel(file), firstLine: s.firstLine, lastLine: s.lastLine, windowSec: s.windowSec, guestRunSec: s.guestRunSec };
+  return {
+    file: rel(file),
+    firstLine: s.firstLine,
+    lastLine: s.lastLine,
+    windowSec: s.windowSec,
+    guestRunSec: s.guestRunSec,
+  };
 }
 
 function rel(p: string): string {
@@ -136,7 +151,9 @@ function windowByTag(b: BootResult, tag: number): IntWindow | undefined {
   return b.intlog?.windows.filter((w) => w.tag === tag).slice(-1)[0];
 }
 
-function fromInt(w: IntWindow | undefined): Pick<Cell, 'fpTraps' | 'sveTraps' | 'hwExitsToEl2' | 'guestToEl1'> {
+function fromInt(
+  w: IntWindow | undefined,
+): Pick<Cell, 'fpTraps' | 'sveTraps' | 'hwExitsToEl2' | 'guestToEl1'> {
   if (!w) return { fpTraps: null, sveTraps: null, hwExitsToEl2: null, guestToEl1: null };
   return {
     fpTraps: { ...w.fpTraps },
@@ -146,7 +163,11 @@ function fromInt(w: IntWindow | undefined): Pick<Cell, 'fpTraps' | 'sveTraps' | 
   };
 }
 
-export function scriptedCells(b: BootResult, programs: ScriptedProgram[], iterations: number): Cell[] {
+export function scriptedCells(
+  b: BootResult,
+  programs: ScriptedProgram[],
+  iterations: number,
+): Cell[] {
   const cells: Cell[] = [];
   for (const p of programs) {
     const st = b.steps.get(p.tag);
@@ -172,14 +193,21 @@ export function scriptedCells(b: BootResult, programs: ScriptedProgram[], iterat
       el1: p.el1,
       icount: b.icount,
       boot: b.id,
-      params: { iterations, variant: p.variant, fp: p.fp, exit: p.exit, fpexcToggle: p.fpexcToggle },
+      params: {
+        iterations,
+        variant: p.variant,
+        fp: p.fp,
+        exit: p.exit,
+        fpexcToggle: p.fpexcToggle,
+      },
       ...ints,
       exits,
       trace,
       guestTimeSec: null,
       exitsPerSec: null,
       exitMix: exits ? mix(exits.byClass, exits.total) : null,
-      fpTrapsPerExit: exits && ints.fpTraps && exits.total ? round(ints.fpTraps.total / exits.total) : null,
+      fpTrapsPerExit:
+        exits && ints.fpTraps && exits.total ? round(ints.fpTraps.total / exits.total) : null,
       guestContextSwitches: null,
       plugin: p.el1 === 'aarch64' ? pluginShare(w) : null, // the plugin decodes A64 only
       output: st?.output ?? [],
@@ -203,7 +231,9 @@ export function linuxCells(b: BootResult, workloads: LinuxWorkload[]): Cell[] {
   }
   const ran = workloads.filter((w) => b.l2.runs.has(w.tag));
   if (st?.traceFile && windows.length !== ran.length) {
-    bootProblems.push(`trace has ${windows.length} fw_cfg marker windows for ${ran.length} workloads`);
+    bootProblems.push(
+      `trace has ${windows.length} fw_cfg marker windows for ${ran.length} workloads`,
+    );
   }
   workloads.forEach((w) => {
     const problems = [...bootProblems];
@@ -236,7 +266,8 @@ export function linuxCells(b: BootResult, workloads: LinuxWorkload[]): Cell[] {
       guestTimeSec: s ? s.windowSec : null,
       exitsPerSec: s && s.windowSec > 0 ? Math.round(s.exits / s.windowSec) : null,
       exitMix: exits ? mix(exits.byClass, exits.total) : null,
-      fpTrapsPerExit: exits && ints.fpTraps && exits.total ? round(ints.fpTraps.total / exits.total) : null,
+      fpTrapsPerExit:
+        exits && ints.fpTraps && exits.total ? round(ints.fpTraps.total / exits.total) : null,
       guestContextSwitches: contextSwitches(run?.output ?? []),
       plugin: pluginShare(iw),
       output: run?.output ?? [],

@@ -15,7 +15,11 @@ export interface TraceEvent {
 
 const LINE_RE = /^\s*(.*?)-(\d+)\s+\[(\d+)\]\s+(?:(\S{4,5})\s+)?(\d+\.\d+):\s+([\w:]+):\s?(.*)$/;
 
-export function parseTrace(text: string): { events: TraceEvent[]; headerLines: number; badLines: number } {
+export function parseTrace(text: string): {
+  events: TraceEvent[];
+  headerLines: number;
+  badLines: number;
+} {
   const events: TraceEvent[] = [];
   let headerLines = 0;
   let badLines = 0;
@@ -108,8 +112,12 @@ export function countEvents(events: TraceEvent[], from = 0, to = events.length):
 
 /** The window written by the VMM: between its trace_marker begin/end lines (else all). */
 export function vmmWindow(events: TraceEvent[]): [number, number] {
-  const b = events.findIndex((e) => e.event === 'tracing_mark_write' && e.body.startsWith('fpswitch-begin'));
-  const en = events.findIndex((e) => e.event === 'tracing_mark_write' && e.body.startsWith('fpswitch-end'));
+  const b = events.findIndex(
+    (e) => e.event === 'tracing_mark_write' && e.body.startsWith('fpswitch-begin'),
+  );
+  const en = events.findIndex(
+    (e) => e.event === 'tracing_mark_write' && e.body.startsWith('fpswitch-end'),
+  );
   return [b >= 0 ? b + 1 : 0, en >= 0 ? en : events.length];
 }
 

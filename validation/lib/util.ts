@@ -6,11 +6,16 @@ import { fileURLToPath } from 'node:url';
 
 export const VALIDATION_DIR = dirname(dirname(fileURLToPath(import.meta.url)));
 export const REPO_DIR = dirname(VALIDATION_DIR);
-export const CACHE_DIR = resolve(process.env.FPSW_VALIDATION_CACHE ?? join(REPO_DIR, '.cache', 'validation'));
+export const CACHE_DIR = resolve(
+  process.env.FPSW_VALIDATION_CACHE ?? join(REPO_DIR, '.cache', 'validation'),
+);
 
 /** An expected failure: one clear line, then exit with `code`. */
 export class ValidationError extends Error {
-  constructor(message: string, readonly code = 1) {
+  constructor(
+    message: string,
+    readonly code = 1,
+  ) {
     super(message);
   }
 }
@@ -64,7 +69,11 @@ export function run(cmd: string, args: string[], opts: RunOptions = {}): SpawnSy
 /** Run a command asynchronously, streaming its output to stderr when verbose. */
 export function runAsync(cmd: string, args: string[], opts: RunOptions = {}): Promise<number> {
   return new Promise((res, rej) => {
-    const p = spawn(cmd, args, { cwd: opts.cwd, env: opts.env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const p = spawn(cmd, args, {
+      cwd: opts.cwd,
+      env: opts.env ?? process.env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let err = '';
     p.stdout.on('data', () => {});
     p.stderr.on('data', (d: Buffer) => {
@@ -73,7 +82,11 @@ export function runAsync(cmd: string, args: string[], opts: RunOptions = {}): Pr
     p.on('error', rej);
     p.on('close', (code) => {
       if (code !== 0 && opts.what) {
-        rej(new ValidationError(`${opts.what} failed (exit ${code}): ${err.trim().split('\n').slice(-3).join(' | ')}`));
+        rej(
+          new ValidationError(
+            `${opts.what} failed (exit ${code}): ${err.trim().split('\n').slice(-3).join(' | ')}`,
+          ),
+        );
       } else res(code ?? -1);
     });
   });
