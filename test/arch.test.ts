@@ -21,7 +21,7 @@ const a32: PeView = {
 };
 const a64: PeView = { ...a32, el1IsAArch32: false };
 
-describe('register bits (DOMAIN.md s3)', () => {
+describe('register bits (docs/domain.md §2.1)', () => {
   it('places TFP, RW and EN where the Arm ARM does', () => {
     expect(CPTR_EL2.TFP).toBe(0x400);
     expect(HCR_EL2.RW).toBe(0x80000000);
@@ -89,7 +89,7 @@ describe('EL2 own accesses (bugs 1 and 2)', () => {
   });
 });
 
-describe('ESR EC table (DOMAIN.md s7)', () => {
+describe('ESR EC table (docs/domain.md §6)', () => {
   it('maps names and codes both ways, hex for codes the table lacks', () => {
     expect(EC.FP_ASIMD).toBe(0x07);
     expect(EC.SYS64).toBe(0x18);

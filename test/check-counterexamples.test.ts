@@ -1,5 +1,5 @@
 /**
- * The checker finds each of the 2015 review-thread bugs (DOMAIN.md s2) in the variant that
+ * The checker finds each of the 2015 review-thread bugs (docs/domain.md §3) in the variant that
  * has it, with the shortest counterexample, the same one every run.
  */
 

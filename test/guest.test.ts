@@ -503,7 +503,7 @@ describe("the guest kernels' FP mechanisms", () => {
   });
 });
 
-describe('exit rates against the DOMAIN.md s6 anchors', () => {
+describe('exit rates against the docs/domain.md §9 anchors', () => {
   it('hackbench: 10^5 to 10^6 exits per second per guest', () => {
     const f = vmFigures(builtinGuest('hackbench'), 0);
     expect(f.guestExitsPerSec).toBeGreaterThan(1e5);

@@ -7,7 +7,7 @@
  * (KVM's view: EL3 never traps FP), and EL2 is AArch64 and enabled (non-secure).
  *
  * The order matters and is the crux of the 2015 "random illegal VFP instructions" bug
- * (DOMAIN.md s2 item 3): for an AArch32 guest, CPACR and FPEXC.EN are checked (UNDEF at
+ * (docs/domain.md §3, bug 3): for an AArch32 guest, CPACR and FPEXC.EN are checked (UNDEF at
  * EL1) before CPTR_EL2.TFP (trap to EL2), so a stale FPEXC32_EL2.EN=0 UNDEFs the guest's
  * instruction instead of trapping to KVM.
  */
@@ -117,7 +117,7 @@ export function AArch32_CheckAdvSIMDOrFPEnabled(
   }
   if (disabled) return 'undef-el1';
   if (advsimd && pe.asedis) return 'undef-el1';
-  // If required, check FPEXC enabled bit. This precedes the EL2 trap: DOMAIN.md s3.
+  // If required, check FPEXC enabled bit. This precedes the EL2 trap: docs/domain.md §2.2.
   if (fpexcCheck && !pe.fpexcEn) return 'undef-el1';
   return AArch32_CheckFPAdvSIMDTrap(pe, advsimd);
 }
@@ -138,7 +138,7 @@ export type VfpSysReg = 'FPSCR' | 'FPEXC' | 'FPSID' | 'MVFR0' | 'MVFR1';
 /**
  * VMRS / VMSR (AArch32): FPSCR is checked like a VFP instruction, FPEXC.EN included;
  * the other registers are UNDEFINED at EL0 and at PL1 are not gated by FPEXC.EN but are
- * still trapped by CPTR_EL2.TFP (DOMAIN.md s3). The ID-register traps (HCR_EL2.TID0/3,
+ * still trapped by CPTR_EL2.TFP (docs/domain.md §2.2). The ID-register traps (HCR_EL2.TID0/3,
  * EC 0x08) are not modelled: KVM does not set them for FPEXC.
  */
 export function AArch32_VMRS_VMSR(pe: PeView, reg: VfpSysReg): AccessOutcome {
@@ -166,7 +166,7 @@ export function EL2_FPSIMDAccess(pe: PeView): AccessOutcome {
 /**
  * MRS/MSR FPEXC32_EL2 at EL2: `if !ELIsInHost(EL2) && CPTR_EL2.TFP == '1' then
  * AArch64.SystemAccessTrap(EL2, 0x07)` (Arm ARM, FPEXC32_EL2 accessibility). This is
- * the trap behind bug 1 of the 2015 review (DOMAIN.md s2).
+ * the trap behind bug 1 of the 2015 review (docs/domain.md §3).
  */
 export function EL2_FPEXC32Access(pe: PeView): AccessOutcome {
   return pe.cptrTfp ? 'el2-self-trap' : 'executes';

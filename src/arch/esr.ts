@@ -1,6 +1,6 @@
 /**
  * ESR_ELx exception classes (EC, bits [31:26]) with the names the kernel's
- * `arch/arm64/include/asm/esr.h` gives them and `kvm_exit` prints (DOMAIN.md s7;
+ * `arch/arm64/include/asm/esr.h` gives them (`kvm_exit` names a subset: docs/domain.md §6;
  * Arm ARM D19.2 "ESR_EL2").
  */
 
@@ -65,7 +65,7 @@ export function isEcName(name: string): name is EcName {
 /**
  * Exit classes as fpswitch counts them: one per `kvm_exit` exception type, and for TRAP
  * exits one per EC. Codes 0x00-0x3f are TRAP exits keyed by EC; the other exception types
- * `kvm_exit` prints (DOMAIN.md s7: IRQ, SERROR, HYP_GONE) take codes above the EC range.
+ * `kvm_exit` prints (docs/domain.md §6: IRQ, SERROR, HYP_GONE) take codes above the EC range.
  */
 export const EXIT_TYPE = {
   IRQ: 0x40,

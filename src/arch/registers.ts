@@ -8,7 +8,7 @@
 
 /** CPTR_EL2 (non-VHE layout, HCR_EL2.E2H == 0). Arm ARM D19.2 "CPTR_EL2". */
 export const CPTR_EL2 = {
-  /** Traps EL0/EL1 (and, non-VHE, EL2) FP/SIMD accesses to EL2, EC 0x07. DOMAIN.md s3. */
+  /** Traps EL0/EL1 (and, non-VHE, EL2) FP/SIMD accesses to EL2, EC 0x07. docs/domain.md §2.1. */
   TFP: 1 << 10,
   /** Traps trace register accesses; KVM sets it alongside TFP (kvm_arm.h CPTR_EL2_TTA). */
   TTA: 1 << 20,
@@ -18,7 +18,7 @@ export const CPTR_EL2 = {
 
 /** HCR_EL2. Arm ARM D19.2 "HCR_EL2". */
 export const HCR_EL2 = {
-  /** Register width of EL1: 1 = AArch64, 0 = AArch32 (DOMAIN.md s3). Bit 31. */
+  /** Register width of EL1: 1 = AArch64, 0 = AArch32 (docs/domain.md §2.1). Bit 31. */
   RW: 2 ** 31,
   /** EL2 host (VHE). Bit 34. */
   E2H: 2 ** 34,
@@ -28,7 +28,7 @@ export const HCR_EL2 = {
 
 /** FPEXC (AArch32), seen from EL2 as FPEXC32_EL2. Arm ARM G8.2 "FPEXC". */
 export const FPEXC = {
-  /** Enables the FP/Advanced SIMD functionality at PL0 and PL1. Bit 30 (DOMAIN.md s3). */
+  /** Enables the FP/Advanced SIMD functionality at PL0 and PL1. Bit 30 (docs/domain.md §2.1). */
   EN: 1 << 30,
   /** Exception bit. Bit 31. */
   EX: 2 ** 31,
@@ -37,7 +37,7 @@ export const FPEXC = {
 /**
  * The value the 2015 fix writes to FPEXC32_EL2 on entry for AArch32 guests, `1 << 30`:
  * EN set, everything else clear (v4.5 arch/arm64/kvm/hyp/switch.c `__activate_traps`,
- * later `__activate_traps_fpsimd32()`; DOMAIN.md s2 item 3).
+ * later `__activate_traps_fpsimd32()`; docs/domain.md §3, the fix that landed).
  */
 export const FPEXC_EN_ONLY = FPEXC.EN;
 

@@ -2,7 +2,7 @@
  * Checker configurations: which vCPUs share the one modelled physical CPU. Built-in ones
  * by name, a user's own as a JSON file validated with a schema.
  *
- * The default has two AArch32 vCPUs because the NOTAFIX bug (DOMAIN.md s2 item 3) needs
+ * The default has two AArch32 vCPUs because the NOTAFIX bug (docs/domain.md §3, bug 3) needs
  * one 32-bit guest to leave FPEXC32_EL2.EN=0 behind for another; they sit in different
  * VMs, as on a host that runs several 32-bit guests. The AArch64 vCPU adds the other
  * check order (CPACR_EL1.FPEN, then CPTR_EL2.TFP) and a guest that never touches FPEXC.

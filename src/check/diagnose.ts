@@ -24,7 +24,7 @@ export function diagnose(violation: Violation, boot: Step, steps: readonly Step[
  * Why EL2 trapped on itself: a CPTR_EL2 write not yet synchronised (bug 2 of the 2015
  * review; the fix is the `isb` NOTAFIX added to `switch_to_guest_fpsimd`), or an exit
  * path that touches FP/FPEXC32_EL2 although the guest never trapped, so TFP is still set
- * (bug 1; v4.5 guards it with `__fpsimd_enabled()` in hyp/switch.c). DOMAIN.md s2.
+ * (bug 1; v4.5 guards it with `__fpsimd_enabled()` in hyp/sysreg-sr.c). docs/domain.md §3.
  */
 function el2SelfTrapCause(last: Step): string {
   const st = last.state;
@@ -42,7 +42,7 @@ function el2SelfTrapCause(last: Step): string {
 
 /**
  * A guest UNDEF caused by a stale FPEXC32_EL2.EN=0: which vCPU left EN=0 behind, and
- * which entry then relied on CPTR_EL2.TFP without setting EN first (DOMAIN.md s2 item 3).
+ * which entry then relied on CPTR_EL2.TFP without setting EN first (docs/domain.md §3).
  * Or the opposite: a VFP instruction that executes because FPEXC32_EL2.EN=1 is not the
  * guest's own EN=0.
  */

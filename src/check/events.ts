@@ -1,5 +1,5 @@
 /**
- * The checker's event alphabet (DESIGN.md "Checking"): what can happen next on the one
+ * The checker's event alphabet (docs/design.md §6): what can happen next on the one
  * physical CPU, each event enabled only in states where it can really happen. The order
  * of `eventAlphabet()` is the order the search tries events in, so it decides which of
  * several counterexamples of equal length is reported: host events first, then the

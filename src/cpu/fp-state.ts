@@ -2,10 +2,10 @@
  * The size of the FP/SIMD state a world switch saves and restores.
  *
  * FPSIMD: 32 x 128-bit V registers (512 B) + FPSR + FPCR (4 B each) = 520 B of
- * architectural state (DOMAIN.md s4; `struct user_fpsimd_state` pads it to 528 B).
+ * architectural state (docs/domain.md §5; `struct user_fpsimd_state` pads it to 528 B).
  * SVE: Z0-Z31 (32 x VL/8 B), P0-P15 (16 x VL/64 B) and FFR (VL/64 B) = 546 x VQ bytes
- * where VQ = VL/128, plus FPSR/FPCR (DOMAIN.md s4: 546 B at VL 128, 8,736 B at 2,048;
- * those figures leave out the 8 B of FPSR/FPCR, which we add).
+ * where VQ = VL/128, plus the 8 B of FPSR/FPCR (docs/domain.md §5: 554 B at VL 128,
+ * 8,744 B at 2,048; arch/arm64/include/uapi/asm/sigcontext.h `__SVE_*_SIZE`).
  */
 
 import { UserError } from '../util/errors.js';

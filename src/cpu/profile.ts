@@ -20,7 +20,7 @@ export interface Sourced {
   readonly fitted?: boolean;
 }
 
-/** Where an exit is handled (DESIGN.md "Exit streams"). */
+/** Where an exit is handled (docs/design.md §4). */
 export const HANDLED = { hyp: 0, kernel: 1, user: 2 } as const;
 export type HandledName = keyof typeof HANDLED;
 export type Handled = (typeof HANDLED)[HandledName];

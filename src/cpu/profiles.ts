@@ -1,6 +1,6 @@
 /**
  * Built-in CPU cost profiles. Every number carries its source and confidence
- * (DOMAIN.md s6; verification notes of 2026-11-26 in the issue notes). Where a base
+ * (the anchors: docs/domain.md §8; the model: docs/cost-model.md). Where a base
  * world-switch cost was fitted so that the model reproduces a published round trip,
  * the entry says `fitted: true` and shows the arithmetic, and the anchor it was fitted
  * to is marked `fitted` in the calibration table: it checks the arithmetic, not the model.
@@ -40,13 +40,13 @@ const trapXgene: Sourced = {
   value: 72,
   source: `${NEVE}: trap from EL1 to EL2 68-76 cycles`,
   confidence: 'low',
-  note: 'midpoint of 68-76; figure from DOMAIN.md, paper table not re-read',
+  note: 'midpoint of 68-76; figure as in docs/domain.md §8, paper table not re-read',
 };
 const eretXgene: Sourced = {
   value: 65,
   source: `${NEVE}: ERET 65 cycles`,
   confidence: 'low',
-  note: 'figure from DOMAIN.md, paper table not re-read',
+  note: 'figure as in docs/domain.md §8, paper table not re-read',
 };
 const fpTrapHandler: Sourced = {
   value: 40,

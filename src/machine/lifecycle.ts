@@ -57,7 +57,7 @@ export function enterGuest(m: WorldMachine): void {
 
 /**
  * The guest's FP/SIMD access trapped to EL2 (EC 0x07): the policy's handler runs and
- * ERETs back to the faulting instruction. Never visible as a `kvm_exit` (DOMAIN.md s1).
+ * ERETs back to the faulting instruction. Never visible as a `kvm_exit` (docs/domain.md §1).
  */
 export function takeFpTrap(m: WorldMachine): void {
   const vcpu = m.loaded;

@@ -4,8 +4,8 @@
  *
  * Register contents are tags: which context's state a copy holds (its owner) and whether
  * it is that owner's latest value. A context writing its state makes the written copy the
- * latest and every other copy of it stale, so the state space stays finite (DESIGN.md
- * "Checking"). CPTR_EL2 writes stay pending until a context synchronisation event (ISB,
+ * latest and every other copy of it stale, so the state space stays finite (docs/design.md
+ * §6). CPTR_EL2 writes stay pending until a context synchronisation event (ISB,
  * exception entry, ERET; Arm ARM D1.x "Synchronization requirements for system
  * registers"); an EL2 access while a write is pending may see either value, and the
  * machine asks its chooser which, so a checker can explore both.
@@ -37,7 +37,7 @@ import {
   type WorldMachine,
 } from './lifecycle.js';
 
-/** The invariants (DESIGN.md "Checking"), plus `progress` for a policy that cannot make progress. */
+/** The invariants (docs/design.md §6), plus `progress` for a policy that cannot make progress. */
 export const INVARIANTS = [
   'guest-state',
   'guest-undef',
@@ -403,7 +403,7 @@ export class SemanticMachine implements WorldMachine {
   /**
    * A guest context switch: an AArch64 kernel saves the outgoing task's FP state (an FP
    * access at EL1); an AArch32 kernel disables VFP for the next task by reading FPEXC and
-   * writing it back with EN=0 (arch/arm/vfp `vfp_notifier`, DOMAIN.md s3).
+   * writing it back with EN=0 (arch/arm/vfp `vfp_notifier`, docs/domain.md §9).
    */
   guestContextSwitch(): void {
     const v = this.s.loaded;

@@ -1,7 +1,7 @@
 /**
  * `adaptive`: `lazy-fixed` plus a threshold, after x86's lazy FPU heuristic
  * (arch/x86 `switch_fpu_prepare`: preload once `fpu_counter > 5`, and the u8 counter
- * wraps after 256 switches so a task goes lazy again; DOMAIN.md s5). Per vCPU:
+ * wraps after 256 switches so a task goes lazy again; docs/domain.md §4). Per vCPU:
  * - lazy mode: exactly `lazy-fixed`, counting consecutive runs in which the guest
  *   trapped on FP; when the count reaches `threshold`, switch to eager mode;
  * - eager mode, for the next `eagerRuns` runs: entry loads the guest state without

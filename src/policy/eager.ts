@@ -1,6 +1,6 @@
 /**
  * `eager`: the world switch before the 2015 series (Linux <= v4.3,
- * arch/arm64/kvm/hyp.S `__kvm_vcpu_run`; DOMAIN.md says <= v4.4, but a 4.4-based tree
+ * arch/arm64/kvm/hyp.S `__kvm_vcpu_run`; docs/domain.md §4; a 4.4-based tree
  * already has the lazy switch, see lazy-fixed.ts): the host's FP/SIMD state is saved and the
  * guest's restored on every entry, and the reverse on every exit, whether or not the
  * guest ever touches FP. FPEXC32_EL2 travels with the 32-bit system registers on every

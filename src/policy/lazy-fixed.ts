@@ -2,13 +2,13 @@
  * `lazy-fixed`: what landed (commit 33c76a0b8126, arch/arm64/kvm/hyp.S, with the review's
  * fixes folded in: "[chazy/maz: fixed save/restore logic for 32bit guests]"), kept by the
  * v4.5 C rewrite (arch/arm64/kvm/hyp/switch.c `__activate_traps`, hyp/entry.S
- * `__fpsimd_guest_restore`, hyp/sysreg-sr.c `__sysreg32_save_state`). DOMAIN.md dates it
- * to v4.5; a 4.4-based tree already carries it in hyp.S, so it most likely merged for v4.4.
+ * `__fpsimd_guest_restore`, hyp/sysreg-sr.c `__sysreg32_save_state`). A 4.4-based tree
+ * already carries it in hyp.S, so it most likely merged for v4.4 (docs/domain.md §4).
  *
  * Difference from `lazy-notafix`, one hunk: on entry, for a guest whose EL1 is AArch32
  * (HCR_EL2.RW == 0), write FPEXC32_EL2 = EN (1 << 30) and `isb` *before* setting TFP,
  * because "traps are only taken to EL2 if the operation would not otherwise trap to EL1"
- * (Arm ARM; DOMAIN.md s2 item 3). The guest's own FPEXC is restored by the trap handler
+ * (docs/domain.md §2.2 and §3). The guest's own FPEXC is restored by the trap handler
  * with the rest of its FP state, and saved on exit only if the guest used FP.
  * Later kernels keep the entry hunk as `__activate_traps_fpsimd32()`.
  *

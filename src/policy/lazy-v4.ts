@@ -5,7 +5,7 @@
  * `switch_to_guest_fpsimd` clears TFP, saves the host state and restores the guest's;
  * exit switches back only if TFP was cleared (`skip_fpsimd_state`).
  *
- * Differences from `eager`: everything above. Its defects (DOMAIN.md s2):
+ * Differences from `eager`: everything above. Its defects (docs/domain.md §3):
  * 1. the 32-bit sysreg save on exit reads FPEXC32_EL2 unconditionally, even when the
  *    guest never touched FP and TFP is still set: EL2 traps on its own access;
  * 2. the trap handler clears TFP and touches the FP registers with no `isb` in between;

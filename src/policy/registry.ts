@@ -14,7 +14,7 @@ import lazyV4 from './lazy-v4.js';
 import lazyVcpu from './lazy-vcpu.js';
 import type { ParamSpec, Policy, PolicyDefinition, PolicyHooks } from './types.js';
 
-/** The built-in designs, oldest first (DESIGN.md "Built-in policies"). */
+/** The built-in designs, oldest first (docs/domain.md §4 has their kernel history). */
 export const BUILTIN_POLICIES: readonly PolicyDefinition[] = [
   eager,
   lazyV4,

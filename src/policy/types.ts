@@ -57,7 +57,7 @@ export interface Hyp {
   saveFpexc32(vcpu: VcpuId): void;
   /** `msr fpexc32_el2` from the vCPU's context. */
   restoreFpexc32(vcpu: VcpuId): void;
-  /** `msr fpexc32_el2, (1 << 30)`: FPEXC.EN alone, the 2015 fix (DOMAIN.md s2 item 3). */
+  /** `msr fpexc32_el2, (1 << 30)`: FPEXC.EN alone, the 2015 fix (docs/domain.md §3). */
   writeFpexc32En(): void;
   /** Host `fpsimd_save()`: save the live registers to the state bound to this CPU, if live. */
   fpsimdSave(): void;

@@ -1,7 +1,7 @@
 /**
  * The claim being reproduced: mainline commit 33c76a0b8126 ("arm64: KVM: Optimize arm64
- * skip 30-50% vfp/simd save/restore on exits", v4.5): "lmbench, hackbench show significant
- * improvements, for 30-50% exits FP/SIMD context is not saved/restored" (DOMAIN.md s1).
+ * skip 30-50% vfp/simd save/restore on exits", v4.4): "lmbench, hackbench show significant
+ * improvements, for 30-50% exits FP/SIMD context is not saved/restored" (docs/domain.md §1).
  * 30-50% is the share of exits that skip the switch. This module says where a simulated
  * skip rate (with its 95% interval over seeds) lies relative to that band.
  */

@@ -30,7 +30,7 @@
  *   sets FPEXC.EN, saves the owner's state; `kernel_neon_end` clears EN:
  *   FPEXC_ACCESS | FP_EL1, EN = 0, nobody's state in hardware.
  * - FP/SIMD use by user code (in a SIMD slice): FP_EL0. AArch32 with EN = 0: the VFP
- *   instruction is UNDEFINED at EL1 first (DOMAIN.md s3), `vfp_support_entry` enables
+ *   instruction is UNDEFINED at EL1 first (docs/domain.md §2.2), `vfp_support_entry` enables
  *   EN (FPEXC_ACCESS) and loads the task's state unless it is in hardware (FP_EL1), then
  *   the instruction is retried (FP_EL0).
  * An event that would change nothing in the current combo is left out of that combo's
@@ -224,7 +224,7 @@ export function wakeEffect(
   return c & ~EN_BIT;
 }
 
-/** The exit class a source produces on this VM (DOMAIN.md s7 EC names; arch/arm64 esr.h). */
+/** The exit class a source produces on this VM (docs/domain.md §6 EC names; arch/arm64 esr.h). */
 function ipiExitClass(vm: GuestVm): number {
   if (vm.gic === 'v2') return EC.DABT_LOW; // GICD_SGIR is a distributor MMIO register (GICv2 spec 4.3.15)
   // GICv3: ICC_SGI1R_EL1 write traps with HCR_EL2.IMO (AArch64: MSR -> SYS64; AArch32: MCRR p15 -> CP15_64).

@@ -1,6 +1,6 @@
 /**
  * FP models for imported traces. A trace shows exits and run lengths, not whether the
- * guest touched FP/SIMD (the FP trap never reaches the kvm_exit tracepoint, DOMAIN.md s1),
+ * guest touched FP/SIMD (the FP trap never reaches the kvm_exit tracepoint, docs/domain.md §1),
  * so the user chooses a model:
  * - `markov:p=<share>,r=<lag-1 correlation>[,aarch32=1]`: each vCPU's runs touch FP at EL0
  *   following the two-state chain of the `markov` kind (markov.ts);

@@ -1,6 +1,6 @@
 /**
  * Parsing of one line of `perf script` or `trace-cmd report` (or raw tracefs `trace`) text
- * holding KVM arm64 tracepoints (DOMAIN.md s7):
+ * holding KVM arm64 tracepoints (docs/domain.md §7):
  *
  *   perf script:       `CPU 0/KVM  1234 [002]  5678.123456: kvm:kvm_exit: TRAP: HSR_EC: 0x0018 (SYS64), PC: 0xffff800010001234`
  *   trace-cmd report:  `CPU 0/KVM-1234  [002]  5678.123456: kvm_entry:            PC: 0x0000ffff9a2b3c40`

@@ -1,4 +1,4 @@
-// ESR_ELx.EC names (DOMAIN.md section 7; arch/arm64/include/asm/esr.h). Used to name exit
+// ESR_ELx.EC names (docs/domain.md §6; arch/arm64/include/asm/esr.h). Used to name exit
 // classes in the harness's own output; the kernel's trace prints its own (shorter) table
 // and hex for the rest, e.g. "(0x12)" for HVC32, which the trace parser keeps as is.
 const EC_NAMES: Record<number, string> = {

@@ -5,7 +5,7 @@
 // kvm_exit print). No fitted number enters.
 //
 //   prologue   AArch64: CPACR_EL1 write (no FP). AArch32: CPACR, then VMSR FPEXC (EN=1) at
-//              `fpexc_pro`: an FPEXC access, trapped by CPTR_EL2.TFP (DOMAIN.md s3).
+//              `fpexc_pro`: an FPEXC access, trapped by CPTR_EL2.TFP (docs/domain.md §2.2).
 //   loop x N   [fpexc-*: VMRS FPEXC, VMSR EN=0, VMSR EN=1 at fpexc_t0..2] [fp-*: fadd /
 //              vadd.f64 at `fp_iter`], then the iteration's exit: HVC (handled in the host
 //              kernel) or an MMIO store (host userspace, KVM_EXIT_MMIO).

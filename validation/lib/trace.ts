@@ -1,4 +1,4 @@
-// Counting over the real tracefs text of the L1 kernel (format: DOMAIN.md section 7):
+// Counting over the real tracefs text of the L1 kernel (format: docs/domain.md §7):
 //   qemu-system-aar-88 [000] d.... 28.177953: kvm_entry: PC: 0x0000000040000000
 //   vmm-94 [000] ..... 10.025806: kvm_exit: TRAP: HSR_EC: 0x0024 (DABT_LOW), PC: 0x...
 //   vmm-94 [000] ..... 10.757030: kvm_userspace_exit: reason KVM_EXIT_MMIO (6)
