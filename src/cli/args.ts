@@ -8,13 +8,18 @@ import { UserError } from '../util/errors.js';
 
 export type Options = NonNullable<ParseArgsConfig['options']>;
 
+/** What `parse` returns for `options` (named so the compiled .d.ts can refer to it). */
+export type Parsed<T extends Options> = ReturnType<
+  typeof parseArgs<{ args: string[]; options: T; allowPositionals: boolean; strict: true }>
+>;
+
 /** Parses `argv` strictly; unknown flags and missing values become UserErrors. */
 export function parse<T extends Options>(
   command: string,
   argv: readonly string[],
   options: T,
   allowPositionals = false,
-) {
+): Parsed<T> {
   try {
     return parseArgs({ args: [...argv], options, allowPositionals, strict: true });
   } catch (e) {

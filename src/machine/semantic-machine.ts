@@ -25,7 +25,7 @@ import {
 import { ACCESS_FULL, ACCESS_NONE, type ExceptionLevel } from '../arch/registers.js';
 import type { Handled } from '../cpu/profile.js';
 import { fpSlotProblem } from '../policy/types.js';
-import { UserError } from '../util/errors.js';
+import { markEngineError, UserError } from '../util/errors.js';
 import type { FpSlot, Policy, PolicyHooks, VcpuDesc, VcpuId } from '../policy/types.js';
 import {
   enterGuest,
@@ -56,6 +56,7 @@ export class Violation extends Error {
     readonly diagnosis: string,
   ) {
     super(`${invariant}: ${diagnosis}`);
+    markEngineError(this);
   }
 }
 

@@ -5,9 +5,9 @@
  */
 
 import { existsSync, readdirSync } from 'node:fs';
-import { basename, dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { basename, join, resolve } from 'node:path';
 import { UserError } from '../util/errors.js';
+import { packageRoot } from '../util/package-root.js';
 import { readJsonFile } from '../util/json-file.js';
 import type { ExitStream } from './exit-stream.js';
 import { guestStream } from './guest.js';
@@ -21,7 +21,7 @@ import {
 import { schemaError } from './schema-errors.js';
 
 /** The folder of built-in workloads. */
-export const WORKLOADS_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '../../workloads');
+export const WORKLOADS_DIR = resolve(packageRoot(), 'workloads');
 
 /**
  * A validated workload (the type says it passed the schema and the extra checks): the
