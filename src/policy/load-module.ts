@@ -10,6 +10,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, extname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { thrownText, UserError, userText } from '../util/errors.js';
+import { enterWatched, leaveWatched, watchLabel } from './watchdog.js';
 
 /** The extensions a policy module may have. */
 export const POLICY_EXTENSIONS = ['.ts', '.mts', '.cts', '.js', '.mjs', '.cjs'] as const;
@@ -51,13 +52,18 @@ export async function importPolicyModule(
   abs: string,
   shown: string,
 ): Promise<Record<string, unknown>> {
+  const direct = nodeCanImport(abs);
+  const tsx = direct ? undefined : await import('tsx/esm/api');
+  const watch = watchLabel(`policy module ${userText(shown)} (its top level)`);
+  enterWatched(watch);
   try {
-    if (nodeCanImport(abs))
-      return (await import(pathToFileURL(abs).href)) as Record<string, unknown>;
-    const { tsImport } = await import('tsx/esm/api');
-    return (await tsImport(pathToFileURL(abs).href, import.meta.url)) as Record<string, unknown>;
+    const url = pathToFileURL(abs).href;
+    if (!tsx) return (await import(url)) as Record<string, unknown>;
+    return (await tsx.tsImport(url, import.meta.url)) as Record<string, unknown>;
   } catch (e) {
     throw new UserError(loadFailure(e, abs, shown));
+  } finally {
+    leaveWatched();
   }
 }
 
