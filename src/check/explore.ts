@@ -23,7 +23,7 @@ import {
   Violation,
 } from '../machine/semantic-machine.js';
 import type { Policy } from '../policy/types.js';
-import { FindingError, thrownText, UserError } from '../util/errors.js';
+import { FindingError, thrownText, UserError, userText } from '../util/errors.js';
 import { num } from '../util/format.js';
 import { notPlainData } from '../util/plain-data.js';
 import type { CheckConfig } from './config.js';
@@ -285,7 +285,7 @@ class Search {
         bad = undefined;
       }
       throw new UserError(
-        `${this.policy.source}: policy ${this.policy.id}: its state must be plain data (numbers, booleans, strings, arrays, objects): ${bad ?? thrownText(e)}`,
+        `${this.policy.source}: policy ${userText(this.policy.id)}: its state must be plain data (numbers, booleans, strings, arrays, objects): ${bad ?? thrownText(e)}`,
       );
     }
     if (this.keyer.policyStates > MAX_POLICY_STATES) {
@@ -310,7 +310,7 @@ class Search {
       const bad = notPlainData(s.policy);
       if (bad)
         throw new UserError(
-          `${this.policy.source}: policy ${this.policy.id}: its state must be plain data (numbers, booleans, strings, arrays, objects): ${bad}`,
+          `${this.policy.source}: policy ${userText(this.policy.id)}: its state must be plain data (numbers, booleans, strings, arrays, objects): ${bad}`,
         );
     }
     this.seen.set(key, this.states.length);
@@ -348,7 +348,7 @@ export function checkPolicy(policy: Policy, config: CheckConfig, opts: CheckOpti
       // something outside its state (closures, globals, randomness) can diverge.
       if (policy.source !== undefined) {
         throw new UserError(
-          `${policy.source}: policy ${policy.id}: the same history gave different outcomes: keep every piece of state in the policy state (not in closures or globals) and make the hooks deterministic`,
+          `${policy.source}: policy ${userText(policy.id)}: the same history gave different outcomes: keep every piece of state in the policy state (not in closures or globals) and make the hooks deterministic`,
         );
       }
       throw new Error(`${policy.id}: the counterexample did not reproduce on replay`);
@@ -386,6 +386,6 @@ export function policyCrash(policy: Policy, m: SemanticMachine, e: unknown): unk
   if (policy.source === undefined || e instanceof UserError) return e;
   const msg = thrownText(e);
   return new UserError(
-    `${policy.source}: policy ${policy.id} threw in ${m.hook ?? 'its hooks'}: ${msg}`,
+    `${policy.source}: policy ${userText(policy.id)} threw in ${m.hook ?? 'its hooks'}: ${userText(msg)}`,
   );
 }

@@ -12,7 +12,7 @@
 import { fpSlotProblem } from '../policy/types.js';
 import type { FpSlot, Policy, PolicyHooks, VcpuDesc, VcpuId } from '../policy/types.js';
 import { FP_EL0, FP_EL1, FPEXC_ACCESS, type RunClass } from './run-class.js';
-import { thrownText, UserError } from '../util/errors.js';
+import { thrownText, UserError, userText } from '../util/errors.js';
 import {
   enterGuest,
   exitGuest,
@@ -90,7 +90,7 @@ export class CostMachine implements WorldMachine {
       return JSON.stringify(this.policyState) ?? 'null';
     } catch (e) {
       throw new UserError(
-        `${this.policy.source}: policy ${this.policy.id}: its state must be plain data (numbers, booleans, strings, arrays, objects): ${thrownText(e)}`,
+        `${this.policy.source}: policy ${userText(this.policy.id)}: its state must be plain data (numbers, booleans, strings, arrays, objects): ${thrownText(e)}`,
       );
     }
   }
@@ -164,7 +164,7 @@ export class CostMachine implements WorldMachine {
 
   policyFault(message: string): never {
     throw new UserError(
-      `${this.policy.source ? `${this.policy.source}: ` : ''}policy ${this.policy.id}: ${message}`,
+      `${this.policy.source ? `${this.policy.source}: ` : ''}policy ${userText(this.policy.id)}: ${userText(message)}`,
     );
   }
 

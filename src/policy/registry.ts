@@ -48,14 +48,17 @@ export function parsePolicySpec(spec: string): PolicySpec {
     target = s.slice(0, colon);
     list = s.slice(colon + 1);
   } else if (colon >= 0 && !isPathLike(s)) {
-    throw new UserError(`policy "${spec}": parameters must be given as name:key=value,key=value`);
+    throw new UserError(
+      `policy "${userText(spec)}": parameters must be given as name:key=value,key=value`,
+    );
   }
   const params: Record<string, string> = {};
   if (list !== '') {
     for (const pair of list.split(',')) {
       const eq = pair.indexOf('=');
       const key = pair.slice(0, eq);
-      if (key in params) throw new UserError(`policy "${spec}": parameter "${key}" given twice`);
+      if (key in params)
+        throw new UserError(`policy "${userText(spec)}": parameter "${userText(key)}" given twice`);
       params[key] = pair.slice(eq + 1);
     }
   }
@@ -77,7 +80,7 @@ export function resolveParams(
     if (!(key in specs)) {
       const known = Object.keys(specs);
       throw new UserError(
-        `policy "${label}": unknown parameter "${key}"` +
+        `policy "${userText(label)}": unknown parameter "${userText(key)}"` +
           (known.length ? ` (known: ${known.join(', ')})` : ' (it takes no parameters)'),
       );
     }
@@ -91,19 +94,23 @@ export function resolveParams(
     }
     const value = Number(text);
     if (text.trim() === '' || !Number.isFinite(value)) {
-      throw new UserError(`policy "${label}": parameter ${key}="${text}" is not a number`);
+      throw new UserError(
+        `policy "${userText(label)}": parameter ${userText(key)}="${userText(text)}" is not a number`,
+      );
     }
     if (spec.integer && !Number.isInteger(value)) {
-      throw new UserError(`policy "${label}": parameter ${key}=${text} must be an integer`);
+      throw new UserError(
+        `policy "${userText(label)}": parameter ${userText(key)}=${userText(text)} must be an integer`,
+      );
     }
     if (spec.min !== undefined && value < spec.min) {
       throw new UserError(
-        `policy "${label}": parameter ${key}=${text} is below its minimum ${spec.min}`,
+        `policy "${userText(label)}": parameter ${userText(key)}=${userText(text)} is below its minimum ${spec.min}`,
       );
     }
     if (spec.max !== undefined && value > spec.max) {
       throw new UserError(
-        `policy "${label}": parameter ${key}=${text} is above its maximum ${spec.max}`,
+        `policy "${userText(label)}": parameter ${userText(key)}=${userText(text)} is above its maximum ${spec.max}`,
       );
     }
     out[key] = value;
@@ -193,6 +200,6 @@ export async function resolvePolicy(spec: string): Promise<Policy> {
     return instantiate(def, resolveParams(def, params, spec), resolve(target));
   }
   throw new UserError(
-    `unknown policy "${target}" (built-in: ${BUILTIN_POLICIES.map((p) => p.name).join(', ')}; or a path to a .ts/.js module)`,
+    `unknown policy "${userText(target)}" (built-in: ${BUILTIN_POLICIES.map((p) => p.name).join(', ')}; or a path to a .ts/.js module)`,
   );
 }
