@@ -5,6 +5,7 @@
  */
 
 import { Worker } from 'node:worker_threads';
+import { freshCompiledWorker } from './compiled.js';
 import type { TaskRequest, TaskResponse } from './tasks.js';
 
 interface Pending {
@@ -21,11 +22,13 @@ export class Pool {
   private failed: Error | undefined;
 
   constructor(readonly size: number) {
+    const compiled = freshCompiledWorker()?.href;
     for (let i = 0; i < size; i++) {
       // A modest old-generation limit makes each worker collect garbage early (peak RSS),
       // far above what any task keeps alive.
       const w = new Worker(new URL('./worker.mjs', import.meta.url), {
         resourceLimits: { maxOldGenerationSizeMb: 160 },
+        workerData: { compiled },
       });
       w.on('message', (msg: TaskResponse) => this.onMessage(w, msg));
       w.on('error', (e) => this.fail(e));

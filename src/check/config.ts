@@ -12,7 +12,7 @@ import { existsSync } from 'node:fs';
 import { z } from 'zod';
 import type { VcpuDesc } from '../policy/types.js';
 import { schemaError } from '../stream/schema-errors.js';
-import { UserError } from '../util/errors.js';
+import { UserError, userText } from '../util/errors.js';
 import { readJsonFile } from '../util/json-file.js';
 
 export interface CheckConfig {
@@ -71,7 +71,7 @@ export const CheckConfigSchema = z.strictObject({
 export function parseCheckConfig(raw: unknown, file: string): CheckConfig {
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
     throw new UserError(
-      `${file}: a checker configuration must be a JSON object with "name" and "vcpus"`,
+      `${userText(file)}: a checker configuration must be a JSON object with "name" and "vcpus"`,
     );
   }
   const r = CheckConfigSchema.safeParse(raw);
@@ -92,11 +92,11 @@ export function resolveCheckConfig(spec: string): CheckConfig {
   const builtin = BUILTIN_CONFIGS.find((c) => c.name === spec);
   if (builtin) return builtin;
   if (/[/\\]|\.json$/i.test(spec) || existsSync(spec)) {
-    if (!existsSync(spec)) throw new UserError(`${spec}: no such configuration file`);
+    if (!existsSync(spec)) throw new UserError(`${userText(spec)}: no such configuration file`);
     return parseCheckConfig(readJsonFile(spec, 'configuration file'), spec);
   }
   throw new UserError(
-    `unknown configuration "${spec}" (built-in: ${BUILTIN_CONFIGS.map((c) => c.name).join(', ')}; or a path to a JSON file)`,
+    `unknown configuration "${userText(spec)}" (built-in: ${BUILTIN_CONFIGS.map((c) => c.name).join(', ')}; or a path to a JSON file)`,
   );
 }
 

@@ -23,7 +23,8 @@ import {
   Violation,
 } from '../machine/semantic-machine.js';
 import type { Policy } from '../policy/types.js';
-import { UserError } from '../util/errors.js';
+import { FindingError, thrownText, UserError, userText } from '../util/errors.js';
+import { num } from '../util/format.js';
 import { notPlainData } from '../util/plain-data.js';
 import type { CheckConfig } from './config.js';
 import { diagnose } from './diagnose.js';
@@ -50,6 +51,13 @@ export const MAX_DEPTH = 10_000;
  * of states), and about 250 MB of heap at ~500 bytes a state.
  */
 export const DEFAULT_MAX_STATES = 500_000;
+
+/**
+ * Distinct policy states after which a search is stopped as unbounded: the built-ins
+ * stay in the tens (their counters saturate), a counter that never saturates passes
+ * this in well under a second.
+ */
+export const MAX_POLICY_STATES = 20_000;
 
 /** The outcome of checking one policy in one configuration. */
 export interface Verdict {
@@ -171,7 +179,7 @@ class Search {
     this.maxStates = opts.maxStates ?? DEFAULT_MAX_STATES;
     this.subsume = opts.subsume ?? true;
     const s0 = this.m.snapshot();
-    const pid0 = this.keyer.policyId(s0.policy);
+    const pid0 = this.policyIdOf(s0.policy);
     this.add(s0, this.keyer.key(s0, pid0), pid0, -1, -1, NO_CHOICES, 0);
   }
 
@@ -214,7 +222,7 @@ class Search {
       // Past the bound nothing is reported: only whether the fixpoint was reached.
       if (
         violation ||
-        this.isNew(s, this.keyer.policyId(s.policy, this.pidOf[this.head])) !== undefined
+        this.isNew(s, this.policyIdOf(s.policy, this.pidOf[this.head])) !== undefined
       ) {
         this.exhaustive = false;
         this.bound = 'depth';
@@ -227,7 +235,7 @@ class Search {
       this.found = { from: this.head, event: this.e, choices: chooser.taken.slice() };
       return true;
     }
-    const pid = this.keyer.policyId(s.policy, this.pidOf[this.head]);
+    const pid = this.policyIdOf(s.policy, this.pidOf[this.head]);
     const key = this.isNew(s, pid);
     if (key === undefined) return false;
     if (this.states.length >= this.maxStates) {
@@ -258,6 +266,36 @@ class Search {
     return key;
   }
 
+  /**
+   * The interned id of a policy state. A user's state that cannot be hashed or copied
+   * (a function, a BigInt, a cycle, a throwing getter) is a UserError; a state space
+   * whose policy states keep growing (a counter that never saturates) stops the search
+   * with a finding instead of running to the state limit.
+   */
+  private policyIdOf(x: unknown, hint = -1): number {
+    let id: number;
+    try {
+      id = this.keyer.policyId(x, hint);
+    } catch (e) {
+      if (this.policy.source === undefined) throw e;
+      let bad: string | undefined;
+      try {
+        bad = notPlainData(x);
+      } catch {
+        bad = undefined;
+      }
+      throw new UserError(
+        `${this.policy.source}: policy ${userText(this.policy.id)}: its state must be plain data (numbers, booleans, strings, arrays, objects): ${bad ?? thrownText(e)}`,
+      );
+    }
+    if (this.keyer.policyStates > MAX_POLICY_STATES) {
+      throw new FindingError(
+        `policy ${this.policy.id}: its state grows without bound (over ${num(MAX_POLICY_STATES)} distinct policy states after ${num(this.states.length)} machine states): no fixpoint exists; bound every counter in the policy state`,
+      );
+    }
+    return id;
+  }
+
   private add(
     s: SemState,
     key: string,
@@ -272,7 +310,7 @@ class Search {
       const bad = notPlainData(s.policy);
       if (bad)
         throw new UserError(
-          `${this.policy.source}: policy ${this.policy.id}: its state must be plain data (numbers, booleans, strings, arrays, objects): ${bad}`,
+          `${this.policy.source}: policy ${userText(this.policy.id)}: its state must be plain data (numbers, booleans, strings, arrays, objects): ${bad}`,
         );
     }
     this.seen.set(key, this.states.length);
@@ -310,7 +348,7 @@ export function checkPolicy(policy: Policy, config: CheckConfig, opts: CheckOpti
       // something outside its state (closures, globals, randomness) can diverge.
       if (policy.source !== undefined) {
         throw new UserError(
-          `${policy.source}: policy ${policy.id}: the same history gave different outcomes: keep every piece of state in the policy state (not in closures or globals) and make the hooks deterministic`,
+          `${policy.source}: policy ${userText(policy.id)}: the same history gave different outcomes: keep every piece of state in the policy state (not in closures or globals) and make the hooks deterministic`,
         );
       }
       throw new Error(`${policy.id}: the counterexample did not reproduce on replay`);
@@ -346,8 +384,8 @@ export function checkPolicy(policy: Policy, config: CheckConfig, opts: CheckOpti
  */
 export function policyCrash(policy: Policy, m: SemanticMachine, e: unknown): unknown {
   if (policy.source === undefined || e instanceof UserError) return e;
-  const msg = e instanceof Error ? e.message.split('\n')[0] : String(e);
+  const msg = thrownText(e);
   return new UserError(
-    `${policy.source}: policy ${policy.id} threw in ${m.hook ?? 'its hooks'}: ${msg}`,
+    `${policy.source}: policy ${userText(policy.id)} threw in ${m.hook ?? 'its hooks'}: ${userText(msg)}`,
   );
 }

@@ -22,7 +22,7 @@ import {
 } from '../machine/semantic-machine.js';
 import type { Policy } from '../policy/types.js';
 import { schemaError } from '../stream/schema-errors.js';
-import { UserError } from '../util/errors.js';
+import { UserError, userText } from '../util/errors.js';
 import { readJsonFile } from '../util/json-file.js';
 import type { CheckConfig } from './config.js';
 import { diagnose } from './diagnose.js';
@@ -64,14 +64,14 @@ export function loadScenario(file: string): Scenario {
     body = r.data;
   } else {
     throw new UserError(
-      `${file}: a scenario must be a JSON array of event names or an object with "name" and "events"`,
+      `${userText(file)}: a scenario must be a JSON array of event names or an object with "name" and "events"`,
     );
   }
   const events = body.events.map((text, i) => {
     const event = parseEvent(text);
     if (!event)
       throw new UserError(
-        `${file}: events[${i}]: unknown event ${JSON.stringify(text)} (events: ${EVENT_SYNTAX})`,
+        `${userText(file)}: events[${i}]: unknown event ${userText(JSON.stringify(text))} (events: ${EVENT_SYNTAX})`,
       );
     return { text, event };
   });
@@ -107,7 +107,7 @@ export function replayScenario(policy: Policy, config: CheckConfig, scenario: Sc
     const why = whyDisabled(event, m.s, config.vcpus);
     if (why)
       throw new UserError(
-        `${scenario.file}: events[${i}] ${JSON.stringify(text)}: cannot happen here: ${why}`,
+        `${userText(scenario.file)}: events[${i}] ${userText(JSON.stringify(text))}: cannot happen here: ${why}`,
       );
     const from = m.snapshot();
     let first: { step: Step; state: typeof from } | undefined;

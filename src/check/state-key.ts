@@ -141,6 +141,11 @@ export class StateKeyer {
     return id;
   }
 
+  /** How many distinct policy states have been interned. */
+  get policyStates(): number {
+    return this.values.length;
+  }
+
   /** The interned policy state with this id: shared, so it must never be mutated. */
   value(policyId: number): unknown {
     return this.values[policyId];

@@ -4,9 +4,14 @@
  */
 
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { UserError } from '../util/errors.js';
+import { UserError, userText } from '../util/errors.js';
 
 export type Options = NonNullable<ParseArgsConfig['options']>;
+
+/** What `parse` returns for `options` (named so the compiled .d.ts can refer to it). */
+export type Parsed<T extends Options> = ReturnType<
+  typeof parseArgs<{ args: string[]; options: T; allowPositionals: boolean; strict: true }>
+>;
 
 /** Parses `argv` strictly; unknown flags and missing values become UserErrors. */
 export function parse<T extends Options>(
@@ -14,7 +19,7 @@ export function parse<T extends Options>(
   argv: readonly string[],
   options: T,
   allowPositionals = false,
-) {
+): Parsed<T> {
   try {
     return parseArgs({ args: [...argv], options, allowPositionals, strict: true });
   } catch (e) {
@@ -22,7 +27,7 @@ export function parse<T extends Options>(
     if (typeof err.code === 'string' && err.code.startsWith('ERR_PARSE_ARGS')) {
       const msg = err.message.split('\n')[0].replace(/\. To specify a positional argument.*$/, '');
       throw new UserError(
-        `${msg} (see ${command === 'bench' ? 'npm run bench -- --help' : `fpswitch ${command} --help`})`,
+        `${userText(msg)} (see ${command === 'bench' ? 'npm run bench -- --help' : `fpswitch ${command} --help`})`,
       );
     }
     throw e;
@@ -41,7 +46,9 @@ export function intFlag(
   const clean = text.replace(/_/g, '');
   const v = Number(clean);
   if (clean.trim() === '' || !Number.isInteger(v) || v < min || v > max) {
-    throw new UserError(`--${name} ${text}: expected an integer from ${min} to ${max}`);
+    throw new UserError(
+      `--${userText(name)} ${userText(text)}: expected an integer from ${min} to ${max}`,
+    );
   }
   return v;
 }

@@ -14,7 +14,8 @@ import { loadScenario, type Replay, replayScenario } from '../check/scenario.js'
 import { describeInitialState } from '../machine/semantic-machine.js';
 import { resolvePolicy } from '../policy/registry.js';
 import type { Policy } from '../policy/types.js';
-import { UserError } from '../util/errors.js';
+import { FindingError, UserError, userText } from '../util/errors.js';
+import { num } from '../util/format.js';
 import { intFlag, parse } from './args.js';
 
 export const CHECK_HELP = `Usage: fpswitch check [--policy <name|path>[:key=value,...]]... [--config <name|path>]
@@ -78,6 +79,17 @@ export function replayJson(r: Replay) {
   };
 }
 
+/**
+ * A user policy whose search ran into the state limit: no fixpoint, almost always state
+ * that grows without bound (a counter that never saturates). A finding (exit 1), not a
+ * clean verdict.
+ */
+function unboundedSearch(v: Verdict, maxStates: number): FindingError {
+  return new FindingError(
+    `policy ${userText(v.policy)}: no fixpoint within ${num(maxStates)} states (events up to depth ${v.depth} still reach new states): its state grows without bound, or the space is larger than --max-states; bound every counter in the policy state`,
+  );
+}
+
 function printJson(objects: readonly unknown[]): void {
   console.log(JSON.stringify(objects.length === 1 ? objects[0] : objects, null, 2));
 }
@@ -126,13 +138,18 @@ export async function checkCommand(argv: readonly string[]): Promise<number> {
     return replays.some((r) => r.verdict === 'violation') ? 1 : 0;
   }
 
+  // Every verdict first, then the output: a user policy that fails half-way prints its
+  // one line and nothing else.
   const verdicts: Verdict[] = [];
-  if (!values.json) console.log(formatConfigHeader(config, describeInitialState(config.vcpus)));
   for (const p of policies) {
     const v = checkPolicy(p, config, { depth, maxStates });
+    if (p.source !== undefined && v.bound === 'max-states') throw unboundedSearch(v, maxStates);
     verdicts.push(v);
-    if (!values.json) console.log(`\n${formatVerdict(v)}`);
   }
   if (values.json) printJson(verdicts.map(verdictJson));
+  else {
+    console.log(formatConfigHeader(config, describeInitialState(config.vcpus)));
+    for (const v of verdicts) console.log(`\n${formatVerdict(v)}`);
+  }
   return verdicts.some((v) => v.verdict === 'violation') ? 1 : 0;
 }

@@ -3,47 +3,58 @@
  * exit 2, internal errors print the stack and exit 1.
  */
 
-import { isUserError } from '../util/errors.js';
+import { errorLine, FindingError, isUserError, userText } from '../util/errors.js';
 import { toolVersion } from '../util/version.js';
-import { CHECK_HELP, checkCommand } from './check.js';
-import { IMPORT_HELP, importCommand } from './import.js';
-import { LIST_HELP, listCommand } from './list.js';
-import { SENSITIVITY_HELP, sensitivityCommand } from './sensitivity.js';
-import { SIMULATE_HELP, simulateCommand } from './simulate.js';
-import { TUNE_HELP, tuneCommand } from './tune.js';
+/** A command's module, imported only when that command runs (a fast start for `list`). */
+interface CommandModule {
+  run: (argv: readonly string[]) => Promise<number>;
+  help: string;
+}
 
-type Command = { run: (argv: readonly string[]) => Promise<number>; summary: string; help: string };
+type Command = { load: () => Promise<CommandModule>; summary: string };
 
 const COMMANDS: Record<string, Command> = {
   check: {
-    run: checkCommand,
+    load: async () => {
+      const m = await import('./check.js');
+      return { run: m.checkCommand, help: m.CHECK_HELP };
+    },
     summary: 'model-check world-switch policies: shortest counterexample or a clean fixpoint',
-    help: CHECK_HELP,
   },
   list: {
-    run: listCommand,
+    load: async () => {
+      const m = await import('./list.js');
+      return { run: m.listCommand, help: m.LIST_HELP };
+    },
     summary: 'list built-in policies, workloads and CPU profiles',
-    help: LIST_HELP,
   },
   simulate: {
-    run: simulateCommand,
+    load: async () => {
+      const m = await import('./simulate.js');
+      return { run: m.simulateCommand, help: m.SIMULATE_HELP };
+    },
     summary: 'simulate policies over a workload on a CPU profile',
-    help: SIMULATE_HELP,
   },
   import: {
-    run: importCommand,
+    load: async () => {
+      const m = await import('./import.js');
+      return { run: m.importCommand, help: m.IMPORT_HELP };
+    },
     summary: 'import a perf/trace-cmd kvm_entry/kvm_exit trace: exit mix and simulation',
-    help: IMPORT_HELP,
   },
   sensitivity: {
-    run: sensitivityCommand,
+    load: async () => {
+      const m = await import('./sensitivity.js');
+      return { run: m.sensitivityCommand, help: m.SENSITIVITY_HELP };
+    },
     summary: 'how guest workload parameters move the skip rate, against the 30-50% claim',
-    help: SENSITIVITY_HELP,
   },
   tune: {
-    run: tuneCommand,
+    load: async () => {
+      const m = await import('./tune.js');
+      return { run: m.tuneCommand, help: m.TUNE_HELP };
+    },
     summary: 'sweep policy parameters (adaptive threshold) and find the break-even',
-    help: TUNE_HELP,
   },
 };
 
@@ -64,9 +75,15 @@ function usage(): string {
 
 /** Runs the CLI with `argv` (without node and script); returns the exit code. */
 export async function main(argv: readonly string[]): Promise<number> {
-  const [name, ...rest] = argv;
+  const name = argv.at(0);
+  const rest = argv.slice(1);
   if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
-    if (name === 'help' && rest[0] && COMMANDS[rest[0]]) console.log(COMMANDS[rest[0]].help);
+    const asked = rest.at(0);
+    const topic =
+      name === 'help' && asked !== undefined && Object.hasOwn(COMMANDS, asked)
+        ? COMMANDS[asked]
+        : undefined;
+    if (topic) console.log((await topic.load()).help);
     else console.log(usage());
     return name === undefined ? 2 : 0;
   }
@@ -74,34 +91,48 @@ export async function main(argv: readonly string[]): Promise<number> {
     console.log(`fpswitch ${toolVersion()}`);
     return 0;
   }
-  const cmd = COMMANDS[name];
+  const cmd = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
   if (!cmd) {
     console.error(
-      `fpswitch: unknown command "${name}" (commands: ${Object.keys(COMMANDS).join(', ')})`,
+      errorLine(
+        `fpswitch: unknown command "${userText(name)}" (commands: ${Object.keys(COMMANDS).join(', ')})`,
+      ),
     );
     return 2;
   }
   try {
-    return await cmd.run(rest);
+    return await (await cmd.load()).run(rest);
   } catch (e) {
     if (isUserError(e)) {
-      console.error(`fpswitch ${name}: ${e.message}`);
+      console.error(errorLine(`fpswitch ${name}: ${e.message}`));
       return 2;
+    }
+    if (e instanceof FindingError) {
+      console.error(errorLine(`fpswitch ${name}: ${e.message}`));
+      return 1;
     }
     throw e;
   }
 }
 
-const isEntry =
-  process.argv[1] !== undefined && /(?:main\.ts|bin\.js|fpswitch)$/.test(process.argv[1]);
-if (isEntry) {
+/**
+ * Runs the CLI on this process's arguments and sets the exit code: the entry of the
+ * `fpswitch` bin (bin/fpswitch.js) and of `npm run fpswitch`.
+ */
+export function runAsCommand(): void {
   main(process.argv.slice(2)).then(
     (code) => {
       process.exitCode = code;
     },
-    (e) => {
+    (e: unknown) => {
       console.error(e instanceof Error ? (e.stack ?? e.message) : String(e));
       process.exitCode = 1;
     },
   );
+}
+
+// Run directly (`node --import tsx src/cli/main.ts`, `node dist/src/cli/main.js`).
+const script = process.argv.at(1);
+if (script !== undefined && /[\\/]cli[\\/]main\.[jt]s$/.test(script)) {
+  runAsCommand();
 }

@@ -6,12 +6,14 @@ import { resolvePolicy } from '../policy/registry.js';
 import { seedEstimates } from '../sim/seeds.js';
 import { CYCLE_COMPONENTS, type SimResult, simulate } from '../sim/simulate.js';
 import { claimCheck, claimLine } from '../stream/claim.js';
+import type { ExitStream } from '../stream/exit-stream.js';
 import { deriveSeed } from '../stream/prng.js';
 import { resolveWorkload, workloadStream } from '../stream/workload.js';
 import { UserError } from '../util/errors.js';
 import { indent, num, pct, table } from '../util/format.js';
 import { estimate, type Estimate, SHARE } from '../util/stats.js';
 import { intFlag, parse, seedFlag } from './args.js';
+import { announceSlowWork } from './slow-work.js';
 
 export const SIMULATE_HELP = `Usage: fpswitch simulate --workload <name|path> --policy <name|path>[:key=value,...]
                          [--policy ...] [--cpu <name>] [--vl <bits>] [--runs N] [--seed S]
@@ -150,17 +152,23 @@ export async function simulateCommand(argv: readonly string[]): Promise<number> 
   const { workload } = resolveWorkload(values.workload);
   const policies = [];
   for (const spec of policySpecs) policies.push(await resolvePolicy(spec));
+  const slow = announceSlowWork(workload, seed, runs * seeds * policies.length);
   const out: unknown[] = [];
   const text: string[] = [];
   for (const policy of policies) {
     const perSeed: SimResult[] = [];
     const seedList: number[] = [];
     for (let k = 0; k < seeds; k++) {
+      const watched = slow ?? ((x: ExitStream) => x);
       // Seed k of a multi-seed run: the first is the base seed itself, so --seeds 1 == --seed.
       const s = k === 0 ? seed : deriveSeed(seed, k);
       seedList.push(s);
       perSeed.push(
-        simulate(policy, workloadStream(workload, { runs, seed: s }), { cpu, fpState, engine }),
+        simulate(policy, watched(workloadStream(workload, { runs, seed: s })), {
+          cpu,
+          fpState,
+          engine,
+        }),
       );
     }
     const summary = seeds > 1 ? summarizeSeeds(perSeed) : undefined;

@@ -20,7 +20,7 @@ import {
   type TuneRow,
   unitSeed,
 } from '../tune/sweep.js';
-import { UserError } from '../util/errors.js';
+import { UserError, userText } from '../util/errors.js';
 import { num, pct, table } from '../util/format.js';
 import { intFlag, listFlag, parse, seedFlag } from './args.js';
 
@@ -86,11 +86,13 @@ export async function tuneCommand(argv: readonly string[]): Promise<number> {
     ranges.eagerRuns = parseRange(values['eager-runs'] ?? '16,64,256', '--eager-runs');
   for (const p of values.param ?? []) {
     const eq = p.indexOf('=');
-    if (eq <= 0) throw new UserError(`--param ${p}: expected key=range`);
+    if (eq <= 0) throw new UserError(`--param ${userText(p)}: expected key=range`);
     ranges[p.slice(0, eq)] = parseRange(p.slice(eq + 1), `--param ${p.slice(0, eq)}`);
   }
   if (Object.keys(ranges).length === 0)
-    throw new UserError(`nothing to sweep: give --param key=range for policy ${def.name}`);
+    throw new UserError(
+      `nothing to sweep: give --param key=range for policy ${userText(def.name)}`,
+    );
   const settings = sweepSettings(def, ranges);
   const references = [await resolvePolicy('eager'), await resolvePolicy('lazy-fixed')];
   const policies = [...settings.map((s) => s.policy), ...references];

@@ -8,7 +8,7 @@
  * 8,744 B at 2,048; arch/arm64/include/uapi/asm/sigcontext.h `__SVE_*_SIZE`).
  */
 
-import { UserError } from '../util/errors.js';
+import { UserError, userText } from '../util/errors.js';
 
 /** FPSIMD state bytes: V0-V31 + FPSR + FPCR. */
 export const FPSIMD_BYTES = 32 * 16 + 4 + 4;
@@ -37,7 +37,7 @@ export function parseVectorLength(text: string | undefined): FpStateSize {
   const vl = Number(text);
   if (!Number.isInteger(vl) || vl < 128 || vl > 2048 || vl % 128 !== 0) {
     throw new UserError(
-      `--vl ${text}: an SVE vector length must be a multiple of 128 from 128 to 2048 bits (or 0 for FPSIMD)`,
+      `--vl ${userText(text)}: an SVE vector length must be a multiple of 128 from 128 to 2048 bits (or 0 for FPSIMD)`,
     );
   }
   return { kind: 'sve', vl };

@@ -7,7 +7,7 @@
  */
 
 import { EC } from '../arch/esr.js';
-import { UserError } from '../util/errors.js';
+import { UserError, userText } from '../util/errors.js';
 import type { CpuProfile, Sourced } from './profile.js';
 
 const ISCA16 =
@@ -427,7 +427,7 @@ export function cpuProfile(name: string): CpuProfile {
   const p = BUILTIN_CPUS.find((c) => c.name === name);
   if (!p) {
     throw new UserError(
-      `unknown CPU profile "${name}" (known: ${BUILTIN_CPUS.map((c) => c.name).join(', ')})`,
+      `unknown CPU profile "${userText(name)}" (known: ${BUILTIN_CPUS.map((c) => c.name).join(', ')})`,
     );
   }
   return p;

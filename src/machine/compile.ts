@@ -11,7 +11,7 @@
 
 import type { Policy, VcpuDesc } from '../policy/types.js';
 import { CLASSES_PER_VCPU, decodeRunClass, type RunClass, runClassProblem } from './run-class.js';
-import { UserError } from '../util/errors.js';
+import { UserError, userText } from '../util/errors.js';
 import { notPlainData } from '../util/plain-data.js';
 import { type CostState, CostMachine, METRIC_COUNT } from './cost-machine.js';
 
@@ -138,7 +138,7 @@ export class TransitionTable {
     for (let k = 0; k < METRIC_COUNT; k++) {
       if (m.acc[k] > MAX_PER_RUN) {
         throw new UserError(
-          `policy ${this.policy.id}: executes more than ${MAX_PER_RUN} of one primitive in a single run`,
+          `policy ${userText(this.policy.id)}: executes more than ${MAX_PER_RUN} of one primitive in a single run`,
         );
       }
     }

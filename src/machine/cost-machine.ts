@@ -12,7 +12,7 @@
 import { fpSlotProblem } from '../policy/types.js';
 import type { FpSlot, Policy, PolicyHooks, VcpuDesc, VcpuId } from '../policy/types.js';
 import { FP_EL0, FP_EL1, FPEXC_ACCESS, type RunClass } from './run-class.js';
-import { UserError } from '../util/errors.js';
+import { thrownText, UserError, userText } from '../util/errors.js';
 import {
   enterGuest,
   exitGuest,
@@ -79,8 +79,20 @@ export class CostMachine implements WorldMachine {
       loaded: this.loaded,
       running: this.running,
       foreign: this.foreign,
-      policy: JSON.stringify(this.policyState) ?? 'null',
+      policy: this.policyJson(),
     };
+  }
+
+  /** The policy state as JSON; a user's state that JSON cannot hold is a UserError. */
+  private policyJson(): string {
+    if (this.policy.source === undefined) return JSON.stringify(this.policyState) ?? 'null';
+    try {
+      return JSON.stringify(this.policyState) ?? 'null';
+    } catch (e) {
+      throw new UserError(
+        `${this.policy.source}: policy ${userText(this.policy.id)}: its state must be plain data (numbers, booleans, strings, arrays, objects): ${thrownText(e)}`,
+      );
+    }
   }
 
   restore(s: CostState): void {
@@ -152,7 +164,7 @@ export class CostMachine implements WorldMachine {
 
   policyFault(message: string): never {
     throw new UserError(
-      `${this.policy.source ? `${this.policy.source}: ` : ''}policy ${this.policy.id}: ${message}`,
+      `${this.policy.source ? `${this.policy.source}: ` : ''}policy ${userText(this.policy.id)}: ${userText(message)}`,
     );
   }
 

@@ -25,7 +25,7 @@ import {
 import { ACCESS_FULL, ACCESS_NONE, type ExceptionLevel } from '../arch/registers.js';
 import type { Handled } from '../cpu/profile.js';
 import { fpSlotProblem } from '../policy/types.js';
-import { UserError } from '../util/errors.js';
+import { markEngineError, UserError, userText } from '../util/errors.js';
 import type { FpSlot, Policy, PolicyHooks, VcpuDesc, VcpuId } from '../policy/types.js';
 import {
   enterGuest,
@@ -56,6 +56,7 @@ export class Violation extends Error {
     readonly diagnosis: string,
   ) {
     super(`${invariant}: ${diagnosis}`);
+    markEngineError(this);
   }
 }
 
@@ -573,7 +574,7 @@ export class SemanticMachine implements WorldMachine {
     const problem = fpSlotProblem(slot, this.vcpus.length);
     if (!problem) return;
     if (this.policy.source !== undefined)
-      throw new UserError(`${this.policy.source}: policy ${this.policy.id}: ${problem}`);
+      throw new UserError(`${this.policy.source}: policy ${userText(this.policy.id)}: ${problem}`);
     throw new Error(`policy ${this.policy.id}: ${problem}`);
   }
 

@@ -4,15 +4,17 @@
 
 import { existsSync } from 'node:fs';
 import { extname, resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
-import { UserError } from '../util/errors.js';
+import { UserError, userText } from '../util/errors.js';
 import adaptive from './adaptive.js';
 import eager from './eager.js';
 import lazyFixed from './lazy-fixed.js';
 import lazyNotafix from './lazy-notafix.js';
 import lazyV4 from './lazy-v4.js';
 import lazyVcpu from './lazy-vcpu.js';
-import type { ParamSpec, Policy, PolicyDefinition, PolicyHooks } from './types.js';
+import { guardCall, guardHooks, readHooks } from './guard.js';
+import { importPolicyModule, POLICY_EXTENSIONS } from './load-module.js';
+import type { ParamSpec, Policy, PolicyDefinition } from './types.js';
+import { readUserDefinition } from './user-definition.js';
 
 /** The built-in designs, oldest first (docs/domain.md §4 has their kernel history). */
 export const BUILTIN_POLICIES: readonly PolicyDefinition[] = [
@@ -46,14 +48,17 @@ export function parsePolicySpec(spec: string): PolicySpec {
     target = s.slice(0, colon);
     list = s.slice(colon + 1);
   } else if (colon >= 0 && !isPathLike(s)) {
-    throw new UserError(`policy "${spec}": parameters must be given as name:key=value,key=value`);
+    throw new UserError(
+      `policy "${userText(spec)}": parameters must be given as name:key=value,key=value`,
+    );
   }
   const params: Record<string, string> = {};
   if (list !== '') {
     for (const pair of list.split(',')) {
       const eq = pair.indexOf('=');
       const key = pair.slice(0, eq);
-      if (key in params) throw new UserError(`policy "${spec}": parameter "${key}" given twice`);
+      if (key in params)
+        throw new UserError(`policy "${userText(spec)}": parameter "${userText(key)}" given twice`);
       params[key] = pair.slice(eq + 1);
     }
   }
@@ -61,7 +66,7 @@ export function parsePolicySpec(spec: string): PolicySpec {
 }
 
 function isPathLike(s: string): boolean {
-  return s.includes('/') || s.includes('\\') || /\.(m?[jt]s)$/.test(s);
+  return s.includes('/') || s.includes('\\') || /\.[cm]?[jt]s$/.test(s);
 }
 
 /** Validates parameter values against the definition and fills in defaults. */
@@ -75,7 +80,7 @@ export function resolveParams(
     if (!(key in specs)) {
       const known = Object.keys(specs);
       throw new UserError(
-        `policy "${label}": unknown parameter "${key}"` +
+        `policy "${userText(label)}": unknown parameter "${userText(key)}"` +
           (known.length ? ` (known: ${known.join(', ')})` : ' (it takes no parameters)'),
       );
     }
@@ -89,19 +94,23 @@ export function resolveParams(
     }
     const value = Number(text);
     if (text.trim() === '' || !Number.isFinite(value)) {
-      throw new UserError(`policy "${label}": parameter ${key}="${text}" is not a number`);
+      throw new UserError(
+        `policy "${userText(label)}": parameter ${userText(key)}="${userText(text)}" is not a number`,
+      );
     }
     if (spec.integer && !Number.isInteger(value)) {
-      throw new UserError(`policy "${label}": parameter ${key}=${text} must be an integer`);
+      throw new UserError(
+        `policy "${userText(label)}": parameter ${userText(key)}=${userText(text)} must be an integer`,
+      );
     }
     if (spec.min !== undefined && value < spec.min) {
       throw new UserError(
-        `policy "${label}": parameter ${key}=${text} is below its minimum ${spec.min}`,
+        `policy "${userText(label)}": parameter ${userText(key)}=${userText(text)} is below its minimum ${spec.min}`,
       );
     }
     if (spec.max !== undefined && value > spec.max) {
       throw new UserError(
-        `policy "${label}": parameter ${key}=${text} is above its maximum ${spec.max}`,
+        `policy "${userText(label)}": parameter ${userText(key)}=${userText(text)} is above its maximum ${spec.max}`,
       );
     }
     out[key] = value;
@@ -127,34 +136,7 @@ export const HOOK_NAMES = [
   'onReturnToUser',
 ] as const;
 
-/** Errors the engine throws on purpose (a broken invariant, a user's mistake): passed through. */
-function isEngineError(e: unknown): boolean {
-  return e instanceof Error && (e.name === 'Violation' || e.name === 'UserError');
-}
-
-/**
- * Wraps a user policy's hooks so that an exception from its own code is reported as one
- * line naming the file, the policy and the hook, never as a stack trace.
- */
-function guardHooks(hooks: PolicyHooks<unknown>, id: string, source: string): PolicyHooks<unknown> {
-  const guarded: Record<string, unknown> = {};
-  for (const name of HOOK_NAMES) {
-    const fn = (hooks as unknown as Record<string, unknown>)[name];
-    if (typeof fn !== 'function') continue;
-    guarded[name] = (...args: unknown[]) => {
-      try {
-        return (fn as (...a: unknown[]) => unknown).apply(hooks, args);
-      } catch (e) {
-        if (isEngineError(e)) throw e;
-        const msg = e instanceof Error ? e.message.split('\n')[0] : String(e);
-        throw new UserError(`${source}: policy ${id} threw in ${name}: ${msg}`);
-      }
-    };
-  }
-  return guarded as unknown as PolicyHooks<unknown>;
-}
-
-/** Instantiates a definition with parameters; a user policy's hooks are guarded. */
+/** Instantiates a definition with parameters; a user policy's hooks are guarded (guard.ts). */
 export function instantiate(
   def: PolicyDefinition,
   params: Readonly<Record<string, number>>,
@@ -162,15 +144,16 @@ export function instantiate(
 ): Policy {
   const id = policyId(def, params);
   if (source === undefined) return { id, definition: def, params, hooks: def.create(params) };
-  let hooks: PolicyHooks<unknown>;
-  try {
-    hooks = def.create(params) as PolicyHooks<unknown>;
-  } catch (e) {
-    const msg = e instanceof Error ? e.message.split('\n')[0] : String(e);
-    throw new UserError(`${source}: policy ${id} threw in create(): ${msg}`);
-  }
-  checkHooks(hooks, source);
-  return { id, definition: def, params, hooks: guardHooks(hooks, id, source), source };
+  const where = `${userText(source)}: policy ${userText(id)}`;
+  const hooks = guardCall('create()', where, () => def.create(params) as unknown);
+  const fns = readHooks(hooks, HOOK_NAMES, userText(source));
+  return {
+    id,
+    definition: def,
+    params,
+    hooks: guardHooks(fns, hooks, id, userText(source)),
+    source,
+  };
 }
 
 /** Looks up a built-in policy by name. */
@@ -192,36 +175,16 @@ export function policyShapeProblem(value: unknown): string | undefined {
   return undefined;
 }
 
-/** Loads a user policy module (`.ts`, `.mts`, `.js`, `.mjs`) by path. */
+/** Loads a user policy module (`.ts`, `.mts`, `.cts`, `.js`, `.mjs`, `.cjs`) by path. */
 export async function loadPolicyModule(path: string): Promise<PolicyDefinition> {
   const abs = resolve(path);
-  if (!existsSync(abs)) throw new UserError(`${path}: no such policy file`);
-  const ext = extname(abs);
-  if (!['.ts', '.mts', '.js', '.mjs'].includes(ext)) {
-    throw new UserError(`${path}: a policy module must be a .ts or .js file`);
+  const shown = userText(path);
+  if (!existsSync(abs)) throw new UserError(`${shown}: no such policy file`);
+  if (!(POLICY_EXTENSIONS as readonly string[]).includes(extname(abs))) {
+    throw new UserError(`${shown}: a policy module must be a ${POLICY_EXTENSIONS.join(', ')} file`);
   }
-  let mod: Record<string, unknown>;
-  try {
-    mod = (await import(pathToFileURL(abs).href)) as Record<string, unknown>;
-  } catch (e) {
-    const msg = e instanceof Error ? e.message.split('\n')[0] : String(e);
-    throw new UserError(`${path}: cannot load policy module: ${msg}`);
-  }
-  const def = mod.default ?? mod.policy;
-  const problem = policyShapeProblem(def);
-  if (problem) {
-    throw new UserError(
-      `${path}: does not export a policy (${problem}; expected \`export default definePolicy({ name, summary, models, create })\`)`,
-    );
-  }
-  const d = def as PolicyDefinition;
-  return {
-    name: d.name,
-    summary: typeof d.summary === 'string' ? d.summary : '(user policy)',
-    models: typeof d.models === 'string' ? d.models : abs,
-    params: d.params,
-    create: d.create.bind(d),
-  };
+  const mod = await importPolicyModule(abs, path);
+  return readUserDefinition(mod, shown, abs);
 }
 
 /**
@@ -237,23 +200,6 @@ export async function resolvePolicy(spec: string): Promise<Policy> {
     return instantiate(def, resolveParams(def, params, spec), resolve(target));
   }
   throw new UserError(
-    `unknown policy "${target}" (built-in: ${BUILTIN_POLICIES.map((p) => p.name).join(', ')}; or a path to a .ts/.js module)`,
+    `unknown policy "${userText(target)}" (built-in: ${BUILTIN_POLICIES.map((p) => p.name).join(', ')}; or a path to a .ts/.js module)`,
   );
-}
-
-function checkHooks(hooks: PolicyHooks<unknown>, path: string): void {
-  const h = hooks as unknown as Record<string, unknown> | null;
-  if (h === null || typeof h !== 'object') {
-    throw new UserError(`${path}: create() did not return an object of hooks`);
-  }
-  for (const required of ['init', 'onEntry', 'onExit']) {
-    if (typeof h[required] !== 'function') {
-      throw new UserError(`${path}: create() returned no "${required}" hook`);
-    }
-  }
-  for (const name of HOOK_NAMES) {
-    if (h[name] !== undefined && typeof h[name] !== 'function') {
-      throw new UserError(`${path}: hook "${name}" is not a function`);
-    }
-  }
 }

@@ -18,7 +18,7 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { UserError } from '../util/errors.js';
+import { UserError, userText } from '../util/errors.js';
 
 /** Checks early (before any work) that reports can be written under `root`. */
 export function ensureWritable(root: string): string {
@@ -79,7 +79,7 @@ export function writeReport(
     rmSync(tmpLink, { force: true });
     const code = (e as NodeJS.ErrnoException).code;
     throw new UserError(
-      `${link}: could not point it at ${name}${code ? ` (${code})` : ''}; the report is complete in ${final}`,
+      `${link}: could not point it at ${userText(name)}${code ? ` (${code})` : ''}; the report is complete in ${final}`,
     );
   }
   removeStaleTemporaries(abs);

@@ -11,7 +11,7 @@ import { cpuProfile } from '../cpu/profiles.js';
 import { resolvePolicy } from '../policy/registry.js';
 import type { Policy } from '../policy/types.js';
 import { type SimResult, simulate } from './simulate.js';
-import { UserError } from '../util/errors.js';
+import { UserError, userText } from '../util/errors.js';
 import type { KvmStatRow, StatTime } from '../stream/kvm-stat.js';
 import { traceFpModel } from '../stream/trace-fp.js';
 import { type ImportCounts, importTrace, type TraceThread } from '../stream/trace-import.js';
@@ -53,7 +53,7 @@ export function exitClassCodes(labels: readonly string[], flag: string): Set<num
     const code = exitClassCode(l);
     if (code === undefined)
       throw new UserError(
-        `${flag} ${l}: unknown exit class (an EC name such as DABT_LOW, a hex EC such as 0x24, or IRQ/SERROR/HYP_GONE)`,
+        `${flag} ${userText(l)}: unknown exit class (an EC name such as DABT_LOW, a hex EC such as 0x24, or IRQ/SERROR/HYP_GONE)`,
       );
     out.add(code);
   }

@@ -9,7 +9,7 @@
 
 import { z } from 'zod';
 import { exitClassCode } from '../arch/esr.js';
-import { UserError } from '../util/errors.js';
+import { UserError, userText } from '../util/errors.js';
 import { microsParam, probabilityParam, rateParam, sourced } from './sourced-param.js';
 
 const exitLabel = z.string().refine((s) => exitClassCode(s) !== undefined, {
@@ -170,5 +170,5 @@ export function validateGuest(w: GuestWorkload, file: string): void {
       `host.preemptionsPerSec: ${w.host.preemptionsPerSec.value} is more than host.hz ${w.host.hz.value} (the host preempts a vCPU thread at its ticks)`,
     );
   }
-  if (problems.length > 0) throw new UserError(`${file}: ${problems.join('; ')}`);
+  if (problems.length > 0) throw new UserError(`${userText(file)}: ${problems.join('; ')}`);
 }

@@ -12,7 +12,7 @@ import { z } from 'zod';
 import { EC, exitClassCode } from '../arch/esr.js';
 import { exitKey, HANDLED, type Handled } from '../cpu/profile.js';
 import type { VcpuDesc } from '../policy/types.js';
-import { UserError } from '../util/errors.js';
+import { UserError, userText } from '../util/errors.js';
 import { allocChunk, CHUNK_RUNS, type ExitStream } from './exit-stream.js';
 import { RandomSource } from './random-source.js';
 import { encodeRunClass, FP_EL0 } from '../machine/run-class.js';
@@ -77,7 +77,7 @@ export function markovTransitions(
   if (fromOff < -eps || fromOff > 1 + eps || fromOn < -eps || fromOn > 1 + eps) {
     const lo = p <= 0 || p >= 1 ? 0 : Math.max(-p / (1 - p), -(1 - p) / p);
     throw new UserError(
-      `${where}: fpCorrelation ${r} is infeasible with fpProbability ${p} (a two-state chain needs fpCorrelation >= ${lo.toFixed(4)})`,
+      `${where}: fpCorrelation ${userText(r)} is infeasible with fpProbability ${userText(p)} (a two-state chain needs fpCorrelation >= ${lo.toFixed(4)})`,
     );
   }
   return { fromOff: Math.min(1, Math.max(0, fromOff)), fromOn: Math.min(1, Math.max(0, fromOn)) };

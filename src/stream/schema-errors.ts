@@ -3,7 +3,7 @@
  */
 
 import type { z } from 'zod';
-import { UserError } from '../util/errors.js';
+import { UserError, userText } from '../util/errors.js';
 
 /** `a.b[2].c` for a zod path. */
 export function fieldPath(path: readonly PropertyKey[]): string {
@@ -22,9 +22,12 @@ export function schemaError(file: string, error: z.ZodError): UserError {
     if (issue.code === 'unrecognized_keys') {
       const keys = (issue as { keys: string[] }).keys;
       const where = issue.path.length ? `${path}: ` : '';
-      return `${where}unknown field${keys.length > 1 ? 's' : ''} ${keys.map((k) => `"${k}"`).join(', ')}`;
+      return `${where}unknown field${keys.length > 1 ? 's' : ''} ${keys
+        .slice(0, 5)
+        .map((k) => `"${userText(k, 40)}"`)
+        .join(', ')}`;
     }
-    return `${path}: ${issue.message}`;
+    return `${userText(path)}: ${userText(issue.message)}`;
   });
-  return new UserError(`${file}: ${parts.join('; ')}`);
+  return new UserError(`${userText(file)}: ${parts.join('; ')}`);
 }

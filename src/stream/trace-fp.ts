@@ -13,7 +13,7 @@
 
 import { existsSync } from 'node:fs';
 import { EC } from '../arch/esr.js';
-import { UserError } from '../util/errors.js';
+import { UserError, userText } from '../util/errors.js';
 import { GuestRunner } from './guest.js';
 import { compileGuest, replicateForTrace } from './guest-model.js';
 import { markovTransitions } from './markov.js';
@@ -110,22 +110,29 @@ export function traceFpModel(spec: string, opts: { seed: number; maxVcpus: numbe
       .filter((x) => x !== '')) {
       const eq = part.indexOf('=');
       if (eq < 0)
-        throw new UserError(`--fp ${spec}: "${part}" is not key=value (keys: p, r, aarch32)`);
+        throw new UserError(
+          `--fp ${userText(spec)}: "${userText(part)}" is not key=value (keys: p, r, aarch32)`,
+        );
       fields.set(part.slice(0, eq).trim(), part.slice(eq + 1).trim());
     }
     for (const k of fields.keys()) {
       if (!['p', 'r', 'aarch32'].includes(k))
-        throw new UserError(`--fp ${spec}: unknown key "${k}" (keys: p, r, aarch32)`);
+        throw new UserError(
+          `--fp ${userText(spec)}: unknown key "${userText(k)}" (keys: p, r, aarch32)`,
+        );
     }
     const num = (k: string, fallback: number | undefined, lo: number, hi: number): number => {
       const text = fields.get(k);
       if (text === undefined) {
-        if (fallback === undefined) throw new UserError(`--fp ${spec}: ${k}=... is required`);
+        if (fallback === undefined)
+          throw new UserError(`--fp ${userText(spec)}: ${userText(k)}=... is required`);
         return fallback;
       }
       const x = Number(text);
       if (text === '' || !Number.isFinite(x) || x < lo || x > hi)
-        throw new UserError(`--fp ${spec}: ${k}=${text}: expected a number from ${lo} to ${hi}`);
+        throw new UserError(
+          `--fp ${userText(spec)}: ${userText(k)}=${userText(text)}: expected a number from ${lo} to ${hi}`,
+        );
       return x;
     };
     const p = num('p', undefined, 0, 1);
@@ -141,7 +148,7 @@ export function traceFpModel(spec: string, opts: { seed: number; maxVcpus: numbe
     !existsSync(spec)
   ) {
     throw new UserError(
-      `--fp ${spec}: unknown FP model "${spec.slice(0, spec.indexOf(':'))}" (models: markov:p=<share>,r=<corr>[,aarch32=1], or a guest workload name or path)`,
+      `--fp ${userText(spec)}: unknown FP model "${userText(spec.slice(0, spec.indexOf(':')))}" (models: markov:p=<share>,r=<corr>[,aarch32=1], or a guest workload name or path)`,
     );
   }
   const { workload, file } = resolveWorkload(spec);

@@ -23,7 +23,7 @@ import { createInterface } from 'node:readline';
 import type { Readable } from 'node:stream';
 import { exitKey, HANDLED, type Handled } from '../cpu/profile.js';
 import type { VcpuDesc } from '../policy/types.js';
-import { UserError } from '../util/errors.js';
+import { UserError, userText } from '../util/errors.js';
 import type { ExitStream } from './exit-stream.js';
 import { KvmStat, type StatTime } from './kvm-stat.js';
 import { encodeRunClass } from '../machine/run-class.js';
@@ -139,11 +139,11 @@ export async function importTrace(
   else if (input === '-') stream = process.stdin;
   else {
     try {
-      if (!statSync(input).isFile()) throw new UserError(`${file}: not a file`);
+      if (!statSync(input).isFile()) throw new UserError(`${userText(file)}: not a file`);
     } catch (e) {
       if (e instanceof UserError) throw e;
       const code = (e as NodeJS.ErrnoException).code;
-      throw new UserError(`${file}: cannot read trace${code ? ` (${code})` : ''}`);
+      throw new UserError(`${userText(file)}: cannot read trace${code ? ` (${code})` : ''}`);
     }
     stream = createReadStream(input);
   }
@@ -280,7 +280,7 @@ export async function importTrace(
       if (!t) {
         if (infos.length >= maxVcpus) {
           throw new UserError(
-            `${file}:${lineNo}: more than ${maxVcpus} vCPU threads (raise --max-vcpus, or keep one physical CPU with --pcpu)`,
+            `${userText(file)}:${lineNo}: more than ${maxVcpus} vCPU threads (raise --max-vcpus, or keep one physical CPU with --pcpu)`,
           );
         }
         const info: TraceThread = {
@@ -345,24 +345,25 @@ export async function importTrace(
     spool.dispose();
     if (e instanceof UserError) throw e;
     const code = (e as NodeJS.ErrnoException).code;
-    if (typeof code === 'string') throw new UserError(`${file}: cannot read trace (${code})`);
+    if (typeof code === 'string')
+      throw new UserError(`${userText(file)}: cannot read trace (${code})`);
     throw e;
   }
 
   if (counts.lines === 0 || counts.lines === counts.nonEventLines) {
     spool.dispose();
-    throw new UserError(`${file}: empty trace (no event lines)`);
+    throw new UserError(`${userText(file)}: empty trace (no event lines)`);
   }
   if (counts.entries + counts.exits === 0) {
     spool.dispose();
     throw new UserError(
-      `${file}: no kvm_entry/kvm_exit events in ${counts.lines} lines (${counts.otherEvents} other events${opts.pcpu !== undefined ? `, ${counts.otherCpuEvents} on other CPUs than ${opts.pcpu}` : ''}); record kvm:kvm_entry and kvm:kvm_exit`,
+      `${userText(file)}: no kvm_entry/kvm_exit events in ${counts.lines} lines (${counts.otherEvents} other events${opts.pcpu !== undefined ? `, ${counts.otherCpuEvents} on other CPUs than ${opts.pcpu}` : ''}); record kvm:kvm_entry and kvm:kvm_exit`,
     );
   }
   if (counts.runs === 0) {
     spool.dispose();
     throw new UserError(
-      `${file}: no complete guest run (a kvm_entry followed by a kvm_exit of the same thread)`,
+      `${userText(file)}: no complete guest run (a kvm_entry followed by a kvm_exit of the same thread)`,
     );
   }
   const vcpus: VcpuDesc[] = infos.map((info) => ({

@@ -5,9 +5,9 @@
  */
 
 import { existsSync, readdirSync } from 'node:fs';
-import { basename, dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { UserError } from '../util/errors.js';
+import { basename, join, resolve } from 'node:path';
+import { UserError, userText } from '../util/errors.js';
+import { packageRoot } from '../util/package-root.js';
 import { readJsonFile } from '../util/json-file.js';
 import type { ExitStream } from './exit-stream.js';
 import { guestStream } from './guest.js';
@@ -21,7 +21,7 @@ import {
 import { schemaError } from './schema-errors.js';
 
 /** The folder of built-in workloads. */
-export const WORKLOADS_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '../../workloads');
+export const WORKLOADS_DIR = resolve(packageRoot(), 'workloads');
 
 /**
  * A validated workload (the type says it passed the schema and the extra checks): the
@@ -44,7 +44,7 @@ const KINDS = ['guest', 'markov'] as const;
  */
 export function parseWorkload(raw: unknown, file: string): Workload {
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
-    throw new UserError(`${file}: a workload must be a JSON object`);
+    throw new UserError(`${userText(file)}: a workload must be a JSON object`);
   }
   const kind = (raw as Record<string, unknown>).kind;
   switch (kind) {
@@ -61,10 +61,10 @@ export function parseWorkload(raw: unknown, file: string): Workload {
       return r.data;
     }
     case undefined:
-      throw new UserError(`${file}: kind: missing (one of: ${KINDS.join(', ')})`);
+      throw new UserError(`${userText(file)}: kind: missing (one of: ${KINDS.join(', ')})`);
     default:
       throw new UserError(
-        `${file}: kind: unknown workload kind ${JSON.stringify(kind)} (one of: ${KINDS.join(', ')})`,
+        `${userText(file)}: kind: unknown workload kind ${JSON.stringify(kind)} (one of: ${KINDS.join(', ')})`,
       );
   }
 }
@@ -92,7 +92,7 @@ export function resolveWorkload(nameOrPath: string): LoadedWorkload {
   if (existsSync(nameOrPath))
     return { workload: loadWorkloadFile(nameOrPath), file: resolve(nameOrPath), builtin: false };
   throw new UserError(
-    `unknown workload "${nameOrPath}" (built-in: ${builtinWorkloadNames().join(', ') || 'none'}; or a path to a JSON file)`,
+    `unknown workload "${userText(nameOrPath)}" (built-in: ${builtinWorkloadNames().join(', ') || 'none'}; or a path to a JSON file)`,
   );
 }
 

@@ -3,7 +3,7 @@
  * `16,64,256` (a list), or a single value.
  */
 
-import { UserError } from '../util/errors.js';
+import { UserError, userText } from '../util/errors.js';
 
 /** Parses a range; `what` names the flag or parameter in messages. Cost: O(values). */
 export function parseRange(text: string, what: string, maxValues = 10_000): number[] {
@@ -13,18 +13,21 @@ export function parseRange(text: string, what: string, maxValues = 10_000): numb
     const from = Number(range[1]);
     const to = Number(range[2]);
     const step = range[3] === undefined ? 1 : Number(range[3]);
-    if (!(step > 0)) throw new UserError(`${what} ${text}: the step must be positive`);
-    if (to < from) throw new UserError(`${what} ${text}: the range is empty (${from} > ${to})`);
+    if (!(step > 0)) throw new UserError(`${what} ${userText(text)}: the step must be positive`);
+    if (to < from)
+      throw new UserError(
+        `${what} ${userText(text)}: the range is empty (${from} > ${userText(to)})`,
+      );
     const n = Math.floor((to - from) / step + 1e-9) + 1;
     if (n > maxValues)
-      throw new UserError(`${what} ${text}: ${n} values is more than ${maxValues}`);
+      throw new UserError(`${what} ${userText(text)}: ${n} values is more than ${maxValues}`);
     return Array.from({ length: n }, (_, i) => Number((from + i * step).toPrecision(12)));
   }
   const parts = t.split(',').map((p) => p.trim());
   const values = parts.map(Number);
   if (parts.some((p) => p === '') || values.some((v) => !Number.isFinite(v))) {
     throw new UserError(
-      `${what} ${text}: expected a range such as 1..32, 1..32:4, or a list such as 16,64,256`,
+      `${what} ${userText(text)}: expected a range such as 1..32, 1..32:4, or a list such as 16,64,256`,
     );
   }
   return [...new Set(values)];

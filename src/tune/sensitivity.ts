@@ -13,7 +13,7 @@ import { cpuProfile } from '../cpu/profiles.js';
 import { resolvePolicy } from '../policy/registry.js';
 import type { Policy } from '../policy/types.js';
 import { simulate } from '../sim/simulate.js';
-import { UserError } from '../util/errors.js';
+import { UserError, userText } from '../util/errors.js';
 import { type Estimate, estimate, SHARE } from '../util/stats.js';
 import { CLAIM, type ClaimPosition, claimPosition } from '../stream/claim.js';
 import { vmFigures } from '../stream/guest-model.js';
@@ -114,14 +114,15 @@ export function parseSweepSpec(text: string): SweepSpec {
   );
   if (!m)
     throw new UserError(
-      `--param ${text}: expected path=from..to[:steps][:log|:lin] (e.g. scheduler.switchesPerSec=1e3..1e6:13)`,
+      `--param ${userText(text)}: expected path=from..to[:steps][:log|:lin] (e.g. scheduler.switchesPerSec=1e3..1e6:13)`,
     );
   const from = Number(m[2]);
   const to = Number(m[3]);
   const steps = m[4] === undefined ? 11 : Number(m[4]);
   if (!Number.isFinite(from) || !Number.isFinite(to) || from === to)
-    throw new UserError(`--param ${text}: from and to must be two different numbers`);
-  if (steps < 2 || steps > 101) throw new UserError(`--param ${text}: steps must be from 2 to 101`);
+    throw new UserError(`--param ${userText(text)}: from and to must be two different numbers`);
+  if (steps < 2 || steps > 101)
+    throw new UserError(`--param ${userText(text)}: steps must be from 2 to 101`);
   const scale =
     m[5] === 'log'
       ? 'log'
@@ -129,7 +130,7 @@ export function parseSweepSpec(text: string): SweepSpec {
         ? 'log'
         : 'linear';
   if (scale === 'log' && (from <= 0 || to <= 0))
-    throw new UserError(`--param ${text}: a log sweep needs positive bounds`);
+    throw new UserError(`--param ${userText(text)}: a log sweep needs positive bounds`);
   return { path: m[1], from, to, steps, scale };
 }
 
@@ -166,7 +167,7 @@ export function withParam(
       .slice(0, 6)
       .join(', ');
     throw new UserError(
-      `--param ${path}: no such parameter in ${w.name} (paths look like ${known}, ...; or without the vms[i]. prefix for every VM)`,
+      `--param ${userText(path)}: no such parameter in ${userText(w.name)} (paths look like ${known}, ...; or without the vms[i]. prefix for every VM)`,
     );
   }
   for (const t of targets) (t as { value: number }).value = value;
@@ -180,7 +181,7 @@ function isProbability(path: string): boolean {
 function guestOf(loaded: LoadedWorkload): GuestWorkload {
   if (loaded.workload.kind !== 'guest') {
     throw new UserError(
-      `${loaded.file}: sensitivity needs a guest workload (kind "guest"), not kind "${loaded.workload.kind}"`,
+      `${userText(loaded.file)}: sensitivity needs a guest workload (kind "guest"), not kind "${loaded.workload.kind}"`,
     );
   }
   return loaded.workload;

@@ -18,7 +18,7 @@ import { SWEEP_BUDGET, type WalkBudget } from '../sim/walk.js';
 import { replayable } from '../stream/exit-stream.js';
 import { deriveSeed } from '../stream/prng.js';
 import { type Workload, workloadStream } from '../stream/workload.js';
-import { UserError } from '../util/errors.js';
+import { UserError, userText } from '../util/errors.js';
 import type { Estimate } from '../util/stats.js';
 import { cartesian } from './ranges.js';
 
@@ -40,15 +40,21 @@ export function sweepSettings(
     const spec = specs[key];
     if (!spec)
       throw new UserError(
-        `policy ${def.name} has no parameter "${key}" (known: ${Object.keys(specs).join(', ') || 'none'})`,
+        `policy ${userText(def.name)} has no parameter "${userText(key)}" (known: ${Object.keys(specs).join(', ') || 'none'})`,
       );
     for (const v of values) {
       if (spec.integer && !Number.isInteger(v))
-        throw new UserError(`${def.name}: ${key}=${v} must be an integer`);
+        throw new UserError(
+          `${userText(def.name)}: ${userText(key)}=${userText(v)} must be an integer`,
+        );
       if (spec.min !== undefined && v < spec.min)
-        throw new UserError(`${def.name}: ${key}=${v} is below its minimum ${spec.min}`);
+        throw new UserError(
+          `${userText(def.name)}: ${userText(key)}=${userText(v)} is below its minimum ${spec.min}`,
+        );
       if (spec.max !== undefined && v > spec.max)
-        throw new UserError(`${def.name}: ${key}=${v} is above its maximum ${spec.max}`);
+        throw new UserError(
+          `${userText(def.name)}: ${userText(key)}=${userText(v)} is above its maximum ${spec.max}`,
+        );
     }
   }
   const defaults = Object.fromEntries(Object.entries(specs).map(([k, v]) => [k, v.default]));

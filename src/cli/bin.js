@@ -1,5 +1,0 @@
-#!/usr/bin/env node
-// Entry point of the `fpswitch` bin: registers tsx so the TypeScript sources run as they are.
-import { register } from 'tsx/esm/api';
-register();
-await import('./main.ts');

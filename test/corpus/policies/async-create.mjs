@@ -1,0 +1,1 @@
+export default { name: 'asynccreate', create: async () => ({ init: () => 0, onEntry() {}, onExit() {} }) };

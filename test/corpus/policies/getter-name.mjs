@@ -1,0 +1,1 @@
+export default { get name() { throw new Error('name getter'); }, create: () => ({}) };

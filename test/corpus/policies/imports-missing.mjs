@@ -1,0 +1,2 @@
+import x from './does-not-exist.mjs';
+export default x;

@@ -1,0 +1,2 @@
+// An endless loop in a hook: the watchdog stops it with one line.
+export default { name: 'loops', create: () => ({ init: () => 0, onEntry() { for (;;) {} }, onExit() {} }) };

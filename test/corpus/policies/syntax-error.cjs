@@ -1,0 +1,4 @@
+module.exports = {
+  name: 'x',
+  create: () => ({ init: () => 0,, })
+};

@@ -1,0 +1,1 @@
+throw new RangeError('cjs module fails at load');

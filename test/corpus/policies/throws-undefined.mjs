@@ -1,0 +1,1 @@
+export default { name: 'throwsundef', create: () => ({ init: () => 0, onEntry() { throw undefined; }, onExit() {} }) };
