@@ -3,7 +3,8 @@ import { readFileSync } from 'node:fs';
 import { relative } from 'node:path';
 import type { BootResult } from './boot.js';
 import type { IntWindow } from './intlog.js';
-import type { LinuxWorkload, ScriptedProgram } from './plan.js';
+import { type LinuxWorkload, type ScriptedProgram, l2Groups } from './plan.js';
+import { type Join, joinRuns } from './runs.js';
 import { type TraceStats, countEvents, fwcfgWindows, parseTrace, vmmWindow } from './trace.js';
 import { REPO_DIR } from './util.js';
 
@@ -73,6 +74,19 @@ export interface Cell {
   /** linux: context switches the guest kernel counted over the window (/proc/stat ctxt) */
   guestContextSwitches: number | null;
   plugin: PluginShare | null;
+  /** linux: the guest configuration (vCPUs, groups, fds, loops, ...: lib/plan.ts GuestConfig) */
+  guest?: LinuxWorkload['guest'];
+  /** linux: the per-run records' join of plugin and trace (the runs go to fixtures) */
+  perRun?: {
+    pluginRuns: number;
+    traceRuns: number;
+    matched: number;
+    /** matched runs whose exit class (exception log) equals the trace's kvm_exit class */
+    classAgree: number;
+    /** guest time per run: instructions (-icount shift=0, one L1 CPU) or the trace's */
+    ns: 'insns' | 'trace';
+    fixtures: string[];
+  } | null;
   /** what the program itself printed (VMM-RESULT, "Simple syscall: ...", hackbench "Time: ...") */
   output: string[];
   problems: string[];
@@ -217,8 +231,18 @@ export function scriptedCells(
   return cells;
 }
 
-export function linuxCells(b: BootResult, workloads: LinuxWorkload[]): Cell[] {
-  const st = b.steps.get(100);
+/** A Linux cell's per-run records, joined, for the fixtures (run.ts writes them). */
+export type CellRuns = Map<string, { cell: Cell; join: Join }>;
+
+/** The cells of one in-L1 QEMU run (one L2 vCPU count): one per workload, over its trace window. */
+function linuxGroupCells(
+  b: BootResult,
+  step: number,
+  workloads: LinuxWorkload[],
+  nsFromInsns: boolean,
+  runsOut?: CellRuns,
+): Cell[] {
+  const st = b.steps.get(step);
   const cells: Cell[] = [];
   let windows: Array<[number, number]> = [];
   let events: ReturnType<typeof parseTrace>['events'] = [];
@@ -244,22 +268,25 @@ export function linuxCells(b: BootResult, workloads: LinuxWorkload[]): Cell[] {
     let exits: Cell['exits'] = null;
     let trace: Cell['trace'] = null;
     let s: TraceStats | undefined;
-    if (k >= 0 && windows[k] && st?.traceFile) {
-      s = countEvents(events, windows[k][0], windows[k][1]);
+    const win = k >= 0 && st?.traceFile ? windows[k] : undefined;
+    if (win && st?.traceFile) {
+      s = countEvents(events, win[0], win[1]);
       exits = exitsOf(s);
       trace = traceOf(st.traceFile, s);
     }
     const iw = windowByTag(b, w.tag);
     if (!iw && b.intlog) problems.push('no plugin window with this tag in the exception log');
     const ints = fromInt(iw);
-    cells.push({
+    const join = iw && win && iw.runs.length ? joinRuns(iw.runs, events, win, nsFromInsns) : null;
+    const cell: Cell = {
       program: w.name,
       kind: 'linux',
       mode: b.mode,
-      el1: 'aarch64',
+      el1: w.guest.el1 ?? 'aarch64',
       icount: b.icount,
       boot: b.id,
       params: { command: w.args.join(' ') },
+      guest: w.guest,
       ...ints,
       exits,
       trace,
@@ -270,9 +297,38 @@ export function linuxCells(b: BootResult, workloads: LinuxWorkload[]): Cell[] {
         exits && ints.fpTraps && exits.total ? round(ints.fpTraps.total / exits.total) : null,
       guestContextSwitches: contextSwitches(run?.output ?? []),
       plugin: pluginShare(iw),
+      perRun: join
+        ? {
+            pluginRuns: join.pluginRuns,
+            traceRuns: join.traceRuns,
+            matched: join.matched,
+            classAgree: join.classAgree,
+            ns: nsFromInsns ? 'insns' : 'trace',
+            fixtures: [],
+          }
+        : null,
       output: run?.output ?? [],
       problems,
-    });
+    };
+    if (join && runsOut) runsOut.set(`${b.id}-${w.name}`, { cell, join });
+    cells.push(cell);
   });
   return cells;
+}
+
+/**
+ * The Linux cells of a boot, one per workload, grouped by the in-L1 QEMU run (L2 vCPU
+ * count) that ran them. `l1Cpus`: L1's CPUs (guest time per run is the instruction count
+ * only with -icount on one L1 CPU). Per-run joins go to `runsOut` when given.
+ */
+export function linuxCells(
+  b: BootResult,
+  workloads: LinuxWorkload[],
+  l1Cpus = 1,
+  runsOut?: CellRuns,
+): Cell[] {
+  const nsFromInsns = b.icount && l1Cpus === 1;
+  return l2Groups(workloads).flatMap((g) =>
+    linuxGroupCells(b, g.step, g.workloads, nsFromInsns, runsOut),
+  );
 }
