@@ -641,7 +641,16 @@ async function main(): Promise<number> {
   if (opts.compareOnly) return compareOnly(opts);
   const env = await setup(opts);
   const m: Measured = { cells: [], boots: [], errors: [], runs: new Map(), smp: new Map() };
-  for (const bp of bootPlans(opts)) await measureBoot(bp, env, opts, m);
+  for (const bp of bootPlans(opts)) {
+    // a boot that fails (timeout, L1 stopped) is reported and the others still run
+    try {
+      await measureBoot(bp, env, opts, m);
+    } catch (e) {
+      if (!(e instanceof ValidationError)) throw e;
+      m.errors.push(e.message);
+      progress(`${bp.id} failed: ${e.message}`);
+    }
+  }
   pruneImages();
   const generatedAt = new Date().toISOString();
   writeRuns(m, env, opts, generatedAt);

@@ -102,72 +102,46 @@ function buildArmhf(pre: Prereqs): Artifacts['armhf'] {
   };
 }
 
+/** The host-built programs: the TCG plugin, the VMM and fpsw-bench (static aarch64). */
+function buildPrograms(): { plugin: string; vmm: string; bench: string } {
+  const plugin = join(BUILD, 'fprun.so');
+  const pluginSrc = [SRC('plugin/fprun.c'), SRC('plugin/qemu-plugin-api.h')];
+  cc(plugin, pluginSrc, 'gcc', [
+    ...['-O2', '-Wall', '-Wextra', '-shared', '-fPIC', '-fvisibility=hidden'],
+    ...['-o', plugin, SRC('plugin/fprun.c')],
+  ]);
+  const aarch64 = (out: string, src: string): string =>
+    cc(out, [SRC(src)], 'aarch64-linux-gnu-gcc', [
+      ...['-O2', '-Wall', '-Wextra', '-static', '-o', out, SRC(src)],
+    ]);
+  return {
+    plugin,
+    vmm: aarch64(join(BUILD, 'vmm'), 'guest/vmm.c'),
+    bench: aarch64(join(BUILD, 'fpsw-bench'), 'guest/bench.c'),
+  };
+}
+
+/** A scripted guest: assembled, then objcopied to a flat binary. */
+function buildGuest(name: string, src: string, prefix: string): string {
+  const bin = join(BUILD, `${name}.bin`);
+  if (stale(bin, [SRC(src)])) {
+    const obj = join(BUILD, `${name}.o`);
+    cc(obj, [SRC(src)], `${prefix}-as`, ['-o', obj, SRC(src)]);
+    run(`${prefix}-objcopy`, ['-O', 'binary', obj, bin], { what: `objcopy ${name}` });
+  }
+  return bin;
+}
+
 export function buildArtifacts(pre: Prereqs): Artifacts {
   ensureDir(BUILD);
   const kdir = unpack(pre.kernel);
   const boot = join(kdir, 'boot');
   const img = readdirSync(boot).find((f) => f.startsWith('vmlinuz-'));
   if (!img) throw new ValidationError(`${pre.kernel.package}: no boot/vmlinuz-* in the package`);
-  const bb = join(unpack(pre.busybox), 'bin', 'busybox');
-  const hb = join(unpack(pre.rtTests), 'usr', 'bin', 'hackbench');
-  const qemuRoots = pre.qemuArm64.map(unpack);
   const libcDeb = pre.qemuArm64.find((d) => d.package === 'libc6');
-  const plugin = cc(
-    join(BUILD, 'fprun.so'),
-    [SRC('plugin/fprun.c'), SRC('plugin/qemu-plugin-api.h')],
-    'gcc',
-    [
-      '-O2',
-      '-Wall',
-      '-Wextra',
-      '-shared',
-      '-fPIC',
-      '-fvisibility=hidden',
-      '-o',
-      join(BUILD, 'fprun.so'),
-      SRC('plugin/fprun.c'),
-    ],
-  );
-  const vmm = cc(join(BUILD, 'vmm'), [SRC('guest/vmm.c')], 'aarch64-linux-gnu-gcc', [
-    '-O2',
-    '-Wall',
-    '-Wextra',
-    '-static',
-    '-o',
-    join(BUILD, 'vmm'),
-    SRC('guest/vmm.c'),
-  ]);
-  const bench = cc(join(BUILD, 'fpsw-bench'), [SRC('guest/bench.c')], 'aarch64-linux-gnu-gcc', [
-    '-O2',
-    '-Wall',
-    '-Wextra',
-    '-static',
-    '-o',
-    join(BUILD, 'fpsw-bench'),
-    SRC('guest/bench.c'),
-  ]);
-  const guest64 = join(BUILD, 'guest64.bin');
-  if (stale(guest64, [SRC('guest/guest64.S')])) {
-    cc(join(BUILD, 'guest64.o'), [SRC('guest/guest64.S')], 'aarch64-linux-gnu-as', [
-      '-o',
-      join(BUILD, 'guest64.o'),
-      SRC('guest/guest64.S'),
-    ]);
-    run('aarch64-linux-gnu-objcopy', ['-O', 'binary', join(BUILD, 'guest64.o'), guest64], {
-      what: 'objcopy guest64',
-    });
-  }
-  const guest32 = join(BUILD, 'guest32.bin');
-  if (stale(guest32, [SRC('guest/guest32.S')])) {
-    cc(join(BUILD, 'guest32.o'), [SRC('guest/guest32.S')], 'arm-linux-gnueabihf-as', [
-      '-o',
-      join(BUILD, 'guest32.o'),
-      SRC('guest/guest32.S'),
-    ]);
-    run('arm-linux-gnueabihf-objcopy', ['-O', 'binary', join(BUILD, 'guest32.o'), guest32], {
-      what: 'objcopy guest32',
-    });
-  }
+  const programs = buildPrograms();
+  const guest64 = buildGuest('guest64', 'guest/guest64.S', 'aarch64-linux-gnu');
+  const guest32 = buildGuest('guest32', 'guest/guest32.S', 'arm-linux-gnueabihf');
   const layout: GuestLayout = {
     guestBase: guestBase(),
     aarch64: programLayout('aarch64-linux-gnu-nm', join(BUILD, 'guest64.o')),
@@ -176,15 +150,13 @@ export function buildArtifacts(pre: Prereqs): Artifacts {
   return {
     kernelImage: join(boot, img),
     kernelRelease: img.replace(/^vmlinuz-/, ''),
-    plugin,
-    vmm,
+    ...programs,
     guest64,
     guest32,
     layout,
-    bench,
-    busybox: bb,
-    hackbench: hb,
-    qemuRoots,
+    busybox: join(unpack(pre.busybox), 'bin', 'busybox'),
+    hackbench: join(unpack(pre.rtTests), 'usr', 'bin', 'hackbench'),
+    qemuRoots: pre.qemuArm64.map(unpack),
     libcRoot: libcDeb ? unpack(libcDeb) : '',
     armhf: buildArmhf(pre),
   };

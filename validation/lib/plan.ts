@@ -313,6 +313,60 @@ mount -t devtmpfs dev /dev
 mkdir -p /tmp && mount -t tmpfs tmp /tmp
 `;
 
+/** The scripted guests' steps: each VMM run traced with every kvm event and sched_switch. */
+function scriptedSteps(plan: L1Plan, s: string[]): void {
+  if (!plan.scripted.length) return;
+  // sched_switch: a vCPU thread switched out between an exit and its next entry is a
+  // vcpu_put (kvm_sched_out), which no kvm event shows; the importer needs it.
+  s.push(`echo 8192 > $T/buffer_size_kb
+echo 1 > $T/events/kvm/enable
+echo 1 > $T/events/sched/sched_switch/enable
+`);
+  for (const p of plan.scripted) {
+    const img = p.el1 === 'aarch64' ? '/guest/guest64.bin' : '/guest/guest32.bin';
+    const w = p.el1 === 'aarch64' ? 'a64' : 'a32';
+    s.push(`echo "@@FPSW RUN ${p.tag} ${p.name}"
+echo > $T/trace; echo 1 > $T/tracing_on
+/bin/vmm ${img} ${w} ${p.variant} ${plan.iterations} ${plan.stepTimeoutSec} ${p.tag}
+rc=$?
+echo 0 > $T/tracing_on
+dump_trace ${p.tag}
+step_end ${p.tag} $rc
+`);
+  }
+  s.push(`echo 0 > $T/events/kvm/enable; echo 0 > $T/events/sched/sched_switch/enable\n`);
+}
+
+/** The Linux L2 steps: one in-L1 QEMU run per L2 group (vCPU count, kernel width). */
+function linuxSteps(plan: L1Plan, s: string[]): void {
+  if (!plan.linux.length) return;
+  s.push(`echo 32768 > $T/buffer_size_kb
+for e in ${L2_EVENTS.join(' ')}; do [ -e $T/events/kvm/$e/enable ] && echo 1 > $T/events/kvm/$e/enable; done
+echo 1 > $T/events/sched/sched_switch/enable
+`);
+  // L2 boots with nokaslr: its __switch_to is then at L1's (same kernel) VA, which the
+  // plugin counts as the guest's task switches (it tells L1's code from L2's by host address).
+  // The armhf guest: a 32-bit EL1 (-cpu host,aarch64=off: KVM_ARM_VCPU_EL1_32BIT), its
+  // zImage, highmem=off (no 64-bit MMIO regions for a 32-bit kernel).
+  for (const g of l2Groups(plan.linux)) {
+    const a32 = g.el1 === 'aarch32';
+    const machine = a32 ? 'virt,gic-version=3,highmem=off' : 'virt,gic-version=3';
+    const cpu = a32 ? 'host,aarch64=off,sve=off' : 'host';
+    const kernel = a32 ? '/l2/zImage32' : '/l2/Image';
+    s.push(`echo "@@FPSW RUN ${g.step} ${l2StepName(g.vcpus, g.el1)}"
+echo > $T/trace; echo 1 > $T/tracing_on
+timeout ${plan.stepTimeoutSec} /bin/qemu-system-aarch64 -M ${machine} -cpu ${cpu} -enable-kvm -smp ${g.vcpus} -m ${plan.l2MemMiB} \\
+  -display none -nodefaults -no-user-config -serial stdio -monitor none -nic none \\
+  -kernel ${kernel} -initrd /${g.initrd} -append "console=ttyAMA0 rdinit=/init quiet loglevel=3 nokaslr" </dev/null
+rc=$?
+echo 0 > $T/tracing_on
+dump_trace ${g.step}
+step_end ${g.step} $rc
+`);
+  }
+}
+
+/** L1's /init: set-up, the calibration symbols, the scripted steps, the Linux L2 steps. */
 export function l1Init(plan: L1Plan): string {
   const s: string[] = [PREAMBLE];
   s.push(`mount -t tracefs nodev /sys/kernel/tracing
@@ -334,53 +388,8 @@ dump_trace() {
       `sort /proc/kallsyms | grep -A1 -E ' (${CALIBRATION_SYMBOLS.join('|')})$' | sed 's/^/@@FPSW SYM /'\n`,
     );
   }
-  if (plan.scripted.length) {
-    // sched_switch: a vCPU thread switched out between an exit and its next entry is a
-    // vcpu_put (kvm_sched_out), which no kvm event shows; the importer needs it.
-    s.push(`echo 8192 > $T/buffer_size_kb
-echo 1 > $T/events/kvm/enable
-echo 1 > $T/events/sched/sched_switch/enable
-`);
-    for (const p of plan.scripted) {
-      const img = p.el1 === 'aarch64' ? '/guest/guest64.bin' : '/guest/guest32.bin';
-      const w = p.el1 === 'aarch64' ? 'a64' : 'a32';
-      s.push(`echo "@@FPSW RUN ${p.tag} ${p.name}"
-echo > $T/trace; echo 1 > $T/tracing_on
-/bin/vmm ${img} ${w} ${p.variant} ${plan.iterations} ${plan.stepTimeoutSec} ${p.tag}
-rc=$?
-echo 0 > $T/tracing_on
-dump_trace ${p.tag}
-step_end ${p.tag} $rc
-`);
-    }
-    s.push(`echo 0 > $T/events/kvm/enable; echo 0 > $T/events/sched/sched_switch/enable\n`);
-  }
-  if (plan.linux.length) {
-    s.push(`echo 32768 > $T/buffer_size_kb
-for e in ${L2_EVENTS.join(' ')}; do [ -e $T/events/kvm/$e/enable ] && echo 1 > $T/events/kvm/$e/enable; done
-echo 1 > $T/events/sched/sched_switch/enable
-`);
-    // L2 boots with nokaslr: its __switch_to is then at L1's (same kernel) VA, which the
-    // plugin counts as the guest's task switches (it tells L1's code from L2's by host address).
-    // The armhf guest: a 32-bit EL1 (-cpu host,aarch64=off: KVM_ARM_VCPU_EL1_32BIT), its
-    // zImage, highmem=off (no 64-bit MMIO regions for a 32-bit kernel).
-    for (const g of l2Groups(plan.linux)) {
-      const a32 = g.el1 === 'aarch32';
-      const machine = a32 ? 'virt,gic-version=3,highmem=off' : 'virt,gic-version=3';
-      const cpu = a32 ? 'host,aarch64=off' : 'host';
-      const kernel = a32 ? '/l2/zImage32' : '/l2/Image';
-      s.push(`echo "@@FPSW RUN ${g.step} ${l2StepName(g.vcpus, g.el1)}"
-echo > $T/trace; echo 1 > $T/tracing_on
-timeout ${plan.stepTimeoutSec} /bin/qemu-system-aarch64 -M ${machine} -cpu ${cpu} -enable-kvm -smp ${g.vcpus} -m ${plan.l2MemMiB} \\
-  -display none -nodefaults -no-user-config -serial stdio -monitor none -nic none \\
-  -kernel ${kernel} -initrd /${g.initrd} -append "console=ttyAMA0 rdinit=/init quiet loglevel=3 nokaslr" </dev/null
-rc=$?
-echo 0 > $T/tracing_on
-dump_trace ${g.step}
-step_end ${g.step} $rc
-`);
-    }
-  }
+  scriptedSteps(plan, s);
+  linuxSteps(plan, s);
   s.push(`echo "@@FPSW DONE"
 poweroff -f
 `);

@@ -53,9 +53,11 @@
  *   insns     guest instructions of the run (all its hyp runs; TB granularity);
  *   switches  executions of the guest kernel's context switch in the run: the instruction
  *             at switchto= (the L2 kernel's __switch_to, booted with nokaslr so its VA is
- *             L1's) or, for an AArch32 guest (guest32=1), a write of TPIDRURO (MCR p15, 0,
- *             Rt, c13, c0, 3) at a kernel VA, which arch/arm/kernel/entry-armv.S
- *             __switch_to executes once per switch (switch_tls);
+ *             L1's) or, for an AArch32 guest (guest32=1), a write of TPIDRURW (MCR p15, 0,
+ *             Rt, c13, c0, 2) at a kernel VA, which arch/arm/kernel/entry-armv.S
+ *             __switch_to executes once per switch (switch_tls_v6k, arch/arm/include/asm/
+ *             tls.h). Not TPIDRURO: a 6.1 v7 SMP kernel keeps `current` in it
+ *             (CONFIG_CURRENT_POINTER_IN_TPIDRURO) and rewrites it on every return to user;
  *   injected  1 when KVM loaded at least one vGIC list register (MSR ICH_LR<n>_EL2 with a
  *             register other than XZR, i.e. __vgic_v3_restore_state writing a pending or
  *             active interrupt; __vgic_v3_save_state clears them with XZR) between the
@@ -161,8 +163,8 @@ static int a32_class(struct qemu_plugin_insn *insn)
 	while (*m == ' ' || *m == '\t') m++;
 	if (*m == 'v') c |= A32_FP;
 	if (c && strstr(m, "fpexc")) c |= A32_FPEXC;
-	/* mcr p15, #0, rN, c13, c0, #3 (capstone spells it "mcr p15, #0, r3, c13, c0, #3") */
-	if (strncmp(m, "mcr", 3) == 0 && strstr(m, "p15") && strstr(m, "c13, c0, #3")) c |= A32_TLS;
+	/* mcr p15, #0, rN, c13, c0, #2 (TPIDRURW; capstone spells it "mcr p15, #0, r3, c13, c0, #2") */
+	if (strncmp(m, "mcr", 3) == 0 && strstr(m, "p15") && strstr(m, "c13, c0, #2")) c |= A32_TLS;
 	free(d);
 	return c;
 }
