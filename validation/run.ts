@@ -13,11 +13,26 @@ import { type BootResult, type KvmMode, boot } from './lib/boot.js';
 import { type Artifacts, buildArtifacts, buildL1Initramfs, pruneImages } from './lib/build.js';
 import { compareAll } from './lib/compare.js';
 import { writeFixtures } from './lib/fixtures.js';
-import { CALIBRATION_SYMBOLS, type L1Plan, SCRIPTED, linuxWorkloads } from './lib/plan.js';
+import {
+  CALIBRATION_SYMBOLS,
+  type L1Plan,
+  SCRIPTED,
+  armhfWorkloads,
+  l2StepName,
+  linuxWorkloads,
+  matrixWorkloads,
+} from './lib/plan.js';
 import { type Prereqs, checkPrereqs } from './lib/prereq.js';
 import type { GroundTruth } from '../src/report/ground-truth.js';
 import type { GuestLayout } from './lib/program-fp.js';
-import { type Cell, SCHEMA_VERSION, linuxCells, scriptedCells } from './lib/results.js';
+import {
+  type Cell,
+  type CellRuns,
+  SCHEMA_VERSION,
+  linuxCells,
+  scriptedCells,
+} from './lib/results.js';
+import { writeCellRuns } from './lib/runs.js';
 import {
   CACHE_DIR,
   REPO_DIR,
@@ -45,10 +60,20 @@ options:
   --iterations N       loop count of each scripted guest (default 200 quick, 1000 full)
   --no-linux           skip the Linux L2 guest (scripted guests only)
   --no-icount          skip the -icount boots of the Linux L2 guest
+  --no-matrix          skip the wider matrix boot (full runs only; L1 -smp 2, -icount, VHE:
+                       L2 with 1 and 2 vCPUs, hackbench -g 1/2/4 and threads, pipe on one
+                       vCPU and split, null syscall, idle)
+  --no-armhf           skip the armhf boot (full runs only; VHE, -icount: Debian's
+                       armmp-lpae kernel as a 32-bit L2 running two VFP-heavy processes and
+                       an integer one)
+  --only LIST          only these boots: matrix, armhf (comma-separated; no scripted guests,
+                       no per-mode Linux boots; validation/results.json is left alone)
+  --matrix-scale F     scale the matrix and armhf workload sizes by F (0.05: a smoke test)
   --kernel-pkg NAME    exact arm64 kernel package (default: what linux-image-arm64 depends on)
   --timeout SEC        time limit per L1 boot (default 600 quick, 1800 full)
   --no-install         never run apt-get; fail if something is missing
-  --update-fixtures    rewrite validation/fixtures/ from this run's traces
+  --update-fixtures    rewrite validation/fixtures/ from this run's traces (a full run
+                       always writes the per-run fixtures, validation/fixtures/runs/)
   --compare-only       boot nothing: redo the model comparison over the last run's traces
                        (.cache/validation/results/summary.json, or --from FILE) with today's
                        model and workload files, and rewrite validation/results.json
@@ -72,6 +97,11 @@ interface Options {
   updateFixtures: boolean;
   compareOnly: boolean;
   from?: string;
+  matrix: boolean;
+  armhf: boolean;
+  /** --only: just the matrix and/or armhf boots */
+  only: boolean;
+  matrixScale: number;
 }
 
 function parseOptions(argv: string[]): Options | 'help' {
@@ -92,6 +122,10 @@ function parseOptions(argv: string[]): Options | 'help' {
         'update-fixtures': { type: 'boolean', default: false },
         'compare-only': { type: 'boolean', default: false },
         from: { type: 'string' },
+        'no-matrix': { type: 'boolean', default: false },
+        'no-armhf': { type: 'boolean', default: false },
+        only: { type: 'string' },
+        'matrix-scale': { type: 'string' },
       },
       strict: true,
       allowPositionals: false,
@@ -100,7 +134,7 @@ function parseOptions(argv: string[]): Options | 'help' {
     throw new ValidationError(`${(e as Error).message} (see --help)`, 2);
   }
   if (v.help) return 'help';
-  const quick = v.quick ?? false;
+  const quick = v.quick;
   const modes = (v.modes ?? 'vhe,nvhe').split(',').map((m) => m.trim());
   for (const m of modes)
     if (m !== 'vhe' && m !== 'nvhe')
@@ -121,10 +155,36 @@ function parseOptions(argv: string[]): Options | 'help' {
     kernelPackage: v['kernel-pkg'],
     timeoutSec: num(v.timeout, quick ? 600 : 1800, '--timeout'),
     install: !v['no-install'],
-    updateFixtures: v['update-fixtures'] ?? false,
-    compareOnly: v['compare-only'] ?? false,
+    updateFixtures: v['update-fixtures'],
+    compareOnly: v['compare-only'],
     from: v.from,
+    ...extraBoots(quick, v.only, v['no-matrix'], v['no-armhf']),
+    matrixScale: scale(v['matrix-scale']),
   };
+}
+
+/** Which of the extra boots (matrix, armhf) run: a full run has both unless left out; --only names them. */
+function extraBoots(
+  quick: boolean,
+  only: string | undefined,
+  noMatrix: boolean,
+  noArmhf: boolean,
+): { matrix: boolean; armhf: boolean; only: boolean } {
+  if (only === undefined)
+    return { matrix: !quick && !noMatrix, armhf: !quick && !noArmhf, only: false };
+  const names = only.split(',').map((x) => x.trim());
+  for (const n of names)
+    if (n !== 'matrix' && n !== 'armhf')
+      throw new ValidationError(`--only: unknown boot "${n}" (matrix, armhf)`, 2);
+  return { matrix: names.includes('matrix'), armhf: names.includes('armhf'), only: true };
+}
+
+function scale(s: string | undefined): number {
+  if (s === undefined) return 1;
+  const x = Number(s);
+  if (!(x > 0 && x <= 10))
+    throw new ValidationError(`--matrix-scale: expected a number in (0, 10], got "${s}"`, 2);
+  return x;
 }
 
 type Kallsyms = Record<string, string>;
@@ -135,7 +195,10 @@ async function kallsyms(pre: Prereqs, a: Artifacts, opts: Options): Promise<Kall
     ensureDir(join(CACHE_DIR, 'kallsyms')),
     `${pre.kernel.package}_${pre.kernel.version}.json`,
   );
-  if (existsSync(file)) return JSON.parse(readFileSync(file, 'utf8')) as Kallsyms;
+  if (existsSync(file)) {
+    const cached = JSON.parse(readFileSync(file, 'utf8')) as Kallsyms;
+    if (CALIBRATION_SYMBOLS.every((n) => cached[n])) return cached;
+  }
   const plan: L1Plan = {
     calibrate: true,
     scripted: [],
@@ -162,8 +225,8 @@ async function kallsyms(pre: Prereqs, a: Artifacts, opts: Options): Promise<Kall
     const [addr, , name] = lines[i].split(/\s+/);
     if (!name || !CALIBRATION_SYMBOLS.includes(name) || syms[name]) continue;
     syms[name] = addr;
-    const next = lines[i + 1]?.split(/\s+/);
-    if (next && next.length >= 3) syms[`${name}__end`] = next[0];
+    const next = i + 1 < lines.length ? lines[i + 1].split(/\s+/) : [];
+    if (next.length >= 3) syms[`${name}__end`] = next[0];
   }
   for (const s of CALIBRATION_SYMBOLS) {
     if (!syms[s])
@@ -188,8 +251,10 @@ function pluginArgs(k: Kallsyms): Record<string, string | number> {
     nvgenter_end: k.__kvm_nvhe___guest_enter__end,
     vcpurun: k.__kvm_vcpu_run,
     nvvcpurun: k.__kvm_nvhe___kvm_vcpu_run,
+    switchto: k.__switch_to,
     full: 1,
     entries: 1,
+    records: 1,
   };
 }
 
@@ -316,14 +381,106 @@ async function compareOnly(opts: Options): Promise<number> {
   return errors.length ? 1 : 0;
 }
 
-async function main(): Promise<number> {
-  const parsed = parseOptions(process.argv.slice(2));
-  if (parsed === 'help') {
-    process.stdout.write(HELP);
-    return 0;
+/** One L1 boot of a run: its id, KVM mode, -icount, L1's CPUs and what runs inside. */
+interface BootPlan {
+  id: string;
+  mode: KvmMode;
+  icount: boolean;
+  smp: number;
+  /** the plugin decodes guest code as A32/T32 (the armhf guest) */
+  guest32?: boolean;
+  plan: L1Plan;
+}
+
+function l1Plan(opts: Options, p: Partial<L1Plan>): L1Plan {
+  return {
+    calibrate: false,
+    scripted: [],
+    iterations: 0,
+    linux: [],
+    stepTimeoutSec: Math.floor(opts.timeoutSec * 0.8),
+    l2MemMiB: 256,
+    ...p,
+  };
+}
+
+/**
+ * The boots of a run: per mode, one without -icount (scripted guests + Linux L2) and one
+ * with (Linux L2 only); then the matrix boot (VHE, -icount, L1 -smp 2) unless left out.
+ */
+function bootPlans(opts: Options): BootPlan[] {
+  const plans: BootPlan[] = [];
+  for (const mode of opts.only ? [] : opts.modes) {
+    plans.push({
+      id: `${mode}-noicount`,
+      mode,
+      icount: false,
+      smp: 1,
+      plan: l1Plan(opts, {
+        scripted: SCRIPTED,
+        iterations: opts.iterations,
+        linux: opts.linux ? linuxWorkloads(opts.quick, false) : [],
+      }),
+    });
+    if (opts.linux && opts.icount) {
+      plans.push({
+        id: `${mode}-icount`,
+        mode,
+        icount: true,
+        smp: 1,
+        plan: l1Plan(opts, { linux: linuxWorkloads(opts.quick, true) }),
+      });
+    }
   }
-  const opts = parsed;
-  if (opts.compareOnly) return compareOnly(opts);
+  if (opts.matrix && opts.linux) {
+    plans.push({
+      id: 'vhe-icount-matrix',
+      mode: 'vhe',
+      icount: true,
+      smp: 2,
+      plan: l1Plan(opts, { linux: matrixWorkloads(opts.matrixScale), l2MemMiB: 384 }),
+    });
+  }
+  if (opts.armhf && opts.linux) {
+    plans.push({
+      id: 'vhe-icount-armhf',
+      mode: 'vhe',
+      icount: true,
+      smp: 1,
+      guest32: true,
+      plan: l1Plan(opts, { linux: armhfWorkloads(opts.matrixScale) }),
+    });
+  }
+  return plans;
+}
+
+/** Names of the trace files, by step tag. */
+function stepNames(): Map<number, string> {
+  return new Map<number, string>([
+    ...SCRIPTED.map((p) => [p.tag, p.name] as const),
+    [100, l2StepName(1)],
+    [101, l2StepName(2)],
+    [110, l2StepName(1, 'aarch32')],
+  ]);
+}
+
+function checkMode(b: BootResult): void {
+  if (b.mode === 'nvhe' && b.kvmLine && !/Hyp mode|nVHE|hVHE|protected/i.test(b.kvmLine))
+    b.errors.push(`${b.id}: expected nVHE, kernel said: ${b.kvmLine}`);
+  if (b.mode === 'vhe' && b.kvmLine && !/VHE mode/.test(b.kvmLine))
+    b.errors.push(`${b.id}: expected VHE, kernel said: ${b.kvmLine}`);
+}
+
+interface Setup {
+  pre: Prereqs;
+  art: Artifacts;
+  syms: Kallsyms;
+  prereqSec: number;
+  buildSec: number;
+}
+
+/** Prerequisites, builds and the calibration boot: everything before the measurement boots. */
+async function setup(opts: Options): Promise<Setup> {
   progress(
     `start (${opts.quick ? 'quick' : 'full'}; modes ${opts.modes.join(',')}; cache ${CACHE_DIR})`,
   );
@@ -331,6 +488,7 @@ async function main(): Promise<number> {
     install: opts.install,
     kernelPackage: opts.kernelPackage,
     needLinuxGuest: opts.linux,
+    needArmhf: opts.linux && opts.armhf,
   });
   const prereqSec = elapsedSec();
   progress(
@@ -338,95 +496,92 @@ async function main(): Promise<number> {
   );
   const art = buildArtifacts(pre);
   const syms = await kallsyms(pre, art, opts);
-  const buildSec = elapsedSec();
-  const resultsDir = ensureDir(join(CACHE_DIR, 'results'));
-  const stepNames = new Map<number, string>([
-    ...SCRIPTED.map((p) => [p.tag, p.name] as const),
-    [100, 'linux-l2'],
-  ]);
+  return { pre, art, syms, prereqSec, buildSec: elapsedSec() };
+}
 
-  const cells: Cell[] = [];
-  const boots: BootResult[] = [];
-  const errors: string[] = [];
-  for (const mode of opts.modes) {
-    const runs: Array<{ icount: boolean; plan: L1Plan }> = [
-      {
-        icount: false,
-        plan: {
-          calibrate: false,
-          scripted: SCRIPTED,
-          iterations: opts.iterations,
-          linux: opts.linux ? linuxWorkloads(opts.quick, false) : [],
-          stepTimeoutSec: Math.floor(opts.timeoutSec * 0.8),
-          l2MemMiB: 256,
-        },
-      },
-    ];
-    if (opts.linux && opts.icount) {
-      runs.push({
-        icount: true,
-        plan: {
-          calibrate: false,
-          scripted: [],
-          iterations: 0,
-          linux: linuxWorkloads(opts.quick, true),
-          stepTimeoutSec: Math.floor(opts.timeoutSec * 0.8),
-          l2MemMiB: 256,
-        },
-      });
-    }
-    for (const r of runs) {
-      const id = `${mode}-${r.icount ? 'icount' : 'noicount'}`;
-      const initrd = buildL1Initramfs(art, r.plan);
-      const b = await boot({
-        id,
-        mode,
-        icount: r.icount,
-        kernelImage: art.kernelImage,
-        initrd,
-        plugin: { path: art.plugin, args: pluginArgs(syms) },
-        timeoutSec: opts.timeoutSec,
-        outDir: resultsDir,
-        stepNames,
-      });
-      if (mode === 'nvhe' && b.kvmLine && !/Hyp mode|nVHE|hVHE|protected/i.test(b.kvmLine)) {
-        b.errors.push(`${id}: expected nVHE, kernel said: ${b.kvmLine}`);
-      }
-      if (mode === 'vhe' && b.kvmLine && !/VHE mode/.test(b.kvmLine))
-        b.errors.push(`${id}: expected VHE, kernel said: ${b.kvmLine}`);
-      const bc = [
-        ...scriptedCells(b, r.plan.scripted, r.plan.iterations),
-        ...linuxCells(b, r.plan.linux),
-      ];
-      writeFileSync(
-        join(resultsDir, `${id}.json`),
-        `${JSON.stringify({ schemaVersion: SCHEMA_VERSION, boot: bootSummary(b), cells: bc }, null, 2)}\n`,
+interface Measured {
+  cells: Cell[];
+  boots: BootResult[];
+  errors: string[];
+  runs: CellRuns;
+  /** L1's CPUs, by boot id */
+  smp: Map<string, number>;
+}
+
+/** One measurement boot: boot, its cells, its per-boot JSON, a progress line per cell. */
+async function measureBoot(bp: BootPlan, env: Setup, opts: Options, out: Measured): Promise<void> {
+  const resultsDir = ensureDir(join(CACHE_DIR, 'results'));
+  const b = await boot({
+    id: bp.id,
+    mode: bp.mode,
+    icount: bp.icount,
+    smp: bp.smp,
+    kernelImage: env.art.kernelImage,
+    initrd: buildL1Initramfs(env.art, bp.plan),
+    plugin: {
+      path: env.art.plugin,
+      args: { ...pluginArgs(env.syms), ...(bp.guest32 ? { guest32: 1 } : {}) },
+    },
+    timeoutSec: opts.timeoutSec,
+    outDir: resultsDir,
+    stepNames: stepNames(),
+  });
+  checkMode(b);
+  const bc = [
+    ...scriptedCells(b, bp.plan.scripted, bp.plan.iterations),
+    ...linuxCells(b, bp.plan.linux, bp.smp, out.runs),
+  ];
+  const json = { schemaVersion: SCHEMA_VERSION, boot: bootSummary(b), cells: bc };
+  writeFileSync(join(resultsDir, `${bp.id}.json`), `${JSON.stringify(json, null, 2)}\n`);
+  for (const c of bc) {
+    for (const p of c.problems) out.errors.push(`${bp.id} ${c.program}: ${p}`);
+    const share = c.plugin?.fpRunShare;
+    const pr = c.perRun;
+    progress(
+      `${bp.id} ${c.program}: fpTraps=${c.fpTraps?.total ?? '?'} exits=${c.exits?.total ?? '?'}` +
+        (share !== undefined && share !== null ? ` fpRunShare=${share}` : '') +
+        (pr
+          ? ` runs=${pr.matched}/${pr.pluginRuns} (trace ${pr.traceRuns}, class agrees ${pr.classAgree})`
+          : ''),
+    );
+  }
+  out.errors.push(...b.errors);
+  out.cells.push(...bc);
+  out.boots.push(b);
+  out.smp.set(bp.id, bp.smp);
+}
+
+/**
+ * The per-run records of every Linux cell: all of them (up to 50,000 per vCPU) under
+ * .cache/validation/results/runs/, and a middle window of FIXTURE_RUNS_CAP under
+ * validation/fixtures/runs/ for a full run or --update-fixtures.
+ */
+function writeRuns(m: Measured, env: Setup, opts: Options, generatedAt: string): void {
+  const src = { generatedAt, kernel: `${env.pre.kernel.package} ${env.pre.kernel.version}` };
+  const cacheDir = ensureDir(join(CACHE_DIR, 'results', 'runs'));
+  const fixDir = join(VALIDATION_DIR, 'fixtures', 'runs');
+  const toFixtures = !opts.quick || opts.updateFixtures;
+  if (toFixtures) ensureDir(fixDir);
+  for (const [id, { cell, join: j }] of m.runs) {
+    const s = { ...src, l1Cpus: m.smp.get(cell.boot) ?? 1 };
+    writeCellRuns(cacheDir, id, cell, j, s, 50000);
+    if (toFixtures && cell.perRun) {
+      cell.perRun.fixtures = writeCellRuns(fixDir, id, cell, j, s).map((f) =>
+        f.replace(`${REPO_DIR}/`, ''),
       );
-      for (const c of bc) {
-        for (const p of c.problems) errors.push(`${id} ${c.program}: ${p}`);
-        const share = c.plugin?.fpRunShare;
-        progress(
-          `${id} ${c.program}: fpTraps=${c.fpTraps?.total ?? '?'} exits=${c.exits?.total ?? '?'}` +
-            (share !== undefined && share !== null ? ` fpRunShare=${share}` : ''),
-        );
-      }
-      errors.push(...b.errors);
-      cells.push(...bc);
-      boots.push(b);
     }
   }
-  pruneImages();
-  const generatedAt = new Date().toISOString();
-  const { comparison, errors: compareErrors } = await compare(
-    cells,
-    art.layout,
-    generatedAt,
-    opts.quick,
-    `${pre.kernel.package} ${pre.kernel.version}`,
-    pre.hostQemuVersion,
-  );
-  errors.push(...compareErrors);
-  const summary = {
+}
+
+function summaryOf(
+  opts: Options,
+  env: Setup,
+  m: Measured,
+  generatedAt: string,
+  comparison: GroundTruth,
+): Record<string, unknown> {
+  const { pre } = env;
+  return {
     schemaVersion: SCHEMA_VERSION,
     generatedAt,
     quick: opts.quick,
@@ -446,42 +601,79 @@ async function main(): Promise<number> {
           .map((d) => ({ package: d.package, version: d.version }))[0] ?? null,
       qemuArm64Libraries: pre.qemuArm64.length - 1,
     },
-    kallsyms: syms,
-    programLayout: art.layout,
+    kallsyms: env.syms,
+    programLayout: env.art.layout,
     options: {
       iterations: opts.iterations,
       modes: opts.modes,
       linux: opts.linux,
       icount: opts.icount,
+      matrix: opts.matrix,
+      armhf: opts.armhf,
+      matrixScale: opts.matrixScale,
       workloads: {
         noIcount: linuxWorkloads(opts.quick, false),
         icount: linuxWorkloads(opts.quick, true),
+        matrix: opts.matrix ? matrixWorkloads(opts.matrixScale) : [],
+        armhf: opts.armhf ? armhfWorkloads(opts.matrixScale) : [],
       },
     },
     timings: {
       totalSec: Number(elapsedSec().toFixed(1)),
-      prerequisitesSec: Number(prereqSec.toFixed(1)),
-      buildAndCalibrateSec: Number((buildSec - prereqSec).toFixed(1)),
-      boots: boots.map((b) => ({ id: b.id, wallSec: Number(b.wallSec.toFixed(1)) })),
+      prerequisitesSec: Number(env.prereqSec.toFixed(1)),
+      buildAndCalibrateSec: Number((env.buildSec - env.prereqSec).toFixed(1)),
+      boots: m.boots.map((b) => ({ id: b.id, wallSec: Number(b.wallSec.toFixed(1)) })),
     },
-    boots: boots.map(bootSummary),
-    cells,
+    boots: m.boots.map(bootSummary),
+    cells: m.cells,
     comparison,
-    errors,
+    errors: m.errors,
   };
-  writeFileSync(join(resultsDir, 'summary.json'), `${JSON.stringify(summary, null, 2)}\n`);
-  // validation/results.json holds a full run (the bench report reads it): --quick leaves it alone.
-  if (!opts.quick)
-    writeFileSync(join(VALIDATION_DIR, 'results.json'), `${JSON.stringify(summary, null, 2)}\n`);
-  if (opts.updateFixtures) writeFixtures(boots, cells, art.layout, generatedAt);
-  progress(
-    `results: ${opts.quick ? '' : 'validation/results.json and '}${resultsDir.replace(`${REPO_DIR}/`, '')}/ (${elapsedSec().toFixed(0)} s in all)`,
-  );
-  if (errors.length) {
-    for (const e of errors) process.stderr.write(`error: ${e}\n`);
-    return 1;
+}
+
+async function main(): Promise<number> {
+  const parsed = parseOptions(process.argv.slice(2));
+  if (parsed === 'help') {
+    process.stdout.write(HELP);
+    return 0;
   }
-  return 0;
+  const opts = parsed;
+  if (opts.compareOnly) return compareOnly(opts);
+  const env = await setup(opts);
+  const m: Measured = { cells: [], boots: [], errors: [], runs: new Map(), smp: new Map() };
+  for (const bp of bootPlans(opts)) {
+    // a boot that fails (timeout, L1 stopped) is reported and the others still run
+    try {
+      await measureBoot(bp, env, opts, m);
+    } catch (e) {
+      if (!(e instanceof ValidationError)) throw e;
+      m.errors.push(e.message);
+      progress(`${bp.id} failed: ${e.message}`);
+    }
+  }
+  pruneImages();
+  const generatedAt = new Date().toISOString();
+  writeRuns(m, env, opts, generatedAt);
+  const { comparison, errors: compareErrors } = await compare(
+    m.cells,
+    env.art.layout,
+    generatedAt,
+    opts.quick,
+    `${env.pre.kernel.package} ${env.pre.kernel.version}`,
+    env.pre.hostQemuVersion,
+  );
+  m.errors.push(...compareErrors);
+  const text = `${JSON.stringify(summaryOf(opts, env, m, generatedAt, comparison), null, 2)}\n`;
+  const resultsDir = join(CACHE_DIR, 'results');
+  writeFileSync(join(resultsDir, 'summary.json'), text);
+  // validation/results.json holds a full run (the bench report reads it): --quick leaves it alone.
+  if (!opts.quick && !opts.only) writeFileSync(join(VALIDATION_DIR, 'results.json'), text);
+  if (opts.updateFixtures) writeFixtures(m.boots, m.cells, env.art.layout, generatedAt);
+  progress(
+    `results: ${opts.quick || opts.only ? '' : 'validation/results.json and '}${resultsDir.replace(`${REPO_DIR}/`, '')}/ (${elapsedSec().toFixed(0)} s in all)`,
+  );
+  for (const e of m.errors) process.stderr.write(`error: ${e}\n`);
+  return m.errors.length ? 1 : 0;
 }
 
 main().then(
@@ -499,7 +691,7 @@ main().then(
       process.stderr.write(`error: ${e.message}\n`);
       process.exit(e.code);
     }
-    process.stderr.write(`${(e as Error)?.stack ?? String(e)}\n`);
+    process.stderr.write(`${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
     process.exit(1);
   },
 );

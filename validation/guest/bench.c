@@ -10,8 +10,9 @@
  *     kvm_userspace_exit, so the trace carries the same bounds.
  *
  *   fpsw-bench nullsys N     N x getppid(), lmbench lat_syscall "null" style
- *   fpsw-bench pipe N        N round trips of 1 byte between two processes over two
- *                            pipes, lmbench lat_pipe style
+ *   fpsw-bench pipe N [A B]  N round trips of 1 byte between two processes over two
+ *                            pipes, lmbench lat_pipe style; with A B, the parent is pinned
+ *                            to CPU A and the child to CPU B (sched_setaffinity)
  *   fpsw-bench idle MS       sleep MS milliseconds (an idle guest: timer and WFI exits)
  *   fpsw-bench run CMD ...   fork/exec CMD (e.g. hackbench) and wait for it
  *
@@ -26,6 +27,7 @@
  */
 #define _GNU_SOURCE
 #include <fcntl.h>
+#include <sched.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -71,6 +73,16 @@ static uint64_t now(void)
 
 static double secs(uint64_t a, uint64_t b) { return (double)(b - a) * 1e-9; }
 
+/* pin the calling process to one CPU (a no-op when cpu < 0) */
+static void pin(int cpu)
+{
+	if (cpu < 0) return;
+	cpu_set_t set;
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	if (sched_setaffinity(0, sizeof set, &set)) perror("fpsw-bench: sched_setaffinity");
+}
+
 static void mark_setup(void)
 {
 	int fd = open("/dev/mem", O_RDONLY | O_SYNC);
@@ -100,7 +112,7 @@ static void mark_close(void)
 int main(int argc, char **argv)
 {
 	if (argc < 3) {
-		fprintf(stderr, "usage: fpsw-bench nullsys N | pipe N | idle MS | run CMD...\n");
+		fprintf(stderr, "usage: fpsw-bench nullsys N | pipe N [CPU_A CPU_B] | idle MS | run CMD...\n");
 		return 2;
 	}
 	const char *what = argv[1];
@@ -118,9 +130,11 @@ int main(int argc, char **argv)
 	} else if (strcmp(what, "pipe") == 0) {
 		int a[2], b[2];
 		char c = 'x';
+		int cpu_parent = argc > 4 ? atoi(argv[3]) : -1, cpu_child = argc > 4 ? atoi(argv[4]) : -1;
 		if (pipe(a) || pipe(b)) { perror("pipe"); return 1; }
 		pid_t pid = fork();
 		if (pid == 0) {
+			pin(cpu_child);
 			close(a[1]);
 			close(b[0]);
 			for (;;) {
@@ -130,6 +144,7 @@ int main(int argc, char **argv)
 		}
 		close(a[0]);
 		close(b[1]);
+		pin(cpu_parent);
 		mark_open();
 		t0 = now();
 		for (long k = 0; k < n; k++) {

@@ -21,6 +21,9 @@ export interface BootOptions {
   outDir: string;
   /** names for trace files, by step tag */
   stepNames: Map<number, string>;
+  /** L1's CPUs (default 1); more than one only with -icount (round-robin TCG keeps the
+   * exception log's lines of one exception together) */
+  smp?: number;
 }
 
 export interface StepOutcome {
@@ -67,7 +70,7 @@ export function qemuArgs(o: BootOptions): string[] {
     '-cpu',
     'max',
     '-smp',
-    '1',
+    String(o.smp ?? 1),
     '-m',
     '1024',
     '-nographic',
@@ -95,95 +98,109 @@ function intFifo(o: BootOptions): string {
   return join(o.outDir, `${o.id}.int.fifo`);
 }
 
-export function boot(o: BootOptions): Promise<BootResult> {
-  ensureDir(o.outDir);
-  const args = qemuArgs(o);
-  const consoleFile = join(o.outDir, `${o.id}.console.log`);
-  const consoleOut = createWriteStream(consoleFile);
-  const res: BootResult = {
-    id: o.id,
-    mode: o.mode,
-    icount: o.icount,
-    qemuArgs: args,
-    wallSec: 0,
-    consoleFile,
-    symbols: [],
-    steps: new Map(),
-    l2: { runs: new Map() },
-    errors: [],
-  };
-  const counter = o.plugin ? new IntLogCounter() : undefined;
-  res.intlog = counter;
-  const started = Date.now();
-  let done = false;
-  let lastLine = '';
-  let current: StepOutcome | undefined;
-  let traceB64: string[] | undefined;
-  let traceStep: StepOutcome | undefined;
+/** A boot's console, parsed line by line as it streams: the protocol of lib/plan.ts. */
+class ConsoleParser {
+  done = false;
+  lastLine = '';
+  private current: StepOutcome | undefined;
+  private traceB64: string[] | undefined;
+  private traceStep: StepOutcome | undefined;
+  private readonly started = Date.now();
 
-  const onLine = (raw: string): void => {
-    const l = raw.replace(/\r+$/, ''); // \r\r\n after two ttys (L2 console -> L1 console)
-    consoleOut.write(`${l}\n`);
-    if (traceB64 && traceStep) {
-      if (l.startsWith('@@FPSW TRACE-END')) {
-        const st = traceStep;
-        try {
-          const text = gunzipSync(Buffer.from(traceB64.join(''), 'base64'));
-          writeFileSync(st.traceFile as string, text);
-          st.traceLines = text.toString('utf8').split('\n').length - 1;
-        } catch (e) {
-          res.errors.push(`${o.id}: trace of ${st.name} did not decode: ${(e as Error).message}`);
-          st.traceFile = undefined;
-        }
-        traceB64 = undefined;
-        traceStep = undefined;
-      } else if (/^[A-Za-z0-9+/=]+$/.test(l)) {
-        traceB64.push(l);
-      }
+  constructor(
+    private readonly o: BootOptions,
+    private readonly res: BootResult,
+    private readonly out: { write(s: string): unknown },
+  ) {}
+
+  /** one console line (\r\r\n after two ttys: L2 console -> L1 console) */
+  line(raw: string): void {
+    const l = raw.replace(/\r+$/, '');
+    this.out.write(`${l}\n`);
+    if (this.traceB64) {
+      this.traceLine(l);
       return;
     }
-    if (l.trim()) lastLine = l.trim();
+    if (l.trim()) this.lastLine = l.trim();
+    if (l.startsWith('@@FPSW ')) this.l1Line(l);
+    else if (l.startsWith('@@L2 ')) this.l2Line(l);
+    else if (this.current && STEP_RESULT.test(l)) this.current.output.push(l);
+  }
+
+  /** inside TRACE-BEGIN .. TRACE-END: base64 of the gzipped tracefs text */
+  private traceLine(l: string): void {
+    const st = this.traceStep;
+    if (!l.startsWith('@@FPSW TRACE-END')) {
+      if (/^[A-Za-z0-9+/=]+$/.test(l)) this.traceB64?.push(l);
+      return;
+    }
+    try {
+      const text = gunzipSync(Buffer.from((this.traceB64 ?? []).join(''), 'base64'));
+      if (st?.traceFile) writeFileSync(st.traceFile, text);
+      if (st) st.traceLines = text.toString('utf8').split('\n').length - 1;
+    } catch (e) {
+      this.res.errors.push(
+        `${this.o.id}: trace of ${st?.name ?? '?'} did not decode: ${(e as Error).message}`,
+      );
+      if (st) st.traceFile = undefined;
+    }
+    this.traceB64 = undefined;
+    this.traceStep = undefined;
+  }
+
+  private l1Line(l: string): void {
+    const { o, res } = this;
     let m: RegExpExecArray | null;
     if ((m = /^@@FPSW L1-UP (\S+)/.exec(l))) {
       res.l1UpSec = Number(m[1]);
-      progress(
-        `${o.id}: L1 up at ${m[1]} s guest uptime (${((Date.now() - started) / 1000).toFixed(1)} s wall)`,
-      );
+      const wall = ((Date.now() - this.started) / 1000).toFixed(1);
+      progress(`${o.id}: L1 up at ${m[1]} s guest uptime (${wall} s wall)`);
     } else if ((m = /^@@FPSW KVM (.*)$/.exec(l))) {
       res.kvmLine = m[1].replace(/^\[\s*[\d.]+\]\s*/, '');
       progress(`${o.id}: ${res.kvmLine || 'no KVM init line in dmesg'}`);
     } else if ((m = /^@@FPSW SYM (.*)$/.exec(l))) {
       res.symbols.push(m[1]);
     } else if ((m = /^@@FPSW RUN (\d+) (\S+)/.exec(l))) {
-      current = { tag: Number(m[1]), name: m[2], traceLines: 0, output: [] };
-      res.steps.set(current.tag, current);
-      progress(`${o.id}: run ${current.name}`);
+      this.current = { tag: Number(m[1]), name: m[2], traceLines: 0, output: [] };
+      res.steps.set(this.current.tag, this.current);
+      progress(`${o.id}: run ${this.current.name}`);
     } else if ((m = /^@@FPSW TRACE-BEGIN (\d+)/.exec(l))) {
-      const st = res.steps.get(Number(m[1]));
-      if (st) {
-        st.traceFile = join(
-          o.outDir,
-          `${o.id}.${(o.stepNames.get(st.tag) ?? st.name).replace(/[^\w.-]+/g, '_')}.trace`,
-        );
-        traceB64 = [];
-        traceStep = st;
-      }
+      this.traceBegin(Number(m[1]));
     } else if ((m = /^@@FPSW STEP-END (\d+) rc=(\d+) uptime=(\S+)/.exec(l))) {
-      const st = res.steps.get(Number(m[1]));
-      if (st) {
-        st.rc = Number(m[2]);
-        st.endUptime = Number(m[3]);
-        if (st.rc !== 0)
-          res.errors.push(
-            `${o.id}: step ${st.name} exited ${st.rc}: ${st.output.slice(-1)[0] ?? ''}`,
-          );
-      }
-      current = undefined;
+      this.stepEnd(Number(m[1]), Number(m[2]), Number(m[3]));
     } else if ((m = /^@@FPSW ERROR (.*)$/.exec(l))) {
       res.errors.push(`${o.id}: ${m[1]}`);
     } else if (l.startsWith('@@FPSW DONE')) {
-      done = true;
-    } else if ((m = /^@@L2 UP (\S+)/.exec(l))) {
+      this.done = true;
+    }
+  }
+
+  private traceBegin(tag: number): void {
+    const st = this.res.steps.get(tag);
+    if (!st) return;
+    const name = (this.o.stepNames.get(st.tag) ?? st.name).replace(/[^\w.-]+/g, '_');
+    st.traceFile = join(this.o.outDir, `${this.o.id}.${name}.trace`);
+    this.traceB64 = [];
+    this.traceStep = st;
+  }
+
+  private stepEnd(tag: number, rc: number, uptime: number): void {
+    const st = this.res.steps.get(tag);
+    if (st) {
+      st.rc = rc;
+      st.endUptime = uptime;
+      if (rc !== 0)
+        this.res.errors.push(
+          `${this.o.id}: step ${st.name} exited ${rc}: ${st.output.slice(-1)[0] ?? ''}`,
+        );
+    }
+    this.current = undefined;
+  }
+
+  private l2Line(l: string): void {
+    const { o, res } = this;
+    let m: RegExpExecArray | null;
+    if ((m = /^@@L2 UP (\S+)/.exec(l))) {
       res.l2.upUptime = Number(m[1]);
       progress(`${o.id}: L2 Linux up (${m[1]} s L2 uptime)`);
     } else if ((m = /^@@L2 RUN (\d+) (\S+)/.exec(l))) {
@@ -200,41 +217,94 @@ export function boot(o: BootOptions): Promise<BootResult> {
         );
     } else if ((m = /^@@L2 DONE (\S+)/.exec(l))) {
       res.l2.doneUptime = Number(m[1]);
-    } else if (current && STEP_RESULT.test(l)) {
-      current.output.push(l);
     }
-  };
+  }
+}
 
+/**
+ * The exception log's reader: a FIFO that `cat` copies into the counter (a Node pipe is a
+ * socket, which QEMU cannot open by path). cat blocks until QEMU opens the FIFO and sees
+ * EOF when QEMU exits; `done` resolves once the counter has seen everything.
+ */
+function startIntLog(
+  o: BootOptions,
+  counter: IntLogCounter | undefined,
+): { cat?: ChildProcess; done: Promise<void> } {
+  if (!counter) return { done: Promise.resolve() };
+  const fifo = intFifo(o);
+  rmSync(fifo, { force: true });
+  run('mkfifo', [fifo], { what: 'mkfifo for the exception log' });
+  const cat = spawn('cat', [fifo], { stdio: ['ignore', 'pipe', 'ignore'] });
+  cat.stdout.on('data', (d: Buffer) => {
+    counter.push(d);
+  });
+  const done = new Promise<void>((r) =>
+    cat.on('close', () => {
+      counter.end();
+      rmSync(fifo, { force: true });
+      r();
+    }),
+  );
+  return { cat, done };
+}
+
+function newResult(o: BootOptions, args: string[], consoleFile: string): BootResult {
+  return {
+    id: o.id,
+    mode: o.mode,
+    icount: o.icount,
+    qemuArgs: args,
+    wallSec: 0,
+    consoleFile,
+    symbols: [],
+    steps: new Map(),
+    l2: { runs: new Map() },
+    intlog: o.plugin ? new IntLogCounter() : undefined,
+    errors: [],
+  };
+}
+
+/** Why a finished boot failed, in one line, or undefined when it signalled completion. */
+function bootFailure(
+  o: BootOptions,
+  p: { timedOut: boolean; code: number | null; stderr: string },
+  parser: ConsoleParser,
+  consoleFile: string,
+): string | undefined {
+  const last = parser.lastLine.slice(0, 120);
+  if (p.timedOut)
+    return `${o.id}: the guest never signalled completion within ${o.timeoutSec} s (last console line: ${last || 'none'}; console in ${consoleFile})`;
+  if (!parser.done)
+    return `${o.id}: L1 stopped before it signalled completion (qemu exit ${p.code}; ${p.stderr.trim().split('\n').slice(-1)[0] ?? ''}; last console line: ${last})`;
+  return undefined;
+}
+
+/**
+ * One boot of L1 under the outer QEMU: the console parsed as it streams (ConsoleParser),
+ * the exception log counted through its FIFO (startIntLog), killed after `timeoutSec`.
+ * Resolves with what the boot produced; rejects with a one-line ValidationError when it
+ * timed out or stopped before "@@FPSW DONE".
+ */
+export function boot(o: BootOptions): Promise<BootResult> {
+  ensureDir(o.outDir);
+  const args = qemuArgs(o);
+  const consoleFile = join(o.outDir, `${o.id}.console.log`);
+  const consoleOut = createWriteStream(consoleFile);
+  const res = newResult(o, args, consoleFile);
+  const parser = new ConsoleParser(o, res, consoleOut);
+  const started = Date.now();
   return new Promise((resolve, reject) => {
     progress(`${o.id}: boot L1 (${o.mode}${o.icount ? ', -icount' : ''})`);
-    // The log goes to a FIFO read by `cat` (a Node pipe is a socket, which QEMU cannot
-    // open by path): cat blocks until QEMU opens the FIFO and sees EOF when QEMU exits.
-    let cat: ChildProcess | undefined;
-    let catDone: Promise<void> = Promise.resolve();
-    if (counter) {
-      const fifo = intFifo(o);
-      rmSync(fifo, { force: true });
-      run('mkfifo', [fifo], { what: 'mkfifo for the exception log' });
-      cat = spawn('cat', [fifo], { stdio: ['ignore', 'pipe', 'ignore'] });
-      cat.stdout?.on('data', (d: Buffer) => counter.push(d));
-      catDone = new Promise((r) =>
-        cat?.on('close', () => {
-          counter.end();
-          rmSync(fifo, { force: true });
-          r();
-        }),
-      );
-    }
+    const log = startIntLog(o, res.intlog);
     const p = spawn('qemu-system-aarch64', args, { stdio: ['ignore', 'pipe', 'pipe'] });
     let partial = '';
     let stderr = '';
-    p.stdout?.on('data', (d: Buffer) => {
-      const s = partial + d.toString('utf8');
-      const lines = s.split('\n');
+    p.stdout.on('data', (d: Buffer) => {
+      const lines = (partial + d.toString('utf8')).split('\n');
       partial = lines.pop() ?? '';
-      for (const l of lines) onLine(l);
+      for (const l of lines) parser.line(l);
     });
-    p.stderr?.on('data', (d: Buffer) => {
+    p.stderr.on('data', (d: Buffer) => {
       stderr = (stderr + d.toString()).slice(-4000);
     });
     let timedOut = false;
@@ -244,34 +314,26 @@ export function boot(o: BootOptions): Promise<BootResult> {
     }, o.timeoutSec * 1000);
     p.on('error', (e) => {
       clearTimeout(timer);
-      cat?.kill('SIGKILL');
+      log.cat?.kill('SIGKILL');
       reject(new ValidationError(`cannot start qemu-system-aarch64: ${e.message}`));
     });
-    p.on('close', async (code) => {
+    p.on('close', (code) => {
       clearTimeout(timer);
       // QEMU gone: cat sees EOF (or, if QEMU never opened the FIFO, is still blocked)
-      const catTimer = setTimeout(() => cat?.kill('SIGKILL'), 10_000);
-      await catDone;
-      clearTimeout(catTimer);
-      if (partial) onLine(partial);
-      consoleOut.end();
-      res.wallSec = (Date.now() - started) / 1000;
-      if (timedOut) {
-        reject(
-          new ValidationError(
-            `${o.id}: the guest never signalled completion within ${o.timeoutSec} s (last console line: ${lastLine.slice(0, 120) || 'none'}; console in ${consoleFile})`,
-          ),
-        );
-      } else if (!done) {
-        reject(
-          new ValidationError(
-            `${o.id}: L1 stopped before it signalled completion (qemu exit ${code}; ${stderr.trim().split('\n').slice(-1)[0] ?? ''}; last console line: ${lastLine.slice(0, 120)})`,
-          ),
-        );
-      } else {
+      const catTimer = setTimeout(() => log.cat?.kill('SIGKILL'), 10_000);
+      void log.done.then(() => {
+        clearTimeout(catTimer);
+        if (partial) parser.line(partial);
+        consoleOut.end();
+        res.wallSec = (Date.now() - started) / 1000;
+        const failure = bootFailure(o, { timedOut, code, stderr }, parser, consoleFile);
+        if (failure) {
+          reject(new ValidationError(failure));
+          return;
+        }
         progress(`${o.id}: done in ${res.wallSec.toFixed(1)} s wall`);
         resolve(res);
-      }
+      });
     });
   });
 }

@@ -4,7 +4,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, readdirSync, realpathSync, rmSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { type CpioEntry, writeCpio } from './cpio.js';
-import { type L1Plan, type LinuxWorkload, l1Init, l2Init } from './plan.js';
+import { type L1Plan, type L2Group, type LinuxWorkload, l1Init, l2Groups, l2Init } from './plan.js';
 import type { GuestLayout, ProgramLayout } from './program-fp.js';
 import { type Prereqs, unpack } from './prereq.js';
 import {
@@ -32,6 +32,8 @@ export interface Artifacts {
   /** root of the unpacked arm64 packages that hold QEMU and its libraries (merged view) */
   qemuRoots: string[];
   libcRoot: string;
+  /** the armhf guest (when the prerequisites include it): zImage, busybox, fpsw-bench32 */
+  armhf?: { kernelImage: string; busybox: string; bench32: string };
 }
 
 const BUILD = join(CACHE_DIR, 'build');
@@ -74,72 +76,72 @@ function programLayout(nm: string, obj: string): ProgramLayout {
   };
 }
 
+/** The armhf guest's kernel image, busybox and workload (static A32, VFP hard-float). */
+function buildArmhf(pre: Prereqs): Artifacts['armhf'] {
+  if (!pre.armhf) return undefined;
+  const kboot = join(unpack(pre.armhf.kernel), 'boot');
+  const img = readdirSync(kboot).find((f) => f.startsWith('vmlinuz-'));
+  if (!img) throw new ValidationError(`${pre.armhf.kernel.package}: no boot/vmlinuz-*`);
+  const out = join(BUILD, 'fpsw-bench32');
+  const bench32 = cc(out, [SRC('guest/bench32.c')], 'arm-linux-gnueabihf-gcc', [
+    '-O2',
+    '-Wall',
+    '-Wextra',
+    '-static',
+    '-marm',
+    '-mfpu=vfpv3-d16',
+    '-mfloat-abi=hard',
+    '-o',
+    out,
+    SRC('guest/bench32.c'),
+  ]);
+  return {
+    kernelImage: join(kboot, img),
+    busybox: join(unpack(pre.armhf.busybox), 'bin', 'busybox'),
+    bench32,
+  };
+}
+
+/** The host-built programs: the TCG plugin, the VMM and fpsw-bench (static aarch64). */
+function buildPrograms(): { plugin: string; vmm: string; bench: string } {
+  const plugin = join(BUILD, 'fprun.so');
+  const pluginSrc = [SRC('plugin/fprun.c'), SRC('plugin/qemu-plugin-api.h')];
+  cc(plugin, pluginSrc, 'gcc', [
+    ...['-O2', '-Wall', '-Wextra', '-shared', '-fPIC', '-fvisibility=hidden'],
+    ...['-o', plugin, SRC('plugin/fprun.c')],
+  ]);
+  const aarch64 = (out: string, src: string): string =>
+    cc(out, [SRC(src)], 'aarch64-linux-gnu-gcc', [
+      ...['-O2', '-Wall', '-Wextra', '-static', '-o', out, SRC(src)],
+    ]);
+  return {
+    plugin,
+    vmm: aarch64(join(BUILD, 'vmm'), 'guest/vmm.c'),
+    bench: aarch64(join(BUILD, 'fpsw-bench'), 'guest/bench.c'),
+  };
+}
+
+/** A scripted guest: assembled, then objcopied to a flat binary. */
+function buildGuest(name: string, src: string, prefix: string): string {
+  const bin = join(BUILD, `${name}.bin`);
+  if (stale(bin, [SRC(src)])) {
+    const obj = join(BUILD, `${name}.o`);
+    cc(obj, [SRC(src)], `${prefix}-as`, ['-o', obj, SRC(src)]);
+    run(`${prefix}-objcopy`, ['-O', 'binary', obj, bin], { what: `objcopy ${name}` });
+  }
+  return bin;
+}
+
 export function buildArtifacts(pre: Prereqs): Artifacts {
   ensureDir(BUILD);
   const kdir = unpack(pre.kernel);
   const boot = join(kdir, 'boot');
   const img = readdirSync(boot).find((f) => f.startsWith('vmlinuz-'));
   if (!img) throw new ValidationError(`${pre.kernel.package}: no boot/vmlinuz-* in the package`);
-  const bb = join(unpack(pre.busybox), 'bin', 'busybox');
-  const hb = join(unpack(pre.rtTests), 'usr', 'bin', 'hackbench');
-  const qemuRoots = pre.qemuArm64.map(unpack);
   const libcDeb = pre.qemuArm64.find((d) => d.package === 'libc6');
-  const plugin = cc(
-    join(BUILD, 'fprun.so'),
-    [SRC('plugin/fprun.c'), SRC('plugin/qemu-plugin-api.h')],
-    'gcc',
-    [
-      '-O2',
-      '-Wall',
-      '-Wextra',
-      '-shared',
-      '-fPIC',
-      '-fvisibility=hidden',
-      '-o',
-      join(BUILD, 'fprun.so'),
-      SRC('plugin/fprun.c'),
-    ],
-  );
-  const vmm = cc(join(BUILD, 'vmm'), [SRC('guest/vmm.c')], 'aarch64-linux-gnu-gcc', [
-    '-O2',
-    '-Wall',
-    '-Wextra',
-    '-static',
-    '-o',
-    join(BUILD, 'vmm'),
-    SRC('guest/vmm.c'),
-  ]);
-  const bench = cc(join(BUILD, 'fpsw-bench'), [SRC('guest/bench.c')], 'aarch64-linux-gnu-gcc', [
-    '-O2',
-    '-Wall',
-    '-Wextra',
-    '-static',
-    '-o',
-    join(BUILD, 'fpsw-bench'),
-    SRC('guest/bench.c'),
-  ]);
-  const guest64 = join(BUILD, 'guest64.bin');
-  if (stale(guest64, [SRC('guest/guest64.S')])) {
-    cc(join(BUILD, 'guest64.o'), [SRC('guest/guest64.S')], 'aarch64-linux-gnu-as', [
-      '-o',
-      join(BUILD, 'guest64.o'),
-      SRC('guest/guest64.S'),
-    ]);
-    run('aarch64-linux-gnu-objcopy', ['-O', 'binary', join(BUILD, 'guest64.o'), guest64], {
-      what: 'objcopy guest64',
-    });
-  }
-  const guest32 = join(BUILD, 'guest32.bin');
-  if (stale(guest32, [SRC('guest/guest32.S')])) {
-    cc(join(BUILD, 'guest32.o'), [SRC('guest/guest32.S')], 'arm-linux-gnueabihf-as', [
-      '-o',
-      join(BUILD, 'guest32.o'),
-      SRC('guest/guest32.S'),
-    ]);
-    run('arm-linux-gnueabihf-objcopy', ['-O', 'binary', join(BUILD, 'guest32.o'), guest32], {
-      what: 'objcopy guest32',
-    });
-  }
+  const programs = buildPrograms();
+  const guest64 = buildGuest('guest64', 'guest/guest64.S', 'aarch64-linux-gnu');
+  const guest32 = buildGuest('guest32', 'guest/guest32.S', 'arm-linux-gnueabihf');
   const layout: GuestLayout = {
     guestBase: guestBase(),
     aarch64: programLayout('aarch64-linux-gnu-nm', join(BUILD, 'guest64.o')),
@@ -148,16 +150,15 @@ export function buildArtifacts(pre: Prereqs): Artifacts {
   return {
     kernelImage: join(boot, img),
     kernelRelease: img.replace(/^vmlinuz-/, ''),
-    plugin,
-    vmm,
+    ...programs,
     guest64,
     guest32,
     layout,
-    bench,
-    busybox: bb,
-    hackbench: hb,
-    qemuRoots,
+    busybox: join(unpack(pre.busybox), 'bin', 'busybox'),
+    hackbench: join(unpack(pre.rtTests), 'usr', 'bin', 'hackbench'),
+    qemuRoots: pre.qemuArm64.map(unpack),
     libcRoot: libcDeb ? unpack(libcDeb) : '',
+    armhf: buildArmhf(pre),
   };
 }
 
@@ -222,6 +223,33 @@ function fileStamp(p: string): string {
   return `${p}:${s.size}:${s.mtimeMs}`;
 }
 
+/** The armhf L2's initramfs: armhf busybox and fpsw-bench32 (both static). */
+function buildL2InitramfsArmhf(a: Artifacts, workloads: LinuxWorkload[]): string {
+  const x = a.armhf;
+  if (!x) throw new ValidationError('the armhf guest needs the armhf packages (prerequisites)');
+  const init = l2Init(workloads);
+  const out = join(
+    BUILD,
+    `l2a32-${hashOf([init, fileStamp(x.busybox), fileStamp(x.bench32)])}.cpio`,
+  );
+  if (existsSync(out)) return out;
+  progress('build armhf L2 initramfs');
+  writeCpio(out, [
+    ...baseEntries(),
+    { kind: 'file', path: 'init', data: init, mode: 0o755 },
+    { kind: 'file', path: 'bin/busybox', source: x.busybox, mode: 0o755 },
+    { kind: 'file', path: 'bin/fpsw-bench32', source: x.bench32, mode: 0o755 },
+  ]);
+  return out;
+}
+
+/** The initramfs of one in-L1 QEMU run (AArch64 or armhf guest). */
+function buildL2Group(a: Artifacts, g: L2Group): string {
+  return g.el1 === 'aarch32'
+    ? buildL2InitramfsArmhf(a, g.workloads)
+    : buildL2Initramfs(a, g.workloads);
+}
+
 /** L2's initramfs: busybox, fpsw-bench, hackbench and the glibc it links against. */
 export function buildL2Initramfs(a: Artifacts, workloads: LinuxWorkload[]): string {
   const init = l2Init(workloads);
@@ -245,7 +273,9 @@ export function buildL2Initramfs(a: Artifacts, workloads: LinuxWorkload[]): stri
 export function buildL1Initramfs(a: Artifacts, plan: L1Plan): string {
   const init = l1Init(plan);
   const needQemu = plan.linux.length > 0;
-  const l2 = needQemu ? buildL2Initramfs(a, plan.linux) : '';
+  const groups = l2Groups(plan.linux);
+  const l2 = groups.map((g) => ({ path: g.initrd, source: buildL2Group(a, g) }));
+  const a32 = groups.some((g) => g.el1 === 'aarch32') ? a.armhf?.kernelImage : undefined;
   const qemuBin = needQemu
     ? a.qemuRoots.map((r) => join(r, 'usr/bin/qemu-system-aarch64')).find(existsSync)
     : undefined;
@@ -253,12 +283,13 @@ export function buildL1Initramfs(a: Artifacts, plan: L1Plan): string {
     throw new ValidationError('qemu-system-arm:arm64 did not unpack a usr/bin/qemu-system-aarch64');
   const key = hashOf([
     init,
-    l2,
+    ...l2.map((x) => x.source),
     fileStamp(a.vmm),
     fileStamp(a.guest64),
     fileStamp(a.guest32),
     fileStamp(a.kernelImage),
     qemuBin ?? '',
+    a32 ?? '',
   ]);
   const out = join(BUILD, `l1-${key}.cpio`);
   if (existsSync(out)) return out;
@@ -278,8 +309,9 @@ export function buildL1Initramfs(a: Artifacts, plan: L1Plan): string {
       { kind: 'file', path: 'bin/qemu-system-aarch64', source: qemuBin, mode: 0o755 },
       ...libEntries(libClosure(qemuBin, a.qemuRoots)),
       { kind: 'file', path: 'l2/Image', source: a.kernelImage },
-      { kind: 'file', path: 'l2/initrd.cpio', source: l2 },
+      ...l2.map((x): CpioEntry => ({ kind: 'file', path: x.path, source: x.source })),
     );
+    if (a32) entries.push({ kind: 'file', path: 'l2/zImage32', source: a32 });
   }
   writeCpio(out, entries);
   return out;
@@ -288,7 +320,7 @@ export function buildL1Initramfs(a: Artifacts, plan: L1Plan): string {
 /** Keep the build folder from growing without bound: drop all but the newest few images. */
 export function pruneImages(keep = 8): void {
   const files = readdirSync(BUILD)
-    .filter((f) => /^l[12]-[0-9a-f]+\.cpio$/.test(f))
+    .filter((f) => /^l(?:[12]|2a32)-[0-9a-f]+\.cpio$/.test(f))
     .map((f) => ({ f, t: statSync(join(BUILD, f)).mtimeMs }))
     .sort((x, y) => y.t - x.t);
   for (const { f } of files.slice(keep)) rmSync(join(BUILD, f), { force: true });

@@ -7,14 +7,18 @@
 //   ...with ELR 0x40000018
 //   ...to EL2 PC 0xffff800008088c00 PSTATE 0x3c9
 //   Exception return from AArch64 EL2 to AArch64 EL1 PC 0x40000018
-//   @E                     plugin: the ERET in __guest_enter is about to run (guest entry)
+//   @E 0                   plugin: the ERET in __guest_enter is about to run on CPU 0 (guest entry)
+//   @R 3 0 2000 0 1 4 1    plugin: one finished kvm run of window 3 on CPU 0 (instructions,
+//                          FP at EL0, FP at EL1, guest task switches, vGIC loaded at entry)
 //   @W+ 3 tag=4            plugin: measurement window 3 opens, tagged 4
 //   @W- 3 tag=4 hyp_runs=...   plugin: window closes, with the plugin's counters
 //
 // Attribution: after "@E" the CPU runs the L2 guest until its next exception taken to
 // EL2, which is the guest exit. Everything in between (including exceptions the guest
 // takes to its own EL1) is the guest's. This is what separates, under VHE, the L2 guest's
-// EL0 from L1's own EL0, whose exceptions are also "from EL0 to EL2".
+// EL0 from L1's own EL0, whose exceptions are also "from EL0 to EL2". With several CPUs
+// the state is per CPU ("Taking exception ... on CPU n", "@E n"); the lines of one
+// exception are only contiguous when the CPUs do not run in parallel (-icount).
 import { ecName } from './ec.js';
 
 /** QEMU's EXCP_* numbers whose ESR line is meaningful (synchronous exceptions). */
@@ -46,6 +50,24 @@ export interface IntWindow {
   hostExceptions: number;
   /** the plugin's counters (hyp_runs, kvm_runs, kvm_runs_fp, ...) from the "@W-" line */
   plugin: Record<string, number>;
+  /** one record per finished kvm run whose exit fell in the window (plugin records=1) */
+  runs: IntRun[];
+}
+
+/** A kvm run (kvm_entry..kvm_exit) as the plugin and the exception log saw it. */
+export interface IntRun {
+  /** the L1 CPU (outer QEMU vCPU) it ran on */
+  cpu: number;
+  insns: number;
+  /** class of the exception that ended it (the last one the guest took to EL2 in the run):
+   * the EC name for a synchronous exception (as the kvm trace names it), IRQ, FIQ, ... */
+  exit: string;
+  fpEl0: 0 | 1;
+  fpEl1: 0 | 1;
+  switches: number;
+  injected: 0 | 1;
+  /** FP/SIMD traps to EL2 (EC 0x07) taken inside the run (the 6.1 design's cost) */
+  fpTraps: number;
 }
 
 function newWindow(id: number, tag: number): IntWindow {
@@ -60,10 +82,12 @@ function newWindow(id: number, tag: number): IntWindow {
     hostFpTrapsToEl2: 0,
     hostExceptions: 0,
     plugin: {},
+    runs: [],
   };
 }
 
 interface Pending {
+  cpu: number;
   excp: number;
   name: string;
   from?: number;
@@ -81,7 +105,11 @@ export class IntLogCounter {
   hostFpTrapsAll = 0;
   pluginTotals: Record<string, number> = {};
   pluginBaseFound: boolean | undefined;
-  private inGuest = false;
+  /** per CPU: running the guest (after "@E n", until its next exception to EL2) */
+  private inGuest: boolean[] = [];
+  /** per CPU: class of the guest's last exception to EL2, and FP traps since the last record */
+  private lastExit: string[] = [];
+  private runFpTraps: number[] = [];
   private win: IntWindow | undefined;
   private pending: Pending | undefined;
   private partial = '';
@@ -121,20 +149,24 @@ export class IntLogCounter {
     // any other line ends the pending exception record
     this.finish();
     if (c0 === 84 /* T */) {
-      const m = /^Taking exception (\d+) \[([^\]]*)\]/.exec(l);
-      if (m) this.pending = { excp: Number(m[1]), name: m[2] };
+      const m = /^Taking exception (\d+) \[([^\]]*)\](?: on CPU (\d+))?/.exec(l);
+      if (m) this.pending = { cpu: Number(m[3] ?? 0), excp: Number(m[1]), name: m[2] };
       return;
     }
     if (c0 === 64 /* @ */) this.pluginLine(l);
   }
 
   private pluginLine(l: string): void {
-    if (l === '@E') {
-      this.inGuest = true;
+    if (l.charCodeAt(1) === 69 /* E */) {
+      this.inGuest[l.length > 3 ? Number(l.slice(3)) : 0] = true;
       this.guestEntries++;
       return;
     }
     let m: RegExpExecArray | null;
+    if ((m = /^@R (\d+) (\d+) (\d+) ([01]) ([01]) (\d+) ([01])/.exec(l))) {
+      this.record(m);
+      return;
+    }
     if ((m = /^@W\+ (\d+) tag=(\d+)/.exec(l))) {
       this.win = newWindow(Number(m[1]), Number(m[2]));
       this.windows.push(this.win);
@@ -149,6 +181,23 @@ export class IntLogCounter {
     }
   }
 
+  /** "@R <window> <cpu> <insns> <fp_el0> <fp_el1> <switches> <injected>": the run just finished on that CPU */
+  private record(m: RegExpExecArray): void {
+    const cpu = Number(m[2]);
+    const w = this.windows.find((x) => x.id === Number(m[1]));
+    w?.runs.push({
+      cpu,
+      insns: Number(m[3]),
+      exit: this.lastExit[cpu] ?? '?',
+      fpEl0: m[4] === '1' ? 1 : 0,
+      fpEl1: m[5] === '1' ? 1 : 0,
+      switches: Number(m[6]),
+      injected: m[7] === '1' ? 1 : 0,
+      fpTraps: this.runFpTraps[cpu] ?? 0,
+    });
+    this.runFpTraps[cpu] = 0;
+  }
+
   private finish(): void {
     const p = this.pending;
     if (!p) return;
@@ -156,10 +205,14 @@ export class IntLogCounter {
     if (p.to === undefined) return; // e.g. "handled as PSCI call": never reached a guest EL
     const cls = classOf(p);
     const w = this.win;
-    if (this.inGuest) {
+    if (this.inGuest[p.cpu]) {
       if (p.to === 2) {
-        this.inGuest = false;
-        if (p.ec === 0x07 && SYNC_EXCP.has(p.excp)) this.guestFpTrapsAll++;
+        this.inGuest[p.cpu] = false;
+        this.lastExit[p.cpu] = cls;
+        if (p.ec === 0x07 && SYNC_EXCP.has(p.excp)) {
+          this.guestFpTrapsAll++;
+          this.runFpTraps[p.cpu] = (this.runFpTraps[p.cpu] ?? 0) + 1;
+        }
         if (!w) return;
         w.guestToEl2[cls] = (w.guestToEl2[cls] ?? 0) + 1;
         w.guestToEl2Total++;

@@ -36,7 +36,15 @@ export interface DebInfo {
   file: string;
 }
 
+/** The armhf guest's packages (issue 11): its kernel (the armmp-lpae flavour of the same ABI) and busybox. */
+export interface ArmhfPrereqs {
+  kernel: DebInfo;
+  busybox: DebInfo;
+}
+
 export interface Prereqs {
+  /** present when the run boots the 32-bit (armhf) L2 guest */
+  armhf?: ArmhfPrereqs;
   kernel: DebInfo;
   busybox: DebInfo;
   rtTests: DebInfo;
@@ -50,7 +58,11 @@ export interface PrereqOptions {
   install: boolean;
   kernelPackage?: string;
   needLinuxGuest: boolean;
+  /** the armhf L2 guest: armhf packages and the armhf cross compiler */
+  needArmhf?: boolean;
 }
+
+type DebArch = 'arm64' | 'armhf';
 
 const DEB_DIR = join(CACHE_DIR, 'debs');
 
@@ -142,21 +154,43 @@ function ensureHostTools(opts: PrereqOptions): void {
     throw new ValidationError(`still missing after apt-get install: ${missing.join(', ')}`);
 }
 
-function ensureArm64(opts: PrereqOptions): void {
+function ensureArch(opts: PrereqOptions, arch: DebArch): void {
   const archs = run('dpkg', ['--print-foreign-architectures']).stdout.split(/\s+/);
-  if (archs.includes('arm64') && candidate('busybox-static:arm64')) return;
+  if (archs.includes(arch) && candidate(`busybox-static:${arch}`)) return;
   if (!opts.install)
     throw new ValidationError(
-      'dpkg has no arm64 architecture (dpkg --add-architecture arm64); run without --no-install',
+      `dpkg has no ${arch} architecture (dpkg --add-architecture ${arch}); run without --no-install`,
     );
-  if (!isRoot()) throw new SkipError('not root, cannot dpkg --add-architecture arm64');
-  if (!archs.includes('arm64')) {
-    progress('dpkg --add-architecture arm64');
-    run('dpkg', ['--add-architecture', 'arm64'], { what: 'dpkg --add-architecture arm64' });
+  if (!isRoot()) throw new SkipError(`not root, cannot dpkg --add-architecture ${arch}`);
+  if (!archs.includes(arch)) {
+    progress(`dpkg --add-architecture ${arch}`);
+    run('dpkg', ['--add-architecture', arch], { what: `dpkg --add-architecture ${arch}` });
   }
   aptUpdate();
-  if (!candidate('busybox-static:arm64'))
-    throw new ValidationError('apt has no arm64 package lists even after apt-get update');
+  if (!candidate(`busybox-static:${arch}`))
+    throw new ValidationError(`apt has no ${arch} package lists even after apt-get update`);
+}
+
+/** Host packages the armhf guest needs: its cross compiler and static libc. */
+const ARMHF_HOST_PACKAGES = ['gcc-arm-linux-gnueabihf', 'libc6-dev-armhf-cross'];
+
+/** The armhf guest's prerequisites: the cross compiler, the armmp-lpae kernel of the same ABI, busybox. */
+function armhfPrereqs(opts: PrereqOptions, arm64Kernel: string): ArmhfPrereqs {
+  if (!hasCommand('arm-linux-gnueabihf-gcc')) {
+    if (!opts.install)
+      throw new ValidationError(
+        `arm-linux-gnueabihf-gcc not found (Debian ${ARMHF_HOST_PACKAGES.join(', ')}); run without --no-install`,
+      );
+    progress(`apt-get install ${ARMHF_HOST_PACKAGES.join(' ')}`);
+    run('apt-get', ['install', '-y', '-q', '--no-install-recommends', ...ARMHF_HOST_PACKAGES], {
+      env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
+      what: `apt-get install ${ARMHF_HOST_PACKAGES.join(' ')}`,
+    });
+  }
+  ensureArch(opts, 'armhf');
+  const kernel = arm64Kernel.replace(/-arm64$/, '-armmp-lpae');
+  const got = download([kernel, 'busybox-static'], opts, 'armhf');
+  return { kernel: got.get(kernel) as DebInfo, busybox: got.get('busybox-static') as DebInfo };
 }
 
 /** The one exact kernel package: given, or the one linux-image-arm64:arm64 depends on now. */
@@ -180,38 +214,42 @@ function resolveKernelPackage(opts: PrereqOptions): string {
   return m[1];
 }
 
-function cachedDeb(pkg: string, version: string): string | undefined {
-  // apt-get download names files <pkg>_<version with ':' as %3a>_arm64.deb
-  const want = `${pkg}_${version.replace(/:/g, '%3a')}_arm64.deb`;
+function cachedDeb(pkg: string, version: string, arch: DebArch = 'arm64'): string | undefined {
+  // apt-get download names files <pkg>_<version with ':' as %3a>_<arch>.deb
+  const want = `${pkg}_${version.replace(/:/g, '%3a')}_${arch}.deb`;
   return existsSync(join(DEB_DIR, want)) ? join(DEB_DIR, want) : undefined;
 }
 
-/** apt-get download the exact packages (name:arm64=version) not yet in the cache. */
-function download(pkgs: string[], opts: PrereqOptions): Map<string, DebInfo> {
+/** apt-get download the exact packages (name:arch=version) not yet in the cache. */
+function download(
+  pkgs: string[],
+  opts: PrereqOptions,
+  arch: DebArch = 'arm64',
+): Map<string, DebInfo> {
   ensureDir(DEB_DIR);
   const out = new Map<string, DebInfo>();
   const todo: string[] = [];
   const versions = new Map<string, string>();
-  const cands = candidates(pkgs.map((p) => `${p}:arm64`));
+  const cands = candidates(pkgs.map((p) => `${p}:${arch}`));
   for (const p of pkgs) {
-    const v = cands.get(`${p}:arm64`);
+    const v = cands.get(`${p}:${arch}`);
     if (!v) {
       throw new ValidationError(
         p.startsWith('linux-image')
-          ? `kernel package ${p}:arm64 not found in the apt lists (apt-cache policy shows no candidate)`
-          : `package ${p}:arm64 not found in the apt lists`,
+          ? `kernel package ${p}:${arch} not found in the apt lists (apt-cache policy shows no candidate)`
+          : `package ${p}:${arch} not found in the apt lists`,
         p.startsWith('linux-image') ? 2 : 1,
       );
     }
     versions.set(p, v);
-    const f = cachedDeb(p, v);
+    const f = cachedDeb(p, v, arch);
     if (f) out.set(p, { package: p, version: v, file: f });
-    else todo.push(`${p}:arm64=${v}`);
+    else todo.push(`${p}:${arch}=${v}`);
   }
   if (todo.length) {
     if (!opts.install)
       throw new ValidationError(`not cached and --no-install given: ${todo.join(' ')}`);
-    progress(`apt-get download ${todo.length} arm64 package(s)`);
+    progress(`apt-get download ${todo.length} ${arch} package(s)`);
     const r = run('apt-get', ['download', '-q', ...todo], { cwd: DEB_DIR });
     if (r.status !== 0) {
       const text = `${r.stdout}\n${r.stderr}`;
@@ -225,10 +263,10 @@ function download(pkgs: string[], opts: PrereqOptions): Map<string, DebInfo> {
     }
     for (const p of pkgs) {
       if (out.has(p)) continue;
-      const f = cachedDeb(p, versions.get(p) ?? '');
+      const f = cachedDeb(p, versions.get(p) ?? '', arch);
       if (!f)
         throw new ValidationError(
-          `apt-get download did not produce ${p}_${versions.get(p)}_arm64.deb`,
+          `apt-get download did not produce ${p}_${versions.get(p)}_${arch}.deb`,
         );
       out.set(p, { package: p, version: versions.get(p) ?? '?', file: f });
     }
@@ -288,7 +326,7 @@ export function checkPrereqs(opts: PrereqOptions): Prereqs {
     );
   }
   ensureHostTools(opts);
-  ensureArm64(opts);
+  ensureArch(opts, 'arm64');
   const kernelPkg = resolveKernelPackage(opts);
   const pkgs = [kernelPkg, 'busybox-static', 'rt-tests', 'libc6'];
   const qemuPkgs = opts.needLinuxGuest ? qemuArm64Packages() : [];
@@ -297,6 +335,7 @@ export function checkPrereqs(opts: PrereqOptions): Prereqs {
   const hostQemu = run('qemu-system-aarch64', ['--version']).stdout.split('\n')[0] ?? '?';
   const hostGcc = run('aarch64-linux-gnu-gcc', ['--version']).stdout.split('\n')[0] ?? '?';
   return {
+    armhf: opts.needArmhf ? armhfPrereqs(opts, kernelPkg) : undefined,
     kernel: get(kernelPkg),
     busybox: get('busybox-static'),
     rtTests: get('rt-tests'),
@@ -308,7 +347,8 @@ export function checkPrereqs(opts: PrereqOptions): Prereqs {
 
 /** dpkg-deb -x each package into its own folder under pkg/, once. */
 export function unpack(deb: DebInfo): string {
-  const dir = join(CACHE_DIR, 'pkg', `${deb.package}_${deb.version.replace(/:/g, '%3a')}`);
+  const arch = deb.file.endsWith('_armhf.deb') ? '_armhf' : '';
+  const dir = join(CACHE_DIR, 'pkg', `${deb.package}_${deb.version.replace(/:/g, '%3a')}${arch}`);
   if (!existsSync(join(dir, '.unpacked'))) {
     ensureDir(dir);
     run('dpkg-deb', ['-x', deb.file, dir], { what: `dpkg-deb -x ${deb.file}` });

@@ -3,8 +3,16 @@ import { readFileSync } from 'node:fs';
 import { relative } from 'node:path';
 import type { BootResult } from './boot.js';
 import type { IntWindow } from './intlog.js';
-import type { LinuxWorkload, ScriptedProgram } from './plan.js';
-import { type TraceStats, countEvents, fwcfgWindows, parseTrace, vmmWindow } from './trace.js';
+import { type LinuxWorkload, type ScriptedProgram, l2Groups } from './plan.js';
+import { type Join, joinRuns } from './runs.js';
+import {
+  type TraceEvent,
+  type TraceStats,
+  countEvents,
+  fwcfgWindows,
+  parseTrace,
+  vmmWindow,
+} from './trace.js';
 import { REPO_DIR } from './util.js';
 
 /** 1: phase 1 (measurements); 2: + plugin FP shares by guest EL, guest context switches, the model comparison (`comparison`). */
@@ -30,6 +38,11 @@ export interface PluginShare {
   /** hyp runs whose last guest instruction was FP/SIMD (ended by the FP trap itself) */
   hypRunsFpEnd: number;
   guestInsns: number;
+  /** the guest kernel's task switches in the window (L2 __switch_to; armhf: TPIDRURO writes) */
+  switches: number | null;
+  /** armhf guest: VMRS/VMSR of FPEXC executed in the window, and per kvm_exit of the trace */
+  fpexcAccesses: number | null;
+  fpexcAccessesPerExit: number | null;
 }
 
 export interface Cell {
@@ -73,30 +86,47 @@ export interface Cell {
   /** linux: context switches the guest kernel counted over the window (/proc/stat ctxt) */
   guestContextSwitches: number | null;
   plugin: PluginShare | null;
+  /** linux: the guest configuration (vCPUs, groups, fds, loops, ...: lib/plan.ts GuestConfig) */
+  guest?: LinuxWorkload['guest'];
+  /** linux: the per-run records' join of plugin and trace (the runs go to fixtures) */
+  perRun?: {
+    pluginRuns: number;
+    traceRuns: number;
+    matched: number;
+    /** matched runs whose exit class (exception log) equals the trace's kvm_exit class */
+    classAgree: number;
+    /** guest time per run: instructions (-icount shift=0, one L1 CPU) or the trace's */
+    ns: 'insns' | 'trace';
+    fixtures: string[];
+  } | null;
   /** what the program itself printed (VMM-RESULT, "Simple syscall: ...", hackbench "Time: ...") */
   output: string[];
   problems: string[];
 }
 
-function pluginShare(w: IntWindow | undefined): PluginShare | null {
+function pluginShare(w: IntWindow | undefined, exits?: number): PluginShare | null {
   if (!w || !('kvm_runs' in w.plugin)) return null;
   const p = w.plugin;
   const share = p.kvm_runs ? p.kvm_runs_fp / p.kvm_runs : null;
+  // counters an older plugin build did not print are absent (the log line is key=value)
+  const opt = (k: string): number | null => (k in p ? p[k] : null);
+  const fpexc = opt('fpexc_accesses');
   return {
     kvmRuns: p.kvm_runs,
     kvmRunsFp: p.kvm_runs_fp,
     fpRunShare: share === null ? null : round(share),
     skipShare: share === null ? null : round(1 - share),
-    kvmRunsFpEl0: p.kvm_runs_fp_el0 ?? null,
-    kvmRunsFpEl1: p.kvm_runs_fp_el1 ?? null,
-    fpEl0Share:
-      p.kvm_runs && p.kvm_runs_fp_el0 !== undefined ? round(p.kvm_runs_fp_el0 / p.kvm_runs) : null,
-    fpEl1Share:
-      p.kvm_runs && p.kvm_runs_fp_el1 !== undefined ? round(p.kvm_runs_fp_el1 / p.kvm_runs) : null,
+    kvmRunsFpEl0: opt('kvm_runs_fp_el0'),
+    kvmRunsFpEl1: opt('kvm_runs_fp_el1'),
+    fpEl0Share: p.kvm_runs && 'kvm_runs_fp_el0' in p ? round(p.kvm_runs_fp_el0 / p.kvm_runs) : null,
+    fpEl1Share: p.kvm_runs && 'kvm_runs_fp_el1' in p ? round(p.kvm_runs_fp_el1 / p.kvm_runs) : null,
     hypRuns: p.hyp_runs,
     hypRunsFp: p.hyp_runs_fp,
     hypRunsFpEnd: p.hyp_runs_fp_end,
     guestInsns: p.guest_insns,
+    switches: opt('switches'),
+    fpexcAccesses: fpexc,
+    fpexcAccessesPerExit: fpexc !== null && exits ? round(fpexc / exits) : null,
   };
 }
 
@@ -217,62 +247,122 @@ export function scriptedCells(
   return cells;
 }
 
-export function linuxCells(b: BootResult, workloads: LinuxWorkload[]): Cell[] {
-  const st = b.steps.get(100);
-  const cells: Cell[] = [];
-  let windows: Array<[number, number]> = [];
-  let events: ReturnType<typeof parseTrace>['events'] = [];
-  const bootProblems: string[] = [];
-  if (!st) bootProblems.push('the Linux L2 step never started');
-  else if (st.rc !== 0) bootProblems.push(`the in-L1 QEMU exited ${st.rc}`);
-  if (st?.traceFile) {
-    events = parseTrace(readFileSync(st.traceFile, 'utf8')).events;
-    windows = fwcfgWindows(events);
+/** A Linux cell's per-run records, joined, for the fixtures (run.ts writes them). */
+export type CellRuns = Map<string, { cell: Cell; join: Join }>;
+
+/** One in-L1 QEMU run's trace: its events, the workloads' fw_cfg windows, what went wrong. */
+interface GroupTrace {
+  traceFile?: string;
+  events: TraceEvent[];
+  windows: Array<[number, number]>;
+  ran: LinuxWorkload[];
+  problems: string[];
+}
+
+function groupTrace(b: BootResult, step: number, workloads: LinuxWorkload[]): GroupTrace {
+  const st = b.steps.get(step);
+  const g: GroupTrace = {
+    traceFile: st?.traceFile,
+    events: [],
+    windows: [],
+    ran: [],
+    problems: [],
+  };
+  if (!st) g.problems.push('the Linux L2 step never started');
+  else if (st.rc !== 0) g.problems.push(`the in-L1 QEMU exited ${st.rc}`);
+  if (g.traceFile) {
+    g.events = parseTrace(readFileSync(g.traceFile, 'utf8')).events;
+    g.windows = fwcfgWindows(g.events);
   }
-  const ran = workloads.filter((w) => b.l2.runs.has(w.tag));
-  if (st?.traceFile && windows.length !== ran.length) {
-    bootProblems.push(
-      `trace has ${windows.length} fw_cfg marker windows for ${ran.length} workloads`,
+  g.ran = workloads.filter((w) => b.l2.runs.has(w.tag));
+  if (g.traceFile && g.windows.length !== g.ran.length)
+    g.problems.push(
+      `trace has ${g.windows.length} fw_cfg marker windows for ${g.ran.length} workloads`,
     );
-  }
-  workloads.forEach((w) => {
-    const problems = [...bootProblems];
-    const run = b.l2.runs.get(w.tag);
-    if (!run) problems.push('workload never started in L2');
-    else if (run.rc !== 0) problems.push(`workload exited ${run.rc}`);
-    const k = ran.indexOf(w);
-    let exits: Cell['exits'] = null;
-    let trace: Cell['trace'] = null;
-    let s: TraceStats | undefined;
-    if (k >= 0 && windows[k] && st?.traceFile) {
-      s = countEvents(events, windows[k][0], windows[k][1]);
-      exits = exitsOf(s);
-      trace = traceOf(st.traceFile, s);
-    }
-    const iw = windowByTag(b, w.tag);
-    if (!iw && b.intlog) problems.push('no plugin window with this tag in the exception log');
-    const ints = fromInt(iw);
-    cells.push({
-      program: w.name,
-      kind: 'linux',
-      mode: b.mode,
-      el1: 'aarch64',
-      icount: b.icount,
-      boot: b.id,
-      params: { command: w.args.join(' ') },
-      ...ints,
-      exits,
-      trace,
-      guestTimeSec: s ? s.windowSec : null,
-      exitsPerSec: s && s.windowSec > 0 ? Math.round(s.exits / s.windowSec) : null,
-      exitMix: exits ? mix(exits.byClass, exits.total) : null,
-      fpTrapsPerExit:
-        exits && ints.fpTraps && exits.total ? round(ints.fpTraps.total / exits.total) : null,
-      guestContextSwitches: contextSwitches(run?.output ?? []),
-      plugin: pluginShare(iw),
-      output: run?.output ?? [],
-      problems,
-    });
+  return g;
+}
+
+function perRunOf(join: Join | null, nsFromInsns: boolean): Cell['perRun'] {
+  if (!join) return null;
+  const { pluginRuns, traceRuns, matched, classAgree } = join;
+  const ns = nsFromInsns ? 'insns' : 'trace';
+  return { pluginRuns, traceRuns, matched, classAgree, ns, fixtures: [] };
+}
+
+/** One workload's cell over its trace window and plugin window, and its per-run join. */
+function linuxCell(
+  b: BootResult,
+  w: LinuxWorkload,
+  g: GroupTrace,
+  nsFromInsns: boolean,
+): { cell: Cell; join: Join | null } {
+  const problems = [...g.problems];
+  const run = b.l2.runs.get(w.tag);
+  if (!run) problems.push('workload never started in L2');
+  else if (run.rc !== 0) problems.push(`workload exited ${run.rc}`);
+  const k = g.ran.indexOf(w);
+  const win = k >= 0 && g.traceFile ? g.windows[k] : undefined;
+  const s = win ? countEvents(g.events, win[0], win[1]) : undefined;
+  const exits = s ? exitsOf(s) : null;
+  const iw = windowByTag(b, w.tag);
+  if (!iw && b.intlog) problems.push('no plugin window with this tag in the exception log');
+  const ints = fromInt(iw);
+  const join = iw && win && iw.runs.length ? joinRuns(iw.runs, g.events, win, nsFromInsns) : null;
+  const cell: Cell = {
+    program: w.name,
+    kind: 'linux',
+    mode: b.mode,
+    el1: w.guest.el1 ?? 'aarch64',
+    icount: b.icount,
+    boot: b.id,
+    params: { command: w.args.join(' ') },
+    guest: w.guest,
+    ...ints,
+    exits,
+    trace: s && g.traceFile ? traceOf(g.traceFile, s) : null,
+    guestTimeSec: s ? s.windowSec : null,
+    exitsPerSec: s && s.windowSec > 0 ? Math.round(s.exits / s.windowSec) : null,
+    exitMix: exits ? mix(exits.byClass, exits.total) : null,
+    fpTrapsPerExit:
+      exits && ints.fpTraps && exits.total ? round(ints.fpTraps.total / exits.total) : null,
+    guestContextSwitches: contextSwitches(run?.output ?? []),
+    plugin: pluginShare(iw, exits?.total),
+    perRun: perRunOf(join, nsFromInsns),
+    output: run?.output ?? [],
+    problems,
+  };
+  return { cell, join };
+}
+
+/** The cells of one in-L1 QEMU run (one L2 vCPU count): one per workload, over its trace window. */
+function linuxGroupCells(
+  b: BootResult,
+  step: number,
+  workloads: LinuxWorkload[],
+  nsFromInsns: boolean,
+  runsOut?: CellRuns,
+): Cell[] {
+  const g = groupTrace(b, step, workloads);
+  return workloads.map((w) => {
+    const { cell, join } = linuxCell(b, w, g, nsFromInsns);
+    if (join && runsOut) runsOut.set(`${b.id}-${w.name}`, { cell, join });
+    return cell;
   });
-  return cells;
+}
+
+/**
+ * The Linux cells of a boot, one per workload, grouped by the in-L1 QEMU run (L2 vCPU
+ * count) that ran them. `l1Cpus`: L1's CPUs (guest time per run is the instruction count
+ * only with -icount on one L1 CPU). Per-run joins go to `runsOut` when given.
+ */
+export function linuxCells(
+  b: BootResult,
+  workloads: LinuxWorkload[],
+  l1Cpus = 1,
+  runsOut?: CellRuns,
+): Cell[] {
+  const nsFromInsns = b.icount && l1Cpus === 1;
+  return l2Groups(workloads).flatMap((g) =>
+    linuxGroupCells(b, g.step, g.workloads, nsFromInsns, runsOut),
+  );
 }

@@ -8,6 +8,9 @@ import { ecName } from './ec.js';
 
 export interface TraceEvent {
   line: number;
+  /** the task (thread id) and L1 CPU that logged it */
+  pid: number;
+  cpu: number;
   ts: number;
   event: string;
   body: string;
@@ -36,7 +39,14 @@ export function parseTrace(text: string): {
       badLines++;
       continue;
     }
-    events.push({ line: i + 1, ts: Number(m[5]), event: m[6], body: m[7] });
+    events.push({
+      line: i + 1,
+      pid: Number(m[2]),
+      cpu: Number(m[3]),
+      ts: Number(m[5]),
+      event: m[6],
+      body: m[7],
+    });
   }
   return { events, headerLines, badLines };
 }
@@ -57,6 +67,13 @@ export interface TraceStats {
   guestRunSec: number;
   firstLine: number;
   lastLine: number;
+}
+
+/** A kvm_exit line's type (IRQ, TRAP, ...) and class (the EC name for TRAP, else the type). */
+export function exitClass(body: string): { type: string; cls: string } {
+  const m = /^(\w+): HSR_EC: 0x([0-9a-f]+)/.exec(body);
+  const type = m?.[1] ?? '?';
+  return { type, cls: type === 'TRAP' && m ? ecName(parseInt(m[2], 16)) : type };
 }
 
 export function countEvents(events: TraceEvent[], from = 0, to = events.length): TraceStats {
@@ -83,9 +100,7 @@ export function countEvents(events: TraceEvent[], from = 0, to = events.length):
         break;
       case 'kvm_exit': {
         s.exits++;
-        const m = /^(\w+): HSR_EC: 0x([0-9a-f]+)/.exec(e.body);
-        const type = m?.[1] ?? '?';
-        const cls = type === 'TRAP' && m ? ecName(parseInt(m[2], 16)) : type;
+        const { type, cls } = exitClass(e.body);
         s.exitsByType[type] = (s.exitsByType[type] ?? 0) + 1;
         s.exitsByClass[cls] = (s.exitsByClass[cls] ?? 0) + 1;
         if (entryTs !== undefined) s.guestRunSec += e.ts - entryTs;

@@ -58,5 +58,7 @@ uint64_t qemu_plugin_insn_vaddr(const struct qemu_plugin_insn *insn);
 void *qemu_plugin_insn_haddr(const struct qemu_plugin_insn *insn);
 
 void qemu_plugin_outs(const char *string);
+/* the instruction's disassembly in the CPU state it was translated in (A32/T32/A64); g_malloc'd */
+char *qemu_plugin_insn_disas(const struct qemu_plugin_insn *insn);
 
 #endif

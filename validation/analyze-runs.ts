@@ -1,0 +1,221 @@
+// What decides FP use per guest run (issue 11): statistics over the per-run fixtures
+// (validation/fixtures/runs/*.runs.tsv.gz), printed as the Markdown tables that
+// validation/README.md quotes, so every figure there is reproducible:
+//
+//   node --import tsx validation/analyze-runs.ts                 # every committed fixture
+//   node --import tsx validation/analyze-runs.ts FILE...         # these files
+//   node --import tsx validation/analyze-runs.ts --json FILE...  # the numbers as JSON
+//
+// Per cell: run-length quantiles and a log-scale histogram (is it bimodal?), run length by
+// whether an interrupt was in the list registers at entry, the FP share by run length, by
+// the previous run's exit class and by the run's task switches, and the autocorrelation
+// of FP use (any FP/SIMD at EL0 or EL1) over lags 1-10.
+import { readdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { type RunRecord, readRunRecords } from './lib/run-records.js';
+
+const RUNS_DIR = join(dirname(fileURLToPath(import.meta.url)), 'fixtures', 'runs');
+
+const fp = (r: RunRecord): number => (r.fpEl0 || r.fpEl1 ? 1 : 0);
+
+/** The q-quantile of sorted values (nearest rank). */
+export function quantile(sorted: readonly number[], q: number): number {
+  if (!sorted.length) return NaN;
+  const i = Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1));
+  return sorted[i];
+}
+
+/** Autocorrelation of a 0/1 series at lags 1..maxLag (NaN when it has no variance). */
+export function autocorrelation(x: readonly number[], maxLag: number): number[] {
+  const n = x.length;
+  const mean = x.reduce((a, b) => a + b, 0) / n;
+  let v = 0;
+  for (const a of x) v += (a - mean) ** 2;
+  const out: number[] = [];
+  for (let k = 1; k <= maxLag; k++) {
+    let c = 0;
+    for (let i = 0; i + k < n; i++) c += (x[i] - mean) * (x[i + k] - mean);
+    out.push(v > 0 ? c / v : NaN);
+  }
+  return out;
+}
+
+/** Run-length bins (ns): decades from 1 us, with the 4 ms tick period inside its own bin. */
+const LENGTH_BINS: Array<[number, number, string]> = [
+  [0, 1e4, '< 10 us'],
+  [1e4, 1e5, '10-100 us'],
+  [1e5, 1e6, '0.1-1 ms'],
+  [1e6, 3e6, '1-3 ms'],
+  [3e6, 5e6, '3-5 ms'],
+  [5e6, Infinity, '>= 5 ms'],
+];
+
+const SWITCH_BINS: Array<[number, number, string]> = [
+  [0, 1, '0'],
+  [1, 2, '1'],
+  [2, 6, '2-5'],
+  [6, 21, '6-20'],
+  [21, Infinity, '> 20'],
+];
+
+interface Group {
+  label: string;
+  runs: number;
+  share: number;
+  fpShare: number;
+}
+
+/** Runs grouped by a key: each group's share of the runs and its FP share. */
+function groupBy(
+  runs: readonly RunRecord[],
+  key: (r: RunRecord, i: number) => string | null,
+): Group[] {
+  const m = new Map<string, { n: number; fp: number }>();
+  runs.forEach((r, i) => {
+    const k = key(r, i);
+    if (k === null) return;
+    const g = m.get(k) ?? { n: 0, fp: 0 };
+    g.n++;
+    g.fp += fp(r);
+    m.set(k, g);
+  });
+  const total = [...m.values()].reduce((a, g) => a + g.n, 0);
+  return [...m.entries()].map(([label, g]) => ({
+    label,
+    runs: g.n,
+    share: g.n / total,
+    fpShare: g.fp / g.n,
+  }));
+}
+
+function binOf(bins: Array<[number, number, string]>, x: number): string {
+  return (bins.find(([lo, hi]) => x >= lo && x < hi) ?? bins[bins.length - 1])[2];
+}
+
+function ordered(groups: Group[], bins: Array<[number, number, string]>): Group[] {
+  return bins.map(([, , l]) => groups.find((g) => g.label === l)).filter((g): g is Group => !!g);
+}
+
+export interface CellStats {
+  cell: string;
+  config: Record<string, unknown>;
+  runs: number;
+  fpShare: number;
+  skip2015: number;
+  lengthUs: { p10: number; p50: number; p90: number; p99: number; mean: number };
+  byLength: Group[];
+  byInjected: Array<Group & { medianUs: number }>;
+  byPrevExit: Group[];
+  bySwitches: Group[];
+  switchesPerRun: number;
+  exitMix: Group[];
+  acf: number[];
+}
+
+/** All statistics of one cell's runs. Cost: O(n log n) for the sort, O(10 n) for the ACF. */
+export function cellStats(
+  cell: string,
+  config: Record<string, unknown>,
+  runs: readonly RunRecord[],
+): CellStats {
+  const ns = runs.map((r) => r.ns).sort((a, b) => a - b);
+  const us = (x: number): number => Math.round(x / 100) / 10;
+  const fpSh = runs.reduce((a, r) => a + fp(r), 0) / runs.length;
+  const byInjected = groupBy(runs, (r) =>
+    r.injected === null ? null : `injected=${r.injected}`,
+  ).map((g) => {
+    const inj = g.label === 'injected=1' ? 1 : 0;
+    const l = runs
+      .filter((r) => r.injected === inj)
+      .map((r) => r.ns)
+      .sort((a, b) => a - b);
+    return { ...g, medianUs: us(quantile(l, 0.5)) };
+  });
+  return {
+    cell,
+    config,
+    runs: runs.length,
+    fpShare: fpSh,
+    skip2015: 1 - fpSh,
+    lengthUs: {
+      p10: us(quantile(ns, 0.1)),
+      p50: us(quantile(ns, 0.5)),
+      p90: us(quantile(ns, 0.9)),
+      p99: us(quantile(ns, 0.99)),
+      mean: us(ns.reduce((a, b) => a + b, 0) / ns.length),
+    },
+    byLength: ordered(
+      groupBy(runs, (r) => binOf(LENGTH_BINS, r.ns)),
+      LENGTH_BINS,
+    ),
+    byInjected,
+    byPrevExit: groupBy(runs, (_r, i) => (i === 0 ? null : `after ${runs[i - 1].exit}`)),
+    bySwitches: ordered(
+      groupBy(runs, (r) => binOf(SWITCH_BINS, r.switches)),
+      SWITCH_BINS,
+    ),
+    switchesPerRun: runs.reduce((a, r) => a + r.switches, 0) / runs.length,
+    exitMix: groupBy(runs, (r) => r.exit),
+    acf: autocorrelation(runs.map(fp), 10),
+  };
+}
+
+const pct = (x: number): string => (Number.isNaN(x) ? '-' : `${(100 * x).toFixed(1)}%`);
+const groupsText = (gs: Group[]): string =>
+  gs
+    .filter((g) => g.runs >= 5)
+    .map((g) => `${g.label}: ${pct(g.share)} of runs, FP ${pct(g.fpShare)}`)
+    .join('; ');
+
+/** One cell as Markdown lines. */
+export function cellMarkdown(s: CellStats): string {
+  const l = s.lengthUs;
+  return [
+    `#### ${s.cell} (${s.runs} runs)`,
+    '',
+    `* config: \`${JSON.stringify(s.config)}\``,
+    `* FP share ${pct(s.fpShare)} (2015 skip ${pct(s.skip2015)}); task switches per run ${s.switchesPerRun.toFixed(2)}`,
+    `* run length (us): p10 ${l.p10}, p50 ${l.p50}, p90 ${l.p90}, p99 ${l.p99}, mean ${l.mean}`,
+    `* exits: ${s.exitMix.map((g) => `${g.label} ${pct(g.share)}`).join(', ')}`,
+    `* by length: ${groupsText(s.byLength)}`,
+    `* by vGIC at entry: ${s.byInjected.map((g) => `${g.label}: ${pct(g.share)}, median ${g.medianUs} us, FP ${pct(g.fpShare)}`).join('; ')}`,
+    `* by previous exit: ${groupsText(s.byPrevExit)}`,
+    `* by task switches in the run: ${groupsText(s.bySwitches)}`,
+    `* FP autocorrelation, lags 1-10: ${s.acf.map((x) => (Number.isNaN(x) ? '-' : x.toFixed(2))).join(' ')}`,
+    '',
+  ].join('\n');
+}
+
+function main(argv: string[]): number {
+  const json = argv.includes('--json');
+  let files = argv.filter((a) => a !== '--json');
+  if (argv.includes('--help')) {
+    process.stdout.write(
+      'usage: node --import tsx validation/analyze-runs.ts [--json] [FILE.runs.tsv.gz ...]\n',
+    );
+    return 0;
+  }
+  if (!files.length)
+    files = readdirSync(RUNS_DIR)
+      .filter((f) => f.endsWith('.runs.tsv.gz'))
+      .sort()
+      .map((f) => join(RUNS_DIR, f));
+  const stats = files.map((f) => {
+    const { meta, runs } = readRunRecords(f);
+    return cellStats(meta.cell, meta.guest, runs);
+  });
+  process.stdout.write(
+    json ? `${JSON.stringify(stats, null, 2)}\n` : stats.map(cellMarkdown).join('\n'),
+  );
+  return 0;
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  try {
+    process.exit(main(process.argv.slice(2)));
+  } catch (e) {
+    process.stderr.write(`error: ${(e as Error).message}\n`);
+    process.exit(2);
+  }
+}
