@@ -11,7 +11,6 @@ import { isAbsolute, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Bench } from 'tinybench';
 import type { Verdict } from '../src/check/explore.js';
-import { CHECK_ADAPTIVE_SPEC } from '../src/check/policies.js';
 import { FPSIMD } from '../src/cpu/fp-state.js';
 import { BUILTIN_CPUS } from '../src/cpu/profiles.js';
 import { BUILTIN_POLICIES, instantiate } from '../src/policy/registry.js';
@@ -241,10 +240,9 @@ export async function runSuite(opts: SuiteOptions, progress: Progress): Promise<
       cpus: selCpus.map((c) => c.name),
     })),
   );
-  // adaptive is checked with small counters so that every mode change is reachable (src/check/policies.ts).
-  const checkPolicies = selPolicies.map((p) =>
-    p.definition.name === 'adaptive' ? CHECK_ADAPTIVE_SPEC : p.id,
-  );
+  // Every policy at its defaults: adaptive's verdict comes from its mode abstraction and
+  // covers every threshold and eagerRuns (src/check/abstraction.ts).
+  const checkPolicies = selPolicies.map((p) => p.id);
   const checkTasks: CheckTask[] = checkPolicies.flatMap((p) =>
     CHECK_CONFIGS.map((config) => ({ kind: 'check' as const, policy: p, config })),
   );

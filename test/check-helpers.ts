@@ -38,6 +38,8 @@ export async function mutant(
   spec: string,
   where: HookName | 'all',
   primitive: keyof Hyp,
+  /** Keep the original's mode abstraction and symmetry declaration (checked through them). */
+  keepAbstraction = false,
 ): Promise<Policy> {
   const original = await resolvePolicy(spec);
   const base = original.hooks as PolicyHooks<unknown>;
@@ -62,6 +64,12 @@ export async function mutant(
     name: `${original.id}-without-${primitive}${where === 'all' ? '' : `-in-${where}`}`,
     summary: `mutant of ${original.id}`,
     models: `mutation of ${original.id}`,
+    ...(keepAbstraction
+      ? {
+          abstraction: original.definition.abstraction,
+          vcpuSymmetric: original.definition.vcpuSymmetric,
+        }
+      : {}),
     create: () => hooks as unknown as PolicyHooks<unknown>,
   });
   return instantiate(def, {});

@@ -30,8 +30,10 @@ import type { CheckConfig } from './config.js';
 import { diagnose } from './diagnose.js';
 import { applyEvent, type CheckEvent, enabled, eventAlphabet } from './events.js';
 import { forEachOutcome, type VectorChooser } from './outcomes.js';
+import { checkedPolicy } from './abstraction.js';
 import { StateKeyer } from './state-key.js';
 import { cpacrDominator } from './subsume.js';
+import { SymmetricKeyer, vcpuRenamings } from './symmetry.js';
 import { bootStep, type Step, type StepState, tracePath } from './trace.js';
 
 export interface CheckOptions {
@@ -41,6 +43,16 @@ export interface CheckOptions {
   readonly maxStates?: number;
   /** Skip states subsumed by one already found (`subsume.ts`); default true. */
   readonly subsume?: boolean;
+  /**
+   * Identify states that differ only by renaming interchangeable vCPUs (`symmetry.ts`),
+   * for policies that declare `vcpuSymmetric`; default true.
+   */
+  readonly symmetry?: boolean;
+  /**
+   * Check a policy that declares a mode abstraction through it (`abstraction.ts`), so the
+   * verdict covers every parameter value; default true. False checks the given values.
+   */
+  readonly abstract?: boolean;
 }
 
 /** Depth bounds the CLI accepts. */
@@ -87,6 +99,10 @@ export interface Verdict {
   readonly subsumed: number;
   readonly transitions: number;
   readonly seconds: number;
+  /** Which parameter values the verdict covers, e.g. "every threshold and eagerRuns ...". */
+  readonly covers: string;
+  /** States were identified up to this many renamings of interchangeable vCPUs (1: none). */
+  readonly symmetry: number;
 }
 
 /** The raw result of a search: every state found and how it was reached. */
@@ -99,6 +115,8 @@ export interface Exploration {
   readonly bound: 'depth' | 'max-states' | null;
   /** Every history up to this many events was checked. */
   readonly checkedDepth: number;
+  /** The size of the vCPU renaming group the states were reduced by (1: none). */
+  readonly symmetry: number;
   /** The first violating transition, and the path of events (with choices) that leads to it. */
   readonly counterexample?: {
     readonly path: readonly { event: CheckEvent; choices: readonly number[] }[];
@@ -135,6 +153,9 @@ class Search {
   /** The interned id of each state's policy state (see StateKeyer). */
   private readonly pidOf: number[] = [];
   private readonly keyer = new StateKeyer();
+  /** Canonical keys under vCPU renaming, when the policy allows it; else undefined. */
+  private readonly symmetric: SymmetricKeyer | undefined;
+  private readonly groupSize: number;
   private readonly seen = new Map<string, number>();
 
   private subsumed = 0;
@@ -179,8 +200,14 @@ class Search {
     this.maxStates = opts.maxStates ?? DEFAULT_MAX_STATES;
     this.subsume = opts.subsume ?? true;
     const s0 = this.m.snapshot();
+    const renamings =
+      (opts.symmetry ?? true) && symmetricState(policy, s0.policy, config.vcpus.length)
+        ? vcpuRenamings(config.vcpus)
+        : [];
+    this.symmetric = renamings.length ? new SymmetricKeyer(this.keyer, renamings) : undefined;
+    this.groupSize = renamings.length + 1;
     const pid0 = this.policyIdOf(s0.policy);
-    this.add(s0, this.keyer.key(s0, pid0), pid0, -1, -1, NO_CHOICES, 0);
+    this.add(s0, this.keyOf(s0, pid0), pid0, -1, -1, NO_CHOICES, 0);
   }
 
   run(): Exploration {
@@ -196,7 +223,13 @@ class Search {
         if (forEachOutcome(this.runOutcome, this.visitOutcome)) break search;
       }
     }
-    const base = { states, depthOf, subsumed: this.subsumed, transitions: this.transitions };
+    const base = {
+      states,
+      depthOf,
+      subsumed: this.subsumed,
+      transitions: this.transitions,
+      symmetry: this.groupSize,
+    };
     if (this.found) {
       const path: PathStep[] = [{ event: alphabet[this.found.event], choices: this.found.choices }];
       for (let i = this.found.from; i > 0; i = this.parent[i]) {
@@ -254,11 +287,11 @@ class Search {
 
   /** The key of `s` if it is new: neither found already nor subsumed by a state found. */
   private isNew(s: SemState, pid: number): string | undefined {
-    const key = this.keyer.key(s, pid);
+    const key = this.keyOf(s, pid);
     if (this.seen.has(key)) return undefined;
     if (this.subsume) {
       const dom = cpacrDominator(s);
-      if (dom !== undefined && this.seen.has(this.keyer.key(dom, pid))) {
+      if (dom !== undefined && this.seen.has(this.keyOf(dom, pid))) {
         if (!this.probe) this.subsumed++;
         return undefined;
       }
@@ -296,6 +329,11 @@ class Search {
     return id;
   }
 
+  /** The state's key: canonical over vCPU renamings when symmetry applies. */
+  private keyOf(s: SemState, pid: number): string {
+    return this.symmetric ? this.symmetric.key(s, pid) : this.keyer.key(s, pid);
+  }
+
   private add(
     s: SemState,
     key: string,
@@ -324,11 +362,22 @@ class Search {
 }
 
 /**
- * Checks a policy in a configuration: the search, then the counterexample (if any)
- * replayed step by step with its diagnosis. The entry point for the CLI and the bench.
+ * Symmetry applies to a policy that declares `vcpuSymmetric` and whose state is null or
+ * one entry per vCPU (what renaming permutes).
  */
-export function checkPolicy(policy: Policy, config: CheckConfig, opts: CheckOptions = {}): Verdict {
+function symmetricState(policy: Policy, state: unknown, vcpus: number): boolean {
+  if (policy.definition.vcpuSymmetric !== true) return false;
+  return state === null || (Array.isArray(state) && state.length === vcpus);
+}
+
+/**
+ * Checks a policy in a configuration: the search (through the policy's mode abstraction
+ * when it declares one, see `abstraction.ts`), then the counterexample (if any) replayed
+ * step by step with its diagnosis. The entry point for the CLI and the bench.
+ */
+export function checkPolicy(given: Policy, config: CheckConfig, opts: CheckOptions = {}): Verdict {
   const t0 = performance.now();
+  const { policy, covers } = checkedPolicy(given, opts.abstract ?? true);
   const x = explore(policy, config, opts);
   const m = new SemanticMachine(policy, config.vcpus);
   const boot = bootStep(m);
@@ -340,6 +389,8 @@ export function checkPolicy(policy: Policy, config: CheckConfig, opts: CheckOpti
     states: x.states.length,
     subsumed: x.subsumed,
     transitions: x.transitions,
+    covers,
+    symmetry: x.symmetry,
   };
   if (x.counterexample) {
     const { steps, violation } = tracePath(m, m.snapshot(), x.counterexample.path);

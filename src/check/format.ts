@@ -103,8 +103,21 @@ function stats(v: Verdict, withStates = true): string {
   return parts.join(', ');
 }
 
-/** One policy's verdict: a line when clean, the counterexample when not. */
+/** What the verdict covers: its parameter values, and the vCPU renamings it reduced by. */
+function coversLine(v: Verdict): string {
+  const sym =
+    v.symmetry > 1
+      ? `; states identified up to ${v.symmetry} renamings of interchangeable vCPUs`
+      : '';
+  return `  covers: ${v.covers}${sym}`;
+}
+
+/** One policy's verdict: a line when clean, the counterexample when not, then what it covers. */
 export function formatVerdict(v: Verdict): string {
+  return `${verdictText(v)}\n${coversLine(v)}`;
+}
+
+function verdictText(v: Verdict): string {
   if (v.verdict === 'ok') {
     if (v.exhaustive) {
       return `${v.policy}: ok, no violation in any interleaving (fixpoint: ${num(v.states)} states, every one reached within ${v.depth} events; ${stats(v, false)})`;

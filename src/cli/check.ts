@@ -19,7 +19,7 @@ import { num } from '../util/format.js';
 import { intFlag, parse } from './args.js';
 
 export const CHECK_HELP = `Usage: fpswitch check [--policy <name|path>[:key=value,...]]... [--config <name|path>]
-                      [--depth N] [--max-states N] [--json]
+                      [--depth N] [--max-states N] [--concrete] [--json]
        fpswitch check --scenario <file> [--policy ...]... [--config <name|path>] [--json]
 
 Explores, breadth first with state hashing, every interleaving of host and guest events
@@ -31,13 +31,16 @@ where each guest owns the CPU. Prints the shortest counterexample step by step, 
 "no violation in any interleaving" once the search reaches its fixpoint.
 
   --policy      built-in policy (with parameters, e.g. adaptive:threshold=2) or a path
-                to a .ts/.js policy module; repeat for several. Default: every built-in,
-                adaptive with threshold=2,eagerRuns=2 (every mode change reachable)
+                to a .ts/.js policy module; repeat for several. Default: every built-in.
+                A policy that declares a mode abstraction (adaptive) is checked through
+                it: the verdict covers every value of its parameters ("covers:" line)
   --config      built-in configuration (default: host + two AArch32 vCPUs in different
                 VMs + one AArch64 vCPU; three-aarch32) or a JSON file:
                 {"name": "...", "vcpus": [{"el1": "aarch32", "vm": 0}, ...]}
   --depth       check histories up to N events (${MIN_DEPTH}..${MAX_DEPTH}) instead of to the fixpoint
   --max-states  stop after N states (default ${DEFAULT_MAX_STATES.toLocaleString('en-US')})
+  --concrete    check the given parameter values themselves, without the abstraction
+                (e.g. -p adaptive:threshold=2,eagerRuns=2 --concrete)
   --scenario    replay a JSON list of events (or {"name", "events", "config"?, "policy"?})
                 step by step instead of searching
   --json        one JSON object per policy (an array when several)
@@ -60,6 +63,8 @@ export function verdictJson(v: Verdict) {
     config: v.config,
     bound: v.bound,
     subsumed: v.subsumed,
+    covers: v.covers,
+    symmetry: v.symmetry,
     initialState: v.initialState,
     initial: v.initial,
   };
@@ -100,6 +105,7 @@ export async function checkCommand(argv: readonly string[]): Promise<number> {
     config: { type: 'string' },
     depth: { type: 'string' },
     'max-states': { type: 'string' },
+    concrete: { type: 'boolean' },
     scenario: { type: 'string' },
     json: { type: 'boolean' },
     help: { type: 'boolean', short: 'h' },
@@ -142,7 +148,7 @@ export async function checkCommand(argv: readonly string[]): Promise<number> {
   // one line and nothing else.
   const verdicts: Verdict[] = [];
   for (const p of policies) {
-    const v = checkPolicy(p, config, { depth, maxStates });
+    const v = checkPolicy(p, config, { depth, maxStates, abstract: values.concrete !== true });
     if (p.source !== undefined && v.bound === 'max-states') throw unboundedSearch(v, maxStates);
     verdicts.push(v);
   }

@@ -28,6 +28,19 @@ export default definePolicy<VcpuMode[]>({
     'lazy-fixed until `threshold` consecutive FP-trapping runs, then eager for `eagerRuns` runs',
   models:
     "lazy-fixed with x86's fpu_counter heuristic (preload after > 5 FP-using switches, u8 wrap)",
+  vcpuSymmetric: true,
+  // Only onEntry reads the mode (eagerLeft > 0 takes the eager path); onFpTrap and onExit
+  // call the same primitives in either mode (the exit path is lazy-fixed's, which tests
+  // TFP, not the mode). The counters only decide *when* a vCPU changes mode, so letting
+  // every entry choose lazy or eager covers every threshold and eagerRuns.
+  abstraction: {
+    covers: 'every threshold and eagerRuns (mode chosen freely at every entry)',
+    vcpuModes: [
+      { label: 'lazy', value: { count: 0, eagerLeft: 0 } },
+      { label: 'eager', value: { count: 0, eagerLeft: 1 } },
+    ],
+    decidesAt: ['onEntry'],
+  },
   params: {
     threshold: {
       default: 6,

@@ -25,6 +25,7 @@ export default definePolicy<null>({
   summary: 'save/restore host and guest FP/SIMD state on every entry and exit',
   models:
     'Linux <= v4.3 arch/arm64/kvm/hyp.S __kvm_vcpu_run (save_fpsimd/restore_fpsimd on every switch)',
+  vcpuSymmetric: true,
   create: () => ({
     init: () => null,
     onEntry: (hw, _s, vcpu) => eagerEntry(hw, vcpu),

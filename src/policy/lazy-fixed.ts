@@ -45,5 +45,6 @@ export default definePolicy<null>({
   summary: 'lazy switch as landed in v4.5: FPEXC32_EL2.EN=1 + ISB on entry for AArch32 guests',
   models:
     'commit 33c76a0b8126 (hyp.S, v4.4) as kept by v4.5 arch/arm64/kvm/hyp/{switch.c,entry.S,sysreg-sr.c}',
+  vcpuSymmetric: true,
   create: () => lazyFixedHooks,
 });

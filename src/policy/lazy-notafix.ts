@@ -45,6 +45,7 @@ export default definePolicy<null>({
   name: 'lazy-notafix',
   summary: 'lazy switch with guarded FPEXC32 read and ISB; no FPEXC.EN on entry',
   models: "Marc Zyngier's NOTAFIX patch on v4 of the 2015 lazy FP/SIMD series",
+  vcpuSymmetric: true,
   create: () => ({
     init: () => null,
     onEntry(hw) {

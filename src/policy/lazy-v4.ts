@@ -21,6 +21,7 @@ export default definePolicy<null>({
   summary:
     'lazy switch on first FP trap; FPEXC32_EL2 read unguarded on exit, no ISB in the trap handler',
   models: 'v4 of the 2015 lazy FP/SIMD series (arch/arm64/kvm/hyp.S), as posted for review',
+  vcpuSymmetric: true,
   create: () => ({
     init: () => null,
     onEntry(hw) {

@@ -40,6 +40,7 @@ export default definePolicy<VcpuFpFlags[]>({
     'guest FP state stays live across in-kernel exits; host restored at vcpu_put / return to user',
   models:
     'Linux v4.18 arch/arm64/kvm/fpsimd.c (e6b673b741ea) with hyp/switch.c update_fp_enabled()',
+  vcpuSymmetric: true,
   create: () => ({
     init: (vcpus) => vcpus.map(() => ({ fpEnabled: false, fpHost: false })),
     onVcpuLoad(_hw, s, vcpu) {

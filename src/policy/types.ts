@@ -101,6 +101,28 @@ export interface ParamSpec {
   readonly description: string;
 }
 
+/**
+ * A finite abstraction of a policy whose state is one entry per vCPU, for the checker:
+ * the vCPU's entry falls into a few classes ("modes"), and each hook's effect on the
+ * machine (which primitives it calls, in which order) depends on the state only through
+ * the calling vCPU's class. The checker then forgets the state: at each hook in
+ * `decidesAt` it lets the mode be any of `vcpuModes` (a nondeterministic choice), runs the
+ * hook on that representative, and resets the state to `vcpuModes[0]` afterwards. Every
+ * concrete history, for every parameter value, is one of the abstract histories, so a
+ * clean abstract verdict covers them all (`covers` says which parameters). The premise is
+ * tested per policy (test/check-abstraction.test.ts).
+ */
+export interface ModeAbstraction {
+  /** Which parameter values a verdict on the abstraction covers, in words. */
+  readonly covers: string;
+  /** One representative per-vCPU state per class (the first is the reset value). */
+  readonly vcpuModes: readonly { readonly label: string; readonly value: unknown }[];
+  /** Hooks whose machine effect depends on the mode; every other hook's must not. */
+  readonly decidesAt: readonly (
+    'onVcpuLoad' | 'onEntry' | 'onFpTrap' | 'onExit' | 'onVcpuPut' | 'onReturnToUser'
+  )[];
+}
+
 /** What a policy module exports (default export): the design and how to instantiate it. */
 export interface PolicyDefinition<S = any> {
   /** Short name used on the command line, e.g. `lazy-fixed`. */
@@ -110,6 +132,14 @@ export interface PolicyDefinition<S = any> {
   /** The code it models (kernel version, file, commit). */
   readonly models: string;
   readonly params?: Readonly<Record<string, ParamSpec>>;
+  /**
+   * The hooks treat vCPUs alike: they depend on a vCPU only through `isAArch32`, and the
+   * state is null or one entry per vCPU. The checker may then identify states that differ
+   * only by a permutation of interchangeable vCPUs (same width, same VM sharing).
+   */
+  readonly vcpuSymmetric?: boolean;
+  /** A sound finite abstraction over every parameter value (see `ModeAbstraction`). */
+  readonly abstraction?: ModeAbstraction;
   create(params: Readonly<Record<string, number>>): PolicyHooks<S>;
 }
 

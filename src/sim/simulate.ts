@@ -133,6 +133,8 @@ export function countChunk(
 
 /** Runs per slice while the table is on probation (see PolicyRun). */
 const PROBE_SLICE = 2048;
+/** Runs after which a table that compiles a cell for more than 1 run in 4 is left. */
+const PROBE_RUNS = 1 << 16;
 
 /**
  * One policy walking a stream: feed it chunks, then read the outcome.
@@ -157,6 +159,8 @@ export class PolicyRun {
   private runs = 0;
   /** Runs walked by the table before leaving it. */
   private tableRuns = 0;
+  /** Cells compiled so far. */
+  private freshCells = 0;
 
   constructor(
     readonly policy: Policy,
@@ -187,7 +191,8 @@ export class PolicyRun {
       const fresh = this.table.cellsCompiled - before;
       i += n;
       this.tableRuns += n;
-      if (this.table.evictions > 0 || (n === PROBE_SLICE && fresh * 4 > n)) this.toDirect();
+      this.freshCells += fresh;
+      if (this.table.evictions > 0 || this.notPayingOff()) this.toDirect();
     }
     if (i >= chunk.length) return;
     const m = this.machine!;
@@ -199,6 +204,17 @@ export class PolicyRun {
       m.run(this.decoded[c]);
     }
     this.tableInfo.directRuns = this.runs - this.tableRuns;
+  }
+
+  /**
+   * The table is on probation for its first PROBE_RUNS runs, and judged on all of them:
+   * a policy with a few hundred states (adaptive's counters on one vCPU) compiles most of
+   * its cells early and then walks them for the rest of the stream, so one busy slice
+   * must not send it to the cost machine; one whose cells keep coming (adaptive's counters
+   * on several vCPUs, a product of their modes) compiles a cell every few runs.
+   */
+  private notPayingOff(): boolean {
+    return this.tableRuns >= PROBE_RUNS && this.freshCells * 4 > this.tableRuns;
   }
 
   /** Leaves the table: fold its counts, then continue on the cost machine from its current state. */

@@ -25,6 +25,14 @@ export interface WalkBudget {
   readonly maxCells: number;
 }
 
+/**
+ * Raw pair entries (8 bytes each: next state and visits) beyond which dense classes are
+ * used: a raw row is classes^2 entries of which a walk touches a few, so a raw table of
+ * many states spreads its working set over far more cache lines than a dense one. Set
+ * from measurements on the built-in workloads (bench: walk / bare per policy x workload).
+ */
+const RAW_CACHE_ENTRIES = 1 << 18;
+
 /** Runs of a single walk, compiling fewer than 1/64 new cells, that end the warm-up. */
 const WARMUP_RUNS = 1024;
 
@@ -104,16 +112,20 @@ export class Walker {
   private k: number;
   /** Dense id of each run class (identity in raw mode); K - 1 = unseen in dense mode. */
   private readonly dense: Int32Array;
-  /** dense[c] * K, precomputed so the dense loop does not multiply. */
+  /** 2 * dense[c] * K and 2 * dense[c], precomputed so the dense loop does not multiply. */
   private readonly denseRow: Int32Array;
+  private readonly dense2: Int32Array;
   /** Run class of each pair slot. */
   private classOf: number[];
   /** Run classes seen so far, in order of first sight. */
   private readonly seen: number[] = [];
   private readonly isSeen: Uint8Array;
-  /** pairNext[s*K^2 + a*K + b] = (state after runs a, b) * K^2, or -1. */
-  private pairNext = new Int32Array(0);
-  private pairVisits = new Uint32Array(0);
+  /**
+   * The pair table, next state and visits interleaved so one step touches one cache line:
+   * pair[2e] = 2 * (state after runs a, b) * K^2 or -1, pair[2e + 1] = visits of entry
+   * e = s*K^2 + a*K + b (pair steps are flushed before 2^30, so visits stay positive).
+   */
+  private pair = new Int32Array(0);
   /** Pair steps since the last flush (visits are 32-bit: flush long before they can wrap). */
   private pairSteps = 0;
   private pairStates = 0;
@@ -126,7 +138,8 @@ export class Walker {
     const nc = table.classCount;
     this.k = nc;
     this.dense = Int32Array.from({ length: nc }, (_, c) => c);
-    this.denseRow = Int32Array.from({ length: nc }, (_, c) => c * nc);
+    this.denseRow = Int32Array.from({ length: nc }, (_, c) => 2 * c * nc);
+    this.dense2 = Int32Array.from({ length: nc }, (_, c) => 2 * c);
     this.classOf = Array.from({ length: nc }, (_, c) => c);
     this.isSeen = new Uint8Array(nc);
     // Pair tables hold state ids: fold them away before an eviction renumbers the states.
@@ -135,10 +148,19 @@ export class Walker {
     };
   }
 
-  /** Leaves warm-up: pair steps on raw classes if the table fits, else dense. */
+  /**
+   * Leaves warm-up: pair steps on raw classes if that table stays small enough to live in
+   * a core's cache, else on dense classes (smaller rows: the pairs a walk touches share
+   * cache lines), else one run at a time.
+   */
   private startPairs(): void {
     this.mode = 'raw';
-    if (!this.ensurePairStates(this.table.stateCount)) this.toDense();
+    const nc = this.table.classCount;
+    if (
+      this.table.stateCount * nc * nc > RAW_CACHE_ENTRIES ||
+      !this.ensurePairStates(this.table.stateCount)
+    )
+      this.toDense();
   }
 
   /** The current mode (for diagnostics and benchmarks). */
@@ -149,7 +171,7 @@ export class Walker {
   /** Walks `n` runs of `cls`. Cost: O(n) plus first-visit compilation. */
   walk(cls: Uint16Array, n: number): void {
     this.pairSteps += n;
-    if (this.pairSteps > 2 ** 31) {
+    if (this.pairSteps > 2 ** 30) {
       this.flushPairs();
       this.pairSteps = n;
     }
@@ -167,18 +189,18 @@ export class Walker {
 
   /** Pair steps on raw classes; returns the index reached (mode may have changed). */
   private walkRaw(cls: Uint16Array, n: number): number {
-    const k = this.k;
-    let k2 = k * k;
-    let pairNext = this.pairNext;
-    let pairVisits = this.pairVisits;
+    let k = this.k;
+    let k2 = 2 * k * k;
+    let k1 = 2 * k;
+    let pair = this.pair;
     // `| 0` keeps b a small integer to V8: a double here would make the whole loop float.
     let b = (this.state * k2) | 0;
     let i = 0;
     while (i + 1 < n) {
-      const cell = b + cls[i] * k + cls[i + 1];
-      const t = pairNext[cell];
+      const e = b + cls[i] * k1 + 2 * cls[i + 1];
+      const t = pair[e];
       if (t >= 0) {
-        pairVisits[cell] += 1;
+        pair[e + 1] += 1;
         b = t;
         i += 2;
         continue;
@@ -188,9 +210,10 @@ export class Walker {
         this.state = s;
         return i;
       }
-      k2 = this.k * this.k;
-      pairNext = this.pairNext;
-      pairVisits = this.pairVisits;
+      k = this.k;
+      k2 = 2 * k * k;
+      k1 = 2 * k;
+      pair = this.pair;
       b = (s * k2) | 0;
     }
     this.state = (b / k2) | 0;
@@ -199,19 +222,18 @@ export class Walker {
 
   /** Pair steps on densely renumbered classes, from index `i`; returns the index reached. */
   private walkDense(cls: Uint16Array, n: number, i: number): number {
-    const dense = this.dense;
+    const dense2 = this.dense2;
     const row = this.denseRow;
     let k = this.k;
-    let k2 = k * k;
-    let pairNext = this.pairNext;
-    let pairVisits = this.pairVisits;
+    let k2 = 2 * k * k;
+    let pair = this.pair;
     // `| 0` keeps b a small integer to V8: a double here would make the whole loop float.
     let b = (this.state * k2) | 0;
     while (i + 1 < n) {
-      const cell = b + row[cls[i]] + dense[cls[i + 1]];
-      const t = pairNext[cell];
+      const e = b + row[cls[i]] + dense2[cls[i + 1]];
+      const t = pair[e];
       if (t >= 0) {
-        pairVisits[cell] += 1;
+        pair[e + 1] += 1;
         b = t;
         i += 2;
         continue;
@@ -222,9 +244,8 @@ export class Walker {
         return i;
       }
       k = this.k;
-      k2 = k * k;
-      pairNext = this.pairNext;
-      pairVisits = this.pairVisits;
+      k2 = 2 * k * k;
+      pair = this.pair;
       b = (s * k2) | 0;
     }
     this.state = (b / k2) | 0;
@@ -237,11 +258,12 @@ export class Walker {
     const nc = t.classCount;
     const k = this.k;
     const k2 = k * k;
-    const pv = this.pairVisits;
-    for (let cell = 0; cell < pv.length; cell++) {
-      const v = pv[cell];
+    const pair = this.pair;
+    const entries = pair.length >> 1;
+    for (let cell = 0; cell < entries; cell++) {
+      const v = pair[2 * cell + 1];
       if (v === 0) continue;
-      pv[cell] = 0;
+      pair[2 * cell + 1] = 0;
       const s = Math.floor(cell / k2);
       const r = cell - s * k2;
       const a = this.classOf[Math.floor(r / k)];
@@ -264,8 +286,7 @@ export class Walker {
   private resetPairs(): void {
     this.flushPairs();
     this.pairStates = 0;
-    this.pairNext = new Int32Array(0);
-    this.pairVisits = new Uint32Array(0);
+    this.pair = new Int32Array(0);
   }
 
   /** Switches to dense mode with room for twice the classes seen so far. */
@@ -279,11 +300,13 @@ export class Walker {
   private layoutDense(): void {
     const unseen = this.k - 1;
     this.dense.fill(unseen);
-    this.denseRow.fill(unseen * this.k);
+    this.dense2.fill(2 * unseen);
+    this.denseRow.fill(2 * unseen * this.k);
     this.classOf = this.seen.slice();
     this.seen.forEach((c, d) => {
       this.dense[c] = d;
-      this.denseRow[c] = d * this.k;
+      this.dense2[c] = 2 * d;
+      this.denseRow[c] = 2 * d * this.k;
     });
     if (!this.ensurePairStates(this.table.stateCount)) this.toSingle();
   }
@@ -302,12 +325,10 @@ export class Walker {
     while (cap < states) cap *= 2;
     if (cap * k2 > max) cap = states;
     if (cap * k2 > max) return false;
-    const next = new Int32Array(cap * k2).fill(-1);
-    next.set(this.pairNext);
-    const visits = new Uint32Array(cap * k2);
-    visits.set(this.pairVisits);
-    this.pairNext = next;
-    this.pairVisits = visits;
+    const pair = new Int32Array(2 * cap * k2).fill(-1);
+    for (let v = 1; v < pair.length; v += 2) pair[v] = 0;
+    pair.set(this.pair);
+    this.pair = pair;
     this.pairStates = cap;
     return true;
   }
@@ -325,7 +346,8 @@ export class Walker {
       this.layoutDense();
     } else {
       this.dense[c] = id;
-      this.denseRow[c] = id * this.k;
+      this.dense2[c] = 2 * id;
+      this.denseRow[c] = 2 * id * this.k;
       this.classOf[id] = c;
     }
   }
@@ -356,7 +378,7 @@ export class Walker {
       return (this.mode as PairMode) !== 'single';
     }
     const k = this.k;
-    this.pairNext[s * k * k + this.dense[ca] * k + this.dense[cb]] = end * k * k;
+    this.pair[2 * (s * k * k + this.dense[ca] * k + this.dense[cb])] = 2 * end * k * k;
     return true;
   }
 }
