@@ -14,6 +14,7 @@ import { num, pct, table } from '../src/util/format.js';
 import { type ExtraSection, renderHtml } from '../src/report/html.js';
 import { groundTruthSection } from '../src/report/ground-truth.js';
 import { costModelSection } from '../src/report/cost-model.js';
+import { recommendationSection } from '../src/report/recommend.js';
 import { sensitivitySection } from '../src/report/sensitivity.js';
 import { resultsCsv } from '../src/report/results.js';
 import { ensureWritable, writeReport } from '../src/report/write.js';
@@ -89,6 +90,7 @@ async function main(argv: readonly string[]): Promise<number> {
   const groundTruth = () => loadGroundTruth({ workloadsDir: opts.workloadsDir });
   const results = await runSuite({ ...opts, extras: { groundTruth } }, progress);
   const extras = [
+    recommendationSection(results),
     costModelSection(results),
     sensitivitySection(results.sensitivity),
     groundTruthSection(results.groundTruth),
@@ -138,6 +140,8 @@ async function main(argv: readonly string[]): Promise<number> {
       `\nGround truth (validation/results.json, ${gt.source.generatedAt}): lazy-vcpu predicts the real FP trap count in ${ok} of ${gt.scripted.length} scripted cells; ${gt.linux.length} Linux-guest cells in the report.`,
     );
   }
+  console.log('\nRecommendation (every built-in design, cost draws):');
+  for (const r of results.recommendations) console.log(`  ${r.line}`);
   console.log('\nCost model: fitted and held-out anchors (docs/cost-model.md):');
   console.log(
     table(

@@ -279,6 +279,55 @@ function decide(
   return { recommendations, rows };
 }
 
+function designTable(recs: readonly Recommendation[]): string {
+  return table(
+    [
+      'workload',
+      'cpu',
+      'design',
+      'best setting',
+      'cycles/exit',
+      'wins',
+      'against the recommendation',
+    ],
+    recs.flatMap((r) =>
+      r.designs.map((d) => [
+        r.workload,
+        r.cpu,
+        d.design,
+        d.policy,
+        d.cyclesPerExit === null ? '-' : num(d.cyclesPerExit, 1),
+        pct(d.winShare, 0),
+        d.note,
+      ]),
+    ),
+  );
+}
+
+function breakEvenTable(be: {
+  analytic: ReturnType<typeof breakEven>[];
+  simulated: SimulatedBreakEven[];
+}): string {
+  return table(
+    [
+      'cpu',
+      'trap',
+      'switch (2 saves + 2 restores)',
+      'p* simple',
+      'p* with trap controls',
+      'simulated crossing',
+    ],
+    be.analytic.map((a, i) => [
+      a.cpu,
+      num(a.trap),
+      num(a.switchCost),
+      a.pSimple.toFixed(4),
+      a.pExact.toFixed(4),
+      be.simulated[i].pCrossing.toFixed(4),
+    ]),
+  );
+}
+
 function printText(
   opts: TuneOptions,
   designs: readonly DesignCandidates[],
@@ -296,33 +345,11 @@ function printText(
   const what = opts.trace
     ? `trace ${opts.trace}, FP model ${opts.fp ?? ''}`
     : `${num(opts.runs)} runs x ${opts.seeds} seeds`;
+  const names = designs.map((d) => d.definition.name).join(', ');
   console.log(
-    `Every design (${designs.map((d) => d.definition.name).join(', ')}${swept.length ? `; ${swept.join(', ')}` : ''}), ${what}, ${num(opts.draws)} cost draws:`,
+    `Every design (${names}${swept.length ? `; ${swept.join(', ')}` : ''}), ${what}, ${num(opts.draws)} cost draws:`,
   );
-  console.log(
-    table(
-      [
-        'workload',
-        'cpu',
-        'design',
-        'best setting',
-        'cycles/exit',
-        'wins',
-        'against the recommendation',
-      ],
-      recs.flatMap((r) =>
-        r.designs.map((d) => [
-          r.workload,
-          r.cpu,
-          d.design,
-          d.policy,
-          Number.isNaN(d.cyclesPerExit) ? '-' : num(d.cyclesPerExit, 1),
-          pct(d.winShare, 0),
-          d.note,
-        ]),
-      ),
-    ),
-  );
+  console.log(designTable(recs));
   console.log('\nWhat could flip each decision (each cost parameter alone over its range):');
   console.log(
     table(
@@ -333,26 +360,7 @@ function printText(
   console.log(
     '\nBreak-even (independent FP touches with probability p): lazy beats eager when p x trap < (1 - p) x switch',
   );
-  console.log(
-    table(
-      [
-        'cpu',
-        'trap',
-        'switch (2 saves + 2 restores)',
-        'p* simple',
-        'p* with trap controls',
-        'simulated crossing',
-      ],
-      be.analytic.map((a, i) => [
-        a.cpu,
-        num(a.trap),
-        num(a.switchCost),
-        a.pSimple.toFixed(4),
-        a.pExact.toFixed(4),
-        be.simulated[i].pCrossing.toFixed(4),
-      ]),
-    ),
-  );
+  console.log(breakEvenTable(be));
   console.log('');
   for (const r of recs) console.log(r.line);
 }

@@ -7,6 +7,7 @@
 
 import type { Verdict } from '../check/explore.js';
 import type { SensitivityResult } from '../tune/sensitivity.js';
+import type { Recommendation } from '../tune/recommend.js';
 import type { Estimate } from '../util/stats.js';
 
 export const RESULTS_SCHEMA = 'fpswitch-results';
@@ -217,6 +218,8 @@ export interface Results {
   readonly tuning: TuningResult | null;
   readonly breakEven: BreakEvenResult;
   readonly calibration: readonly CalibrationEntry[];
+  /** One per workload x CPU: the design to use, over every built-in design and cost draws. */
+  readonly recommendations: readonly Recommendation[];
   readonly sensitivity: readonly SensitivityResult[];
   readonly groundTruth: unknown;
   readonly timing: Readonly<Record<string, number>>;

@@ -38,7 +38,8 @@ export interface Flip {
 export interface DesignSummary {
   readonly design: string;
   readonly policy: string;
-  readonly cyclesPerExit: number;
+  /** Null for a design that was not considered (rejected). */
+  readonly cyclesPerExit: number | null;
   readonly winShare: number;
   readonly note: string;
 }
@@ -54,6 +55,8 @@ export interface Recommendation {
   readonly runnerUp: string | null;
   readonly flips: readonly { readonly param: string; readonly note: string }[];
   readonly line: string;
+  /** Every parameter's effect on the decision, most effect first (the tornado chart). */
+  readonly tornado: readonly Flip[];
   readonly designs: readonly DesignSummary[];
   readonly draws: number;
 }
@@ -163,7 +166,11 @@ function tornado(priced: readonly Priced[], best: number, params: readonly CostP
       : `margin ${num(base, 1)} cycles/exit moves to ${num(lo.margin, 1)}..${num(hi.margin, 1)} over ${num(p.lo, 1)}-${num(p.hi, 1)}`;
     return { param: p.id, note, swing, flips: flipEnd !== null };
   });
-  return out.sort((a, b) => Number(b.flips) - Number(a.flips) || b.swing - a.swing);
+  // A parameter every design pays alike (an exit's base cost) moves no margin; below 0.05
+  // cycles per exit (what the note's one decimal shows) is no effect.
+  return out
+    .filter((f) => f.swing >= 0.05)
+    .sort((a, b) => Number(b.flips) - Number(a.flips) || b.swing - a.swing);
 }
 
 function designSummaries(
@@ -191,7 +198,7 @@ function designSummaries(
     out.push({
       design: c.design,
       policy: c.policy,
-      cyclesPerExit: Number.NaN,
+      cyclesPerExit: null,
       winShare: 0,
       note: `not considered: ${c.rejected ?? ''}`,
     });
@@ -241,6 +248,7 @@ export function recommend(
   const half = priced[best].seedHalfWidth;
   const eager = priced.find((p) => p.c.policy === 'eager');
   const { rival } = margin(priced, best, nominal);
+  const bars = tornado(priced, best, params);
   const core = {
     policy: priced[best].c.policy,
     cyclesPerExit: {
@@ -251,9 +259,8 @@ export function recommend(
     winShare: wins[best] / opts.draws,
     belowEagerPct: eager ? (100 * (eager.nominal - priced[best].nominal)) / eager.nominal : null,
     runnerUp: rival || null,
-    flips: tornado(priced, best, params)
-      .slice(0, 3)
-      .map((f) => ({ param: f.param, note: f.note })),
+    tornado: bars,
+    flips: bars.slice(0, 3).map((f) => ({ param: f.param, note: f.note })),
     designs: designSummaries(
       priced,
       wins,
