@@ -13,6 +13,8 @@ import { intFlag, parse, seedFlag } from '../src/cli/args.js';
 import { num, pct, table } from '../src/util/format.js';
 import { type ExtraSection, renderHtml } from '../src/report/html.js';
 import { groundTruthSection } from '../src/report/ground-truth.js';
+import { costModelSection } from '../src/report/cost-model.js';
+import { recommendationSection } from '../src/report/recommend.js';
 import { sensitivitySection } from '../src/report/sensitivity.js';
 import { resultsCsv } from '../src/report/results.js';
 import { ensureWritable, writeReport } from '../src/report/write.js';
@@ -88,6 +90,8 @@ async function main(argv: readonly string[]): Promise<number> {
   const groundTruth = () => loadGroundTruth({ workloadsDir: opts.workloadsDir });
   const results = await runSuite({ ...opts, extras: { groundTruth } }, progress);
   const extras = [
+    recommendationSection(results),
+    costModelSection(results),
     sensitivitySection(results.sensitivity),
     groundTruthSection(results.groundTruth),
   ].filter((x): x is ExtraSection => x !== undefined);
@@ -136,17 +140,20 @@ async function main(argv: readonly string[]): Promise<number> {
       `\nGround truth (validation/results.json, ${gt.source.generatedAt}): lazy-vcpu predicts the real FP trap count in ${ok} of ${gt.scripted.length} scripted cells; ${gt.linux.length} Linux-guest cells in the report.`,
     );
   }
-  console.log('\nCalibration (model vs published):');
+  console.log('\nRecommendation (every built-in design, cost draws):');
+  for (const r of results.recommendations) console.log(`  ${r.line}`);
+  console.log('\nCost model: fitted and held-out anchors (docs/cost-model.md):');
   console.log(
     table(
-      ['cpu', 'anchor', 'published', 'model', 'delta', 'role'],
+      ['cpu', 'anchor', 'published', 'fitted on all', 'held out'],
       results.calibration.map((c) => [
         c.cpu,
         c.label,
         num(c.paperCycles),
-        num(c.modelCycles, 1),
-        pct(c.delta, 2),
-        c.fitted ? 'fitted' : 'held out',
+        `${num(c.modelCycles)} (${pct(c.fittedError, 1)})`,
+        c.heldOutCycles === null || c.heldOutError === null
+          ? (c.heldOutNote ?? '-')
+          : `${num(c.heldOutCycles)} (${pct(c.heldOutError, 1)})`,
       ]),
     ),
   );

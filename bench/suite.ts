@@ -36,6 +36,7 @@ import { estimate, type Estimate, NON_NEGATIVE, SHARE } from '../src/util/stats.
 import { toolVersion } from '../src/util/version.js';
 import { cpuAssumptions, policyAssumptions, workloadAssumptions } from './assumptions.js';
 import { calibrate } from './calibration.js';
+import { suiteRecommendations } from './recommendations.js';
 import { globToRegExp } from './glob.js';
 import { Pool } from './pool.js';
 import type { Progress } from './progress.js';
@@ -390,9 +391,10 @@ export async function runSuite(opts: SuiteOptions, progress: Progress): Promise<
     });
   lap('breakEvenSeconds', tBe);
 
-  // --- calibration ---------------------------------------------------------------------
-  progress.note('calibration against the published anchors');
+  // --- calibration and recommendations (src/tune/recommend.ts, over the tune walks) ---
+  progress.note('cost model against the published anchors; recommendations over cost draws');
   const calibration = await calibrate(cpus);
+  const recommendations = suiteRecommendations(tuneTasks, tuneRaw, selCpus, verdicts, opts);
 
   // --- assumptions ---------------------------------------------------------------------
   const assumptions = [
@@ -469,6 +471,7 @@ export async function runSuite(opts: SuiteOptions, progress: Progress): Promise<
     tuning,
     breakEven: { analytic, simulated, placements },
     calibration,
+    recommendations,
     sensitivity: sensRaw,
     groundTruth,
     timing,
@@ -526,8 +529,9 @@ function aggregateTuning(
       swept.forEach((x, i) => {
         if (x.cyclesPerExit.mean < swept[bi].cyclesPerExit.mean) bi = i;
       });
-      const eager = perPolicy[settings.length].cyclesPerExit.mean;
-      const lazyFixed = perPolicy[settings.length + 1].cyclesPerExit.mean;
+      const at = (id: string) => perPolicy.findIndex((x) => x.policy === id);
+      const eager = perPolicy[at('eager')].cyclesPerExit.mean;
+      const lazyFixed = perPolicy[at('lazy-fixed')].cyclesPerExit.mean;
       best.push({
         workload: w,
         cpu: cpus[c],

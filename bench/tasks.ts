@@ -7,12 +7,13 @@ import { BUILTIN_CONFIGS, resolveCheckConfig } from '../src/check/config.js';
 import { checkPolicy, type Verdict } from '../src/check/explore.js';
 import { FPSIMD } from '../src/cpu/fp-state.js';
 import { cpuProfile } from '../src/cpu/profiles.js';
-import { builtinPolicy, resolvePolicy } from '../src/policy/registry.js';
-import type { SimResult } from '../src/sim/simulate.js';
+import { BUILTIN_POLICIES, builtinPolicy, resolvePolicy } from '../src/policy/registry.js';
+import { price, type SimResult } from '../src/sim/simulate.js';
 import { sensitivity } from '../src/tune/sensitivity.js';
 import { loadWorkloadFile } from '../src/stream/workload.js';
 import { SUITE_BUDGET } from '../src/sim/walk.js';
-import { runUnit, sweepSettings } from '../src/tune/sweep.js';
+import { features } from '../src/tune/cost-draws.js';
+import { runUnit, sweepSettings, walkUnit } from '../src/tune/sweep.js';
 import { isUserError } from '../src/util/errors.js';
 
 /** Simulate every policy over one workload stream (one seed), priced on every CPU. */
@@ -77,6 +78,8 @@ export type SimCell = Pick<
 /** A tune result: results[setting or reference][cpu], reduced to what aggregation needs. */
 export interface TuneUnitResult {
   readonly policies: readonly string[];
+  /** CPU-independent walk features per policy (src/tune/cost-draws.ts), for the cost draws. */
+  readonly features: readonly (readonly number[])[];
   readonly perExit: readonly (readonly number[])[];
   readonly skipRate: readonly (readonly number[])[];
   readonly fpTrapsPerExit: readonly (readonly number[])[];
@@ -107,15 +110,17 @@ export async function executeTask(task: TaskRequest): Promise<unknown> {
     case 'tune': {
       const workload = loadWorkloadFile(task.workloadFile);
       const settings = sweepSettings(builtinPolicy('adaptive')!, task.ranges);
-      const policies = [
-        ...settings.map((s) => s.policy),
-        await resolvePolicy('eager'),
-        await resolvePolicy('lazy-fixed'),
-      ];
+      // Every other built-in design at its defaults: the recommendation chooses among all.
+      const others = await Promise.all(
+        BUILTIN_POLICIES.filter((d) => d.name !== 'adaptive').map((d) => resolvePolicy(d.name)),
+      );
+      const policies = [...settings.map((s) => s.policy), ...others];
       const cpus = task.cpus.map(cpuProfile);
-      const results = runUnit(workload, task.seed, task.runs, policies, cpus, FPSIMD);
+      const walks = walkUnit(workload, task.seed, task.runs, policies);
+      const results = walks.map((w) => cpus.map((cpu) => price(w, cpu, FPSIMD)));
       const out: TuneUnitResult = {
         policies: policies.map((p) => p.id),
+        features: walks.map((w) => Array.from(features(w))),
         perExit: results.map((perCpu) => perCpu.map((r) => r.cycles.perExit)),
         skipRate: results.map((perCpu) => perCpu.map((r) => r.skipRate)),
         fpTrapsPerExit: results.map((perCpu) =>

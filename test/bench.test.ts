@@ -54,6 +54,16 @@ describe('npm run bench', () => {
     const ra = JSON.parse(readFileSync(join(out1, 'latest', 'results.json'), 'utf8')) as Results;
     const rb = JSON.parse(readFileSync(join(out2, 'latest', 'results.json'), 'utf8')) as Results;
     expect(ra.cells.length).toBeGreaterThan(0);
+    // One recommendation per workload x CPU; its cost draws are seeded, so the equality
+    // below also shows the same draws at 1 and 2 workers.
+    expect(ra.recommendations).toHaveLength(
+      ra.parameters.workloads.length * ra.parameters.cpus.length,
+    );
+    for (const rec of ra.recommendations) {
+      expect(rec.winShare).toBeGreaterThan(0);
+      expect(rec.winShare).toBeLessThanOrEqual(1);
+      expect(rec.flips.length).toBeLessThanOrEqual(3);
+    }
     expect(JSON.stringify(timingFree(ra))).toBe(JSON.stringify(timingFree(rb)));
     expect(readFileSync(join(out1, 'latest', 'results.csv'), 'utf8')).toBe(
       readFileSync(join(out2, 'latest', 'results.csv'), 'utf8'),

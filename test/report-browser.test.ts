@@ -141,7 +141,7 @@ describe.skipIf(!haveBrowser)('report in headless Chromium', () => {
         'sensitivity-0',
         'ground-truth-skip',
         'ground-truth-traps',
-        'calibration',
+        'cost-model',
         'throughput',
       ]),
     );

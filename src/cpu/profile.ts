@@ -6,6 +6,7 @@
 
 import { EC, EXIT_CLASS_COUNT, EXIT_TYPE } from '../arch/esr.js';
 import { type FpStateSize, FPSIMD_BYTES, fpStateBytes } from './fp-state.js';
+import type { AnchorDef, Basis, GroupFit } from './cost-model.js';
 
 export type Confidence = 'high' | 'medium' | 'low';
 
@@ -18,6 +19,15 @@ export interface Sourced {
   readonly note?: string;
   /** True when the value was fitted so that the model reproduces a published total. */
   readonly fitted?: boolean;
+  /** Measured, published, estimated or fitted (by default: fitted if `fitted`, estimated if the source says so, else published). */
+  readonly basis?: Basis;
+}
+
+/** The basis of a sourced number (explicit, or read from `fitted` and the source text). */
+export function basisOf(s: Sourced): Basis {
+  if (s.basis) return s.basis;
+  if (s.fitted) return 'fitted';
+  return /^estimate/i.test(s.source) ? 'estimated' : 'published';
 }
 
 /** Where an exit is handled (docs/design.md §4). */
@@ -76,25 +86,6 @@ export function exitKind(exitClass: number, handled: Handled): ExitKind {
   }
 }
 
-/** A published round-trip cost the model is held against. */
-export interface Anchor {
-  readonly id: string;
-  readonly label: string;
-  /** Published cost in cycles (converted from ns with the profile's clock where needed). */
-  readonly cycles: number;
-  readonly source: string;
-  readonly confidence: Confidence;
-  /** The design the measured kernel implemented. */
-  readonly policy: string;
-  /** The exit the benchmark takes: class label (EC name) and where it is handled. */
-  readonly exit: { readonly ec: number; readonly handled: HandledName };
-  /** Whether the measured guest touched FP between exits (probability per run). */
-  readonly fpProbability: number;
-  /** True when a model parameter was fitted to this anchor (not an independent check). */
-  readonly fitted: boolean;
-  readonly note?: string;
-}
-
 /** A CPU cost profile. */
 export interface CpuProfile {
   readonly name: string;
@@ -118,7 +109,10 @@ export interface CpuProfile {
   readonly sysregRead: Sourced;
   /** World-switch round trip excluding FP switching, per exit kind. */
   readonly exitBase: Readonly<Record<ExitKind, Sourced>>;
-  readonly anchors: readonly Anchor[];
+  /** The published micro-benchmarks run on this CPU (docs/cost-model.md). */
+  readonly anchors: readonly AnchorDef[];
+  /** The structural fit of the profile's group, with every anchor held out in turn. */
+  readonly costModel: GroupFit;
 }
 
 /**

@@ -1,23 +1,31 @@
 /**
- * Built-in CPU cost profiles. Every number carries its source and confidence
- * (the anchors: docs/domain.md §8; the model: docs/cost-model.md). Where a base
- * world-switch cost was fitted so that the model reproduces a published round trip,
- * the entry says `fitted: true` and shows the arithmetic, and the anchor it was fitted
- * to is marked `fitted` in the calibration table: it checks the arithmetic, not the model.
+ * Built-in CPU cost profiles. Every number carries its source, confidence and basis
+ * (measured, published, estimated, fitted). The base world-switch cost of each exit kind
+ * comes from the structural cost model (src/cpu/cost-model.ts, src/cpu/anchors.ts,
+ * docs/cost-model.md): published micro-benchmarks written as sums of shared components,
+ * some fixed from breakdown tables or estimates, the rest fitted; every anchor is also
+ * held out and predicted from the others.
  */
 
-import { EC } from '../arch/esr.js';
 import { UserError, userText } from '../util/errors.js';
-import type { CpuProfile, Sourced } from './profile.js';
+import {
+  ATC17,
+  designExtra,
+  ERET_XGENE,
+  fitWithLeaveOneOut,
+  ISCA16,
+  ISCA16_RESTORE,
+  ISCA16_SAVE,
+  ISCA16_T3,
+  kutGroup,
+  NEVE,
+  seattleGroup,
+  TRAP_XGENE,
+  xgeneGroup,
+} from './anchors.js';
+import type { GroupFit } from './cost-model.js';
+import type { CpuProfile, ExitKind, Sourced } from './profile.js';
 
-const ISCA16 =
-  'Dall et al., "ARM Virtualization: Performance and Architectural Implications", ISCA 2016';
-const ISCA16_T3 = `${ISCA16}, Table III (KVM ARM hypercall analysis, X-Gene)`;
-const ATC17 =
-  'Dall et al., "Optimizing the Design and Implementation of the Linux ARM Hypervisor", USENIX ATC 2017';
-const NEVE = 'Lim et al., "NEVE: Nested Virtualization Extensions for ARM", SOSP 2017 (X-Gene)';
-const KUT_ALTRA =
-  'kvm-unit-tests arm/micro-bench on Ampere Altra, Linux v6.12-rc1 (kvm list, 2024-10-29)';
 const LLVM_A57 =
   'LLVM AArch64SchedA57.td: STPQi = 4 S-uops on the single S pipe, LDPQi = 2 L-uops on the single L pipe';
 const LLVM_N1 =
@@ -25,28 +33,17 @@ const LLVM_N1 =
 const SEL4_A57 =
   'seL4 issue #1569 (2025): on Cortex-A57 the ISBs of an FPU-switch path cost ~27-36 cycles, the sysreg writes ~4-13';
 
-/** Table III rows of ISCA'16 other than FP (save + restore per hypercall round trip). */
-const ISCA16_NON_FP_ROWS = {
-  gpRegs: 152 + 184,
-  el1SysRegs: 230 + 511,
-  vgic: 3250 + 181,
-  timer: 104 + 106,
-  el2Config: 92 + 107,
-  el2VirtualMemory: 92 + 107,
-};
-const ISCA16_NON_FP = Object.values(ISCA16_NON_FP_ROWS).reduce((a, b) => a + b, 0); // 5,116
-
 const trapXgene: Sourced = {
-  value: 72,
+  value: TRAP_XGENE,
   source: `${NEVE}: trap from EL1 to EL2 68-76 cycles`,
   confidence: 'low',
-  note: 'midpoint of 68-76; figure as in docs/domain.md §8, paper table not re-read',
+  note: 'midpoint of 68-76; the paper table was not re-read for this change',
 };
 const eretXgene: Sourced = {
-  value: 65,
+  value: ERET_XGENE,
   source: `${NEVE}: ERET 65 cycles`,
   confidence: 'low',
-  note: 'figure as in docs/domain.md §8, paper table not re-read',
+  note: 'the paper table was not re-read for this change',
 };
 const fpTrapHandler: Sourced = {
   value: 40,
@@ -73,30 +70,102 @@ const sysregRead: Sourced = {
   confidence: 'low',
 };
 
-/**
- * The trap controls the modelled designs execute on a round trip with no guest FP use,
- * priced separately from the base (counted by hand from src/policy/: eager writes
- * CPTR_EL2 at entry and exit; lazy-fixed writes it at entry and exit and reads it at exit;
- * lazy-vcpu writes it at entry and exit). The calibration table re-checks these sums by
- * simulating each anchor's design: a mistake here shows as a non-zero delta.
- */
 const W = sysregWriteA57.value;
 const R = sysregRead.value;
-const EAGER_NO_FP_EXTRA = 2 * W;
-/** X-Gene hypercall base, fitted: 6,500 - FP rows (282 + 310) - eager's two CPTR_EL2 writes. */
-const XGENE_HVC_BASE = 6500 - (282 + 310) - EAGER_NO_FP_EXTRA; // 5,892
-/** ATC'17 Seattle split-mode round trips (cycles). */
-const SEATTLE = { hypercall: 6413, ioKernel: 8034, ioUser: 10012 };
-/** Extra cycles of in-kernel MMIO emulation and of a VMM round trip over a hypercall, on Seattle. */
-const SEATTLE_MMIO_KERNEL_EXTRA = SEATTLE.ioKernel - SEATTLE.hypercall; // 1,621
-const SEATTLE_MMIO_USER_EXTRA = SEATTLE.ioUser - SEATTLE.hypercall; // 3,599
-/** What a lazy (v4.5) world switch adds when the guest does not touch FP: CPTR write at entry, mrs + write at exit. */
-const LAZY_NO_FP_EXTRA_A57 = W + R + W;
-/** What lazy-vcpu (v4.18+) adds when the guest does not touch FP: CPTR writes at entry and exit. */
-const LAZY_VCPU_NO_FP_EXTRA = 2 * W;
+const XGENE_FP = { save: 282 / 2, restore: 310 / 2 };
+const hand = (fpSave: number, fpRestore: number) => ({
+  fpSave,
+  fpRestore,
+  sysregWrite: W,
+  sysregRead: R,
+});
 
-const ALTRA_GHZ = 3.0;
-const altraCycles = (ns: number) => Math.round(ns * ALTRA_GHZ);
+/** The structural fits, each anchor held out in turn (cheap: a few thousand tiny solves). */
+export const COST_FITS: readonly GroupFit[] = [
+  fitWithLeaveOneOut(xgeneGroup(designExtra('eager', hand(XGENE_FP.save, XGENE_FP.restore)))),
+  fitWithLeaveOneOut(seattleGroup(designExtra('lazy-fixed', hand(64, 32)))),
+  fitWithLeaveOneOut(
+    kutGroup(
+      { ghz: 3.0, extra: designExtra('lazy-vcpu', hand(32, 16)) },
+      { ghz: 2.6, extra: designExtra('lazy-vcpu', hand(32, 16)) },
+    ),
+  ),
+];
+
+function fitOf(profile: string): GroupFit {
+  const f = COST_FITS.find((g) => g.group.members.includes(profile));
+  if (!f) throw new Error(`no cost fit for ${profile}`);
+  return f;
+}
+
+/**
+ * A base cost from the fit: the profile's speed factor x the fitted components named, plus
+ * fixed cycles. Cost: O(terms).
+ */
+function fromFit(
+  profile: string,
+  terms: readonly string[],
+  fixed: { cycles: number; what: string },
+  extra?: { cycles: number; what: string },
+): Sourced {
+  const f = fitOf(profile);
+  const scale = f.solution.scales[profile];
+  const fitted = terms.reduce((s, c) => s + (f.solution.components[c] ?? 0), 0) * scale;
+  const value = Math.round(fitted + fixed.cycles + (extra?.cycles ?? 0));
+  const anchors = f.group.anchors.map((a) => a.id).join(', ');
+  return {
+    value,
+    source: `structural fit (group ${f.group.id}, on ${anchors}): ${terms.join(' + ')} = ${Math.round(fitted)}${scale !== 1 ? ` (speed factor ${scale.toFixed(3)})` : ''}; fixed: ${fixed.what}${extra ? `; ${extra.what}` : ''}`,
+    confidence: 'low',
+    fitted: true,
+    basis: 'fitted',
+    note: 'docs/cost-model.md; held-out errors in the calibration table',
+  };
+}
+
+/** The exit kinds other than `hyp`, built from a kernel round trip and its MMIO / user parts. */
+function exitBases(
+  profile: string,
+  hyp: Sourced,
+  fixed: { cycles: number; what: string },
+  userExtra?: { cycles: number; what: string },
+): Record<ExitKind, Sourced> {
+  const hvc = fromFit(profile, ['exitHandling'], fixed);
+  const mmio = fromFit(profile, ['exitHandling', 'mmioEmulate'], fixed);
+  const user = userExtra
+    ? fromFit(profile, ['exitHandling'], fixed, userExtra)
+    : fromFit(profile, ['exitHandling', 'userRoundTrip'], fixed);
+  const like = (s: Sourced, what: string): Sourced => ({
+    ...s,
+    source: `estimate: ${what}; ${s.source}`,
+    basis: 'estimated',
+  });
+  return {
+    hyp,
+    hvc,
+    sysreg: like(mmio, 'like in-kernel MMIO emulation'),
+    'mmio-kernel': mmio,
+    'mmio-user': user,
+    wfx: like(hvc, 'a world-switch round trip like the hypercall; the time asleep is not CPU cost'),
+    irq: like(
+      hvc,
+      'a world-switch round trip like the hypercall; the host IRQ handler is not counted',
+    ),
+    abort: like(mmio, 'like in-kernel MMIO emulation; a stage-2 fault that allocates costs more'),
+  };
+}
+
+const hypFast = (extra: number): Sourced => ({
+  value: TRAP_XGENE + ERET_XGENE + extra,
+  source: `estimate: trap (${TRAP_XGENE}) + ERET (${ERET_XGENE}) from ${NEVE} + ~${extra} cycles of handling in the hyp fast path`,
+  confidence: 'low',
+});
+const TRAP_ERET = {
+  cycles: TRAP_XGENE + ERET_XGENE,
+  what: `trap + ERET ${TRAP_XGENE + ERET_XGENE} (${NEVE})`,
+};
+const XGENE_ROWS = ISCA16_SAVE + ISCA16_RESTORE;
+const seattleUser = fitOf('seattle').solution.components.userRoundTrip;
 
 export const xgene: CpuProfile = {
   name: 'xgene',
@@ -105,13 +174,13 @@ export const xgene: CpuProfile = {
     "The ISCA'16 measurement platform: APM X-Gene at 2.4 GHz running KVM ARM in split (non-VHE) mode on a kernel that switched FP eagerly.",
   clockGHz: { value: 2.4, source: ISCA16, confidence: 'medium' },
   fpSave: {
-    value: 282 / 2,
+    value: XGENE_FP.save,
     source: `${ISCA16_T3}: FP regs save 282 cycles`,
     confidence: 'low',
-    note: 'Table III cells total one hypercall round trip (their 14 cells sum to 5,708 of 6,500 cycles), so 282 covers two saves (guest and host): 141 per 520-byte save',
+    note: 'Table III cells total one hypercall round trip, so 282 covers two saves (guest and host): 141 per 520-byte save',
   },
   fpRestore: {
-    value: 310 / 2,
+    value: XGENE_FP.restore,
     source: `${ISCA16_T3}: FP regs restore 310 cycles`,
     confidence: 'low',
     note: 'two restores per round trip: 155 per 520-byte restore',
@@ -126,67 +195,20 @@ export const xgene: CpuProfile = {
     note: 'no X-Gene figure; Cortex-A57 value used',
   },
   sysregRead,
-  exitBase: {
-    hyp: {
-      value: 72 + 65 + 100,
-      source: `estimate: trap (${72}) + ERET (${65}) from ${NEVE} + ~100 cycles of handling in the hyp fast path`,
-      confidence: 'low',
-    },
-    hvc: {
-      value: XGENE_HVC_BASE,
-      source: `${ISCA16}: hypercall 6,500 cycles, less the FP rows of Table III (282 + 310)`,
-      confidence: 'low',
-      fitted: true,
-      note: `fitted: 6,500 - 592 (FP rows) - 16 (two CPTR_EL2 writes, modelled separately) = ${XGENE_HVC_BASE}; of which Table III non-FP rows ${ISCA16_NON_FP}, trap 72, ERET 65, and ${XGENE_HVC_BASE - ISCA16_NON_FP - 72 - 65} of host-side exit handling no source itemises`,
-    },
-    sysreg: {
-      value: XGENE_HVC_BASE + SEATTLE_MMIO_KERNEL_EXTRA,
-      source: `estimate: X-Gene hypercall base + in-kernel emulation extra measured on Seattle (${ATC17}: I/O kernel 8,034 - hypercall 6,413)`,
-      confidence: 'low',
-    },
-    'mmio-kernel': {
-      value: XGENE_HVC_BASE + SEATTLE_MMIO_KERNEL_EXTRA,
-      source: `estimate: X-Gene hypercall base + ${SEATTLE_MMIO_KERNEL_EXTRA} (${ATC17}: I/O kernel 8,034 - hypercall 6,413, Seattle)`,
-      confidence: 'low',
-    },
-    'mmio-user': {
-      value: XGENE_HVC_BASE + SEATTLE_MMIO_USER_EXTRA,
-      source: `estimate: X-Gene hypercall base + ${SEATTLE_MMIO_USER_EXTRA} (${ATC17}: I/O user 10,012 - hypercall 6,413, Seattle)`,
-      confidence: 'low',
-    },
-    wfx: {
-      value: XGENE_HVC_BASE,
-      source:
-        'estimate: a world-switch round trip like the hypercall; the time the vCPU sleeps is not CPU cost',
-      confidence: 'low',
-    },
-    irq: {
-      value: XGENE_HVC_BASE,
-      source:
-        'estimate: a world-switch round trip like the hypercall; the host IRQ handler itself is not counted',
-      confidence: 'low',
-    },
-    abort: {
-      value: XGENE_HVC_BASE + SEATTLE_MMIO_KERNEL_EXTRA,
-      source:
-        'estimate: like in-kernel MMIO emulation; a stage-2 fault that allocates a page costs more',
-      confidence: 'low',
-    },
-  },
-  anchors: [
+  exitBase: exitBases(
+    'xgene',
+    hypFast(100),
     {
-      id: 'xgene-hypercall',
-      label: 'hypercall round trip (eager, split mode)',
-      cycles: 6500,
-      source: ISCA16,
-      confidence: 'low',
-      policy: 'eager',
-      exit: { ec: EC.HVC64, handled: 'kernel' },
-      fpProbability: 0,
-      fitted: true,
-      note: 'the hypercall base was fitted to this total; the check shows the FP rows and trap controls add up',
+      cycles: TRAP_XGENE + ERET_XGENE + XGENE_ROWS,
+      what: `${TRAP_ERET.what} + Table III non-FP rows ${XGENE_ROWS}`,
     },
-  ],
+    {
+      cycles: seattleUser,
+      what: `estimate: userRoundTrip ${Math.round(seattleUser)} fitted on Seattle (${ATC17})`,
+    },
+  ),
+  anchors: fitOf('xgene').group.anchors,
+  costModel: fitOf('xgene'),
 };
 
 export const seattle: CpuProfile = {
@@ -207,96 +229,49 @@ export const seattle: CpuProfile = {
     confidence: 'medium',
     note: '16 x ldp q at one L pipe = 32 cycles: an issue-rate lower bound with warm caches',
   },
-  trapEntry: { ...trapXgene, note: 'no Cortex-A57 figure; X-Gene value (NEVE) used' },
-  eret: { ...eretXgene, note: 'no Cortex-A57 figure; X-Gene value (NEVE) used' },
+  trapEntry: {
+    ...trapXgene,
+    basis: 'estimated',
+    note: 'no Cortex-A57 figure; X-Gene value (NEVE) used',
+  },
+  eret: {
+    ...eretXgene,
+    basis: 'estimated',
+    note: 'no Cortex-A57 figure; X-Gene value (NEVE) used',
+  },
   fpTrapHandler,
   isb: isbA57,
   sysregWrite: sysregWriteA57,
   sysregRead,
-  exitBase: {
-    hyp: {
-      value: 72 + 65 + 100,
-      source: 'estimate: trap + ERET (NEVE, X-Gene) + ~100 cycles of handling in the hyp fast path',
-      confidence: 'low',
-    },
-    hvc: {
-      value: SEATTLE.hypercall - LAZY_NO_FP_EXTRA_A57,
-      source: `${ATC17}: hypercall 6,413 cycles (split mode)`,
-      confidence: 'low',
-      fitted: true,
-      note: `fitted: 6,413 - ${LAZY_NO_FP_EXTRA_A57} (the lazy switch's CPTR_EL2 writes and read, modelled separately)`,
-    },
-    sysreg: {
-      value: SEATTLE.ioKernel - LAZY_NO_FP_EXTRA_A57,
-      source: `estimate: like in-kernel MMIO emulation (${ATC17}: I/O kernel 8,034)`,
-      confidence: 'low',
-    },
-    'mmio-kernel': {
-      value: SEATTLE.ioKernel - LAZY_NO_FP_EXTRA_A57,
-      source: `${ATC17}: I/O kernel 8,034 cycles`,
-      confidence: 'low',
-      fitted: true,
-      note: `fitted: 8,034 - ${LAZY_NO_FP_EXTRA_A57}`,
-    },
-    'mmio-user': {
-      value: SEATTLE.ioUser - LAZY_NO_FP_EXTRA_A57,
-      source: `${ATC17}: I/O user 10,012 cycles`,
-      confidence: 'low',
-      fitted: true,
-      note: `fitted: 10,012 - ${LAZY_NO_FP_EXTRA_A57}`,
-    },
-    wfx: {
-      value: SEATTLE.hypercall - LAZY_NO_FP_EXTRA_A57,
-      source: 'estimate: a world-switch round trip like the hypercall',
-      confidence: 'low',
-    },
-    irq: {
-      value: SEATTLE.hypercall - LAZY_NO_FP_EXTRA_A57,
-      source:
-        'estimate: a world-switch round trip like the hypercall; the host IRQ handler itself is not counted',
-      confidence: 'low',
-    },
-    abort: {
-      value: SEATTLE.ioKernel - LAZY_NO_FP_EXTRA_A57,
-      source: 'estimate: like in-kernel MMIO emulation',
-      confidence: 'low',
-    },
+  exitBase: exitBases('seattle', hypFast(100), TRAP_ERET),
+  anchors: fitOf('seattle').group.anchors,
+  costModel: fitOf('seattle'),
+};
+
+/** Neoverse N1-class figures shared by the two VHE servers (no TaiShan v110 figure found). */
+const vheCommon = {
+  trapEntry: {
+    ...trapXgene,
+    basis: 'estimated' as const,
+    note: 'no Neoverse N1 figure; X-Gene value (NEVE) used',
   },
-  anchors: [
-    {
-      id: 'seattle-hypercall',
-      label: 'hypercall (split mode)',
-      cycles: SEATTLE.hypercall,
-      source: ATC17,
-      confidence: 'low',
-      policy: 'lazy-fixed',
-      exit: { ec: EC.HVC64, handled: 'kernel' },
-      fpProbability: 0,
-      fitted: true,
-    },
-    {
-      id: 'seattle-io-kernel',
-      label: 'I/O handled in the kernel (split mode)',
-      cycles: SEATTLE.ioKernel,
-      source: ATC17,
-      confidence: 'low',
-      policy: 'lazy-fixed',
-      exit: { ec: EC.DABT_LOW, handled: 'kernel' },
-      fpProbability: 0,
-      fitted: true,
-    },
-    {
-      id: 'seattle-io-user',
-      label: 'I/O handled in host userspace (split mode)',
-      cycles: SEATTLE.ioUser,
-      source: ATC17,
-      confidence: 'low',
-      policy: 'lazy-fixed',
-      exit: { ec: EC.DABT_LOW, handled: 'user' },
-      fpProbability: 0,
-      fitted: true,
-    },
-  ],
+  eret: {
+    ...eretXgene,
+    basis: 'estimated' as const,
+    note: 'no Neoverse N1 figure; X-Gene value (NEVE) used',
+  },
+  fpTrapHandler,
+  isb: {
+    ...isbA57,
+    confidence: 'low' as const,
+    note: 'no N1 figure; Cortex-A57 value (seL4) used',
+  },
+  sysregWrite: {
+    ...sysregWriteA57,
+    confidence: 'low' as const,
+    note: 'no N1 figure; Cortex-A57 value (seL4) used',
+  },
+  sysregRead,
 };
 
 export const altra: CpuProfile = {
@@ -305,7 +280,7 @@ export const altra: CpuProfile = {
   description:
     'Ampere Altra (Neoverse N1, 3.0 GHz) running Linux v6.12-rc1 with VHE; the guest state stays live across exits (lazy-vcpu) and the micro-benchmark loops do not touch FP.',
   clockGHz: {
-    value: ALTRA_GHZ,
+    value: 3.0,
     source:
       'Ampere Altra Q80-30 nominal 3.0 GHz (top SKU 3.3 GHz; AnandTech review); the SKU of the 2024 measurement is not stated',
     confidence: 'low',
@@ -323,104 +298,48 @@ export const altra: CpuProfile = {
     confidence: 'medium',
     note: '16 x ldp q = 8 cycles of issue + 7-cycle load latency tail, rounded to 16',
   },
-  trapEntry: { ...trapXgene, note: 'no Neoverse N1 figure; X-Gene value (NEVE) used' },
-  eret: { ...eretXgene, note: 'no Neoverse N1 figure; X-Gene value (NEVE) used' },
-  fpTrapHandler,
-  isb: { ...isbA57, confidence: 'low', note: 'no N1 figure; Cortex-A57 value (seL4) used' },
-  sysregWrite: {
-    ...sysregWriteA57,
+  ...vheCommon,
+  exitBase: exitBases('altra', hypFast(50), {
+    cycles: 0,
+    what: 'none (trap and ERET inside exitHandling)',
+  }),
+  anchors: fitOf('altra').group.anchors.filter((a) => a.profile === 'altra'),
+  costModel: fitOf('altra'),
+};
+
+export const kunpeng920: CpuProfile = {
+  name: 'kunpeng920',
+  title: 'HiSilicon Kunpeng 920, TaiShan v110 (kvm-unit-tests 2023), VHE',
+  description:
+    'HiSilicon Kunpeng 920 (TaiShan v110 cores, 2.6 GHz) running a VHE kernel whose guest state stays live across exits (lazy-vcpu); its world-switch costs share the Altra components, scaled by one fitted speed factor.',
+  clockGHz: {
+    value: 2.6,
+    source:
+      'Kunpeng 920-6426 at 2.6 GHz (openEuler A-Tune documentation, `atune-adm check` example); the SKU of the 2023 measurement is not stated',
     confidence: 'low',
-    note: 'no N1 figure; Cortex-A57 value (seL4) used',
+    note: 'the 7260/7265 SKUs run at 2.6 GHz too; a 3.0 GHz part would raise every base cost 15%',
   },
-  sysregRead,
-  exitBase: {
-    hyp: {
-      value: 72 + 65 + 50,
-      source: 'estimate: trap + ERET (NEVE, X-Gene) + ~50 cycles of handling in the hyp fast path',
-      confidence: 'low',
-    },
-    hvc: {
-      value: altraCycles(306) - LAZY_VCPU_NO_FP_EXTRA,
-      source: `${KUT_ALTRA}: hvc 306 ns at 3.0 GHz`,
-      confidence: 'low',
-      fitted: true,
-      note: `fitted: 306 ns x 3.0 GHz = ${altraCycles(306)} cycles - ${LAZY_VCPU_NO_FP_EXTRA} (CPTR_EL2 writes modelled separately)`,
-    },
-    sysreg: {
-      value: altraCycles(451) - LAZY_VCPU_NO_FP_EXTRA,
-      source: `estimate: like in-kernel vGIC MMIO emulation (${KUT_ALTRA}: mmio_read_vgic 451 ns)`,
-      confidence: 'low',
-    },
-    'mmio-kernel': {
-      value: altraCycles(451) - LAZY_VCPU_NO_FP_EXTRA,
-      source: `${KUT_ALTRA}: mmio_read_vgic 451 ns at 3.0 GHz`,
-      confidence: 'low',
-      fitted: true,
-      note: `fitted: ${altraCycles(451)} - ${LAZY_VCPU_NO_FP_EXTRA}`,
-    },
-    'mmio-user': {
-      value: altraCycles(1683) - LAZY_VCPU_NO_FP_EXTRA,
-      source: `${KUT_ALTRA}: mmio_read_user 1,683 ns at 3.0 GHz`,
-      confidence: 'low',
-      fitted: true,
-      note: `fitted: ${altraCycles(1683)} - ${LAZY_VCPU_NO_FP_EXTRA}`,
-    },
-    wfx: {
-      value: altraCycles(306) - LAZY_VCPU_NO_FP_EXTRA,
-      source: 'estimate: a world-switch round trip like the hypercall',
-      confidence: 'low',
-    },
-    irq: {
-      value: altraCycles(306) - LAZY_VCPU_NO_FP_EXTRA,
-      source:
-        'estimate: a world-switch round trip like the hypercall; the host IRQ handler itself is not counted',
-      confidence: 'low',
-    },
-    abort: {
-      value: altraCycles(451) - LAZY_VCPU_NO_FP_EXTRA,
-      source: 'estimate: like in-kernel MMIO emulation',
-      confidence: 'low',
-    },
+  fpSave: {
+    value: 32,
+    source: `estimate: Neoverse N1 issue rate (${LLVM_N1}); no TaiShan v110 figure was checked`,
+    confidence: 'low',
   },
-  anchors: [
-    {
-      id: 'altra-hvc',
-      label: 'hvc (VHE, v6.12-rc1)',
-      cycles: altraCycles(306),
-      source: KUT_ALTRA,
-      confidence: 'low',
-      policy: 'lazy-vcpu',
-      exit: { ec: EC.HVC64, handled: 'kernel' },
-      fpProbability: 0,
-      fitted: true,
-    },
-    {
-      id: 'altra-mmio-vgic',
-      label: 'mmio_read_vgic (VHE)',
-      cycles: altraCycles(451),
-      source: KUT_ALTRA,
-      confidence: 'low',
-      policy: 'lazy-vcpu',
-      exit: { ec: EC.DABT_LOW, handled: 'kernel' },
-      fpProbability: 0,
-      fitted: true,
-    },
-    {
-      id: 'altra-mmio-user',
-      label: 'mmio_read_user (VHE)',
-      cycles: altraCycles(1683),
-      source: KUT_ALTRA,
-      confidence: 'low',
-      policy: 'lazy-vcpu',
-      exit: { ec: EC.DABT_LOW, handled: 'user' },
-      fpProbability: 0,
-      fitted: true,
-    },
-  ],
+  fpRestore: {
+    value: 16,
+    source: `estimate: Neoverse N1 issue rate (${LLVM_N1}); no TaiShan v110 figure was checked`,
+    confidence: 'low',
+  },
+  ...vheCommon,
+  exitBase: exitBases('kunpeng920', hypFast(50), {
+    cycles: 0,
+    what: 'none (trap and ERET inside exitHandling)',
+  }),
+  anchors: fitOf('kunpeng920').group.anchors.filter((a) => a.profile === 'kunpeng920'),
+  costModel: fitOf('kunpeng920'),
 };
 
 /** The built-in profiles. */
-export const BUILTIN_CPUS: readonly CpuProfile[] = [xgene, seattle, altra];
+export const BUILTIN_CPUS: readonly CpuProfile[] = [xgene, seattle, altra, kunpeng920];
 
 /** Looks up a CPU profile by name; a UserError lists the known ones. */
 export function cpuProfile(name: string): CpuProfile {

@@ -360,48 +360,6 @@ function breakEvenChart(r: Results): Chart | undefined {
   };
 }
 
-function calibrationChart(r: Results): Chart | undefined {
-  if (r.calibration.length === 0) return undefined;
-  const data = r.calibration.flatMap((c) => [
-    {
-      anchor: `${c.cpu}: ${c.label}`,
-      which: 'published',
-      cycles: c.paperCycles,
-      fitted: c.fitted ? 'fitted' : 'held out',
-    },
-    {
-      anchor: `${c.cpu}: ${c.label}`,
-      which: 'model',
-      cycles: c.modelCycles,
-      fitted: c.fitted ? 'fitted' : 'held out',
-    },
-  ]);
-  return {
-    id: 'calibration',
-    title: 'Calibration: model against published round trips',
-    shows:
-      'Cycles of each published anchor next to what the model computes for the same exit and design; "fitted" anchors fixed a base cost, so they check the arithmetic, not the model.',
-    spec: {
-      width: WIDTH,
-      height: 260,
-      data: { values: data },
-      mark: 'bar',
-      encoding: {
-        y: { field: 'anchor', type: 'nominal', title: 'anchor', sort: null },
-        yOffset: { field: 'which', type: 'nominal' },
-        x: { field: 'cycles', type: 'quantitative', title: 'cycles per round trip' },
-        color: { field: 'which', type: 'nominal', title: '' },
-        tooltip: [
-          { field: 'anchor' },
-          { field: 'which' },
-          { field: 'cycles', format: ',.0f' },
-          { field: 'fitted' },
-        ],
-      },
-    },
-  };
-}
-
 function throughputChart(r: Results): Chart | undefined {
   const t = r.throughput;
   if (!t) return undefined;
@@ -443,7 +401,6 @@ export function buildCharts(r: Results, extra: readonly Chart[] = []): Chart[] {
     sweepChart(r),
     breakEvenChart(r),
     ...extra,
-    calibrationChart(r),
     throughputChart(r),
   ].filter((c): c is Chart => c !== undefined);
 }

@@ -208,23 +208,6 @@ ${chart('components')}${chart('skip')}${chart('traps')}
 <h3>Workloads as generated</h3>${table(['workload', 'exits per second of guest time', 'runs touching FP at EL0', 'at EL1', 'FPEXC accesses', 'exit mix (top 4)'], rows)}</section>`;
 }
 
-function calibrationSection(r: Results, chart: (id: string) => string): string {
-  const rows = r.calibration.map((c) => [
-    esc(c.cpu),
-    esc(c.label),
-    esc(c.policy),
-    esc(c.exit),
-    num(c.paperCycles),
-    num(c.modelCycles, 1),
-    pct(c.delta, 2),
-    c.withinFivePercent ? 'yes' : '<span class="bad">no</span>',
-    c.fitted ? 'fitted' : 'held out',
-    esc(c.confidence),
-    esc(c.source),
-  ]);
-  return `<section id="calibration"><h2>Calibration</h2>${chart('calibration')}${table(['cpu', 'anchor', 'design', 'exit', 'published', 'model', 'delta', 'within 5%', 'role', 'confidence', 'source'], rows)}</section>`;
-}
-
 function assumptionsSection(r: Results): string {
   const rows = r.assumptions.map((a) => [
     esc(a.scope),
@@ -286,14 +269,13 @@ export function renderHtml(r: Results, extras: readonly ExtraSection[] = []): st
     `<h1>fpswitch report</h1>`,
     `<p class="meta">fpswitch ${esc(r.tool.version)}, commit ${esc(r.git.commit ?? 'unknown')}${r.git.dirty ? ' (with uncommitted changes)' : ''}, ${esc(r.node)}, ${esc(r.host.cpu)} (${r.host.cores} cores), ${esc(r.date)}.<br>
 ${num(p.runs)} runs x ${p.seeds} seeds per cell, base seed ${p.baseSeed}${p.quick ? ', --quick' : ''}; adaptive swept over threshold ${esc(p.thresholds.join(','))} x eagerRuns ${esc(p.eagerRuns.join(','))}${p.only ? `, --only ${esc(p.only)}` : ''}; workloads: ${esc(p.workloads.join(', '))}; CPUs: ${esc(p.cpus.join(', '))}.</p>`,
-    `<nav><a href="#claim">claim</a><a href="#designs">designs</a><a href="#tuning">tuning</a><a href="#breakeven">break-even</a>${extras.map((e) => `<a href="#${esc(e.id)}">${esc(e.title.toLowerCase())}</a>`).join('')}<a href="#correctness">correctness</a><a href="#calibration">calibration</a><a href="#assumptions">assumptions</a><a href="#throughput">throughput</a></nav>`,
+    `<nav><a href="#claim">claim</a><a href="#designs">designs</a><a href="#tuning">tuning</a><a href="#breakeven">break-even</a>${extras.map((e) => `<a href="#${esc(e.id)}">${esc(e.title.toLowerCase())}</a>`).join('')}<a href="#correctness">correctness</a><a href="#assumptions">assumptions</a><a href="#throughput">throughput</a></nav>`,
     claimSection(r, chart),
     cellsSection(r, chart),
     tuningSection(r, chart),
     breakEvenSection(r, chart),
     extraHtml,
     checkSection(r),
-    calibrationSection(r, chart),
     assumptionsSection(r),
     throughputSection(r, chart),
   ].join('\n');

@@ -7,6 +7,7 @@
 
 import type { Verdict } from '../check/explore.js';
 import type { SensitivityResult } from '../tune/sensitivity.js';
+import type { Recommendation } from '../tune/recommend.js';
 import type { Estimate } from '../util/stats.js';
 
 export const RESULTS_SCHEMA = 'fpswitch-results';
@@ -70,17 +71,25 @@ export interface ClaimCheck {
   readonly verdict: 'inside' | 'overlaps' | 'below' | 'above';
 }
 
+/** One published anchor against the structural cost model (docs/cost-model.md). */
 export interface CalibrationEntry {
   readonly cpu: string;
+  /** The fit group whose components the anchor shares. */
+  readonly group: string;
   readonly anchor: string;
   readonly label: string;
   readonly policy: string;
   readonly exit: string;
   readonly paperCycles: number;
+  /** The model fitted on every anchor of the group (in sample). */
   readonly modelCycles: number;
-  readonly delta: number;
-  readonly withinFivePercent: boolean;
-  readonly fitted: boolean;
+  readonly fittedError: number;
+  /** The measured design simulated on the anchor's exit (single-exit anchors), else null. */
+  readonly simulatedCycles: number | null;
+  /** The model fitted on the other anchors (held out), or null with the reason in heldOutNote. */
+  readonly heldOutCycles: number | null;
+  readonly heldOutError: number | null;
+  readonly heldOutNote: string | null;
   readonly confidence: string;
   readonly source: string;
 }
@@ -209,6 +218,8 @@ export interface Results {
   readonly tuning: TuningResult | null;
   readonly breakEven: BreakEvenResult;
   readonly calibration: readonly CalibrationEntry[];
+  /** One per workload x CPU: the design to use, over every built-in design and cost draws. */
+  readonly recommendations: readonly Recommendation[];
   readonly sensitivity: readonly SensitivityResult[];
   readonly groundTruth: unknown;
   readonly timing: Readonly<Record<string, number>>;

@@ -13,9 +13,9 @@ import type { CpuProfile } from '../cpu/profile.js';
 import { instantiate } from '../policy/registry.js';
 import type { Policy, PolicyDefinition } from '../policy/types.js';
 import { seedEstimates } from '../sim/seeds.js';
-import { price, type SimResult, walkPolicies } from '../sim/simulate.js';
+import { price, type SimResult, walkPolicies, type WalkOutcome } from '../sim/simulate.js';
 import { SWEEP_BUDGET, type WalkBudget } from '../sim/walk.js';
-import { replayable } from '../stream/exit-stream.js';
+import { type ExitStream, replayable } from '../stream/exit-stream.js';
 import { deriveSeed } from '../stream/prng.js';
 import { type Workload, workloadStream } from '../stream/workload.js';
 import { UserError, userText } from '../util/errors.js';
@@ -70,6 +70,38 @@ export function unitSeed(base: number, workload: string, k: number): number {
 }
 
 /**
+ * Walks every policy over one workload's stream for one seed: the CPU-independent counts,
+ * in policy order. The stream is generated once and replayed for each batch of policies.
+ * Cost: O(runs x policies).
+ */
+export function walkUnit(
+  workload: Workload,
+  seed: number,
+  runs: number,
+  policies: readonly Policy[],
+  budget: WalkBudget = SWEEP_BUDGET,
+): WalkOutcome[] {
+  const stream =
+    policies.length > BATCH
+      ? replayable(workloadStream(workload, { runs, seed }))
+      : workloadStream(workload, { runs, seed });
+  return walkStream(stream, policies, budget);
+}
+
+/** Walks policies over a (replayable) stream in batches of BATCH. Cost: O(runs x policies). */
+export function walkStream(
+  stream: ExitStream,
+  policies: readonly Policy[],
+  budget: WalkBudget = SWEEP_BUDGET,
+): WalkOutcome[] {
+  const out: WalkOutcome[] = [];
+  for (let i = 0; i < policies.length; i += BATCH) {
+    out.push(...walkPolicies(policies.slice(i, i + BATCH), stream, 'table', budget));
+  }
+  return out;
+}
+
+/**
  * Walks every policy over one workload's stream for one seed and prices the walks for each
  * CPU. Returns results[policy index][cpu index]. Cost: O(runs x policies).
  */
@@ -82,18 +114,9 @@ export function runUnit(
   fpState: FpStateSize,
   budget: WalkBudget = SWEEP_BUDGET,
 ): SimResult[][] {
-  const out: SimResult[][] = [];
-  // Generated once, walked by every batch.
-  const stream =
-    policies.length > BATCH
-      ? replayable(workloadStream(workload, { runs, seed }))
-      : workloadStream(workload, { runs, seed });
-  for (let i = 0; i < policies.length; i += BATCH) {
-    const batch = policies.slice(i, i + BATCH);
-    const walks = walkPolicies(batch, stream, 'table', budget);
-    for (const w of walks) out.push(cpus.map((cpu) => price(w, cpu, fpState)));
-  }
-  return out;
+  return walkUnit(workload, seed, runs, policies, budget).map((w) =>
+    cpus.map((cpu) => price(w, cpu, fpState)),
+  );
 }
 
 export interface TuneRow {
