@@ -100,6 +100,22 @@ export interface GtLinuxRow {
   readonly validationModel: GtModelNumbers | null;
   /** The matching built-in workload (native SMP guest), generated. */
   readonly builtinModel: GtModelNumbers | null;
+  /** The cell predicted from its configuration alone (a parametrised built-in), training or held out. */
+  readonly configModel?: GtConfigModel;
+}
+
+/** One measured Linux cell predicted from its configuration (a parametrised built-in). */
+export interface GtConfigModel {
+  /** The workload spec built from the cell's configuration alone, or null when none describes it. */
+  readonly spec: string | null;
+  /** Whether the model's constants were fitted on this cell (validation/training.json). */
+  readonly role: 'training' | 'held-out';
+  readonly model: GtModelNumbers | null;
+  /** model - real (2015 skip rate), model / real - 1 (6.1 FP traps per exit). */
+  readonly skipError: number | null;
+  readonly trapsRelError: number | null;
+  /** The tolerance: |skip error| <= 0.05 and traps within 25% (or 3 traps where fewer than 12 were taken). */
+  readonly withinTolerance: boolean | null;
 }
 
 export interface GroundTruth {

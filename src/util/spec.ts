@@ -78,7 +78,7 @@ export function resolveSpecParams(
   }
   const out: Record<string, number> = {};
   for (const [key, def] of Object.entries(defs)) {
-    const text = given[key];
+    const text = key in given ? given[key] : undefined;
     out[key] = text === undefined ? def.default : checkValue(def, key, text, `${what} "${label}"`);
   }
   return out;
