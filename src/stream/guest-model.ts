@@ -355,6 +355,9 @@ function reachableBits(aarch32: boolean, rates: Float64Array, simdShare: number)
   );
 }
 
+/** The stream share used at most: every user switch happens in churn, which must exist. */
+const MAX_STREAM_SHARE = 0.99;
+
 /** The guest's scheduler phases (see guest-schema.ts `scheduler.phases`). */
 export const PHASE_CHURN = 0;
 export const PHASE_STREAM = 1;
@@ -366,7 +369,7 @@ export const PHASE_STREAM = 1;
  */
 function phaseEventRates(vm: GuestVm, phase: number): Float64Array {
   const s = vm.tasks.simdShare.value;
-  const pi = vm.scheduler.phases?.streamShare.value ?? 0;
+  const pi = Math.min(MAX_STREAM_SHARE, vm.scheduler.phases?.streamShare.value ?? 0);
   const sw =
     phase === PHASE_STREAM ? 0 : (vm.scheduler.switchesPerSec.value / (1 - pi)) * PER_SEC_TO_PER_NS;
   return Float64Array.from([
@@ -386,7 +389,7 @@ function phaseEventRates(vm: GuestVm, phase: number): Float64Array {
 export function phaseEndRate(vm: GuestVm, phase: number): number {
   const ph = vm.scheduler.phases;
   if (!ph || ph.streamShare.value <= 0) return 0;
-  const pi = ph.streamShare.value;
+  const pi = Math.min(MAX_STREAM_SHARE, ph.streamShare.value);
   const stream = ph.meanStreamUs.value * 1000;
   return phase === PHASE_STREAM ? 1 / stream : pi / ((1 - pi) * stream);
 }

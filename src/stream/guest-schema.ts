@@ -45,8 +45,8 @@ const SchedulerSchema = z.strictObject({
    */
   phases: z
     .strictObject({
-      /** Share of busy time in the stream phase. */
-      streamShare: sourced(z.number().min(0).max(0.99)),
+      /** Share of busy time in the stream phase (at most 0.99 is used: the switches need a churn phase). */
+      streamShare: probabilityParam,
       /** Mean length of a stream phase, microseconds of busy time. */
       meanStreamUs: microsParam,
     })

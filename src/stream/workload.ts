@@ -76,9 +76,33 @@ export function parseWorkload(raw: unknown, file: string): Workload {
   }
 }
 
-/** Reads and validates a workload file. */
-export function loadWorkloadFile(path: string): Workload {
+/** Reads and validates a workload file as written (no derivation). */
+function readWorkloadFile(path: string): Workload {
   return parseWorkload(readJsonFile(path, 'workload file'), path);
+}
+
+/**
+ * A built-in template's own file (workloads/hackbench.json, ...) stands for the template at
+ * its defaults: the derived workload (guest-configs.ts), so that `hackbench` means the
+ * same wherever it is read. Any other workload is returned as it is.
+ */
+export function applyBuiltinTemplate(w: Workload, file: string): Workload {
+  const name = basename(file, '.json');
+  if (w.kind !== 'guest' || resolve(file) !== join(WORKLOADS_DIR, `${name}.json`)) return w;
+  const template = workloadTemplate(name);
+  if (!template) return w;
+  const d = template.derive(
+    w,
+    resolveSpecParams(template.params, {}, name, 'workload'),
+    modelConstants(),
+  );
+  validateGuest(d, file);
+  return d;
+}
+
+/** Reads and validates a workload file; a built-in template's file gives its defaults (applyBuiltinTemplate). */
+export function loadWorkloadFile(path: string): Workload {
+  return applyBuiltinTemplate(readWorkloadFile(path), path);
 }
 
 /** Names of the built-in workloads (files in `workloads/`), sorted. */
@@ -100,7 +124,7 @@ export function resolveWorkload(spec: string, constants?: ModelConstants): Loade
   const template = workloadTemplate(target);
   if (template && !target.includes('/') && !target.endsWith('.json')) {
     const file = join(WORKLOADS_DIR, `${target}.json`);
-    const base = loadWorkloadFile(file);
+    const base = readWorkloadFile(file);
     if (base.kind !== 'guest')
       throw new Error(`${file}: a template's base must be a guest workload`);
     const values = resolveSpecParams(template.params, params, spec, 'workload');
