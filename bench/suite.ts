@@ -17,7 +17,6 @@ import { BUILTIN_POLICIES, instantiate } from '../src/policy/registry.js';
 import type { Policy } from '../src/policy/types.js';
 import {
   type Cell,
-  type ClaimCheck,
   RESULTS_SCHEMA,
   RESULTS_SCHEMA_VERSION,
   type Results,
@@ -25,14 +24,20 @@ import {
   type TuningResult,
 } from '../src/report/results.js';
 import { num } from '../src/util/format.js';
-import { CLAIM, claimPosition } from '../src/stream/claim.js';
+import { CLAIM, claimResult } from '../src/stream/claim.js';
+import { claimEvidence } from '../src/report/ground-truth.js';
 import { markovStream, MarkovWorkloadSchema } from '../src/stream/markov.js';
-import { parseWorkload, type Workload, workloadStream } from '../src/stream/workload.js';
+import {
+  applyBuiltinTemplate,
+  parseWorkload,
+  type Workload,
+  workloadStream,
+} from '../src/stream/workload.js';
 import { breakEven, lazyWins, simulatedBreakEven } from '../src/tune/break-even.js';
 import { sweepSettings, unitSeed } from '../src/tune/sweep.js';
 import { UserError } from '../src/util/errors.js';
 import { readJsonFile } from '../src/util/json-file.js';
-import { estimate, type Estimate, NON_NEGATIVE, SHARE } from '../src/util/stats.js';
+import { estimate, NON_NEGATIVE, SHARE } from '../src/util/stats.js';
 import { toolVersion } from '../src/util/version.js';
 import { cpuAssumptions, policyAssumptions, workloadAssumptions } from './assumptions.js';
 import { calibrate } from './calibration.js';
@@ -122,8 +127,11 @@ export function loadSuiteWorkloads(dir: string): LoadedSuiteWorkload[] {
   return files.map((f) => {
     const file = resolve(join(dir, f));
     // Read once: the parsed workload for the runs, the raw file for the assumptions table.
-    const raw = readJsonFile(file, 'workload file');
-    const workload = parseWorkload(raw, file);
+    const raw0 = readJsonFile(file, 'workload file');
+    // A built-in template's file is its defaults, derived (src/stream/guest-configs.ts).
+    const parsed = parseWorkload(raw0, file);
+    const workload = applyBuiltinTemplate(parsed, file);
+    const raw: unknown = workload === parsed ? raw0 : workload;
     // Cells, seeds and report rows are keyed by name: two files of one name would merge.
     const first = seen.get(workload.name);
     if (first !== undefined)
@@ -171,16 +179,6 @@ function gitInfo(): Results['git'] {
   } catch {
     return { commit: null, dirty: null };
   }
-}
-
-/** The report's word for where an interval lies against the band: one rule, stream/claim.ts's. */
-function claimVerdict(e: Estimate): ClaimCheck['verdict'] {
-  const { position, side } = claimPosition(e.lo, e.hi);
-  return position === 'outside'
-    ? (side ?? 'below')
-    : position === 'overlapping'
-      ? 'overlaps'
-      : 'inside';
 }
 
 /** Runs the suite. Throws UserError for bad input before any work starts. */
@@ -345,16 +343,14 @@ export async function runSuite(opts: SuiteOptions, progress: Progress): Promise<
   }
 
   // --- claim: the lazy switch's skip rate per workload (CPU-independent) ---------------
-  const claim: ClaimCheck[] = cells
-    .filter((c) => c.policy === 'lazy-fixed' && c.cpu === (selCpus[0]?.name ?? cpus[0].name))
-    .map((c) => ({
-      workload: c.workload,
-      policy: c.policy,
-      cpu: c.cpu,
-      skipRate: c.skipRate,
-      band: [CLAIM.lo, CLAIM.hi],
-      verdict: claimVerdict(c.skipRate),
-    }));
+  const evidence = claimEvidence(groundTruth);
+  const claim = claimResult(
+    cells
+      .filter((c) => c.policy === 'lazy-fixed' && c.cpu === (selCpus[0]?.name ?? cpus[0].name))
+      .map((c) => ({ workload: c.workload, policy: c.policy, cpu: c.cpu, skipRate: c.skipRate })),
+    evidence.err,
+    evidence.real,
+  );
 
   // --- tuning --------------------------------------------------------------------------
   const tuning = aggregateTuning(

@@ -61,7 +61,41 @@ function aarch64Stress(): GuestWorkload {
   });
 }
 
+/** Bursty switching: a stream phase without user switches, about as long as a few runs. */
+function phased(name: string, streamShare = 0.3, meanStreamUs = 5000): GuestWorkload {
+  return edited(builtinGuest(name), (w) => {
+    w.vms[0].scheduler.phases = {
+      streamShare: { value: streamShare, rationale: 'test' },
+      meanStreamUs: { value: meanStreamUs, rationale: 'test' },
+    };
+  });
+}
+
 describe('guest generator matches the event-by-event reference', () => {
+  it('scheduler phases (AArch64 hackbench, a stream phase of ~2 runs)', () => {
+    const w = phased('hackbench', 0.3, 150);
+    expect(
+      compareDistributions(
+        distribution(generate(w, RUNS, 31)),
+        distribution(referenceRuns(w, RUNS, 32)),
+      ),
+    ).toEqual([]);
+  });
+  it('scheduler phases (AArch32 stress, long stream phases)', () => {
+    const w = edited(aarch32Stress(), (x) => {
+      x.vms[0].scheduler.phases = {
+        streamShare: { value: 0.5, rationale: 'test' },
+        meanStreamUs: { value: 3000, rationale: 'test' },
+      };
+    });
+    expect(
+      compareDistributions(
+        distribution(generate(w, RUNS, 33)),
+        distribution(referenceRuns(w, RUNS, 34)),
+      ),
+    ).toEqual([]);
+  });
+
   for (const name of BUILTINS) {
     it(`built-in ${name}`, () => {
       const w = builtinGuest(name);
@@ -136,6 +170,7 @@ describe('trace-conditioned runs (traceRun) match the reference given its run le
     ['lmbench-ctx', builtinGuest('lmbench-ctx')],
     ['AArch32 stress', aarch32Stress()],
     ['AArch64 stress', aarch64Stress()],
+    ['hackbench with scheduler phases', phased('hackbench', 0.3, 150)],
   ] as const) {
     it(name, () => {
       const ref = referenceRuns(w, RUNS, 21);

@@ -40,6 +40,7 @@ export function referenceRuns(w: GuestWorkload, runs: number, seed: number): Ref
   const nv = model.models.length;
   const phase = new Uint8Array(nv);
   const state = new Uint8Array(nv);
+  const schedPhase = new Uint8Array(nv); // every vCPU starts in churn (phase 0)
   for (let v = 0; v < nv; v++) state[v] = rng.next() < model.models[v].simdShare ? SIMD_BIT : 0;
   const out: RefRuns = {
     cls: new Uint16Array(runs),
@@ -51,7 +52,7 @@ export function referenceRuns(w: GuestWorkload, runs: number, seed: number): Ref
   const bern = (p: number) => (p <= 0 ? false : p >= 1 ? true : rng.next() < p);
   let v = 0;
   for (let i = 0; i < runs; i++) {
-    const m = model.models[v];
+    const m = model.slots[v * model.phases + schedPhase[v]];
     let c = state[v];
     out.vcpu[i] = v;
     let put = false;
@@ -75,6 +76,7 @@ export function referenceRuns(w: GuestWorkload, runs: number, seed: number): Ref
     }
     let T = 0;
     let src = -1;
+    let boundary = false;
     for (;;) {
       // Every clock, every step: exit sources and all guest events (whether or not they change anything).
       let best = Infinity;
@@ -96,7 +98,19 @@ export function referenceRuns(w: GuestWorkload, runs: number, seed: number): Ref
           what = 100 + e;
         }
       }
+      // The scheduler phase's own clock: a boundary changes nothing in the run, only the phase after its exit.
+      if (m.phaseEndRate > 0) {
+        const t = exp() / m.phaseEndRate;
+        if (t < best) {
+          best = t;
+          what = 200;
+        }
+      }
       T += best;
+      if (what === 200) {
+        boundary = true;
+        continue;
+      }
       if (what < 100) {
         src = what;
         break;
@@ -104,6 +118,7 @@ export function referenceRuns(w: GuestWorkload, runs: number, seed: number): Ref
       c = comboEffect(m.aarch32, c, what - 100);
     }
     const srcs = m.sources;
+    if (boundary) schedPhase[v] ^= 1;
     if (srcs.kind[src] === SOURCE_KIND.idleEntry) {
       c = idleEntryEffect(m.aarch32, c);
       phase[v] = 1;

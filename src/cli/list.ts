@@ -2,6 +2,7 @@
 
 import { BUILTIN_CPUS } from '../cpu/profiles.js';
 import { BUILTIN_POLICIES } from '../policy/registry.js';
+import { workloadTemplate } from '../stream/guest-configs.js';
 import { builtinWorkloadNames, resolveWorkload } from '../stream/workload.js';
 import { table } from '../util/format.js';
 import { parse } from './args.js';
@@ -9,7 +10,11 @@ import { parse } from './args.js';
 export const LIST_HELP = `Usage: fpswitch list [--json]
 
 Lists the built-in world-switch policies (with their parameters), workloads and CPU
-profiles. A policy or workload can also be given as a path wherever a name is accepted.`;
+profiles. A policy or workload can also be given as a path wherever a name is accepted.
+Parametrised workloads take their guest configuration like policies take parameters
+(\`fpswitch list --json\` gives each parameter's range and meaning):
+
+  fpswitch simulate --workload hackbench:vcpus=2,groups=2,loops=200 --policy lazy-fixed`;
 
 export async function listCommand(argv: readonly string[]): Promise<number> {
   const { values } = parse('list', argv, {
@@ -28,7 +33,14 @@ export async function listCommand(argv: readonly string[]): Promise<number> {
   }));
   const workloads = builtinWorkloadNames().map((name) => {
     const { workload, file } = resolveWorkload(name);
-    return { name, kind: workload.kind, description: workload.description ?? '', file };
+    const params = workloadTemplate(name)?.params ?? {};
+    return {
+      name,
+      kind: workload.kind,
+      description: workload.description ?? '',
+      file,
+      params: Object.fromEntries(Object.entries(params).map(([k, v]) => [k, { ...v }])),
+    };
   });
   const cpus = BUILTIN_CPUS.map((c) => ({
     name: c.name,
@@ -53,11 +65,18 @@ export async function listCommand(argv: readonly string[]): Promise<number> {
       ]),
     ),
   );
-  console.log('\nWorkloads:');
+  console.log('\nWorkloads (name[:key=value,...]):');
   console.log(
     table(
-      ['name', 'kind', 'description'],
-      workloads.map((w) => [w.name, w.kind, w.description]),
+      ['name', 'kind', 'parameters', 'description'],
+      workloads.map((w) => [
+        w.name,
+        w.kind,
+        Object.entries(w.params)
+          .map(([k, v]) => `${k}=${v.default}`)
+          .join(',') || '-',
+        w.description,
+      ]),
     ),
   );
   console.log('\nCPU profiles:');

@@ -23,7 +23,9 @@ Simulates world-switch policies over a workload's exit stream on a CPU cost prof
 reports the share of exits that skip the FP/SIMD switch, FP traps, saves, restores, bytes
 moved and cycles per exit by component.
 
-  --workload   built-in workload name (fpswitch list) or path to a workload JSON file
+  --workload   built-in workload name (fpswitch list), with the guest configuration for
+               a parametrised one (hackbench:vcpus=2,groups=2,loops=200), or path to a
+               workload JSON file
   --policy     built-in policy, optionally with parameters (adaptive:threshold=4), or a
                path to a .ts/.js policy module; repeat for several policies
   --cpu        CPU profile (default seattle)
@@ -32,7 +34,10 @@ moved and cycles per exit by component.
   --seed       base seed (default 1)
   --seeds      independent seeds; with more than one, every figure gets a 95% interval
   --engine     table (compiled table walk, default) or direct (hooks run by run)
-  --json       one JSON object per policy (an array when several policies are given)`;
+  --json       one JSON object per policy (an array when several policies are given)
+
+Example:
+  fpswitch simulate --workload hackbench:vcpus=2,groups=2,loops=200 --policy lazy-fixed --json`;
 
 /** The JSON shape of one simulate result (issue 2 field names). */
 export function resultJson(r: SimResult, seed: number, extra: Record<string, unknown> = {}) {

@@ -13,7 +13,8 @@ import lazyV4 from './lazy-v4.js';
 import lazyVcpu from './lazy-vcpu.js';
 import { guardCall, guardHooks, readHooks } from './guard.js';
 import { importPolicyModule, POLICY_EXTENSIONS } from './load-module.js';
-import type { ParamSpec, Policy, PolicyDefinition } from './types.js';
+import { parseSpec, resolveSpecParams } from '../util/spec.js';
+import type { Policy, PolicyDefinition } from './types.js';
 import { readUserDefinition } from './user-definition.js';
 
 /** The built-in designs, oldest first (docs/domain.md §4 has their kernel history). */
@@ -32,37 +33,12 @@ export interface PolicySpec {
   readonly params: Readonly<Record<string, string>>;
 }
 
-const PARAM_LIST = /^[A-Za-z_][\w-]*=[^,=]*(,[A-Za-z_][\w-]*=[^,=]*)*$/;
-
 /**
  * Splits `name:key=value,key=value` (or `path/to/policy.ts:key=value`) into target and
- * parameters. The last `:` starts the parameters only if what follows is a parameter list.
+ * parameters (src/util/spec.ts: the same parser reads workload specs).
  */
 export function parsePolicySpec(spec: string): PolicySpec {
-  const s = spec.trim();
-  if (s === '') throw new UserError('policy: empty policy name');
-  const colon = s.lastIndexOf(':');
-  let target = s;
-  let list = '';
-  if (colon >= 0 && PARAM_LIST.test(s.slice(colon + 1))) {
-    target = s.slice(0, colon);
-    list = s.slice(colon + 1);
-  } else if (colon >= 0 && !isPathLike(s)) {
-    throw new UserError(
-      `policy "${userText(spec)}": parameters must be given as name:key=value,key=value`,
-    );
-  }
-  const params: Record<string, string> = {};
-  if (list !== '') {
-    for (const pair of list.split(',')) {
-      const eq = pair.indexOf('=');
-      const key = pair.slice(0, eq);
-      if (key in params)
-        throw new UserError(`policy "${userText(spec)}": parameter "${userText(key)}" given twice`);
-      params[key] = pair.slice(eq + 1);
-    }
-  }
-  return { target, params };
+  return parseSpec(spec, 'policy');
 }
 
 function isPathLike(s: string): boolean {
@@ -75,47 +51,7 @@ export function resolveParams(
   given: Readonly<Record<string, string>>,
   label: string,
 ): Record<string, number> {
-  const specs: Readonly<Record<string, ParamSpec>> = def.params ?? {};
-  for (const key of Object.keys(given)) {
-    if (!(key in specs)) {
-      const known = Object.keys(specs);
-      throw new UserError(
-        `policy "${userText(label)}": unknown parameter "${userText(key)}"` +
-          (known.length ? ` (known: ${known.join(', ')})` : ' (it takes no parameters)'),
-      );
-    }
-  }
-  const out: Record<string, number> = {};
-  for (const [key, spec] of Object.entries(specs)) {
-    const text = given[key];
-    if (text === undefined) {
-      out[key] = spec.default;
-      continue;
-    }
-    const value = Number(text);
-    if (text.trim() === '' || !Number.isFinite(value)) {
-      throw new UserError(
-        `policy "${userText(label)}": parameter ${userText(key)}="${userText(text)}" is not a number`,
-      );
-    }
-    if (spec.integer && !Number.isInteger(value)) {
-      throw new UserError(
-        `policy "${userText(label)}": parameter ${userText(key)}=${userText(text)} must be an integer`,
-      );
-    }
-    if (spec.min !== undefined && value < spec.min) {
-      throw new UserError(
-        `policy "${userText(label)}": parameter ${userText(key)}=${userText(text)} is below its minimum ${spec.min}`,
-      );
-    }
-    if (spec.max !== undefined && value > spec.max) {
-      throw new UserError(
-        `policy "${userText(label)}": parameter ${userText(key)}=${userText(text)} is above its maximum ${spec.max}`,
-      );
-    }
-    out[key] = value;
-  }
-  return out;
+  return resolveSpecParams(def.params ?? {}, given, label, 'policy');
 }
 
 /** The canonical id of a policy instance: name, then every parameter in definition order. */

@@ -4,6 +4,8 @@
  * (simulation). Vocabulary follows the KVM arm64 hyp code and the Linux fpsimd code.
  */
 
+import type { NumericParam } from '../util/spec.js';
+
 /** A vCPU index on the modelled physical CPU (0-based). */
 export type VcpuId = number;
 
@@ -92,14 +94,8 @@ export interface PolicyHooks<S = unknown> {
   onReturnToUser?(hw: Hyp, s: S, vcpu: VcpuId): void;
 }
 
-/** A numeric policy parameter. */
-export interface ParamSpec {
-  readonly default: number;
-  readonly min?: number;
-  readonly max?: number;
-  readonly integer?: boolean;
-  readonly description: string;
-}
+/** A numeric policy parameter (the same shape as a workload's: src/util/spec.ts). */
+export type ParamSpec = NumericParam;
 
 /**
  * A finite abstraction of a policy whose state is one entry per vCPU, for the checker:

@@ -7,6 +7,7 @@
  * missing or malformed ground truth renders nothing.
  */
 
+import type { ClaimRow, HeldOutError } from '../stream/claim.js';
 import type { Chart } from './charts.js';
 import { esc, type ExtraSection } from './html.js';
 
@@ -100,6 +101,22 @@ export interface GtLinuxRow {
   readonly validationModel: GtModelNumbers | null;
   /** The matching built-in workload (native SMP guest), generated. */
   readonly builtinModel: GtModelNumbers | null;
+  /** The cell predicted from its configuration alone (a parametrised built-in), training or held out. */
+  readonly configModel?: GtConfigModel;
+}
+
+/** One measured Linux cell predicted from its configuration (a parametrised built-in). */
+export interface GtConfigModel {
+  /** The workload spec built from the cell's configuration alone, or null when none describes it. */
+  readonly spec: string | null;
+  /** Whether the model's constants were fitted on this cell (validation/training.json). */
+  readonly role: 'training' | 'held-out';
+  readonly model: GtModelNumbers | null;
+  /** model - real (2015 skip rate), model / real - 1 (6.1 FP traps per exit). */
+  readonly skipError: number | null;
+  readonly trapsRelError: number | null;
+  /** The issue's tolerance: |skip error| <= 0.05 and traps within 25% (or 3 traps where fewer than 12 were taken). */
+  readonly withinTolerance: boolean | null;
 }
 
 export interface GroundTruth {
@@ -222,6 +239,38 @@ function linuxTable(g: GroundTruth): string {
     ],
     rows,
   );
+}
+
+/** Every Linux cell predicted from its configuration alone: training and held-out cells apart. */
+function configTable(g: GroundTruth): string {
+  const role = (r: 'training' | 'held-out') => g.linux.filter((l) => l.configModel?.role === r);
+  const rows = (list: readonly GtLinuxRow[]) =>
+    list.map((l) => {
+      const c = l.configModel;
+      const ok = c?.withinTolerance;
+      return [
+        esc(`${l.boot}/${l.workload}`),
+        c?.spec
+          ? `<code>${esc(c.spec)}</code>`
+          : '<span class="na">not modelled (no parametrised workload describes it)</span>',
+        `${pct(l.real.skip2015)} | ${pct(c?.model?.skip2015)} | ${fix(c?.skipError, 3)}`,
+        `${fix(l.real.trapsPerExit61, 4)} | ${fix(c?.model?.trapsPerExit61, 4)} | ${c?.trapsRelError === null || c?.trapsRelError === undefined ? '-' : pct(c.trapsRelError)}`,
+        ok === null || ok === undefined
+          ? '-'
+          : ok
+            ? '<span class="ok">yes</span>'
+            : '<span class="bad">no</span>',
+      ];
+    });
+  const head = [
+    'cell',
+    'workload spec (from the configuration)',
+    '2015 skip rate: real | model | error',
+    '6.1 FP traps per exit: real | model | relative error',
+    'within |error| <= 0.05 and traps within 25% (3 traps below 12)',
+  ];
+  return `<h4>Training cells (the constants were fitted on these)</h4>${table(head, rows(role('training')))}
+<h4>Held-out cells (predicted from their configuration alone)</h4>${table(head, rows(role('held-out')))}`;
 }
 
 function charts(g: GroundTruth): Chart[] {
@@ -366,6 +415,51 @@ export function groundTruthSection(x: unknown): ExtraSection | undefined {
 ${scriptedTable(g)}
 <h3>Linux guests: real vs model, by design</h3>
 <p>"trace+measured share": the real trace (its exits, run lengths and vcpu_puts) with each run touching FP with the measured probability; "trace+model": the same trace with the validation workload's task model deciding FP use; "validation model": the validation workload (validation/workloads/, the measured 1-vCPU TCG configuration) generated on its own; "built-in": the matching built-in workload (hackbench, lmbench-syscall, lmbench-ctx, idle), which models native SMP guests.</p>
-${linuxTable(g)}`;
+${linuxTable(g)}
+<h3>Out of sample: each Linux cell predicted from its configuration</h3>
+<p>Each measured Linux cell as a parametrised built-in workload built from its configuration alone (command line, vCPUs, guest speed: 1 instruction per ns under <code>-icount shift=0</code>, else the plugin's instructions over guest time), generated and simulated. The model's free constants (<code>workloads/fitted/constants.json</code>) were fitted by <code>npm run fit</code> on the training cells named in <code>validation/training.json</code> only.</p>
+${configTable(g)}`;
   return { id: 'ground-truth', title: 'Ground truth', html, charts: charts(g) };
+}
+
+/**
+ * What the claim check takes from the ground truth: the model's error on held-out cells
+ * (every held-out Linux cell a parametrised workload describes) and, per parametrised
+ * built-in, the nearest real measurement (-icount, VHE first: realistic guest time).
+ */
+export function claimEvidence(x: unknown): {
+  err: HeldOutError | null;
+  real: Record<string, ClaimRow['real']>;
+} {
+  if (!isGroundTruth(x)) return { err: null, real: {} };
+  const held = x.linux.filter(
+    (l) => l.configModel?.role === 'held-out' && l.configModel.skipError !== null,
+  );
+  let err: HeldOutError | null = null;
+  if (held.length > 0) {
+    const errs = held.map((l) => Math.abs(l.configModel?.skipError ?? 0));
+    const worst = errs.indexOf(Math.max(...errs));
+    err = {
+      cells: held.length,
+      maxAbs: errs[worst],
+      worstCell: `${held[worst].boot}/${held[worst].workload}`,
+      rms: Math.sqrt(errs.reduce((a, b) => a + b * b, 0) / errs.length),
+    };
+  }
+  const real: Record<string, ClaimRow['real']> = {};
+  const ranked = [...x.linux].sort(
+    (a, b) => Number(b.icount) - Number(a.icount) || a.mode.localeCompare(b.mode) * -1,
+  );
+  for (const l of ranked) {
+    const spec = l.configModel?.spec;
+    if (!spec || l.real.skip2015 === null) continue;
+    const name = spec.split(':')[0];
+    if (name in real) continue;
+    real[name] = {
+      cell: `${l.boot}/${l.workload}`,
+      config: `${l.command}, ${spec.slice(name.length + 1)}`,
+      skip: l.real.skip2015,
+    };
+  }
+  return { err, real };
 }

@@ -5,6 +5,7 @@
  * plus `seconds` in checker verdicts; everything else is a function of the parameters.
  */
 
+import type { ClaimResult } from '../stream/claim.js';
 import type { Verdict } from '../check/explore.js';
 import type { SensitivityResult } from '../tune/sensitivity.js';
 import type { Recommendation } from '../tune/recommend.js';
@@ -213,7 +214,8 @@ export interface Results {
   readonly cpus: readonly { name: string; title: string; description: string }[];
   readonly assumptions: readonly Assumption[];
   readonly cells: readonly Cell[];
-  readonly claim: readonly ClaimCheck[];
+  /** The 30-50% claim per workload, with the held-out model error in every interval, and the verdict sentence (src/stream/claim.ts). */
+  readonly claim: ClaimResult;
   readonly checks: readonly Verdict[];
   readonly tuning: TuningResult | null;
   readonly breakEven: BreakEvenResult;

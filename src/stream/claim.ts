@@ -87,3 +87,125 @@ export function claimLine(c: ClaimCheck): string {
     : ' [the claim was made for lmbench and hackbench: shown for reference]';
   return `  claim check        skip rate ${what} ${where} (33c76a0b8126)${note}`;
 }
+
+/** Where an interval lies, in the report's words. */
+export type ClaimVerdictWord = 'inside' | 'overlaps' | 'below' | 'above';
+
+/** The model's own error on held-out cells (measured cells it was not fitted on). */
+export interface HeldOutError {
+  /** Held-out cells with a model prediction. */
+  readonly cells: number;
+  /** Largest |model - real| of the 2015 skip rate, and the cell it came from. */
+  readonly maxAbs: number;
+  readonly worstCell: string;
+  /** Root mean square of the same errors. */
+  readonly rms: number;
+}
+
+/** The claim check for one workload: seed interval, widened by the held-out model error. */
+export interface ClaimRow {
+  readonly workload: string;
+  readonly policy: string;
+  readonly cpu: string;
+  /** The model's skip rate: mean and 95% interval over seeds. */
+  readonly skipRate: {
+    readonly mean: number;
+    readonly lo: number;
+    readonly hi: number;
+    readonly n: number;
+  };
+  /** The seed interval widened by the largest held-out error on each side, clipped to [0, 1]. */
+  readonly interval: { readonly lo: number; readonly hi: number };
+  readonly verdict: ClaimVerdictWord;
+  /** Whether the workload counts in the verdict (one the claim was made for; not the hvc-only calibration stream). */
+  readonly counted: boolean;
+  /** The nearest real measurement of the same benchmark, with its own configuration, or null. */
+  readonly real: { readonly cell: string; readonly config: string; readonly skip: number } | null;
+}
+
+export interface ClaimResult {
+  readonly band: readonly [number, number];
+  readonly source: string;
+  readonly heldOutError: HeldOutError | null;
+  readonly workloads: readonly ClaimRow[];
+  /** The verdict in one sentence a reviewer can quote. */
+  readonly verdict: string;
+}
+
+/** inside / overlaps / below / above for an interval: claimPosition's rule in the report's words. */
+export function claimWord(lo: number, hi: number): ClaimVerdictWord {
+  const { position, side } = claimPosition(lo, hi);
+  return position === 'outside'
+    ? (side ?? 'below')
+    : position === 'overlapping'
+      ? 'overlaps'
+      : 'inside';
+}
+
+/**
+ * The claim rows and the verdict. `rows` are lazy-fixed's per-workload skip rates over
+ * seeds; `err` the held-out model error (null: none measured, the interval is seed noise
+ * only and the sentence says so); `real` the nearest measurement per built-in workload.
+ */
+export function claimResult(
+  rows: readonly {
+    workload: string;
+    policy: string;
+    cpu: string;
+    skipRate: ClaimRow['skipRate'];
+  }[],
+  err: HeldOutError | null,
+  real: Readonly<Record<string, ClaimRow['real']>>,
+): ClaimResult {
+  const e = err?.maxAbs ?? 0;
+  const workloads = rows.map((r) => {
+    const lo = Math.max(0, r.skipRate.lo - e);
+    const hi = Math.min(1, r.skipRate.hi + e);
+    return {
+      ...r,
+      interval: { lo, hi },
+      verdict: claimWord(lo, hi),
+      counted: CLAIM.workloads.includes(r.workload),
+      real: real[r.workload] ?? null,
+    };
+  });
+  return {
+    band: [CLAIM.lo, CLAIM.hi],
+    source: CLAIM.source,
+    heldOutError: err,
+    workloads,
+    verdict: verdictSentence(workloads, err),
+  };
+}
+
+const span = (r: ClaimRow) =>
+  `${r.workload} ${pct(r.skipRate.mean)} [${pct(r.interval.lo)} .. ${pct(r.interval.hi)}]`;
+
+/** The verdict sentence: its words follow from where the counted workloads' intervals lie. */
+export function verdictSentence(rows: readonly ClaimRow[], err: HeldOutError | null): string {
+  const counted = rows.filter((r) => r.counted);
+  if (counted.length === 0)
+    return 'No workload the claim was made for (lmbench, hackbench) was simulated.';
+  const inside = counted.filter((r) => r.verdict === 'inside');
+  const overlaps = counted.filter((r) => r.verdict === 'overlaps');
+  const outside = counted.filter((r) => r.verdict === 'below' || r.verdict === 'above');
+  const how = err
+    ? `intervals widened by the model's largest error on ${err.cells} held-out real-kernel cells (${(err.maxAbs * 100).toFixed(1)} points of skip rate, ${err.worstCell})`
+    : 'intervals over seeds only (no held-out real-kernel cell measured the model error)';
+  const head =
+    inside.length > 0 && overlaps.length === 0 && outside.length === 0
+      ? 'The 30-50% claim reproduces on every workload it was made for'
+      : inside.length > 0 || overlaps.length > 0
+        ? outside.length > 0
+          ? 'The 30-50% claim is not decided by the model'
+          : 'The 30-50% claim can be neither confirmed nor refuted by the model'
+        : 'The 30-50% claim does not reproduce on the workloads it was made for';
+  const parts = [
+    inside.length ? `inside the band: ${inside.map(span).join(', ')}` : '',
+    overlaps.length ? `overlapping it: ${overlaps.map(span).join(', ')}` : '',
+    outside.length
+      ? `outside it: ${outside.map((r) => `${span(r)} (${r.verdict})`).join(', ')}`
+      : '',
+  ].filter((p) => p !== '');
+  return `${head} (lazy-fixed, ${how}): ${parts.join('; ')}.`;
+}

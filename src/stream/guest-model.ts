@@ -121,6 +121,8 @@ export interface VcpuModel {
   readonly invTotal: Float64Array;
   /** Guide table over the exit sources alone (for the rest of a run once no FP bit can change). */
   readonly srcGuide: Uint8Array;
+  /** Rate per ns (of busy time) at which this scheduler phase ends; 0 without phases. */
+  readonly phaseEndRate: number;
   /** Idle: user wake share, same-task share, blip mean (ns), WFI block probability and its host FP. */
   readonly userWakeShare: number;
   readonly sameTaskShare: number;
@@ -134,6 +136,10 @@ export interface GuestModel {
   readonly name: string;
   readonly vcpus: readonly VcpuDesc[];
   readonly models: readonly VcpuModel[];
+  /** Scheduler phases per vCPU: 2 when any VM has `scheduler.phases`, else 1. */
+  readonly phases: number;
+  /** Every vCPU in every phase: vCPU v in phase p is `slots[v * phases + p]` (phase 0 is `models[v]`). */
+  readonly slots: readonly VcpuModel[];
   /**
    * Who runs after a vcpu_put of vCPU v: cumulative host scheduling weights over the
    * *other* vCPUs, row v at v * vcpus (the host scheduled v's thread out in favour of
@@ -349,18 +355,47 @@ function reachableBits(aarch32: boolean, rates: Float64Array, simdShare: number)
   );
 }
 
-function compileVcpu(w: GuestWorkload, vm: GuestVm, vmIndex: number): VcpuModel {
-  const aarch32 = vm.el1 === 'aarch32';
-  const sources = compileSources(w, vm);
+/** The stream share used at most: every user switch happens in churn, which must exist. */
+const MAX_STREAM_SHARE = 0.99;
+
+/** The guest's scheduler phases (see guest-schema.ts `scheduler.phases`). */
+export const PHASE_CHURN = 0;
+export const PHASE_STREAM = 1;
+
+/**
+ * Guest event rates per ns in one scheduler phase: [switch to SIMD, switch to plain,
+ * interlude, kernel NEON, SIMD use]. All user switches happen in the churn phase, at the
+ * time-averaged rate / (1 - streamShare); the stream phase has none.
+ */
+function phaseEventRates(vm: GuestVm, phase: number): Float64Array {
   const s = vm.tasks.simdShare.value;
-  const sw = vm.scheduler.switchesPerSec.value * PER_SEC_TO_PER_NS;
-  const eventRates = Float64Array.from([
+  const pi = Math.min(MAX_STREAM_SHARE, vm.scheduler.phases?.streamShare.value ?? 0);
+  const sw =
+    phase === PHASE_STREAM ? 0 : (vm.scheduler.switchesPerSec.value / (1 - pi)) * PER_SEC_TO_PER_NS;
+  return Float64Array.from([
     sw * s,
     sw * (1 - s),
     vm.scheduler.interludesPerSec.value * PER_SEC_TO_PER_NS,
     vm.scheduler.kernelNeonPerSec.value * PER_SEC_TO_PER_NS,
     vm.tasks.simdUsesPerSec.value * PER_SEC_TO_PER_NS,
   ]);
+}
+
+/**
+ * Rate per ns at which a phase ends: 1 / mean stream length in the stream phase; in churn
+ * 1 / (mean stream x (1 - share) / share), so that the stream phase holds `streamShare` of
+ * busy time (an alternating renewal process). 0 without phases.
+ */
+export function phaseEndRate(vm: GuestVm, phase: number): number {
+  const ph = vm.scheduler.phases;
+  if (!ph || ph.streamShare.value <= 0) return 0;
+  const pi = Math.min(MAX_STREAM_SHARE, ph.streamShare.value);
+  const stream = ph.meanStreamUs.value * 1000;
+  return phase === PHASE_STREAM ? 1 / stream : pi / ((1 - pi) * stream);
+}
+
+/** Per combo: the effective guest events (those that change the combo), cumulative rates and targets. */
+function comboTables(aarch32: boolean, eventRates: Float64Array) {
   const comboRate = new Float64Array(COMBOS);
   const comboCum = new Float64Array(COMBOS * EVENT_COUNT);
   const comboNext = new Uint8Array(COMBOS * EVENT_COUNT);
@@ -381,7 +416,15 @@ function compileVcpu(w: GuestWorkload, vm: GuestVm, vmIndex: number): VcpuModel 
     comboRate[c] = acc;
     comboCount[c] = k;
   }
-  const busyRate = sources.rates.reduce((a, b) => a + b, 0);
+  return { comboRate, comboCum, comboNext, comboCount };
+}
+
+/** Per combo: one categorical over "exit source j ends the run" and "effective event k comes first" (see VcpuModel). */
+function outcomeTables(
+  sources: ExitSources,
+  busyRate: number,
+  combos: ReturnType<typeof comboTables>,
+) {
   const nSrc = sources.rates.length;
   const outStride = nSrc + EVENT_COUNT;
   const outCum = new Float64Array(COMBOS * outStride);
@@ -389,7 +432,7 @@ function compileVcpu(w: GuestWorkload, vm: GuestVm, vmIndex: number): VcpuModel 
   const outGuide = new Uint8Array(COMBOS * GUIDE);
   const invTotal = new Float64Array(COMBOS);
   for (let c = 0; c < COMBOS; c++) {
-    const total = busyRate + comboRate[c];
+    const total = busyRate + combos.comboRate[c];
     invTotal[c] = 1 / total;
     const base = c * outStride;
     let acc = 0;
@@ -401,19 +444,35 @@ function compileVcpu(w: GuestWorkload, vm: GuestVm, vmIndex: number): VcpuModel 
       j++;
     }
     let prev = 0;
-    for (let k = 0; k < comboCount[c]; k++) {
-      const cumRate = comboCum[c * EVENT_COUNT + k];
+    for (let k = 0; k < combos.comboCount[c]; k++) {
+      const cumRate = combos.comboCum[c * EVENT_COUNT + k];
       acc += cumRate - prev;
       prev = cumRate;
       outCum[base + j] = acc / total;
-      outCode[base + j] = comboNext[c * EVENT_COUNT + k];
+      outCode[base + j] = combos.comboNext[c * EVENT_COUNT + k];
       j++;
     }
     outCum[base + j - 1] = 1; // exactly 1, so a uniform in [0, 1) always finds an outcome
     buildGuide(outCum, base, j, outGuide, c * GUIDE);
   }
+  return { outStride, outCum, outCode, outGuide, invTotal };
+}
+
+/** One vCPU of `vm` in one scheduler phase, compiled. Cost: O(combos x (events + sources + GUIDE)). */
+function compileVcpu(
+  w: GuestWorkload,
+  vm: GuestVm,
+  vmIndex: number,
+  phase = PHASE_CHURN,
+): VcpuModel {
+  const aarch32 = vm.el1 === 'aarch32';
+  const sources = compileSources(w, vm);
+  const s = vm.tasks.simdShare.value;
+  const eventRates = phaseEventRates(vm, phase);
+  const combos = comboTables(aarch32, eventRates);
+  const busyRate = sources.rates.reduce((a, b) => a + b, 0);
   const srcGuide = new Uint8Array(GUIDE);
-  buildGuide(sources.cum, 0, nSrc, srcGuide, 0);
+  buildGuide(sources.cum, 0, sources.rates.length, srcGuide, 0);
   const pBlock = blockProbability(w, vm);
   const fpOut = w.host.fpWhileDescheduled.value;
   const kNeon = w.host.kernelNeonPerExit.value;
@@ -426,16 +485,10 @@ function compileVcpu(w: GuestWorkload, vm: GuestVm, vmIndex: number): VcpuModel 
     eventRates,
     simdShare: s,
     reachable: reachableBits(aarch32, eventRates, s),
-    comboRate,
-    comboCum,
-    comboNext,
-    comboCount,
-    outStride,
-    outCum,
-    outCode,
-    outGuide,
-    invTotal,
+    ...combos,
+    ...outcomeTables(sources, busyRate, combos),
     srcGuide,
+    phaseEndRate: phaseEndRate(vm, phase),
     userWakeShare: vm.idle.userWakeShare.value,
     sameTaskShare: vm.idle.sameTaskShare.value,
     blipNs: vm.idle.blipUs.value * 1000,
@@ -464,12 +517,16 @@ function buildGuide(
 export function compileGuest(w: GuestWorkload): GuestModel {
   const vcpus: VcpuDesc[] = [];
   const models: VcpuModel[] = [];
+  const slots: VcpuModel[] = [];
   const weights: number[] = [];
+  const phases = w.vms.some((vm) => phaseEndRate(vm, PHASE_STREAM) > 0) ? 2 : 1;
   w.vms.forEach((vm, i) => {
     for (let k = 0; k < vm.vcpusOnThisCpu.value; k++) {
       const m = compileVcpu(w, vm, i);
       vcpus.push({ id: vcpus.length, vm: i, aarch32: m.aarch32 });
       models.push(m);
+      slots.push(m);
+      if (phases === 2) slots.push(compileVcpu(w, vm, i, PHASE_STREAM));
       weights.push(vm.hostWeight.value);
     }
   });
@@ -489,7 +546,7 @@ export function compileGuest(w: GuestWorkload): GuestModel {
     pickCum[v * nv + last] = 1; // exactly 1; entries after `last` are never reached
     for (let u = last + 1; u < nv; u++) pickCum[v * nv + u] = 1;
   }
-  return { name: w.name, vcpus, models, pickCum };
+  return { name: w.name, vcpus, models, phases, slots, pickCum };
 }
 
 /**
@@ -499,9 +556,14 @@ export function compileGuest(w: GuestWorkload): GuestModel {
  */
 export function replicateForTrace(model: GuestModel, n: number): GuestModel {
   const k = model.models.length;
+  const P = model.phases;
   const models = Array.from({ length: n }, (_, v) => model.models[v % k]);
+  const slots = Array.from(
+    { length: n * P },
+    (_, s) => model.slots[(Math.floor(s / P) % k) * P + (s % P)],
+  );
   const vcpus = models.map((m, id) => ({ id, vm: m.vm, aarch32: m.aarch32 }));
-  return { name: model.name, vcpus, models, pickCum: new Float64Array(0) };
+  return { name: model.name, vcpus, models, phases: P, slots, pickCum: new Float64Array(0) };
 }
 
 /** Figures that follow from a VM's parameters alone (for summaries and the sensitivity view). */

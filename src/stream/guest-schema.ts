@@ -34,6 +34,23 @@ const SchedulerSchema = z.strictObject({
   interludesPerSec: rateParam,
   /** Guest kernel-mode NEON (`kernel_neon_begin`: crypto, checksums, RAID). */
   kernelNeonPerSec: rateParam,
+  /**
+   * Bursty switching (optional; absent: user switches are one Poisson process). The vCPU
+   * alternates between *churn* (tasks block and wake: every user switch happens here, at
+   * switchesPerSec / (1 - streamShare)) and *stream* (one task runs on with work to do:
+   * no user switch). A phase boundary is a Poisson clock of busy time whose effect shows
+   * at the run's exit: the guest scheduler acts on it in the handler of the interrupt
+   * injected at the next entry (scheduler_tick's check_preempt_tick, a wake-up's
+   * check_preempt_wakeup: kernel/sched/fair.c), so a run is in one phase throughout.
+   */
+  phases: z
+    .strictObject({
+      /** Share of busy time in the stream phase (at most 0.99 is used: the switches need a churn phase). */
+      streamShare: probabilityParam,
+      /** Mean length of a stream phase, microseconds of busy time. */
+      meanStreamUs: microsParam,
+    })
+    .optional(),
 });
 
 /** The guest's user tasks and how their code uses FP/SIMD. */

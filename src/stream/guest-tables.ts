@@ -1,6 +1,7 @@
 /**
- * The generator's hot-loop tables (guest.ts `fastRuns`): every vCPU's compiled model
- * (guest-model.ts) flattened into shared typed arrays indexed by vCPU offsets, so that the
+ * The generator's hot-loop tables (guest.ts `fastRuns`): every slot's compiled model
+ * (guest-model.ts; a slot is one vCPU in one scheduler phase, `v * phases + phase`)
+ * flattened into shared typed arrays indexed by slot offsets, so that the
  * loop keeps one vCPU index live instead of a dozen per-vCPU array references (fewer live
  * values, fewer register spills in the compiled loop), plus tables of the idle-entry and
  * wake-up effects so that they are lookups.
@@ -19,8 +20,9 @@ import {
 } from './guest-model.js';
 
 /**
- * The flattened tables. Exit sources are numbered globally: vCPU v's source j is
- * `v * srcStride + j`, and its outcome code is COMBOS + that.
+ * The flattened tables, indexed by slot where the comments say "per vCPU". Exit sources are
+ * numbered globally: slot v's source j is `v * srcStride + j`, and its outcome code is
+ * COMBOS + that.
  */
 export interface FlatTables {
   readonly stride: number;
@@ -66,106 +68,144 @@ export interface FlatTables {
   readonly blipPutP: Float64Array;
   readonly blipHostFpNoPut: Float64Array;
   readonly blipHostFpPut: Float64Array;
+  /** Per slot: rate per ns at which its scheduler phase ends (0: no phases). */
+  readonly phaseEnd: Float64Array;
 }
 
-/** Flattens per-vCPU tables (see FlatTables). Cost: O(vCPUs x combos x (outcomes + GUIDE)). */
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+
+/** Zeroed tables for `nv` slots. */
+function allocTables(nv: number, stride: number, srcStride: number): Mutable<FlatTables> {
+  const f64 = (n: number) => new Float64Array(n);
+  const u8 = (n: number) => new Uint8Array(n);
+  const ns = nv * srcStride;
+  return {
+    stride,
+    srcStride,
+    reachable: u8(nv),
+    busyRate: f64(nv),
+    invBusy: f64(nv),
+    aarch32: u8(nv),
+    switchRate: f64(nv),
+    simdShare: f64(nv),
+    useRate: f64(nv),
+    interludeRate: f64(nv),
+    neonRate: f64(nv),
+    invTotal: f64(nv * COMBOS),
+    outCum: f64(nv * COMBOS * stride),
+    outCode: u8(nv * COMBOS * stride),
+    outGuide: new Int32Array(nv * COMBOS * GUIDE),
+    srcCum: f64(ns),
+    srcGuide: new Int32Array(nv * GUIDE),
+    srcKind: u8(ns),
+    srcHandled: u8(ns),
+    srcKey: u8(ns),
+    srcPutP: f64(ns),
+    srcHostFpNoPut: f64(ns),
+    srcHostFpPut: f64(ns),
+    srcSpecial: u8(ns),
+    idleNext: u8(nv * COMBOS),
+    wakeNext: u8(nv * COMBOS * 4),
+    userWakeShare: f64(nv),
+    sameTaskShare: f64(nv),
+    blipNs: f64(nv),
+    blipPutP: f64(nv),
+    blipHostFpNoPut: f64(nv),
+    blipHostFpPut: f64(nv),
+    phaseEnd: f64(nv),
+  };
+}
+
+/** A slot's scalars: rates, shares and the idle figures. */
+function fillScalars(t: Mutable<FlatTables>, m: VcpuModel, v: number): void {
+  t.reachable[v] = m.reachable;
+  t.busyRate[v] = m.busyRate;
+  t.invBusy[v] = 1 / m.busyRate;
+  t.aarch32[v] = m.aarch32 ? 1 : 0;
+  t.switchRate[v] = m.eventRates[0] + m.eventRates[1];
+  t.simdShare[v] = m.simdShare;
+  t.useRate[v] = m.eventRates[4];
+  t.interludeRate[v] = m.eventRates[2];
+  t.neonRate[v] = m.eventRates[3];
+  t.userWakeShare[v] = m.userWakeShare;
+  t.sameTaskShare[v] = m.sameTaskShare;
+  t.blipNs[v] = m.blipNs;
+  t.blipPutP[v] = m.blipPutP;
+  t.blipHostFpNoPut[v] = m.blipHostFpNoPut;
+  t.blipHostFpPut[v] = m.blipHostFpPut;
+  t.phaseEnd[v] = m.phaseEndRate;
+}
+
+/** A slot's idle-entry and wake-up effects as lookups. */
+function fillEffects(t: Mutable<FlatTables>, m: VcpuModel, v: number): void {
+  for (let c = 0; c < COMBOS; c++) {
+    t.idleNext[v * COMBOS + c] = idleEntryEffect(m.aarch32, c);
+    for (let same = 0; same < 2; same++) {
+      for (let simd = 0; simd < 2; simd++) {
+        t.wakeNext[((v * COMBOS + c) * 2 + same) * 2 + simd] = wakeEffect(
+          m.aarch32,
+          c & (SIMD_BIT | EN_BIT | INHW_BIT),
+          same === 1,
+          simd === 1,
+        );
+      }
+    }
+  }
+}
+
+/** A slot's exit sources at their global indices, and its source-only guide. */
+function fillSources(t: Mutable<FlatTables>, m: VcpuModel, v: number): void {
+  const s0 = v * t.srcStride;
+  const src = m.sources;
+  for (let j = 0; j < src.rates.length; j++) {
+    t.srcCum[s0 + j] = src.cum[j];
+    t.srcKind[s0 + j] = src.kind[j];
+    t.srcHandled[s0 + j] = src.handled[j];
+    t.srcKey[s0 + j] = src.exitKey[j];
+    t.srcPutP[s0 + j] = src.putP[j];
+    t.srcHostFpNoPut[s0 + j] = src.hostFpNoPut[j];
+    t.srcHostFpPut[s0 + j] = src.hostFpPut[j];
+    const special = src.kind[j] !== SOURCE_KIND.plain || src.putP[j] > 0 || src.hostFpNoPut[j] > 0;
+    t.srcSpecial[s0 + j] = special ? 1 : 0;
+  }
+  for (let b = 0; b < GUIDE; b++) t.srcGuide[v * GUIDE + b] = s0 + m.srcGuide[b];
+}
+
+/** A slot's per-combo outcome tables, source codes made global. */
+function fillOutcomes(t: Mutable<FlatTables>, m: VcpuModel, v: number): void {
+  const s0 = v * t.srcStride;
+  const stride = t.stride;
+  for (let c = 0; c < COMBOS; c++) {
+    const vc = v * COMBOS + c;
+    t.invTotal[vc] = m.invTotal[c];
+    for (let j = 0; j < m.outStride; j++) {
+      t.outCum[vc * stride + j] = m.outCum[c * m.outStride + j];
+      const code = m.outCode[c * m.outStride + j];
+      t.outCode[vc * stride + j] = code >= COMBOS ? COMBOS + s0 + (code - COMBOS) : code;
+    }
+    for (let b = 0; b < GUIDE; b++)
+      t.outGuide[vc * GUIDE + b] = vc * stride + m.outGuide[c * GUIDE + b];
+  }
+}
+
+/**
+ * Flattens per-slot tables (see FlatTables). `models` are the slots (GuestModel.slots).
+ * Cost: O(slots x combos x (outcomes + GUIDE)).
+ */
 export function flattenGuest(models: readonly VcpuModel[]): FlatTables {
   const nv = models.length;
   const stride = Math.max(...models.map((m) => m.outStride));
   const srcStride = Math.max(...models.map((m) => m.sources.rates.length));
   if (COMBOS + nv * srcStride > 255)
-    throw new Error(`${nv} vCPUs x ${srcStride} exit sources do not fit the 8-bit outcome codes`);
-  const t = {
-    stride,
-    srcStride,
-    reachable: new Uint8Array(nv),
-    busyRate: new Float64Array(nv),
-    invBusy: new Float64Array(nv),
-    aarch32: new Uint8Array(nv),
-    switchRate: new Float64Array(nv),
-    simdShare: new Float64Array(nv),
-    useRate: new Float64Array(nv),
-    interludeRate: new Float64Array(nv),
-    neonRate: new Float64Array(nv),
-    invTotal: new Float64Array(nv * COMBOS),
-    outCum: new Float64Array(nv * COMBOS * stride),
-    outCode: new Uint8Array(nv * COMBOS * stride),
-    outGuide: new Int32Array(nv * COMBOS * GUIDE),
-    srcCum: new Float64Array(nv * srcStride),
-    srcGuide: new Int32Array(nv * GUIDE),
-    srcKind: new Uint8Array(nv * srcStride),
-    srcHandled: new Uint8Array(nv * srcStride),
-    srcKey: new Uint8Array(nv * srcStride),
-    srcPutP: new Float64Array(nv * srcStride),
-    srcHostFpNoPut: new Float64Array(nv * srcStride),
-    srcHostFpPut: new Float64Array(nv * srcStride),
-    srcSpecial: new Uint8Array(nv * srcStride),
-    idleNext: new Uint8Array(nv * COMBOS),
-    wakeNext: new Uint8Array(nv * COMBOS * 4),
-    userWakeShare: new Float64Array(nv),
-    sameTaskShare: new Float64Array(nv),
-    blipNs: new Float64Array(nv),
-    blipPutP: new Float64Array(nv),
-    blipHostFpNoPut: new Float64Array(nv),
-    blipHostFpPut: new Float64Array(nv),
-  };
+    throw new Error(
+      `${nv} vCPU slots x ${srcStride} exit sources do not fit the 8-bit outcome codes`,
+    );
+  const t = allocTables(nv, stride, srcStride);
   models.forEach((m, v) => {
-    t.reachable[v] = m.reachable;
-    t.busyRate[v] = m.busyRate;
-    t.invBusy[v] = 1 / m.busyRate;
-    t.aarch32[v] = m.aarch32 ? 1 : 0;
-    t.switchRate[v] = m.eventRates[0] + m.eventRates[1];
-    t.simdShare[v] = m.simdShare;
-    t.useRate[v] = m.eventRates[4];
-    t.interludeRate[v] = m.eventRates[2];
-    t.neonRate[v] = m.eventRates[3];
-    t.userWakeShare[v] = m.userWakeShare;
-    t.sameTaskShare[v] = m.sameTaskShare;
-    t.blipNs[v] = m.blipNs;
-    t.blipPutP[v] = m.blipPutP;
-    t.blipHostFpNoPut[v] = m.blipHostFpNoPut;
-    t.blipHostFpPut[v] = m.blipHostFpPut;
-    for (let c = 0; c < COMBOS; c++) {
-      t.idleNext[v * COMBOS + c] = idleEntryEffect(m.aarch32, c);
-      for (let same = 0; same < 2; same++) {
-        for (let simd = 0; simd < 2; simd++) {
-          t.wakeNext[((v * COMBOS + c) * 2 + same) * 2 + simd] = wakeEffect(
-            m.aarch32,
-            c & (SIMD_BIT | EN_BIT | INHW_BIT),
-            same === 1,
-            simd === 1,
-          );
-        }
-      }
-    }
-    const s0 = v * srcStride;
-    const nSrc = m.sources.rates.length;
-    for (let j = 0; j < nSrc; j++) {
-      t.srcCum[s0 + j] = m.sources.cum[j];
-      t.srcKind[s0 + j] = m.sources.kind[j];
-      t.srcHandled[s0 + j] = m.sources.handled[j];
-      t.srcKey[s0 + j] = m.sources.exitKey[j];
-      t.srcPutP[s0 + j] = m.sources.putP[j];
-      t.srcHostFpNoPut[s0 + j] = m.sources.hostFpNoPut[j];
-      t.srcHostFpPut[s0 + j] = m.sources.hostFpPut[j];
-      const special =
-        m.sources.kind[j] !== SOURCE_KIND.plain ||
-        m.sources.putP[j] > 0 ||
-        m.sources.hostFpNoPut[j] > 0;
-      t.srcSpecial[s0 + j] = special ? 1 : 0;
-    }
-    for (let b = 0; b < GUIDE; b++) t.srcGuide[v * GUIDE + b] = s0 + m.srcGuide[b];
-    for (let c = 0; c < COMBOS; c++) {
-      const vc = v * COMBOS + c;
-      t.invTotal[vc] = m.invTotal[c];
-      for (let j = 0; j < m.outStride; j++) {
-        t.outCum[vc * stride + j] = m.outCum[c * m.outStride + j];
-        const code = m.outCode[c * m.outStride + j];
-        t.outCode[vc * stride + j] = code >= COMBOS ? COMBOS + s0 + (code - COMBOS) : code;
-      }
-      for (let b = 0; b < GUIDE; b++)
-        t.outGuide[vc * GUIDE + b] = vc * stride + m.outGuide[c * GUIDE + b];
-    }
+    fillScalars(t, m, v);
+    fillEffects(t, m, v);
+    fillSources(t, m, v);
+    fillOutcomes(t, m, v);
   });
   return t;
 }

@@ -67,6 +67,8 @@ export class GuestRunner {
   private readonly models: readonly VcpuModel[];
   private readonly phase: Uint8Array;
   private readonly state: Uint8Array;
+  /** Per vCPU: its guest scheduler phase (guest-model.ts PHASE_CHURN / PHASE_STREAM). */
+  private readonly schedPhase: Uint8Array;
   private vcpu = 0;
   /** The hot loop's flat tables, built on the first `fill` (trace-only models never need them). */
   private flatTables?: FlatTables;
@@ -78,6 +80,7 @@ export class GuestRunner {
     const n = model.models.length;
     this.phase = new Uint8Array(n);
     this.state = new Uint8Array(n);
+    this.schedPhase = new Uint8Array(n); // every vCPU starts in churn
     // Each vCPU starts busy in a user slice drawn from the slice distribution.
     for (let v = 0; v < n; v++) {
       this.state[v] = this.rng.uniform() < this.models[v].simdShare ? SIMD_BIT : 0;
@@ -108,7 +111,7 @@ export class GuestRunner {
   }
 
   private get flat(): FlatTables {
-    return (this.flatTables ??= flattenGuest(this.models));
+    return (this.flatTables ??= flattenGuest(this.model.slots));
   }
 
   /** Why `fastRuns` stopped, and the run it left half done. */
@@ -184,6 +187,9 @@ export class GuestRunner {
     const blipPutP = t.blipPutP;
     const blipHfNo = t.blipHostFpNoPut;
     const blipHfPut = t.blipHostFpPut;
+    const phaseEnd = t.phaseEnd;
+    const schedPhase = this.schedPhase;
+    const P = this.model.phases;
     let v = this.vcpu;
     let stop = STOP_NONE;
     for (; i < n; i++) {
@@ -192,17 +198,18 @@ export class GuestRunner {
         break;
       }
       let c = state[v];
+      const sl = v * P + schedPhase[v];
       let T = 0;
       let src = -1;
       let put = false;
       let hostFp = false;
       if (phase[v] !== 0 /* IDLE */) {
-        if (U[ui++] >= userWake[v]) {
+        if (U[ui++] >= userWake[sl]) {
           // A wake-up that runs no user task (interrupt handlers, kernel threads), then WFI.
-          ns[i] = E[ei++] * blipNs[v];
-          const pp = blipPutP[v];
+          ns[i] = E[ei++] * blipNs[sl];
+          const pp = blipPutP[sl];
           if (pp > 0) put = U[ui++] < pp;
-          const hf = put ? blipHfPut[v] : blipHfNo[v];
+          const hf = put ? blipHfPut[sl] : blipHfNo[sl];
           if (hf > 0) hostFp = U[ui++] < hf;
           cls[i] = v * PER_VCPU + BLIP_BASE + (hostFp ? 2 : 0) + (put ? 1 : 0);
           key[i] = WFX_KERNEL;
@@ -215,29 +222,29 @@ export class GuestRunner {
           continue;
         }
         // A wake-up that runs a user task: the same one (its state still loaded) or another.
-        const sp = sameTask[v];
+        const sp = sameTask[sl];
         const same = sp >= 1 ? 1 : sp <= 0 ? 0 : U[ui++] < sp ? 1 : 0;
-        const s = simdShare[v];
+        const s = simdShare[sl];
         const simdNew = same === 1 ? 0 : s >= 1 ? 1 : s <= 0 ? 0 : U[ui++] < s ? 1 : 0;
-        c = wakeNext[((v * COMBOS + c) * 2 + same) * 2 + simdNew];
+        c = wakeNext[((sl * COMBOS + c) * 2 + same) * 2 + simdNew];
         phase[v] = 0;
       }
-      const sat = reachable[v];
-      const vc = v * COMBOS;
+      const sat = reachable[sl];
+      const vc = sl * COMBOS;
       let steps = 0;
       for (;;) {
         if ((c & sat) === sat && sat !== 0) {
           // Every reachable FP bit is set: the rest of the run (memoryless), its exit, and
           // the guest state at its end, found backward from the exit (`endState`, inlined).
-          let W = E[ei++] * invBusy[v];
+          let W = E[ei++] * invBusy[sl];
           T += W;
           const y = U[ui++];
-          src = srcGuide[v * GUIDE + ((y * GUIDE) | 0)];
+          src = srcGuide[sl * GUIDE + ((y * GUIDE) | 0)];
           while (y >= srcCum[src]) src++;
-          const sw = switchRate[v];
-          const s = simdShare[v];
+          const sw = switchRate[sl];
+          const s = simdShare[sl];
           let simd = (c & SIMD) !== 0;
-          if (aarch32[v] === 0) {
+          if (aarch32[sl] === 0) {
             // AArch64: only the slice's SIMD flag can change, at the last user switch.
             if (sw > 0 && !((s <= 0 && !simd) || (s >= 1 && simd)) && E[ei++] < sw * W) {
               simd = s >= 1 ? true : s <= 0 ? false : U[ui++] < s;
@@ -257,9 +264,9 @@ export class GuestRunner {
               W = a1 / sw;
             }
           }
-          const rUse = simd ? useRate[v] : 0;
-          const rNeon = neonRate[v];
-          const r2 = rUse + interludeRate[v] + rNeon;
+          const rUse = simd ? useRate[sl] : 0;
+          const rNeon = neonRate[sl];
+          const r2 = rUse + interludeRate[sl] + rNeon;
           if (r2 > 0) {
             const a2 = E[ei++];
             if (a2 < r2 * W) {
@@ -299,6 +306,9 @@ export class GuestRunner {
         stop = STOP_PARTIAL;
         break;
       }
+      // A phase boundary in this run takes effect at its exit (guest-schema.ts scheduler.phases).
+      const pe = phaseEnd[sl];
+      if (pe > 0 && E[ei++] < pe * T) schedPhase[v] ^= 1;
       if (srcKind[src] === IDLE_ENTRY) {
         c = idleNext[vc + c];
         phase[v] = 1;
@@ -333,8 +343,8 @@ export class GuestRunner {
   private continueRun(c: number, T: number): void {
     const rs = this.rng;
     const t = this.flat;
-    const v = this.vcpu;
-    const m = this.models[v];
+    const v = this.slot();
+    const m = this.model.slots[v];
     const sat = t.reachable[v];
     const vc = v * N_COMBOS;
     for (;;) {
@@ -369,6 +379,7 @@ export class GuestRunner {
     const v = this.vcpu;
     const src = this.pendingSrc;
     let c = this.pendingC;
+    this.endPhase(this.pendingT);
     if (t.srcKind[src] === SOURCE_KIND.idleEntry) {
       c = idleEntryEffect(this.models[v].aarch32, c);
       this.phase[v] = IDLE;
@@ -385,6 +396,17 @@ export class GuestRunner {
     ns[i] = this.pendingT;
     this.state[v] = c & STATE_MASK;
     if (put) this.afterPut();
+  }
+
+  /** The running vCPU's slot: its model in its current scheduler phase. */
+  private slot(): number {
+    return this.vcpu * this.model.phases + this.schedPhase[this.vcpu];
+  }
+
+  /** At the exit of a busy run of T ns: a phase boundary inside it takes effect (as in fastRuns). */
+  private endPhase(T: number, v = this.vcpu): void {
+    const pe = this.model.slots[v * this.model.phases + this.schedPhase[v]].phaseEndRate;
+    if (pe > 0 && this.rng.exp() < pe * T) this.schedPhase[v] ^= 1;
   }
 
   /** After a vcpu_put the host runs another vCPU thread, picked by weight (one vCPU: the same). */
@@ -493,7 +515,7 @@ export class GuestRunner {
    * the posterior probability given its length (`userWakePosterior`).
    */
   traceRun(v: number, T: number, wfx: boolean): number {
-    const m = this.models[v];
+    const m = this.model.slots[v * this.model.phases + this.schedPhase[v]];
     let combo = this.state[v];
     if (this.phase[v] === IDLE) {
       const user = !wfx || this.rng.uniform() < userWakePosterior(m, T);
@@ -505,6 +527,7 @@ export class GuestRunner {
       this.phase[v] = BUSY;
     }
     combo = this.walk(m, combo, T);
+    this.endPhase(T, v);
     if (wfx) {
       combo = idleEntryEffect(m.aarch32, combo);
       this.phase[v] = IDLE;

@@ -18,7 +18,14 @@ import {
   markovStream,
   validateMarkov,
 } from './markov.js';
+import {
+  type ModelConstants,
+  modelConstants,
+  WORKLOAD_TEMPLATES,
+  workloadTemplate,
+} from './guest-configs.js';
 import { schemaError } from './schema-errors.js';
+import { parseSpec, resolveSpecParams } from '../util/spec.js';
 
 /** The folder of built-in workloads. */
 export const WORKLOADS_DIR = resolve(packageRoot(), 'workloads');
@@ -69,9 +76,33 @@ export function parseWorkload(raw: unknown, file: string): Workload {
   }
 }
 
-/** Reads and validates a workload file. */
-export function loadWorkloadFile(path: string): Workload {
+/** Reads and validates a workload file as written (no derivation). */
+function readWorkloadFile(path: string): Workload {
   return parseWorkload(readJsonFile(path, 'workload file'), path);
+}
+
+/**
+ * A built-in template's own file (workloads/hackbench.json, ...) stands for the template at
+ * its defaults: the derived workload (guest-configs.ts), so that `hackbench` means the
+ * same wherever it is read. Any other workload is returned as it is.
+ */
+export function applyBuiltinTemplate(w: Workload, file: string): Workload {
+  const name = basename(file, '.json');
+  if (w.kind !== 'guest' || resolve(file) !== join(WORKLOADS_DIR, `${name}.json`)) return w;
+  const template = workloadTemplate(name);
+  if (!template) return w;
+  const d = template.derive(
+    w,
+    resolveSpecParams(template.params, {}, name, 'workload'),
+    modelConstants(),
+  );
+  validateGuest(d, file);
+  return d;
+}
+
+/** Reads and validates a workload file; a built-in template's file gives its defaults (applyBuiltinTemplate). */
+export function loadWorkloadFile(path: string): Workload {
+  return applyBuiltinTemplate(readWorkloadFile(path), path);
 }
 
 /** Names of the built-in workloads (files in `workloads/`), sorted. */
@@ -83,8 +114,35 @@ export function builtinWorkloadNames(): string[] {
     .sort();
 }
 
-/** Resolves a built-in workload name or a path to a validated workload. */
-export function resolveWorkload(nameOrPath: string): LoadedWorkload {
+/**
+ * Resolves a built-in workload name, a parametrised built-in (`hackbench:vcpus=2,groups=2`:
+ * src/stream/guest-configs.ts derives its rates from the configuration; without parameters
+ * at their defaults) or a path to a validated workload.
+ */
+export function resolveWorkload(spec: string, constants?: ModelConstants): LoadedWorkload {
+  const { target, params } = parseSpec(spec, 'workload');
+  const template = workloadTemplate(target);
+  if (template && !target.includes('/') && !target.endsWith('.json')) {
+    const file = join(WORKLOADS_DIR, `${target}.json`);
+    const base = readWorkloadFile(file);
+    if (base.kind !== 'guest')
+      throw new Error(`${file}: a template's base must be a guest workload`);
+    const values = resolveSpecParams(template.params, params, spec, 'workload');
+    const w = template.derive(base, values, constants ?? modelConstants());
+    const given = Object.keys(template.params).filter((k) => k in params);
+    w.name = given.length ? `${target}:${given.map((k) => `${k}=${values[k]}`).join(',')}` : target;
+    validateGuest(w, spec);
+    return { workload: w, file, builtin: true };
+  }
+  if (Object.keys(params).length > 0) {
+    throw new UserError(
+      `workload "${spec}": ${target} takes no parameters (parametrised: ${WORKLOAD_TEMPLATES.map((t) => t.name).join(', ')})`,
+    );
+  }
+  return resolvePlain(target);
+}
+
+function resolvePlain(nameOrPath: string): LoadedWorkload {
   const builtin = join(WORKLOADS_DIR, `${nameOrPath}.json`);
   if (!nameOrPath.includes('/') && !nameOrPath.endsWith('.json') && existsSync(builtin)) {
     return { workload: loadWorkloadFile(builtin), file: builtin, builtin: true };

@@ -9,12 +9,24 @@ import { exitClassName } from '../../src/arch/esr.js';
 import { EXIT_KEY_COUNT, HANDLED } from '../../src/cpu/profile.js';
 import { cpuProfile } from '../../src/cpu/profiles.js';
 import { resolvePolicy } from '../../src/policy/registry.js';
-import type { GroundTruth, GtLinuxRow, GtModelNumbers } from '../../src/report/ground-truth.js';
+import type {
+  GroundTruth,
+  GtConfigModel,
+  GtLinuxRow,
+  GtModelNumbers,
+} from '../../src/report/ground-truth.js';
 import { isGroundTruth } from '../../src/report/ground-truth.js';
 import { price, walkPolicies } from '../../src/sim/simulate.js';
 import type { ExitStream } from '../../src/stream/exit-stream.js';
 import { CLASSES_PER_VCPU } from '../../src/machine/run-class.js';
-import { loadWorkloadFile, WORKLOADS_DIR, workloadStream } from '../../src/stream/workload.js';
+import { modelConstants } from '../../src/stream/guest-configs.js';
+import {
+  loadWorkloadFile,
+  resolveWorkload,
+  WORKLOADS_DIR,
+  workloadStream,
+} from '../../src/stream/workload.js';
+import { cellSpec, type MeasuredCell, trainingCells } from './cell-spec.js';
 
 const REPO = join(WORKLOADS_DIR, '..');
 
@@ -142,10 +154,63 @@ export async function loadGroundTruth(
   if (!isGroundTruth(gt)) return null;
   const memo = new Map<string, Pick<GtLinuxRow, 'validationModel' | 'builtinModel'>>();
   const linux: GtLinuxRow[] = [];
+  const cells = measuredCells(file);
+  const training = trainingCells();
   for (const row of gt.linux) {
     const key = `${row.workload}/${row.icount}`;
     if (!memo.has(key)) memo.set(key, await rowModels(row.workload, row.icount, opts.workloadsDir));
-    linux.push({ ...row, ...memo.get(key) });
+    const cell = cells.find((c) => c.boot === row.boot && c.program === row.workload);
+    const cm = await configModel(row, cell, training);
+    linux.push({ ...row, ...memo.get(key), configModel: cm });
   }
   return { ...gt, linux, modelComputed: 'bench' };
+}
+
+/** The tolerance of the out-of-sample check, for the 6.1 FP traps: 25%, or 3 traps below 12. */
+export function trapsWithin(realTraps: number, modelTraps: number): boolean {
+  if (realTraps < 12) return Math.abs(modelTraps - realTraps) <= 3;
+  return Math.abs(modelTraps / realTraps - 1) <= 0.25;
+}
+
+/**
+ * The config model of a row: the spec from the cell's configuration (cell-spec.ts), the
+ * generated numbers, the errors against the real measurement. Cost: `runs` generated runs.
+ */
+export async function configModel(
+  row: GtLinuxRow,
+  cell: MeasuredCell | undefined,
+  training: ReadonlySet<string>,
+  runs = MODEL_RUNS,
+): Promise<GtConfigModel> {
+  const role = training.has(`${row.boot}/${row.workload}`) ? 'training' : 'held-out';
+  const spec = cell ? cellSpec(cell, modelConstants()) : null;
+  if (!spec)
+    return { spec, role, model: null, skipError: null, trapsRelError: null, withinTolerance: null };
+  const w = resolveWorkload(spec).workload;
+  const model = await streamNumbers(workloadStream(w, { runs, seed: MODEL_SEED }), {
+    workload: spec,
+    file: 'workloads/fitted/constants.json',
+    source: 'generated',
+    fp: `${spec}: derived from the configuration, ${runs.toLocaleString('en-US')} runs, seed ${MODEL_SEED}`,
+    seed: MODEL_SEED,
+  });
+  const realSkip = row.real.skip2015;
+  const realTpe = row.real.trapsPerExit61;
+  const skipError = realSkip === null ? null : round(model.skip2015 - realSkip, 4);
+  const trapsRelError =
+    realTpe === null || realTpe === 0 ? null : round(model.trapsPerExit61 / realTpe - 1, 4);
+  const realTraps = row.real.fpTraps61;
+  const modelTraps = model.trapsPerExit61 * row.real.exits; // over the real cell's exits
+  const withinTolerance =
+    skipError === null || realTraps === null
+      ? null
+      : Math.abs(skipError) <= 0.05 && trapsWithin(realTraps, modelTraps);
+  return { spec, role, model, skipError, trapsRelError, withinTolerance };
+}
+
+/** The measured cells of a results file (validation/results.json `cells`). */
+export function measuredCells(file: string): MeasuredCell[] {
+  if (!existsSync(file)) return [];
+  const raw = JSON.parse(readFileSync(file, 'utf8')) as { cells?: MeasuredCell[] };
+  return raw.cells ?? [];
 }
