@@ -38,6 +38,7 @@ import { sweepSettings, unitSeed } from '../src/tune/sweep.js';
 import { UserError } from '../src/util/errors.js';
 import { readJsonFile } from '../src/util/json-file.js';
 import { estimate, NON_NEGATIVE, SHARE } from '../src/util/stats.js';
+import { packageRoot } from '../src/util/package-root.js';
 import { toolVersion } from '../src/util/version.js';
 import { cpuAssumptions, policyAssumptions, workloadAssumptions } from './assumptions.js';
 import { calibrate } from './calibration.js';
@@ -143,7 +144,7 @@ export function loadSuiteWorkloads(dir: string): LoadedSuiteWorkload[] {
   });
 }
 
-const REPO = resolve(fileURLToPath(new URL('..', import.meta.url)));
+const REPO = packageRoot();
 
 /** A path as the report shows it: relative to the repository when inside it, so two clones agree. */
 function repoPath(p: string): string {

@@ -14,16 +14,13 @@
 
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { UserError } from '../util/errors.js';
+import { packageRoot } from '../util/package-root.js';
 import type { NumericParam } from '../util/spec.js';
 import type { GuestVm, GuestWorkload } from './guest-schema.js';
 
 /** The fitted constants file. */
-export const CONSTANTS_FILE = resolve(
-  dirname(fileURLToPath(import.meta.url)),
-  '../../workloads/fitted/constants.json',
-);
+export const CONSTANTS_FILE = resolve(packageRoot(), 'workloads/fitted/constants.json');
 
 /** Constants the derivations need that were fitted on the training cells (see the file). */
 export interface ModelConstants {
