@@ -391,7 +391,9 @@ export async function runSuite(opts: SuiteOptions, progress: Progress): Promise<
   // --- calibration and recommendations (src/tune/recommend.ts, over the tune walks) ---
   progress.note('cost model against the published anchors; recommendations over cost draws');
   const calibration = await calibrate(cpus);
+  const tRec = performance.now();
   const recommendations = suiteRecommendations(tuneTasks, tuneRaw, selCpus, verdicts, opts);
+  lap('recommendSeconds', tRec);
 
   // --- assumptions ---------------------------------------------------------------------
   const assumptions = [

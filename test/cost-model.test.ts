@@ -116,7 +116,7 @@ describe('built-in profiles', () => {
   });
   it('the simulated design on each single-exit anchor equals the fitted model (hand counts hold)', async () => {
     const rows = await calibrate(BUILTIN_CPUS, 200);
-    expect(rows.length).toBe(16);
+    expect(rows.length).toBe(20);
     for (const r of rows) {
       if (r.simulatedCycles === null) continue;
       // exitBase is rounded to whole cycles.

@@ -190,55 +190,72 @@ export function xgeneGroup(extraEager: number): FitGroup {
   };
 }
 
-/** AMD Seattle (ATC'17), split mode, the v4.5 lazy switch. Trap and ERET: X-Gene's (estimated). */
-export function seattleGroup(extraLazy: number): FitGroup {
+/** One ATC'17 column: the four micro-benchmarks in cycles. */
+interface Atc17Column {
+  readonly profile: string;
+  readonly mode: string;
+  readonly cycles: {
+    readonly hypercall: number;
+    readonly ioKernel: number;
+    readonly ioUser: number;
+    readonly ipi: number;
+  };
+}
+
+/**
+ * AMD Seattle (ATC'17), the v4.5 lazy switch, one column (split mode, or the paper's VHE
+ * design). Trap and ERET: X-Gene's (estimated); no breakdown table, so `exitHandling`
+ * carries the whole switch.
+ */
+function atc17Group(col: Atc17Column, extraLazy: number): FitGroup {
   const rt = roundTrip(TRAP_XGENE, ERET_XGENE, extraLazy, 'lazy-fixed');
+  const p = col.profile;
   const base = {
-    profile: 'seattle',
+    profile: p,
     confidence: 'low' as const,
     design: 'lazy-fixed',
-    source: ATC17,
+    source: `${ATC17}, ${col.mode} column`,
   };
   const anchors: AnchorDef[] = [
     {
       ...base,
       ...HVC,
-      id: 'seattle-hypercall',
-      label: 'hypercall',
-      paper: 6413,
+      id: `${p}-hypercall`,
+      label: `hypercall (${col.mode})`,
+      paper: col.cycles.hypercall,
       terms: { exitHandling: 1 },
       fixed: rt,
     },
     {
       ...base,
       ...MMIO_KERNEL,
-      id: 'seattle-io-kernel',
-      label: 'I/O handled in the kernel',
-      paper: 8034,
+      id: `${p}-io-kernel`,
+      label: `I/O handled in the kernel (${col.mode})`,
+      paper: col.cycles.ioKernel,
       terms: { exitHandling: 1, mmioEmulate: 1 },
       fixed: rt,
     },
     {
       ...base,
       ...MMIO_USER,
-      id: 'seattle-io-user',
-      label: 'I/O handled in host userspace',
-      paper: 10012,
+      id: `${p}-io-user`,
+      label: `I/O handled in host userspace (${col.mode})`,
+      paper: col.cycles.ioUser,
       terms: { exitHandling: 1, userRoundTrip: 1 },
       fixed: rt,
     },
     {
       ...base,
-      id: 'seattle-virtual-ipi',
-      label: 'virtual IPI',
-      paper: 13121,
+      id: `${p}-virtual-ipi`,
+      label: `virtual IPI (${col.mode})`,
+      paper: col.cycles.ipi,
       terms: { exitHandling: 1 + EXIT_SHARE, mmioEmulate: 1 },
       fixed: ipiFixed(TRAP_XGENE, ERET_XGENE, extraLazy, 'lazy-fixed'),
     },
   ];
   return {
-    id: 'seattle',
-    members: ['seattle'],
+    id: p,
+    members: [p],
     components: {
       exitHandling:
         'kernel side of an exit round trip, world-switch rows included (no breakdown table for Seattle)',
@@ -249,112 +266,116 @@ export function seattleGroup(extraLazy: number): FitGroup {
   };
 }
 
+/** AMD Seattle (ATC'17), split mode. */
+export function seattleGroup(extraLazy: number): FitGroup {
+  const cycles = { hypercall: 6413, ioKernel: 8034, ioUser: 10012, ipi: 13121 };
+  return atc17Group({ profile: 'seattle', mode: 'split mode', cycles }, extraLazy);
+}
+
+/** AMD Seattle (ATC'17), the paper's VHE design (host kernel in EL2). */
+export function seattleVheGroup(extraLazy: number): FitGroup {
+  const cycles = { hypercall: 752, ioKernel: 1604, ioUser: 7630, ipi: 2526 };
+  return atc17Group({ profile: 'seattle-vhe', mode: 'VHE', cycles }, extraLazy);
+}
+
+/** One kvm-unit-tests `arm/micro-bench` run: average ns per test (eoi only where published). */
+interface KutRun {
+  readonly profile: string;
+  readonly ghz: number;
+  /** The design's extras (lazy-vcpu: two CPTR_EL2 writes), in the profile's cycles. */
+  readonly extra: number;
+  readonly confidence: 'medium' | 'low';
+  readonly source: string;
+  readonly ns: {
+    readonly hvc: number;
+    readonly vgic: number;
+    readonly user: number;
+    readonly ipi: number;
+    readonly eoi?: number;
+  };
+}
+
+const ns = (x: number) => x.toLocaleString('en-US');
+
+/** The anchors of one kvm-unit-tests run, written in the group's components. */
+function kutAnchors(run: KutRun): AnchorDef[] {
+  const cycles = (x: number) => Math.round(x * run.ghz);
+  const fx: FixedTerm[] = [
+    fixed('design:lazy-vcpu', run.extra, 'estimated', 'hand count of the design (designExtra)'),
+  ];
+  const base = {
+    profile: run.profile,
+    confidence: run.confidence,
+    design: 'lazy-vcpu',
+    source: run.source,
+    fixed: fx,
+  };
+  const p = run.profile;
+  const out: AnchorDef[] = [
+    {
+      ...base,
+      ...HVC,
+      id: `${p}-hvc`,
+      label: `hvc (${ns(run.ns.hvc)} ns)`,
+      paper: cycles(run.ns.hvc),
+      terms: { exitHandling: 1 },
+    },
+    {
+      ...base,
+      ...MMIO_KERNEL,
+      id: `${p}-mmio-vgic`,
+      label: `mmio_read_vgic (${ns(run.ns.vgic)} ns)`,
+      paper: cycles(run.ns.vgic),
+      terms: { exitHandling: 1, mmioEmulate: 1 },
+    },
+    {
+      ...base,
+      ...MMIO_USER,
+      id: `${p}-mmio-user`,
+      label: `mmio_read_user (${ns(run.ns.user)} ns)`,
+      paper: cycles(run.ns.user),
+      terms: { exitHandling: 1, userRoundTrip: 1 },
+    },
+    {
+      ...base,
+      id: `${p}-ipi`,
+      label: `ipi (${ns(run.ns.ipi)} ns)`,
+      paper: cycles(run.ns.ipi),
+      terms: { exitHandling: 1, ipiPath: 1 },
+    },
+  ];
+  if (run.ns.eoi !== undefined)
+    out.push({
+      ...base,
+      fixed: [],
+      id: `${p}-eoi`,
+      label: `eoi (${ns(run.ns.eoi)} ns, no exit)`,
+      paper: cycles(run.ns.eoi),
+      terms: { gicSysreg: 1 },
+    });
+  return out;
+}
+
 /** Altra and Kunpeng 920: the same VHE KVM code path (lazy-vcpu), one speed factor apart. */
 export function kutGroup(
   altra: { ghz: number; extra: number },
   kunpeng: { ghz: number; extra: number },
 ): FitGroup {
-  const a = (ns: number) => Math.round(ns * altra.ghz);
-  const k = (ns: number) => Math.round(ns * kunpeng.ghz);
-  const fx = (extra: number): FixedTerm[] => [
-    fixed(
-      'design:lazy-vcpu',
-      extra,
-      'estimated',
-      'hand count of the design (src/cpu/anchors.ts designExtra)',
-    ),
-  ];
-  const alt = {
-    profile: 'altra',
-    confidence: 'medium' as const,
-    design: 'lazy-vcpu',
-    source: KUT_ALTRA,
-  };
-  const kun = {
-    profile: 'kunpeng920',
-    confidence: 'low' as const,
-    design: 'lazy-vcpu',
-    source: KUT_KUNPENG,
-  };
-  const anchors: AnchorDef[] = [
-    {
-      ...alt,
-      ...HVC,
-      id: 'altra-hvc',
-      label: 'hvc (306 ns)',
-      paper: a(306),
-      terms: { exitHandling: 1 },
-      fixed: fx(altra.extra),
-    },
-    {
-      ...alt,
-      ...MMIO_KERNEL,
-      id: 'altra-mmio-vgic',
-      label: 'mmio_read_vgic (451 ns)',
-      paper: a(451),
-      terms: { exitHandling: 1, mmioEmulate: 1 },
-      fixed: fx(altra.extra),
-    },
-    {
-      ...alt,
-      ...MMIO_USER,
-      id: 'altra-mmio-user',
-      label: 'mmio_read_user (1,683 ns)',
-      paper: a(1683),
-      terms: { exitHandling: 1, userRoundTrip: 1 },
-      fixed: fx(altra.extra),
-    },
-    {
-      ...alt,
-      id: 'altra-ipi',
-      label: 'ipi (1,926 ns)',
-      paper: a(1926),
-      terms: { exitHandling: 1, ipiPath: 1 },
-      fixed: fx(altra.extra),
-    },
-    {
-      ...alt,
-      id: 'altra-eoi',
-      label: 'eoi (14 ns, no exit)',
-      paper: a(14),
-      terms: { gicSysreg: 1 },
-      fixed: [],
-    },
-    {
-      ...kun,
-      ...HVC,
-      id: 'kunpeng920-hvc',
-      label: 'hvc (408 ns)',
-      paper: k(408),
-      terms: { exitHandling: 1 },
-      fixed: fx(kunpeng.extra),
-    },
-    {
-      ...kun,
-      ...MMIO_KERNEL,
-      id: 'kunpeng920-mmio-vgic',
-      label: 'mmio_read_vgic (638 ns)',
-      paper: k(638),
-      terms: { exitHandling: 1, mmioEmulate: 1 },
-      fixed: fx(kunpeng.extra),
-    },
-    {
-      ...kun,
-      ...MMIO_USER,
-      id: 'kunpeng920-mmio-user',
-      label: 'mmio_read_user (2,306 ns)',
-      paper: k(2306),
-      terms: { exitHandling: 1, userRoundTrip: 1 },
-      fixed: fx(kunpeng.extra),
-    },
-    {
-      ...kun,
-      id: 'kunpeng920-ipi',
-      label: 'ipi (1,697 ns)',
-      paper: k(1697),
-      terms: { exitHandling: 1, ipiPath: 1 },
-      fixed: fx(kunpeng.extra),
-    },
+  const anchors = [
+    ...kutAnchors({
+      profile: 'altra',
+      ...altra,
+      confidence: 'medium',
+      source: KUT_ALTRA,
+      ns: { hvc: 306, vgic: 451, user: 1683, ipi: 1926, eoi: 14 },
+    }),
+    ...kutAnchors({
+      profile: 'kunpeng920',
+      ...kunpeng,
+      confidence: 'low',
+      source: KUT_KUNPENG,
+      ns: { hvc: 408, vgic: 638, user: 2306, ipi: 1697 },
+    }),
   ];
   return {
     id: 'kvm-unit-tests-vhe',

@@ -20,6 +20,7 @@ import {
   kutGroup,
   NEVE,
   seattleGroup,
+  seattleVheGroup,
   TRAP_XGENE,
   xgeneGroup,
 } from './anchors.js';
@@ -84,6 +85,7 @@ const hand = (fpSave: number, fpRestore: number) => ({
 export const COST_FITS: readonly GroupFit[] = [
   fitWithLeaveOneOut(xgeneGroup(designExtra('eager', hand(XGENE_FP.save, XGENE_FP.restore)))),
   fitWithLeaveOneOut(seattleGroup(designExtra('lazy-fixed', hand(64, 32)))),
+  fitWithLeaveOneOut(seattleVheGroup(designExtra('lazy-fixed', hand(64, 32)))),
   fitWithLeaveOneOut(
     kutGroup(
       { ghz: 3.0, extra: designExtra('lazy-vcpu', hand(32, 16)) },
@@ -248,6 +250,17 @@ export const seattle: CpuProfile = {
   costModel: fitOf('seattle'),
 };
 
+export const seattleVhe: CpuProfile = {
+  ...seattle,
+  name: 'seattle-vhe',
+  title: "AMD Seattle, Cortex-A57 (ATC'17), the paper's VHE design",
+  description:
+    "The ATC'17 platform running the paper's VHE-style KVM (host kernel in EL2, the world switch cut to what the guest needs), with the v4.5 lazy FP switch: the same CPU costs as seattle, far cheaper exits.",
+  exitBase: exitBases('seattle-vhe', hypFast(100), TRAP_ERET),
+  anchors: fitOf('seattle-vhe').group.anchors,
+  costModel: fitOf('seattle-vhe'),
+};
+
 /** Neoverse N1-class figures shared by the two VHE servers (no TaiShan v110 figure found). */
 const vheCommon = {
   trapEntry: {
@@ -339,7 +352,7 @@ export const kunpeng920: CpuProfile = {
 };
 
 /** The built-in profiles. */
-export const BUILTIN_CPUS: readonly CpuProfile[] = [xgene, seattle, altra, kunpeng920];
+export const BUILTIN_CPUS: readonly CpuProfile[] = [xgene, seattle, seattleVhe, altra, kunpeng920];
 
 /** Looks up a CPU profile by name; a UserError lists the known ones. */
 export function cpuProfile(name: string): CpuProfile {
