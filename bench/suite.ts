@@ -56,6 +56,7 @@ import type {
   TuneTask,
   TuneUnitResult,
 } from './tasks.js';
+import { measureImportThroughput } from './import-throughput.js';
 import { benchOptions, measureWalk } from './throughput.js';
 
 export interface SuiteOptions {
@@ -681,6 +682,9 @@ async function measureThroughput(
   });
 
   lap('tpMemorySeconds', t);
+  // Import throughput beside the line-count floor of the same file (bench/import-throughput.ts).
+  progress.note('throughput: import of a synthetic tracefs trace beside a plain line count');
+  const importThroughput = await measureImportThroughput(opts.quick ? 20 : 200, opts.quick ? 2 : 3);
   const suiteSeconds = (performance.now() - t0) / 1000;
   const peakRssMiB = process.resourceUsage().maxRSS / 1024;
   const minWalk = Math.min(...simulate.map((s) => s.walkRunsPerSecond));
@@ -734,6 +738,12 @@ async function measureThroughput(
       met: suiteSeconds < (opts.quick ? 15 : 60),
     },
     {
+      name: 'import: synthetic tracefs trace, 4 vCPU threads',
+      target: '>= 300 MB/s',
+      measured: `${importThroughput.importMBps.toFixed(0)} MB/s wall, ${importThroughput.importCpuMBps.toFixed(0)} MB/s per CPU second (plain line count of the same ${importThroughput.megabytes} MB file: ${importThroughput.lineCountMBps.toFixed(0)} MB/s)`,
+      met: importThroughput.importMBps >= 300,
+    },
+    {
       name: 'memory of a default simulate run, flat in stream length',
       target: '< 300 MB',
       measured: memory
@@ -750,6 +760,7 @@ async function measureThroughput(
     check,
     workerScaling,
     memory,
+    importThroughput,
     suiteSeconds: Number(suiteSeconds.toFixed(2)),
     peakRssMiB: Number(peakRssMiB.toFixed(1)),
     budgets,

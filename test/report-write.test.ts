@@ -54,7 +54,7 @@ describe('writeReport', () => {
     expect(existsSync(join(root, `.latest-${process.pid}`))).toBe(false);
   });
 
-  it("removes a crashed run's old temporary folder, not a live run's, a recent one, or a folder it did not make", () => {
+  it("removes a killed run's temporary folders whatever their age, not a live run's or a folder it did not make", () => {
     const root = mkdtempSync(join(tmpdir(), 'fpswitch-w4-'));
     // pid 2^22 + 1 is above Linux's pid_max limit: no such process.
     const deadPid = (1 << 22) + 1;
@@ -68,8 +68,17 @@ describe('writeReport', () => {
     for (const d of [dead, live, notOurs]) utimesSync(d, old, old);
     writeReport(root, { 'x.txt': 'one' }, D1);
     expect(existsSync(dead)).toBe(false);
-    expect(existsSync(recent)).toBe(true);
+    expect(existsSync(recent)).toBe(false);
     expect(existsSync(live)).toBe(true);
     expect(readFileSync(join(notOurs, 'file'), 'utf8')).toBe('keep');
+  });
+
+  it('two writers finishing in the same second both land (the second takes the next name)', () => {
+    const root = mkdtempSync(join(tmpdir(), 'fpswitch-w5-'));
+    const a = writeReport(root, { 'x.txt': 'a' }, D1);
+    const b = writeReport(root, { 'x.txt': 'b' }, D1);
+    expect(a).not.toBe(b);
+    expect(readFileSync(join(a, 'x.txt'), 'utf8')).toBe('a');
+    expect(readFileSync(join(b, 'x.txt'), 'utf8')).toBe('b');
   });
 });

@@ -42,6 +42,7 @@ setInterval(() => {
   const n = Atomics.load(beat, ${CALLS});
   if (active === 0 || n !== calls) { calls = n; since = Date.now(); return; }
   if (Date.now() - since < workerData.limit) return;
+  if (Atomics.load(beat, ${FIRED}) === 1) return;
   Atomics.store(beat, ${FIRED}, 1);
   writeSync(2, 'fpswitch: ' + (labels[active - 1] ?? 'a policy') + ' ran for more than ' +
     workerData.limit / 1000 + ' s and was stopped (a hook must return promptly: an endless loop?)\\n');

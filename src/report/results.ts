@@ -170,6 +170,8 @@ export interface Throughput {
   } | null;
   /** Peak RSS of a default `simulate` run in a child process, at two stream lengths. */
   readonly memory: readonly { workload: string; policy: string; runs: number; maxRssMiB: number }[];
+  /** `fpswitch import` MB/s on a synthetic tracefs trace, beside a plain line count of it (bench/import-throughput.ts). */
+  readonly importThroughput?: ImportThroughput;
   readonly suiteSeconds: number;
   /** Peak RSS of the whole suite (main thread and its worker threads). */
   readonly peakRssMiB: number;
@@ -180,6 +182,23 @@ export interface Throughput {
     measured: string;
     met: boolean | null;
   }[];
+}
+
+/** `fpswitch import` throughput on a synthetic trace beside a plain line count of the same file. */
+export interface ImportThroughput {
+  /** Size of the synthetic trace (MB = 1e6 bytes). */
+  readonly megabytes: number;
+  readonly lines: number;
+  readonly runs: number;
+  /** Import rate (MB/s of wall time), best of `repeats`. */
+  readonly importMBps: number;
+  /** Import rate per CPU second (MB/s): less disturbed by other work on a loaded machine. */
+  readonly importCpuMBps: number;
+  /** Plain line count rate over the same file (MB/s), best of `repeats`. */
+  readonly lineCountMBps: number;
+  /** importMBps / lineCountMBps. */
+  readonly ratio: number;
+  readonly repeats: number;
 }
 
 export interface Results {

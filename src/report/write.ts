@@ -54,19 +54,8 @@ export function writeReport(
   date = new Date(),
 ): string {
   const abs = resolve(root);
-  let name = utcStamp(date);
-  for (let i = 1; existsSync(join(abs, name)); i++) name = `${utcStamp(date)}-${i}`;
-  const tmp = join(abs, `.tmp-${name}-${process.pid}`);
-  const final = join(abs, name);
-  try {
-    mkdirSync(tmp, { recursive: true });
-    for (const [file, content] of Object.entries(files)) writeFileSync(join(tmp, file), content);
-    renameSync(tmp, final);
-  } catch (e) {
-    rmSync(tmp, { recursive: true, force: true });
-    const code = (e as NodeJS.ErrnoException).code;
-    throw new UserError(`${abs}: could not write the report${code ? ` (${code})` : ''}`);
-  }
+  removeStaleTemporaries(abs);
+  const { name, final } = placeReport(abs, files, date);
   const link = join(abs, 'latest');
   const tmpLink = join(abs, `.latest-${process.pid}`);
   try {
@@ -87,11 +76,44 @@ export function writeReport(
 }
 
 /**
+ * Writes the files into a temporary folder and renames it to a free dated name. Two
+ * writers finishing in the same second race for the same name: the loser's rename fails
+ * (ENOTEMPTY/EEXIST) and it takes the next suffix, so no report is lost.
+ */
+function placeReport(
+  abs: string,
+  files: Readonly<Record<string, string | Buffer>>,
+  date: Date,
+): { name: string; final: string } {
+  const stamp = utcStamp(date);
+  const tmp = join(abs, `.tmp-${stamp}-${process.pid}`);
+  try {
+    mkdirSync(tmp, { recursive: true });
+    for (const [file, content] of Object.entries(files)) writeFileSync(join(tmp, file), content);
+    for (let i = 0; ; i++) {
+      const name = i === 0 ? stamp : `${stamp}-${i}`;
+      const final = join(abs, name);
+      if (existsSync(final)) continue;
+      try {
+        renameSync(tmp, final);
+        return { name, final };
+      } catch (e) {
+        const code = (e as NodeJS.ErrnoException).code;
+        if ((code !== 'ENOTEMPTY' && code !== 'EEXIST') || i > 1000) throw e;
+      }
+    }
+  } catch (e) {
+    rmSync(tmp, { recursive: true, force: true });
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new UserError(`${abs}: could not write the report${code ? ` (${code})` : ''}`);
+  }
+}
+
+/**
  * Removes the temporaries `writeReport` itself names (`.tmp-<stamp>[-N]-<pid>` folders and
- * `.latest-<pid>` links) left by runs that crashed: their process is gone and they are
- * more than an hour old (a run in another pid namespace sharing the folder is not
- * mistaken for a dead one). Anything else in the folder is left alone; a temporary that
- * cannot be removed is left too: the report is already complete.
+ * `.latest-<pid>` links) left by runs that were killed: their process is gone, whatever
+ * their age (run before and after each report). Anything else in the folder is left
+ * alone; a temporary that cannot be removed is left too.
  */
 function removeStaleTemporaries(abs: string): void {
   let names: string[];
@@ -100,7 +122,6 @@ function removeStaleTemporaries(abs: string): void {
   } catch {
     return;
   }
-  const hourAgo = Date.now() - 3600_000;
   for (const n of names) {
     const dir = /^\.tmp-\d{4}-\d\d-\d\dT\d\d-\d\d-\d\dZ(?:-\d+)?-(\d+)$/.exec(n);
     const link = /^\.latest-(\d+)$/.exec(n);
@@ -108,8 +129,8 @@ function removeStaleTemporaries(abs: string): void {
     if (!m || Number(m[1]) === process.pid || alive(Number(m[1]))) continue;
     try {
       const st = lstatSync(join(abs, n));
-      if ((dir && !st.isDirectory()) || (link && !st.isSymbolicLink()) || st.mtimeMs > hourAgo)
-        continue;
+      // Its process is gone (killed during writing): remove it, whatever its age.
+      if ((dir && !st.isDirectory()) || (link && !st.isSymbolicLink())) continue;
       rmSync(join(abs, n), { recursive: true, force: true });
     } catch {
       // not ours to insist on

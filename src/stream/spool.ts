@@ -5,11 +5,85 @@
  * memory). The spool file is deleted by `dispose()`.
  */
 
-import { closeSync, mkdtempSync, openSync, readSync, rmSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  mkdtempSync,
+  openSync,
+  readdirSync,
+  readSync,
+  rmSync,
+  writeSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { VcpuDesc } from '../policy/types.js';
 import { allocChunk, CHUNK_RUNS, type ExitStream } from './exit-stream.js';
+
+/** Spool folders of this process not yet disposed: removed at exit and on SIGINT/SIGTERM. */
+const LIVE = new Set<string>();
+let hooked = false;
+
+function removeLive(): void {
+  for (const dir of LIVE) rmSync(dir, { recursive: true, force: true });
+  LIVE.clear();
+}
+
+/** Removes the spools, then lets the signal end the process as it would have (exit 128+n). */
+function onSignal(signal: NodeJS.Signals): void {
+  removeLive();
+  process.removeListener('SIGINT', onSignal);
+  process.removeListener('SIGTERM', onSignal);
+  process.kill(process.pid, signal);
+}
+
+/**
+ * Ensures no spool outlives the process: an exit handler, and SIGINT/SIGTERM handlers
+ * installed only while a spool exists (so they never change how an idle process ends).
+ */
+function track(dir: string): void {
+  LIVE.add(dir);
+  if (!hooked) {
+    hooked = true;
+    process.on('exit', removeLive);
+  }
+  if (!process.listeners('SIGINT').includes(onSignal)) {
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+  }
+}
+
+function untrack(dir: string): void {
+  LIVE.delete(dir);
+  if (LIVE.size === 0) {
+    process.removeListener('SIGINT', onSignal);
+    process.removeListener('SIGTERM', onSignal);
+  }
+}
+
+/** Whether process `pid` still runs (EPERM: it does, as another user). */
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** Spools left by killed runs (SIGKILL, a crash): removed when their process is gone. */
+function removeStaleSpools(): void {
+  let names: string[];
+  try {
+    names = readdirSync(tmpdir());
+  } catch {
+    return;
+  }
+  for (const name of names) {
+    const m = /^fpswitch-spool-(\d+)-\w+$/.exec(name);
+    if (!m || Number(m[1]) === process.pid || alive(Number(m[1]))) continue;
+    rmSync(join(tmpdir(), name), { recursive: true, force: true });
+  }
+}
 
 export class RunSpool {
   private readonly dir: string;
@@ -21,7 +95,9 @@ export class RunSpool {
   private closed = false;
 
   constructor() {
-    this.dir = mkdtempSync(join(tmpdir(), 'fpswitch-spool-'));
+    removeStaleSpools();
+    this.dir = mkdtempSync(join(tmpdir(), `fpswitch-spool-${process.pid}-`));
+    track(this.dir);
     this.path = join(this.dir, 'runs.bin');
     this.fd = openSync(this.path, 'w+');
   }
@@ -96,6 +172,7 @@ export class RunSpool {
     this.closed = true;
     closeSync(this.fd);
     rmSync(this.dir, { recursive: true, force: true });
+    untrack(this.dir);
   }
 }
 

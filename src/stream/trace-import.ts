@@ -12,14 +12,19 @@
  * from the chosen FP model (trace-fp.ts). Runs are spooled to disk in exit order
  * (spool.ts) and replayed once per simulated policy.
  *
+ * Speed: the input is read in 1 MB buffers and split into lines in place; an event line
+ * is parsed in bytes (trace-scan.ts) and only the rare lines the byte parser does not take
+ * become strings for the regular-expression parser (trace-parse.ts), with the same result.
+ * A kvm_exit's fields are classified once per distinct "TYPE: HSR_EC: 0x.. (NAME)" text.
+ *
  * The stream models one physical CPU. With a multi-CPU trace, `pcpu` keeps the events of
  * one CPU (its host scheduling is then real); without it, the runs of all threads are
  * interleaved in time order as if they shared one CPU. Per-run designs (eager, lazy-*)
  * do not depend on the interleaving; lazy-vcpu's vcpu_put/load costs do.
  */
 
+import { isAscii } from 'node:buffer';
 import { createReadStream, statSync } from 'node:fs';
-import { createInterface } from 'node:readline';
 import type { Readable } from 'node:stream';
 import { exitKey, HANDLED, type Handled } from '../cpu/profile.js';
 import type { VcpuDesc } from '../policy/types.js';
@@ -29,12 +34,15 @@ import { KvmStat, type StatTime } from './kvm-stat.js';
 import { encodeRunClass } from '../machine/run-class.js';
 import { RunSpool } from './spool.js';
 import type { TraceFpModel, TraceRunPcs } from './trace-fp.js';
+import { EV, type EvCode, type ScannedEvent, scanEventLine, scannedEvent } from './trace-scan.js';
 import {
-  kvmEntryOk,
+  type KvmExit,
+  kvmEntryProblem,
   kvmPcHex,
   kvmUserspaceReason,
   parseKvmExit,
   parseTraceLine,
+  pcProblem,
   schedSwitchPrev,
 } from './trace-parse.js';
 
@@ -121,6 +129,7 @@ interface Pending {
 
 interface ThreadState {
   readonly info: TraceThread;
+  readonly key: string;
   entryNs: number;
   /** PC of the open kvm_entry (when the FP model reads PCs). */
   entryPc: bigint;
@@ -128,30 +137,21 @@ interface ThreadState {
   pending?: Pending;
 }
 
-/** Reads a trace from a file path or `-` (stdin), or from a stream. */
-export async function importTrace(
-  input: string | Readable,
-  opts: ImportOptions,
-): Promise<TraceImport> {
-  const file = typeof input === 'string' ? (input === '-' ? '<stdin>' : input) : '<stream>';
-  let stream: Readable;
-  if (typeof input !== 'string') stream = input;
-  else if (input === '-') stream = process.stdin;
-  else {
-    try {
-      if (!statSync(input).isFile()) throw new UserError(`${userText(file)}: not a file`);
-    } catch (e) {
-      if (e instanceof UserError) throw e;
-      const code = (e as NodeJS.ErrnoException).code;
-      throw new UserError(`${userText(file)}: cannot read trace${code ? ` (${code})` : ''}`);
-    }
-    stream = createReadStream(input);
-  }
+/** One event line, parsed: the fields the importer needs, strings made only when needed. */
+interface LineEvent {
+  readonly cpu: number;
+  readonly tid: number;
+  readonly ns: number;
+  readonly event: EvCode;
+  /** The thread's key `comm-tid`, made on demand. */
+  key(): string;
+  comm(): string;
+  /** The trimmed fields after `event:`. */
+  body(): string;
+}
 
-  const maxVcpus = opts.maxVcpus ?? 64;
-  const userExits = opts.userExits ?? new Set<number>();
-  const stats = new KvmStat(opts.statTime ?? 'run');
-  const counts: ImportCounts = {
+function newCounts(): ImportCounts {
+  return {
     lines: 0,
     entries: 0,
     exits: 0,
@@ -168,217 +168,520 @@ export async function importTrace(
     runsDecidedEarly: 0,
     runs: 0,
   };
-  const threads = new Map<string, ThreadState>();
-  /** The same threads by tid (sched_switch names the thread it switches out by pid). */
-  const byTid = new Map<number, ThreadState>();
-  const usesPcs = opts.fp.usesPcs === true;
-  const infos: TraceThread[] = [];
-  const queue: Pending[] = [];
-  const spool = new RunSpool();
-  let firstBad: string | undefined;
+}
 
-  const bad = (line: number, reason: string) => {
-    const where = `${file}:${line}: ${reason}`;
-    if (!opts.skipBad) throw new UserError(where);
-    counts.badLines++;
-    firstBad ??= where;
-  };
-  let head = 0;
-  const emit = () => {
-    // Runs leave in exit order; a run waits until its thread's next event says where it was
-    // handled. A thread that never enters again (a VM shut down, a long halt) would hold
-    // every later run back: past MAX_BACKLOG waiting runs the oldest leaves with what it
-    // knows, so memory stays flat and the work linear.
-    while (head < queue.length && (queue[head].final || queue.length - head > MAX_BACKLOG)) {
-      const p = queue[head++];
+const EVENT_CODES: Record<string, EvCode> = {
+  kvm_entry: EV.entry,
+  kvm_exit: EV.exit,
+  kvm_userspace_exit: EV.userspace,
+  sched_switch: EV.sched,
+};
+
+/** A line's event from the byte scan (its buffer is valid only during the line). */
+class ScannedLine implements LineEvent {
+  readonly s: ScannedEvent = scannedEvent();
+  buf: Buffer = Buffer.alloc(0);
+  get cpu(): number {
+    return this.s.cpu;
+  }
+  get tid(): number {
+    return this.s.tid;
+  }
+  get ns(): number {
+    return this.s.ns;
+  }
+  get event(): EvCode {
+    return this.s.event;
+  }
+  comm(): string {
+    return this.buf.toString('latin1', this.s.commStart, this.s.commEnd).trim();
+  }
+  key(): string {
+    return `${this.comm()}-${this.s.tid}`;
+  }
+  body(): string {
+    return this.buf.toString('latin1', this.s.bodyStart, this.s.bodyEnd);
+  }
+}
+
+/** The importer's state over one trace: threads, runs waiting for their handling, counts. */
+class TraceImporter {
+  readonly counts = newCounts();
+  readonly stats: KvmStat;
+  readonly infos: TraceThread[] = [];
+  readonly spool = new RunSpool();
+  firstBad: string | undefined;
+  private readonly threads = new Map<string, ThreadState>();
+  /** The same threads by tid (sched_switch names the thread it switches out by pid). */
+  private readonly byTid = new Map<number, ThreadState>();
+  /** The last thread seen for a tid, with its comm bytes: most lines skip the key string. */
+  private readonly lastOfTid = new Map<number, { comm: Buffer; t: ThreadState }>();
+  private readonly queue: Pending[] = [];
+  private head = 0;
+  private readonly usesPcs: boolean;
+  private readonly userExits: ReadonlySet<number>;
+  private readonly maxVcpus: number;
+  /** kvm_exit classification by the text before ", PC:" (few distinct values in a trace). */
+  private readonly exitClasses = new Map<string, KvmExit>();
+  private readonly scanned = new ScannedLine();
+  /** exitClasses by a hash of the bytes before ", PC:", with those bytes to confirm. */
+  private readonly exitBytes = new Map<number, { bytes: Buffer; x: KvmExit }>();
+
+  readonly fp: TraceFpModel;
+
+  constructor(
+    readonly file: string,
+    private readonly opts: ImportOptions,
+  ) {
+    this.fp = opts.fp;
+    this.stats = new KvmStat(opts.statTime ?? 'run');
+    this.usesPcs = opts.fp.usesPcs === true;
+    this.userExits = opts.userExits ?? new Set<number>();
+    this.maxVcpus = opts.maxVcpus ?? 64;
+  }
+
+  /** A bad line: stops the import, or (with skipBad) is counted and the first one kept. */
+  private bad(line: number, reason: string): void {
+    const where = `${userText(this.file)}:${line}: ${reason}`;
+    if (!this.opts.skipBad) throw new UserError(where);
+    this.counts.badLines++;
+    this.firstBad ??= where;
+  }
+
+  /** One line `b[s, e)` (no line break); `ascii` when its buffer is known to be ASCII. */
+  line(b: Buffer, s: number, e: number, ascii: boolean): void {
+    const lineNo = ++this.counts.lines;
+    if ((ascii || isAscii(b.subarray(s, e))) && scanEventLine(b, s, e, this.scanned.s)) {
+      this.scanned.buf = b;
+      this.event(this.scanned, lineNo);
+      return;
+    }
+    this.slowLine(b.toString('utf8', s, e), lineNo);
+  }
+
+  /** A line the byte scan left to the regular-expression parser. */
+  slowLine(text: string, lineNo: number): void {
+    const parsed = parseTraceLine(text);
+    if (parsed.kind === 'lost') this.counts.lostEvents += parsed.events;
+    else if (parsed.kind === 'bad') this.bad(lineNo, parsed.reason);
+    else if (parsed.kind !== 'event') this.counts.nonEventLines++;
+    else {
+      const ev: LineEvent = {
+        cpu: parsed.cpu,
+        tid: parsed.tid,
+        ns: parsed.ns,
+        event: EVENT_CODES[parsed.event] ?? EV.other,
+        key: () => `${parsed.comm}-${parsed.tid}`,
+        comm: () => parsed.comm,
+        body: () => parsed.body,
+      };
+      this.event(ev, lineNo);
+    }
+  }
+
+  /** One event line: other events counted (sched_switch marks a vcpu_put), KVM events applied. */
+  private event(ev: LineEvent, lineNo: number): void {
+    const { pcpu } = this.opts;
+    if (ev.event === EV.other || ev.event === EV.sched) {
+      this.counts.otherEvents++;
+      if (ev.event === EV.sched && (pcpu === undefined || ev.cpu === pcpu))
+        this.schedSwitch(ev, lineNo);
+      return;
+    }
+    if (pcpu !== undefined && ev.cpu !== pcpu) {
+      this.counts.otherCpuEvents++;
+      return;
+    }
+    // Validate the fields before touching any state, so a skipped bad line changes nothing.
+    let exit: KvmExit | undefined;
+    if (ev.event === EV.exit) {
+      exit = this.exitClass(ev);
+      if (!exit.ok) {
+        this.bad(lineNo, exit.reason);
+        return;
+      }
+    } else if (ev.event === EV.entry) {
+      const problem = this.entryProblem(ev);
+      if (problem) {
+        this.bad(lineNo, problem);
+        return;
+      }
+    } else if (kvmUserspaceReason(ev.body()) === undefined) {
+      this.bad(
+        lineNo,
+        `malformed kvm_userspace_exit fields "${userText(ev.body())}" (expected "reason KVM_EXIT_... (n)")`,
+      );
+      return;
+    }
+    const t = this.thread(ev, lineNo);
+    if (!t) return;
+    t.lastNs = ev.ns;
+    if (ev.event === EV.entry) this.entry(t, ev);
+    else if (ev.event === EV.exit)
+      this.exit(t, ev, exit as { ok: true; code: number; label: string });
+    else {
+      this.counts.userspaceExits++;
+      if (t.pending) t.pending.user = true;
+    }
+  }
+
+  private schedSwitch(ev: LineEvent, lineNo: number): void {
+    this.counts.schedSwitches++;
+    const prev = schedSwitchPrev(ev.body());
+    if (prev === undefined) {
+      this.bad(
+        lineNo,
+        `malformed sched_switch fields "${userText(ev.body())}" (expected "prev_comm=... prev_pid=N ... ==> ...")`,
+      );
+      return;
+    }
+    // Switched out between an exit and the next entry: kvm_sched_out -> vcpu_put.
+    const t = this.byTid.get(prev);
+    if (t?.pending) t.pending.put = true;
+  }
+
+  /** The kvm_exit's class, looked up by its text before ", PC: 0x<hex>" when the PC is plain. */
+  private exitClass(ev: LineEvent): KvmExit {
+    if (ev === this.scanned) {
+      const { buf, s } = this.scanned;
+      const comma = exitPrefixEnd(buf, s);
+      if (comma >= 0) {
+        let h = 0;
+        for (let i = s.bodyStart; i < comma; i++) h = (Math.imul(h, 31) + buf[i]) | 0;
+        const hit = this.exitBytes.get(h);
+        if (hit && sameBytes(hit.bytes, buf, s.bodyStart, comma) && hit.x.ok) return hit.x;
+        if (!hit) {
+          const x = this.exitClassOfText(ev.body());
+          if (this.exitBytes.size < 4096)
+            this.exitBytes.set(h, { bytes: Buffer.from(buf.subarray(s.bodyStart, comma)), x });
+          return x;
+        }
+      }
+    }
+    return this.exitClassOfText(ev.body());
+  }
+
+  /** The class of a kvm_exit's fields text, cached by the text before ", PC: 0x<hex>". */
+  private exitClassOfText(body: string): KvmExit {
+    const at = body.lastIndexOf(', PC: 0x');
+    if (at < 0 || !/^[0-9a-fA-F]+$/.test(body.slice(at + 8))) return parseKvmExit(body);
+    const prefix = body.slice(0, at);
+    let x = this.exitClasses.get(prefix);
+    if (x === undefined) {
+      x = parseKvmExit(`${prefix}, PC: 0x0`);
+      if (this.exitClasses.size < 4096) this.exitClasses.set(prefix, x);
+    }
+    if (!x.ok) return parseKvmExit(body);
+    const pc = pcProblem(body.slice(at + 8));
+    return pc ? { ok: false, reason: pc } : x;
+  }
+
+  private entryProblem(ev: LineEvent): string | undefined {
+    if (ev === this.scanned && plainEntry(this.scanned.buf, this.scanned.s)) return undefined;
+    return kvmEntryProblem(ev.body());
+  }
+
+  /** The event's thread (made on first sight); undefined when the line was bad. */
+  private thread(ev: LineEvent, lineNo: number): ThreadState | undefined {
+    let t = this.knownThread(ev);
+    if (t && ev.ns < t.lastNs) {
+      this.bad(
+        lineNo,
+        `timestamp goes backwards for thread ${userText(t.key)} (${(ev.ns / 1e9).toFixed(6)} s after ${(t.lastNs / 1e9).toFixed(6)} s)`,
+      );
+      return undefined;
+    }
+    if (t) return t;
+    if (this.infos.length >= this.maxVcpus) {
+      throw new UserError(
+        `${userText(this.file)}:${lineNo}: more than ${this.maxVcpus} vCPU threads (raise --max-vcpus, or keep one physical CPU with --pcpu)`,
+      );
+    }
+    const info: TraceThread = { comm: ev.comm(), tid: ev.tid, vcpu: this.infos.length, runs: 0 };
+    this.infos.push(info);
+    t = { info, key: ev.key(), entryNs: -1, entryPc: 0n, lastNs: ev.ns };
+    this.threads.set(t.key, t);
+    this.byTid.set(ev.tid, t);
+    return t;
+  }
+
+  /** The thread of `ev` if seen before: by tid and comm bytes first, by key string otherwise. */
+  private knownThread(ev: LineEvent): ThreadState | undefined {
+    const sc = this.scanned;
+    if (ev === sc) {
+      const last = this.lastOfTid.get(sc.tid);
+      if (last && sameBytes(last.comm, sc.buf, sc.s.commStart, sc.s.commEnd)) return last.t;
+      const t = this.threads.get(ev.key());
+      if (t)
+        this.lastOfTid.set(sc.tid, {
+          comm: Buffer.from(sc.buf.subarray(sc.s.commStart, sc.s.commEnd)),
+          t,
+        });
+      return t;
+    }
+    return this.threads.get(ev.key());
+  }
+
+  private entry(t: ThreadState, ev: LineEvent): void {
+    this.counts.entries++;
+    if (t.pending) {
+      if (this.stats.time === 'handled') this.stats.add(t.pending.label, ev.ns - t.pending.exitNs);
+      t.pending.final = true;
+      t.pending = undefined;
+      this.emit();
+    }
+    if (t.entryNs >= 0) this.counts.entriesWithoutExit++;
+    t.entryNs = ev.ns;
+    if (this.usesPcs) t.entryPc = BigInt(`0x${kvmPcHex(ev.body())}`);
+  }
+
+  private exit(t: ThreadState, ev: LineEvent, x: { code: number; label: string }): void {
+    this.counts.exits++;
+    if (t.entryNs < 0) {
+      this.counts.exitsWithoutEntry++;
+      return;
+    }
+    const runNs = ev.ns - t.entryNs;
+    t.entryNs = -1;
+    t.info.runs++;
+    if (this.stats.time === 'run') this.stats.add(x.label, runNs);
+    const pcs = this.usesPcs
+      ? { entry: t.entryPc, exit: BigInt(`0x${kvmPcHex(ev.body())}`) }
+      : undefined;
+    const p: Pending = {
+      vcpu: t.info.vcpu,
+      code: x.code,
+      label: x.label,
+      runNs,
+      exitNs: ev.ns,
+      pcs,
+      user: false,
+      put: false,
+      final: false,
+    };
+    t.pending = p;
+    this.queue.push(p);
+  }
+
+  /**
+   * Runs leave in exit order; a run waits until its thread's next event says where it was
+   * handled. A thread that never enters again (a VM shut down, a long halt) would hold
+   * every later run back: past MAX_BACKLOG waiting runs the oldest leaves with what it
+   * knows, so memory stays flat and the work linear.
+   */
+  private emit(): void {
+    const { queue, counts } = this;
+    while (
+      this.head < queue.length &&
+      (queue[this.head].final || queue.length - this.head > MAX_BACKLOG)
+    ) {
+      const p = queue[this.head++];
       if (!p.final) counts.runsDecidedEarly++;
-      const handled: Handled = p.user || userExits.has(p.code) ? HANDLED.user : HANDLED.kernel;
-      const fp = opts.fp.runBits(p.vcpu, p.runNs, p.code, p.pcs);
+      const handled: Handled = p.user || this.userExits.has(p.code) ? HANDLED.user : HANDLED.kernel;
+      const fp = this.opts.fp.runBits(p.vcpu, p.runNs, p.code, p.pcs);
       // An exit to userspace ends KVM_RUN, which puts the vCPU anyway (lifecycle.ts exitGuest).
       const put = p.put && handled !== HANDLED.user;
       if (put) counts.vcpuPuts++;
-      spool.push(
+      this.spool.push(
         encodeRunClass(p.vcpu, fp, handled, false, put),
         exitKey(p.code, handled),
         p.runNs,
       );
       counts.runs++;
     }
-    if (head > 4096 && head * 2 > queue.length) {
-      queue.splice(0, head);
-      head = 0;
+    if (this.head > 4096 && this.head * 2 > queue.length) {
+      queue.splice(0, this.head);
+      this.head = 0;
     }
-  };
+  }
 
-  try {
-    const rl = createInterface({ input: stream, crlfDelay: Infinity });
-    for await (const text of rl) {
-      const lineNo = ++counts.lines;
-      const parsed = parseTraceLine(text);
-      if (parsed.kind === 'lost') {
-        counts.lostEvents += parsed.events;
-        continue;
-      }
-      if (parsed.kind === 'bad') {
-        bad(lineNo, parsed.reason);
-        continue;
-      }
-      if (parsed.kind !== 'event') {
-        counts.nonEventLines++;
-        continue;
-      }
-      const ev = parsed.event;
-      if (ev !== 'kvm_entry' && ev !== 'kvm_exit' && ev !== 'kvm_userspace_exit') {
-        counts.otherEvents++;
-        if (ev === 'sched_switch' && (opts.pcpu === undefined || parsed.cpu === opts.pcpu)) {
-          counts.schedSwitches++;
-          const prev = schedSwitchPrev(parsed.body);
-          if (prev === undefined) {
-            bad(
-              lineNo,
-              `malformed sched_switch fields "${parsed.body}" (expected "prev_comm=... prev_pid=N ... ==> ...")`,
-            );
-            continue;
-          }
-          // Switched out between an exit and the next entry: kvm_sched_out -> vcpu_put.
-          const t = byTid.get(prev);
-          if (t?.pending) t.pending.put = true;
-        }
-        continue;
-      }
-      if (opts.pcpu !== undefined && parsed.cpu !== opts.pcpu) {
-        counts.otherCpuEvents++;
-        continue;
-      }
-      // Validate the fields before touching any state, so a skipped bad line changes nothing.
-      let exit: ReturnType<typeof parseKvmExit> | undefined;
-      if (ev === 'kvm_exit') {
-        exit = parseKvmExit(parsed.body);
-        if (!exit.ok) {
-          bad(lineNo, exit.reason);
-          continue;
-        }
-      } else if (ev === 'kvm_entry' && !kvmEntryOk(parsed.body)) {
-        bad(lineNo, `malformed kvm_entry fields "${parsed.body}" (expected "PC: 0x...")`);
-        continue;
-      } else if (ev === 'kvm_userspace_exit' && kvmUserspaceReason(parsed.body) === undefined) {
-        bad(
-          lineNo,
-          `malformed kvm_userspace_exit fields "${parsed.body}" (expected "reason KVM_EXIT_... (n)")`,
-        );
-        continue;
-      }
-      const key = `${parsed.comm}-${parsed.tid}`;
-      let t = threads.get(key);
-      if (t && parsed.ns < t.lastNs) {
-        bad(
-          lineNo,
-          `timestamp goes backwards for thread ${key} (${(parsed.ns / 1e9).toFixed(6)} s after ${(t.lastNs / 1e9).toFixed(6)} s)`,
-        );
-        continue;
-      }
-      if (!t) {
-        if (infos.length >= maxVcpus) {
-          throw new UserError(
-            `${userText(file)}:${lineNo}: more than ${maxVcpus} vCPU threads (raise --max-vcpus, or keep one physical CPU with --pcpu)`,
-          );
-        }
-        const info: TraceThread = {
-          comm: parsed.comm,
-          tid: parsed.tid,
-          vcpu: infos.length,
-          runs: 0,
-        };
-        infos.push(info);
-        threads.set(key, (t = { info, entryNs: -1, entryPc: 0n, lastNs: parsed.ns }));
-        byTid.set(parsed.tid, t);
-      }
-      t.lastNs = parsed.ns;
-      if (ev === 'kvm_entry') {
-        counts.entries++;
-        if (t.pending) {
-          if (stats.time === 'handled') stats.add(t.pending.label, parsed.ns - t.pending.exitNs);
-          t.pending.final = true;
-          t.pending = undefined;
-          emit();
-        }
-        if (t.entryNs >= 0) counts.entriesWithoutExit++;
-        t.entryNs = parsed.ns;
-        if (usesPcs) t.entryPc = BigInt(`0x${kvmPcHex(parsed.body)}`);
-      } else if (ev === 'kvm_exit') {
-        counts.exits++;
-        if (t.entryNs < 0) {
-          counts.exitsWithoutEntry++;
-          continue;
-        }
-        const x = exit as { ok: true; code: number; label: string };
-        const runNs = parsed.ns - t.entryNs;
-        t.entryNs = -1;
-        t.info.runs++;
-        if (stats.time === 'run') stats.add(x.label, runNs);
-        const pcs = usesPcs
-          ? { entry: t.entryPc, exit: BigInt(`0x${kvmPcHex(parsed.body)}`) }
-          : undefined;
-        const p: Pending = {
-          vcpu: t.info.vcpu,
-          code: x.code,
-          label: x.label,
-          runNs,
-          exitNs: parsed.ns,
-          pcs,
-          user: false,
-          put: false,
-          final: false,
-        };
-        t.pending = p;
-        queue.push(p);
-      } else {
-        counts.userspaceExits++;
-        if (t.pending) t.pending.user = true;
-      }
+  /** The trace ends: runs still waiting for their thread's next event keep what they know. */
+  finish(): void {
+    for (let k = this.head; k < this.queue.length; k++) this.queue[k].final = true;
+    this.emit();
+    this.spool.finish();
+  }
+
+  /** A trace that imported nothing usable is a UserError saying why. */
+  checkUsable(): void {
+    const { counts, file, opts } = this;
+    if (counts.lines === 0 || counts.lines === counts.nonEventLines)
+      throw new UserError(`${userText(file)}: empty trace (no event lines)`);
+    if (counts.entries + counts.exits === 0) {
+      throw new UserError(
+        `${userText(file)}: no kvm_entry/kvm_exit events in ${counts.lines} lines (${counts.otherEvents} other events${opts.pcpu !== undefined ? `, ${counts.otherCpuEvents} on other CPUs than ${opts.pcpu}` : ''}); record kvm:kvm_entry and kvm:kvm_exit`,
+      );
     }
-    // The trace ends: runs still waiting for their thread's next event keep what they know.
-    for (let k = head; k < queue.length; k++) queue[k].final = true;
-    emit();
-    spool.finish();
+    if (counts.runs === 0) {
+      throw new UserError(
+        `${userText(file)}: no complete guest run (a kvm_entry followed by a kvm_exit of the same thread)`,
+      );
+    }
+  }
+}
+
+/** Whether `a` equals `b[s, e)`. */
+function sameBytes(a: Buffer, b: Buffer, s: number, e: number): boolean {
+  if (a.length !== e - s) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[s + i]) return false;
+  return true;
+}
+
+function isHexByte(c: number): boolean {
+  return (c >= 0x30 && c <= 0x39) || (c >= 0x61 && c <= 0x66) || (c >= 0x41 && c <= 0x46);
+}
+function isWsByte(c: number): boolean {
+  return c === 0x20 || (c >= 0x09 && c <= 0x0d);
+}
+
+/**
+ * Backwards from the end of a scanned body over "0x<hex>": the start of the hex digits,
+ * or -1 when the body does not end so or the PC has more than 16 significant digits.
+ */
+function pcStart(b: Buffer, bodyStart: number, bodyEnd: number): number {
+  let i = bodyEnd;
+  while (i > bodyStart && isHexByte(b[i - 1])) i--;
+  if (i === bodyEnd || i - 2 < bodyStart || b[i - 1] !== 0x78 || b[i - 2] !== 0x30) return -1;
+  let z = i;
+  while (z < bodyEnd && b[z] === 0x30) z++;
+  return bodyEnd - z > 16 ? -1 : i;
+}
+
+/** Whether a scanned kvm_entry's fields are exactly "PC:<ws>0x<hex>" with a 64-bit PC. */
+function plainEntry(b: Buffer, s: ScannedEvent): boolean {
+  const i = pcStart(b, s.bodyStart, s.bodyEnd);
+  if (i < 0) return false;
+  let k = i - 2;
+  if (k <= s.bodyStart + 3 || !isWsByte(b[k - 1])) return false;
+  while (k > s.bodyStart && isWsByte(b[k - 1])) k--;
+  return k === s.bodyStart + 3 && b[k - 3] === 0x50 && b[k - 2] === 0x43 && b[k - 1] === 0x3a;
+}
+
+/**
+ * Where a scanned kvm_exit's "<ws>PC:<ws>0x<hex>" tail begins (at its comma), or -1 when
+ * the tail is not in that plain form (or the PC is wider than 64 bits).
+ */
+function exitPrefixEnd(b: Buffer, s: ScannedEvent): number {
+  const i = pcStart(b, s.bodyStart, s.bodyEnd);
+  if (i < 0) return -1;
+  let k = i - 2;
+  if (k <= s.bodyStart || !isWsByte(b[k - 1])) return -1;
+  while (k > s.bodyStart && isWsByte(b[k - 1])) k--;
+  if (k - 3 <= s.bodyStart || b[k - 1] !== 0x3a || b[k - 2] !== 0x43 || b[k - 3] !== 0x50)
+    return -1;
+  k -= 3;
+  if (!isWsByte(b[k - 1])) return -1;
+  while (k > s.bodyStart && isWsByte(b[k - 1])) k--;
+  return k > s.bodyStart && b[k - 1] === 0x2c ? k - 1 : -1;
+}
+
+/** Splits buffers into lines in place (LF, CRLF or a lone CR end a line, as node:readline). */
+class LineSplitter {
+  private carry: Buffer | undefined;
+
+  constructor(private readonly importer: TraceImporter) {}
+
+  push(chunk: Buffer): void {
+    const imp = this.importer;
+    let b = chunk;
+    if (this.carry) {
+      b = Buffer.concat([this.carry, chunk]);
+      this.carry = undefined;
+    }
+    const ascii = isAscii(b);
+    const hasCr = b.indexOf(13) >= 0;
+    let s = 0;
+    for (let nl = b.indexOf(10); nl >= 0; nl = b.indexOf(10, s)) {
+      if (hasCr) this.crLine(b, s, nl, ascii);
+      else imp.line(b, s, nl, ascii);
+      s = nl + 1;
+    }
+    if (s < b.length) this.carry = Buffer.from(b.subarray(s));
+  }
+
+  /** A line that may hold CRs: each CR ends a line too (a final CR belongs to CRLF). */
+  private crLine(b: Buffer, s: number, e: number, ascii: boolean): void {
+    let start = s;
+    for (let cr = b.indexOf(13, s); cr >= 0 && cr < e; cr = b.indexOf(13, start)) {
+      if (cr === e - 1) break;
+      this.importer.line(b, start, cr, ascii);
+      start = cr + 1;
+    }
+    this.importer.line(b, start, e > start && b[e - 1] === 13 ? e - 1 : e, ascii);
+  }
+
+  end(): void {
+    if (!this.carry) return;
+    const b = this.carry;
+    this.carry = undefined;
+    // The last line has no line break; a trailing CR still ends it.
+    const e = b[b.length - 1] === 13 ? b.length - 1 : b.length;
+    if (b.indexOf(13) >= 0 && b.indexOf(13) < e) this.crLine(b, 0, b.length, isAscii(b));
+    else this.importer.line(b, 0, e, isAscii(b));
+  }
+}
+
+/** Input names and streams: a path (a file, a FIFO, /dev/stdin, /dev/fd/N), `-`, or a stream. */
+function openTrace(input: string | Readable): { file: string; stream: Readable } {
+  if (typeof input !== 'string') return { file: '<stream>', stream: input };
+  if (input === '-') return { file: '<stdin>', stream: process.stdin };
+  try {
+    if (statSync(input).isDirectory())
+      throw new UserError(`${userText(input)}: not a file (a directory)`);
   } catch (e) {
-    spool.dispose();
+    if (e instanceof UserError) throw e;
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new UserError(`${userText(input)}: cannot read trace${code ? ` (${code})` : ''}`);
+  }
+  return { file: input, stream: createReadStream(input, { highWaterMark: 1 << 20 }) };
+}
+
+/**
+ * Reads a trace from a file path (regular file, named pipe, `/dev/stdin`, a process
+ * substitution's `/dev/fd/N`), `-` (stdin), or a stream, and spools its runs.
+ * Cost: one pass over the bytes; memory bounded by MAX_BACKLOG runs and one buffer.
+ */
+export async function importTrace(
+  input: string | Readable,
+  opts: ImportOptions,
+): Promise<TraceImport> {
+  const { file, stream } = openTrace(input);
+  const imp = new TraceImporter(file, opts);
+  try {
+    const lines = new LineSplitter(imp);
+    for await (const chunk of stream as AsyncIterable<Buffer | string>)
+      lines.push(typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : chunk);
+    lines.end();
+    imp.finish();
+    imp.checkUsable();
+  } catch (e) {
+    imp.spool.dispose();
     if (e instanceof UserError) throw e;
     const code = (e as NodeJS.ErrnoException).code;
     if (typeof code === 'string')
       throw new UserError(`${userText(file)}: cannot read trace (${code})`);
     throw e;
   }
+  return importResult(input, imp);
+}
 
-  if (counts.lines === 0 || counts.lines === counts.nonEventLines) {
-    spool.dispose();
-    throw new UserError(`${userText(file)}: empty trace (no event lines)`);
-  }
-  if (counts.entries + counts.exits === 0) {
-    spool.dispose();
-    throw new UserError(
-      `${userText(file)}: no kvm_entry/kvm_exit events in ${counts.lines} lines (${counts.otherEvents} other events${opts.pcpu !== undefined ? `, ${counts.otherCpuEvents} on other CPUs than ${opts.pcpu}` : ''}); record kvm:kvm_entry and kvm:kvm_exit`,
-    );
-  }
-  if (counts.runs === 0) {
-    spool.dispose();
-    throw new UserError(
-      `${userText(file)}: no complete guest run (a kvm_entry followed by a kvm_exit of the same thread)`,
-    );
-  }
-  const vcpus: VcpuDesc[] = infos.map((info) => ({
+function importResult(input: string | Readable, imp: TraceImporter): TraceImport {
+  const vcpus: VcpuDesc[] = imp.infos.map((info) => ({
     id: info.vcpu,
     vm: 0,
-    aarch32: opts.fp.aarch32(info.vcpu),
+    aarch32: imp.fp.aarch32(info.vcpu),
   }));
-  const base = typeof input === 'string' && input !== '-' ? input.split('/').pop()! : file;
+  const base =
+    typeof input === 'string' && input !== '-' ? (input.split('/').pop() ?? input) : imp.file;
   return {
-    file,
-    stream: spool.stream(`trace ${base}`, vcpus),
-    counts,
-    stats,
-    threads: infos,
-    firstBad,
-    dispose: () => spool.dispose(),
+    file: imp.file,
+    stream: imp.spool.stream(`trace ${base}`, vcpus),
+    counts: imp.counts,
+    stats: imp.stats,
+    threads: imp.infos,
+    firstBad: imp.firstBad,
+    dispose: () => {
+      imp.spool.dispose();
+    },
   };
 }

@@ -22,6 +22,25 @@
  */
 
 import { EC, EXIT_TYPE, ecName, isEcName } from '../arch/esr.js';
+import { userText } from '../util/errors.js';
+
+/**
+ * Timestamps at or beyond this many seconds are refused: trace clocks count from boot
+ * (local, global, mono, boot), and 1e9 s is ~31.7 years of uptime. Below it a timestamp
+ * in ns is also exact in a double (< 2^53 ns needs < 9.007e6 s for exactness; above that
+ * the error stays under 128 ns at 1e9 s).
+ */
+export const MAX_TRACE_SECONDS = 1e9;
+
+/** Significant hex digits of a 64-bit value at most (the guest PC is a 64-bit register). */
+const PC_HEX_DIGITS = 16;
+
+/** Why a PC's hex digits cannot be a 64-bit PC, or undefined when they can. */
+export function pcProblem(hex: string): string | undefined {
+  const significant = hex.replace(/^0+/, '');
+  if (significant.length <= PC_HEX_DIGITS) return undefined;
+  return `PC 0x${userText(hex, 40)} is wider than 64 bits`;
+}
 
 export type TraceLine =
   | { readonly kind: 'blank' | 'header' | 'callchain' }
@@ -71,7 +90,15 @@ export function parseTraceLine(line: string): TraceLine {
     };
   const frac = m[7];
   if (frac.length > 9)
-    return { kind: 'bad', reason: `timestamp ${m[6]}.${frac}: more than 9 fractional digits` };
+    return {
+      kind: 'bad',
+      reason: `timestamp ${userText(m[6], 30)}.${userText(frac, 30)}: more than 9 fractional digits`,
+    };
+  if (Number(m[6]) >= MAX_TRACE_SECONDS)
+    return {
+      kind: 'bad',
+      reason: `timestamp ${userText(m[6], 40)} s is beyond any real trace (limit ${MAX_TRACE_SECONDS} s since boot, ~31 years)`,
+    };
   const ns = Number(m[6]) * 1e9 + Number(frac.padEnd(9, '0'));
   const tid = Number(m[3] ?? m[2]);
   const event = m[8].startsWith('kvm:') ? m[8].slice(4) : m[8];
@@ -120,9 +147,11 @@ export function parseKvmExit(body: string): KvmExit {
     }
     return {
       ok: false,
-      reason: `malformed kvm_exit fields "${body}" (expected "TYPE: HSR_EC: 0x.... (NAME), PC: 0x...")`,
+      reason: `malformed kvm_exit fields "${userText(body)}" (expected "TYPE: HSR_EC: 0x.... (NAME), PC: 0x...")`,
     };
   }
+  const pc = pcProblem(m[4]);
+  if (pc) return { ok: false, reason: pc };
   const type = m[1];
   const ec = parseInt(m[2], 16);
   const name = m[3].trim();
@@ -132,36 +161,46 @@ export function parseKvmExit(body: string): KvmExit {
   if (type !== 'TRAP') {
     return {
       ok: false,
-      reason: `unknown exception class: exception type "${type}" (expected IRQ, SERROR, TRAP or HYP_GONE)`,
+      reason: `unknown exception class: exception type "${userText(type, 40)}" (expected IRQ, SERROR, TRAP or HYP_GONE)`,
     };
   }
   if (ec > 0x3f)
     return {
       ok: false,
-      reason: `unknown exception class: HSR_EC 0x${m[2]} does not fit the 6-bit EC field`,
+      reason: `unknown exception class: HSR_EC 0x${userText(m[2], 40)} does not fit the 6-bit EC field`,
     };
   if (/^0x[0-9a-fA-F]+$/.test(name)) {
     if (parseInt(name, 16) !== ec)
-      return { ok: false, reason: `EC ${name} in parentheses does not match HSR_EC 0x${m[2]}` };
+      return {
+        ok: false,
+        reason: `EC ${userText(name, 40)} in parentheses does not match HSR_EC 0x${userText(m[2], 40)}`,
+      };
     return { ok: true, code: ec, label: ecName(ec) ?? `0x${ec.toString(16).padStart(2, '0')}` };
   }
   if (isEcName(name)) {
     if (EC[name] !== ec)
       return {
         ok: false,
-        reason: `EC name ${name} (0x${EC[name].toString(16)}) does not match HSR_EC 0x${m[2]}`,
+        reason: `EC name ${name} (0x${EC[name].toString(16)}) does not match HSR_EC 0x${userText(m[2], 40)}`,
       };
     return { ok: true, code: ec, label: name };
   }
   // A name this table lacks (a newer kernel's, e.g. SME or MOPS): keep it, classify by the value.
   if (!/^[A-Za-z][A-Za-z0-9_]*$/.test(name))
-    return { ok: false, reason: `unknown exception class "${name}"` };
+    return { ok: false, reason: `unknown exception class "${userText(name, 40)}"` };
   return { ok: true, code: ec, label: name };
 }
 
 /** Whether the fields of a kvm_entry are well formed. */
 export function kvmEntryOk(body: string): boolean {
-  return ENTRY_BODY.test(body);
+  return kvmEntryProblem(body) === undefined;
+}
+
+/** Why a kvm_entry's fields are malformed, or undefined when they are well formed. */
+export function kvmEntryProblem(body: string): string | undefined {
+  const m = ENTRY_BODY.exec(body);
+  if (!m) return `malformed kvm_entry fields "${userText(body)}" (expected "PC: 0x...")`;
+  return pcProblem(m[1]);
 }
 
 /** The guest PC of a well-formed kvm_entry or kvm_exit (hex digits, no 0x). */
