@@ -32,7 +32,7 @@ import {
   linuxCells,
   scriptedCells,
 } from './lib/results.js';
-import { writeCellRuns } from './lib/runs.js';
+import { writeCellRuns, writeCellSummaries } from './lib/runs.js';
 import {
   CACHE_DIR,
   REPO_DIR,
@@ -612,6 +612,7 @@ function writeRuns(m: Measured, env: Setup, opts: Options, generatedAt: string):
       );
     }
   }
+  if (toFixtures) writeCellSummaries(join(fixDir, 'cells.json'), m.cells, generatedAt);
 }
 
 function summaryOf(
