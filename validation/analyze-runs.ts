@@ -5,6 +5,7 @@
 //   node --import tsx validation/analyze-runs.ts                 # every committed fixture
 //   node --import tsx validation/analyze-runs.ts FILE...         # these files
 //   node --import tsx validation/analyze-runs.ts --json FILE...  # the numbers as JSON
+//   node --import tsx validation/analyze-runs.ts --table         # one summary row per cell
 //
 // Per cell: run-length quantiles and a log-scale histogram (is it bimodal?), run length by
 // whether an interrupt was in the list registers at entry, the FP share by run length, by
@@ -187,12 +188,48 @@ export function cellMarkdown(s: CellStats): string {
   ].join('\n');
 }
 
+const fpOf = (gs: Group[], label: string): string => {
+  const g = gs.find((x) => x.label === label);
+  return g && g.runs >= 5 ? pct(g.fpShare) : '-';
+};
+
+/** The FP share of runs with no task switch and with at least one. */
+function fpBySwitching(s: CellStats): [string, string] {
+  const none = s.bySwitches.find((g) => g.label === '0');
+  const some = s.bySwitches.filter((g) => g.label !== '0');
+  const n = some.reduce((a, g) => a + g.runs, 0);
+  const f = some.reduce((a, g) => a + g.runs * g.fpShare, 0);
+  return [none && none.runs >= 5 ? pct(none.fpShare) : '-', n >= 5 ? pct(f / n) : '-'];
+}
+
+/** One summary row per cell (the README's table). */
+export function summaryTable(stats: CellStats[]): string {
+  const head =
+    '| cell | runs | FP share | run us p10 / p50 / p90 / p99 | runs < 1 ms (FP) | runs >= 1 ms (FP) | FP after IRQ / WFx / SYS64 | switches per run | FP with 0 / >0 switches | vGIC at entry (FP) | ACF lag 1 / 2 / 5 / 10 |';
+  const rows = stats.map((s) => {
+    const short = s.byLength.filter((g) => ['< 10 us', '10-100 us', '0.1-1 ms'].includes(g.label));
+    const long = s.byLength.filter((g) => !short.includes(g));
+    const agg = (gs: Group[]): string => {
+      const n = gs.reduce((a, g) => a + g.share, 0);
+      const f = gs.reduce((a, g) => a + g.share * g.fpShare, 0);
+      return n > 0 ? `${pct(n)} (${pct(f / n)})` : '-';
+    };
+    const l = s.lengthUs;
+    const [sw0, sw1] = fpBySwitching(s);
+    const inj = s.byInjected.find((g) => g.label === 'injected=1');
+    const acf = [0, 1, 4, 9].map((k) => (Number.isNaN(s.acf[k]) ? '-' : s.acf[k].toFixed(2)));
+    return `| ${s.cell} | ${s.runs} | ${pct(s.fpShare)} | ${l.p10} / ${l.p50} / ${l.p90} / ${l.p99} | ${agg(short)} | ${agg(long)} | ${['IRQ', 'WFx', 'SYS64'].map((c) => fpOf(s.byPrevExit, `after ${c}`)).join(' / ')} | ${s.switchesPerRun.toFixed(2)} | ${sw0} / ${sw1} | ${inj ? `${pct(inj.share)} (${pct(inj.fpShare)})` : '-'} | ${acf.join(' / ')} |`;
+  });
+  return [head, `|${'---|'.repeat(11)}`, ...rows, ''].join('\n');
+}
+
 function main(argv: string[]): number {
   const json = argv.includes('--json');
-  let files = argv.filter((a) => a !== '--json');
+  const table = argv.includes('--table');
+  let files = argv.filter((a) => a !== '--json' && a !== '--table');
   if (argv.includes('--help')) {
     process.stdout.write(
-      'usage: node --import tsx validation/analyze-runs.ts [--json] [FILE.runs.tsv.gz ...]\n',
+      'usage: node --import tsx validation/analyze-runs.ts [--json | --table] [FILE.runs.tsv.gz ...]\n',
     );
     return 0;
   }
@@ -205,9 +242,9 @@ function main(argv: string[]): number {
     const { meta, runs } = readRunRecords(f);
     return cellStats(meta.cell, meta.guest, runs);
   });
-  process.stdout.write(
-    json ? `${JSON.stringify(stats, null, 2)}\n` : stats.map(cellMarkdown).join('\n'),
-  );
+  if (json) process.stdout.write(`${JSON.stringify(stats, null, 2)}\n`);
+  else if (table) process.stdout.write(summaryTable(stats));
+  else process.stdout.write(stats.map(cellMarkdown).join('\n'));
   return 0;
 }
 

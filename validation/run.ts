@@ -32,7 +32,7 @@ import {
   linuxCells,
   scriptedCells,
 } from './lib/results.js';
-import { writeCellRuns } from './lib/runs.js';
+import { writeCellRuns, writeCellSummaries } from './lib/runs.js';
 import {
   CACHE_DIR,
   REPO_DIR,
@@ -69,6 +69,8 @@ options:
   --only LIST          only these boots: matrix, armhf (comma-separated; no scripted guests,
                        no per-mode Linux boots; validation/results.json is left alone)
   --matrix-scale F     scale the matrix and armhf workload sizes by F (0.05: a smoke test)
+  --sequential         run the matrix and armhf boots one after the other (default: at
+                       the same time, after the per-mode boots)
   --kernel-pkg NAME    exact arm64 kernel package (default: what linux-image-arm64 depends on)
   --timeout SEC        time limit per L1 boot (default 600 quick, 1800 full)
   --no-install         never run apt-get; fail if something is missing
@@ -102,6 +104,7 @@ interface Options {
   /** --only: just the matrix and/or armhf boots */
   only: boolean;
   matrixScale: number;
+  sequential: boolean;
 }
 
 function parseOptions(argv: string[]): Options | 'help' {
@@ -125,6 +128,7 @@ function parseOptions(argv: string[]): Options | 'help' {
         'no-matrix': { type: 'boolean', default: false },
         'no-armhf': { type: 'boolean', default: false },
         only: { type: 'string' },
+        sequential: { type: 'boolean', default: false },
         'matrix-scale': { type: 'string' },
       },
       strict: true,
@@ -160,6 +164,7 @@ function parseOptions(argv: string[]): Options | 'help' {
     from: v.from,
     ...extraBoots(quick, v.only, v['no-matrix'], v['no-armhf']),
     matrixScale: scale(v['matrix-scale']),
+    sequential: v.sequential,
   };
 }
 
@@ -389,6 +394,8 @@ interface BootPlan {
   smp: number;
   /** the plugin decodes guest code as A32/T32 (the armhf guest) */
   guest32?: boolean;
+  /** a matrix or armhf boot: these run concurrently unless --sequential */
+  extra?: boolean;
   plan: L1Plan;
 }
 
@@ -433,13 +440,19 @@ function bootPlans(opts: Options): BootPlan[] {
     }
   }
   if (opts.matrix && opts.linux) {
-    plans.push({
-      id: 'vhe-icount-matrix',
-      mode: 'vhe',
-      icount: true,
-      smp: 2,
-      plan: l1Plan(opts, { linux: matrixWorkloads(opts.matrixScale), l2MemMiB: 384 }),
-    });
+    // L2 with one vCPU on L1 with one CPU (guest time = instructions, exactly); L2 with two
+    // vCPUs on L1 with two CPUs
+    for (const v of [1, 2]) {
+      const linux = matrixWorkloads(opts.matrixScale).filter((w) => w.guest.vcpus === v);
+      plans.push({
+        id: `vhe-icount-matrix${v}`,
+        mode: 'vhe',
+        icount: true,
+        smp: v,
+        extra: true,
+        plan: l1Plan(opts, { linux, l2MemMiB: 128 + 128 * v }),
+      });
+    }
   }
   if (opts.armhf && opts.linux) {
     plans.push({
@@ -447,6 +460,7 @@ function bootPlans(opts: Options): BootPlan[] {
       mode: 'vhe',
       icount: true,
       smp: 1,
+      extra: true,
       guest32: true,
       plan: l1Plan(opts, { linux: armhfWorkloads(opts.matrixScale) }),
     });
@@ -552,6 +566,33 @@ async function measureBoot(bp: BootPlan, env: Setup, opts: Options, out: Measure
 }
 
 /**
+ * Every boot: the per-mode ones one after the other, then the matrix and armhf boots
+ * together (each is one single-threaded TCG process; on a machine with cores to spare
+ * this halves the full run) unless --sequential. A boot that fails (timeout, L1 stopped)
+ * is reported and the others still run.
+ */
+async function measureAll(
+  plans: BootPlan[],
+  env: Setup,
+  opts: Options,
+  m: Measured,
+): Promise<void> {
+  const one = async (bp: BootPlan): Promise<void> => {
+    try {
+      await measureBoot(bp, env, opts, m);
+    } catch (e) {
+      if (!(e instanceof ValidationError)) throw e;
+      m.errors.push(e.message);
+      progress(`${bp.id} failed: ${e.message}`);
+    }
+  };
+  for (const bp of plans.filter((p) => !p.extra)) await one(bp);
+  const extra = plans.filter((p) => p.extra);
+  if (opts.sequential) for (const bp of extra) await one(bp);
+  else await Promise.all(extra.map(one));
+}
+
+/**
  * The per-run records of every Linux cell: all of them (up to 50,000 per vCPU) under
  * .cache/validation/results/runs/, and a middle window of FIXTURE_RUNS_CAP under
  * validation/fixtures/runs/ for a full run or --update-fixtures.
@@ -571,6 +612,7 @@ function writeRuns(m: Measured, env: Setup, opts: Options, generatedAt: string):
       );
     }
   }
+  if (toFixtures) writeCellSummaries(join(fixDir, 'cells.json'), m.cells, generatedAt);
 }
 
 function summaryOf(
@@ -641,16 +683,7 @@ async function main(): Promise<number> {
   if (opts.compareOnly) return compareOnly(opts);
   const env = await setup(opts);
   const m: Measured = { cells: [], boots: [], errors: [], runs: new Map(), smp: new Map() };
-  for (const bp of bootPlans(opts)) {
-    // a boot that fails (timeout, L1 stopped) is reported and the others still run
-    try {
-      await measureBoot(bp, env, opts, m);
-    } catch (e) {
-      if (!(e instanceof ValidationError)) throw e;
-      m.errors.push(e.message);
-      progress(`${bp.id} failed: ${e.message}`);
-    }
-  }
+  await measureAll(bootPlans(opts), env, opts, m);
   pruneImages();
   const generatedAt = new Date().toISOString();
   writeRuns(m, env, opts, generatedAt);

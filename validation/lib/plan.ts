@@ -176,8 +176,8 @@ export function linuxWorkloads(quick: boolean, icount: boolean): LinuxWorkload[]
 }
 
 /**
- * The wider matrix (issue 11), all under -icount in one L1 boot with -smp 2: L2 with 1 and
- * with 2 vCPUs; hackbench -g 1/2/4 in process mode and -g 2 in thread mode, pipe ping-pong
+ * The wider matrix (issue 11), all under -icount, in two L1 boots: L2 with 1 vCPU (L1
+ * -smp 1) and with 2 vCPUs (L1 -smp 2); hackbench -g 1/2/4 in process mode and -g 2 in thread mode, pipe ping-pong
  * on one vCPU and split over two, null syscall, idle. Sized from the full run's rates
  * (~500 exits per second of guest time per busy vCPU: L1's and L2's 250 Hz ticks) so each
  * cell has >= 1,000 runs in its window: ~2.2 s of guest time on one vCPU; the same work on

@@ -2,6 +2,7 @@
 // FP/SIMD by EL, task switches, vGIC injection, the exit class from the exception log)
 // joined with the kvm trace's kvm_entry..kvm_exit pairs of the same window (guest time, the
 // vCPU thread that ran it), split per L2 vCPU and written as fixtures (lib/run-records.ts).
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join as join_ } from 'node:path';
 import type { IntRun } from './intlog.js';
 import type { Cell } from './results.js';
@@ -180,4 +181,91 @@ export function writeCellRuns(
     files.push(file);
   }
   return files;
+}
+
+/** A Linux cell's own totals beside its per-run fixtures (validation/fixtures/runs/cells.json). */
+export interface CellSummary {
+  cell: string;
+  boot: string;
+  workload: string;
+  guest: Cell['guest'];
+  mode: string;
+  icount: boolean;
+  el1: string;
+  fixtures: string[];
+  real: {
+    exits: number | null;
+    guestTimeSec: number | null;
+    exitsPerSec: number | null;
+    exitMix: Record<string, number> | null;
+    /** 1 - the plugin's share of kvm runs that executed FP/SIMD: the 2015 design's skip rate */
+    skip2015: number | null;
+    fpEl0Share: number | null;
+    fpEl1Share: number | null;
+    /** FP/SIMD traps to EL2 (exception log, EC 0x07) in the window: the 6.1 design's */
+    fpTraps61: number | null;
+    trapsPerExit61: number | null;
+    /** armhf: VMRS/VMSR FPEXC executed, and per exit */
+    fpexcAccesses: number | null;
+    fpexcAccessesPerExit: number | null;
+    /** guest task switches: the plugin's count, and the guest's /proc/stat ctxt delta */
+    switches: number | null;
+    guestContextSwitches: number | null;
+  };
+}
+
+/** The summaries of the Linux cells that have per-run records. */
+export function cellSummaries(cells: readonly Cell[]): CellSummary[] {
+  return cells
+    .filter((c) => c.kind === 'linux' && c.perRun)
+    .map((c) => ({
+      cell: `${c.boot}-${c.program}`,
+      boot: c.boot,
+      workload: c.program,
+      guest: c.guest,
+      mode: c.mode,
+      icount: c.icount,
+      el1: c.el1,
+      fixtures: c.perRun?.fixtures ?? [],
+      real: {
+        exits: c.exits?.total ?? null,
+        guestTimeSec: c.guestTimeSec,
+        exitsPerSec: c.exitsPerSec,
+        exitMix: c.exitMix,
+        skip2015: c.plugin?.skipShare ?? null,
+        fpEl0Share: c.plugin?.fpEl0Share ?? null,
+        fpEl1Share: c.plugin?.fpEl1Share ?? null,
+        fpTraps61: c.fpTraps?.total ?? null,
+        trapsPerExit61: c.fpTrapsPerExit,
+        fpexcAccesses: c.plugin?.fpexcAccesses ?? null,
+        fpexcAccessesPerExit: c.plugin?.fpexcAccessesPerExit ?? null,
+        switches: c.plugin?.switches ?? null,
+        guestContextSwitches: c.guestContextSwitches,
+      },
+    }));
+}
+
+/**
+ * Merge `cells`' summaries into `file` (cells.json beside the fixtures): a cell measured
+ * again replaces its old entry, others stay (a run with --only rewrites only its boots).
+ */
+export function writeCellSummaries(
+  file: string,
+  cells: readonly Cell[],
+  generatedAt: string,
+): void {
+  type File = { generatedAt: Record<string, string>; cells: CellSummary[] };
+  const old: File = existsSync(file)
+    ? (JSON.parse(readFileSync(file, 'utf8')) as File)
+    : { generatedAt: {}, cells: [] };
+  const fresh = cellSummaries(cells);
+  const ids = new Set(fresh.map((c) => c.cell));
+  const merged = [...old.cells.filter((c) => !ids.has(c.cell)), ...fresh].sort((a, b) =>
+    a.cell.localeCompare(b.cell),
+  );
+  for (const b of new Set(fresh.map((c) => c.boot))) old.generatedAt[b] = generatedAt;
+  writeFileSync(
+    file,
+    `${JSON.stringify({ generatedAt: old.generatedAt, cells: merged }, null, 2)}\n`,
+  );
 }
