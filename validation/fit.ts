@@ -201,21 +201,9 @@ async function evaluate(resultsFile: string): Promise<void> {
   }
 }
 
-async function main(): Promise<void> {
-  const { values } = parseArgs({
-    options: {
-      results: { type: 'string', default: join(REPO_DIR, 'validation', 'results.json') },
-      runs: { type: 'string', default: '200000' },
-      'dry-run': { type: 'boolean' },
-      evaluate: { type: 'boolean' },
-    },
-  });
-  if (values.evaluate) {
-    await evaluate(values.results);
-    return;
-  }
-  const runs = Number(values.runs);
-  const t = loadTraining(values.results);
+/** Fits every constant on the training cells; returns the constants file's content. */
+async function fitConstants(resultsFile: string, runs: number) {
+  const t = loadTraining(resultsFile);
   const base = closedForms(t);
   const nulls = t.filter((x) => x.cell.program === 'null-syscall');
   // Run timing is realistic only under -icount (without it TCG's guest runs far slower than
@@ -254,7 +242,7 @@ async function main(): Promise<void> {
     schema: 'fpswitch-model-constants',
     note: 'Written by `npm run fit` (validation/fit.ts); do not edit by hand.',
     trainingFile: 'validation/training.json',
-    results: relative(REPO_DIR, values.results),
+    results: relative(REPO_DIR, resultsFile),
     fittedOn,
     runsPerEvaluation: runs,
     constants: Object.fromEntries(
@@ -264,12 +252,30 @@ async function main(): Promise<void> {
       ]),
     ),
   };
+  return out;
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      results: { type: 'string', default: join(REPO_DIR, 'validation', 'results.json') },
+      runs: { type: 'string', default: '200000' },
+      'dry-run': { type: 'boolean' },
+      evaluate: { type: 'boolean' },
+    },
+  });
+  if (values.evaluate) {
+    await evaluate(values.results);
+    return;
+  }
+  const runs = Number(values.runs);
+  const out = await fitConstants(values.results, runs);
   const text = `${JSON.stringify(out, null, 2)}\n`;
   if (values['dry-run']) process.stdout.write(text);
   else {
     writeFileSync(CONSTANTS_FILE, text);
     process.stderr.write(
-      `fit: wrote ${relative(REPO_DIR, CONSTANTS_FILE)} (fitted on ${fittedOn.join(', ')})\n`,
+      `fit: wrote ${relative(REPO_DIR, CONSTANTS_FILE)} (fitted on ${out.fittedOn.join(', ')})\n`,
     );
   }
 }

@@ -273,21 +273,32 @@ function configTable(g: GroundTruth): string {
 <h4>Held-out cells (predicted from their configuration alone)</h4>${table(head, rows(role('held-out')))}`;
 }
 
-function charts(g: GroundTruth): Chart[] {
-  const out: Chart[] = [];
-  const skip = g.linux.flatMap((l) => {
+/** The 2015 skip rate per Linux cell: real, trace+model, validation and built-in workloads. */
+/** The skip chart's points: every source of a skip rate per Linux cell. */
+function skipPoints(g: GroundTruth): { config: string; source: string; skip: number }[] {
+  return g.linux.flatMap((l) => {
     const cfg = `${l.workload} ${l.mode}${l.icount ? ' icount' : ''}`;
     const pts: { config: string; source: string; skip: number }[] = [];
     if (l.real.skip2015 !== null)
       pts.push({ config: cfg, source: 'real (TCG plugin)', skip: l.real.skip2015 });
     if (l.traceModel)
       pts.push({ config: cfg, source: 'real trace + model FP', skip: l.traceModel.skip2015 });
+    if (l.configModel?.model)
+      pts.push({
+        config: cfg,
+        source: `configuration model (${l.configModel.role})`,
+        skip: l.configModel.model.skip2015,
+      });
     if (l.validationModel)
       pts.push({ config: cfg, source: 'validation workload', skip: l.validationModel.skip2015 });
     if (l.builtinModel)
       pts.push({ config: cfg, source: `built-in workload`, skip: l.builtinModel.skip2015 });
     return pts;
   });
+}
+
+function skipChart(g: GroundTruth, out: Chart[]): void {
+  const skip = skipPoints(g);
   if (skip.length > 0) {
     out.push({
       id: 'ground-truth-skip',
@@ -334,6 +345,27 @@ function charts(g: GroundTruth): Chart[] {
       },
     });
   }
+}
+
+/** The dashed y = x line of the traps chart, up to `max`. */
+function diagonal(max: number): Record<string, unknown> {
+  return {
+    data: {
+      values: [
+        { a: 1, b: 1 },
+        { a: max * 1.5, b: max * 1.5 },
+      ],
+    },
+    mark: { type: 'line', color: '#999', strokeDash: [4, 4] },
+    encoding: {
+      x: { field: 'a', type: 'quantitative', scale: { type: 'symlog' } },
+      y: { field: 'b', type: 'quantitative', scale: { type: 'symlog' } },
+    },
+  };
+}
+
+/** FP traps of the scripted guests: real against lazy-vcpu's prediction. */
+function trapsChart(g: GroundTruth, out: Chart[]): void {
   const traps = g.scripted.map((s) => ({
     cell: `${s.program} ${s.mode}`,
     real: s.realFpTraps,
@@ -351,19 +383,7 @@ function charts(g: GroundTruth): Chart[] {
         width: 420,
         height: 380,
         layer: [
-          {
-            data: {
-              values: [
-                { a: 1, b: 1 },
-                { a: max * 1.5, b: max * 1.5 },
-              ],
-            },
-            mark: { type: 'line', color: '#999', strokeDash: [4, 4] },
-            encoding: {
-              x: { field: 'a', type: 'quantitative', scale: { type: 'symlog' } },
-              y: { field: 'b', type: 'quantitative', scale: { type: 'symlog' } },
-            },
-          },
+          diagonal(max),
           {
             data: { values: traps },
             transform: [{ fold: ['predicted', 'kvmOnly'], as: ['prediction', 'value'] }],
@@ -399,6 +419,12 @@ function charts(g: GroundTruth): Chart[] {
       },
     });
   }
+}
+
+function charts(g: GroundTruth): Chart[] {
+  const out: Chart[] = [];
+  skipChart(g, out);
+  trapsChart(g, out);
   return out;
 }
 

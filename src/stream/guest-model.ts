@@ -237,23 +237,48 @@ function ipiExitClass(vm: GuestVm): number {
   return vm.el1 === 'aarch64' ? EC.SYS64 : EC.CP15_64;
 }
 
-function compileSources(w: GuestWorkload, vm: GuestVm): ExitSources {
+interface Src {
+  name: string;
+  rate: number;
+  cls: number;
+  handled: Handled;
+  kind: number;
+  putP: number;
+  hfNo: number;
+  hfPut: number;
+}
+
+/** The VM's further exit sources (`otherExits`), with their class and handling. */
+function otherSources(w: GuestWorkload, vm: GuestVm): Src[] {
+  const h = w.host;
+  const kNeon = h.kernelNeonPerExit.value;
+  const list: Src[] = [];
+  for (const o of vm.otherExits) {
+    const handled = HANDLED[o.handled];
+    list.push({
+      name: `other ${o.exit} (${o.handled})`,
+      rate: o.perSec.value,
+      cls: exitClassCode(o.exit) ?? EC.UNKNOWN,
+      handled,
+      kind: SOURCE_KIND.plain,
+      putP: 0,
+      // An exit handled at EL2 never reaches the host (run-class.ts runClassProblem).
+      hfNo:
+        handled === HANDLED.hyp ? 0 : handled === HANDLED.user ? h.vmmFpPerUserExit.value : kNeon,
+      hfPut: 0,
+    });
+  }
+  return list;
+}
+
+/** Every exit source of a busy vCPU of `vm`, with its class, handling and host activity after it. */
+function sourceList(w: GuestWorkload, vm: GuestVm): Src[] {
   const h = w.host;
   const pPreempt = h.hz.value > 0 ? Math.min(1, h.preemptionsPerSec.value / h.hz.value) : 0;
   const pBlock = blockProbability(w, vm);
   const fpOut = h.fpWhileDescheduled.value;
   const kNeon = h.kernelNeonPerExit.value;
   const withPut = 1 - (1 - kNeon) * (1 - fpOut);
-  type Src = {
-    name: string;
-    rate: number;
-    cls: number;
-    handled: Handled;
-    kind: number;
-    putP: number;
-    hfNo: number;
-    hfPut: number;
-  };
   const kernel = (
     name: string,
     rate: number,
@@ -295,21 +320,13 @@ function compileSources(w: GuestWorkload, vm: GuestVm): ExitSources {
     kernel('stage-2 instruction fault', e.stage2InstrFaultsPerSec.value, EC.IABT_LOW),
     kernel('system register trap', e.sysregPerSec.value, a32 ? EC.CP15_32 : EC.SYS64),
   ];
-  for (const o of vm.otherExits) {
-    const handled = HANDLED[o.handled];
-    list.push({
-      name: `other ${o.exit} (${o.handled})`,
-      rate: o.perSec.value,
-      cls: exitClassCode(o.exit) ?? EC.UNKNOWN,
-      handled,
-      kind: SOURCE_KIND.plain,
-      putP: 0,
-      // An exit handled at EL2 never reaches the host (run-class.ts runClassProblem).
-      hfNo:
-        handled === HANDLED.hyp ? 0 : handled === HANDLED.user ? h.vmmFpPerUserExit.value : kNeon,
-      hfPut: 0,
-    });
-  }
+  list.push(...otherSources(w, vm));
+  return list;
+}
+
+/** The exit sources of a busy vCPU of `vm`, compiled (sorted by rate, cumulative, typed arrays). */
+function compileSources(w: GuestWorkload, vm: GuestVm): ExitSources {
+  const list = sourceList(w, vm);
   // Largest first, so the linear scan in the hot loop usually stops at the first entry;
   // ties keep the declaration order (Array.prototype.sort is stable).
   const used = list.filter((s) => s.rate > 0).sort((a, b) => b.rate - a.rate);

@@ -127,6 +127,7 @@ export class GuestRunner {
    * host FP use are table lookups and draws. No calls: V8 keeps the loop's values in
    * registers. Variates are read straight from the blocks: a run takes at most
    * MAX_FAST_STEPS + 12 of each kind, so checking the room once per run is enough.
+   * Longer than 60 lines on purpose: the generator's hot loop, kept in one body for speed.
    */
   private fastRuns(
     cls: Uint16Array,

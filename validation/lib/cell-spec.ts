@@ -19,7 +19,18 @@ export interface MeasuredCell {
   readonly params: Readonly<Record<string, unknown>>;
   readonly guestContextSwitches?: number | null;
   readonly trace?: { readonly guestRunSec: number } | null;
-  readonly plugin?: { readonly guestInsns?: number; readonly fpRunShare?: number } | null;
+  readonly plugin?: { readonly guestInsns?: number; readonly fpRunShare?: number | null } | null;
+  /** The guest configuration the harness ran (validation/lib/plan.ts GuestConfig), when recorded. */
+  readonly guest?: {
+    readonly vcpus: number;
+    readonly bench: string;
+    readonly groups?: number;
+    readonly fds?: number;
+    readonly loops?: number;
+    readonly messageSize?: number;
+    readonly tasksAre?: 'process' | 'thread';
+    readonly pinned?: readonly number[];
+  };
 }
 
 /** A cell's command line (`params.command`), or '' when it has none. */
@@ -70,14 +81,40 @@ function cellVcpus(c: MeasuredCell): number {
   return Number.isInteger(v) && v >= 1 ? v : 1;
 }
 
+/** The spec from a recorded guest configuration (the wider matrix's cells). */
+function guestSpec(
+  g: NonNullable<MeasuredCell['guest']>,
+  common: string,
+  vcpus: number,
+): string | null {
+  switch (g.bench) {
+    case 'hackbench':
+      return `hackbench:${common},groups=${g.groups ?? 10},fds=${g.fds ?? 20},loops=${g.loops ?? 100},size=${g.messageSize ?? 100},threads=${g.tasksAre === 'thread' ? 1 : 0}`;
+    case 'pipe-pingpong': {
+      // Both processes pinned to one vCPU: they switch there (the other vCPU idles apart).
+      const split = g.pinned ? new Set(g.pinned).size > 1 : vcpus > 1;
+      return `lmbench-ctx:${common.replace(/vcpus=\d+/, `vcpus=${split ? 2 : 1}`)},procs=2`;
+    }
+    case 'null-syscall':
+      return `lmbench-syscall:${common}`;
+    default:
+      return null;
+  }
+}
+
 /**
  * The workload spec describing a cell, or null when no parametrised workload does (the
- * idle guest, the scripted guests, a cell without a speed).
+ * idle guest, the scripted guests, the armhf guest, a cell without a speed).
  */
 export function cellSpec(c: MeasuredCell, k: ModelConstants): string | null {
   if (c.kind !== 'linux') return null;
   const speed = cellSpeed(c);
   if (speed === null) return null;
+  if (c.guest) {
+    const v = c.guest.vcpus;
+    const common = `vcpus=${v},speed=${Number(speed.toPrecision(4))},preempt=${Number(k.validationPreemptionsPerSec.toPrecision(4))}`;
+    return guestSpec(c.guest, common, v);
+  }
   const vcpus = cellVcpus(c);
   const common = `vcpus=${vcpus},speed=${Number(speed.toPrecision(4))},preempt=${Number(k.validationPreemptionsPerSec.toPrecision(4))}`;
   const command = cellCommand(c);

@@ -19,7 +19,14 @@ import type {
 } from '../../src/report/ground-truth.js';
 import { traceFpModel, type TraceFpModel } from '../../src/stream/trace-fp.js';
 import { importTrace } from '../../src/stream/trace-import.js';
-import { MODEL_SEED, rowModels, streamNumbers, validationWorkloadFile } from './model-side.js';
+import { trainingCells } from './cell-spec.js';
+import {
+  configModel,
+  MODEL_SEED,
+  rowModels,
+  streamNumbers,
+  validationWorkloadFile,
+} from './model-side.js';
 import { type GuestLayout, ScriptedProgramFp } from './program-fp.js';
 import type { ScriptedProgram } from './plan.js';
 import type { Cell } from './results.js';
@@ -158,7 +165,7 @@ export async function linuxRow(c: Cell): Promise<GtLinuxRow | string> {
   const mix: Record<string, number> = {};
   for (const [k, v] of Object.entries(c.exits.byClass).sort((a, b) => b[1] - a[1]))
     mix[k] = exits ? Number((v / exits).toFixed(6)) : 0;
-  return {
+  const row: GtLinuxRow = {
     workload: c.program,
     mode: c.mode,
     icount: c.icount,
@@ -185,6 +192,8 @@ export async function linuxRow(c: Cell): Promise<GtLinuxRow | string> {
     traceModel,
     ...(await rowModels(c.program, c.icount)),
   };
+  // The cell predicted from its configuration alone, training or held out (model-side.ts).
+  return { ...row, configModel: await configModel(row, c, trainingCells()) };
 }
 
 export interface CompareContext {
