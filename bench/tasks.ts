@@ -25,7 +25,10 @@ export interface SimTask {
   readonly cpus: readonly string[];
 }
 
-/** One (workload, seed) unit of the threshold sweep. */
+/**
+ * One unit of the threshold sweep: a (workload, seed) and a share of the thresholds, or
+ * (`references`) the reference policies eager and lazy-fixed on the same stream.
+ */
 export interface TuneTask {
   readonly kind: 'tune';
   /** The workload's name (for aggregation) and file. */
@@ -34,6 +37,8 @@ export interface TuneTask {
   readonly seed: number;
   readonly runs: number;
   readonly ranges: Readonly<Record<string, readonly number[]>>;
+  /** Simulate eager and lazy-fixed instead of the swept settings. */
+  readonly references: boolean;
   readonly cpus: readonly string[];
 }
 
@@ -106,12 +111,9 @@ export async function executeTask(task: TaskRequest): Promise<unknown> {
     }
     case 'tune': {
       const workload = loadWorkloadFile(task.workloadFile);
-      const settings = sweepSettings(builtinPolicy('adaptive')!, task.ranges);
-      const policies = [
-        ...settings.map((s) => s.policy),
-        await resolvePolicy('eager'),
-        await resolvePolicy('lazy-fixed'),
-      ];
+      const policies = task.references
+        ? [await resolvePolicy('eager'), await resolvePolicy('lazy-fixed')]
+        : sweepSettings(builtinPolicy('adaptive')!, task.ranges).map((s) => s.policy);
       const cpus = task.cpus.map(cpuProfile);
       const results = runUnit(workload, task.seed, task.runs, policies, cpus, FPSIMD);
       const out: TuneUnitResult = {
