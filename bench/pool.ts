@@ -20,6 +20,10 @@ export class Pool {
   private readonly pending = new Map<number, Pending>();
   private nextId = 0;
   private failed: Error | undefined;
+  /** When each running task was handed to a worker. */
+  private readonly started = new Map<number, number>();
+  /** Seconds the workers spent in tasks, summed over workers. */
+  busySeconds = 0;
 
   constructor(readonly size: number) {
     const compiled = freshCompiledWorker()?.href;
@@ -55,6 +59,7 @@ export class Pool {
     while (this.idle.length > 0 && this.queue.length > 0) {
       const w = this.idle.pop()!;
       const job = this.queue.shift()!;
+      this.started.set(job.id, performance.now());
       w.postMessage({ id: job.id, task: job.task });
     }
   }
@@ -62,6 +67,9 @@ export class Pool {
   private onMessage(w: Worker, msg: TaskResponse): void {
     const p = this.pending.get(msg.id);
     this.pending.delete(msg.id);
+    this.busySeconds +=
+      (performance.now() - (this.started.get(msg.id) ?? performance.now())) / 1000;
+    this.started.delete(msg.id);
     this.idle.push(w);
     if (p) {
       if (msg.ok) p.resolve(msg.result);

@@ -11,7 +11,7 @@ import type { Verdict } from '../src/check/explore.js';
 import { FPSIMD } from '../src/cpu/fp-state.js';
 import type { CpuProfile } from '../src/cpu/profile.js';
 import { type Candidate, type Recommendation, recommend } from '../src/tune/recommend.js';
-import type { TuneTask, TuneUnitResult } from './tasks.js';
+import type { TuneUnitResult } from './tasks.js';
 
 /** Cost draws per workload x CPU (a few thousand dot products per candidate). */
 export const SUITE_DRAWS = 2000;
@@ -31,19 +31,22 @@ function rejections(verdicts: readonly Verdict[]): Map<string, string> {
   return out;
 }
 
-/** Recommendations for every workload of the tune tasks x every CPU. Cost: O(cells x draws x candidates). */
+/**
+ * Recommendations for every workload x CPU. `perSeed(w)` gives the workload's tune results,
+ * one per seed, each holding every swept setting and every reference design in one order.
+ * Cost: O(cells x draws x candidates).
+ */
 export function suiteRecommendations(
-  tasks: readonly TuneTask[],
-  raw: readonly TuneUnitResult[],
+  workloads: readonly string[],
+  perSeed: (workload: string) => readonly TuneUnitResult[],
   cpus: readonly CpuProfile[],
   verdicts: readonly Verdict[],
   opts: { readonly seed: number; readonly quick: boolean },
 ): Recommendation[] {
   const rejected = rejections(verdicts);
-  const workloads = [...new Set(tasks.map((t) => t.workload))];
   const out: Recommendation[] = [];
   for (const w of workloads) {
-    const units = raw.filter((_, i) => tasks[i].workload === w);
+    const units = perSeed(w);
     if (units.length === 0) continue;
     const candidates: Candidate[] = units[0].policies.map((policy, p) => ({
       policy,

@@ -8,8 +8,6 @@ import { execFileSync } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import { cpus as osCpus, totalmem } from 'node:os';
 import { isAbsolute, join, relative, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { Bench } from 'tinybench';
 import type { Verdict } from '../src/check/explore.js';
 import { FPSIMD } from '../src/cpu/fp-state.js';
 import { BUILTIN_CPUS } from '../src/cpu/profiles.js';
@@ -26,24 +24,27 @@ import {
 import { num } from '../src/util/format.js';
 import { CLAIM, claimResult } from '../src/stream/claim.js';
 import { claimEvidence } from '../src/report/ground-truth.js';
-import { markovStream, MarkovWorkloadSchema } from '../src/stream/markov.js';
-import {
-  applyBuiltinTemplate,
-  parseWorkload,
-  type Workload,
-  workloadStream,
-} from '../src/stream/workload.js';
+import { applyBuiltinTemplate, parseWorkload, type Workload } from '../src/stream/workload.js';
 import { breakEven, lazyWins, simulatedBreakEven } from '../src/tune/break-even.js';
 import { sweepSettings, unitSeed } from '../src/tune/sweep.js';
 import { UserError } from '../src/util/errors.js';
 import { readJsonFile } from '../src/util/json-file.js';
-import { estimate, NON_NEGATIVE, SHARE } from '../src/util/stats.js';
+import { estimate, type Estimate, NON_NEGATIVE, SHARE } from '../src/util/stats.js';
 import { packageRoot } from '../src/util/package-root.js';
 import { toolVersion } from '../src/util/version.js';
 import { cpuAssumptions, policyAssumptions, workloadAssumptions } from './assumptions.js';
+import { evaluateBudgets } from './budgets.js';
 import { calibrate } from './calibration.js';
+import { measureImportThroughput } from './import-throughput.js';
 import { suiteRecommendations } from './recommendations.js';
 import { globToRegExp } from './glob.js';
+import {
+  measureCheck,
+  measureCliStart,
+  measureMemory,
+  measureScaling,
+  measureStreams,
+} from './measure.js';
 import { Pool } from './pool.js';
 import type { Progress } from './progress.js';
 import type { SensitivityResult } from '../src/tune/sensitivity.js';
@@ -56,8 +57,6 @@ import type {
   TuneTask,
   TuneUnitResult,
 } from './tasks.js';
-import { measureImportThroughput } from './import-throughput.js';
-import { benchOptions, measureWalk } from './throughput.js';
 
 export interface SuiteOptions {
   readonly quick: boolean;
@@ -183,44 +182,171 @@ function gitInfo(): Results['git'] {
   }
 }
 
-/** Runs the suite. Throws UserError for bad input before any work starts. */
-export async function runSuite(opts: SuiteOptions, progress: Progress): Promise<Results> {
-  const t0 = performance.now();
-  const timing: Record<string, number> = {};
-  const lap = (name: string, since: number) =>
-    (timing[name] = Number(((performance.now() - since) / 1000).toFixed(3)));
+/** What the suite runs: the selected workloads, policies and CPUs, and the cell filter. */
+interface SuitePlan {
+  readonly workloads: LoadedSuiteWorkload[];
+  readonly policies: Policy[];
+  readonly cpus: typeof BUILTIN_CPUS;
+  readonly selWorkloads: LoadedSuiteWorkload[];
+  readonly selPolicies: Policy[];
+  readonly selCpus: typeof BUILTIN_CPUS;
+  readonly wanted: (w: string, p: string, c: string) => boolean;
+  readonly tuneRanges: { threshold: number[]; eagerRuns: number[] };
+}
 
+/** Loads the workloads and selects the cells; throws UserError for bad input. */
+function planSuite(opts: SuiteOptions): SuitePlan {
   const workloads = loadSuiteWorkloads(opts.workloadsDir);
   const policies = suitePolicies();
   const cpus = BUILTIN_CPUS;
   const only = opts.only ? globToRegExp(opts.only) : null;
   const wanted = (w: string, p: string, c: string) => !only || only.test(`${w}/${p}/${c}`);
-  const cellKeys = workloads.flatMap((w) =>
-    policies.flatMap((p) => cpus.map((c) => ({ w: w.name, p: p.id, c: c.name }))),
+  const selected = workloads.flatMap((w) =>
+    policies.flatMap((p) =>
+      cpus
+        .filter((c) => wanted(w.name, p.id, c.name))
+        .map((c) => ({ w: w.name, p: p.id, c: c.name })),
+    ),
   );
-  const selected = cellKeys.filter((k) => wanted(k.w, k.p, k.c));
   if (selected.length === 0) {
     throw new UserError(
       `--only ${opts.only}: matches no cell (cells are named workload/policy/cpu, e.g. hackbench/lazy-fixed/altra)`,
     );
   }
-  const selWorkloads = workloads.filter((w) => selected.some((k) => k.w === w.name));
-  const selPolicies = policies.filter((p) => selected.some((k) => k.p === p.id));
-  const selCpus = cpus.filter((c) => selected.some((k) => k.c === c.name));
-  const policyIds = policies.map((p) => p.id);
-  const cpuNames = cpus.map((c) => c.name);
   const tuneRanges = { threshold: [...opts.thresholds], eagerRuns: [...opts.eagerRuns] };
   const adaptive = BUILTIN_POLICIES.find((d) => d.name === 'adaptive');
   if (adaptive) sweepSettings(adaptive, tuneRanges); // throws UserError on a value out of range, before any work
+  return {
+    workloads,
+    policies,
+    cpus,
+    selWorkloads: workloads.filter((w) => selected.some((k) => k.w === w.name)),
+    selPolicies: policies.filter((p) => selected.some((k) => k.p === p.id)),
+    selCpus: cpus.filter((c) => selected.some((k) => k.c === c.name)),
+    wanted,
+    tuneRanges,
+  };
+}
+
+/** Runs the suite. Throws UserError for bad input before any work starts. */
+export async function runSuite(opts: SuiteOptions, progress: Progress): Promise<Results> {
+  const t0 = performance.now();
+  const cpu0 = process.cpuUsage();
+  const timing: Record<string, number> = {};
+  const plan = planSuite(opts);
   progress.note(
     `${opts.quick ? 'quick run' : 'full run'}: ${opts.runs.toLocaleString('en-US')} runs x ${opts.seeds} seeds per cell, ${opts.workers} workers`,
   );
   const groundTruth = opts.extras?.groundTruth ? await opts.extras.groundTruth() : null;
+  const tasks = buildTasks(plan, opts);
+  const raw = await lapped(timing, 'parallelSeconds', () =>
+    runTasks(tasks, opts.workers, progress),
+  );
+  const cells = buildCells(plan, tasks.sim, raw.sim, opts);
+  const tuning = aggregateTuning(
+    plan.selWorkloads.map((w) => w.name),
+    tasks.tune,
+    raw.tune,
+    plan.selCpus.map((c) => c.name),
+    opts,
+    plan.tuneRanges,
+  );
+  const breakEven = await lapped(timing, 'breakEvenSeconds', () =>
+    breakEvenSection(plan.cpus, cells, opts, progress),
+  );
+  progress.note('cost model against the published anchors; recommendations over cost draws');
+  const calibration = await calibrate(plan.cpus);
+  const recommendations = await lapped(timing, 'recommendSeconds', () =>
+    Promise.resolve(
+      suiteRecommendations(
+        plan.selWorkloads.map((w) => w.name),
+        (w) => mergeTuneUnits(tasks.tune, raw.tune, w),
+        plan.selCpus,
+        raw.check,
+        opts,
+      ),
+    ),
+  );
+  const throughput = opts.throughput
+    ? await lapped(timing, 'throughputSeconds', () =>
+        measureThroughput({
+          opts,
+          plan,
+          verdicts: raw.check,
+          tasks,
+          busy: raw.busy,
+          t0,
+          cpu0,
+          timing,
+          progress,
+        }),
+      )
+    : null;
+  timing.suiteSeconds = seconds(t0);
+  return {
+    ...resultsHeader(opts, plan),
+    assumptions: suiteAssumptions(plan),
+    cells,
+    claim: claimChecks(cells, plan, groundTruth),
+    checks: raw.check,
+    tuning,
+    breakEven,
+    calibration,
+    recommendations,
+    sensitivity: raw.sens,
+    groundTruth,
+    timing,
+    throughput,
+  };
+}
 
-  // --- tasks ---------------------------------------------------------------------------
+/** Every parameter of the run with its source: CPUs, policies, workloads. */
+function suiteAssumptions(plan: SuitePlan): Results['assumptions'] {
+  return [
+    ...plan.cpus.flatMap(cpuAssumptions),
+    ...plan.policies.flatMap((p) => policyAssumptions(p.definition, p.params)),
+    ...plan.workloads.flatMap((w) => workloadAssumptions(w.name, w.raw)),
+  ];
+}
+
+const seconds = (since: number) => Number(((performance.now() - since) / 1000).toFixed(3));
+
+/** Runs `f`, recording its wall time in `timing[name]`. */
+async function lapped<T>(
+  timing: Record<string, number>,
+  name: string,
+  f: () => Promise<T>,
+): Promise<T> {
+  const t = performance.now();
+  const r = await f();
+  timing[name] = seconds(t);
+  return r;
+}
+
+/** The suite's units of work, by kind. */
+interface SuiteTasks {
+  readonly sim: SimTask[];
+  readonly tune: TuneTask[];
+  readonly check: CheckTask[];
+  readonly sens: SensitivityTask[];
+}
+
+/** Thresholds per sweep unit: small units keep two workers busy to the end. */
+const THRESHOLDS_PER_UNIT = 4;
+
+/**
+ * The units: one sim unit per (workload, seed); sweep units per (workload, seed) split
+ * by threshold (THRESHOLDS_PER_UNIT at a time, the references eager and lazy-fixed in a
+ * unit of their own); one check per (policy, configuration); one sensitivity per claim
+ * workload. Each unit is deterministic in its inputs, so the split changes no result.
+ */
+export function buildTasks(plan: SuitePlan, opts: SuiteOptions): SuiteTasks {
+  const { selWorkloads, tuneRanges } = plan;
   const seedsOf = (w: string, n: number) =>
     Array.from({ length: n }, (_, k) => unitSeed(opts.seed, w, k));
-  const simTasks: SimTask[] = selWorkloads.flatMap((w) =>
+  const policyIds = plan.policies.map((p) => p.id);
+  const cpuNames = plan.cpus.map((c) => c.name);
+  const sim: SimTask[] = selWorkloads.flatMap((w) =>
     seedsOf(w.name, opts.seeds).map((seed) => ({
       kind: 'sim' as const,
       workloadFile: w.file,
@@ -230,25 +356,30 @@ export async function runSuite(opts: SuiteOptions, progress: Progress): Promise<
       cpus: cpuNames,
     })),
   );
-  const tuneTasks: TuneTask[] = selWorkloads.flatMap((w) =>
-    seedsOf(`tune:${w.name}`, opts.tuneSeeds).map((seed) => ({
-      kind: 'tune' as const,
-      workload: w.name,
-      workloadFile: w.file,
-      seed,
-      runs: opts.tuneRuns,
-      ranges: tuneRanges,
-      cpus: selCpus.map((c) => c.name),
-    })),
+  const thresholdChunks: number[][] = [];
+  for (let i = 0; i < tuneRanges.threshold.length; i += THRESHOLDS_PER_UNIT)
+    thresholdChunks.push(tuneRanges.threshold.slice(i, i + THRESHOLDS_PER_UNIT));
+  const tune: TuneTask[] = selWorkloads.flatMap((w) =>
+    seedsOf(`tune:${w.name}`, opts.tuneSeeds).flatMap((seed) =>
+      [...thresholdChunks, null].map((chunk) => ({
+        kind: 'tune' as const,
+        workload: w.name,
+        workloadFile: w.file,
+        seed,
+        runs: opts.tuneRuns,
+        ranges: { threshold: chunk ?? [], eagerRuns: tuneRanges.eagerRuns },
+        references: chunk === null,
+        cpus: plan.selCpus.map((c) => c.name),
+      })),
+    ),
   );
   // Every policy at its defaults: adaptive's verdict comes from its mode abstraction and
   // covers every threshold and eagerRuns (src/check/abstraction.ts).
-  const checkPolicies = selPolicies.map((p) => p.id);
-  const checkTasks: CheckTask[] = checkPolicies.flatMap((p) =>
-    CHECK_CONFIGS.map((config) => ({ kind: 'check' as const, policy: p, config })),
+  const check: CheckTask[] = plan.selPolicies.flatMap((p) =>
+    CHECK_CONFIGS.map((config) => ({ kind: 'check' as const, policy: p.id, config })),
   );
   // Sensitivity for the workloads the 2015 claim names (lmbench, hackbench: CLAIM.workloads), when selected.
-  const sensTasks: SensitivityTask[] = selWorkloads
+  const sens: SensitivityTask[] = selWorkloads
     .filter((w) => w.workload.kind === 'guest' && CLAIM.workloads.includes(w.name))
     .map((w) => ({
       kind: 'sensitivity' as const,
@@ -257,30 +388,43 @@ export async function runSuite(opts: SuiteOptions, progress: Progress): Promise<
       seeds: opts.quick ? 2 : 3,
       seed: opts.seed,
     }));
+  return { sim, tune, check, sens };
+}
 
-  const pool = new Pool(opts.workers);
-  let simRaw: SimCell[][][];
-  let tuneRaw: TuneUnitResult[];
-  let verdicts: Verdict[];
-  let sensRaw: SensitivityResult[];
-  const tPar = performance.now();
+interface RawResults {
+  readonly sim: SimCell[][][];
+  readonly tune: TuneUnitResult[];
+  readonly check: Verdict[];
+  readonly sens: SensitivityResult[];
+  /** Worker time in units / (wall time x workers). */
+  readonly busy: number;
+}
+
+/** Runs every unit on a pool; results come back in task order whatever ran where. */
+async function runTasks(
+  tasks: SuiteTasks,
+  workers: number,
+  progress: Progress,
+): Promise<RawResults> {
+  const pool = new Pool(workers);
+  const all: TaskRequest[] = [...tasks.sens, ...tasks.check, ...tasks.tune, ...tasks.sim];
+  const t = performance.now();
   try {
-    const all: TaskRequest[] = [...checkTasks, ...sensTasks, ...tuneTasks, ...simTasks];
-    progress.phase(
-      `${all.length} tasks on ${opts.workers} worker${opts.workers > 1 ? 's' : ''}`,
-      all.length,
-    );
-    const run = <T>(t: TaskRequest) =>
-      pool.run<T>(t).then((r) => {
+    progress.phase(`${all.length} tasks on ${workers} worker${workers > 1 ? 's' : ''}`, all.length);
+    const run = <T>(task: TaskRequest) =>
+      pool.run<T>(task).then((r) => {
         progress.step();
         return r;
       });
-    // Submit everything at once; results are read back in task order.
-    const checkP = Promise.all(checkTasks.map((t) => run<Verdict>(t)));
-    const tuneP = Promise.all(tuneTasks.map((t) => run<TuneUnitResult>(t)));
-    const sensP = Promise.all(sensTasks.map((t) => run<SensitivityResult>(t)));
-    const simP = Promise.all(simTasks.map((t) => run<SimCell[][]>(t)));
-    [verdicts, sensRaw, tuneRaw, simRaw] = await Promise.all([checkP, sensP, tuneP, simP]);
+    // Submit everything at once, the long units first; results are read back in task order.
+    const [sens, check, tune, sim] = await Promise.all([
+      Promise.all(tasks.sens.map((x) => run<SensitivityResult>(x))),
+      Promise.all(tasks.check.map((x) => run<Verdict>(x))),
+      Promise.all(tasks.tune.map((x) => run<TuneUnitResult>(x))),
+      Promise.all(tasks.sim.map((x) => run<SimCell[][]>(x))),
+    ]);
+    const busy = pool.busySeconds / (((performance.now() - t) / 1000) * workers);
+    return { sim, tune, check, sens, busy: Number(busy.toFixed(3)) };
   } catch (e) {
     const err = e as Error & { userError?: boolean };
     if (err.userError) throw new UserError(err.message);
@@ -289,83 +433,101 @@ export async function runSuite(opts: SuiteOptions, progress: Progress): Promise<
     progress.end();
     await pool.close();
   }
-  lap('parallelSeconds', tPar);
+}
 
-  // --- cells ---------------------------------------------------------------------------
+/** One cell's estimates over its seeds. */
+function cellOf(w: string, policy: string, cpu: string, seeds: number[], rs: SimCell[]): Cell {
+  const est = (f: (r: SimCell) => number) => estimate(rs.map(f), NON_NEGATIVE);
+  const share = (f: (r: SimCell) => number) => estimate(rs.map(f), SHARE);
+  const first = rs[0];
+  return {
+    workload: w,
+    policy,
+    cpu,
+    runs: first.runs,
+    seeds,
+    skipRate: share((r) => r.skipRate),
+    cyclesPerExit: est((r) => r.cycles.perExit),
+    componentsPerExit: {
+      base: est((r) => r.cycles.perExitByComponent.base),
+      fpSave: est((r) => r.cycles.perExitByComponent.fpSave),
+      fpRestore: est((r) => r.cycles.perExitByComponent.fpRestore),
+      fpTrap: est((r) => r.cycles.perExitByComponent.fpTrap),
+      trapCtl: est((r) => r.cycles.perExitByComponent.trapCtl),
+    },
+    fpTrapsPer1000: est((r) => (1000 * r.counters.fpTraps) / r.runs),
+    fpSavesPerExit: est((r) => r.counters.fpSaves / r.runs),
+    fpRestoresPerExit: est((r) => r.counters.fpRestores / r.runs),
+    bytesPerExit: est((r) => r.counters.bytesMoved / r.runs),
+    fpexcOnlyTrapsPer1000: est((r) => (1000 * r.counters.fpexcOnlyTraps) / r.runs),
+    exitsPerGuestSecond: est((r) => r.exitsPerGuestSecond),
+    fpUse: {
+      el0: share((r) => r.fpUse.el0),
+      el1: share((r) => r.fpUse.el1),
+      fpexc: share((r) => r.fpUse.fpexc),
+      any: share((r) => r.fpUse.any),
+    },
+    exitMix: first.exitMix.map((e) => ({
+      exit: e.exit,
+      handled: e.handled,
+      share: e.runs / first.runs,
+    })),
+  };
+}
+
+/** The cells: every selected workload x policy x CPU, estimated over the seeds. */
+function buildCells(
+  plan: SuitePlan,
+  simTasks: readonly SimTask[],
+  simRaw: readonly SimCell[][][],
+  opts: SuiteOptions,
+): Cell[] {
   const cells: Cell[] = [];
-  for (const w of selWorkloads) {
-    const seeds = seedsOf(w.name, opts.seeds);
-    const perSeed = simTasks
-      .map((t, i) => ({ t, r: simRaw[i] }))
-      .filter((x) => x.t.workloadFile === w.file)
-      .map((x) => x.r);
-    for (let p = 0; p < policies.length; p++) {
-      for (let c = 0; c < cpus.length; c++) {
-        if (!wanted(w.name, policies[p].id, cpus[c].name)) continue;
-        const rs = perSeed.map((s) => s[p][c]);
-        const est = (f: (r: SimCell) => number) => estimate(rs.map(f), NON_NEGATIVE);
-        const share = (f: (r: SimCell) => number) => estimate(rs.map(f), SHARE);
-        const runs = rs[0].runs;
-        const first = rs[0];
-        cells.push({
-          workload: w.name,
-          policy: policies[p].id,
-          cpu: cpus[c].name,
-          runs,
-          seeds,
-          skipRate: share((r) => r.skipRate),
-          cyclesPerExit: est((r) => r.cycles.perExit),
-          componentsPerExit: {
-            base: est((r) => r.cycles.perExitByComponent.base),
-            fpSave: est((r) => r.cycles.perExitByComponent.fpSave),
-            fpRestore: est((r) => r.cycles.perExitByComponent.fpRestore),
-            fpTrap: est((r) => r.cycles.perExitByComponent.fpTrap),
-            trapCtl: est((r) => r.cycles.perExitByComponent.trapCtl),
-          },
-          fpTrapsPer1000: est((r) => (1000 * r.counters.fpTraps) / r.runs),
-          fpSavesPerExit: est((r) => r.counters.fpSaves / r.runs),
-          fpRestoresPerExit: est((r) => r.counters.fpRestores / r.runs),
-          bytesPerExit: est((r) => r.counters.bytesMoved / r.runs),
-          fpexcOnlyTrapsPer1000: est((r) => (1000 * r.counters.fpexcOnlyTraps) / r.runs),
-          exitsPerGuestSecond: est((r) => r.exitsPerGuestSecond),
-          fpUse: {
-            el0: share((r) => r.fpUse.el0),
-            el1: share((r) => r.fpUse.el1),
-            fpexc: share((r) => r.fpUse.fpexc),
-            any: share((r) => r.fpUse.any),
-          },
-          exitMix: first.exitMix.map((e) => ({
-            exit: e.exit,
-            handled: e.handled,
-            share: e.runs / first.runs,
-          })),
-        });
-      }
-    }
+  for (const w of plan.selWorkloads) {
+    const seeds = Array.from({ length: opts.seeds }, (_, k) => unitSeed(opts.seed, w.name, k));
+    const perSeed = simTasks.flatMap((t, i) => (t.workloadFile === w.file ? [simRaw[i]] : []));
+    plan.policies.forEach((p, pi) => {
+      plan.cpus.forEach((c, ci) => {
+        if (!plan.wanted(w.name, p.id, c.name)) return;
+        cells.push(
+          cellOf(
+            w.name,
+            p.id,
+            c.name,
+            seeds,
+            perSeed.map((s) => s[pi][ci]),
+          ),
+        );
+      });
+    });
   }
+  return cells;
+}
 
-  // --- claim: the lazy switch's skip rate per workload (CPU-independent) ---------------
-  const evidence = claimEvidence(groundTruth);
-  const claim = claimResult(
+/** The claim: the lazy switch's skip rate per workload (CPU-independent). */
+function claimChecks(
+  cells: readonly Cell[],
+  plan: SuitePlan,
+  groundTruth: unknown,
+): Results['claim'] {
+  const cpu = plan.selCpus[0]?.name ?? plan.cpus[0].name;
+  const evidence = claimEvidence(groundTruth as Results['groundTruth']);
+  return claimResult(
     cells
-      .filter((c) => c.policy === 'lazy-fixed' && c.cpu === (selCpus[0]?.name ?? cpus[0].name))
+      .filter((c) => c.policy === 'lazy-fixed' && c.cpu === cpu)
       .map((c) => ({ workload: c.workload, policy: c.policy, cpu: c.cpu, skipRate: c.skipRate })),
     evidence.err,
     evidence.real,
   );
+}
 
-  // --- tuning --------------------------------------------------------------------------
-  const tuning = aggregateTuning(
-    selWorkloads.map((w) => w.name),
-    tuneTasks,
-    tuneRaw,
-    selCpus.map((c) => c.name),
-    opts,
-    tuneRanges,
-  );
-
-  // --- break-even ----------------------------------------------------------------------
-  const tBe = performance.now();
+/** Break-even: analytic per CPU, simulated per CPU, and where each lazy-fixed cell lies. */
+async function breakEvenSection(
+  cpus: SuitePlan['cpus'],
+  cells: readonly Cell[],
+  opts: SuiteOptions,
+  progress: Progress,
+): Promise<Results['breakEven']> {
   const analytic = cpus.map((c) => breakEven(c, FPSIMD));
   const simulated = [];
   progress.phase('break-even (simulated)', cpus.length);
@@ -378,50 +540,15 @@ export async function runSuite(opts: SuiteOptions, progress: Progress): Promise<
   const placements = cells
     .filter((c) => c.policy === 'lazy-fixed')
     .map((c) => {
-      const ratio = analytic.find((a) => a.cpu === c.cpu)!.ratio;
-      return {
-        workload: c.workload,
-        cpu: c.cpu,
-        p: c.fpUse.any.mean,
-        ratio,
-        lazyWins: lazyWins(c.fpUse.any.mean, ratio),
-      };
+      const ratio = analytic[cpus.findIndex((x) => x.name === c.cpu)].ratio;
+      const p = c.fpUse.any.mean;
+      return { workload: c.workload, cpu: c.cpu, p, ratio, lazyWins: lazyWins(p, ratio) };
     });
-  lap('breakEvenSeconds', tBe);
+  return { analytic, simulated, placements };
+}
 
-  // --- calibration and recommendations (src/tune/recommend.ts, over the tune walks) ---
-  progress.note('cost model against the published anchors; recommendations over cost draws');
-  const calibration = await calibrate(cpus);
-  const tRec = performance.now();
-  const recommendations = suiteRecommendations(tuneTasks, tuneRaw, selCpus, verdicts, opts);
-  lap('recommendSeconds', tRec);
-
-  // --- assumptions ---------------------------------------------------------------------
-  const assumptions = [
-    ...cpus.flatMap(cpuAssumptions),
-    ...policies.flatMap((p) => policyAssumptions(p.definition, p.params)),
-    ...workloads.flatMap((w) => workloadAssumptions(w.name, w.raw)),
-  ];
-
-  // --- throughput ----------------------------------------------------------------------
-  let throughput: Throughput | null = null;
-  if (opts.throughput) {
-    progress.note('throughput (tinybench): table walk per policy');
-    const tTp = performance.now();
-    throughput = await measureThroughput(
-      opts,
-      policies,
-      workloads,
-      verdicts,
-      tuneTasks,
-      t0,
-      timing,
-      progress,
-    );
-    lap('throughputSeconds', tTp);
-  }
-  lap('suiteSeconds', t0);
-
+/** The results' description of the run: tool, host, parameters, workloads, policies, CPUs. */
+function resultsHeader(opts: SuiteOptions, plan: SuitePlan) {
   return {
     schema: RESULTS_SCHEMA,
     schemaVersion: RESULTS_SCHEMA_VERSION,
@@ -442,40 +569,82 @@ export async function runSuite(opts: SuiteOptions, progress: Progress): Promise<
       baseSeed: opts.seed,
       only: opts.only,
       fpState: 'fpsimd',
-      workloads: selWorkloads.map((w) => w.name),
-      policies: selPolicies.map((p) => p.id),
-      cpus: selCpus.map((c) => c.name),
+      workloads: plan.selWorkloads.map((w) => w.name),
+      policies: plan.selPolicies.map((p) => p.id),
+      cpus: plan.selCpus.map((c) => c.name),
       tuneRuns: opts.tuneRuns,
       tuneSeeds: opts.tuneSeeds,
       thresholds: [...opts.thresholds],
       eagerRuns: [...opts.eagerRuns],
       workloadsDir: repoPath(opts.workloadsDir),
     },
-    workloads: workloads.map((w) => ({
+    workloads: plan.workloads.map((w) => ({
       name: w.name,
       kind: w.workload.kind,
       description: w.workload.description ?? '',
       file: repoPath(w.file),
     })),
-    policies: policies.map((p) => ({
+    policies: plan.policies.map((p) => ({
       id: p.id,
       name: p.definition.name,
       summary: p.definition.summary,
       models: p.definition.models,
     })),
-    cpus: cpus.map((c) => ({ name: c.name, title: c.title, description: c.description })),
-    assumptions,
-    cells,
-    claim,
-    checks: verdicts,
-    tuning,
-    breakEven: { analytic, simulated, placements },
-    calibration,
-    recommendations,
-    sensitivity: sensRaw,
-    groundTruth,
-    timing,
-    throughput,
+    cpus: plan.cpus.map((c) => ({ name: c.name, title: c.title, description: c.description })),
+  } as const;
+}
+
+/**
+ * One result per (workload, seed) with every swept setting then the references, as one
+ * unsplit unit would give: the units of a seed joined in task order.
+ */
+function mergeTuneUnits(
+  tasks: readonly TuneTask[],
+  raw: readonly TuneUnitResult[],
+  workload: string,
+): TuneUnitResult[] {
+  const bySeed = new Map<number, TuneUnitResult[]>();
+  tasks.forEach((t, i) => {
+    if (t.workload !== workload) return;
+    // buildTasks makes a seed's threshold units in order, then its references.
+    const list = bySeed.get(t.seed) ?? [];
+    list.push(raw[i]);
+    bySeed.set(t.seed, list);
+  });
+  return [...bySeed.values()].map((units) => ({
+    policies: units.flatMap((u) => u.policies),
+    features: units.flatMap((u) => u.features),
+    perExit: units.flatMap((u) => u.perExit),
+    skipRate: units.flatMap((u) => u.skipRate),
+    fpTrapsPerExit: units.flatMap((u) => u.fpTrapsPerExit),
+  }));
+}
+
+/** The best swept setting of one workload and CPU, against the references after it. */
+function bestSetting(
+  workload: string,
+  cpu: string,
+  settings: readonly { threshold: number; eagerRuns: number }[],
+  perPolicy: readonly { policy: string; cyclesPerExit: Estimate }[],
+): TuningResult['best'][number] {
+  const swept = perPolicy.slice(0, settings.length);
+  let bi = 0;
+  swept.forEach((x, i) => {
+    if (x.cyclesPerExit.mean < swept[bi].cyclesPerExit.mean) bi = i;
+  });
+  // The references follow the swept settings; find them by id (every built-in is there).
+  const at = (id: string) => perPolicy.findIndex((x) => x.policy === id);
+  const eager = perPolicy[at('eager')].cyclesPerExit.mean;
+  const lazyFixed = perPolicy[at('lazy-fixed')].cyclesPerExit.mean;
+  return {
+    workload,
+    cpu,
+    params: settings[bi],
+    cyclesPerExit: swept[bi].cyclesPerExit.mean,
+    eager,
+    lazyFixed,
+    winOverEager: eager - swept[bi].cyclesPerExit.mean,
+    winOverLazyFixed: lazyFixed - swept[bi].cyclesPerExit.mean,
   };
 }
 
@@ -494,10 +663,7 @@ function aggregateTuning(
     ranges.eagerRuns.map((eagerRuns) => ({ threshold, eagerRuns })),
   );
   for (const w of workloads) {
-    const use = tasks
-      .map((t, i) => ({ t, r: raw[i] }))
-      .filter((x) => x.t.workload === w)
-      .map((x) => x.r);
+    const use = mergeTuneUnits(tasks, raw, w);
     if (use.length === 0) continue;
     const nPol = use[0].policies.length;
     for (let c = 0; c < cpus.length; c++) {
@@ -524,245 +690,124 @@ function aggregateTuning(
           ...x,
         }),
       );
-      const swept = perPolicy.slice(0, settings.length);
-      let bi = 0;
-      swept.forEach((x, i) => {
-        if (x.cyclesPerExit.mean < swept[bi].cyclesPerExit.mean) bi = i;
-      });
-      const at = (id: string) => perPolicy.findIndex((x) => x.policy === id);
-      const eager = perPolicy[at('eager')].cyclesPerExit.mean;
-      const lazyFixed = perPolicy[at('lazy-fixed')].cyclesPerExit.mean;
-      best.push({
-        workload: w,
-        cpu: cpus[c],
-        params: settings[bi],
-        cyclesPerExit: swept[bi].cyclesPerExit.mean,
-        eager,
-        lazyFixed,
-        winOverEager: eager - swept[bi].cyclesPerExit.mean,
-        winOverLazyFixed: lazyFixed - swept[bi].cyclesPerExit.mean,
-      });
+      best.push(bestSetting(w, cpus[c], settings, perPolicy));
     }
   }
   return { policy: 'adaptive', ranges, runs: opts.tuneRuns, seeds: opts.tuneSeeds, rows, best };
 }
 
-async function measureThroughput(
-  opts: SuiteOptions,
-  policies: readonly Policy[],
-  workloads: readonly LoadedSuiteWorkload[],
-  verdicts: readonly Verdict[],
-  tuneTasks: readonly TuneTask[],
-  t0: number,
-  timing: Record<string, number>,
-  progress: Progress,
-): Promise<Throughput> {
-  const timeMs = opts.quick ? 60 : 400;
-  // --quick keeps the sample floor low too: the figures are coarser, the run short.
-  const minIterations = opts.quick ? 8 : 64;
-  const lap = (name: string, since: number) =>
-    (timing[name] = Number(((performance.now() - since) / 1000).toFixed(3)));
-  let t = performance.now();
-  const p37 = MarkovWorkloadSchema.parse({ name: 'p37', kind: 'markov', fpProbability: 0.37 });
-  const simulate = await measureWalk(policies, markovStream(p37, { runs: 1 << 16, seed: 3 }), {
-    timeMs,
-    minIterations,
-  });
-  lap('tpSimulateSeconds', t);
-  t = performance.now();
+interface ThroughputInputs {
+  readonly opts: SuiteOptions;
+  readonly plan: SuitePlan;
+  readonly verdicts: readonly Verdict[];
+  readonly tasks: SuiteTasks;
+  readonly busy: number;
+  readonly t0: number;
+  readonly cpu0: NodeJS.CpuUsage;
+  readonly timing: Record<string, number>;
+  readonly progress: Progress;
+}
 
-  const generate: { workload: string; runsPerSecond: number }[] = [];
-  progress.phase('throughput: generation', workloads.length);
-  for (const w of workloads) {
-    const runs = 1 << 17;
-    const bench = new Bench(benchOptions(timeMs, minIterations));
-    bench.add(w.name, () => {
-      for (const chunk of workloadStream(w.workload, { runs, seed: 7 }).chunks()) void chunk;
-    });
-    await bench.run();
-    const r = bench.tasks[0].result;
-    if (r.state !== 'completed')
-      throw new Error(`generate benchmark for ${w.name} did not complete`);
-    generate.push({ workload: w.name, runsPerSecond: r.throughput.mean * runs });
-    progress.step();
-  }
-  lap('tpGenerateSeconds', t);
-  t = performance.now();
-
-  const states = verdicts.reduce((a, v) => a + v.states, 0);
-  const transitions = verdicts.reduce((a, v) => a + v.transitions, 0);
-  const checkSeconds = verdicts
-    .filter((v) => v.config === 'default')
-    .reduce((a, v) => a + v.seconds, 0);
-  const check = {
-    states,
-    transitions,
-    seconds: Number(checkSeconds.toFixed(4)),
-    statesPerSecond:
-      states /
-      Math.max(
-        1e-9,
-        verdicts.reduce((a, v) => a + v.seconds, 0),
-      ),
+/** Walk, bare loop and generation per workload stream, each workload in a child process. */
+async function streamFigures(x: ThroughputInputs) {
+  const { opts, plan, progress } = x;
+  progress.phase(
+    'throughput: walk, bare loop and generation per workload (child processes)',
+    plan.workloads.length,
+  );
+  const streams = await measureStreams(
+    plan.workloads.map((w) => ({ name: w.name, file: w.file })),
+    plan.policies.map((p) => p.id),
+    {
+      runs: opts.quick ? 1 << 18 : 1 << 20,
+      generateRuns: 1 << 17,
+      timeMs: opts.quick ? 30 : 120,
+      minIterations: opts.quick ? 4 : 16,
+      seed: 7,
+      group: opts.quick ? plan.workloads.length : 1,
+    },
+    () => {
+      progress.step();
+    },
+  );
+  progress.end();
+  return {
+    simulate: streams.flatMap((s) =>
+      s.walk.map((w) => ({ workload: s.workload, stream: s.stream, ...w })),
+    ),
+    generate: streams.map((s) => ({
+      workload: s.workload,
+      stream: s.stream,
+      runsPerSecond: s.generateRunsPerSecond,
+    })),
   };
+}
 
-  // Worker scaling of the sweep: four tuning units of one workload (equal work) on a pool
-  // of 1 worker and on a pool of 2, alternately, twice, keeping each pool's best time
-  // (the least disturbed by other load on a shared machine: a lone run here has read 1.1x
-  // and 2.7x). Each worker first runs one full unit (thread start-up, JIT compilation
-  // and table warm-up are not the sweep). Equal units measure the threads' scaling; the
-  // suite's own units are unequal (mixed-aarch32-aarch64's is ~3 s of ~6.5 s), so their
-  // split is bounded by the largest, a granularity matter this figure leaves out and the
-  // README states. Skipped under --quick (~8 s).
+/** The checker's figures: time alone in a child process, sizes from the suite's own verdicts. */
+async function checkFigures(verdicts: readonly Verdict[]): Promise<Throughput['check']> {
+  const alone = await measureCheck();
+  const sum = (f: (v: Verdict) => number) => verdicts.reduce((a, v) => a + f(v), 0);
+  return {
+    states: sum((v) => v.states),
+    transitions: sum((v) => v.transitions),
+    seconds: Number(alone.seconds.toFixed(4)),
+    statesPerSecond:
+      alone.verdicts.reduce((a, v) => a + v.states, 0) / Math.max(1e-9, alone.seconds),
+    verdicts: alone.verdicts.length,
+    configs: [...new Set(alone.verdicts.map((v) => v.config))],
+    perVerdict: alone.verdicts.map((v) => ({
+      policy: v.policy,
+      config: v.config,
+      seconds: Number(v.seconds.toFixed(4)),
+      covers: v.covers,
+    })),
+  };
+}
+
+/**
+ * The suite's own units for the scaling measurement: every kind the suite runs, split as
+ * the suite splits them, at --quick sizes so the measurement takes seconds.
+ */
+function scalingUnits(x: ThroughputInputs): TaskRequest[] {
+  const q = { ...x.opts, ...defaultOptions(true), seeds: 2, tuneSeeds: 1 };
+  const t = buildTasks(x.plan, q);
+  return [...t.sens, ...t.check, ...t.tune, ...t.sim];
+}
+
+/** Every throughput figure and the budget table. */
+async function measureThroughput(x: ThroughputInputs): Promise<Throughput> {
+  const { opts, progress, timing } = x;
+  const streams = await lapped(timing, 'tpStreamsSeconds', () => streamFigures(x));
+  progress.note('throughput: CLI start (the package bin, node -e 0 beside it)');
+  const cliStart = measureCliStart(opts.quick ? 1 : 3);
   let workerScaling: Throughput['workerScaling'] = null;
-  if (tuneTasks.length >= 1 && !opts.quick) {
-    progress.note('throughput: four equal sweep units on 1 and on 2 workers, best of 2');
-    const units = Array.from({ length: 4 }, (_, k) => ({
-      ...tuneTasks[0],
-      seed: tuneTasks[0].seed + k,
-    }));
-    const warmUnits = [{ ...tuneTasks[0], seed: tuneTasks[0].seed + 1000 }];
-    const pools = [new Pool(1), new Pool(2)];
-    const best = [Number.POSITIVE_INFINITY, Number.POSITIVE_INFINITY];
-    const repeats = 2;
-    try {
-      for (const pool of pools) {
-        for (const w of warmUnits)
-          await Promise.all(
-            Array.from({ length: pool.size }, (_, k) => pool.run({ ...w, seed: w.seed + 10 * k })),
-          );
-      }
-      for (let r = 0; r < repeats; r++) {
-        for (let p = 0; p < pools.length; p++) {
-          const s = performance.now();
-          await Promise.all(units.map((u) => pools[p].run({ ...u, seed: u.seed + 100 * r })));
-          best[p] = Math.min(best[p], (performance.now() - s) / 1000);
-        }
-      }
-    } finally {
-      await Promise.all(pools.map((p) => p.close()));
-    }
-    workerScaling = {
-      units: units.map((u) => u.workload),
-      repeats,
-      workers1Seconds: Number(best[0].toFixed(3)),
-      workers2Seconds: Number(best[1].toFixed(3)),
-      speedup: Number((best[0] / best[1]).toFixed(3)),
-    };
+  if (!opts.quick) {
+    const units = scalingUnits(x);
+    progress.note(
+      `throughput: ${units.length} of the suite's own units on 1 and on 2 workers, 3 times`,
+    );
+    workerScaling = await lapped(timing, 'tpScalingSeconds', () => measureScaling(units, 3));
   }
-  lap('tpScalingSeconds', t);
-  t = performance.now();
-  // Memory of a user's default run, alone in a child process, at two stream lengths.
   const probeRuns = opts.quick ? [200_000, 2_000_000] : [1_000_000, 10_000_000];
   progress.note(
     `throughput: memory of a default simulate run (${probeRuns.map((r) => num(r)).join(' and ')} runs, child processes)`,
   );
-  const memory = probeRuns.map((runs) => {
-    const out = execFileSync(
-      process.execPath,
-      [
-        '--import',
-        'tsx',
-        fileURLToPath(new URL('./rss-probe.ts', import.meta.url)),
-        'mixed-aarch32-aarch64',
-        'adaptive',
-        String(runs),
-      ],
-      {
-        encoding: 'utf8',
-      },
-    );
-    const j = JSON.parse(out) as { runs: number; maxRssMiB: number };
-    return {
-      workload: 'mixed-aarch32-aarch64',
-      policy: 'adaptive',
-      runs: j.runs,
-      maxRssMiB: Number(j.maxRssMiB.toFixed(1)),
-    };
-  });
-
-  lap('tpMemorySeconds', t);
-  // Import throughput beside the line-count floor of the same file (bench/import-throughput.ts).
+  const memory = measureMemory(probeRuns);
+  // Import beside the line-count floor of the same file (bench/import-throughput.ts).
   progress.note('throughput: import of a synthetic tracefs trace beside a plain line count');
   const importThroughput = await measureImportThroughput(opts.quick ? 20 : 200, opts.quick ? 2 : 3);
-  const suiteSeconds = (performance.now() - t0) / 1000;
-  const peakRssMiB = process.resourceUsage().maxRSS / 1024;
-  const minWalk = Math.min(...simulate.map((s) => s.walkRunsPerSecond));
-  const minRatio = Math.min(...simulate.map((s) => s.ratio));
-  const minGen = Math.min(...generate.map((g) => g.runsPerSecond));
-  const defaultChecks = verdicts.filter((v) => v.config === 'default');
-  const budgets = [
-    {
-      name: 'simulate: table walk, one core',
-      target: '>= 300 M runs/s (every policy)',
-      measured: `${(minWalk / 1e6).toFixed(0)} M runs/s (slowest policy)`,
-      met: minWalk >= 300e6,
-    },
-    {
-      name: 'simulate: walk / bare loop',
-      target: '>= 0.75',
-      measured: minRatio.toFixed(2),
-      met: minRatio >= 0.75,
-    },
-    {
-      name: 'generate, one core',
-      target: '>= 30 M runs/s (every workload)',
-      measured: `${(minGen / 1e6).toFixed(1)} M runs/s (slowest workload)`,
-      met: minGen >= 30e6,
-    },
-    {
-      name: 'check: every built-in policy to its fixpoint, default configuration',
-      target: '< 5 s total',
-      measured: `${checkSeconds.toFixed(2)} s (${defaultChecks.length} policies)`,
-      met: checkSeconds < 5,
-    },
-    workerScaling
-      ? {
-          name: 'worker_threads scaling of the sweep on 2 workers',
-          target: '>= 1.8x',
-          measured: `${workerScaling.speedup.toFixed(2)}x (${workerScaling.units.length} equal tuning units of ${workerScaling.units[0]})`,
-          met: workerScaling.speedup >= 1.8,
-        }
-      : {
-          name: 'worker_threads scaling of the sweep on 2 workers',
-          target: '>= 1.8x',
-          measured: opts.quick
-            ? 'not measured under --quick'
-            : 'not measured: no tuning units selected',
-          met: null,
-        },
-    {
-      name: 'whole suite',
-      target: opts.quick ? '< 15 s (--quick)' : '< 60 s',
-      measured: `${suiteSeconds.toFixed(1)} s`,
-      met: suiteSeconds < (opts.quick ? 15 : 60),
-    },
-    {
-      name: 'import: synthetic tracefs trace, 4 vCPU threads',
-      target: '>= 300 MB/s',
-      measured: `${importThroughput.importMBps.toFixed(0)} MB/s wall, ${importThroughput.importCpuMBps.toFixed(0)} MB/s per CPU second (plain line count of the same ${importThroughput.megabytes} MB file: ${importThroughput.lineCountMBps.toFixed(0)} MB/s)`,
-      met: importThroughput.importMBps >= 300,
-    },
-    {
-      name: 'memory of a default simulate run, flat in stream length',
-      target: '< 300 MB',
-      measured: memory
-        .map(
-          (m) => `${(m.maxRssMiB * 1.048576).toFixed(0)} MB at ${(m.runs / 1e6).toFixed(1)} M runs`,
-        )
-        .join(', '),
-      met: memory.every((m) => m.maxRssMiB * 1.048576 < 300),
-    },
-  ];
-  return {
-    simulate,
-    generate,
-    check,
+  const cpu = process.cpuUsage(x.cpu0);
+  const tp: Omit<Throughput, 'budgets'> = {
+    ...streams,
+    cliStart,
+    check: await checkFigures(x.verdicts),
     workerScaling,
+    busy: x.busy,
     memory,
     importThroughput,
-    suiteSeconds: Number(suiteSeconds.toFixed(2)),
-    peakRssMiB: Number(peakRssMiB.toFixed(1)),
-    budgets,
+    suiteSeconds: Number(((performance.now() - x.t0) / 1000).toFixed(2)),
+    suiteCpuSeconds: Number(((cpu.user + cpu.system) / 1e6).toFixed(2)),
+    peakRssMiB: Number((process.resourceUsage().maxRSS / 1024).toFixed(1)),
   };
+  return { ...tp, budgets: evaluateBudgets({ quick: opts.quick, tp }) };
 }

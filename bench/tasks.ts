@@ -9,10 +9,10 @@ import { FPSIMD } from '../src/cpu/fp-state.js';
 import { cpuProfile } from '../src/cpu/profiles.js';
 import { BUILTIN_POLICIES, builtinPolicy, resolvePolicy } from '../src/policy/registry.js';
 import { price, type SimResult } from '../src/sim/simulate.js';
+import { features } from '../src/tune/cost-draws.js';
 import { sensitivity } from '../src/tune/sensitivity.js';
 import { loadWorkloadFile } from '../src/stream/workload.js';
 import { SUITE_BUDGET } from '../src/sim/walk.js';
-import { features } from '../src/tune/cost-draws.js';
 import { runUnit, sweepSettings, walkUnit } from '../src/tune/sweep.js';
 import { isUserError } from '../src/util/errors.js';
 
@@ -26,7 +26,10 @@ export interface SimTask {
   readonly cpus: readonly string[];
 }
 
-/** One (workload, seed) unit of the threshold sweep. */
+/**
+ * One unit of the threshold sweep: a (workload, seed) and a share of the thresholds, or
+ * (`references`) the reference policies eager and lazy-fixed on the same stream.
+ */
 export interface TuneTask {
   readonly kind: 'tune';
   /** The workload's name (for aggregation) and file. */
@@ -35,6 +38,8 @@ export interface TuneTask {
   readonly seed: number;
   readonly runs: number;
   readonly ranges: Readonly<Record<string, readonly number[]>>;
+  /** Simulate eager and lazy-fixed instead of the swept settings. */
+  readonly references: boolean;
   readonly cpus: readonly string[];
 }
 
@@ -109,12 +114,13 @@ export async function executeTask(task: TaskRequest): Promise<unknown> {
     }
     case 'tune': {
       const workload = loadWorkloadFile(task.workloadFile);
-      const settings = sweepSettings(builtinPolicy('adaptive')!, task.ranges);
-      // Every other built-in design at its defaults: the recommendation chooses among all.
-      const others = await Promise.all(
-        BUILTIN_POLICIES.filter((d) => d.name !== 'adaptive').map((d) => resolvePolicy(d.name)),
-      );
-      const policies = [...settings.map((s) => s.policy), ...others];
+      // The reference unit holds every other built-in design at its defaults: the
+      // recommendation chooses among all of them (bench/recommendations.ts).
+      const policies = task.references
+        ? await Promise.all(
+            BUILTIN_POLICIES.filter((d) => d.name !== 'adaptive').map((d) => resolvePolicy(d.name)),
+          )
+        : sweepSettings(builtinPolicy('adaptive')!, task.ranges).map((s) => s.policy);
       const cpus = task.cpus.map(cpuProfile);
       const walks = walkUnit(workload, task.seed, task.runs, policies);
       const results = walks.map((w) => cpus.map((cpu) => price(w, cpu, FPSIMD)));

@@ -1,14 +1,18 @@
 /**
  * Simulator throughput, measured with tinybench: the compiled table walk against a bare
- * loop over the same typed arrays in the same process (a histogram of run classes: one
- * load and one increment per run, the least any simulator must do).
+ * loop over the same typed array in the same process (a histogram of run classes: one
+ * load and one increment per run, the least any simulator must do), and the generator,
+ * on a workload's own stream. The suite runs this in a child process per workload
+ * (`tp-child.ts`), so no figure inherits another's compiled code or heap.
  */
 
 import { Bench } from 'tinybench';
-import { TransitionTable } from '../src/machine/compile.js';
-import type { Policy } from '../src/policy/types.js';
-import { bareLoop, SINGLE_BUDGET, Walker } from '../src/sim/walk.js';
+import type { Policy, VcpuDesc } from '../src/policy/types.js';
+import { CLASSES_PER_VCPU } from '../src/machine/run-class.js';
+import { PolicyRun } from '../src/sim/simulate.js';
+import { bareLoop } from '../src/sim/walk.js';
 import type { ExitStream } from '../src/stream/exit-stream.js';
+import { type Workload, workloadStream } from '../src/stream/workload.js';
 
 export interface WalkThroughput {
   readonly policy: string;
@@ -16,10 +20,12 @@ export interface WalkThroughput {
   readonly walkRunsPerSecond: number;
   /** Runs per second of the bare loop. */
   readonly bareRunsPerSecond: number;
-  /** walk / the median bare-loop rate of all the policies' measurements. */
+  /** walk / bare loop over the same stream. */
   readonly ratio: number;
   /** Walker mode used (raw pairs, dense pairs or single steps). */
   readonly mode: string;
+  /** States in the policy's table. */
+  readonly states: number;
 }
 
 /**
@@ -50,49 +56,124 @@ export function materialize(stream: ExitStream, runs: number): Uint16Array {
   return out.subarray(0, n);
 }
 
+/** One workload's figures, measured in a process of their own (`tp-child.ts`). */
+export interface StreamThroughput {
+  readonly workload: string;
+  /** The stream measured, in words (workload, seed, length, vCPUs). */
+  readonly stream: string;
+  readonly bareRunsPerSecond: number;
+  readonly walk: readonly WalkThroughput[];
+  readonly generateRunsPerSecond: number;
+}
+
+export interface StreamThroughputOptions {
+  /** Runs of the stream materialised for the walk (one walk of them is one sample). */
+  readonly runs: number;
+  /** Runs generated per generation sample. */
+  readonly generateRuns: number;
+  readonly timeMs: number;
+  readonly minIterations: number;
+  readonly seed: number;
+}
+
+/** tinybench mean throughput of one task, in runs per second. */
+async function rate(task: () => void, runs: number, timeMs: number, minIterations: number) {
+  const bench = new Bench(benchOptions(timeMs, minIterations));
+  bench.add('task', task);
+  await bench.run();
+  const r = bench.tasks[0].result;
+  if (r.state !== 'completed') throw new Error('benchmark did not complete');
+  return r.throughput.mean * runs;
+}
+
 /**
- * Measures walk and bare-loop throughput for each policy over the same columns. The
- * table is warmed first (every reachable cell compiled), so the figure is the walk alone.
+ * Each policy as a user's simulate runs it: the table walk, or the cost machine if the
+ * table does not pay off (PolicyRun decides), warmed by up to four passes over the stream.
  */
-export async function measureWalk(
+async function walkFigures(
+  name: string,
+  vcpus: readonly VcpuDesc[],
+  cls: Uint16Array,
   policies: readonly Policy[],
-  stream: ExitStream,
-  opts: { runs?: number; timeMs?: number; minIterations?: number } = {},
+  o: StreamThroughputOptions,
 ): Promise<WalkThroughput[]> {
-  const cls = materialize(stream, opts.runs ?? 1 << 16);
-  const out: WalkThroughput[] = [];
+  const walk: WalkThroughput[] = [];
+  const chunk = { length: cls.length, cls, exitKey: new Uint8Array(0), ns: new Float64Array(0) };
   for (const policy of policies) {
-    const walker = new Walker(
-      new TransitionTable(policy, stream.vcpus, SINGLE_BUDGET.maxCells),
-      SINGLE_BUDGET,
+    const run = new PolicyRun(policy, { name, vcpus });
+    for (let k = 0; k < 4 && run.mode !== 'direct'; k++) run.feed(chunk);
+    if (run.mode === 'direct') run.feed(chunk);
+    // A slow engine gets a sample floor of one: its figure needs no more to show the gap.
+    const floor = run.mode === 'direct' ? 1 : o.minIterations;
+    const w = await rate(
+      () => {
+        run.feed(chunk);
+      },
+      cls.length,
+      o.timeMs,
+      floor,
     );
-    for (let k = 0; k < 4; k++) walker.walk(cls, cls.length);
-    const counts = new Int32Array(stream.vcpus.length * 96);
-    const bench = new Bench(benchOptions(opts.timeMs ?? 400, opts.minIterations));
-    bench.add('walk', () => walker.walk(cls, cls.length));
-    bench.add('bare', () => bareLoop(cls, cls.length, counts));
-    await bench.run();
-    const rate = (name: string) => {
-      const r = bench.getTask(name)?.result;
-      if (!r || r.state !== 'completed') throw new Error(`benchmark ${name} did not complete`);
-      return r.throughput.mean * cls.length;
-    };
-    const walk = rate('walk');
-    const bare = rate('bare');
-    out.push({
+    walk.push({
       policy: policy.id,
-      walkRunsPerSecond: walk,
-      bareRunsPerSecond: bare,
-      ratio: walk / bare,
-      mode: walker.pairMode,
+      walkRunsPerSecond: w,
+      bareRunsPerSecond: 0,
+      ratio: 0,
+      mode: run.mode,
+      states: run.tableStates,
     });
   }
-  // The bare loop is the same loop over the same array each time: its median over the
-  // policies is a steadier yardstick on a shared, noisy machine than any one sample.
-  const sorted = out.map((o) => o.bareRunsPerSecond).sort((a, b) => a - b);
-  const median =
-    sorted.length % 2
-      ? sorted[(sorted.length - 1) / 2]
-      : (sorted[sorted.length / 2 - 1] + sorted[sorted.length / 2]) / 2;
-  return out.map((o) => ({ ...o, ratio: o.walkRunsPerSecond / median }));
+  return walk;
+}
+
+/**
+ * Walk, bare loop and generation over one workload's own stream: the first `runs` runs
+ * of the stream with `seed`, each policy on a fresh table warmed by four walks (every
+ * reachable cell compiled, so the figure is the walk alone), the bare loop over the same
+ * array measured before and after the policies (the better of the two is the yardstick:
+ * it is the same loop, so a lower reading is load from elsewhere).
+ */
+export async function measureStream(
+  name: string,
+  workload: Workload,
+  policies: readonly Policy[],
+  o: StreamThroughputOptions,
+): Promise<StreamThroughput> {
+  const first = workloadStream(workload, { runs: o.runs, seed: o.seed });
+  const cls = materialize(first, o.runs);
+  const vcpus = first.vcpus;
+  const counts = new Int32Array(vcpus.length * CLASSES_PER_VCPU);
+  const bare = () =>
+    rate(
+      () => {
+        bareLoop(cls, cls.length, counts);
+      },
+      cls.length,
+      o.timeMs,
+      o.minIterations,
+    );
+  const bare0 = await bare();
+  const walk = await walkFigures(name, vcpus, cls, policies, o);
+  const bareRate = Math.max(bare0, await bare());
+  const gen = await rate(
+    () => {
+      let n = 0;
+      for (const chunk of workloadStream(workload, { runs: o.generateRuns, seed: o.seed }).chunks())
+        n += chunk.length;
+      if (n !== o.generateRuns) throw new Error(`generated ${n} runs, not ${o.generateRuns}`);
+    },
+    o.generateRuns,
+    o.timeMs,
+    o.minIterations,
+  );
+  return {
+    workload: name,
+    stream: `${name}, seed ${o.seed}, first ${cls.length.toLocaleString('en-US')} runs, ${vcpus.length} vCPU${vcpus.length > 1 ? 's' : ''}`,
+    bareRunsPerSecond: bareRate,
+    walk: walk.map((x) => ({
+      ...x,
+      bareRunsPerSecond: bareRate,
+      ratio: x.walkRunsPerSecond / bareRate,
+    })),
+    generateRunsPerSecond: gen,
+  };
 }

@@ -71,7 +71,7 @@ describe('npm run bench', () => {
     for (const f of ['index.html', 'results.json', 'results.csv'])
       expect(existsSync(join(out1, 'latest', f))).toBe(true);
     expect(ra.schema).toBe('fpswitch-results');
-    expect(ra.schemaVersion).toBe(2);
+    expect(ra.schemaVersion).toBe(3);
   }, 300_000);
 
   it('rejects --only matching nothing', () => {

@@ -228,10 +228,8 @@ function assumptionsSection(r: Results): string {
   return `<section id="assumptions"><h2>Assumptions</h2><p>Every parameter of the run with its source.</p>${table(['scope', 'parameter', 'value', 'source', 'confidence'], rows, 'small')}</section>`;
 }
 
-function throughputSection(r: Results, chart: (id: string) => string): string {
-  const t = r.throughput;
-  if (!t) return '';
-  const budgets = t.budgets.map((b) => [
+function budgetRows(t: NonNullable<Results['throughput']>): string[][] {
+  return t.budgets.map((b) => [
     esc(b.name),
     esc(b.target),
     esc(b.measured),
@@ -241,15 +239,69 @@ function throughputSection(r: Results, chart: (id: string) => string): string {
         ? '<span class="ok">met</span>'
         : '<span class="bad">not met</span>',
   ]);
-  const gen = t.generate.map((g) => [esc(g.workload), `${num(g.runsPerSecond / 1e6, 1)} M`]);
+}
+
+/** Walk runs/s and walk / bare, a row per workload (its stream named), a column pair per policy. */
+function walkTable(t: NonNullable<Results['throughput']>): string {
+  const policies = [...new Set(t.simulate.map((s) => s.policy))];
+  const workloads = [...new Set(t.simulate.map((s) => s.workload))];
+  const rows = workloads.map((w) => {
+    const of = t.simulate.filter((s) => s.workload === w);
+    return [
+      esc(of[0]?.stream ?? w),
+      ...policies.map((p) => {
+        const x = of.find((s) => s.policy === p);
+        if (!x) return '-';
+        const cls = x.ratio >= 0.75 && x.walkRunsPerSecond >= 300e6 ? 'ok' : 'bad';
+        return `<span class="${cls}">${num(x.walkRunsPerSecond / 1e6)} M (${x.ratio.toFixed(2)})</span>`;
+      }),
+    ];
+  });
+  return table(['stream', ...policies.map((p) => esc(p.split(':')[0]))], rows, 'small');
+}
+
+function scalingText(t: NonNullable<Results['throughput']>, cores: number): string {
+  const w = t.workerScaling;
+  const busy =
+    t.busy === null
+      ? ''
+      : ` In this run the workers spent ${(100 * t.busy).toFixed(0)}% of the parallel phase in units.`;
+  if (!w) return `Worker scaling not measured in this run.${busy}`;
+  return `Worker scaling: ${w.units} of the suite's own units (every kind, split as the suite splits them, at --quick sizes) took ${w.workers1Seconds.toFixed(2)} s on 1 worker and ${w.workers2Seconds.toFixed(2)} s on 2 (${w.speedup.toFixed(2)}x, best of ${w.speedups.length}: ${w.speedups.map((x) => x.toFixed(2)).join(', ')}; load average ${w.loadAverage.toFixed(1)} on ${cores} cores).${busy}`;
+}
+
+function throughputSection(r: Results, chart: (id: string) => string): string {
+  const t = r.throughput;
+  if (!t) return '';
+  const gen = t.generate.map((g) => [esc(g.stream), `${num(g.runsPerSecond / 1e6, 1)} M`]);
+  const cli = t.cliStart
+    ? table(
+        ['command', 'seconds'],
+        [
+          ['node -e 0', t.cliStart.nodeSeconds.toFixed(2)],
+          ...t.cliStart.commands.map((c) => [
+            esc(`node ${t.cliStart?.bin ?? ''} ${c.argv.join(' ')}`),
+            c.seconds.toFixed(2),
+          ]),
+        ],
+      )
+    : '<p>CLI start not measured.</p>';
+  const checks = r.checks.map((v) => [
+    esc(v.policy),
+    esc(v.config),
+    esc(v.verdict),
+    `${(1000 * (t.check.perVerdict.find((c) => c.policy === v.policy && c.config === v.config)?.seconds ?? v.seconds)).toFixed(0)} ms`,
+    num(v.states),
+    esc(v.covers),
+  ]);
   return `<section id="throughput"><h2>Throughput</h2>${chart('throughput')}
-${table(['budget', 'target', 'measured', ''], budgets)}
-<h3>Stream generation, one core</h3>${table(['workload', 'runs/s'], gen)}
-<p>Checker: ${num(t.check.states)} states, ${num(t.check.transitions)} transitions, ${num(t.check.statesPerSecond)} states/s. Suite wall time ${t.suiteSeconds.toFixed(1)} s; the suite's own peak RSS (main thread and worker threads) ${t.peakRssMiB.toFixed(0)} MiB.${
-    t.workerScaling
-      ? ` Worker scaling of the sweep: ${t.workerScaling.units.length} equal tuning units of ${esc(t.workerScaling.units[0])} took ${t.workerScaling.workers1Seconds.toFixed(2)} s on 1 worker and ${t.workerScaling.workers2Seconds.toFixed(2)} s on 2, best of ${t.workerScaling.repeats} (${t.workerScaling.speedup.toFixed(2)}x).`
-      : ''
-  }</p></section>`;
+${table(['budget', 'target', 'measured', ''], budgetRows(t))}
+<h3>Table walk, one core: runs/s (walk / bare loop over the same stream)</h3>
+<p>Each workload's own stream, every built-in policy at its defaults, measured in a child process per workload.</p>${walkTable(t)}
+<h3>Stream generation, one core</h3>${table(['stream', 'runs/s'], gen)}
+<h3>CLI start (process start to exit, best of ${t.cliStart?.repeats ?? 0})</h3>${cli}
+<h3>Checker, per policy and configuration (time alone in a child process)</h3>${table(['policy', 'config', 'verdict', 'time', 'states', 'covers'], checks, 'small')}
+<p>Checker: ${num(t.check.states)} states, ${num(t.check.transitions)} transitions in ${t.check.seconds.toFixed(2)} s. Suite wall time ${t.suiteSeconds.toFixed(1)} s, ${t.suiteCpuSeconds.toFixed(1)} s of CPU; the suite's own peak RSS (main thread and worker threads) ${t.peakRssMiB.toFixed(0)} MiB. ${scalingText(t, r.host.cores)}</p></section>`;
 }
 
 const STYLE = `body{font:14px/1.45 system-ui,sans-serif;margin:0 auto;max-width:1100px;padding:1em 2em;color:#222}

@@ -1,5 +1,5 @@
 /**
- * The schema of `results.json` (version 2), written by `npm run bench`. Every number the
+ * The schema of `results.json` (version 3), written by `npm run bench`. Every number the
  * report shows comes from here. Fields whose values depend on timing (and so differ
  * between runs of the same seeds) are confined to `date`, `timing` and `throughput`,
  * plus `seconds` in checker verdicts; everything else is a function of the parameters.
@@ -17,7 +17,12 @@ export const RESULTS_SCHEMA = 'fpswitch-results';
  * names its units; `parameters` gained `thresholds`, `eagerRuns`, `workloadsDir`; file
  * paths are relative to the repository when inside it; share intervals lie in [0, 1].
  */
-export const RESULTS_SCHEMA_VERSION = 2;
+/**
+ * 3: `checks[]` gain `covers` and `symmetry`; `throughput.simulate` rows are per policy x
+ * workload and name their stream; `throughput` gains `cliStart`, `busy`, `suiteCpuSeconds`;
+ * `workerScaling` is measured on the suite's own units (count, speedups per repeat).
+ */
+export const RESULTS_SCHEMA_VERSION = 3;
 
 /** Fields that may differ between two runs with the same parameters. */
 export const TIMING_FIELDS = ['date', 'timing', 'throughput'] as const;
@@ -147,32 +152,67 @@ export interface BreakEvenResult {
 }
 
 export interface Throughput {
+  /**
+   * The table walk and the bare loop (one load and one increment a run) over each
+   * workload's own stream, for every built-in policy at its defaults, measured in one
+   * child process per workload (`stream` names the stream).
+   */
   readonly simulate: readonly {
+    workload: string;
+    stream: string;
     policy: string;
     walkRunsPerSecond: number;
     bareRunsPerSecond: number;
     ratio: number;
     mode: string;
+    /** States in the policy's table after the walk. */
+    states: number;
   }[];
-  readonly generate: readonly { workload: string; runsPerSecond: number }[];
-  readonly check: { states: number; transitions: number; seconds: number; statesPerSecond: number };
+  readonly generate: readonly { workload: string; stream: string; runsPerSecond: number }[];
+  /** Wall time of the CLI from process start to exit, best of `repeats`; null when not measured. */
+  readonly cliStart: {
+    bin: string;
+    repeats: number;
+    nodeSeconds: number;
+    commands: readonly { command: 'list' | 'simulate'; argv: readonly string[]; seconds: number }[];
+  } | null;
   /**
-   * Equal tuning units (one workload, several seeds) on a pool of 1 worker and of 2, the
-   * best of `repeats` alternating runs each; null when not measured (`--quick`, or no
-   * tuning units).
+   * The checker over every built-in policy at its defaults in every configuration, alone
+   * in a child process, one after another (`seconds`: the wall time of them all); states
+   * and transitions from the suite's own verdicts.
+   */
+  readonly check: {
+    states: number;
+    transitions: number;
+    seconds: number;
+    statesPerSecond: number;
+    verdicts: number;
+    configs: readonly string[];
+    perVerdict: readonly { policy: string; config: string; seconds: number; covers: string }[];
+  };
+  /**
+   * The suite's own units (sim, tune, check, sensitivity, at --quick sizes) on a pool of 1
+   * worker and of 2, alternately, `speedups` per repeat, `speedup` the best; null when not
+   * measured (`--quick`). `busy`: in the suite's real run on its workers, the share of
+   * worker time spent in units (1: both always busy).
    */
   readonly workerScaling: {
-    units: readonly string[];
-    repeats: number;
+    units: number;
     workers1Seconds: number;
     workers2Seconds: number;
     speedup: number;
+    speedups: readonly number[];
+    loadAverage: number;
   } | null;
+  /** In the suite's real run: task time summed over workers / (wall time x workers). */
+  readonly busy: number | null;
   /** Peak RSS of a default `simulate` run in a child process, at two stream lengths. */
   readonly memory: readonly { workload: string; policy: string; runs: number; maxRssMiB: number }[];
   /** `fpswitch import` MB/s on a synthetic tracefs trace, beside a plain line count of it (bench/import-throughput.ts). */
   readonly importThroughput?: ImportThroughput;
   readonly suiteSeconds: number;
+  /** CPU time of the suite's process (main thread and worker threads): load-independent. */
+  readonly suiteCpuSeconds: number;
   /** Peak RSS of the whole suite (main thread and its worker threads). */
   readonly peakRssMiB: number;
   /** Each performance goal and whether this run met it; `met: null` when it was not measured. */

@@ -179,6 +179,16 @@ export class PolicyRun {
     }
   }
 
+  /** How it walks now: the walker's pair mode, or `direct` once it left the table. */
+  get mode(): string {
+    return this.walker ? this.walker.pairMode : 'direct';
+  }
+
+  /** States in its table (0 once it left the table). */
+  get tableStates(): number {
+    return this.table?.stateCount ?? 0;
+  }
+
   /** Runs one chunk through the policy. */
   feed(chunk: StreamChunk): void {
     this.runs += chunk.length;

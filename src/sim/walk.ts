@@ -31,7 +31,7 @@ export interface WalkBudget {
  * many states spreads its working set over far more cache lines than a dense one. Set
  * from measurements on the built-in workloads (bench: walk / bare per policy x workload).
  */
-const RAW_CACHE_ENTRIES = 1 << 18;
+const RAW_CACHE_ENTRIES = 1 << 20;
 
 /** Runs of a single walk, compiling fewer than 1/64 new cells, that end the warm-up. */
 const WARMUP_RUNS = 1024;
@@ -161,6 +161,11 @@ export class Walker {
       !this.ensurePairStates(this.table.stateCount)
     )
       this.toDense();
+  }
+
+  /** States in the walked table (for diagnostics and benchmarks). */
+  get tableStates(): number {
+    return this.table.stateCount;
   }
 
   /** The current mode (for diagnostics and benchmarks). */
