@@ -4,9 +4,9 @@
  * file and line, and every committed fixture: well-formed, a window of >= 1,000 runs,
  * consistent with its own metadata.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { afterAll, describe, expect, it } from 'vitest';
 import {
@@ -20,6 +20,8 @@ import {
   writeRunRecords,
 } from '../validation/lib/run-records.js';
 
+const ROOT = resolve(import.meta.dirname, '..');
+const RUNS_DIR = join(ROOT, 'validation/fixtures/runs');
 const tmp = mkdtempSync(join(tmpdir(), 'fpsw-runs-'));
 afterAll(() => {
   rmSync(tmp, { recursive: true, force: true });
@@ -102,5 +104,43 @@ describe('readRunRecords', () => {
     ],
   ])('rejects %s with one line naming file and line', (_what, text, err) => {
     expect(() => parseRunRecords(text, 'x')).toThrow(err);
+  });
+});
+
+const committed = readdirSync(RUNS_DIR, { withFileTypes: true })
+  .filter((d) => d.isFile() && d.name.endsWith('.runs.tsv.gz'))
+  .map((d) => d.name);
+
+describe('committed per-run fixtures', () => {
+  it('exist', () => {
+    expect(committed.length).toBeGreaterThan(0);
+  });
+
+  it.each(committed)('%s is a consistent window of real runs', (name) => {
+    const { meta, runs } = readRunRecords(join(RUNS_DIR, name));
+    expect(`${meta.cell}.runs.tsv.gz`).toBe(name);
+    const w = meta.window as { first: number; count: number; of: number };
+    expect(runs).toHaveLength(w.count);
+    expect(w.first + w.count).toBeLessThanOrEqual(w.of);
+    expect(typeof meta.guest.vcpus).toBe('number');
+    // a run that used FP executed at least one instruction (a run can execute none: an
+    // interrupt already pending when the entry's ERET completes exits before any block)
+    for (const r of runs) if (r.fpEl0 || r.fpEl1) expect(r.insns).toBeGreaterThan(0);
+    // with -icount on one L1 CPU, guest time is the instruction count exactly
+    if (String(meta.ns).startsWith('guest instructions'))
+      for (const r of runs) expect(r.ns).toBe(r.insns);
+  });
+
+  it('each matrix and armhf cell has >= 1,000 runs in its window (over its vCPUs)', () => {
+    const perCell = new Map<string, number>();
+    for (const name of committed) {
+      const { meta } = readRunRecords(join(RUNS_DIR, name));
+      const boot = (meta.source as { boot: string }).boot;
+      if (!boot.startsWith('vhe-icount-matrix') && boot !== 'vhe-icount-armhf') continue;
+      const cell = meta.cell.replace(/\.vcpu\d+$/, '');
+      perCell.set(cell, (perCell.get(cell) ?? 0) + (meta.window as { of: number }).of);
+    }
+    expect(perCell.size).toBeGreaterThan(0);
+    for (const [cell, n] of perCell) expect(n, cell).toBeGreaterThanOrEqual(1000);
   });
 });

@@ -110,8 +110,24 @@ export interface CellStats {
   byPrevExit: Group[];
   bySwitches: Group[];
   switchesPerRun: number;
+  /** share of runs with no task switch, and the switches' variance / mean (1 for Poisson) */
+  zeroSwitchShare: number;
+  switchDispersion: number;
   exitMix: Group[];
   acf: number[];
+}
+
+function switchSpread(runs: readonly RunRecord[]): {
+  zeroSwitchShare: number;
+  switchDispersion: number;
+} {
+  const n = runs.length;
+  const mean = runs.reduce((a, r) => a + r.switches, 0) / n;
+  const v = runs.reduce((a, r) => a + (r.switches - mean) ** 2, 0) / n;
+  return {
+    zeroSwitchShare: runs.filter((r) => r.switches === 0).length / n,
+    switchDispersion: mean > 0 ? v / mean : NaN,
+  };
 }
 
 /** All statistics of one cell's runs. Cost: O(n log n) for the sort, O(10 n) for the ACF. */
@@ -157,6 +173,7 @@ export function cellStats(
       SWITCH_BINS,
     ),
     switchesPerRun: runs.reduce((a, r) => a + r.switches, 0) / runs.length,
+    ...switchSpread(runs),
     exitMix: groupBy(runs, (r) => r.exit),
     acf: autocorrelation(runs.map(fp), 10),
   };
@@ -176,7 +193,7 @@ export function cellMarkdown(s: CellStats): string {
     `#### ${s.cell} (${s.runs} runs)`,
     '',
     `* config: \`${JSON.stringify(s.config)}\``,
-    `* FP share ${pct(s.fpShare)} (2015 skip ${pct(s.skip2015)}); task switches per run ${s.switchesPerRun.toFixed(2)}`,
+    `* FP share ${pct(s.fpShare)} (2015 skip ${pct(s.skip2015)}); task switches per run ${s.switchesPerRun.toFixed(2)} (variance/mean ${s.switchDispersion.toFixed(1)}), runs without a switch ${pct(s.zeroSwitchShare)}`,
     `* run length (us): p10 ${l.p10}, p50 ${l.p50}, p90 ${l.p90}, p99 ${l.p99}, mean ${l.mean}`,
     `* exits: ${s.exitMix.map((g) => `${g.label} ${pct(g.share)}`).join(', ')}`,
     `* by length: ${groupsText(s.byLength)}`,
@@ -205,7 +222,7 @@ function fpBySwitching(s: CellStats): [string, string] {
 /** One summary row per cell (the README's table). */
 export function summaryTable(stats: CellStats[]): string {
   const head =
-    '| cell | runs | FP share | run us p10 / p50 / p90 / p99 | runs < 1 ms (FP) | runs >= 1 ms (FP) | FP after IRQ / WFx / SYS64 | switches per run | FP with 0 / >0 switches | vGIC at entry (FP) | ACF lag 1 / 2 / 5 / 10 |';
+    '| cell | runs | FP share | run us p10 / p50 / p90 / p99 | runs < 1 ms (FP) | runs >= 1 ms (FP) | FP after IRQ / WFx / SYS64 | switches per run (var/mean) | runs with 0 switches | FP with 0 / >0 switches | vGIC at entry (FP) | ACF lag 1 / 2 / 5 / 10 |';
   const rows = stats.map((s) => {
     const short = s.byLength.filter((g) => ['< 10 us', '10-100 us', '0.1-1 ms'].includes(g.label));
     const long = s.byLength.filter((g) => !short.includes(g));
@@ -218,9 +235,9 @@ export function summaryTable(stats: CellStats[]): string {
     const [sw0, sw1] = fpBySwitching(s);
     const inj = s.byInjected.find((g) => g.label === 'injected=1');
     const acf = [0, 1, 4, 9].map((k) => (Number.isNaN(s.acf[k]) ? '-' : s.acf[k].toFixed(2)));
-    return `| ${s.cell} | ${s.runs} | ${pct(s.fpShare)} | ${l.p10} / ${l.p50} / ${l.p90} / ${l.p99} | ${agg(short)} | ${agg(long)} | ${['IRQ', 'WFx', 'SYS64'].map((c) => fpOf(s.byPrevExit, `after ${c}`)).join(' / ')} | ${s.switchesPerRun.toFixed(2)} | ${sw0} / ${sw1} | ${inj ? `${pct(inj.share)} (${pct(inj.fpShare)})` : '-'} | ${acf.join(' / ')} |`;
+    return `| ${s.cell} | ${s.runs} | ${pct(s.fpShare)} | ${l.p10} / ${l.p50} / ${l.p90} / ${l.p99} | ${agg(short)} | ${agg(long)} | ${['IRQ', 'WFx', 'SYS64'].map((c) => fpOf(s.byPrevExit, `after ${c}`)).join(' / ')} | ${s.switchesPerRun.toFixed(2)} (${Number.isNaN(s.switchDispersion) ? '-' : s.switchDispersion.toFixed(1)}) | ${pct(s.zeroSwitchShare)} | ${sw0} / ${sw1} | ${inj ? `${pct(inj.share)} (${pct(inj.fpShare)})` : '-'} | ${acf.join(' / ')} |`;
   });
-  return [head, `|${'---|'.repeat(11)}`, ...rows, ''].join('\n');
+  return [head, `|${'---|'.repeat(12)}`, ...rows, ''].join('\n');
 }
 
 function main(argv: string[]): number {
@@ -250,9 +267,10 @@ function main(argv: string[]): number {
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   try {
-    process.exit(main(process.argv.slice(2)));
+    // exitCode, not exit(): a pipe must get all of stdout first
+    process.exitCode = main(process.argv.slice(2));
   } catch (e) {
     process.stderr.write(`error: ${(e as Error).message}\n`);
-    process.exit(2);
+    process.exitCode = 2;
   }
 }

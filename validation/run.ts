@@ -69,6 +69,7 @@ options:
   --only LIST          only these boots: matrix, armhf (comma-separated; no scripted guests,
                        no per-mode Linux boots; validation/results.json is left alone)
   --matrix-scale F     scale the matrix and armhf workload sizes by F (0.05: a smoke test)
+  --filter REGEX       only the matrix and armhf workloads whose name matches (e.g. ^idle)
   --sequential         run the matrix and armhf boots one after the other (default: at
                        the same time, after the per-mode boots)
   --kernel-pkg NAME    exact arm64 kernel package (default: what linux-image-arm64 depends on)
@@ -105,6 +106,7 @@ interface Options {
   only: boolean;
   matrixScale: number;
   sequential: boolean;
+  filter?: RegExp;
 }
 
 function parseOptions(argv: string[]): Options | 'help' {
@@ -129,6 +131,7 @@ function parseOptions(argv: string[]): Options | 'help' {
         'no-armhf': { type: 'boolean', default: false },
         only: { type: 'string' },
         sequential: { type: 'boolean', default: false },
+        filter: { type: 'string' },
         'matrix-scale': { type: 'string' },
       },
       strict: true,
@@ -165,6 +168,7 @@ function parseOptions(argv: string[]): Options | 'help' {
     ...extraBoots(quick, v.only, v['no-matrix'], v['no-armhf']),
     matrixScale: scale(v['matrix-scale']),
     sequential: v.sequential,
+    filter: regex(v.filter),
   };
 }
 
@@ -182,6 +186,15 @@ function extraBoots(
     if (n !== 'matrix' && n !== 'armhf')
       throw new ValidationError(`--only: unknown boot "${n}" (matrix, armhf)`, 2);
   return { matrix: names.includes('matrix'), armhf: names.includes('armhf'), only: true };
+}
+
+function regex(s: string | undefined): RegExp | undefined {
+  if (s === undefined) return undefined;
+  try {
+    return new RegExp(s);
+  } catch (e) {
+    throw new ValidationError(`--filter: ${(e as Error).message}`, 2);
+  }
 }
 
 function scale(s: string | undefined): number {
@@ -443,7 +456,10 @@ function bootPlans(opts: Options): BootPlan[] {
     // L2 with one vCPU on L1 with one CPU (guest time = instructions, exactly); L2 with two
     // vCPUs on L1 with two CPUs
     for (const v of [1, 2]) {
-      const linux = matrixWorkloads(opts.matrixScale).filter((w) => w.guest.vcpus === v);
+      const linux = matrixWorkloads(opts.matrixScale).filter(
+        (w) => w.guest.vcpus === v && (!opts.filter || opts.filter.test(w.name)),
+      );
+      if (!linux.length) continue;
       plans.push({
         id: `vhe-icount-matrix${v}`,
         mode: 'vhe',
@@ -454,7 +470,7 @@ function bootPlans(opts: Options): BootPlan[] {
       });
     }
   }
-  if (opts.armhf && opts.linux) {
+  if (opts.armhf && opts.linux && (!opts.filter || opts.filter.test('fp-heavy-aarch32'))) {
     plans.push({
       id: 'vhe-icount-armhf',
       mode: 'vhe',

@@ -186,6 +186,8 @@ export function writeCellRuns(
 /** A Linux cell's own totals beside its per-run fixtures (validation/fixtures/runs/cells.json). */
 export interface CellSummary {
   cell: string;
+  /** when the run that measured it finished */
+  generatedAt: string;
   boot: string;
   workload: string;
   guest: Cell['guest'];
@@ -215,11 +217,12 @@ export interface CellSummary {
 }
 
 /** The summaries of the Linux cells that have per-run records. */
-export function cellSummaries(cells: readonly Cell[]): CellSummary[] {
+export function cellSummaries(cells: readonly Cell[], generatedAt: string): CellSummary[] {
   return cells
     .filter((c) => c.kind === 'linux' && c.perRun)
     .map((c) => ({
       cell: `${c.boot}-${c.program}`,
+      generatedAt,
       boot: c.boot,
       workload: c.program,
       guest: c.guest,
@@ -254,18 +257,14 @@ export function writeCellSummaries(
   cells: readonly Cell[],
   generatedAt: string,
 ): void {
-  type File = { generatedAt: Record<string, string>; cells: CellSummary[] };
+  type File = { cells: CellSummary[] };
   const old: File = existsSync(file)
     ? (JSON.parse(readFileSync(file, 'utf8')) as File)
-    : { generatedAt: {}, cells: [] };
-  const fresh = cellSummaries(cells);
+    : { cells: [] };
+  const fresh = cellSummaries(cells, generatedAt);
   const ids = new Set(fresh.map((c) => c.cell));
   const merged = [...old.cells.filter((c) => !ids.has(c.cell)), ...fresh].sort((a, b) =>
     a.cell.localeCompare(b.cell),
   );
-  for (const b of new Set(fresh.map((c) => c.boot))) old.generatedAt[b] = generatedAt;
-  writeFileSync(
-    file,
-    `${JSON.stringify({ generatedAt: old.generatedAt, cells: merged }, null, 2)}\n`,
-  );
+  writeFileSync(file, `${JSON.stringify({ cells: merged }, null, 2)}\n`);
 }
