@@ -83,7 +83,7 @@ function runBin(argv: readonly string[]): { code: number; stdout: string; stderr
   const r = spawnSync(process.execPath, [join(ROOT, 'bin/fpswitch.js'), ...argv], {
     encoding: 'utf8',
     env: { ...process.env, FPSWITCH_HOOK_TIME_LIMIT_MS: '1000' },
-    timeout: 60_000,
+    timeout: 120_000,
   });
   return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
 }
@@ -98,7 +98,7 @@ describe('malformed-input corpus: exit 2, one line of at most 300 bytes, no stac
       async () => {
         expectOneCleanLine(c.spawn ? runBin(c.argv) : await runCli(c.argv));
       },
-      60_000,
+      120_000,
     );
   }
 });
@@ -109,8 +109,8 @@ describe('the same through the installed command (compiled, a process of its own
       c.name,
     ),
   );
-  it('covers a sample', () => expect(sample.length).toBeGreaterThanOrEqual(5));
-  for (const c of sample) it(c.name, () => expectOneCleanLine(runBin(c.argv)), 60_000);
+  it('covers a sample', () => { expect(sample.length).toBeGreaterThanOrEqual(5); });
+  for (const c of sample) it(c.name, () => { expectOneCleanLine(runBin(c.argv)); }, 120_000);
 });
 
 describe('findings are not mistakes', () => {
@@ -125,5 +125,5 @@ describe('findings are not mistakes', () => {
     expect(r.code).toBe(1);
     expect(r.stdout).toBe('');
     expect(r.stderr).toMatch(/state grows without bound/);
-  }, 60_000);
+  }, 120_000);
 });

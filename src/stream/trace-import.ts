@@ -24,7 +24,7 @@
  */
 
 import { isAscii } from 'node:buffer';
-import { createReadStream, statSync } from 'node:fs';
+import { closeSync, createReadStream, openSync, readSync, statSync } from 'node:fs';
 import type { Readable } from 'node:stream';
 import { exitKey, HANDLED, type Handled } from '../cpu/profile.js';
 import type { VcpuDesc } from '../policy/types.js';
@@ -224,8 +224,8 @@ class TraceImporter {
   /** kvm_exit classification by the text before ", PC:" (few distinct values in a trace). */
   private readonly exitClasses = new Map<string, KvmExit>();
   private readonly scanned = new ScannedLine();
-  /** exitClasses by a hash of the bytes before ", PC:", with those bytes to confirm. */
-  private readonly exitBytes = new Map<number, { bytes: Buffer; x: KvmExit }>();
+  /** The bytes before ", PC:" of the exit texts seen, with their (valid) class. */
+  private readonly exitTexts: { bytes: Buffer; x: KvmExit }[] = [];
 
   readonly fp: TraceFpModel;
 
@@ -346,16 +346,20 @@ class TraceImporter {
       const { buf, s } = this.scanned;
       const comma = exitPrefixEnd(buf, s);
       if (comma >= 0) {
-        let h = 0;
-        for (let i = s.bodyStart; i < comma; i++) h = (Math.imul(h, 31) + buf[i]) | 0;
-        const hit = this.exitBytes.get(h);
-        if (hit && sameBytes(hit.bytes, buf, s.bodyStart, comma) && hit.x.ok) return hit.x;
-        if (!hit) {
-          const x = this.exitClassOfText(ev.body());
-          if (this.exitBytes.size < 4096)
-            this.exitBytes.set(h, { bytes: Buffer.from(buf.subarray(s.bodyStart, comma)), x });
-          return x;
+        // A trace has a handful of distinct exit texts: compare lengths, then bytes.
+        const known = this.exitTexts;
+        const n = comma - s.bodyStart;
+        for (let k = 0; k < known.length; k++) {
+          const e = known[k];
+          if (e.bytes.length === n && sameBytes(e.bytes, buf, s.bodyStart, comma)) {
+            if (e.x.ok) return e.x;
+            break;
+          }
         }
+        const x = this.exitClassOfText(ev.body());
+        if (x.ok && known.length < 64)
+          known.push({ bytes: Buffer.from(buf.subarray(s.bodyStart, comma)), x });
+        return x;
       }
     }
     return this.exitClassOfText(ev.body());
@@ -581,22 +585,35 @@ class LineSplitter {
 
   constructor(private readonly importer: TraceImporter) {}
 
+  /** A chunk of input: its complete lines now, the unfinished last one kept for later. */
   push(chunk: Buffer): void {
-    const imp = this.importer;
     let b = chunk;
     if (this.carry) {
       b = Buffer.concat([this.carry, chunk]);
       this.carry = undefined;
     }
-    const ascii = isAscii(b);
-    const hasCr = b.indexOf(13) >= 0;
+    const last = b.lastIndexOf(10);
+    if (last >= 0) this.complete(b, last + 1);
+    if (last + 1 < b.length) this.carry = Buffer.from(b.subarray(last + 1));
+  }
+
+  /** The lines of `b[0, end)`, where `end` follows a line feed (the buffer may be reused after). */
+  complete(b: Buffer, end: number): void {
+    const imp = this.importer;
+    const region = b.subarray(0, end);
+    const ascii = isAscii(region);
+    const hasCr = region.indexOf(13) >= 0;
     let s = 0;
-    for (let nl = b.indexOf(10); nl >= 0; nl = b.indexOf(10, s)) {
+    for (let nl = b.indexOf(10); nl >= 0 && nl < end; nl = b.indexOf(10, s)) {
       if (hasCr) this.crLine(b, s, nl, ascii);
       else imp.line(b, s, nl, ascii);
       s = nl + 1;
     }
-    if (s < b.length) this.carry = Buffer.from(b.subarray(s));
+  }
+
+  /** The input's last bytes after its last line feed (an unfinished line). */
+  rest(b: Buffer): void {
+    if (b.length > 0) this.carry = Buffer.from(b);
   }
 
   /** A line that may hold CRs: each CR ends a line too (a final CR belongs to CRLF). */
@@ -621,19 +638,59 @@ class LineSplitter {
   }
 }
 
-/** Input names and streams: a path (a file, a FIFO, /dev/stdin, /dev/fd/N), `-`, or a stream. */
-function openTrace(input: string | Readable): { file: string; stream: Readable } {
+/**
+ * Input names and sources: a regular file is read with synchronous reads into one reused
+ * buffer (no thread hop, no allocation per chunk); a FIFO, /dev/stdin, /dev/fd/N, `-` or a
+ * stream is read as a stream.
+ */
+function openTrace(input: string | Readable): { file: string; stream?: Readable; path?: string } {
   if (typeof input !== 'string') return { file: '<stream>', stream: input };
   if (input === '-') return { file: '<stdin>', stream: process.stdin };
+  let regular: boolean;
   try {
-    if (statSync(input).isDirectory())
-      throw new UserError(`${userText(input)}: not a file (a directory)`);
+    const st = statSync(input);
+    if (st.isDirectory()) throw new UserError(`${userText(input)}: not a file (a directory)`);
+    regular = st.isFile();
   } catch (e) {
     if (e instanceof UserError) throw e;
     const code = (e as NodeJS.ErrnoException).code;
     throw new UserError(`${userText(input)}: cannot read trace${code ? ` (${code})` : ''}`);
   }
+  if (regular) return { file: input, path: input };
   return { file: input, stream: createReadStream(input, { highWaterMark: 1 << 20 }) };
+}
+
+/** Feeds a regular file to `lines` in 1 MB reads, yielding to the event loop between a few. */
+async function feedFile(path: string, lines: LineSplitter): Promise<void> {
+  const fd = openSync(path, 'r');
+  try {
+    let buf = Buffer.allocUnsafe(1 << 20);
+    let have = 0;
+    for (let n = 1; ; n++) {
+      if (have === buf.length) {
+        // One line longer than the buffer: grow it.
+        const bigger = Buffer.allocUnsafe(buf.length * 2);
+        buf.copy(bigger, 0, 0, have);
+        buf = bigger;
+      }
+      const got = readSync(fd, buf, have, buf.length - have, null);
+      if (got === 0) break;
+      const end = have + got;
+      const last = buf.lastIndexOf(10, end - 1);
+      if (last < 0) {
+        have = end;
+        continue;
+      }
+      lines.complete(buf, last + 1);
+      buf.copyWithin(0, last + 1, end);
+      have = end - last - 1;
+      // Signal handlers (the spool's clean-up on SIGINT) run between buffers.
+      if (n % 8 === 0) await new Promise((r) => setImmediate(r));
+    }
+    lines.rest(buf.subarray(0, have));
+  } finally {
+    closeSync(fd);
+  }
 }
 
 /**
@@ -645,12 +702,14 @@ export async function importTrace(
   input: string | Readable,
   opts: ImportOptions,
 ): Promise<TraceImport> {
-  const { file, stream } = openTrace(input);
+  const { file, stream, path } = openTrace(input);
   const imp = new TraceImporter(file, opts);
   try {
     const lines = new LineSplitter(imp);
-    for await (const chunk of stream as AsyncIterable<Buffer | string>)
-      lines.push(typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : chunk);
+    if (path !== undefined) await feedFile(path, lines);
+    else
+      for await (const chunk of stream as AsyncIterable<Buffer | string>)
+        lines.push(typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : chunk);
     lines.end();
     imp.finish();
     imp.checkUsable();
