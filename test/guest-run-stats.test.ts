@@ -38,13 +38,14 @@ function drift(fixture: Runs, generated: Runs): string[] {
       );
   };
   check('FP share', a.fpShare, b.fpShare, Z * se.fpShare + 1e-3);
-  QUANTILES.forEach((q, i) => { check(
+  QUANTILES.forEach((q, i) => {
+    check(
       `run length q${q * 100}`,
       a.quantiles[i],
       b.quantiles[i],
       Z * se.quantiles[i] + 0.01 * a.quantiles[i],
-    ); },
-  );
+    );
+  });
   for (let k = 0; k < LAGS; k++)
     check(`FP autocorrelation lag ${k + 1}`, a.acf[k], b.acf[k], Z * se.acf[k] + 0.01);
   return out;

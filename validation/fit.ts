@@ -10,11 +10,15 @@
 // switches per message and per task, instructions per token pass, host preemptions), then
 // one-dimensional searches of the generated model's 2015 skip rate against the measured
 // one (the guest kernel's own threads on null-syscall, the stream share on hackbench).
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { GtLinuxRow } from '../src/report/ground-truth.js';
-import { CONSTANTS_FILE, type ModelConstants } from '../src/stream/guest-configs.js';
+import {
+  CONSTANTS_FILE,
+  type ModelConstants,
+  modelConstants,
+} from '../src/stream/guest-configs.js';
 import { resolveWorkload, workloadStream } from '../src/stream/workload.js';
 import {
   cellCommand,
@@ -24,7 +28,7 @@ import {
   type MeasuredCell,
   trainingCells,
 } from './lib/cell-spec.js';
-import { loadGroundTruth, streamNumbers } from './lib/model-side.js';
+import { loadGroundTruth, streamNumbers, trapsWithin } from './lib/model-side.js';
 import { REPO_DIR } from './lib/util.js';
 
 interface Training {
@@ -255,6 +259,68 @@ async function fitConstants(resultsFile: string, runs: number) {
   return out;
 }
 
+/** A Linux cell's totals beside the per-run fixtures (validation/fixtures/runs/cells.json, val branch). */
+interface CellSummary {
+  readonly boot: string;
+  readonly workload: string;
+  readonly icount: boolean;
+  readonly guest?: MeasuredCell['guest'];
+  readonly real: {
+    readonly exits: number | null;
+    readonly skip2015: number | null;
+    readonly fpTraps61: number | null;
+    readonly trapsPerExit61: number | null;
+  };
+}
+
+/**
+ * The wider matrix's cells (cells.json beside the per-run fixtures), each predicted from its
+ * recorded configuration: all held out (training.json names none of them unless edited).
+ */
+async function evaluateSummaries(file: string): Promise<void> {
+  if (!existsSync(file)) return;
+  const raw = JSON.parse(readFileSync(file, 'utf8')) as { cells?: CellSummary[] } | CellSummary[];
+  const cells = Array.isArray(raw) ? raw : (raw.cells ?? []);
+  const training = trainingCells();
+  const k = modelConstants();
+  console.log(`\n${relative(REPO_DIR, file)}: ${cells.length} cells`);
+  for (const c of cells) {
+    const id = `${c.boot}/${c.workload}`;
+    const spec = cellSpec(
+      {
+        boot: c.boot,
+        program: c.workload,
+        kind: 'linux',
+        icount: c.icount,
+        params: {},
+        guest: c.guest,
+      },
+      k,
+    );
+    if (!spec || c.real.skip2015 === null) {
+      console.log(`${id.padEnd(36)} not modelled`);
+      continue;
+    }
+    const w = resolveWorkload(spec).workload;
+    const n = await streamNumbers(workloadStream(w, { runs: 200_000, seed: 1 }), {
+      workload: spec,
+      file: '',
+      source: 'generated',
+      fp: 'evaluate',
+      seed: 1,
+    });
+    const traps = c.real.fpTraps61;
+    const ok =
+      Math.abs(n.skip2015 - c.real.skip2015) <= 0.05 &&
+      (traps === null ||
+        c.real.exits === null ||
+        trapsWithin(traps, n.trapsPerExit61 * c.real.exits));
+    console.log(
+      `${(training.has(id) ? 'training' : 'held-out').padEnd(9)} ${id.padEnd(36)} skip real ${c.real.skip2015.toFixed(3)} model ${n.skip2015.toFixed(3)} | traps/exit real ${c.real.trapsPerExit61?.toFixed(4) ?? '-'} model ${n.trapsPerExit61.toFixed(4)} | ${ok ? 'within' : 'NOT within'}  ${spec}`,
+    );
+  }
+}
+
 async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
@@ -266,6 +332,7 @@ async function main(): Promise<void> {
   });
   if (values.evaluate) {
     await evaluate(values.results);
+    await evaluateSummaries(join(REPO_DIR, 'validation', 'fixtures', 'runs', 'cells.json'));
     return;
   }
   const runs = Number(values.runs);
