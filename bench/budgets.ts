@@ -196,6 +196,6 @@ export function readmeBudgetNames(readme: string): string[] {
   return readme
     .slice(a, b)
     .split('\n')
-    .filter((l) => l.startsWith('| ') && !l.startsWith('| budget |'))
-    .map((l) => l.split(' | ')[0].slice(2).replace(/\\\|/g, '|'));
+    .filter((l) => l.startsWith('|') && !/^\|\s*(budget\s*\||-)/.test(l))
+    .map((l) => /^\|\s*(.*?)\s*\|/.exec(l)?.[1] ?? '');
 }

@@ -769,7 +769,7 @@ async function checkFigures(verdicts: readonly Verdict[]): Promise<Throughput['c
  * the suite splits them, at --quick sizes so the measurement takes seconds.
  */
 function scalingUnits(x: ThroughputInputs): TaskRequest[] {
-  const q = { ...x.opts, ...defaultOptions(true), seeds: 2, tuneSeeds: 1 };
+  const q = { ...x.opts, ...defaultOptions(true), seeds: 1, tuneSeeds: 1, runs: 50_000 };
   const t = buildTasks(x.plan, q);
   return [...t.sens, ...t.check, ...t.tune, ...t.sim];
 }
@@ -784,9 +784,9 @@ async function measureThroughput(x: ThroughputInputs): Promise<Throughput> {
   if (!opts.quick) {
     const units = scalingUnits(x);
     progress.note(
-      `throughput: ${units.length} of the suite's own units on 1 and on 2 workers, 3 times`,
+      `throughput: ${units.length} of the suite's own units on 1 and on 2 workers, twice`,
     );
-    workerScaling = await lapped(timing, 'tpScalingSeconds', () => measureScaling(units, 3));
+    workerScaling = await lapped(timing, 'tpScalingSeconds', () => measureScaling(units, 2));
   }
   const probeRuns = opts.quick ? [200_000, 2_000_000] : [1_000_000, 10_000_000];
   progress.note(
