@@ -9,6 +9,7 @@
 
 import type { Chart } from './charts.js';
 import { esc, type ExtraSection } from './html.js';
+import { longTable } from './collapse.js';
 
 /** What one model (a workload, generated or conditioned on a real trace) says about a configuration. */
 export interface GtModelNumbers {
@@ -139,10 +140,9 @@ const fix = (x: number | null | undefined, d = 3) =>
 const int = (x: number | null | undefined) =>
   x === null || x === undefined ? '-' : Math.round(x).toLocaleString('en-US');
 
-function table(header: readonly string[], rows: readonly (readonly string[])[]): string {
-  return `<table class="small"><thead><tr>${header.map((h) => `<th>${esc(h)}</th>`).join('')}</tr></thead><tbody>${rows
-    .map((r) => `<tr>${r.map((c) => `<td>${c}</td>`).join('')}</tr>`)
-    .join('')}</tbody></table>`;
+/** A long table: collapsed behind its row count, with a filter box. */
+function table(label: string, header: readonly string[], rows: readonly (readonly string[])[]) {
+  return longTable(label, header.map(esc), rows, 'small');
 }
 
 function mixText(m: Readonly<Record<string, number>> | undefined): string {
@@ -173,6 +173,7 @@ function scriptedTable(g: GroundTruth): string {
     s.agree ? '<span class="ok">agree</span>' : '<span class="bad">differ</span>',
   ]);
   return table(
+    'Scripted guests, per program and mode',
     [
       'program',
       'mode',
@@ -209,6 +210,7 @@ function linuxTable(g: GroundTruth): string {
     ];
   });
   return table(
+    'Linux guests, per workload and mode',
     [
       'workload',
       'mode',

@@ -8,6 +8,12 @@ export function num(x: number, digits = 0): string {
   });
 }
 
+/** At most `digits` significant digits with thousands separators: 101,500 / 31,900 / 0.0123. */
+export function sig(x: number, digits = 4): string {
+  if (!Number.isFinite(x)) return String(x);
+  return x.toLocaleString('en-US', { maximumSignificantDigits: digits });
+}
+
 /** 37.0% style. */
 export function pct(x: number, digits = 1): string {
   return `${(x * 100).toFixed(digits)}%`;
