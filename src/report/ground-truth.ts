@@ -295,6 +295,12 @@ function charts(g: GroundTruth): Chart[] {
   }));
   if (traps.length > 0) {
     const max = Math.max(1, ...traps.map((t) => Math.max(t.real, t.predicted, t.kvmOnly)));
+    // symlog draws no ticks of its own where most points are: 0 and each power of ten.
+    const ticks = [
+      0,
+      ...Array.from({ length: Math.ceil(Math.log10(max * 1.5)) + 1 }, (_, i) => 10 ** i),
+    ];
+    const axis = { values: ticks, format: ',~d' };
     out.push({
       id: 'ground-truth-traps',
       title: 'Ground truth: FP traps of the scripted guests, real vs lazy-vcpu',
@@ -325,14 +331,16 @@ function charts(g: GroundTruth): Chart[] {
               x: {
                 field: 'real',
                 type: 'quantitative',
-                title: 'real FP traps (exception log)',
+                title: 'real FP traps (count, exception log)',
                 scale: { type: 'symlog' },
+                axis,
               },
               y: {
                 field: 'value',
                 type: 'quantitative',
-                title: 'predicted FP traps (lazy-vcpu)',
+                title: 'predicted FP traps (count, lazy-vcpu)',
                 scale: { type: 'symlog' },
+                axis,
               },
               color: {
                 field: 'prediction',
