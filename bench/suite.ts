@@ -14,7 +14,7 @@ import type { Verdict } from '../src/check/explore.js';
 import { CHECK_ADAPTIVE_SPEC } from '../src/check/policies.js';
 import { FPSIMD } from '../src/cpu/fp-state.js';
 import { BUILTIN_CPUS } from '../src/cpu/profiles.js';
-import { BUILTIN_POLICIES, instantiate } from '../src/policy/registry.js';
+import { BUILTIN_POLICIES, instantiate, resolvePolicy } from '../src/policy/registry.js';
 import type { Policy } from '../src/policy/types.js';
 import {
   type Cell,
@@ -69,6 +69,35 @@ export interface SuiteOptions {
   /** Extra sections computed elsewhere (ground truth), already JSON. */
   /** Loaded once the options are validated, so bad input fails before any output. */
   readonly extras?: { groundTruth?: () => Promise<unknown> };
+  /**
+   * Policy files that stand in for the built-in policy of the same name (`--policy`): a
+   * changed design measured under the built-in's id, so `fpswitch compare` pairs its cells.
+   */
+  readonly policyFiles?: readonly string[];
+}
+
+/**
+ * For each policy file, the built-in id it replaces and the spec the workers load instead
+ * (the file, with the built-in's default parameters). Throws UserError for a file whose
+ * policy has no built-in namesake.
+ */
+async function policyOverrides(
+  policies: readonly Policy[],
+  files: readonly string[],
+): Promise<Map<string, string>> {
+  const out = new Map<string, string>();
+  for (const file of files) {
+    const abs = resolve(file);
+    const def = (await resolvePolicy(abs)).definition;
+    const builtin = policies.find((p) => p.definition.name === def.name);
+    if (!builtin)
+      throw new UserError(
+        `${file}: policy "${def.name}" replaces no built-in policy (built-ins: ${policies.map((p) => p.definition.name).join(', ')})`,
+      );
+    const params = builtin.id.includes(':') ? builtin.id.slice(builtin.id.indexOf(':')) : '';
+    out.set(builtin.id, `${abs}${params}`);
+  }
+  return out;
 }
 
 /** The suite's defaults; `--quick` shrinks them so CI finishes in seconds. */
@@ -192,6 +221,8 @@ export async function runSuite(opts: SuiteOptions, progress: Progress): Promise<
 
   const workloads = loadSuiteWorkloads(opts.workloadsDir);
   const policies = suitePolicies();
+  const overrides = await policyOverrides(policies, opts.policyFiles ?? []);
+  const specOf = (id: string) => overrides.get(id) ?? id;
   const cpus = BUILTIN_CPUS;
   const only = opts.only ? globToRegExp(opts.only) : null;
   const wanted = (w: string, p: string, c: string) => !only || only.test(`${w}/${p}/${c}`);
@@ -226,7 +257,7 @@ export async function runSuite(opts: SuiteOptions, progress: Progress): Promise<
       workloadFile: w.file,
       seed,
       runs: opts.runs,
-      policies: policyIds,
+      policies: policyIds.map(specOf),
       cpus: cpuNames,
     })),
   );
@@ -243,7 +274,7 @@ export async function runSuite(opts: SuiteOptions, progress: Progress): Promise<
   );
   // adaptive is checked with small counters so that every mode change is reachable (src/check/policies.ts).
   const checkPolicies = selPolicies.map((p) =>
-    p.definition.name === 'adaptive' ? CHECK_ADAPTIVE_SPEC : p.id,
+    p.definition.name === 'adaptive' && !overrides.has(p.id) ? CHECK_ADAPTIVE_SPEC : specOf(p.id),
   );
   const checkTasks: CheckTask[] = checkPolicies.flatMap((p) =>
     CHECK_CONFIGS.map((config) => ({ kind: 'check' as const, policy: p, config })),

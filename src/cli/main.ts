@@ -6,6 +6,7 @@
 import { isUserError } from '../util/errors.js';
 import { toolVersion } from '../util/version.js';
 import { CHECK_HELP, checkCommand } from './check.js';
+import { COMPARE_HELP, compareCommand } from './compare.js';
 import { IMPORT_HELP, importCommand } from './import.js';
 import { LIST_HELP, listCommand } from './list.js';
 import { SENSITIVITY_HELP, sensitivityCommand } from './sensitivity.js';
@@ -19,6 +20,11 @@ const COMMANDS: Record<string, Command> = {
     run: checkCommand,
     summary: 'model-check world-switch policies: shortest counterexample or a clean fixpoint',
     help: CHECK_HELP,
+  },
+  compare: {
+    run: compareCommand,
+    summary: 'compare two bench reports: per-cell change with intervals, regressions for CI',
+    help: COMPARE_HELP,
   },
   list: {
     run: listCommand,

@@ -172,3 +172,52 @@ export function summarySection(r: Results): string {
 <p id="tally">${tally(r)}</p>
 <p id="budgets">${budgets(r)}</p></section>`;
 }
+
+/** HTML of the summary's prose as plain text (tags dropped, entities decoded). */
+function plain(html: string): string {
+  return html
+    .replace(/<[^>]*>/g, '')
+    .replace(/&lt;/g, '<')
+    .replace(/&gt;/g, '>')
+    .replace(/&quot;/g, '"')
+    .replace(/&#39;/g, "'")
+    .replace(/&amp;/g, '&');
+}
+
+/** The summary as Markdown (`summary.md`): verdict, recommendations, tally, budgets. */
+export function summaryMarkdown(r: Results): string {
+  const { source, rows } = recommendationsOf(r);
+  const cpus = [...new Set(rows.map((x) => x.cpu))];
+  const workloads = [...new Set(rows.map((x) => x.workload))];
+  const at = new Map(rows.map((x) => [`${x.workload}\u0000${x.cpu}`, x]));
+  const md = (s: string) => s.replace(/\|/g, '\\|');
+  const cell = (x: Recommendation | undefined) =>
+    x ? `${md(x.policy)} (${num(x.cyclesPerExit.mean, 0)} cyc/exit)` : '-';
+  const table = rows.length
+    ? [
+        `| workload | ${cpus.map(md).join(' | ')} |`,
+        `|---|${cpus.map(() => '---|').join('')}`,
+        ...workloads.map(
+          (w) => `| ${md(w)} | ${cpus.map((c) => cell(at.get(`${w}\u0000${c}`))).join(' | ')} |`,
+        ),
+        '',
+        source === 'results'
+          ? '_From the cost model with its uncertainty (results.json `recommendations`)._'
+          : `_Lowest mean cycles per exit among designs the checker did not find broken, from the cells (cost-uncertainty recommendation: ${NOT_COMPUTED})._`,
+      ].join('\n')
+    : `Recommended design: ${NOT_COMPUTED}.`;
+  return [
+    `## fpswitch report ${r.date}`,
+    '',
+    plain(claimVerdict(r)),
+    '',
+    '### Recommended design per workload and CPU',
+    '',
+    table,
+    '',
+    plain(tally(r)),
+    '',
+    plain(budgets(r)),
+    '',
+  ].join('\n');
+}
