@@ -113,6 +113,8 @@ interface Pending {
   readonly runNs: number;
   readonly exitNs: number;
   readonly pcs?: TraceRunPcs;
+  /** kvm_exit to the thread's next kvm_entry (perf kvm stat's x86 event time); unset until then. */
+  handledNs?: number;
   user: boolean;
   /** The thread was switched out before its next entry (vcpu_put). */
   put: boolean;
@@ -197,6 +199,9 @@ export async function importTrace(
       // An exit to userspace ends KVM_RUN, which puts the vCPU anyway (lifecycle.ts exitGuest).
       const put = p.put && handled !== HANDLED.user;
       if (put) counts.vcpuPuts++;
+      // perf kvm stat's table: known only now whether the exit was completed in userspace.
+      const statNs = stats.time === 'run' ? p.runNs : p.handledNs;
+      if (statNs !== undefined) stats.add(p.label, statNs, p.vcpu, handled === HANDLED.user);
       spool.push(
         encodeRunClass(p.vcpu, fp, handled, false, put),
         exitKey(p.code, handled),
@@ -297,7 +302,7 @@ export async function importTrace(
       if (ev === 'kvm_entry') {
         counts.entries++;
         if (t.pending) {
-          if (stats.time === 'handled') stats.add(t.pending.label, parsed.ns - t.pending.exitNs);
+          t.pending.handledNs = parsed.ns - t.pending.exitNs;
           t.pending.final = true;
           t.pending = undefined;
           emit();
@@ -315,7 +320,6 @@ export async function importTrace(
         const runNs = parsed.ns - t.entryNs;
         t.entryNs = -1;
         t.info.runs++;
-        if (stats.time === 'run') stats.add(x.label, runNs);
         const pcs = usesPcs
           ? { entry: t.entryPc, exit: BigInt(`0x${kvmPcHex(parsed.body)}`) }
           : undefined;

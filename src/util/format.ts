@@ -19,20 +19,109 @@ export function pct(x: number, digits = 1): string {
   return `${(x * 100).toFixed(digits)}%`;
 }
 
-/** A left/right aligned text table. Numbers (and % values) are right-aligned. */
-export function table(header: readonly string[], rows: readonly (readonly string[])[]): string {
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+/**
+ * The width output should fit: the terminal's columns when standard output is one, else
+ * `COLUMNS` when set (a pipe from a script that knows its width), else 100.
+ */
+export function termWidth(): number {
+  const cols = process.stdout.isTTY ? process.stdout.columns : 0;
+  if (cols > 0) return cols;
+  const env = Number(process.env.COLUMNS);
+  return Number.isInteger(env) && env > 0 ? env : 100;
+}
+
+/**
+ * Word-wraps `text` to lines of at most `width` characters (a word longer than the width
+ * is cut). Cost: O(length).
+ */
+export function wrap(text: string, width: number): string[] {
+  const w = Math.max(1, width);
+  const out: string[] = [];
+  for (const para of text.split('\n')) {
+    let line = '';
+    for (let word of para.split(/ +/)) {
+      while (word.length > w) {
+        if (line) out.push(line);
+        out.push(word.slice(0, w));
+        word = word.slice(w);
+        line = '';
+      }
+      if (!line) line = word;
+      else if (line.length + 1 + word.length <= w) line += ` ${word}`;
+      else {
+        out.push(line);
+        line = word;
+      }
+    }
+    out.push(line);
+  }
+  return out;
+}
+
+const NUMERIC = /^[-+]?[\d,.]+(e[-+]?\d+)?(%| ?B| ?s| ?ms| ?ns| ?us| ?x| pt| cycles| runs\/s)?$|^-$/;
+
+export interface TableOptions {
+  /** Width to fit (default: `termWidth()`). */
+  readonly width?: number;
+  /** Per column: 'l' or 'r' (default: numbers right, text left). */
+  readonly align?: readonly ('l' | 'r')[];
+}
+
+/**
+ * A text table that fits `width`: numbers (with their units) right-aligned, text left;
+ * when the natural width is too wide, the widest text columns are narrowed and their
+ * cells word-wrapped onto continuation lines (numbers are never wrapped). Cost: O(cells).
+ */
+export function table(
+  header: readonly string[],
+  rows: readonly (readonly string[])[],
+  opts: TableOptions = {},
+): string {
+  const width = opts.width ?? termWidth();
   const right = header.map(
     (_, i) =>
-      rows.length > 0 &&
-      rows.every((r) => /^[-+]?[\d,.]+(%| B| s| ms| ns| us)?$|^-$/.test(r[i] ?? '')),
+      opts.align?.[i] === 'r' ||
+      (opts.align?.[i] === undefined &&
+        rows.length > 0 &&
+        rows.every((r) => NUMERIC.test(r[i] ?? ''))),
   );
-  const line = (cells: readonly string[]) =>
-    cells
-      .map((c, i) => (right[i] ? c.padStart(widths[i]) : c.padEnd(widths[i])))
-      .join('  ')
-      .trimEnd();
-  return [line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n');
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const total = () => widths.reduce((a, b) => a + b, 0) + 2 * (widths.length - 1);
+  // Narrow the widest wrappable (text) column, one character at a time, down to 8.
+  while (total() > width) {
+    let k = -1;
+    for (let i = 0; i < widths.length; i++)
+      if (!right[i] && widths[i] > 8 && (k < 0 || widths[i] > widths[k])) k = i;
+    if (k < 0) break;
+    widths[k]--;
+  }
+  const render = (cells: readonly string[]) => {
+    const parts = cells.map((c, i) => (right[i] ? [c] : wrap(c, widths[i])));
+    const height = Math.max(1, ...parts.map((p) => p.length));
+    const lines: string[] = [];
+    for (let l = 0; l < height; l++)
+      lines.push(
+        widths
+          .map((w, i) => {
+            const c = parts[i]?.[l] ?? '';
+            return right[i] ? c.padStart(w) : c.padEnd(w);
+          })
+          .join('  ')
+          .trimEnd(),
+      );
+    return lines;
+  };
+  return [
+    ...render(header),
+    widths.map((w) => '-'.repeat(w)).join('  '),
+    ...rows.flatMap(render),
+  ].join('\n');
+}
+
+/** Prose wrapped to the terminal (`termWidth()`), each line after the first indented by `hang`. */
+export function para(text: string, hang = 0, width = termWidth()): string {
+  const lines = wrap(text, width - hang);
+  return lines.map((l, i) => (i === 0 ? l : `${' '.repeat(hang)}${l}`)).join('\n');
 }
 
 /** Every line of `text` with `prefix` in front: a table nested under a heading. */
