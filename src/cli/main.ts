@@ -4,6 +4,7 @@
  */
 
 import { isUserError } from '../util/errors.js';
+import { fit } from '../util/format.js';
 import { toolVersion } from '../util/version.js';
 import { CHECK_HELP, checkCommand } from './check.js';
 import { COMPARE_HELP, compareCommand } from './compare.js';
@@ -87,6 +88,13 @@ export async function main(argv: readonly string[]): Promise<number> {
     );
     return 2;
   }
+  // Text output fits the terminal: a line too wide is word-wrapped (tables fit on their
+  // own, see format.ts table). JSON and Markdown are left exactly as written.
+  const log = console.log;
+  if (!rest.includes('--json') && !rest.includes('--markdown'))
+    console.log = (...a: unknown[]) => {
+      log(fit(a.map(String).join(' ')));
+    };
   try {
     return await cmd.run(rest);
   } catch (e) {
@@ -95,6 +103,8 @@ export async function main(argv: readonly string[]): Promise<number> {
       return 2;
     }
     throw e;
+  } finally {
+    console.log = log;
   }
 }
 

@@ -9,7 +9,7 @@ import {
 } from '../tune/sensitivity.js';
 import { resolveWorkload } from '../stream/workload.js';
 import { UserError } from '../util/errors.js';
-import { indent, num, pct, table } from '../util/format.js';
+import { num, pct, table } from '../util/format.js';
 import type { Estimate } from '../util/stats.js';
 import { intFlag, parse, seedFlag } from './args.js';
 
@@ -73,22 +73,20 @@ export function formatSensitivity(r: SensitivityResult): string {
       'parameters ranked by how much they move the skip rate (each at its low and high value):',
     );
     out.push(
-      indent(
-        table(
-          ['path', 'value', 'low', 'skip', 'high', 'skip', 'effect'],
-          r.ranking
-            .slice(0, 12)
-            .map((p) => [
-              p.path,
-              fmtValue(p.value),
-              fmtValue(p.low),
-              pct(p.skipLow),
-              fmtValue(p.high),
-              pct(p.skipHigh),
-              `${(p.effect * 100).toFixed(1)} pt`,
-            ]),
-        ),
-        '  ',
+      table(
+        ['path', 'value', 'low', 'skip', 'high', 'skip', 'effect'],
+        r.ranking
+          .slice(0, 12)
+          .map((p) => [
+            p.path,
+            fmtValue(p.value),
+            fmtValue(p.low),
+            pct(p.skipLow),
+            fmtValue(p.high),
+            pct(p.skipHigh),
+            `${(p.effect * 100).toFixed(1)} pt`,
+          ]),
+        { indent: '  ' },
       ),
     );
   }
@@ -106,12 +104,10 @@ export function formatSensitivity(r: SensitivityResult): string {
       bar(p.skip.mean),
     ]);
     out.push(
-      indent(
-        table(
-          [...names, 'switches/exit', 'skip rate', 'band', '0%' + ' '.repeat(36) + '100%'],
-          rows,
-        ),
-        '  ',
+      table(
+        [...names, 'switches/exit', 'skip rate', 'band', '0%' + ' '.repeat(36) + '100%'],
+        rows,
+        { indent: '  ' },
       ),
     );
     if (s.params.length === 1) {
@@ -131,19 +127,17 @@ export function formatSensitivity(r: SensitivityResult): string {
     ];
     out.push('', 'built-in guest workloads on these axes (their own parameters):');
     out.push(
-      indent(
-        table(
-          ['workload', ...paths, 'switches/exit', 'SIMD share', 'skip rate', 'band'],
-          r.markers.map((m) => [
-            m.workload,
-            ...m.values.slice(0, paths.length).map((v) => (v === null ? '-' : fmtValue(v))),
-            m.switchesPerExit.toFixed(2),
-            String(m.simdShare),
-            est(m.skip),
-            band(m.skip),
-          ]),
-        ),
-        '  ',
+      table(
+        ['workload', ...paths, 'switches/exit', 'SIMD share', 'skip rate', 'band'],
+        r.markers.map((m) => [
+          m.workload,
+          ...m.values.slice(0, paths.length).map((v) => (v === null ? '-' : fmtValue(v))),
+          m.switchesPerExit.toFixed(2),
+          String(m.simdShare),
+          est(m.skip),
+          band(m.skip),
+        ]),
+        { indent: '  ' },
       ),
     );
   }

@@ -9,7 +9,7 @@ import { claimCheck, claimLine } from '../stream/claim.js';
 import { deriveSeed } from '../stream/prng.js';
 import { resolveWorkload, workloadStream } from '../stream/workload.js';
 import { UserError } from '../util/errors.js';
-import { indent, num, pct, table } from '../util/format.js';
+import { num, pct, table } from '../util/format.js';
 import { estimate, type Estimate, SHARE } from '../util/stats.js';
 import { intFlag, parse, seedFlag } from './args.js';
 
@@ -105,12 +105,10 @@ export function formatResult(
   if (r.guestNs > 0) lines.push(`  exits per second   ${num(r.exitsPerGuestSecond)} of guest time`);
   lines.push('  exit mix:');
   lines.push(
-    indent(
-      table(
-        ['exit', 'handled', 'runs', 'share'],
-        r.exitMix.slice(0, 12).map((e) => [e.exit, e.handled, num(e.runs), pct(e.runs / r.runs)]),
-      ),
-      '    ',
+    table(
+      ['exit', 'handled', 'runs', 'share'],
+      r.exitMix.slice(0, 12).map((e) => [e.exit, e.handled, num(e.runs), pct(e.runs / r.runs)]),
+      { indent: '    ' },
     ),
   );
   return lines.join('\n');

@@ -185,10 +185,20 @@ export class KvmStat {
       `${r.timePct.toFixed(2)}%`,
       `${num(r.minUs, 2)}us`,
       `${num(r.maxUs, 2)}us`,
-      `${num(r.avgUs, 2)}us ( +- ${r.stderrPct.toFixed(2)}% )`,
+      `${num(r.avgUs, 2)}us`,
+      `( +- ${r.stderrPct.toFixed(2)}% )`,
     ];
-    const header = ['VM-EXIT', 'Samples', 'Samples%', 'Time%', 'Min Time', 'Max Time', 'Avg time'];
-    const align = ['r', 'r', 'r', 'r', 'r', 'r', 'r'] as const;
+    const header = [
+      'VM-EXIT',
+      'Samples',
+      'Samples%',
+      'Time%',
+      'Min Time',
+      'Max Time',
+      'Avg time',
+      '',
+    ];
+    const align = ['r', 'r', 'r', 'r', 'r', 'r', 'r', 'r'] as const;
     const kernel = rows.filter((r) => !r.user);
     const user = rows.filter((r) => r.user);
     const out = [

@@ -58,13 +58,16 @@ export function wrap(text: string, width: number): string[] {
   return out;
 }
 
-const NUMERIC = /^[-+]?[\d,.]+(e[-+]?\d+)?(%| ?B| ?s| ?ms| ?ns| ?us| ?x| pt| cycles| runs\/s)?$|^-$/;
+const NUMERIC =
+  /^[-+]?[\d,.]+(e[-+]?\d+)?(%| ?B| ?s| ?ms| ?ns| ?us| ?x| pt| cycles| runs\/s)?$|^-$/;
 
 export interface TableOptions {
   /** Width to fit (default: `termWidth()`). */
   readonly width?: number;
   /** Per column: 'l' or 'r' (default: numbers right, text left). */
   readonly align?: readonly ('l' | 'r')[];
+  /** Put in front of every line (a table nested under a heading); counts against the width. */
+  readonly indent?: string;
 }
 
 /**
@@ -77,7 +80,8 @@ export function table(
   rows: readonly (readonly string[])[],
   opts: TableOptions = {},
 ): string {
-  const width = opts.width ?? termWidth();
+  const pre = opts.indent ?? '';
+  const width = (opts.width ?? termWidth()) - pre.length;
   const right = header.map(
     (_, i) =>
       opts.align?.[i] === 'r' ||
@@ -85,18 +89,26 @@ export function table(
         rows.length > 0 &&
         rows.every((r) => NUMERIC.test(r[i] ?? ''))),
   );
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const data = header.map((_, i) => Math.max(0, ...rows.map((r) => (r[i] ?? '').length)));
+  const widths = header.map((h, i) => Math.max(h.length, data[i]));
+  // Narrowest a column may get: numbers keep their width (only their header wraps), text
+  // its longest word or 12, whichever is less.
+  const least = header.map((_, i) => {
+    if (right[i]) return Math.max(1, data[i]);
+    const word = Math.max(1, ...rows.flatMap((r) => (r[i] ?? '').split(' ').map((w) => w.length)));
+    return Math.min(widths[i], Math.max(Math.min(word, 12), 4));
+  });
   const total = () => widths.reduce((a, b) => a + b, 0) + 2 * (widths.length - 1);
-  // Narrow the widest wrappable (text) column, one character at a time, down to 8.
+  // Narrow the widest column that can give, one character at a time.
   while (total() > width) {
     let k = -1;
     for (let i = 0; i < widths.length; i++)
-      if (!right[i] && widths[i] > 8 && (k < 0 || widths[i] > widths[k])) k = i;
+      if (widths[i] > least[i] && (k < 0 || widths[i] > widths[k])) k = i;
     if (k < 0) break;
     widths[k]--;
   }
-  const render = (cells: readonly string[]) => {
-    const parts = cells.map((c, i) => (right[i] ? [c] : wrap(c, widths[i])));
+  const render = (cells: readonly string[], isHeader = false) => {
+    const parts = cells.map((c, i) => (right[i] && !isHeader ? [c] : wrap(c, widths[i])));
     const height = Math.max(1, ...parts.map((p) => p.length));
     const lines: string[] = [];
     for (let l = 0; l < height; l++)
@@ -112,10 +124,28 @@ export function table(
     return lines;
   };
   return [
-    ...render(header),
+    ...render(header, true),
     widths.map((w) => '-'.repeat(w)).join('  '),
-    ...rows.flatMap(render),
-  ].join('\n');
+    ...rows.flatMap((r) => render(r)),
+  ]
+    .map((l) => pre + l)
+    .join('\n');
+}
+
+/**
+ * Every line of `text` that is wider than `width`, word-wrapped: continuation lines keep
+ * the line's own indentation plus two spaces. Lines that fit are left alone. Cost: O(length).
+ */
+export function fit(text: string, width = termWidth()): string {
+  return text
+    .split('\n')
+    .map((line) => {
+      if (line.length <= width) return line;
+      const lead = (/^ */.exec(line)?.[0] ?? '').slice(0, Math.floor(width / 3));
+      const body = wrap(line.trimStart(), width - lead.length - 2);
+      return body.map((l, i) => `${lead}${i === 0 ? '' : '  '}${l}`).join('\n');
+    })
+    .join('\n');
 }
 
 /** Prose wrapped to the terminal (`termWidth()`), each line after the first indented by `hang`. */
