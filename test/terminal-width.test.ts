@@ -7,6 +7,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { runCli } from './helpers/cli.js';
 
 const ROOT = resolve(__dirname, '..');
 const COMMANDS: readonly (readonly string[])[] = [
@@ -55,5 +56,28 @@ describe('output fits an 80-column terminal', () => {
       const w = widest(r.stdout);
       expect(w.width, `${args[0]}: ${w.line}`).toBeLessThanOrEqual(80);
     }
+  });
+});
+
+describe('help and tallies', () => {
+  it('every command has an Examples section in its --help', async () => {
+    for (const c of ['list', 'check', 'simulate', 'import', 'sensitivity', 'tune', 'compare']) {
+      const r = await runCli([c, '--help']);
+      expect(r.code).toBe(0);
+      expect(r.stdout, c).toMatch(/\nExamples:\n {2}(fpswitch|perf) /);
+    }
+    const bench = spawnSync(process.execPath, ['--import', 'tsx', 'bench/run.ts', '--help'], {
+      cwd: ROOT,
+      encoding: 'utf8',
+    });
+    expect(bench.stdout).toMatch(/\nExamples:\n {2}npm run bench/);
+  });
+
+  it('check ends with a tally line', async () => {
+    const r = await runCli(['check', '--policy', 'lazy-fixed', '--policy', 'lazy-notafix']);
+    const last = r.stdout.trimEnd().split('\n').slice(-1)[0];
+    expect(last).toMatch(
+      /^tally \(default\): 2 policies, 1 clean at a fixpoint, 1 broken \(lazy-notafix: guest-undef in \d+ events\)$/,
+    );
   });
 });

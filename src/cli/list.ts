@@ -9,7 +9,11 @@ import { parse } from './args.js';
 export const LIST_HELP = `Usage: fpswitch list [--json]
 
 Lists the built-in world-switch policies (with their parameters), workloads and CPU
-profiles. A policy or workload can also be given as a path wherever a name is accepted.`;
+profiles. A policy or workload can also be given as a path wherever a name is accepted.
+
+Examples:
+  fpswitch list
+  fpswitch list --json | jq '.policies[].name'`;
 
 export async function listCommand(argv: readonly string[]): Promise<number> {
   const { values } = parse('list', argv, {

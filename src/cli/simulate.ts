@@ -30,7 +30,12 @@ moved and cycles per exit by component.
   --seed       base seed (default 1)
   --seeds      independent seeds; with more than one, every figure gets a 95% interval
   --engine     table (compiled table walk, default) or direct (hooks run by run)
-  --json       one JSON object per policy (an array when several policies are given)`;
+  --json       one JSON object per policy (an array when several policies are given)
+
+Examples:
+  fpswitch simulate --workload hackbench --policy lazy-fixed --cpu altra
+  fpswitch simulate --workload hackbench -p eager -p lazy-fixed -p lazy-vcpu --seeds 5
+  fpswitch simulate --workload ./my-guest.json --policy adaptive:threshold=4 --vl 512 --json`;
 
 /** The JSON shape of one simulate result (issue 2 field names). */
 export function resultJson(r: SimResult, seed: number, extra: Record<string, unknown> = {}) {

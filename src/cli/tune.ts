@@ -42,7 +42,12 @@ p x trap < (1 - p) x switch) and the simulator's own crossing on markov streams.
   --param        any parameter as key=range (1..32, 1..32:4, or 16,64,256)
   --runs         runs per seed (default 200,000)
   --seeds        independent seeds (default 3)
-  --json         one JSON object`;
+  --json         one JSON object
+
+Examples:
+  fpswitch tune --workload hackbench
+  fpswitch tune --workload hackbench --workload idle --cpu altra --threshold 1..16
+  fpswitch tune --workload hackbench --policy ./sticky.ts --param threshold=1..8 --json`;
 
 export async function tuneCommand(argv: readonly string[]): Promise<number> {
   const { values } = parse('tune', argv, {

@@ -38,6 +38,11 @@ export function wrap(text: string, width: number): string[] {
   const w = Math.max(1, width);
   const out: string[] = [];
   for (const para of text.split('\n')) {
+    // A line that fits keeps its spacing (a text bar chart's columns mean something).
+    if (para.length <= w) {
+      out.push(para);
+      continue;
+    }
     let line = '';
     for (let word of para.split(/ +/)) {
       while (word.length > w) {
@@ -94,7 +99,8 @@ export function table(
   // Narrowest a column may get: numbers keep their width (only their header wraps), text
   // its longest word or 12, whichever is less.
   const least = header.map((_, i) => {
-    if (right[i]) return Math.max(1, data[i]);
+    // Numbers, and preformatted text (runs of spaces: a text bar chart), keep their width.
+    if (right[i] || rows.some((r) => / {2}/.test(r[i] ?? ''))) return Math.max(1, data[i]);
     const word = Math.max(1, ...rows.flatMap((r) => (r[i] ?? '').split(' ').map((w) => w.length)));
     return Math.min(widths[i], Math.max(Math.min(word, 12), 4));
   });
