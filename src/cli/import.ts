@@ -1,13 +1,13 @@
 /** `fpswitch import`: a real KVM arm64 trace into an exit stream, simulated and/or summarised like `perf kvm stat`. */
 
-import { fpStateBytes, parseVectorLength } from '../cpu/fp-state.js';
+import { FPSIMD, fpStateBytes, parseVectorLength } from '../cpu/fp-state.js';
 import { type AnalyzeOptions, analyzeTrace, type TraceAnalysis } from '../sim/trace-analyze.js';
 import { MAX_BACKLOG } from '../stream/trace-import.js';
 import { UserError } from '../util/errors.js';
 import { num, pct } from '../util/format.js';
 import { STAT_KEYS, type StatKey } from '../stream/kvm-stat.js';
 import { FEW_RUNS, type TraceInterval } from '../sim/trace-bootstrap.js';
-import { intFlag, listFlag, parse, seedFlag } from './args.js';
+import { intFlag, listFlag, type Options, parse, seedFlag } from './args.js';
 import { formatResult, resultJson } from './simulate.js';
 
 export const IMPORT_HELP = `Usage: fpswitch import <file|-> [--fp <model>] [--policy <name|path>[:key=value,...]]...
@@ -89,45 +89,29 @@ function sampleLines(runs: number, iv: TraceInterval | null): string[] {
   return lines;
 }
 
-export async function importCommand(argv: readonly string[]): Promise<number> {
-  const { values, positionals } = parse(
-    'import',
-    argv,
-    {
-      fp: { type: 'string' },
-      policy: { type: 'string', short: 'p', multiple: true },
-      cpu: { type: 'string', short: 'c' },
-      vl: { type: 'string' },
-      stats: { type: 'boolean' },
-      'event-time': { type: 'string' },
-      'stats-time': { type: 'string' },
-      vcpu: { type: 'string' },
-      key: { type: 'string' },
-      'user-exits': { type: 'string', multiple: true },
-      pcpu: { type: 'string' },
-      'skip-bad': { type: 'boolean' },
-      'max-vcpus': { type: 'string' },
-      seed: { type: 'string', short: 's' },
-      json: { type: 'boolean' },
-      help: { type: 'boolean', short: 'h' },
-    },
-    true,
-  );
-  if (values.help) {
-    console.log(IMPORT_HELP);
-    return 0;
-  }
-  if (positionals.length !== 1) {
-    throw new UserError(
-      `expected one trace file (or - for standard input), got ${positionals.length} (see fpswitch import --help)`,
-    );
-  }
-  const policies = listFlag(values.policy);
-  if (policies.length === 0 && !values.stats) {
-    throw new UserError(
-      'nothing to do: give --policy (with --fp) and/or --stats (see fpswitch import --help)',
-    );
-  }
+const IMPORT_OPTIONS = {
+  fp: { type: 'string' },
+  policy: { type: 'string', short: 'p', multiple: true },
+  cpu: { type: 'string', short: 'c' },
+  vl: { type: 'string' },
+  stats: { type: 'boolean' },
+  'event-time': { type: 'string' },
+  'stats-time': { type: 'string' },
+  vcpu: { type: 'string' },
+  key: { type: 'string' },
+  'user-exits': { type: 'string', multiple: true },
+  pcpu: { type: 'string' },
+  'skip-bad': { type: 'boolean' },
+  'max-vcpus': { type: 'string' },
+  seed: { type: 'string', short: 's' },
+  json: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+} as const satisfies Options;
+
+type ImportValues = ReturnType<typeof parse<typeof IMPORT_OPTIONS>>['values'];
+
+/** The analysis options from the flags; UserError (exit 2) for a bad value. */
+function analyzeOptions(values: ImportValues, policies: string[]): AnalyzeOptions {
   // --stats-time: the earlier name of --event-time, still accepted.
   const timeFlag = values['event-time'] !== undefined ? 'event-time' : 'stats-time';
   const statTime = values['event-time'] ?? values['stats-time'] ?? 'run';
@@ -137,7 +121,7 @@ export async function importCommand(argv: readonly string[]): Promise<number> {
   if (!(STAT_KEYS as readonly string[]).includes(key))
     throw new UserError(`--key ${key}: expected one of ${STAT_KEYS.join(', ')}`);
   const fpState = parseVectorLength(values.vl);
-  const opts: AnalyzeOptions = {
+  return {
     fp: values.fp,
     policies,
     cpu: values.cpu,
@@ -154,6 +138,27 @@ export async function importCommand(argv: readonly string[]): Promise<number> {
       key: key as StatKey,
     },
   };
+}
+
+export async function importCommand(argv: readonly string[]): Promise<number> {
+  const { values, positionals } = parse('import', argv, IMPORT_OPTIONS, true);
+  if (values.help) {
+    console.log(IMPORT_HELP);
+    return 0;
+  }
+  if (positionals.length !== 1) {
+    throw new UserError(
+      `expected one trace file (or - for standard input), got ${positionals.length} (see fpswitch import --help)`,
+    );
+  }
+  const policies = listFlag(values.policy);
+  if (policies.length === 0 && !values.stats) {
+    throw new UserError(
+      'nothing to do: give --policy (with --fp) and/or --stats (see fpswitch import --help)',
+    );
+  }
+  const opts = analyzeOptions(values, policies);
+  const fpState = opts.fpState ?? FPSIMD;
   const a = await analyzeTrace(positionals[0], opts);
   const seed = opts.seed ?? 1;
   if (values.json) {
