@@ -105,7 +105,8 @@ function hackbenchFirst(workloads: readonly string[]): string {
  * interval. The half-widths are combined as for independent estimates (sqrt(a^2 + b^2)):
  * conservative, since the designs share seeds (common random numbers).
  */
-function componentsChart(r: Results): Chart | undefined {
+/** Per cell other than eager's: cycles per exit minus eager's, with its interval. */
+function diffFromEager(r: Results) {
   const eager = new Map(
     r.cells
       .filter((c) => c.policy.split(':')[0] === 'eager')
@@ -131,6 +132,22 @@ function componentsChart(r: Results): Chart | undefined {
       },
     ];
   });
+  return data;
+}
+
+/** What hovering a bar of the difference-from-eager chart shows. */
+const DIFF_TOOLTIP = [
+  { field: 'policy' },
+  { field: 'cpu' },
+  { field: 'diff', format: ',.1f', title: 'minus eager (cycles)' },
+  { field: 'lo', format: ',.1f', title: '95% low' },
+  { field: 'hi', format: ',.1f', title: '95% high' },
+  { field: 'eager', format: ',.1f', title: 'eager (cycles per exit)' },
+  { field: 'fp', format: ',.1f', title: 'FP part (cycles per exit)' },
+];
+
+function componentsChart(r: Results): Chart | undefined {
+  const data = diffFromEager(r);
   if (data.length === 0) return undefined;
   const workloads = [...new Set(data.map((d) => d.workload))];
   return {
@@ -166,15 +183,7 @@ function componentsChart(r: Results): Chart | undefined {
                   range: ['#2ca02c', '#d62728'],
                 },
               },
-              tooltip: [
-                { field: 'policy' },
-                { field: 'cpu' },
-                { field: 'diff', format: ',.1f', title: 'minus eager (cycles)' },
-                { field: 'lo', format: ',.1f', title: '95% low' },
-                { field: 'hi', format: ',.1f', title: '95% high' },
-                { field: 'eager', format: ',.1f', title: 'eager (cycles per exit)' },
-                { field: 'fp', format: ',.1f', title: 'FP part (cycles per exit)' },
-              ],
+              tooltip: DIFF_TOOLTIP,
             },
           },
           {
@@ -210,32 +219,9 @@ function mergedDesigns(rows: Results['cells']): Map<string, string> {
   return label;
 }
 
-/** Skip rate and traps per 1,000 exits across designs (CPU-independent; one CPU's cells). */
-function policyCharts(r: Results): Chart[] {
-  const cpu = r.parameters.cpus[0];
-  const rows = r.cells.filter((c) => c.cpu === cpu && c.policy.split(':')[0] !== 'eager');
-  if (rows.length === 0) return [];
-  const label = mergedDesigns(rows);
-  const seen = new Set<string>();
-  const data = rows.flatMap((c) => {
-    const design = label.get(c.policy.split(':')[0]) ?? c.policy;
-    if (seen.has(`${c.workload}|${design}`)) return [];
-    seen.add(`${c.workload}|${design}`);
-    return [
-      {
-        workload: c.workload,
-        design,
-        skip: c.skipRate.mean,
-        skipLo: c.skipRate.lo,
-        skipHi: c.skipRate.hi,
-        traps: c.fpTrapsPer1000.mean,
-        trapsLo: c.fpTrapsPer1000.lo,
-        trapsHi: c.fpTrapsPer1000.hi,
-      },
-    ];
-  });
-  const designs = [...new Set(data.map((d) => d.design))];
-  const panel = (field: string, title: string, format: string) => ({
+/** One panel of the skip/trap chart: horizontal bars per workload, one per design. */
+function skipTrapPanel(field: string, title: string, format: string, designs: readonly string[]) {
+  return {
     width: 330,
     height: 200,
     layer: [
@@ -262,7 +248,34 @@ function policyCharts(r: Results): Chart[] {
         },
       },
     ],
+  };
+}
+
+/** Skip rate and traps per 1,000 exits across designs (CPU-independent; one CPU's cells). */
+function policyCharts(r: Results): Chart[] {
+  const cpu = r.parameters.cpus[0];
+  const rows = r.cells.filter((c) => c.cpu === cpu && c.policy.split(':')[0] !== 'eager');
+  if (rows.length === 0) return [];
+  const label = mergedDesigns(rows);
+  const seen = new Set<string>();
+  const data = rows.flatMap((c) => {
+    const design = label.get(c.policy.split(':')[0]) ?? c.policy;
+    if (seen.has(`${c.workload}|${design}`)) return [];
+    seen.add(`${c.workload}|${design}`);
+    return [
+      {
+        workload: c.workload,
+        design,
+        skip: c.skipRate.mean,
+        skipLo: c.skipRate.lo,
+        skipHi: c.skipRate.hi,
+        traps: c.fpTrapsPer1000.mean,
+        trapsLo: c.fpTrapsPer1000.lo,
+        trapsHi: c.fpTrapsPer1000.hi,
+      },
+    ];
   });
+  const designs = [...new Set(data.map((d) => d.design))];
   return [
     {
       id: 'skip-traps',
@@ -272,12 +285,82 @@ function policyCharts(r: Results): Chart[] {
       spec: {
         data: { values: data },
         hconcat: [
-          panel('skip', 'share of exits skipping the switch (%)', '%'),
-          panel('traps', 'FP traps to EL2 per 1,000 exits', ',.0f'),
+          skipTrapPanel('skip', 'share of exits skipping the switch (%)', '%', designs),
+          skipTrapPanel('traps', 'FP traps to EL2 per 1,000 exits', ',.0f', designs),
         ],
       },
     },
   ];
+}
+
+/** eager and lazy-fixed as dashed horizontal references in the sweep. */
+const REFERENCE_LAYER = {
+  transform: [{ filter: "datum.kind == 'reference'" }],
+  mark: { type: 'rule', color: '#555' },
+  encoding: {
+    y: { field: 'cycles', type: 'quantitative' },
+    strokeDash: {
+      field: 'reference',
+      type: 'nominal',
+      title: 'reference',
+      scale: {
+        domain: ['eager', 'lazy-fixed'],
+        range: [
+          [6, 3],
+          [2, 2],
+        ],
+      },
+    },
+    tooltip: [{ field: 'reference' }, { field: 'cycles', format: ',.1f' }],
+  },
+};
+
+/** One CPU's panel of the sweep: a line per eagerRuns, the best point, eager and lazy-fixed. */
+function sweepPanel(eagerRuns: readonly string[]) {
+  return {
+    width: 200,
+    height: 190,
+    layer: [
+      {
+        transform: [{ filter: "datum.kind == 'sweep'" }],
+        mark: { type: 'line', point: false },
+        encoding: {
+          x: {
+            field: 'threshold',
+            type: 'quantitative',
+            title: 'threshold (consecutive FP runs)',
+          },
+          y: {
+            field: 'cycles',
+            type: 'quantitative',
+            title: 'cycles per exit (cycles)',
+            scale: { zero: false },
+          },
+          color: {
+            field: 'eagerRuns',
+            type: 'ordinal',
+            title: 'eagerRuns (runs)',
+            sort: eagerRuns,
+            scale: { domain: eagerRuns },
+          },
+        },
+      },
+      {
+        transform: [{ filter: "datum.kind == 'sweep' && datum.best" }],
+        mark: { type: 'point', filled: true, size: 120, color: 'black' },
+        encoding: {
+          x: { field: 'threshold', type: 'quantitative' },
+          y: { field: 'cycles', type: 'quantitative' },
+          tooltip: [
+            { field: 'threshold' },
+            { field: 'eagerRuns' },
+            { field: 'cycles', format: ',.1f', title: 'cycles per exit (best)' },
+          ],
+        },
+      },
+      REFERENCE_LAYER,
+    ],
+  };
 }
 
 /** Threshold sweep of adaptive, best setting marked, per workload and CPU. */
@@ -321,69 +404,7 @@ function sweepChart(r: Results): Chart | undefined {
       params: [selectParam('sw', 'workload', workloads, hackbenchFirst(workloads))],
       transform: [{ filter: 'datum.workload == sw' }],
       facet: { column: { field: 'cpu', type: 'nominal', title: 'CPU profile' } },
-      spec: {
-        width: 200,
-        height: 190,
-        layer: [
-          {
-            transform: [{ filter: "datum.kind == 'sweep'" }],
-            mark: { type: 'line', point: false },
-            encoding: {
-              x: {
-                field: 'threshold',
-                type: 'quantitative',
-                title: 'threshold (consecutive FP runs)',
-              },
-              y: {
-                field: 'cycles',
-                type: 'quantitative',
-                title: 'cycles per exit (cycles)',
-                scale: { zero: false },
-              },
-              color: {
-                field: 'eagerRuns',
-                type: 'ordinal',
-                title: 'eagerRuns (runs)',
-                sort: eagerRuns,
-                scale: { domain: eagerRuns },
-              },
-            },
-          },
-          {
-            transform: [{ filter: "datum.kind == 'sweep' && datum.best" }],
-            mark: { type: 'point', filled: true, size: 120, color: 'black' },
-            encoding: {
-              x: { field: 'threshold', type: 'quantitative' },
-              y: { field: 'cycles', type: 'quantitative' },
-              tooltip: [
-                { field: 'threshold' },
-                { field: 'eagerRuns' },
-                { field: 'cycles', format: ',.1f', title: 'cycles per exit (best)' },
-              ],
-            },
-          },
-          {
-            transform: [{ filter: "datum.kind == 'reference'" }],
-            mark: { type: 'rule', color: '#555' },
-            encoding: {
-              y: { field: 'cycles', type: 'quantitative' },
-              strokeDash: {
-                field: 'reference',
-                type: 'nominal',
-                title: 'reference',
-                scale: {
-                  domain: ['eager', 'lazy-fixed'],
-                  range: [
-                    [6, 3],
-                    [2, 2],
-                  ],
-                },
-              },
-              tooltip: [{ field: 'reference' }, { field: 'cycles', format: ',.1f' }],
-            },
-          },
-        ],
-      },
+      spec: sweepPanel(eagerRuns),
       resolve: { scale: { y: 'independent' } },
     },
   };
