@@ -7,5 +7,8 @@ export default defineConfig({
     testTimeout: 120_000,
     hookTimeout: 120_000,
     pool: 'forks',
+    // Commands wrap their text to the terminal (100 columns when not one): tests that read
+    // whole lines run as on a wide terminal; test/terminal-width.test.ts sets 80 itself.
+    env: { COLUMNS: '400' },
   },
 });

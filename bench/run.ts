@@ -16,7 +16,17 @@ import { groundTruthSection } from '../src/report/ground-truth.js';
 import { costModelSection } from '../src/report/cost-model.js';
 import { recommendationSection } from '../src/report/recommend.js';
 import { sensitivitySection } from '../src/report/sensitivity.js';
-import { resultsCsv } from '../src/report/results.js';
+import {
+  type Comparison,
+  compareResults,
+  comparisonHtml,
+  comparisonMarkdown,
+  loadResults,
+  tallyLine,
+} from '../src/report/compare.js';
+import { type Results, RESULTS_SCHEMA_VERSION, resultsCsv } from '../src/report/results.js';
+import { summaryMarkdown } from '../src/report/summary.js';
+import { UserError } from '../src/util/errors.js';
 import { ensureWritable, writeReport } from '../src/report/write.js';
 import { parseRange } from '../src/tune/ranges.js';
 import { isUserError } from '../src/util/errors.js';
@@ -29,21 +39,31 @@ const ROOT = resolve(fileURLToPath(new URL('..', import.meta.url)));
 export const BENCH_HELP = `Usage: npm run bench -- [--quick] [--runs N] [--seeds K] [--seed S] [--workers W]
                        [--only <glob>] [--out <dir>] [--workloads-dir <dir>]
                        [--threshold 1..32] [--eager-runs 16,64,256] [--no-throughput]
+                       [--policy <file>]... [--baseline <report>]
 
 Runs every built-in workload x policy x CPU profile over independent seeds, the checker
 over every built-in policy, the adaptive threshold sweep, break-even, calibration and the
 tool's throughput, and writes reports/<UTC timestamp>/ (results.json, results.csv,
-index.html), pointing reports/latest at it.
+index.html, summary.md), pointing reports/latest at it.
 
   --quick          small sizes for CI (under 15 s)
   --runs, --seeds  runs per seed and independent seeds per cell (default 1,000,000 x 5)
   --workers        worker threads (default: available cores, at most 4)
   --only           cells to run, as a glob on workload/policy/cpu (e.g. 'hackbench/*/altra')
   --out            report folder (default reports/)
-  --workloads-dir  workload files to use instead of the built-ins in workloads/`;
+  --workloads-dir  workload files to use instead of the built-ins in workloads/
+  --policy         a policy file standing in for the built-in of the same name (a changed
+                   design, measured under the built-in's id so compare pairs the cells)
+  --baseline       a previous report folder or results.json: the change since it, with
+                   intervals, goes into index.html and summary.md (see fpswitch compare)
 
-async function main(argv: readonly string[]): Promise<number> {
-  const { values } = parse('bench', argv, {
+Examples:
+  npm run bench -- --quick
+  npm run bench -- --only 'hackbench/*/altra' --runs 200000 --seeds 3
+  npm run bench -- --baseline reports/latest --policy ./my-eager.ts`;
+
+function parseBench(argv: readonly string[]) {
+  return parse('bench', argv, {
     quick: { type: 'boolean' },
     runs: { type: 'string' },
     seeds: { type: 'string' },
@@ -55,17 +75,18 @@ async function main(argv: readonly string[]): Promise<number> {
     threshold: { type: 'string' },
     'eager-runs': { type: 'string' },
     'no-throughput': { type: 'boolean' },
+    policy: { type: 'string', multiple: true },
+    baseline: { type: 'string' },
     quiet: { type: 'boolean' },
     help: { type: 'boolean', short: 'h' },
-  });
-  if (values.help) {
-    console.log(BENCH_HELP);
-    return 0;
-  }
+  }).values;
+}
+
+/** The suite's options from the flags (UserError on a bad value, before any work). */
+function suiteOptions(values: ReturnType<typeof parseBench>) {
   const quick = values.quick === true;
   const d = defaultOptions(quick);
-  const out = ensureWritable(values.out ?? resolve(ROOT, 'reports'));
-  const opts = {
+  return {
     ...d,
     runs: intFlag('runs', values.runs, d.runs, 1, 1e10),
     seeds: intFlag('seeds', values.seeds, d.seeds, 1, 100),
@@ -84,7 +105,25 @@ async function main(argv: readonly string[]): Promise<number> {
       ? parseRange(values['eager-runs'], '--eager-runs')
       : d.eagerRuns,
     throughput: values['no-throughput'] !== true,
+    policyFiles: values.policy ?? [],
   };
+}
+
+async function main(argv: readonly string[]): Promise<number> {
+  const values = parseBench(argv);
+  if (values.help) {
+    console.log(BENCH_HELP);
+    return 0;
+  }
+  const out = ensureWritable(values.out ?? resolve(ROOT, 'reports'));
+  const opts = suiteOptions(values);
+  // Read the baseline before any work: a bad path or schema fails in one line, at once.
+  const baseline = values.baseline === undefined ? undefined : loadResults(values.baseline);
+  const baseVersion: number | undefined = baseline?.schemaVersion;
+  if (baseVersion !== undefined && baseVersion !== RESULTS_SCHEMA_VERSION)
+    throw new UserError(
+      `--baseline ${values.baseline}: results schema version ${baseVersion}, this run writes ${RESULTS_SCHEMA_VERSION}; they cannot be compared`,
+    );
   const progress = new Progress(process.stderr, values.quiet === true);
   // Ground truth: the committed validation/results.json (no QEMU here), model side recomputed from the workload files.
   const groundTruth = () => loadGroundTruth({ workloadsDir: opts.workloadsDir });
@@ -95,17 +134,31 @@ async function main(argv: readonly string[]): Promise<number> {
     sensitivitySection(results.sensitivity),
     groundTruthSection(results.groundTruth),
   ].filter((x): x is ExtraSection => x !== undefined);
-  const html = renderHtml(results, extras);
+  const comparison =
+    baseline && values.baseline !== undefined
+      ? compareResults(baseline, results, { base: values.baseline, candidate: 'this run' })
+      : undefined;
+  const html = renderHtml(results, extras, {
+    comparison: comparison ? comparisonHtml(comparison) : undefined,
+  });
   const dir = writeReport(out, {
     'results.json': `${JSON.stringify(results, null, 1)}\n`,
     'results.csv': resultsCsv(results),
     'index.html': html,
+    'summary.md': `${summaryMarkdown(results)}${comparison ? `\n${comparisonMarkdown(comparison)}` : ''}`,
   });
   progress.note(`report written to ${dir} (latest -> ${dir.split('/').pop()})`);
 
+  printSummary(results, dir, comparison);
+  return 0;
+}
+
+/** The run's answers on the terminal: claim, correctness, ground truth, calibration, budgets. */
+function printSummary(results: Results, dir: string, comparison: Comparison | undefined): void {
   console.log(
     `fpswitch bench: ${results.cells.length} cells, ${results.checks.length} checks, report ${dir}/index.html`,
   );
+  if (comparison) console.log(`\nChange since ${comparison.base}: ${tallyLine(comparison)}`);
   console.log(
     '\nClaim check (lazy-fixed skip rate; interval: 95% over seeds widened by the held-out model error):',
   );
@@ -146,6 +199,10 @@ async function main(argv: readonly string[]): Promise<number> {
   }
   console.log('\nRecommendation (every built-in design, cost draws):');
   for (const r of results.recommendations) console.log(`  ${r.line}`);
+  printCalibrationAndBudgets(results);
+}
+
+function printCalibrationAndBudgets(results: Results): void {
   console.log('\nCost model: fitted and held-out anchors (docs/cost-model.md):');
   console.log(
     table(
@@ -175,14 +232,13 @@ async function main(argv: readonly string[]): Promise<number> {
       ),
     );
   }
-  return 0;
 }
 
 main(process.argv.slice(2)).then(
   (code) => {
     process.exitCode = code;
   },
-  (e) => {
+  (e: unknown) => {
     if (isUserError(e)) {
       console.error(`fpswitch bench: ${e.message}`);
       process.exitCode = 2;

@@ -11,7 +11,7 @@ import { isAbsolute, join, relative, resolve } from 'node:path';
 import type { Verdict } from '../src/check/explore.js';
 import { FPSIMD } from '../src/cpu/fp-state.js';
 import { BUILTIN_CPUS } from '../src/cpu/profiles.js';
-import { BUILTIN_POLICIES, instantiate } from '../src/policy/registry.js';
+import { BUILTIN_POLICIES, instantiate, resolvePolicy } from '../src/policy/registry.js';
 import type { Policy } from '../src/policy/types.js';
 import {
   type Cell,
@@ -75,6 +75,35 @@ export interface SuiteOptions {
   /** Extra sections computed elsewhere (ground truth), already JSON. */
   /** Loaded once the options are validated, so bad input fails before any output. */
   readonly extras?: { groundTruth?: () => Promise<unknown> };
+  /**
+   * Policy files that stand in for the built-in policy of the same name (`--policy`): a
+   * changed design measured under the built-in's id, so `fpswitch compare` pairs its cells.
+   */
+  readonly policyFiles?: readonly string[];
+}
+
+/**
+ * For each policy file, the built-in id it replaces and the spec the workers load instead
+ * (the file, with the built-in's default parameters). Throws UserError for a file whose
+ * policy has no built-in namesake.
+ */
+async function policyOverrides(
+  policies: readonly Policy[],
+  files: readonly string[],
+): Promise<Map<string, string>> {
+  const out = new Map<string, string>();
+  for (const file of files) {
+    const abs = resolve(file);
+    const def = (await resolvePolicy(abs)).definition;
+    const builtin = policies.find((p) => p.definition.name === def.name);
+    if (!builtin)
+      throw new UserError(
+        `${file}: policy "${def.name}" replaces no built-in policy (built-ins: ${policies.map((p) => p.definition.name).join(', ')})`,
+      );
+    const params = builtin.id.includes(':') ? builtin.id.slice(builtin.id.indexOf(':')) : '';
+    out.set(builtin.id, `${abs}${params}`);
+  }
+  return out;
 }
 
 /** The suite's defaults; `--quick` shrinks them so CI finishes in seconds. */
@@ -192,12 +221,16 @@ interface SuitePlan {
   readonly selCpus: typeof BUILTIN_CPUS;
   readonly wanted: (w: string, p: string, c: string) => boolean;
   readonly tuneRanges: { threshold: number[]; eagerRuns: number[] };
+  /** The spec a task runs for a policy id: a --policy file standing in for a built-in, or the id. */
+  readonly specOf: (id: string) => string;
 }
 
 /** Loads the workloads and selects the cells; throws UserError for bad input. */
-function planSuite(opts: SuiteOptions): SuitePlan {
+async function planSuite(opts: SuiteOptions): Promise<SuitePlan> {
   const workloads = loadSuiteWorkloads(opts.workloadsDir);
   const policies = suitePolicies();
+  const overrides = await policyOverrides(policies, opts.policyFiles ?? []);
+  const specOf = (id: string) => overrides.get(id) ?? id;
   const cpus = BUILTIN_CPUS;
   const only = opts.only ? globToRegExp(opts.only) : null;
   const wanted = (w: string, p: string, c: string) => !only || only.test(`${w}/${p}/${c}`);
@@ -225,6 +258,7 @@ function planSuite(opts: SuiteOptions): SuitePlan {
     selCpus: cpus.filter((c) => selected.some((k) => k.c === c.name)),
     wanted,
     tuneRanges,
+    specOf,
   };
 }
 
@@ -233,7 +267,7 @@ export async function runSuite(opts: SuiteOptions, progress: Progress): Promise<
   const t0 = performance.now();
   const cpu0 = process.cpuUsage();
   const timing: Record<string, number> = {};
-  const plan = planSuite(opts);
+  const plan = await planSuite(opts);
   progress.note(
     `${opts.quick ? 'quick run' : 'full run'}: ${opts.runs.toLocaleString('en-US')} runs x ${opts.seeds} seeds per cell, ${opts.workers} workers`,
   );
@@ -352,7 +386,7 @@ export function buildTasks(plan: SuitePlan, opts: SuiteOptions): SuiteTasks {
       workloadFile: w.file,
       seed,
       runs: opts.runs,
-      policies: policyIds,
+      policies: policyIds.map(plan.specOf),
       cpus: cpuNames,
     })),
   );
@@ -376,7 +410,7 @@ export function buildTasks(plan: SuitePlan, opts: SuiteOptions): SuiteTasks {
   // Every policy at its defaults: adaptive's verdict comes from its mode abstraction and
   // covers every threshold and eagerRuns (src/check/abstraction.ts).
   const check: CheckTask[] = plan.selPolicies.flatMap((p) =>
-    CHECK_CONFIGS.map((config) => ({ kind: 'check' as const, policy: p.id, config })),
+    CHECK_CONFIGS.map((config) => ({ kind: 'check' as const, policy: plan.specOf(p.id), config })),
   );
   // Sensitivity for the workloads the 2015 claim names (lmbench, hackbench: CLAIM.workloads), when selected.
   const sens: SensitivityTask[] = selWorkloads

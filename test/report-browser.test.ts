@@ -32,6 +32,61 @@ const HOSTILE = '<img src=x onerror=alert(1)>';
 const HOSTILE_DESCRIPTION = '<script>alert(2)</script> & "quotes"';
 const HOSTILE_FILE = '<marquee>hostile.json'; // a file name cannot hold a '/'
 const haveBrowser = existsSync(CHROMIUM);
+const OPEN_DETAILS = "document.querySelectorAll('details').forEach((d) => { d.open = true; })";
+const CLOSE_DETAILS = "document.querySelectorAll('details').forEach((d) => { d.open = false; })";
+/**
+ * In the page: every visible text of every chart's SVG that is cut (an ellipsis), pokes
+ * out of the SVG's box, or overlaps another text by more than 2 px. Each text is the
+ * quadrilateral of its SVG box under its screen transform (rotated axis labels included),
+ * and two quadrilaterals overlap when every separating axis shows overlap (SAT).
+ */
+const TEXT_PROBLEMS = `(() => {
+  const quad = (t) => {
+    const b = t.getBBox(), m = t.getScreenCTM();
+    return [[b.x, b.y], [b.x + b.width, b.y], [b.x + b.width, b.y + b.height], [b.x, b.y + b.height]]
+      .map(([x, y]) => [m.a * x + m.c * y + m.e, m.b * x + m.d * y + m.f]);
+  };
+  const overlap = (p, q) => {
+    let least = Infinity;
+    for (const poly of [p, q])
+      for (let i = 0; i < 4; i++) {
+        const [x1, y1] = poly[i], [x2, y2] = poly[(i + 1) % 4];
+        const len = Math.hypot(x2 - x1, y2 - y1) || 1;
+        const nx = (y1 - y2) / len, ny = (x2 - x1) / len;
+        const pr = (r) => r.map(([x, y]) => x * nx + y * ny);
+        const a = pr(p), b = pr(q);
+        least = Math.min(least, Math.min(Math.max(...a), Math.max(...b)) - Math.max(Math.min(...a), Math.min(...b)));
+      }
+    return least;
+  };
+  return [...document.querySelectorAll('.vis')].flatMap((vis) => {
+    const id = vis.getAttribute('data-chart') || '?';
+    const svg = vis.querySelector('svg');
+    if (!svg) return [id + ': no svg'];
+    const frame = svg.getBoundingClientRect();
+    const visible = (t) => {
+      for (let e = t; e && e !== svg; e = e.parentElement) {
+        const st = getComputedStyle(e);
+        if (st.display === 'none' || st.visibility === 'hidden' || Number(st.opacity) === 0) return false;
+        if (e.getAttribute('opacity') === '0') return false;
+      }
+      return (t.textContent || '').trim() !== '';
+    };
+    const texts = [...svg.querySelectorAll('text')].filter(visible)
+      .map((t) => ({ text: t.textContent || '', q: quad(t) }));
+    const out = [];
+    for (const t of texts) {
+      if (t.text.endsWith('\\u2026')) out.push(id + ': "' + t.text + '" is cut');
+      if (t.q.some(([x, y]) => x < frame.left - 1 || x > frame.right + 1 || y < frame.top - 1 || y > frame.bottom + 1))
+        out.push(id + ': "' + t.text + '" is clipped by the chart edge');
+    }
+    for (let i = 0; i < texts.length; i++)
+      for (let j = i + 1; j < texts.length; j++)
+        if (overlap(texts[i].q, texts[j].q) > 2)
+          out.push(id + ': "' + texts[i].text + '" overlaps "' + texts[j].text + '"');
+    return out;
+  });
+})()`;
 if (!haveBrowser && process.env.CI)
   throw new Error(`${CHROMIUM} is missing: .ci/run installs Debian's chromium`);
 
@@ -100,7 +155,7 @@ describe.skipIf(!haveBrowser)('report in headless Chromium', () => {
         '--disable-quic',
       ],
     });
-    page = await browser.newPage({ viewport: { width: 1200, height: 900 } });
+    page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
     page.on('request', (r) => requests.push(r.url()));
     page.on('console', (m) => {
       if (m.type() === 'error') errors.push(m.text());
@@ -138,8 +193,7 @@ describe.skipIf(!haveBrowser)('report in headless Chromium', () => {
       expect.arrayContaining([
         'claim',
         'components',
-        'skip',
-        'traps',
+        'skip-traps',
         'sweep',
         'breakeven',
         'sensitivity-0',
@@ -157,6 +211,50 @@ describe.skipIf(!haveBrowser)('report in headless Chromium', () => {
     }
   });
 
+  it('answers on the first screen, in a page at most 8,000 px tall', async () => {
+    // Details (long tables, counterexamples, more charts) collapsed: the default page.
+    const height = await page.evaluate<number>('document.documentElement.scrollHeight');
+    expect(height).toBeLessThanOrEqual(8000);
+    const bottoms = await page.evaluate<number[]>(
+      `['#verdict', '#recommendations', '#tally'].map((sel) => {
+        const el = document.querySelector(sel);
+        return el ? el.getBoundingClientRect().bottom + window.scrollY : Infinity;
+      })`,
+    );
+    for (const b of bottoms) expect(b).toBeLessThanOrEqual(1000);
+    const summary = await page.innerText('#summary');
+    expect(summary).toMatch(/Recommended design per workload and CPU/);
+    expect(summary).toMatch(/clean at a fixpoint/);
+    expect(summary).toMatch(/lazy-notafix: guest-undef in \d+ events/);
+    // Every workload x CPU has a recommendation.
+    const cells = await page.$$eval('#recommendations tbody td:not(:first-child)', (els) =>
+      els.map((e) => e.textContent ?? ''),
+    );
+    expect(cells.length).toBeGreaterThan(0);
+    for (const c of cells) expect(c).toMatch(/cyc\/exit/);
+    // A long table is collapsed with its row count, and its filter box hides rows.
+    const label = await page.innerText('#assumptions summary');
+    expect(label).toMatch(/Assumptions \(\d{2,}(,\d{3})* rows\)/);
+    await page.click('#assumptions summary');
+    await page.fill('#assumptions input[type=search]', 'xgene');
+    const shown = await page.$$eval(
+      '#assumptions tbody tr',
+      (rows) => rows.filter((r) => r.getAttribute('style') !== 'display: none;').length,
+    );
+    const total = await page.$$eval('#assumptions tbody tr', (rows) => rows.length);
+    expect(shown).toBeGreaterThan(0);
+    expect(shown).toBeLessThan(total);
+    await page.fill('#assumptions input[type=search]', '');
+    await page.click('#assumptions summary');
+  });
+
+  it('draws no overlapping or clipped text in any chart', async () => {
+    await page.evaluate(OPEN_DETAILS);
+    const problems = await page.evaluate<string[]>(TEXT_PROBLEMS);
+    expect(problems).toEqual([]);
+    await page.evaluate(CLOSE_DETAILS);
+  });
+
   it('makes no network request and logs no error', () => {
     const remote = requests.filter(
       (u) => !u.startsWith('file:') && !u.startsWith('data:') && !u.startsWith('blob:'),
@@ -168,6 +266,8 @@ describe.skipIf(!haveBrowser)('report in headless Chromium', () => {
   it('shows a hostile workload name as text, running nothing', async () => {
     expect(dialogs).toEqual([]);
     expect(await page.$$eval('img', (els) => els.length)).toBe(0);
+    // The workloads table is collapsed by default: open every block to read it.
+    await page.evaluate(OPEN_DETAILS);
     const text = await page.innerText('body');
     expect(text).toContain(HOSTILE);
     // Its description and file name, in the workloads table, as text.

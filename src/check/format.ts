@@ -79,10 +79,7 @@ export function formatSteps(boot: Step, steps: readonly Step[], indent = '  '): 
     row.push(noteCell(s));
     return row;
   });
-  return table(header, rows)
-    .split('\n')
-    .map((l) => indent + l)
-    .join('\n');
+  return table(header, rows, { indent });
 }
 
 /** The configuration and the state after boot, printed once before the verdicts. */

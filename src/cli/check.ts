@@ -45,7 +45,13 @@ where each guest owns the CPU. Prints the shortest counterexample step by step, 
                 step by step instead of searching
   --json        one JSON object per policy (an array when several)
 
-Exit status: 0 when every policy is clean, 1 when any has a violation, 2 for bad input.`;
+Exit status: 0 when every policy is clean, 1 when any has a violation, 2 for bad input.
+
+Examples:
+  fpswitch check
+  fpswitch check --policy lazy-notafix
+  fpswitch check --policy ./my-policy.ts --config three-aarch32 --json
+  fpswitch check --scenario test/fixtures/scenarios/notafix-stale-fpexc.json --policy lazy-fixed`;
 
 /** The JSON shape of one verdict (issue 4 field names first). */
 export function verdictJson(v: Verdict) {
@@ -156,6 +162,20 @@ export async function checkCommand(argv: readonly string[]): Promise<number> {
   else {
     console.log(formatConfigHeader(config, describeInitialState(config.vcpus)));
     for (const v of verdicts) console.log(`\n${formatVerdict(v)}`);
+    console.log(`\n${tallyLine(verdicts, config.name)}`);
   }
   return verdicts.some((v) => v.verdict === 'violation') ? 1 : 0;
+}
+
+/** The last line: how many designs are clean at a fixpoint, clean to a bound, broken. */
+function tallyLine(verdicts: readonly Verdict[], config: string): string {
+  const clean = verdicts.filter((v) => v.verdict === 'ok' && v.exhaustive).length;
+  const bounded = verdicts.filter((v) => v.verdict === 'ok' && !v.exhaustive);
+  const broken = verdicts.filter((v) => v.verdict === 'violation');
+  const parts = [`${clean} clean at a fixpoint`];
+  if (bounded.length) parts.push(`${bounded.length} clean to a bound (not proven)`);
+  parts.push(
+    `${broken.length} broken${broken.length ? ` (${broken.map((v) => `${v.policy}: ${v.invariant} in ${v.steps.length} events`).join('; ')})` : ''}`,
+  );
+  return `tally (${config}): ${verdicts.length} ${verdicts.length === 1 ? 'policy' : 'policies'}, ${parts.join(', ')}`;
 }

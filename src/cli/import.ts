@@ -1,17 +1,19 @@
 /** `fpswitch import`: a real KVM arm64 trace into an exit stream, simulated and/or summarised like `perf kvm stat`. */
 
-import { fpStateBytes, parseVectorLength } from '../cpu/fp-state.js';
+import { FPSIMD, fpStateBytes, parseVectorLength } from '../cpu/fp-state.js';
 import { type AnalyzeOptions, analyzeTrace, type TraceAnalysis } from '../sim/trace-analyze.js';
 import { MAX_BACKLOG } from '../stream/trace-import.js';
 import { UserError } from '../util/errors.js';
-import { num } from '../util/format.js';
-import { intFlag, listFlag, parse, seedFlag } from './args.js';
+import { num, pct } from '../util/format.js';
+import { STAT_KEYS, type StatKey } from '../stream/kvm-stat.js';
+import { FEW_RUNS, type TraceInterval } from '../sim/trace-bootstrap.js';
+import { intFlag, listFlag, type Options, parse, seedFlag } from './args.js';
 import { formatResult, resultJson } from './simulate.js';
 
 export const IMPORT_HELP = `Usage: fpswitch import <file|-> [--fp <model>] [--policy <name|path>[:key=value,...]]...
-                       [--cpu <name>] [--vl <bits>] [--stats] [--stats-time run|handled]
-                       [--user-exits <class,...>] [--pcpu N] [--skip-bad] [--max-vcpus N]
-                       [--seed S] [--json]
+                       [--cpu <name>] [--vl <bits>] [--stats] [--event-time run|handled]
+                       [--vcpu N] [--key sample|time|max|min|avg] [--user-exits <class,...>]
+                       [--pcpu N] [--skip-bad] [--max-vcpus N] [--seed S] [--json]
 
 Reads 'perf script', 'trace-cmd report' or tracefs text holding kvm:kvm_entry and
 kvm:kvm_exit events (old and new formats; other events are ignored and counted), turns
@@ -25,16 +27,28 @@ is read line by line: any size, flat memory.
   --policy      policy to simulate (repeatable); needs --fp
   --cpu         CPU profile (default seattle); --vl: SVE vector length in bits
   --stats       print the exit mix like 'perf kvm stat report' (VM-EXIT, Samples,
-                Samples%, Time%, Min Time, Max Time, Avg time)
-  --stats-time  run (default): guest run time, kvm_entry to kvm_exit; handled: the time
-                from kvm_exit to the next kvm_entry (perf kvm stat's own meaning)
+                Samples%, Time%, Min Time, Max Time, Avg time), exits completed in host
+                userspace apart from those handled in the kernel, and one line per vCPU
+  --event-time  run (default, perf kvm stat's meaning on arm64): guest run time, kvm_entry
+                to kvm_exit; handled (its meaning on x86): kvm_exit to the next kvm_entry
+  --vcpu        the table for one vCPU thread (numbered in order of appearance)
+  --key         sort the table by sample (default), time, max, min or avg
   --user-exits  exit classes handled in host userspace when the trace has no
                 kvm_userspace_exit event saying so (default: none; all in the kernel)
   --pcpu        keep only events recorded on this physical CPU (the stream models one CPU)
   --skip-bad    count malformed lines and carry on (default: stop with file:line: reason)
   --max-vcpus   most vCPU threads accepted (default 64)
   --seed        seed of the FP model (default 1)
-  --json        one JSON object`;
+  --json        one JSON object
+
+Each policy's figures come with the number of runs they rest on and a 95% interval from a
+block bootstrap over the runs (seeded by --seed); under 1,000 runs a warning says so.
+
+Examples:
+  fpswitch import trace.txt --stats
+  fpswitch import trace.txt --stats --event-time handled --vcpu 0 --key max
+  perf script | fpswitch import - --fp markov:p=0.3,r=0.5 -p lazy-fixed -p lazy-vcpu
+  fpswitch import trace.txt --fp hackbench --policy eager --policy adaptive:threshold=4`;
 
 function countsText(a: TraceAnalysis): string[] {
   const c = a.counts;
@@ -61,27 +75,73 @@ function countsText(a: TraceAnalysis): string[] {
   return lines;
 }
 
-export async function importCommand(argv: readonly string[]): Promise<number> {
-  const { values, positionals } = parse(
-    'import',
-    argv,
-    {
-      fp: { type: 'string' },
-      policy: { type: 'string', short: 'p', multiple: true },
-      cpu: { type: 'string', short: 'c' },
-      vl: { type: 'string' },
-      stats: { type: 'boolean' },
-      'stats-time': { type: 'string' },
-      'user-exits': { type: 'string', multiple: true },
-      pcpu: { type: 'string' },
-      'skip-bad': { type: 'boolean' },
-      'max-vcpus': { type: 'string' },
-      seed: { type: 'string', short: 's' },
-      json: { type: 'boolean' },
-      help: { type: 'boolean', short: 'h' },
+/** How many runs a policy's figures rest on, their bootstrap interval, and a warning when few. */
+function sampleLines(runs: number, iv: TraceInterval | null): string[] {
+  const lines = [
+    iv
+      ? `  rests on ${num(runs)} runs; 95% block-bootstrap interval (${iv.resamples} resamples of ${num(iv.blockRuns)}-run blocks): skip rate ${pct(iv.skipRate[0])} .. ${pct(iv.skipRate[1])}, cycles per exit ${num(iv.cyclesPerExit[0], 1)} .. ${num(iv.cyclesPerExit[1], 1)}`
+      : `  rests on ${num(runs)} runs; no bootstrap interval (${runs < 2 ? 'too few runs' : 'trace too long to resample 50 times'})`,
+  ];
+  if (runs < FEW_RUNS)
+    lines.push(
+      `  warning: only ${num(runs)} runs (under ${num(FEW_RUNS)}): these figures describe this trace, not the workload`,
+    );
+  return lines;
+}
+
+const IMPORT_OPTIONS = {
+  fp: { type: 'string' },
+  policy: { type: 'string', short: 'p', multiple: true },
+  cpu: { type: 'string', short: 'c' },
+  vl: { type: 'string' },
+  stats: { type: 'boolean' },
+  'event-time': { type: 'string' },
+  'stats-time': { type: 'string' },
+  vcpu: { type: 'string' },
+  key: { type: 'string' },
+  'user-exits': { type: 'string', multiple: true },
+  pcpu: { type: 'string' },
+  'skip-bad': { type: 'boolean' },
+  'max-vcpus': { type: 'string' },
+  seed: { type: 'string', short: 's' },
+  json: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+} as const satisfies Options;
+
+type ImportValues = ReturnType<typeof parse<typeof IMPORT_OPTIONS>>['values'];
+
+/** The analysis options from the flags; UserError (exit 2) for a bad value. */
+function analyzeOptions(values: ImportValues, policies: string[]): AnalyzeOptions {
+  // --stats-time: the earlier name of --event-time, still accepted.
+  const timeFlag = values['event-time'] !== undefined ? 'event-time' : 'stats-time';
+  const statTime = values['event-time'] ?? values['stats-time'] ?? 'run';
+  if (statTime !== 'run' && statTime !== 'handled')
+    throw new UserError(`--${timeFlag} ${statTime}: expected run or handled`);
+  const key = values.key ?? 'sample';
+  if (!(STAT_KEYS as readonly string[]).includes(key))
+    throw new UserError(`--key ${key}: expected one of ${STAT_KEYS.join(', ')}`);
+  const fpState = parseVectorLength(values.vl);
+  return {
+    fp: values.fp,
+    policies,
+    cpu: values.cpu,
+    fpState,
+    seed: seedFlag(values.seed),
+    userExits: listFlag(values['user-exits']),
+    pcpu: values.pcpu === undefined ? undefined : intFlag('pcpu', values.pcpu, 0, 0, 65535),
+    skipBad: values['skip-bad'] === true,
+    maxVcpus: intFlag('max-vcpus', values['max-vcpus'], 64, 1, 680),
+    statTime,
+    intervals: true,
+    statView: {
+      vcpu: values.vcpu === undefined ? undefined : intFlag('vcpu', values.vcpu, 0, 0, 679),
+      key: key as StatKey,
     },
-    true,
-  );
+  };
+}
+
+export async function importCommand(argv: readonly string[]): Promise<number> {
+  const { values, positionals } = parse('import', argv, IMPORT_OPTIONS, true);
   if (values.help) {
     console.log(IMPORT_HELP);
     return 0;
@@ -97,22 +157,8 @@ export async function importCommand(argv: readonly string[]): Promise<number> {
       'nothing to do: give --policy (with --fp) and/or --stats (see fpswitch import --help)',
     );
   }
-  const statTime = values['stats-time'] ?? 'run';
-  if (statTime !== 'run' && statTime !== 'handled')
-    throw new UserError(`--stats-time ${statTime}: expected run or handled`);
-  const fpState = parseVectorLength(values.vl);
-  const opts: AnalyzeOptions = {
-    fp: values.fp,
-    policies,
-    cpu: values.cpu,
-    fpState,
-    seed: seedFlag(values.seed),
-    userExits: listFlag(values['user-exits']),
-    pcpu: values.pcpu === undefined ? undefined : intFlag('pcpu', values.pcpu, 0, 0, 65535),
-    skipBad: values['skip-bad'] === true,
-    maxVcpus: intFlag('max-vcpus', values['max-vcpus'], 64, 1, 680),
-    statTime,
-  };
+  const opts = analyzeOptions(values, policies);
+  const fpState = opts.fpState ?? FPSIMD;
   const a = await analyzeTrace(positionals[0], opts);
   const seed = opts.seed ?? 1;
   if (values.json) {
@@ -127,7 +173,10 @@ export async function importCommand(argv: readonly string[]): Promise<number> {
           stats: values.stats
             ? { time: a.stats.time, rows: a.stats.rows, totalUs: a.stats.totalUs }
             : undefined,
-          results: a.results.map((r) => resultJson(r, seed)),
+          results: a.results.map((r, i) => ({
+            ...resultJson(r, seed),
+            interval: a.intervals[i] ?? null,
+          })),
         },
         null,
         2,
@@ -137,7 +186,10 @@ export async function importCommand(argv: readonly string[]): Promise<number> {
   }
   const out = countsText(a);
   if (values.stats) out.push('', a.stats.text);
-  for (const r of a.results) out.push('', formatResult(r, seed, undefined, fpStateBytes(fpState)));
+  a.results.forEach((r, i) => {
+    out.push('', formatResult(r, seed, undefined, fpStateBytes(fpState)));
+    out.push(...sampleLines(r.runs, a.intervals[i] ?? null));
+  });
   console.log(out.join('\n'));
   return 0;
 }

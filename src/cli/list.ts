@@ -11,9 +11,13 @@ export const LIST_HELP = `Usage: fpswitch list [--json]
 
 Lists the built-in world-switch policies (with their parameters), workloads and CPU
 profiles. A policy or workload can also be given as a path wherever a name is accepted.
-Parametrised workloads take their guest configuration like policies take parameters
-(\`fpswitch list --json\` gives each parameter's range and meaning):
 
+Parametrised workloads take their guest configuration like policies take parameters
+(\`fpswitch list --json\` gives each parameter's range and meaning).
+
+Examples:
+  fpswitch list
+  fpswitch list --json | jq '.policies[].name'
   fpswitch simulate --workload hackbench:vcpus=2,groups=2,loops=200 --policy lazy-fixed`;
 
 export async function listCommand(argv: readonly string[]): Promise<number> {

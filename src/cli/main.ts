@@ -4,6 +4,7 @@
  */
 
 import { errorLine, FindingError, isUserError, userText } from '../util/errors.js';
+import { fit } from '../util/format.js';
 import { toolVersion } from '../util/version.js';
 /** A command's module, imported only when that command runs (a fast start for `list`). */
 interface CommandModule {
@@ -20,6 +21,13 @@ const COMMANDS: Record<string, Command> = {
       return { run: m.checkCommand, help: m.CHECK_HELP };
     },
     summary: 'model-check world-switch policies: shortest counterexample or a clean fixpoint',
+  },
+  compare: {
+    load: async () => {
+      const m = await import('./compare.js');
+      return { run: m.compareCommand, help: m.COMPARE_HELP };
+    },
+    summary: 'compare two bench reports: per-cell change with intervals, regressions for CI',
   },
   list: {
     load: async () => {
@@ -100,6 +108,13 @@ export async function main(argv: readonly string[]): Promise<number> {
     );
     return 2;
   }
+  // Text output fits the terminal: a line too wide is word-wrapped (tables fit on their
+  // own, see format.ts table). JSON and Markdown are left exactly as written.
+  const log = console.log;
+  if (!rest.includes('--json') && !rest.includes('--markdown'))
+    console.log = (...a: unknown[]) => {
+      log(fit(a.map(String).join(' ')));
+    };
   try {
     return await (await cmd.load()).run(rest);
   } catch (e) {
@@ -112,6 +127,8 @@ export async function main(argv: readonly string[]): Promise<number> {
       return 1;
     }
     throw e;
+  } finally {
+    console.log = log;
   }
 }
 

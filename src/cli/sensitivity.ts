@@ -9,7 +9,7 @@ import {
 } from '../tune/sensitivity.js';
 import { resolveWorkload } from '../stream/workload.js';
 import { UserError } from '../util/errors.js';
-import { indent, num, pct, table } from '../util/format.js';
+import { num, pct, sig, table, termWidth } from '../util/format.js';
 import type { Estimate } from '../util/stats.js';
 import { intFlag, parse, seedFlag } from './args.js';
 
@@ -29,7 +29,12 @@ built-in guest workloads are marked with their own values and skip rates.
              the vms[i]. prefix, the field in every VM (tasks.simdShare); e.g.
              --param scheduler.switchesPerSec=1e3..1e6:13
   --runs     runs per point and seed (default 200,000); --seeds: default 3
-  --json     one JSON object with every number`;
+  --json     one JSON object with every number
+
+Examples:
+  fpswitch sensitivity --workload hackbench
+  fpswitch sensitivity --workload lmbench-ctx --param scheduler.switchesPerSec=1e3..1e6:13:log
+  fpswitch sensitivity --workload ./my-guest.json --policy lazy-vcpu --runs 100000 --json`;
 
 const est = (e: Estimate) =>
   e.n > 1 ? `${pct(e.mean)} [${pct(e.lo)} .. ${pct(e.hi)}]` : pct(e.mean);
@@ -44,8 +49,11 @@ function band(e: Estimate): string {
 }
 
 /** A bar from 0 to 100% with the 30-50% band marked. */
+/** Characters of the text bar: 40, or 20 on a terminal narrower than 120 columns. */
+const barWidth = () => (termWidth() < 120 ? 20 : 40);
+
 function bar(x: number): string {
-  const width = 40;
+  const width = barWidth();
   const cells: string[] = Array.from({ length: width }, (_, i) =>
     i >= CLAIM.lo * width && i < CLAIM.hi * width ? '.' : ' ',
   );
@@ -54,9 +62,9 @@ function bar(x: number): string {
   return `|${cells.join('')}|`;
 }
 
+/** A parameter value: thousands separators, at most four significant digits (101,500; 0.0123). */
 function fmtValue(x: number): string {
-  if (x === 0) return '0';
-  return Math.abs(x) >= 100 ? num(x) : Math.abs(x) >= 1 ? x.toFixed(2) : x.toFixed(3);
+  return sig(x, 4);
 }
 
 export function formatSensitivity(r: SensitivityResult): string {
@@ -73,22 +81,20 @@ export function formatSensitivity(r: SensitivityResult): string {
       'parameters ranked by how much they move the skip rate (each at its low and high value):',
     );
     out.push(
-      indent(
-        table(
-          ['path', 'value', 'low', 'skip', 'high', 'skip', 'effect'],
-          r.ranking
-            .slice(0, 12)
-            .map((p) => [
-              p.path,
-              fmtValue(p.value),
-              fmtValue(p.low),
-              pct(p.skipLow),
-              fmtValue(p.high),
-              pct(p.skipHigh),
-              `${(p.effect * 100).toFixed(1)} pt`,
-            ]),
-        ),
-        '  ',
+      table(
+        ['path', 'value', 'low', 'skip', 'high', 'skip', 'effect'],
+        r.ranking
+          .slice(0, 12)
+          .map((p) => [
+            p.path,
+            fmtValue(p.value),
+            fmtValue(p.low),
+            pct(p.skipLow),
+            fmtValue(p.high),
+            pct(p.skipHigh),
+            `${(p.effect * 100).toFixed(1)} pt`,
+          ]),
+        { indent: '  ' },
       ),
     );
   }
@@ -106,12 +112,16 @@ export function formatSensitivity(r: SensitivityResult): string {
       bar(p.skip.mean),
     ]);
     out.push(
-      indent(
-        table(
-          [...names, 'switches/exit', 'skip rate', 'band', '0%' + ' '.repeat(36) + '100%'],
-          rows,
-        ),
-        '  ',
+      table(
+        [
+          ...names,
+          'switches/exit',
+          'skip rate',
+          'band',
+          '0%' + ' '.repeat(barWidth() - 4) + '100%',
+        ],
+        rows,
+        { indent: '  ' },
       ),
     );
     if (s.params.length === 1) {
@@ -131,19 +141,17 @@ export function formatSensitivity(r: SensitivityResult): string {
     ];
     out.push('', 'built-in guest workloads on these axes (their own parameters):');
     out.push(
-      indent(
-        table(
-          ['workload', ...paths, 'switches/exit', 'SIMD share', 'skip rate', 'band'],
-          r.markers.map((m) => [
-            m.workload,
-            ...m.values.slice(0, paths.length).map((v) => (v === null ? '-' : fmtValue(v))),
-            m.switchesPerExit.toFixed(2),
-            String(m.simdShare),
-            est(m.skip),
-            band(m.skip),
-          ]),
-        ),
-        '  ',
+      table(
+        ['workload', ...paths, 'switches/exit', 'SIMD share', 'skip rate', 'band'],
+        r.markers.map((m) => [
+          m.workload,
+          ...m.values.slice(0, paths.length).map((v) => (v === null ? '-' : fmtValue(v))),
+          m.switchesPerExit.toFixed(2),
+          String(m.simdShare),
+          est(m.skip),
+          band(m.skip),
+        ]),
+        { indent: '  ' },
       ),
     );
   }

@@ -10,7 +10,7 @@ import type { ExitStream } from '../stream/exit-stream.js';
 import { deriveSeed } from '../stream/prng.js';
 import { resolveWorkload, workloadStream } from '../stream/workload.js';
 import { UserError } from '../util/errors.js';
-import { indent, num, pct, table } from '../util/format.js';
+import { num, pct, table } from '../util/format.js';
 import { estimate, type Estimate, SHARE } from '../util/stats.js';
 import { intFlag, parse, seedFlag } from './args.js';
 import { announceSlowWork } from './slow-work.js';
@@ -36,8 +36,11 @@ moved and cycles per exit by component.
   --engine     table (compiled table walk, default) or direct (hooks run by run)
   --json       one JSON object per policy (an array when several policies are given)
 
-Example:
-  fpswitch simulate --workload hackbench:vcpus=2,groups=2,loops=200 --policy lazy-fixed --json`;
+Examples:
+  fpswitch simulate --workload hackbench --policy lazy-fixed --cpu altra
+  fpswitch simulate --workload hackbench:vcpus=2,groups=2,loops=200 --policy lazy-fixed --json
+  fpswitch simulate --workload hackbench -p eager -p lazy-fixed -p lazy-vcpu --seeds 5
+  fpswitch simulate --workload ./my-guest.json --policy adaptive:threshold=4 --vl 512 --json`;
 
 /** The JSON shape of one simulate result (issue 2 field names). */
 export function resultJson(r: SimResult, seed: number, extra: Record<string, unknown> = {}) {
@@ -82,6 +85,54 @@ function interval(e: Estimate, f: (x: number) => string): string {
   return e.n > 1 ? `${f(e.mean)}  [95% CI ${f(e.lo)} .. ${f(e.hi)}, ${e.n} seeds]` : f(e.mean);
 }
 
+interface SideItem {
+  readonly r: SimResult;
+  readonly s?: SeedSummary;
+  readonly claim?: string;
+}
+
+/** A figure with its seed interval when there is one: `12.3% (11.9 .. 12.7)`. */
+function withCi(e: Estimate | undefined, v: number, f: (x: number) => string): string {
+  return e && e.n > 1 ? `${f(e.mean)} (${f(e.lo)}..${f(e.hi)})` : f(v);
+}
+
+/**
+ * Several policies over one stream, side by side: one column per policy, one row per
+ * figure; the stream's own properties (FP use, exit mix) once below.
+ */
+function formatSideBySide(items: readonly SideItem[], seed: number, fpBytes: number): string {
+  const r0 = items[0].r;
+  const per = (r: SimResult, x: number) => (r.runs ? x / r.runs : 0);
+  const row = (label: string, f: (x: SideItem) => string) => [label, ...items.map(f)];
+  const rows = [
+    row('skip rate', (x) => withCi(x.s?.skipRate, x.r.skipRate, (v) => pct(v))),
+    row('FP traps / exit', (x) =>
+      withCi(x.s?.fpTrapsPerExit, per(x.r, x.r.counters.fpTraps), (v) => v.toFixed(4)),
+    ),
+    row('FP saves / exit', (x) => per(x.r, x.r.counters.fpSaves).toFixed(3)),
+    row('FP restores / exit', (x) => per(x.r, x.r.counters.fpRestores).toFixed(3)),
+    row('bytes / exit', (x) => num(per(x.r, x.r.counters.bytesMoved), 1)),
+    row('ISBs / exit', (x) => per(x.r, x.r.counters.isbs).toFixed(3)),
+    row('cycles / exit', (x) => withCi(x.s?.perExit, x.r.cycles.perExit, (v) => num(v, 1))),
+    ...CYCLE_COMPONENTS.map((c) => row(`  ${c}`, (x) => num(x.r.cycles.perExitByComponent[c], 1))),
+  ];
+  const out = [
+    `workload ${r0.workload}, cpu ${r0.cpu} (${r0.fpState}, ${fpBytes} B), ${num(r0.runs)} runs, seed ${seed}${items[0].s ? `; (lo..hi): 95% interval over ${items[0].s.skipRate.n} seeds` : ''}`,
+    table(['', ...items.map((x) => x.r.policy)], rows, { indent: '  ' }),
+  ];
+  for (const x of items) if (x.claim) out.push(x.claim);
+  out.push(
+    `  guest FP use: EL0 ${pct(r0.fpUse.el0)}, EL1 ${pct(r0.fpUse.el1)}, FPEXC ${pct(r0.fpUse.fpexc)}, any ${pct(r0.fpUse.any)} of runs${r0.guestNs > 0 ? `; ${num(r0.exitsPerGuestSecond)} exits per second of guest time` : ''}`,
+    '  exit mix (the same stream for every policy):',
+    table(
+      ['exit', 'handled', 'runs', 'share'],
+      r0.exitMix.slice(0, 12).map((e) => [e.exit, e.handled, num(e.runs), pct(e.runs / r0.runs)]),
+      { indent: '    ' },
+    ),
+  );
+  return out.join('\n');
+}
+
 export function formatResult(
   r: SimResult,
   seed: number,
@@ -112,12 +163,10 @@ export function formatResult(
   if (r.guestNs > 0) lines.push(`  exits per second   ${num(r.exitsPerGuestSecond)} of guest time`);
   lines.push('  exit mix:');
   lines.push(
-    indent(
-      table(
-        ['exit', 'handled', 'runs', 'share'],
-        r.exitMix.slice(0, 12).map((e) => [e.exit, e.handled, num(e.runs), pct(e.runs / r.runs)]),
-      ),
-      '    ',
+    table(
+      ['exit', 'handled', 'runs', 'share'],
+      r.exitMix.slice(0, 12).map((e) => [e.exit, e.handled, num(e.runs), pct(e.runs / r.runs)]),
+      { indent: '    ' },
     ),
   );
   return lines.join('\n');
@@ -160,6 +209,7 @@ export async function simulateCommand(argv: readonly string[]): Promise<number> 
   const slow = announceSlowWork(workload, seed, runs * seeds * policies.length);
   const out: unknown[] = [];
   const text: string[] = [];
+  const side: SideItem[] = [];
   for (const policy of policies) {
     const perSeed: SimResult[] = [];
     const seedList: number[] = [];
@@ -192,6 +242,7 @@ export async function simulateCommand(argv: readonly string[]): Promise<number> 
       if (claim) extra.claimCheck = claim;
       out.push(resultJson(perSeed[0], seed, extra));
     } else {
+      side.push({ r: perSeed[0], s: summary, claim: claim ? claimLine(claim) : undefined });
       text.push(formatResult(perSeed[0], seed, summary, fpStateBytes(fpState)));
       if (claim) text.push(claimLine(claim));
       if (summary)
@@ -201,6 +252,7 @@ export async function simulateCommand(argv: readonly string[]): Promise<number> 
     }
   }
   if (values.json) console.log(JSON.stringify(out.length === 1 ? out[0] : out, null, 2));
+  else if (side.length > 1) console.log(formatSideBySide(side, seed, fpStateBytes(fpState)));
   else console.log(text.join('\n\n'));
   return 0;
 }

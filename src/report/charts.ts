@@ -37,7 +37,7 @@ function claimChart(r: Results): Chart | undefined {
     shows: `Skip rate of lazy-fixed per workload (mean; interval: 95% over seeds widened by the held-out model error) against the claimed ${lo * 100}-${hi * 100}% band (shaded).`,
     spec: {
       width: WIDTH,
-      height: 260,
+      height: 190,
       layer: [
         {
           data: { values: [{ lo, hi }] },
@@ -54,7 +54,7 @@ function claimChart(r: Results): Chart | undefined {
                 y: {
                   field: 'lo',
                   type: 'quantitative',
-                  title: 'share of exits skipping the switch (%)',
+                  title: 'skipping the switch (%)',
                   axis: { format: '%' },
                   scale: { domain: [0, 1] },
                 },
@@ -91,113 +91,276 @@ function claimChart(r: Results): Chart | undefined {
   };
 }
 
-/** Cycles per exit by component, per policy and CPU, for a chosen workload. */
-function componentsChart(r: Results): Chart | undefined {
-  if (r.cells.length === 0) return undefined;
-  const data = r.cells.flatMap((c) =>
-    (Object.entries(c.componentsPerExit) as [string, { mean: number }][]).map(([component, e]) => ({
-      workload: c.workload,
-      policy: c.policy.split(':')[0],
-      cpu: c.cpu,
-      component,
-      cycles: e.mean,
-    })),
+/** Half-width of an estimate's 95% interval (the larger side, since shares are clipped). */
+function half(e: { mean: number; lo: number; hi: number }): number {
+  return Math.max(e.hi - e.mean, e.mean - e.lo);
+}
+
+function hackbenchFirst(workloads: readonly string[]): string {
+  return workloads.includes('hackbench') ? 'hackbench' : workloads[0];
+}
+
+/**
+ * Cycles per exit of each design minus eager's, per CPU, for a chosen workload, with a 95%
+ * interval. The half-widths are combined as for independent estimates (sqrt(a^2 + b^2)):
+ * conservative, since the designs share seeds (common random numbers).
+ */
+/** Per cell other than eager's: cycles per exit minus eager's, with its interval. */
+function diffFromEager(r: Results) {
+  const eager = new Map(
+    r.cells
+      .filter((c) => c.policy.split(':')[0] === 'eager')
+      .map((c) => [`${c.workload}|${c.cpu}`, c]),
   );
-  const workloads = [...new Set(r.cells.map((c) => c.workload))];
+  const data = r.cells.flatMap((c) => {
+    const e = eager.get(`${c.workload}|${c.cpu}`);
+    if (!e || e === c) return [];
+    const diff = c.cyclesPerExit.mean - e.cyclesPerExit.mean;
+    const h = Math.hypot(half(c.cyclesPerExit), half(e.cyclesPerExit));
+    const fp = c.cyclesPerExit.mean - c.componentsPerExit.base.mean;
+    return [
+      {
+        workload: c.workload,
+        policy: c.policy.split(':')[0],
+        cpu: c.cpu,
+        diff,
+        lo: diff - h,
+        hi: diff + h,
+        eager: e.cyclesPerExit.mean,
+        fp,
+        verdict: diff < 0 ? 'cheaper than eager' : 'dearer than eager',
+      },
+    ];
+  });
+  return data;
+}
+
+/** What hovering a bar of the difference-from-eager chart shows. */
+const DIFF_TOOLTIP = [
+  { field: 'policy' },
+  { field: 'cpu' },
+  { field: 'diff', format: ',.1f', title: 'minus eager (cycles)' },
+  { field: 'lo', format: ',.1f', title: '95% low' },
+  { field: 'hi', format: ',.1f', title: '95% high' },
+  { field: 'eager', format: ',.1f', title: 'eager (cycles per exit)' },
+  { field: 'fp', format: ',.1f', title: 'FP part (cycles per exit)' },
+];
+
+function componentsChart(r: Results): Chart | undefined {
+  const data = diffFromEager(r);
+  if (data.length === 0) return undefined;
+  const workloads = [...new Set(data.map((d) => d.workload))];
   return {
     id: 'components',
-    title: 'Cycles per exit by component, per policy and CPU',
+    title: 'Cycles per exit against eager, per design and CPU',
     shows:
-      'Where each design spends its cycles per exit: the world switch itself (base), FP saves, FP restores, FP traps, and trap controls (CPTR_EL2/FPEXC32_EL2 writes, ISBs).',
+      "Each design's mean cycles per exit minus eager's on the same workload and CPU (below zero: cheaper), with a 95% interval over seeds; the world switch's own cost, the same for every design, cancels out.",
     spec: {
       data: { values: data },
-      params: [
-        selectParam(
-          'wl',
-          'workload',
-          workloads,
-          workloads.includes('hackbench') ? 'hackbench' : workloads[0],
-        ),
-      ],
+      params: [selectParam('wl', 'workload', workloads, hackbenchFirst(workloads))],
       transform: [{ filter: 'datum.workload == wl' }],
       facet: { column: { field: 'cpu', type: 'nominal', title: 'CPU profile' } },
       spec: {
         width: 200,
-        height: 240,
-        mark: 'bar',
-        encoding: {
-          x: { field: 'policy', type: 'nominal', title: 'policy', sort: null },
-          y: { field: 'cycles', type: 'quantitative', title: 'cycles per exit', stack: 'zero' },
-          color: {
-            field: 'component',
-            type: 'nominal',
-            title: 'component',
-            sort: ['base', 'fpSave', 'fpRestore', 'fpTrap', 'trapCtl'],
+        height: { step: 22 },
+        layer: [
+          {
+            mark: 'bar',
+            encoding: {
+              y: { field: 'policy', type: 'nominal', title: null, sort: null },
+              x: {
+                field: 'diff',
+                type: 'quantitative',
+                title: 'minus eager (cycles per exit)',
+                axis: { format: ',~r', tickCount: 4 },
+              },
+              color: {
+                field: 'verdict',
+                type: 'nominal',
+                title: 'against eager',
+                scale: {
+                  domain: ['cheaper than eager', 'dearer than eager'],
+                  range: ['#2ca02c', '#d62728'],
+                },
+              },
+              tooltip: DIFF_TOOLTIP,
+            },
           },
-          order: { field: 'component' },
-          tooltip: [
-            { field: 'policy' },
-            { field: 'cpu' },
-            { field: 'component' },
-            { field: 'cycles', format: ',.1f' },
-          ],
-        },
+          {
+            mark: { type: 'rule', color: 'black' },
+            encoding: {
+              y: { field: 'policy', type: 'nominal', sort: null },
+              x: { field: 'lo', type: 'quantitative' },
+              x2: { field: 'hi' },
+            },
+          },
+        ],
       },
-      resolve: { scale: { y: 'independent' } },
+      resolve: { scale: { x: 'independent' } },
     },
   };
 }
 
-/** Skip rate and traps per 1,000 exits across policies (CPU-independent; one CPU's cells). */
+/**
+ * Designs whose skip rate and trap rate coincide on every workload, merged under one
+ * label ("lazy-v4 = lazy-fixed"); eager (never skips, never traps) is left out.
+ */
+function mergedDesigns(rows: Results['cells']): Map<string, string> {
+  const byPolicy = new Map<string, string>();
+  for (const c of rows) {
+    const p = c.policy.split(':')[0];
+    const sig = `${c.workload}:${c.skipRate.mean.toPrecision(9)}:${c.fpTrapsPer1000.mean.toPrecision(9)}`;
+    byPolicy.set(p, `${byPolicy.get(p) ?? ''}|${sig}`);
+  }
+  const groups = new Map<string, string[]>();
+  for (const [p, sig] of byPolicy) groups.set(sig, [...(groups.get(sig) ?? []), p]);
+  const label = new Map<string, string>();
+  for (const ps of groups.values()) for (const p of ps) label.set(p, ps.join(' = '));
+  return label;
+}
+
+/** One panel of the skip/trap chart: horizontal bars per workload, one per design. */
+function skipTrapPanel(field: string, title: string, format: string, designs: readonly string[]) {
+  return {
+    width: 330,
+    height: 200,
+    layer: [
+      {
+        mark: 'bar',
+        encoding: {
+          y: { field: 'workload', type: 'nominal', title: null },
+          yOffset: { field: 'design', type: 'nominal', sort: designs },
+          x: { field, type: 'quantitative', title, axis: { format } },
+          color: {
+            field: 'design',
+            type: 'nominal',
+            title: 'design',
+            sort: designs,
+            legend: { labelLimit: 420, orient: 'bottom', direction: 'vertical' },
+          },
+          tooltip: [
+            { field: 'workload' },
+            { field: 'design' },
+            { field, format: format === '%' ? '.1%' : ',.1f', title },
+            { field: `${field}Lo`, format: format === '%' ? '.1%' : ',.1f', title: '95% low' },
+            { field: `${field}Hi`, format: format === '%' ? '.1%' : ',.1f', title: '95% high' },
+          ],
+        },
+      },
+    ],
+  };
+}
+
+/** Skip rate and traps per 1,000 exits across designs (CPU-independent; one CPU's cells). */
 function policyCharts(r: Results): Chart[] {
   const cpu = r.parameters.cpus[0];
-  const rows = r.cells.filter((c) => c.cpu === cpu);
+  const rows = r.cells.filter((c) => c.cpu === cpu && c.policy.split(':')[0] !== 'eager');
   if (rows.length === 0) return [];
-  const data = rows.map((c) => ({
-    workload: c.workload,
-    policy: c.policy.split(':')[0],
-    skip: c.skipRate.mean,
-    traps: c.fpTrapsPer1000.mean,
-  }));
-  const enc = (field: string, title: string, format?: string) => ({
-    x: { field: 'workload', type: 'nominal', title: 'workload' },
-    xOffset: { field: 'policy', type: 'nominal', sort: null },
-    y: { field, type: 'quantitative', title, ...(format ? { axis: { format } } : {}) },
-    color: { field: 'policy', type: 'nominal', title: 'policy', sort: null },
-    tooltip: [
-      { field: 'workload' },
-      { field: 'policy' },
-      { field, format: format === '%' ? '.1%' : ',.1f', title },
-    ],
+  const label = mergedDesigns(rows);
+  const seen = new Set<string>();
+  const data = rows.flatMap((c) => {
+    const design = label.get(c.policy.split(':')[0]) ?? c.policy;
+    if (seen.has(`${c.workload}|${design}`)) return [];
+    seen.add(`${c.workload}|${design}`);
+    return [
+      {
+        workload: c.workload,
+        design,
+        skip: c.skipRate.mean,
+        skipLo: c.skipRate.lo,
+        skipHi: c.skipRate.hi,
+        traps: c.fpTrapsPer1000.mean,
+        trapsLo: c.fpTrapsPer1000.lo,
+        trapsHi: c.fpTrapsPer1000.hi,
+      },
+    ];
   });
+  const designs = [...new Set(data.map((d) => d.design))];
   return [
     {
-      id: 'skip',
-      title: 'Skip rate across policies',
+      id: 'skip-traps',
+      title: 'Skip rate and FP traps across designs',
       shows:
-        'Share of exits during which no FP/SIMD state was saved or restored, for each design and workload (the same on every CPU profile).',
+        'Share of exits during which no FP/SIMD state was saved or restored, and FP traps to EL2 per 1,000 exits, per workload (the same on every CPU profile). Eager never skips and never traps, so it is left out; designs that coincide on every workload are drawn once.',
       spec: {
-        width: WIDTH,
-        height: 260,
         data: { values: data },
-        mark: 'bar',
-        encoding: enc('skip', 'share of exits skipping the switch (%)', '%'),
-      },
-    },
-    {
-      id: 'traps',
-      title: 'FP traps per 1,000 exits across policies',
-      shows:
-        'How often the guest traps to EL2 on its first FP access under each design (eager never traps).',
-      spec: {
-        width: WIDTH,
-        height: 260,
-        data: { values: data },
-        mark: 'bar',
-        encoding: enc('traps', 'FP traps to EL2 per 1,000 exits'),
+        hconcat: [
+          skipTrapPanel('skip', 'share of exits skipping the switch (%)', '%', designs),
+          skipTrapPanel('traps', 'FP traps to EL2 per 1,000 exits', ',.0f', designs),
+        ],
       },
     },
   ];
+}
+
+/** eager and lazy-fixed as dashed horizontal references in the sweep. */
+const REFERENCE_LAYER = {
+  transform: [{ filter: "datum.kind == 'reference'" }],
+  mark: { type: 'rule', color: '#555' },
+  encoding: {
+    y: { field: 'cycles', type: 'quantitative' },
+    strokeDash: {
+      field: 'reference',
+      type: 'nominal',
+      title: 'reference',
+      scale: {
+        domain: ['eager', 'lazy-fixed'],
+        range: [
+          [6, 3],
+          [2, 2],
+        ],
+      },
+    },
+    tooltip: [{ field: 'reference' }, { field: 'cycles', format: ',.1f' }],
+  },
+};
+
+/** One CPU's panel of the sweep: a line per eagerRuns, the best point, eager and lazy-fixed. */
+function sweepPanel(eagerRuns: readonly string[]) {
+  return {
+    width: 200,
+    height: 190,
+    layer: [
+      {
+        transform: [{ filter: "datum.kind == 'sweep'" }],
+        mark: { type: 'line', point: false },
+        encoding: {
+          x: {
+            field: 'threshold',
+            type: 'quantitative',
+            title: 'threshold (consecutive FP runs)',
+          },
+          y: {
+            field: 'cycles',
+            type: 'quantitative',
+            title: 'cycles per exit (cycles)',
+            scale: { zero: false },
+          },
+          color: {
+            field: 'eagerRuns',
+            type: 'ordinal',
+            title: 'eagerRuns (runs)',
+            sort: eagerRuns,
+            scale: { domain: eagerRuns },
+          },
+        },
+      },
+      {
+        transform: [{ filter: "datum.kind == 'sweep' && datum.best" }],
+        mark: { type: 'point', filled: true, size: 120, color: 'black' },
+        encoding: {
+          x: { field: 'threshold', type: 'quantitative' },
+          y: { field: 'cycles', type: 'quantitative' },
+          tooltip: [
+            { field: 'threshold' },
+            { field: 'eagerRuns' },
+            { field: 'cycles', format: ',.1f', title: 'cycles per exit (best)' },
+          ],
+        },
+      },
+      REFERENCE_LAYER,
+    ],
+  };
 }
 
 /** Threshold sweep of adaptive, best setting marked, per workload and CPU. */
@@ -208,7 +371,7 @@ function sweepChart(r: Results): Chart | undefined {
     t.best.map((b) => `${b.workload}|${b.cpu}|${b.params.threshold}|${b.params.eagerRuns}`),
   );
   const data = t.rows
-    .filter((row) => row.params.threshold !== undefined)
+    .filter((row) => 'threshold' in row.params)
     .map((row) => ({
       workload: row.workload,
       cpu: row.cpu,
@@ -222,6 +385,10 @@ function sweepChart(r: Results): Chart | undefined {
     { workload: b.workload, cpu: b.cpu, reference: 'lazy-fixed', cycles: b.lazyFixed },
   ]);
   const workloads = [...new Set(data.map((d) => d.workload))];
+  // Legend in numeric order (as strings, 16 < 256 < 64 otherwise).
+  const eagerRuns = [...new Set(data.map((d) => Number(d.eagerRuns)))]
+    .sort((a, b) => a - b)
+    .map(String);
   return {
     id: 'sweep',
     title: 'Adaptive threshold sweep',
@@ -234,63 +401,11 @@ function sweepChart(r: Results): Chart | undefined {
           ...refs.map((d) => ({ ...d, kind: 'reference' })),
         ],
       },
-      params: [
-        selectParam(
-          'sw',
-          'workload',
-          workloads,
-          workloads.includes('hackbench') ? 'hackbench' : workloads[0],
-        ),
-      ],
+      params: [selectParam('sw', 'workload', workloads, hackbenchFirst(workloads))],
       transform: [{ filter: 'datum.workload == sw' }],
       facet: { column: { field: 'cpu', type: 'nominal', title: 'CPU profile' } },
-      spec: {
-        width: 220,
-        height: 240,
-        layer: [
-          {
-            transform: [{ filter: "datum.kind == 'sweep'" }],
-            mark: { type: 'line', point: false },
-            encoding: {
-              x: {
-                field: 'threshold',
-                type: 'quantitative',
-                title: 'threshold (consecutive FP runs)',
-              },
-              y: {
-                field: 'cycles',
-                type: 'quantitative',
-                title: 'cycles per exit',
-                scale: { zero: false },
-              },
-              color: { field: 'eagerRuns', type: 'nominal', title: 'eagerRuns' },
-            },
-          },
-          {
-            transform: [{ filter: "datum.kind == 'sweep' && datum.best" }],
-            mark: { type: 'point', filled: true, size: 120, color: 'black' },
-            encoding: {
-              x: { field: 'threshold', type: 'quantitative' },
-              y: { field: 'cycles', type: 'quantitative' },
-              tooltip: [
-                { field: 'threshold' },
-                { field: 'eagerRuns' },
-                { field: 'cycles', format: ',.1f', title: 'cycles per exit (best)' },
-              ],
-            },
-          },
-          {
-            transform: [{ filter: "datum.kind == 'reference'" }],
-            mark: { type: 'rule', strokeDash: [4, 3] },
-            encoding: {
-              y: { field: 'cycles', type: 'quantitative' },
-              color: { field: 'reference', type: 'nominal', title: 'reference' },
-              tooltip: [{ field: 'reference' }, { field: 'cycles', format: ',.1f' }],
-            },
-          },
-        ],
-      },
-      resolve: { scale: { y: 'independent', color: 'shared' } },
+      spec: sweepPanel(eagerRuns),
+      resolve: { scale: { y: 'independent' } },
     },
   };
 }
@@ -312,7 +427,7 @@ function breakEvenChart(r: Results): Chart | undefined {
       "Lazy wins (shaded) when p x trap < (1 - p) x switch; each workload sits at its share of FP-touching runs (x) and its CPU's trap/switch cost ratio (y).",
     spec: {
       width: WIDTH,
-      height: 320,
+      height: 230,
       layer: [
         {
           data: { values: region },
@@ -377,7 +492,7 @@ function throughputChart(r: Results): Chart | undefined {
       "Runs per second of the compiled table walk over each workload's own stream, for every built-in policy at its defaults; the tooltip gives walk / bare loop (a histogram of run classes over the same stream in the same process) and names the stream.",
     spec: {
       width: WIDTH,
-      height: 220,
+      height: 170,
       data: { values: data },
       mark: 'bar',
       encoding: {

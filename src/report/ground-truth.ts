@@ -10,6 +10,7 @@
 import type { ClaimRow, HeldOutError } from '../stream/claim.js';
 import type { Chart } from './charts.js';
 import { esc, type ExtraSection } from './html.js';
+import { longTable } from './collapse.js';
 
 /** What one model (a workload, generated or conditioned on a real trace) says about a configuration. */
 export interface GtModelNumbers {
@@ -156,10 +157,9 @@ const fix = (x: number | null | undefined, d = 3) =>
 const int = (x: number | null | undefined) =>
   x === null || x === undefined ? '-' : Math.round(x).toLocaleString('en-US');
 
-function table(header: readonly string[], rows: readonly (readonly string[])[]): string {
-  return `<table class="small"><thead><tr>${header.map((h) => `<th>${esc(h)}</th>`).join('')}</tr></thead><tbody>${rows
-    .map((r) => `<tr>${r.map((c) => `<td>${c}</td>`).join('')}</tr>`)
-    .join('')}</tbody></table>`;
+/** A long table: collapsed behind its row count, with a filter box. */
+function table(label: string, header: readonly string[], rows: readonly (readonly string[])[]) {
+  return longTable(label, header.map(esc), rows, 'small');
 }
 
 function mixText(m: Readonly<Record<string, number>> | undefined): string {
@@ -190,6 +190,7 @@ function scriptedTable(g: GroundTruth): string {
     s.agree ? '<span class="ok">agree</span>' : '<span class="bad">differ</span>',
   ]);
   return table(
+    'Scripted guests, per program and mode',
     [
       'program',
       'mode',
@@ -226,6 +227,7 @@ function linuxTable(g: GroundTruth): string {
     ];
   });
   return table(
+    'Linux guests, per workload and mode',
     [
       'workload',
       'mode',
@@ -269,8 +271,8 @@ function configTable(g: GroundTruth): string {
     '6.1 FP traps per exit: real | model | relative error',
     'within |error| <= 0.05 and traps within 25% (3 traps below 12)',
   ];
-  return `<h4>Training cells (the constants were fitted on these)</h4>${table(head, rows(role('training')))}
-<h4>Held-out cells (predicted from their configuration alone)</h4>${table(head, rows(role('held-out')))}`;
+  return `<h4>Training cells (the constants were fitted on these)</h4>${table('Training cells', head, rows(role('training')))}
+<h4>Held-out cells (predicted from their configuration alone)</h4>${table('Held-out cells', head, rows(role('held-out')))}`;
 }
 
 /** The 2015 skip rate per Linux cell: real, trace+model, validation and built-in workloads. */
@@ -374,6 +376,12 @@ function trapsChart(g: GroundTruth, out: Chart[]): void {
   }));
   if (traps.length > 0) {
     const max = Math.max(1, ...traps.map((t) => Math.max(t.real, t.predicted, t.kvmOnly)));
+    // symlog draws no ticks of its own where most points are: 0 and each power of ten.
+    const ticks = [
+      0,
+      ...Array.from({ length: Math.ceil(Math.log10(max * 1.5)) + 1 }, (_, i) => 10 ** i),
+    ];
+    const axis = { values: ticks, format: ',~d' };
     out.push({
       id: 'ground-truth-traps',
       title: 'Ground truth: FP traps of the scripted guests, real vs lazy-vcpu',
@@ -392,14 +400,16 @@ function trapsChart(g: GroundTruth, out: Chart[]): void {
               x: {
                 field: 'real',
                 type: 'quantitative',
-                title: 'real FP traps (exception log)',
+                title: 'real FP traps (count, exception log)',
                 scale: { type: 'symlog' },
+                axis,
               },
               y: {
                 field: 'value',
                 type: 'quantitative',
-                title: 'predicted FP traps (lazy-vcpu)',
+                title: 'predicted FP traps (count, lazy-vcpu)',
                 scale: { type: 'symlog' },
+                axis,
               },
               color: {
                 field: 'prediction',

@@ -10,35 +10,18 @@ import { fileURLToPath } from 'node:url';
 import { INVARIANTS } from '../machine/semantic-machine.js';
 import { buildCharts, type Chart } from './charts.js';
 import { num, pct } from '../util/format.js';
+import { FILTER_SCRIPT, htmlTable as table, longTable } from './collapse.js';
+import { esc, scriptJson } from './escape.js';
+import { summarySection } from './summary.js';
 import type { Results } from './results.js';
 
-/** Escapes text for HTML element content and attribute values. */
-export function esc(s: unknown): string {
-  return String(s).replace(
-    /[&<>"']/g,
-    (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!,
-  );
-}
-
-/** JSON for a `<script type="application/json">` block: `<` written as \u003c so no tag can close it. */
-export function scriptJson(x: unknown): string {
-  return JSON.stringify(x)
-    .replace(/</g, '\\u003c')
-    .replace(/\u2028/g, '\\u2028')
-    .replace(/\u2029/g, '\\u2029');
-}
+export { esc, scriptJson } from './escape.js';
 
 /** Reads a library's minified build, dropping its source-map comment (no request for it). */
 function libraryScript(pkg: string, file: string): string {
   const dir = dirname(fileURLToPath(import.meta.resolve(pkg)));
   const text = readFileSync(join(dir, file), 'utf8');
   return text.replace(/\n?\/\/# sourceMappingURL=.*$/gm, '').replace(/<\/script/gi, '<\\/script');
-}
-
-function table(header: readonly string[], rows: readonly (readonly string[])[], cls = ''): string {
-  return `<table class="${cls}"><thead><tr>${header.map((h) => `<th>${h}</th>`).join('')}</tr></thead><tbody>${rows
-    .map((r) => `<tr>${r.map((c) => `<td>${c}</td>`).join('')}</tr>`)
-    .join('')}</tbody></table>`;
 }
 
 function chartBlock(c: Chart | undefined): string {
@@ -57,6 +40,18 @@ export interface ExtraSection {
   readonly title: string;
   readonly html: string;
   readonly charts: readonly Chart[];
+  /** Charts from this index on are drawn inside a collapsed "more charts" block. */
+  readonly collapseChartsAfter?: number;
+}
+
+function extraSection(e: ExtraSection): string {
+  const cut = e.collapseChartsAfter ?? e.charts.length;
+  const shown = e.charts.slice(0, cut).map((c) => chartBlock(c));
+  const more = e.charts.slice(cut);
+  const folded = more.length
+    ? `<details class="more-charts"><summary>${more.length} more chart${more.length === 1 ? '' : 's'}: ${more.map((c) => esc(c.title.replace(/^.*: /, ''))).join(', ')}</summary>${more.map((c) => chartBlock(c)).join('')}</details>`
+    : '';
+  return `<section id="${esc(e.id)}"><h2>${esc(e.title)}</h2>${e.html}${shown.join('')}${folded}</section>`;
 }
 
 function claimSection(r: Results, chart: (id: string) => string): string {
@@ -81,35 +76,44 @@ function claimSection(r: Results, chart: (id: string) => string): string {
 ${chart('claim')}${table(['workload', 'lazy-fixed skip rate', '95% over seeds', 'with model error', 'against 30-50%', 'real (nearest measured configuration)'], rows)}</section>`;
 }
 
+type CheckVerdict = Results['checks'][number];
+
+/** One row of the invariant matrix: holds / violated / not decided per invariant. */
+function matrixCells(v: CheckVerdict): string[] {
+  return INVARIANTS.map((inv) => {
+    if (v.verdict === 'ok')
+      return v.exhaustive
+        ? '<span class="ok" title="holds at the fixpoint">&#10003; holds</span>'
+        : `<span class="ok" title="holds for every history up to ${v.depth} events">&#10003; to ${v.depth}</span>`;
+    if (v.invariant === inv)
+      return `<span class="bad" title="violated by a ${v.steps.length}-event history">&#10007; ${v.steps.length} events</span>`;
+    return '<span class="na" title="not decided: the search stops at the first (shortest) violation">-</span>';
+  });
+}
+
+function checkScope(v: CheckVerdict): string {
+  const covers = (v as { covers?: unknown }).covers;
+  const scope =
+    v.verdict === 'ok'
+      ? v.exhaustive
+        ? `fixpoint: ${num(v.states)} states`
+        : `depth ${v.depth}`
+      : `shortest counterexample, ${v.steps.length} steps`;
+  return typeof covers === 'string' ? `${scope}; covers ${covers}` : scope;
+}
+
 function checkSection(r: Results): string {
   const configs = [...new Set(r.checks.map((v) => v.config))];
   const policies = [...new Set(r.checks.map((v) => v.policy))];
   const invariants = INVARIANTS;
-  const matrix = configs
-    .map((config) => {
-      const rows = policies.map((p) => {
-        const v = r.checks.find((x) => x.policy === p && x.config === config);
-        if (!v) return [esc(p), ...invariants.map(() => 'not run'), ''];
-        const cells = invariants.map((inv) => {
-          if (v.verdict === 'ok')
-            return v.exhaustive
-              ? '<span class="ok">holds</span>'
-              : `<span class="ok">holds to depth ${v.depth}</span>`;
-          if (v.invariant === inv)
-            return `<span class="bad">violated (${v.steps.length} steps)</span>`;
-          return '<span class="na" title="the search stops at the first (shortest) violation">not decided</span>';
-        });
-        const scope =
-          v.verdict === 'ok'
-            ? v.exhaustive
-              ? `fixpoint: ${num(v.states)} states`
-              : `depth ${v.depth}`
-            : `shortest counterexample, ${v.steps.length} steps`;
-        return [esc(p), ...cells, esc(scope)];
-      });
-      return `<h3>Configuration ${esc(config)}</h3>${table(['policy', ...invariants, 'scope'], rows, 'matrix')}`;
-    })
-    .join('');
+  const rows = configs.flatMap((config) =>
+    policies.map((p) => {
+      const v = r.checks.find((x) => x.policy === p && x.config === config);
+      if (!v) return [esc(p), esc(config), ...invariants.map(() => 'not run'), ''];
+      return [esc(p), esc(config), ...matrixCells(v), esc(checkScope(v))];
+    }),
+  );
+  const matrix = table(['policy', 'configuration', ...invariants, 'scope'], rows, 'matrix');
   const cex = r.checks
     .filter((v) => v.verdict === 'violation')
     .map(
@@ -168,8 +172,8 @@ function tuningSection(r: Results, chart: (id: string) => string): string {
     `${num(b.winOverLazyFixed, 1)} (${pct(b.winOverLazyFixed / b.lazyFixed)})`,
   ]);
   return `<section id="tuning"><h2>Tuning the adaptive threshold</h2>
-<p>adaptive swept over threshold ${esc(t.ranges.threshold?.join(', '))} and eagerRuns ${esc(t.ranges.eagerRuns?.join(', '))}; ${num(t.runs)} runs x ${t.seeds} seeds per point.</p>
-${chart('sweep')}${table(['workload', 'cpu', 'best setting', 'cycles/exit', 'eager', 'lazy-fixed', 'win over eager', 'win over lazy-fixed'], rows)}</section>`;
+<p>adaptive swept over threshold ${esc((t.ranges.threshold as readonly number[] | undefined)?.join(', '))} and eagerRuns ${esc((t.ranges.eagerRuns as readonly number[] | undefined)?.join(', '))}; ${num(t.runs)} runs x ${t.seeds} seeds per point.</p>
+${chart('sweep')}${longTable('Best setting per workload and CPU', ['workload', 'cpu', 'best setting', 'cycles/exit', 'eager', 'lazy-fixed', 'win over eager', 'win over lazy-fixed'], rows)}</section>`;
 }
 
 function breakEvenSection(r: Results, chart: (id: string) => string): string {
@@ -212,9 +216,9 @@ function cellsSection(r: Results, chart: (id: string) => string): string {
     .filter((w) => r.parameters.workloads.includes(w.name))
     .map((w) => [esc(w.name), esc(w.kind), esc(w.description), `<code>${esc(w.file)}</code>`]);
   return `<section id="designs"><h2>Designs across workloads and CPUs</h2>
-${chart('components')}${chart('skip')}${chart('traps')}
-<h3>Workloads</h3>${table(['workload', 'kind', 'what it models', 'file'], files, 'small')}
-<h3>Workloads as generated</h3>${table(['workload', 'exits per second of guest time', 'runs touching FP at EL0', 'at EL1', 'FPEXC accesses', 'exit mix (top 4)'], rows)}</section>`;
+${chart('components')}${chart('skip-traps')}
+${longTable('Workloads', ['workload', 'kind', 'what it models', 'file'], files, 'small')}
+${longTable('Workloads as generated', ['workload', 'exits per second of guest time', 'runs touching FP at EL0', 'at EL1', 'FPEXC accesses', 'exit mix (top 4)'], rows)}</section>`;
 }
 
 function assumptionsSection(r: Results): string {
@@ -225,7 +229,7 @@ function assumptionsSection(r: Results): string {
     esc(a.source),
     esc(a.confidence ?? ''),
   ]);
-  return `<section id="assumptions"><h2>Assumptions</h2><p>Every parameter of the run with its source.</p>${table(['scope', 'parameter', 'value', 'source', 'confidence'], rows, 'small')}</section>`;
+  return `<section id="assumptions"><h2>Assumptions</h2><p>Every parameter of the run with its source.</p>${longTable('Assumptions', ['scope', 'parameter', 'value', 'source', 'confidence'], rows, 'small')}</section>`;
 }
 
 function budgetRows(t: NonNullable<Results['throughput']>): string[][] {
@@ -295,42 +299,83 @@ function throughputSection(r: Results, chart: (id: string) => string): string {
     esc(v.covers),
   ]);
   return `<section id="throughput"><h2>Throughput</h2>${chart('throughput')}
-${table(['budget', 'target', 'measured', ''], budgetRows(t))}
+${longTable('Performance budgets', ['budget', 'target', 'measured', ''], budgetRows(t))}
 <h3>Table walk, one core: runs/s (walk / bare loop over the same stream)</h3>
 <p>Each workload's own stream, every built-in policy at its defaults, measured in a child process per workload.</p>${walkTable(t)}
-<h3>Stream generation, one core</h3>${table(['stream', 'runs/s'], gen)}
+${longTable('Stream generation, one core', ['stream', 'runs/s'], gen)}
 <h3>CLI start (process start to exit, best of ${t.cliStart?.repeats ?? 0})</h3>${cli}
-<h3>Checker, per policy and configuration (time alone in a child process)</h3>${table(['policy', 'config', 'verdict', 'time', 'states', 'covers'], checks, 'small')}
+${longTable('Checker, per policy and configuration (time alone in a child process)', ['policy', 'config', 'verdict', 'time', 'states', 'covers'], checks, 'small')}
 <p>Checker: ${num(t.check.states)} states, ${num(t.check.transitions)} transitions in ${t.check.seconds.toFixed(2)} s. Suite wall time ${t.suiteSeconds.toFixed(1)} s, ${t.suiteCpuSeconds.toFixed(1)} s of CPU; the suite's own peak RSS (main thread and worker threads) ${t.peakRssMiB.toFixed(0)} MiB. ${scalingText(t, r.host.cores)}</p></section>`;
 }
 
-const STYLE = `body{font:14px/1.45 system-ui,sans-serif;margin:0 auto;max-width:1100px;padding:1em 2em;color:#222}
-h1{margin-bottom:0}h2{border-bottom:1px solid #ccc;padding-bottom:.2em;margin-top:2em}
-table{border-collapse:collapse;margin:.6em 0;font-size:13px}th,td{border:1px solid #ddd;padding:3px 7px;text-align:left;vertical-align:top}
-th{background:#f4f4f4}table.small{font-size:12px}.ok{color:#1a7f37}.bad{color:#c62828;font-weight:600}.na{color:#888}
-figure.chart{margin:1.2em 0}figure.chart h3{margin:.2em 0}.shows{color:#555;margin:.1em 0 .5em}code{background:#f6f6f6;padding:0 3px}
-details{margin:.5em 0}summary{cursor:pointer}.meta{color:#555}nav a{margin-right:1em}`;
+const STYLE = `body{font:14px/1.45 system-ui,sans-serif;margin:0;color:#222;display:grid;grid-template-columns:11.5em minmax(0,1fr);column-gap:1.5em}
+main{max-width:1100px;padding:.5em 1.5em 2em 0;min-width:0}
+nav#toc{position:sticky;top:0;align-self:start;max-height:100vh;overflow:auto;padding:1em 0 1em 1em;font-size:13px}
+nav#toc a{display:block;padding:2px 0;color:#0b57d0;text-decoration:none}nav#toc a:hover{text-decoration:underline}nav#toc b{display:block;margin-bottom:.4em}
+h1{margin:.3em 0 0}h2{border-bottom:1px solid #ccc;padding-bottom:.2em;margin:1.4em 0 .5em}h3{margin:.8em 0 .3em}
+table{border-collapse:collapse;margin:.5em 0;font-size:13px}th,td{border:1px solid #ddd;padding:2px 7px;text-align:left;vertical-align:top}
+th{background:#f4f4f4}table.small{font-size:12px}.ok{color:#1a7f37}.bad{color:#c62828;font-weight:600}.na{color:#777}
+figure.chart{margin:.8em 0}figure.chart h3{margin:.2em 0}.shows{color:#555;margin:.1em 0 .4em}code{background:#f6f6f6;padding:0 3px}
+details{margin:.4em 0}summary{cursor:pointer}.meta{color:#555;font-size:12px;margin:.2em 0}details.long>summary{font-weight:600}.count{color:#777;font-weight:400}
+.filter{margin:.3em 0}.filter input{font:inherit;padding:1px 4px;width:16em}.shown{color:#777}
+#summary{background:#f7f9fc;border:1px solid #d8e0ec;border-radius:6px;padding:.2em 1em .6em;margin-top:.6em}#summary h2{margin-top:.4em;border:0}
+.lead{font-size:15px}.note{color:#555;font-size:12px;margin:.2em 0}table.summary td,table.matrix td{white-space:nowrap}
+@media (max-width:900px){body{display:block;padding:0 1em}nav#toc{position:static;max-height:none}}`;
+
+/** Table-of-contents entries: section id and label, in page order. */
+function tocLinks(extras: readonly ExtraSection[], more: readonly [string, string][]): string {
+  const entries: [string, string][] = [
+    ['summary', 'summary'],
+    ...more.filter(([id]) => id === 'comparison'),
+    ['claim', 'the 30-50% claim'],
+    ['designs', 'designs'],
+    ['tuning', 'tuning'],
+    ['breakeven', 'break-even'],
+    ...extras.map((e): [string, string] => [e.id, e.title.toLowerCase()]),
+    ['correctness', 'correctness'],
+    ['calibration', 'calibration'],
+    ['assumptions', 'assumptions'],
+    ['throughput', 'throughput'],
+    ['run', 'this run'],
+  ];
+  return `<nav id="toc"><b>fpswitch report</b>${entries.map(([id, label]) => `<a href="#${esc(id)}">${esc(label)}</a>`).join('')}</nav>`;
+}
+
+function runSection(r: Results): string {
+  const p = r.parameters;
+  return `<section id="run"><h2>This run</h2><p class="meta">fpswitch ${esc(r.tool.version)}, commit ${esc(r.git.commit ?? 'unknown')}${r.git.dirty ? ' (with uncommitted changes)' : ''}, ${esc(r.node)}, ${esc(r.host.cpu)} (${r.host.cores} cores), ${esc(r.date)}.<br>
+${num(p.runs)} runs x ${p.seeds} seeds per cell, base seed ${p.baseSeed}${p.quick ? ', --quick' : ''}; adaptive swept over threshold ${esc(p.thresholds.join(','))} x eagerRuns ${esc(p.eagerRuns.join(','))}${p.only ? `, --only ${esc(p.only)}` : ''}; workloads: ${esc(p.workloads.join(', '))}; CPUs: ${esc(p.cpus.join(', '))}.</p></section>`;
+}
+
+const BOOT = `(function(){var vis=document.querySelectorAll('.vis');var pending=vis.length;function done(){if(--pending===0)document.body.setAttribute('data-charts-done','1');}
+var opts={renderer:'svg',actions:{export:true,source:false,compiled:false,editor:false},downloadFileName:'fpswitch-chart'};
+vis.forEach(function(el){var id=el.getAttribute('data-chart');try{var spec=JSON.parse(document.getElementById('spec-'+id).textContent);
+vegaEmbed(el,spec,opts).then(function(){el.setAttribute('data-rendered','1');done();}).catch(function(e){el.setAttribute('data-error',String(e&&e.message||e));console.error('chart '+id+': '+(e&&e.message||e));done();});}
+catch(e){el.setAttribute('data-error',String(e));console.error('chart '+id+': '+e);done();}});if(vis.length===0)document.body.setAttribute('data-charts-done','1');})();`;
+
+/** Sections placed by the caller: `comparison` (a baseline) goes right after the summary. */
+export interface PageOptions {
+  readonly comparison?: string;
+}
 
 /** Renders the page. Cost: O(size of results) plus ~830 KB of inlined libraries. */
-export function renderHtml(r: Results, extras: readonly ExtraSection[] = []): string {
+export function renderHtml(
+  r: Results,
+  extras: readonly ExtraSection[] = [],
+  opts: PageOptions = {},
+): string {
   const charts = buildCharts(
     r,
     extras.flatMap((e) => e.charts),
   );
   const byId = new Map(charts.map((c) => [c.id, c]));
   const chart = (id: string) => chartBlock(byId.get(id));
-  const extraHtml = extras
-    .map(
-      (e) =>
-        `<section id="${esc(e.id)}"><h2>${esc(e.title)}</h2>${e.html}${e.charts.map((c) => chartBlock(c)).join('')}</section>`,
-    )
-    .join('');
-  const p = r.parameters;
+  const extraHtml = extras.map(extraSection).join('');
+  const more: [string, string][] = opts.comparison ? [['comparison', 'change since baseline']] : [];
   const body = [
     `<h1>fpswitch report</h1>`,
-    `<p class="meta">fpswitch ${esc(r.tool.version)}, commit ${esc(r.git.commit ?? 'unknown')}${r.git.dirty ? ' (with uncommitted changes)' : ''}, ${esc(r.node)}, ${esc(r.host.cpu)} (${r.host.cores} cores), ${esc(r.date)}.<br>
-${num(p.runs)} runs x ${p.seeds} seeds per cell, base seed ${p.baseSeed}${p.quick ? ', --quick' : ''}; adaptive swept over threshold ${esc(p.thresholds.join(','))} x eagerRuns ${esc(p.eagerRuns.join(','))}${p.only ? `, --only ${esc(p.only)}` : ''}; workloads: ${esc(p.workloads.join(', '))}; CPUs: ${esc(p.cpus.join(', '))}.</p>`,
-    `<nav><a href="#claim">claim</a><a href="#designs">designs</a><a href="#tuning">tuning</a><a href="#breakeven">break-even</a>${extras.map((e) => `<a href="#${esc(e.id)}">${esc(e.title.toLowerCase())}</a>`).join('')}<a href="#correctness">correctness</a><a href="#assumptions">assumptions</a><a href="#throughput">throughput</a></nav>`,
+    summarySection(r),
+    opts.comparison ?? '',
     claimSection(r, chart),
     cellsSection(r, chart),
     tuningSection(r, chart),
@@ -339,11 +384,8 @@ ${num(p.runs)} runs x ${p.seeds} seeds per cell, base seed ${p.baseSeed}${p.quic
     checkSection(r),
     assumptionsSection(r),
     throughputSection(r, chart),
+    runSection(r),
   ].join('\n');
-  const boot = `(function(){var vis=document.querySelectorAll('.vis');var pending=vis.length;function done(){if(--pending===0)document.body.setAttribute('data-charts-done','1');}
-vis.forEach(function(el){var id=el.getAttribute('data-chart');try{var spec=JSON.parse(document.getElementById('spec-'+id).textContent);
-vegaEmbed(el,spec,{renderer:'svg',actions:false}).then(function(){el.setAttribute('data-rendered','1');done();}).catch(function(e){el.setAttribute('data-error',String(e&&e.message||e));console.error('chart '+id+': '+(e&&e.message||e));done();});}
-catch(e){el.setAttribute('data-error',String(e));console.error('chart '+id+': '+e);done();}});if(vis.length===0)document.body.setAttribute('data-charts-done','1');})();`;
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
 <title>fpswitch report ${esc(r.date)}</title><style>${STYLE}</style>
@@ -351,8 +393,11 @@ catch(e){el.setAttribute('data-error',String(e));console.error('chart '+id+': '+
 <script>${libraryScript('vega-lite', 'vega-lite.min.js')}</script>
 <script>${libraryScript('vega-embed', 'vega-embed.min.js')}</script>
 </head><body>
+${tocLinks(extras, more)}<main>
 ${body}
-<script>${boot}</script>
+</main>
+<script>${FILTER_SCRIPT}</script>
+<script>${BOOT}</script>
 </body></html>
 `;
 }

@@ -5,7 +5,8 @@
  */
 
 import type { SensitivityResult } from '../tune/sensitivity.js';
-import { pct } from '../util/format.js';
+import { pct, sig } from '../util/format.js';
+import { longTable } from './collapse.js';
 import type { Chart } from './charts.js';
 import { esc, type ExtraSection } from './html.js';
 
@@ -34,7 +35,7 @@ function chartFor(r: SensitivityResult, index: number): Chart | undefined {
     const xTitle = `${short} (workload parameter)`;
     return {
       width: 300,
-      height: 220,
+      height: 160,
       title: short,
       layer: [
         {
@@ -84,23 +85,16 @@ function chartFor(r: SensitivityResult, index: number): Chart | undefined {
           data: { values: markers },
           layer: [
             {
-              mark: { type: 'point', shape: 'diamond', size: 90, color: '#d62728' },
+              mark: { type: 'point', shape: 'diamond', size: 90, filled: true },
               encoding: {
                 x: { field: 'x', type: 'quantitative', scale: xScale },
                 y: { field: 'mean', type: 'quantitative' },
+                color: { field: 'workload', type: 'nominal', title: 'built-in workload' },
                 tooltip: [
                   { field: 'workload' },
-                  { field: 'x', title: short },
+                  { field: 'x', title: short, format: ',.4~r' },
                   { field: 'mean', format: '.1%', title: 'skip rate' },
                 ],
-              },
-            },
-            {
-              mark: { type: 'text', dy: -10, fontSize: 10, color: '#d62728' },
-              encoding: {
-                x: { field: 'x', type: 'quantitative', scale: xScale },
-                y: { field: 'mean', type: 'quantitative' },
-                text: { field: 'workload' },
               },
             },
           ],
@@ -111,7 +105,7 @@ function chartFor(r: SensitivityResult, index: number): Chart | undefined {
   return {
     id: `sensitivity-${index}`,
     title: `Sensitivity of the skip rate: ${r.workload}`,
-    shows: `The lazy-fixed skip rate of ${r.workload} (line, 95% intervals) as each of the parameters that move it most varies around its own value; the shaded band is 30-50%, red diamonds are the built-in workloads at their own values.`,
+    shows: `The lazy-fixed skip rate of ${r.workload} (line, 95% intervals) as each of the parameters that move it most varies around its own value; the shaded band is 30-50%, diamonds are the built-in workloads at their own values (legend).`,
     spec: { hconcat: panels },
   };
 }
@@ -121,31 +115,36 @@ export function sensitivitySection(
   results: readonly SensitivityResult[],
 ): ExtraSection | undefined {
   if (results.length === 0) return undefined;
-  const tables = results
+  const prose = results
     .map((r) => {
-      const rank = r.ranking
-        .slice(0, 5)
-        .map(
-          (p) =>
-            `<tr><td>${esc(p.path)}</td><td>${esc(p.value)}</td><td>${esc(`${p.low} .. ${p.high}`)}</td><td>${pct(p.skipLow)} .. ${pct(p.skipHigh)}</td><td>${(p.effect * 100).toFixed(1)} points</td></tr>`,
-        )
-        .join('');
       const cross = r.sweeps
         .flatMap((s) =>
           s.crossings.map(
-            (c) =>
-              `${esc(s.params[0].path)} = ${esc(c.value.toPrecision(4))} for ${(c.level * 100).toFixed(0)}%`,
+            (c) => `${esc(s.params[0].path)} = ${sig(c.value)} for ${(c.level * 100).toFixed(0)}%`,
           ),
         )
         .join('; ');
-      return `<h3>${esc(r.workload)}</h3><p>Base skip rate ${pct(r.base.skip.mean)} [${pct(r.base.skip.lo)} .. ${pct(r.base.skip.hi)}] (${esc(r.base.position)} the band), ${r.base.switchesPerExit.toFixed(2)} guest context switches per exit. ${cross ? `The band is crossed at ${cross}.` : 'The swept ranges do not cross the band.'}</p>
-<table><thead><tr><th>parameter (most effect first)</th><th>value</th><th>varied over</th><th>skip rate</th><th>effect</th></tr></thead><tbody>${rank}</tbody></table>`;
+      return `<li><b>${esc(r.workload)}</b>: base skip rate ${pct(r.base.skip.mean)} [${pct(r.base.skip.lo)} .. ${pct(r.base.skip.hi)}] (${esc(r.base.position)} the band), ${r.base.switchesPerExit.toFixed(2)} guest context switches per exit. ${cross ? `The band is crossed at ${cross}.` : 'The swept ranges do not cross the band.'}</li>`;
     })
     .join('');
+  const rows = results.flatMap((r) =>
+    r.ranking
+      .slice(0, 5)
+      .map((p) => [
+        esc(r.workload),
+        esc(p.path),
+        sig(p.value),
+        esc(`${sig(p.low)} .. ${sig(p.high)}`),
+        `${pct(p.skipLow)} .. ${pct(p.skipHigh)}`,
+        `${(p.effect * 100).toFixed(1)} points`,
+      ]),
+  );
+  const tables = `<ul>${prose}</ul>${longTable('Parameters ranked by effect (top five per workload)', ['workload', 'parameter', 'value', 'varied over', 'skip rate', 'effect'], rows)}`;
   return {
     id: 'sensitivity',
     title: 'Sensitivity',
     html: `<p>Which workload parameters move the lazy switch's skip rate, and how far each would have to move to reach the claimed band. Parameters were ranked by varying each one around its own value with common random numbers; the top two are swept.</p>${tables}`,
     charts: results.map((r, i) => chartFor(r, i)).filter((c): c is Chart => c !== undefined),
+    collapseChartsAfter: 1,
   };
 }

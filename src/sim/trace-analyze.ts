@@ -12,7 +12,8 @@ import { resolvePolicy } from '../policy/registry.js';
 import type { Policy } from '../policy/types.js';
 import { type SimResult, simulate } from './simulate.js';
 import { UserError, userText } from '../util/errors.js';
-import type { KvmStatRow, StatTime } from '../stream/kvm-stat.js';
+import type { KvmStatRow, StatTime, StatView } from '../stream/kvm-stat.js';
+import { type TraceInterval, traceInterval } from './trace-bootstrap.js';
 import { traceFpModel } from '../stream/trace-fp.js';
 import { type ImportCounts, importTrace, type TraceThread } from '../stream/trace-import.js';
 
@@ -29,6 +30,10 @@ export interface AnalyzeOptions {
   readonly skipBad?: boolean;
   readonly maxVcpus?: number;
   readonly statTime?: StatTime;
+  /** The perf-kvm-stat table's vCPU and sort key. */
+  readonly statView?: StatView;
+  /** Bootstrap an interval for each policy's figures (default false: the CLI asks for it). */
+  readonly intervals?: boolean;
 }
 
 export interface TraceAnalysis {
@@ -44,6 +49,8 @@ export interface TraceAnalysis {
     readonly text: string;
   };
   readonly results: readonly SimResult[];
+  /** Per policy (same order): a block-bootstrap interval over the trace's runs, or null. */
+  readonly intervals: readonly (TraceInterval | null)[];
 }
 
 /** Exit class labels to codes, naming the bad one. */
@@ -87,8 +94,16 @@ export async function analyzeTrace(
     statTime: opts.statTime,
   });
   try {
-    const results = policies.map((p) =>
-      simulate(p, imported.stream, { cpu, fpState: opts.fpState ?? FPSIMD }),
+    const view = opts.statView ?? {};
+    const vcpus = imported.stats.vcpus;
+    if (view.vcpu !== undefined && !vcpus.includes(view.vcpu))
+      throw new UserError(
+        `--vcpu ${view.vcpu}: the trace has ${vcpus.length ? `vCPU threads ${vcpus.join(', ')}` : 'no vCPU runs'}`,
+      );
+    const simOpts = { cpu, fpState: opts.fpState ?? FPSIMD };
+    const results = policies.map((p) => simulate(p, imported.stream, simOpts));
+    const intervals = policies.map((p) =>
+      opts.intervals !== true ? null : traceInterval(p, imported.stream, simOpts, seed),
     );
     return {
       file: imported.file,
@@ -98,11 +113,15 @@ export async function analyzeTrace(
       firstBad: imported.firstBad,
       stats: {
         time: imported.stats.time,
-        rows: imported.stats.rows(),
-        totalUs: imported.stats.totalUs,
-        text: imported.stats.format(),
+        rows: imported.stats.rows(view),
+        totalUs: imported.stats.totalUsOf(view.vcpu),
+        text: imported.stats.format(
+          view,
+          imported.threads.map((t) => `${t.comm}-${t.tid}`),
+        ),
       },
       results,
+      intervals,
     };
   } finally {
     imported.dispose();

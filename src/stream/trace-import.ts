@@ -121,6 +121,8 @@ interface Pending {
   readonly runNs: number;
   readonly exitNs: number;
   readonly pcs?: TraceRunPcs;
+  /** kvm_exit to the thread's next kvm_entry (perf kvm stat's x86 event time); unset until then. */
+  handledNs?: number;
   user: boolean;
   /** The thread was switched out before its next entry (vcpu_put). */
   put: boolean;
@@ -429,7 +431,7 @@ class TraceImporter {
   private entry(t: ThreadState, ev: LineEvent): void {
     this.counts.entries++;
     if (t.pending) {
-      if (this.stats.time === 'handled') this.stats.add(t.pending.label, ev.ns - t.pending.exitNs);
+      t.pending.handledNs = ev.ns - t.pending.exitNs;
       t.pending.final = true;
       t.pending = undefined;
       this.emit();
@@ -448,7 +450,6 @@ class TraceImporter {
     const runNs = ev.ns - t.entryNs;
     t.entryNs = -1;
     t.info.runs++;
-    if (this.stats.time === 'run') this.stats.add(x.label, runNs);
     const pcs = this.usesPcs
       ? { entry: t.entryPc, exit: BigInt(`0x${kvmPcHex(ev.body())}`) }
       : undefined;
@@ -486,6 +487,9 @@ class TraceImporter {
       // An exit to userspace ends KVM_RUN, which puts the vCPU anyway (lifecycle.ts exitGuest).
       const put = p.put && handled !== HANDLED.user;
       if (put) counts.vcpuPuts++;
+      // perf kvm stat's table: known only now whether the exit was completed in userspace.
+      const statNs = this.stats.time === 'run' ? p.runNs : p.handledNs;
+      if (statNs !== undefined) this.stats.add(p.label, statNs, p.vcpu, handled === HANDLED.user);
       this.spool.push(
         encodeRunClass(p.vcpu, fp, handled, false, put),
         exitKey(p.code, handled),
