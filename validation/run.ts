@@ -60,9 +60,9 @@ options:
   --iterations N       loop count of each scripted guest (default 200 quick, 1000 full)
   --no-linux           skip the Linux L2 guest (scripted guests only)
   --no-icount          skip the -icount boots of the Linux L2 guest
-  --no-matrix          skip the wider matrix boot (full runs only; L1 -smp 2, -icount, VHE:
-                       L2 with 1 and 2 vCPUs, hackbench -g 1/2/4 and threads, pipe on one
-                       vCPU and split, null syscall, idle)
+  --no-matrix          skip the wider matrix boots (full runs only; -icount, VHE: L2 with 1
+                       vCPU on L1 -smp 1 and with 2 vCPUs on L1 -smp 2; hackbench -g 1/2/4
+                       and threads, pipe on one vCPU and split, null syscall, idle)
   --no-armhf           skip the armhf boot (full runs only; VHE, -icount: Debian's
                        armmp-lpae kernel as a 32-bit L2 running two VFP-heavy processes and
                        an integer one)
@@ -82,6 +82,12 @@ options:
                        model and workload files, and rewrite validation/results.json
   --from FILE          the summary.json --compare-only starts from
   --help               this text
+
+examples:
+  npm run validate -- --quick                                # what CI runs
+  npm run validate -- --only matrix,armhf                    # per-run fixtures only
+  npm run validate -- --only matrix --matrix-scale 0.03      # a smoke test of the matrix
+  node --import tsx validation/analyze-runs.ts --table       # statistics of the fixtures
 
 Exit: 0 on success, or "skipped: ..." outside CI when the machine has no apt or no
 network to Debian's mirrors (in CI, CI=true, that is a failure); 1 on a failed run
