@@ -76,7 +76,7 @@ function cliStart(command: 'list' | 'simulate', limit: number) {
 function checkTime(x: BudgetInputs): BudgetOutcome {
   const c = x.tp.check;
   return {
-    measured: `${c.seconds.toFixed(2)} s (${c.verdicts} verdicts, ${c.configs.join(' + ')})`,
+    measured: `${c.seconds.toFixed(2)} s wall, ${c.cpuSeconds.toFixed(2)} s CPU (${c.verdicts} verdicts, ${c.configs.join(' + ')})`,
     met: c.seconds < 1,
   };
 }

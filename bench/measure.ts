@@ -57,6 +57,7 @@ export async function measureStreams(
 /** Every built-in policy checked in both configurations, alone in a child process. */
 export async function measureCheck(): Promise<{
   seconds: number;
+  cpuSeconds: number;
   verdicts: {
     policy: string;
     config: string;

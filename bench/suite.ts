@@ -785,6 +785,7 @@ async function checkFigures(verdicts: readonly Verdict[]): Promise<Throughput['c
     states: sum((v) => v.states),
     transitions: sum((v) => v.transitions),
     seconds: Number(alone.seconds.toFixed(4)),
+    cpuSeconds: Number(alone.cpuSeconds.toFixed(4)),
     statesPerSecond:
       alone.verdicts.reduce((a, v) => a + v.states, 0) / Math.max(1e-9, alone.seconds),
     verdicts: alone.verdicts.length,

@@ -83,7 +83,7 @@ export function renameState(s: SemState, p: readonly number[]): SemState {
 /** Canonical state keys under vCPU renaming: the least key of a state's orbit. */
 export class SymmetricKeyer {
   /** The interned id of each renaming of each policy state: `renamedPid[perm][pid]`. */
-  private readonly renamedPid: number[][];
+  private readonly renamedPid: (number | undefined)[][];
 
   constructor(
     private readonly keyer: StateKeyer,

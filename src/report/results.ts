@@ -185,6 +185,8 @@ export interface Throughput {
     states: number;
     transitions: number;
     seconds: number;
+    /** CPU time of the same: on a shared machine, wall time includes waiting for a core. */
+    cpuSeconds: number;
     statesPerSecond: number;
     verdicts: number;
     configs: readonly string[];
