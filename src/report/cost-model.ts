@@ -5,6 +5,7 @@
  */
 
 import type { Chart } from './charts.js';
+import { longTable } from './collapse.js';
 import { esc, type ExtraSection } from './html.js';
 import type { CalibrationEntry, Results } from './results.js';
 import { num, pct } from '../util/format.js';
@@ -35,7 +36,13 @@ function chart(rows: readonly CalibrationEntry[]): Chart {
       data: { values: data },
       mark: 'bar',
       encoding: {
-        y: { field: 'anchor', type: 'nominal', title: 'anchor', sort: null },
+        y: {
+          field: 'anchor',
+          type: 'nominal',
+          title: 'anchor',
+          sort: null,
+          axis: { labelLimit: 420 },
+        },
         yOffset: { field: 'which', type: 'nominal' },
         x: { field: 'cycles', type: 'quantitative', title: 'cycles', scale: { type: 'log' } },
         color: { field: 'which', type: 'nominal', title: '' },
@@ -85,13 +92,12 @@ export function costModelSection(r: Results): ExtraSection | undefined {
     'confidence',
     'source',
   ];
-  const table = `<table class="small"><thead><tr>${head.map((h) => `<th>${h}</th>`).join('')}</tr></thead><tbody>${body
-    .map((row) => `<tr>${row.map((x) => `<td>${x}</td>`).join('')}</tr>`)
-    .join('')}</tbody></table>`;
+  const table = longTable('Anchors: published, fitted and held out', head, body, 'small');
   return {
     id: 'cost-model',
     title: 'Cost model: fitted and held-out anchors',
     html: `<p>Each published micro-benchmark is a sum of shared components (docs/cost-model.md); the fitted components come from non-negative least squares on relative error over all anchors of a group, and each anchor is then held out: fitted on the others, predicted, compared with the paper. "Simulated" runs the measured design on the anchor's exit through the cost machine (it checks the hand-counted design extras). Held-out errors: ${esc(heldOutSummary(rows))}.</p>${table}`,
     charts: [chart(rows)],
+    collapseChartsAfter: 0,
   };
 }

@@ -7,6 +7,7 @@
  */
 
 import type { Chart } from './charts.js';
+import { longTable } from './collapse.js';
 import { esc, type ExtraSection } from './html.js';
 import type { Results } from './results.js';
 import type { Recommendation } from '../tune/recommend.js';
@@ -93,9 +94,7 @@ export function recommendationSection(r: Results): ExtraSection | undefined {
     'next design',
     'could flip it',
   ];
-  const table = `<table class="small"><thead><tr>${head.map((h) => `<th>${h}</th>`).join('')}</tr></thead><tbody>${rows
-    .map((row) => `<tr>${row.map((c) => `<td>${c}</td>`).join('')}</tr>`)
-    .join('')}</tbody></table>`;
+  const table = longTable('Recommendation per workload and CPU', head, rows, 'small');
   const rejected = [
     ...new Set(
       recs.flatMap((x) =>
@@ -108,7 +107,8 @@ export function recommendationSection(r: Results): ExtraSection | undefined {
   return {
     id: 'recommendation',
     title: 'Recommendation',
-    html: `<p>For each workload on each CPU: the cheapest design at the profile's costs over every built-in design (adaptive at every swept setting), its cycles per exit with an interval over ${num(recs[0].draws)} seeded cost draws and the seeds, the share of draws in which it stays the cheapest, and the three cost parameters that move the decision most when each alone spans its range (docs/cost-model.md "Uncertainty").${rejected.length ? ` Not considered: ${esc(rejected.join(', '))}.` : ''}</p>${table}<pre>${recs.map((x) => esc(x.line)).join('\n')}</pre>`,
+    html: `<p>For each workload on each CPU: the cheapest design at the profile's costs over every built-in design (adaptive at every swept setting), its cycles per exit with an interval over ${num(recs[0].draws)} seeded cost draws and the seeds, the share of draws in which it stays the cheapest, and the three cost parameters that move the decision most when each alone spans its range (docs/cost-model.md "Uncertainty").${rejected.length ? ` Not considered: ${esc(rejected.join(', '))}.` : ''}</p>${table}<details class="long"><summary>The recommendation lines, as fpswitch tune prints them <span class="count">(${recs.length})</span></summary><pre>${recs.map((x) => esc(x.line)).join('\n')}</pre></details>`,
     charts: [tornadoChart(recs)],
+    collapseChartsAfter: 0,
   };
 }
