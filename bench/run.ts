@@ -171,7 +171,7 @@ main(process.argv.slice(2)).then(
   (code) => {
     process.exitCode = code;
   },
-  (e) => {
+  (e: unknown) => {
     if (isUserError(e)) {
       console.error(`fpswitch bench: ${e.message}`);
       process.exitCode = 2;

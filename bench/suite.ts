@@ -381,7 +381,7 @@ export async function runSuite(opts: SuiteOptions, progress: Progress): Promise<
   const placements = cells
     .filter((c) => c.policy === 'lazy-fixed')
     .map((c) => {
-      const ratio = analytic.find((a) => a.cpu === c.cpu)!.ratio;
+      const ratio = analytic.find((a) => a.cpu === c.cpu)?.ratio ?? NaN; // every cpu has one
       return {
         workload: c.workload,
         cpu: c.cpu,
@@ -575,7 +575,7 @@ async function measureThroughput(
     const runs = 1 << 17;
     const bench = new Bench(benchOptions(timeMs, minIterations));
     bench.add(w.name, () => {
-      for (const chunk of workloadStream(w.workload, { runs, seed: 7 }).chunks()) void chunk;
+      for (const _chunk of workloadStream(w.workload, { runs, seed: 7 }).chunks()) continue;
     });
     await bench.run();
     const r = bench.tasks[0].result;

@@ -7,7 +7,8 @@ import { BUILTIN_CONFIGS, resolveCheckConfig } from '../src/check/config.js';
 import { checkPolicy, type Verdict } from '../src/check/explore.js';
 import { FPSIMD } from '../src/cpu/fp-state.js';
 import { cpuProfile } from '../src/cpu/profiles.js';
-import { builtinPolicy, resolvePolicy } from '../src/policy/registry.js';
+import adaptive from '../src/policy/adaptive.js';
+import { resolvePolicy } from '../src/policy/registry.js';
 import type { SimResult } from '../src/sim/simulate.js';
 import { sensitivity } from '../src/tune/sensitivity.js';
 import { loadWorkloadFile } from '../src/stream/workload.js';
@@ -106,7 +107,7 @@ export async function executeTask(task: TaskRequest): Promise<unknown> {
     }
     case 'tune': {
       const workload = loadWorkloadFile(task.workloadFile);
-      const settings = sweepSettings(builtinPolicy('adaptive')!, task.ranges);
+      const settings = sweepSettings(adaptive, task.ranges);
       const policies = [
         ...settings.map((s) => s.policy),
         await resolvePolicy('eager'),

@@ -100,7 +100,7 @@ function parseOptions(argv: string[]): Options | 'help' {
     throw new ValidationError(`${(e as Error).message} (see --help)`, 2);
   }
   if (v.help) return 'help';
-  const quick = v.quick ?? false;
+  const quick = v.quick;
   const modes = (v.modes ?? 'vhe,nvhe').split(',').map((m) => m.trim());
   for (const m of modes)
     if (m !== 'vhe' && m !== 'nvhe')
@@ -121,8 +121,8 @@ function parseOptions(argv: string[]): Options | 'help' {
     kernelPackage: v['kernel-pkg'],
     timeoutSec: num(v.timeout, quick ? 600 : 1800, '--timeout'),
     install: !v['no-install'],
-    updateFixtures: v['update-fixtures'] ?? false,
-    compareOnly: v['compare-only'] ?? false,
+    updateFixtures: v['update-fixtures'],
+    compareOnly: v['compare-only'],
     from: v.from,
   };
 }
@@ -162,7 +162,7 @@ async function kallsyms(pre: Prereqs, a: Artifacts, opts: Options): Promise<Kall
     const [addr, , name] = lines[i].split(/\s+/);
     if (!name || !CALIBRATION_SYMBOLS.includes(name) || syms[name]) continue;
     syms[name] = addr;
-    const next = lines[i + 1]?.split(/\s+/);
+    const next = lines.at(i + 1)?.split(/\s+/);
     if (next && next.length >= 3) syms[`${name}__end`] = next[0];
   }
   for (const s of CALIBRATION_SYMBOLS) {
@@ -499,7 +499,7 @@ main().then(
       process.stderr.write(`error: ${e.message}\n`);
       process.exit(e.code);
     }
-    process.stderr.write(`${(e as Error)?.stack ?? String(e)}\n`);
+    process.stderr.write(`${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
     process.exit(1);
   },
 );

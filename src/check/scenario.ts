@@ -110,9 +110,10 @@ export function replayScenario(policy: Policy, config: CheckConfig, scenario: Sc
         `${scenario.file}: events[${i}] ${JSON.stringify(text)}: cannot happen here: ${why}`,
       );
     const from = m.snapshot();
-    let first: { step: Step; state: typeof from } | undefined;
+    // Filled in by the visitor (an object: a callback's assignments are not narrowed away).
+    const seen: { first?: { step: Step; state: typeof from } } = {};
     const others = new Set<string>();
-    forEachOutcome(
+    const broke = forEachOutcome(
       (chooser) => {
         m.restore(from);
         try {
@@ -127,25 +128,27 @@ export function replayScenario(policy: Policy, config: CheckConfig, scenario: Sc
           violation = r.violation;
           return true;
         }
-        if (!first) first = { step: r.step, state: m.snapshot() };
+        if (!seen.first) seen.first = { step: r.step, state: m.snapshot() };
         else others.add(stateKey(m.s));
         return false;
       },
     );
-    if (violation) break;
+    if (broke) break;
     // No outcome broke an invariant: go on from the first.
-    m.restore(first!.state);
-    others.delete(stateKey(first!.state));
+    const first = seen.first;
+    if (!first) throw new Error(`internal: event ${i + 1} of ${scenario.file} had no outcome`);
+    m.restore(first.state);
+    others.delete(stateKey(first.state));
     steps.push(
       others.size
         ? {
-            ...first!.step,
+            ...first.step,
             choices: [
-              ...first!.step.choices,
+              ...first.step.choices,
               `(${others.size} other outcome(s) lead elsewhere; following this one)`,
             ],
           }
-        : first!.step,
+        : first.step,
     );
   }
   return {

@@ -11,7 +11,7 @@ export const LIST_HELP = `Usage: fpswitch list [--json]
 Lists the built-in world-switch policies (with their parameters), workloads and CPU
 profiles. A policy or workload can also be given as a path wherever a name is accepted.`;
 
-export async function listCommand(argv: readonly string[]): Promise<number> {
+export function listCommand(argv: readonly string[]): number {
   const { values } = parse('list', argv, {
     json: { type: 'boolean' },
     help: { type: 'boolean', short: 'h' },

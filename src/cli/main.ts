@@ -12,7 +12,11 @@ import { SENSITIVITY_HELP, sensitivityCommand } from './sensitivity.js';
 import { SIMULATE_HELP, simulateCommand } from './simulate.js';
 import { TUNE_HELP, tuneCommand } from './tune.js';
 
-type Command = { run: (argv: readonly string[]) => Promise<number>; summary: string; help: string };
+type Command = {
+  run: (argv: readonly string[]) => number | Promise<number>;
+  summary: string;
+  help: string;
+};
 
 const COMMANDS: Record<string, Command> = {
   check: {
@@ -47,6 +51,11 @@ const COMMANDS: Record<string, Command> = {
   },
 };
 
+/** The command called `name`; undefined for anything else (`constructor` included). */
+function command(name: string): Command | undefined {
+  return Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
+}
+
 function usage(): string {
   const width = Math.max(...Object.keys(COMMANDS).map((c) => c.length));
   return [
@@ -64,17 +73,18 @@ function usage(): string {
 
 /** Runs the CLI with `argv` (without node and script); returns the exit code. */
 export async function main(argv: readonly string[]): Promise<number> {
-  const [name, ...rest] = argv;
+  const name = argv.at(0);
+  const rest = argv.slice(1);
   if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
-    if (name === 'help' && rest[0] && COMMANDS[rest[0]]) console.log(COMMANDS[rest[0]].help);
-    else console.log(usage());
+    const topic = name === 'help' ? command(rest.at(0) ?? '') : undefined;
+    console.log(topic ? topic.help : usage());
     return name === undefined ? 2 : 0;
   }
   if (name === '--version') {
     console.log(`fpswitch ${toolVersion()}`);
     return 0;
   }
-  const cmd = COMMANDS[name];
+  const cmd = command(name);
   if (!cmd) {
     console.error(
       `fpswitch: unknown command "${name}" (commands: ${Object.keys(COMMANDS).join(', ')})`,
@@ -92,14 +102,14 @@ export async function main(argv: readonly string[]): Promise<number> {
   }
 }
 
-const isEntry =
-  process.argv[1] !== undefined && /(?:main\.ts|bin\.js|fpswitch)$/.test(process.argv[1]);
+const script = process.argv.at(1);
+const isEntry = script !== undefined && /(?:main\.ts|bin\.js|fpswitch)$/.test(script);
 if (isEntry) {
   main(process.argv.slice(2)).then(
     (code) => {
       process.exitCode = code;
     },
-    (e) => {
+    (e: unknown) => {
       console.error(e instanceof Error ? (e.stack ?? e.message) : String(e));
       process.exitCode = 1;
     },

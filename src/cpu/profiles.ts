@@ -129,7 +129,7 @@ export const xgene: CpuProfile = {
   exitBase: {
     hyp: {
       value: 72 + 65 + 100,
-      source: `estimate: trap (${72}) + ERET (${65}) from ${NEVE} + ~100 cycles of handling in the hyp fast path`,
+      source: `estimate: trap (72) + ERET (65) from ${NEVE} + ~100 cycles of handling in the hyp fast path`,
       confidence: 'low',
     },
     hvc: {

@@ -50,10 +50,11 @@ export interface CostState {
 }
 
 export class CostMachine implements WorldMachine {
-  readonly hooks: PolicyHooks<unknown>;
+  readonly hooks: PolicyHooks;
   readonly vcpus: readonly VcpuDesc[];
   policyState: unknown;
-  loaded: VcpuId | -1 = -1;
+  /** The loaded vCPU, or -1. */
+  loaded: VcpuId = -1;
   running = false;
   private tfp = false;
   private foreign = false;
@@ -79,7 +80,7 @@ export class CostMachine implements WorldMachine {
       loaded: this.loaded,
       running: this.running,
       foreign: this.foreign,
-      policy: JSON.stringify(this.policyState) ?? 'null',
+      policy: this.policyState === undefined ? 'null' : JSON.stringify(this.policyState),
     };
   }
 
@@ -159,7 +160,7 @@ export class CostMachine implements WorldMachine {
   // --- Hyp primitives ----------------------------------------------------------------
 
   isAArch32(vcpu: VcpuId): boolean {
-    return this.aarch32[vcpu] === true;
+    return this.aarch32.at(vcpu) ?? false;
   }
 
   writeCptrTfp(set: boolean): void {

@@ -24,7 +24,7 @@ import {
 } from '../arch/checks.js';
 import { ACCESS_FULL, ACCESS_NONE, type ExceptionLevel } from '../arch/registers.js';
 import type { Handled } from '../cpu/profile.js';
-import { fpSlotProblem } from '../policy/types.js';
+import { fpSlotProblem, HOOK_NAMES, type HookName } from '../policy/types.js';
 import { UserError } from '../util/errors.js';
 import type { FpSlot, Policy, PolicyHooks, VcpuDesc, VcpuId } from '../policy/types.js';
 import {
@@ -124,7 +124,7 @@ export function tagName(t: Tag): string {
 }
 
 /** The state after boot: see `describeInitialState`. */
-export function initialSemState(vcpus: readonly VcpuDesc[], hooks: PolicyHooks<unknown>): SemState {
+export function initialSemState(vcpus: readonly VcpuDesc[], hooks: PolicyHooks): SemState {
   return {
     regs: { owner: HOST, latest: true },
     hostCtxt: { owner: NONE, latest: false },
@@ -202,41 +202,25 @@ function replaceAt<T>(a: readonly T[], i: number, v: T): T[] {
   return out;
 }
 
-/** The hooks a policy may define besides `init`, in the order the kernel runs them. */
-export const HOOK_NAMES = [
-  'onVcpuLoad',
-  'onEntry',
-  'onFpTrap',
-  'onExit',
-  'onVcpuPut',
-  'onReturnToUser',
-] as const;
-export type HookName = (typeof HOOK_NAMES)[number];
-
 /**
  * Wraps a policy's hooks so the machine knows which one is running: a violation inside a
  * hook (an EL2 self-trap in the exit path, say) is then reported against that hook.
  */
-function tracedHooks(
-  h: PolicyHooks<unknown>,
-  setHook: (name: HookName | undefined) => void,
-): PolicyHooks<unknown> {
-  type HookFn = (hw: WorldMachine, s: unknown, vcpu: VcpuId) => void;
+function tracedHooks(h: PolicyHooks, setHook: (name: HookName | undefined) => void): PolicyHooks {
   const out: Record<string, unknown> = { init: (vcpus: readonly VcpuDesc[]) => h.init(vcpus) };
   for (const name of HOOK_NAMES) {
-    const fn = h[name] as HookFn | undefined;
-    if (fn === undefined) continue;
+    if (!(name in h)) continue;
     out[name] = (hw: WorldMachine, s: unknown, vcpu: VcpuId) => {
       setHook(name);
-      fn.call(h, hw, s, vcpu);
+      h[name]?.(hw, s, vcpu);
       setHook(undefined);
     };
   }
-  return out as unknown as PolicyHooks<unknown>;
+  return out as unknown as PolicyHooks;
 }
 
 export class SemanticMachine implements WorldMachine {
-  readonly hooks: PolicyHooks<unknown>;
+  readonly hooks: PolicyHooks;
   readonly vcpus: readonly VcpuDesc[];
   s: SemState;
   chooser: Chooser = FIRST_CHOICE;
@@ -502,7 +486,7 @@ export class SemanticMachine implements WorldMachine {
   // --- Hyp primitives ----------------------------------------------------------------
 
   isAArch32(vcpu: VcpuId): boolean {
-    return this.vcpus[vcpu]?.aarch32 === true;
+    return this.vcpus.at(vcpu)?.aarch32 ?? false;
   }
 
   writeCptrTfp(set: boolean): void {

@@ -12,7 +12,13 @@ import lazyFixed from './lazy-fixed.js';
 import lazyNotafix from './lazy-notafix.js';
 import lazyV4 from './lazy-v4.js';
 import lazyVcpu from './lazy-vcpu.js';
-import type { ParamSpec, Policy, PolicyDefinition, PolicyHooks } from './types.js';
+import {
+  HOOK_NAMES,
+  type ParamSpec,
+  type Policy,
+  type PolicyDefinition,
+  type PolicyHooks,
+} from './types.js';
 
 /** The built-in designs, oldest first (DESIGN.md "Built-in policies"). */
 export const BUILTIN_POLICIES: readonly PolicyDefinition[] = [
@@ -82,7 +88,7 @@ export function resolveParams(
   }
   const out: Record<string, number> = {};
   for (const [key, spec] of Object.entries(specs)) {
-    const text = given[key];
+    const text = Object.hasOwn(given, key) ? given[key] : undefined;
     if (text === undefined) {
       out[key] = spec.default;
       continue;
@@ -116,17 +122,6 @@ export function policyId(def: PolicyDefinition, params: Readonly<Record<string, 
   return `${def.name}:${keys.map((k) => `${k}=${params[k]}`).join(',')}`;
 }
 
-/** The hooks a policy may define, in lifecycle order. */
-export const HOOK_NAMES = [
-  'init',
-  'onVcpuLoad',
-  'onEntry',
-  'onFpTrap',
-  'onExit',
-  'onVcpuPut',
-  'onReturnToUser',
-] as const;
-
 /** Errors the engine throws on purpose (a broken invariant, a user's mistake): passed through. */
 function isEngineError(e: unknown): boolean {
   return e instanceof Error && (e.name === 'Violation' || e.name === 'UserError');
@@ -136,9 +131,9 @@ function isEngineError(e: unknown): boolean {
  * Wraps a user policy's hooks so that an exception from its own code is reported as one
  * line naming the file, the policy and the hook, never as a stack trace.
  */
-function guardHooks(hooks: PolicyHooks<unknown>, id: string, source: string): PolicyHooks<unknown> {
+function guardHooks(hooks: PolicyHooks, id: string, source: string): PolicyHooks {
   const guarded: Record<string, unknown> = {};
-  for (const name of HOOK_NAMES) {
+  for (const name of ['init', ...HOOK_NAMES]) {
     const fn = (hooks as unknown as Record<string, unknown>)[name];
     if (typeof fn !== 'function') continue;
     guarded[name] = (...args: unknown[]) => {
@@ -151,7 +146,7 @@ function guardHooks(hooks: PolicyHooks<unknown>, id: string, source: string): Po
       }
     };
   }
-  return guarded as unknown as PolicyHooks<unknown>;
+  return guarded as unknown as PolicyHooks;
 }
 
 /** Instantiates a definition with parameters; a user policy's hooks are guarded. */
@@ -162,9 +157,9 @@ export function instantiate(
 ): Policy {
   const id = policyId(def, params);
   if (source === undefined) return { id, definition: def, params, hooks: def.create(params) };
-  let hooks: PolicyHooks<unknown>;
+  let hooks: PolicyHooks;
   try {
-    hooks = def.create(params) as PolicyHooks<unknown>;
+    hooks = def.create(params);
   } catch (e) {
     const msg = e instanceof Error ? e.message.split('\n')[0] : String(e);
     throw new UserError(`${source}: policy ${id} threw in create(): ${msg}`);
@@ -241,7 +236,7 @@ export async function resolvePolicy(spec: string): Promise<Policy> {
   );
 }
 
-function checkHooks(hooks: PolicyHooks<unknown>, path: string): void {
+function checkHooks(hooks: PolicyHooks, path: string): void {
   const h = hooks as unknown as Record<string, unknown> | null;
   if (h === null || typeof h !== 'object') {
     throw new UserError(`${path}: create() did not return an object of hooks`);

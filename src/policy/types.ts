@@ -92,6 +92,17 @@ export interface PolicyHooks<S = unknown> {
   onReturnToUser?(hw: Hyp, s: S, vcpu: VcpuId): void;
 }
 
+/** The hooks a policy may define besides `init`, in the order the kernel runs them. */
+export const HOOK_NAMES = [
+  'onVcpuLoad',
+  'onEntry',
+  'onFpTrap',
+  'onExit',
+  'onVcpuPut',
+  'onReturnToUser',
+] as const satisfies readonly (keyof PolicyHooks)[];
+export type HookName = (typeof HOOK_NAMES)[number];
+
 /** A numeric policy parameter. */
 export interface ParamSpec {
   readonly default: number;
@@ -102,7 +113,7 @@ export interface ParamSpec {
 }
 
 /** What a policy module exports (default export): the design and how to instantiate it. */
-export interface PolicyDefinition<S = any> {
+export interface PolicyDefinition<S = unknown> {
   /** Short name used on the command line, e.g. `lazy-fixed`. */
   readonly name: string;
   /** One line: what the design does. */

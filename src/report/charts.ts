@@ -208,7 +208,7 @@ function sweepChart(r: Results): Chart | undefined {
     t.best.map((b) => `${b.workload}|${b.cpu}|${b.params.threshold}|${b.params.eagerRuns}`),
   );
   const data = t.rows
-    .filter((row) => row.params.threshold !== undefined)
+    .filter((row) => 'threshold' in row.params)
     .map((row) => ({
       workload: row.workload,
       cpu: row.cpu,

@@ -12,12 +12,17 @@ import { buildCharts, type Chart } from './charts.js';
 import { num, pct } from '../util/format.js';
 import type { Results } from './results.js';
 
+const HTML_ENTITY = {
+  '&': '&amp;',
+  '<': '&lt;',
+  '>': '&gt;',
+  '"': '&quot;',
+  "'": '&#39;',
+} as const;
+
 /** Escapes text for HTML element content and attribute values. */
 export function esc(s: unknown): string {
-  return String(s).replace(
-    /[&<>"']/g,
-    (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!,
-  );
+  return String(s).replace(/[&<>"']/g, (c) => HTML_ENTITY[c as keyof typeof HTML_ENTITY]);
 }
 
 /** JSON for a `<script type="application/json">` block: `<` written as \u003c so no tag can close it. */
@@ -159,7 +164,7 @@ function tuningSection(r: Results, chart: (id: string) => string): string {
     `${num(b.winOverLazyFixed, 1)} (${pct(b.winOverLazyFixed / b.lazyFixed)})`,
   ]);
   return `<section id="tuning"><h2>Tuning the adaptive threshold</h2>
-<p>adaptive swept over threshold ${esc(t.ranges.threshold?.join(', '))} and eagerRuns ${esc(t.ranges.eagerRuns?.join(', '))}; ${num(t.runs)} runs x ${t.seeds} seeds per point.</p>
+<p>adaptive swept over threshold ${esc(Object.hasOwn(t.ranges, 'threshold') ? t.ranges.threshold.join(', ') : '-')} and eagerRuns ${esc(Object.hasOwn(t.ranges, 'eagerRuns') ? t.ranges.eagerRuns.join(', ') : '-')}; ${num(t.runs)} runs x ${t.seeds} seeds per point.</p>
 ${chart('sweep')}${table(['workload', 'cpu', 'best setting', 'cycles/exit', 'eager', 'lazy-fixed', 'win over eager', 'win over lazy-fixed'], rows)}</section>`;
 }
 

@@ -187,10 +187,11 @@ export class PolicyRun {
       const fresh = this.table.cellsCompiled - before;
       i += n;
       this.tableRuns += n;
-      if (this.table.evictions > 0 || (n === PROBE_SLICE && fresh * 4 > n)) this.toDirect();
+      if (this.table.evictions > 0 || (n === PROBE_SLICE && fresh * 4 > n))
+        this.toDirect(this.table, this.walker);
     }
     if (i >= chunk.length) return;
-    const m = this.machine!;
+    const m = this.direct();
     const problems = this.problems;
     for (; i < chunk.length; i++) {
       const c = chunk.cls[i];
@@ -202,9 +203,7 @@ export class PolicyRun {
   }
 
   /** Leaves the table: fold its counts, then continue on the cost machine from its current state. */
-  private toDirect(): void {
-    const t = this.table!;
-    const w = this.walker!;
+  private toDirect(t: TransitionTable, w: Walker): void {
     this.tableTotals = w.totals();
     const state = t.stateOf(w.state);
     this.tableInfo = {
@@ -218,6 +217,12 @@ export class PolicyRun {
     this.machine = m;
     this.table = undefined;
     this.walker = undefined;
+  }
+
+  /** The cost machine, once the table has been left (or from the start without a table). */
+  private direct(): CostMachine {
+    if (!this.machine) throw new Error('internal: no cost machine after leaving the table');
+    return this.machine;
   }
 
   /** Primitive counts so far, and the table's size. */
@@ -234,7 +239,7 @@ export class PolicyRun {
         },
       };
     }
-    const totals = Float64Array.from(this.machine!.acc);
+    const totals = Float64Array.from(this.direct().acc);
     if (this.tableTotals) for (let k = 0; k < totals.length; k++) totals[k] += this.tableTotals[k];
     return { totals, table: { ...this.tableInfo } };
   }

@@ -370,7 +370,8 @@ export async function importTrace(
     vm: 0,
     aarch32: opts.fp.aarch32(info.vcpu),
   }));
-  const base = typeof input === 'string' && input !== '-' ? input.split('/').pop()! : file;
+  const base =
+    typeof input === 'string' && input !== '-' ? (input.split('/').at(-1) ?? file) : file;
   return {
     file,
     stream: spool.stream(`trace ${base}`, vcpus),

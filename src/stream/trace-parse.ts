@@ -73,7 +73,7 @@ export function parseTraceLine(line: string): TraceLine {
   if (frac.length > 9)
     return { kind: 'bad', reason: `timestamp ${m[6]}.${frac}: more than 9 fractional digits` };
   const ns = Number(m[6]) * 1e9 + Number(frac.padEnd(9, '0'));
-  const tid = Number(m[3] ?? m[2]);
+  const tid = Number(m.at(3) ?? m[2]);
   const event = m[8].startsWith('kvm:') ? m[8].slice(4) : m[8];
   return {
     kind: 'event',
@@ -82,7 +82,7 @@ export function parseTraceLine(line: string): TraceLine {
     cpu: Number(m[4]),
     ns,
     event,
-    body: (m[9] ?? '').trim(),
+    body: (m.at(9) ?? '').trim(),
   };
 }
 

@@ -12,7 +12,7 @@ export function parseRange(text: string, what: string, maxValues = 10_000): numb
   if (range) {
     const from = Number(range[1]);
     const to = Number(range[2]);
-    const step = range[3] === undefined ? 1 : Number(range[3]);
+    const step = Number(range.at(3) ?? 1);
     if (!(step > 0)) throw new UserError(`${what} ${text}: the step must be positive`);
     if (to < from) throw new UserError(`${what} ${text}: the range is empty (${from} > ${to})`);
     const n = Math.floor((to - from) / step + 1e-9) + 1;

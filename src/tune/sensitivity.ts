@@ -118,14 +118,14 @@ export function parseSweepSpec(text: string): SweepSpec {
     );
   const from = Number(m[2]);
   const to = Number(m[3]);
-  const steps = m[4] === undefined ? 11 : Number(m[4]);
+  const steps = Number(m.at(4) ?? 11);
   if (!Number.isFinite(from) || !Number.isFinite(to) || from === to)
     throw new UserError(`--param ${text}: from and to must be two different numbers`);
   if (steps < 2 || steps > 101) throw new UserError(`--param ${text}: steps must be from 2 to 101`);
   const scale =
     m[5] === 'log'
       ? 'log'
-      : m[5] === undefined && from > 0 && to > 0 && Math.max(from, to) / Math.min(from, to) >= 20
+      : m.at(5) === undefined && from > 0 && to > 0 && Math.max(from, to) / Math.min(from, to) >= 20
         ? 'log'
         : 'linear';
   if (scale === 'log' && (from <= 0 || to <= 0))

@@ -4,9 +4,6 @@
  */
 export class UserError extends Error {
   override readonly name = 'UserError';
-  constructor(message: string) {
-    super(message);
-  }
 }
 
 /** Whether `e` is a user's mistake rather than a bug. */

@@ -228,13 +228,13 @@ export function boot(o: BootOptions): Promise<BootResult> {
     const p = spawn('qemu-system-aarch64', args, { stdio: ['ignore', 'pipe', 'pipe'] });
     let partial = '';
     let stderr = '';
-    p.stdout?.on('data', (d: Buffer) => {
+    p.stdout.on('data', (d: Buffer) => {
       const s = partial + d.toString('utf8');
       const lines = s.split('\n');
       partial = lines.pop() ?? '';
       for (const l of lines) onLine(l);
     });
-    p.stderr?.on('data', (d: Buffer) => {
+    p.stderr.on('data', (d: Buffer) => {
       stderr = (stderr + d.toString()).slice(-4000);
     });
     let timedOut = false;
@@ -247,6 +247,7 @@ export function boot(o: BootOptions): Promise<BootResult> {
       cat?.kill('SIGKILL');
       reject(new ValidationError(`cannot start qemu-system-aarch64: ${e.message}`));
     });
+    // eslint-disable-next-line @typescript-eslint/no-misused-promises -- the only await is catDone, which never rejects; every path then settles the outer promise
     p.on('close', async (code) => {
       clearTimeout(timer);
       // QEMU gone: cat sees EOF (or, if QEMU never opened the FIFO, is still blocked)

@@ -163,7 +163,7 @@ export async function linuxRow(c: Cell): Promise<GtLinuxRow | string> {
     mode: c.mode,
     icount: c.icount,
     boot: c.boot,
-    command: String(c.params.command ?? ''),
+    command: Object.hasOwn(c.params, 'command') ? String(c.params.command) : '',
     real: {
       windowSec: c.trace.windowSec,
       guestRunSec: c.trace.guestRunSec,

@@ -87,12 +87,10 @@ function pluginShare(w: IntWindow | undefined): PluginShare | null {
     kvmRunsFp: p.kvm_runs_fp,
     fpRunShare: share === null ? null : round(share),
     skipShare: share === null ? null : round(1 - share),
-    kvmRunsFpEl0: p.kvm_runs_fp_el0 ?? null,
-    kvmRunsFpEl1: p.kvm_runs_fp_el1 ?? null,
-    fpEl0Share:
-      p.kvm_runs && p.kvm_runs_fp_el0 !== undefined ? round(p.kvm_runs_fp_el0 / p.kvm_runs) : null,
-    fpEl1Share:
-      p.kvm_runs && p.kvm_runs_fp_el1 !== undefined ? round(p.kvm_runs_fp_el1 / p.kvm_runs) : null,
+    kvmRunsFpEl0: 'kvm_runs_fp_el0' in p ? p.kvm_runs_fp_el0 : null,
+    kvmRunsFpEl1: 'kvm_runs_fp_el1' in p ? p.kvm_runs_fp_el1 : null,
+    fpEl0Share: p.kvm_runs && 'kvm_runs_fp_el0' in p ? round(p.kvm_runs_fp_el0 / p.kvm_runs) : null,
+    fpEl1Share: p.kvm_runs && 'kvm_runs_fp_el1' in p ? round(p.kvm_runs_fp_el1 / p.kvm_runs) : null,
     hypRuns: p.hyp_runs,
     hypRunsFp: p.hyp_runs_fp,
     hypRunsFpEnd: p.hyp_runs_fp_end,

@@ -60,7 +60,7 @@ export function run(cmd: string, args: string[], opts: RunOptions = {}): SpawnSy
     maxBuffer: 256 * 1024 * 1024,
   });
   if (opts.what && (r.status !== 0 || r.error)) {
-    const detail = (r.error?.message ?? r.stderr ?? '').trim().split('\n').slice(-3).join(' | ');
+    const detail = (r.error?.message ?? r.stderr).trim().split('\n').slice(-3).join(' | ');
     throw new ValidationError(`${opts.what} failed (${cmd} exit ${r.status ?? 'none'}): ${detail}`);
   }
   return r;
