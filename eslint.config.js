@@ -35,5 +35,19 @@ export default tseslint.config(
       ],
     },
   },
+  {
+    // The deliberately broken user policies of the loader's tests: written as a careless
+    // user writes them (hooks typed `any`, a hook that dereferences undefined on purpose),
+    // so that the one-line errors are tested on real mistakes, not on tidy code.
+    files: ['test/fixtures/user-policies/**'],
+    rules: {
+      '@typescript-eslint/no-explicit-any': 'off',
+      '@typescript-eslint/no-unsafe-assignment': 'off',
+      '@typescript-eslint/no-unsafe-call': 'off',
+      '@typescript-eslint/no-unsafe-member-access': 'off',
+      '@typescript-eslint/no-unused-vars': 'off',
+      '@typescript-eslint/no-unused-expressions': 'off',
+    },
+  },
   prettier,
 );

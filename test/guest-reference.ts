@@ -54,8 +54,8 @@ export function referenceRuns(w: GuestWorkload, runs: number, seed: number): Ref
     const m = model.models[v];
     let c = state[v];
     out.vcpu[i] = v;
-    let put = false;
-    let hostFp = false;
+    let put: boolean;
+    let hostFp: boolean;
     if (phase[v] === 1) {
       if (rng.next() < m.userWakeShare) {
         const same = bern(m.sameTaskShare);
@@ -74,7 +74,7 @@ export function referenceRuns(w: GuestWorkload, runs: number, seed: number): Ref
       }
     }
     let T = 0;
-    let src = -1;
+    let src: number;
     for (;;) {
       // Every clock, every step: exit sources and all guest events (whether or not they change anything).
       let best = Infinity;

@@ -97,7 +97,7 @@ describe('adaptive', () => {
 });
 
 describe('markov stream', () => {
-  it('has the requested lag-1 autocorrelation', async () => {
+  it('has the requested lag-1 autocorrelation', () => {
     const p = 0.4;
     const rho = 0.6;
     const s = markov({ fpProbability: p, fpCorrelation: rho }, N, 5);

@@ -5,6 +5,8 @@ import { BUILTIN_CPUS } from '../src/cpu/profiles.js';
 import { breakEven, lazyWins, simulatedBreakEven } from '../src/tune/break-even.js';
 import { cartesian, parseRange } from '../src/tune/ranges.js';
 import { runCli } from './helpers/cli.js';
+import { list, num, parseObject } from './helpers/json-edit.js';
+import { must } from './helpers/must.js';
 
 describe('ranges', () => {
   it('parses ranges, steps and lists', () => {
@@ -33,7 +35,7 @@ describe('break-even', () => {
       // p = 0 and p = 1 are exact; interior points carry sampling noise of ~1/sqrt(runs).
       expect(Math.abs(s.pCrossing - a.pExact)).toBeLessThan(0.005);
       expect(s.points[0].lazyMinusEager).toBeLessThan(0);
-      expect(s.points.at(-1)!.lazyMinusEager).toBeGreaterThan(0);
+      expect(must(s.points.at(-1), 'a last point').lazyMinusEager).toBeGreaterThan(0);
       expect(a.pSimple).toBeCloseTo(a.switchCost / (a.switchCost + a.trap), 12);
       expect(lazyWins(a.pSimple - 0.01, a.ratio)).toBe(true);
       expect(lazyWins(a.pSimple + 0.01, a.ratio)).toBe(false);
@@ -66,16 +68,16 @@ describe('fpswitch tune', () => {
       '--json',
     ]);
     expect(r.code).toBe(0);
-    const j = JSON.parse(r.stdout);
+    const j = parseObject(r.stdout);
     // 6 settings + eager + lazy-fixed, one CPU, one workload.
-    expect(j.rows).toHaveLength(8);
-    const swept = j.rows
+    expect(list(j, 'rows')).toHaveLength(8);
+    const swept = list(j, 'rows')
       .slice(0, 6)
-      .map((row: { cyclesPerExit: { mean: number } }) => row.cyclesPerExit.mean);
-    expect(j.best[0].best.cyclesPerExit.mean).toBe(Math.min(...swept));
+      .map((row) => num(row, 'cyclesPerExit.mean'));
+    expect(num(j, 'best.0.best.cyclesPerExit.mean')).toBe(Math.min(...swept));
     // A guest that never touches FP: lazy skips everything, eager pays the switch.
-    expect(j.best[0].winOverEager).toBeGreaterThan(0);
-    expect(j.best[0].winOverLazyFixed).toBe(0);
+    expect(num(j, 'best.0.winOverEager')).toBeGreaterThan(0);
+    expect(num(j, 'best.0.winOverLazyFixed')).toBe(0);
   });
   it('rejects a parameter the policy does not have', async () => {
     const r = await runCli(['tune', '-w', 'hvc-only', '--param', 'nope=1..3', '--runs', '100']);
