@@ -6,6 +6,7 @@
 
 import { Bench } from 'tinybench';
 import { TransitionTable } from '../src/machine/compile.js';
+import { CLASSES_PER_VCPU } from '../src/machine/run-class.js';
 import type { Policy } from '../src/policy/types.js';
 import { bareLoop, SINGLE_BUDGET, Walker } from '../src/sim/walk.js';
 import type { ExitStream } from '../src/stream/exit-stream.js';
@@ -67,7 +68,7 @@ export async function measureWalk(
       SINGLE_BUDGET,
     );
     for (let k = 0; k < 4; k++) walker.walk(cls, cls.length);
-    const counts = new Int32Array(stream.vcpus.length * 96);
+    const counts = new Int32Array(stream.vcpus.length * CLASSES_PER_VCPU);
     const bench = new Bench(benchOptions(opts.timeMs ?? 400, opts.minIterations));
     bench.add('walk', () => walker.walk(cls, cls.length));
     bench.add('bare', () => bareLoop(cls, cls.length, counts));

@@ -10,7 +10,12 @@
  */
 
 import type { Policy, VcpuDesc } from '../policy/types.js';
-import { CLASSES_PER_VCPU, decodeRunClass, type RunClass, runClassProblem } from './run-class.js';
+import {
+  CLASSES_PER_VCPU,
+  decodeRunClass,
+  type RunClassFields,
+  runClassProblem,
+} from './run-class.js';
 import { UserError } from '../util/errors.js';
 import { notPlainData } from '../util/plain-data.js';
 import { type CostState, CostMachine, METRIC_COUNT } from './cost-machine.js';
@@ -39,7 +44,7 @@ export class TransitionTable {
   private index = new Map<string, number>();
   private capacity = 0;
   private readonly machine: CostMachine;
-  private readonly classes: readonly RunClass[];
+  private readonly classes: readonly RunClassFields[];
   private readonly classProblems: readonly (string | undefined)[];
   private readonly maxStates: number;
   /** States compiled over the table's life (across evictions). */

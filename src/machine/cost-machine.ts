@@ -11,7 +11,7 @@
 
 import { fpSlotProblem } from '../policy/types.js';
 import type { FpSlot, Policy, PolicyHooks, VcpuDesc, VcpuId } from '../policy/types.js';
-import { FP_EL0, FP_EL1, FPEXC_ACCESS, type RunClass } from './run-class.js';
+import { FP_EL0, FP_EL1, FPEXC_ACCESS, type RunClassFields } from './run-class.js';
 import { UserError } from '../util/errors.js';
 import {
   enterGuest,
@@ -100,7 +100,7 @@ export class CostMachine implements WorldMachine {
    * (each traps while TFP is set), the exit, host FP use, and a vcpu_put if the host
    * preempts the thread. Charges everything to `acc`.
    */
-  run(rc: RunClass): void {
+  run(rc: RunClassFields): void {
     const acc = this.acc;
     const before = acc[METRIC.fpSaves] + acc[METRIC.fpRestores];
     if (this.loaded !== rc.vcpu) {

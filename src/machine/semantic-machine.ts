@@ -59,13 +59,24 @@ export class Violation extends Error {
   }
 }
 
-/** Owner codes: HOST, NONE (clobbered / never written), or vCPU index. */
-export const HOST = -1;
-export const NONE = -2;
+declare const OWNER: unique symbol;
+/**
+ * Whose FP/SIMD state a copy holds: a vCPU (its index), the host (`HOST`) or nobody
+ * (`NONE`: clobbered or never written). A number, so that states hash as plain JSON;
+ * built only by `vcpuOwner` and the two constants.
+ */
+export type Owner = number & { readonly [OWNER]: true };
+export const HOST = -1 as Owner;
+export const NONE = -2 as Owner;
+
+/** The owner code of vCPU `v`'s own state. */
+export function vcpuOwner(v: VcpuId): Owner {
+  return v as Owner;
+}
 
 /** A copy of some context's FP/SIMD register state. */
 export interface Tag {
-  readonly owner: number;
+  readonly owner: Owner;
   readonly latest: boolean;
 }
 
@@ -97,7 +108,7 @@ export interface SemState {
   running: boolean;
   /** Host TIF_FOREIGN_FPSTATE, and the context the CPU's registers are bound to. */
   foreign: boolean;
-  bound: number;
+  bound: Owner;
   guests: readonly GuestView[];
   policy: unknown;
 }
@@ -113,7 +124,7 @@ export interface Chooser {
 /** Takes the first outcome at every choice point. */
 export const FIRST_CHOICE: Chooser = { choose: () => 0 };
 
-function ownerName(owner: number): string {
+function ownerName(owner: Owner): string {
   return owner === HOST ? 'host' : owner === NONE ? 'nobody' : `vcpu${owner}`;
 }
 
@@ -129,7 +140,7 @@ export function initialSemState(vcpus: readonly VcpuDesc[], hooks: PolicyHooks):
     regs: { owner: HOST, latest: true },
     hostCtxt: { owner: NONE, latest: false },
     hostTask: { owner: HOST, latest: false },
-    vcpuFp: vcpus.map((v) => ({ owner: v.id, latest: true })),
+    vcpuFp: vcpus.map((v) => ({ owner: vcpuOwner(v.id), latest: true })),
     fpexcHw: true,
     fpexcSaved: vcpus.map(() => true),
     tfpWritten: false,
@@ -344,7 +355,7 @@ export class SemanticMachine implements WorldMachine {
         `vcpu${v}'s FP/SIMD instruction reads ${what} instead of its latest state`,
       );
     }
-    this.write(v);
+    this.write(vcpuOwner(v));
   }
 
   /** AArch32 guest kernel reads FPEXC (VMRS at EL1). */
@@ -537,7 +548,7 @@ export class SemanticMachine implements WorldMachine {
   }
 
   bindToCpu(vcpu: VcpuId): void {
-    this.s.bound = vcpu;
+    this.s.bound = vcpuOwner(vcpu);
     this.s.foreign = false;
   }
 
@@ -612,7 +623,7 @@ export class SemanticMachine implements WorldMachine {
   }
 
   /** A context writes its FP state: the live copy becomes its latest, every other copy stale. */
-  private write(owner: number): void {
+  private write(owner: Owner): void {
     const stale = (t: Tag): Tag => (t.owner === owner ? { owner, latest: false } : t);
     this.s.hostCtxt = stale(this.s.hostCtxt);
     this.s.hostTask = stale(this.s.hostTask);

@@ -20,7 +20,16 @@ function selectParam(name: string, label: string, options: readonly string[], va
   return { name, value, bind: { input: 'select', options: [...options], name: `${label} ` } };
 }
 
-/** Claim check: lazy-fixed skip rate per workload against the 30-50% band. */
+/** A shaded horizontal band from `lo` to `hi` (the claimed skip rates), as a chart layer. */
+export function bandLayer(lo: number, hi: number, opacity = 0.35) {
+  return {
+    data: { values: [{ lo, hi }] },
+    mark: { type: 'rect', color: '#9ecae1', opacity },
+    encoding: { y: { field: 'lo', type: 'quantitative' }, y2: { field: 'hi' } },
+  };
+}
+
+/** Claim check: lazy-fixed skip rate per workload against the claimed band. */
 function claimChart(r: Results): Chart | undefined {
   if (r.claim.length === 0) return undefined;
   const data = r.claim.map((c) => ({
@@ -39,11 +48,7 @@ function claimChart(r: Results): Chart | undefined {
       width: WIDTH,
       height: 260,
       layer: [
-        {
-          data: { values: [{ lo, hi }] },
-          mark: { type: 'rect', color: '#9ecae1', opacity: 0.4 },
-          encoding: { y: { field: 'lo', type: 'quantitative' }, y2: { field: 'hi' } },
-        },
+        bandLayer(lo, hi, 0.4),
         {
           data: { values: data },
           layer: [

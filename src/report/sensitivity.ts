@@ -6,7 +6,8 @@
 
 import type { SensitivityResult } from '../tune/sensitivity.js';
 import { pct } from '../util/format.js';
-import type { Chart } from './charts.js';
+import { CLAIM, CLAIM_BAND } from '../stream/claim.js';
+import { bandLayer, type Chart } from './charts.js';
 import { esc, type ExtraSection } from './html.js';
 
 function chartFor(r: SensitivityResult, index: number): Chart | undefined {
@@ -37,11 +38,7 @@ function chartFor(r: SensitivityResult, index: number): Chart | undefined {
       height: 220,
       title: short,
       layer: [
-        {
-          data: { values: [{ lo: 0.3, hi: 0.5 }] },
-          mark: { type: 'rect', color: '#9ecae1', opacity: 0.35 },
-          encoding: { y: { field: 'lo', type: 'quantitative' }, y2: { field: 'hi' } },
-        },
+        bandLayer(CLAIM.lo, CLAIM.hi),
         {
           data: { values: points },
           layer: [
@@ -111,7 +108,7 @@ function chartFor(r: SensitivityResult, index: number): Chart | undefined {
   return {
     id: `sensitivity-${index}`,
     title: `Sensitivity of the skip rate: ${r.workload}`,
-    shows: `The lazy-fixed skip rate of ${r.workload} (line, 95% intervals) as each of the parameters that move it most varies around its own value; the shaded band is 30-50%, red diamonds are the built-in workloads at their own values.`,
+    shows: `The lazy-fixed skip rate of ${r.workload} (line, 95% intervals) as each of the parameters that move it most varies around its own value; the shaded band is ${CLAIM_BAND}, red diamonds are the built-in workloads at their own values.`,
     spec: { hconcat: panels },
   };
 }

@@ -328,7 +328,7 @@ export function price(w: WalkOutcome, cpu: CpuProfile, fpState: FpStateSize = FP
   for (let c = 0; c < w.classHist.length; c++) {
     const n = w.classHist[c];
     if (n === 0) continue;
-    const fp = Math.floor((c % CLASSES_PER_VCPU) / 12);
+    const { fp } = decodeRunClass(c);
     if (fp & FP_EL0) el0 += n;
     if (fp & FP_EL1) el1 += n;
     if (fp & FPEXC_ACCESS) fpexc += n;

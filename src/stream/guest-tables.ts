@@ -9,6 +9,11 @@
 import {
   COMBOS,
   EN_BIT,
+  EV_INTERLUDE,
+  EV_KNEON,
+  EV_SW_PLAIN,
+  EV_SW_SIMD,
+  EV_USE,
   GUIDE,
   idleEntryEffect,
   INHW_BIT,
@@ -114,11 +119,11 @@ export function flattenGuest(models: readonly VcpuModel[]): FlatTables {
     t.busyRate[v] = m.busyRate;
     t.invBusy[v] = 1 / m.busyRate;
     t.aarch32[v] = m.aarch32 ? 1 : 0;
-    t.switchRate[v] = m.eventRates[0] + m.eventRates[1];
+    t.switchRate[v] = m.eventRates[EV_SW_SIMD] + m.eventRates[EV_SW_PLAIN];
     t.simdShare[v] = m.simdShare;
-    t.useRate[v] = m.eventRates[4];
-    t.interludeRate[v] = m.eventRates[2];
-    t.neonRate[v] = m.eventRates[3];
+    t.useRate[v] = m.eventRates[EV_USE];
+    t.interludeRate[v] = m.eventRates[EV_INTERLUDE];
+    t.neonRate[v] = m.eventRates[EV_KNEON];
     t.userWakeShare[v] = m.userWakeShare;
     t.sameTaskShare[v] = m.sameTaskShare;
     t.blipNs[v] = m.blipNs;

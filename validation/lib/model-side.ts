@@ -13,7 +13,7 @@ import type { GroundTruth, GtLinuxRow, GtModelNumbers } from '../../src/report/g
 import { isGroundTruth } from '../../src/report/ground-truth.js';
 import { price, walkPolicies } from '../../src/sim/simulate.js';
 import type { ExitStream } from '../../src/stream/exit-stream.js';
-import { CLASSES_PER_VCPU } from '../../src/machine/run-class.js';
+import { decodeRunClass } from '../../src/machine/run-class.js';
 import { loadWorkloadFile, WORKLOADS_DIR, workloadStream } from '../../src/stream/workload.js';
 
 const REPO = join(WORKLOADS_DIR, '..');
@@ -67,9 +67,8 @@ export async function streamNumbers(
   for (let c = 0; c < w61.classHist.length; c++) {
     const n = w61.classHist[c];
     if (n === 0) continue;
-    const r = c % CLASSES_PER_VCPU;
-    const handled = Math.floor(r / 4) % 3;
-    if ((r & 1) !== 0 || handled === HANDLED.user) puts += n;
+    const { put, handled } = decodeRunClass(c);
+    if (put || handled === HANDLED.user) puts += n;
   }
   const per = (x: number) => (runs === 0 ? 0 : x / runs);
   return {
