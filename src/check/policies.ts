@@ -8,16 +8,11 @@
  * ~16 million combinations: no fixpoint in seconds, and no new behaviour either.
  */
 
-import { BUILTIN_POLICIES, resolvePolicy } from '../policy/registry.js';
-import type { Policy } from '../policy/types.js';
+import { BUILTIN_POLICIES } from '../policy/registry.js';
 
 export const CHECK_ADAPTIVE_SPEC = 'adaptive:threshold=2,eagerRuns=2';
 
 /** Policy specs in built-in order, `adaptive` with small counters. */
 export function defaultCheckSpecs(): string[] {
   return BUILTIN_POLICIES.map((p) => (p.name === 'adaptive' ? CHECK_ADAPTIVE_SPEC : p.name));
-}
-
-export async function defaultCheckPolicies(): Promise<Policy[]> {
-  return Promise.all(defaultCheckSpecs().map((spec) => resolvePolicy(spec)));
 }

@@ -86,8 +86,6 @@ export function parseTraceLine(line: string): TraceLine {
   };
 }
 
-export const KVM_EVENTS = new Set(['kvm_entry', 'kvm_exit', 'kvm_userspace_exit']);
-
 const EXIT_BODY = /^(\w+):\s+HSR_EC:\s+0x([0-9a-fA-F]+)\s+\(([^)]*)\),\s+PC:\s+0x([0-9a-fA-F]+)$/;
 const ENTRY_BODY = /^PC:\s+0x([0-9a-fA-F]+)$/;
 const USERSPACE_BODY = /^reason\s+(\S+)(?:\s+\((-?\d+)\))?/;

@@ -45,8 +45,3 @@ export function num(root: Json, path: string): number {
   if (typeof x !== 'number') throw new Error(`${path} is not a number`);
   return x;
 }
-
-/** Parses JSON text whose top level is an array. */
-export function parseList(text: string): Json[] {
-  return list(JSON.parse(text) as Json, '');
-}
