@@ -3,8 +3,6 @@
  * the CLI run with its output captured.
  */
 
-import { vi } from 'vitest';
-import { main } from '../src/cli/main.js';
 import lazyFixed from '../src/policy/lazy-fixed.js';
 import { instantiate, resolvePolicy } from '../src/policy/registry.js';
 import {
@@ -16,6 +14,7 @@ import {
   type PolicyHooks,
   type VcpuDesc,
 } from '../src/policy/types.js';
+import { runCli } from './helpers/cli.js';
 
 export const NOISB_FIXTURE = 'test/fixtures/policies/lazy-noisb.ts';
 export const SCENARIOS = 'test/fixtures/scenarios';
@@ -92,19 +91,6 @@ export interface CliRun {
 
 /** Runs `fpswitch <args>` in-process and captures stdout and stderr. */
 export async function cli(args: readonly string[]): Promise<CliRun> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const log = vi
-    .spyOn(console, 'log')
-    .mockImplementation((...a: unknown[]) => void out.push(a.join(' ')));
-  const error = vi
-    .spyOn(console, 'error')
-    .mockImplementation((...a: unknown[]) => void err.push(a.join(' ')));
-  try {
-    const code = await main(args);
-    return { code, out: out.join('\n'), err: err.join('\n') };
-  } finally {
-    log.mockRestore();
-    error.mockRestore();
-  }
+  const r = await runCli(args);
+  return { code: r.code, out: r.stdout, err: r.stderr };
 }

@@ -97,6 +97,24 @@ export interface Replay extends Pick<
   readonly scenario: string;
 }
 
+/** Goes on from an event's first outcome; its step says how many others lead elsewhere. */
+function followFirst(
+  m: SemanticMachine,
+  first: { step: Step; state: ReturnType<SemanticMachine['snapshot']> },
+  others: Set<string>,
+): Step {
+  m.restore(first.state);
+  others.delete(stateKey(first.state));
+  if (others.size === 0) return first.step;
+  return {
+    ...first.step,
+    choices: [
+      ...first.step.choices,
+      `(${others.size} other outcome(s) lead elsewhere; following this one)`,
+    ],
+  };
+}
+
 export function replayScenario(policy: Policy, config: CheckConfig, scenario: Scenario): Replay {
   const m = new SemanticMachine(policy, config.vcpus);
   const boot = bootStep(m);
@@ -137,19 +155,7 @@ export function replayScenario(policy: Policy, config: CheckConfig, scenario: Sc
     // No outcome broke an invariant: go on from the first.
     const first = seen.first;
     if (!first) throw new Error(`internal: event ${i + 1} of ${scenario.file} had no outcome`);
-    m.restore(first.state);
-    others.delete(stateKey(first.state));
-    steps.push(
-      others.size
-        ? {
-            ...first.step,
-            choices: [
-              ...first.step.choices,
-              `(${others.size} other outcome(s) lead elsewhere; following this one)`,
-            ],
-          }
-        : first.step,
-    );
+    steps.push(followFirst(m, first, others));
   }
   return {
     scenario: scenario.name,

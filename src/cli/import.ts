@@ -61,6 +61,7 @@ function countsText(a: TraceAnalysis): string[] {
   return lines;
 }
 
+// eslint-disable-next-line max-lines-per-function -- not split yet (left out on branch lint for time); this command's output is reworked on branch report
 export async function importCommand(argv: readonly string[]): Promise<number> {
   const { values, positionals } = parse(
     'import',

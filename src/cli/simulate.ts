@@ -116,6 +116,7 @@ export function formatResult(
   return lines.join('\n');
 }
 
+// eslint-disable-next-line max-lines-per-function -- not split yet (left out on branch lint for time); terminal output is reworked on branch report
 export async function simulateCommand(argv: readonly string[]): Promise<number> {
   const { values } = parse('simulate', argv, {
     workload: { type: 'string', short: 'w' },

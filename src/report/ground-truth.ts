@@ -225,6 +225,7 @@ function linuxTable(g: GroundTruth): string {
   );
 }
 
+// eslint-disable-next-line max-lines-per-function -- not split yet: the report's claim and ground-truth sections are reworked on branch model
 function charts(g: GroundTruth): Chart[] {
   const out: Chart[] = [];
   const skip = g.linux.flatMap((l) => {

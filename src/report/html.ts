@@ -77,6 +77,7 @@ function claimSection(r: Results, chart: (id: string) => string): string {
 ${chart('claim')}${table(['workload', 'lazy-fixed skip rate', '95% interval', 'against 30-50%'], rows)}</section>`;
 }
 
+// eslint-disable-next-line max-lines-per-function -- not split yet: the report page is reworked on branch report
 function checkSection(r: Results): string {
   const configs = [...new Set(r.checks.map((v) => v.config))];
   const policies = [...new Set(r.checks.map((v) => v.policy))];

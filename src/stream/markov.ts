@@ -98,6 +98,7 @@ export function markovVcpus(w: MarkovWorkload): VcpuDesc[] {
  * host FP use and preemption (only after exits that reach the host), run length.
  * Cost: O(runs), a few PRNG draws per run; memory O(chunk).
  */
+// eslint-disable-next-line max-lines-per-function -- hot loop: the per-run generator loop stays in one body for speed
 export function markovStream(w: MarkovWorkload, opts: { runs: number; seed: number }): ExitStream {
   const { fromOff, fromOn } = markovTransitions(w.fpProbability, w.fpCorrelation, w.name);
   const vcpus = markovVcpus(w);
