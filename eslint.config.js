@@ -32,6 +32,55 @@ export default tseslint.config(
         'error',
         { allowNumber: true, allowBoolean: true },
       ],
+      // `() => resolve()` and `return m.put()` in a void function return nothing by
+      // construction; the rule still catches a void value used where a value is expected.
+      '@typescript-eslint/no-confusing-void-expression': [
+        'error',
+        { ignoreArrowShorthand: true, ignoreVoidReturningFunctions: true },
+      ],
+      // A leading underscore marks a parameter kept for its signature (the architecture's
+      // pseudocode names, a callback's position) or a field dropped by destructuring.
+      '@typescript-eslint/no-unused-vars': [
+        'error',
+        { argsIgnorePattern: '^_', varsIgnorePattern: '^_', ignoreRestSiblings: true },
+      ],
+    },
+  },
+  {
+    // No function over 60 lines (blank and comment lines not counted) in the tool's code:
+    // a reader holds each step in mind at once.
+    files: ['src/**/*.ts', 'bench/**/*.ts', 'validation/**/*.ts'],
+    rules: {
+      'max-lines-per-function': ['error', { max: 60, skipBlankLines: true, skipComments: true }],
+    },
+  },
+  {
+    // Long functions being split on other branches; drop each file from this list once
+    // its branch is merged.
+    files: [
+      'bench/suite.ts', // runSuite, measureThroughput: split on branch perf
+      'src/stream/trace-import.ts', // importTrace: split on branch hostile
+      'src/stream/guest.ts', // fastRuns: split on branch model
+      'src/stream/guest-tables.ts', // flattenGuest: split on branch model
+      'src/stream/guest-model.ts', // compileVcpu: split on branch model
+      'validation/lib/boot.ts', // boot: split on branch val
+      'validation/run.ts', // main: split on branch val
+      'src/cli/tune.ts', // tuneCommand: split on branch cost
+    ],
+    rules: { 'max-lines-per-function': 'off' },
+  },
+  {
+    // The deliberately broken user policies of the loader's tests: written as a careless
+    // user writes them (hooks typed `any`, a hook that dereferences undefined on purpose),
+    // so that the one-line errors are tested on real mistakes, not on tidy code.
+    files: ['test/fixtures/user-policies/**'],
+    rules: {
+      '@typescript-eslint/no-explicit-any': 'off',
+      '@typescript-eslint/no-unsafe-assignment': 'off',
+      '@typescript-eslint/no-unsafe-call': 'off',
+      '@typescript-eslint/no-unsafe-member-access': 'off',
+      '@typescript-eslint/no-unused-vars': 'off',
+      '@typescript-eslint/no-unused-expressions': 'off',
     },
   },
   prettier,

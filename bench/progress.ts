@@ -16,7 +16,7 @@ export class Progress {
     private readonly out: NodeJS.WriteStream = process.stderr,
     private readonly quiet = false,
   ) {
-    this.tty = out.isTTY === true;
+    this.tty = out.isTTY; // undefined (falsy) when stderr is a pipe, whatever the type says
   }
 
   /** Starts a phase of `total` steps. */

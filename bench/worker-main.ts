@@ -6,5 +6,5 @@ import { answer, type TaskRequest } from './tasks.js';
 if (!parentPort) throw new Error('worker-main.ts must run in a worker thread');
 const port = parentPort;
 port.on('message', (msg: { id: number; task: TaskRequest }) => {
-  answer(msg.id, msg.task).then((r) => port.postMessage(r));
+  void answer(msg.id, msg.task).then((r) => port.postMessage(r)); // answer() reports its own errors
 });

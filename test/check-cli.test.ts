@@ -4,6 +4,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import type { Verdict } from '../src/check/explore.js';
 import { cli, NOISB_FIXTURE, SCENARIOS } from './check-helpers.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'fpswitch-check-'));
@@ -63,7 +64,7 @@ describe('fpswitch check', () => {
   it("--json: one object per policy with the issue's fields", async () => {
     const one = await cli(['check', '-p', 'lazy-notafix', '--json']);
     expect(one.code).toBe(1);
-    const v = JSON.parse(one.out);
+    const v = JSON.parse(one.out) as Verdict;
     expect(Object.keys(v).slice(0, 10)).toEqual([
       'policy',
       'verdict',
@@ -159,7 +160,7 @@ describe('fpswitch check', () => {
     ]);
     expect(good.code).toBe(0);
     expect(good.out).toContain('  lazy-fixed: ok');
-    expect(good.out).toMatch(/ 9  exit kernel /);
+    expect(good.out).toMatch(/ 9 {2}exit kernel /);
     const json = await cli([
       'check',
       '--scenario',

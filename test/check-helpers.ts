@@ -3,12 +3,18 @@
  * the CLI run with its output captured.
  */
 
-import { vi } from 'vitest';
-import { main } from '../src/cli/main.js';
 import lazyFixed from '../src/policy/lazy-fixed.js';
 import { instantiate, resolvePolicy } from '../src/policy/registry.js';
-import type { Hyp, Policy, PolicyHooks } from '../src/policy/types.js';
-import { definePolicy } from '../src/policy/types.js';
+import {
+  definePolicy,
+  HOOK_NAMES,
+  type HookName,
+  type Hyp,
+  type Policy,
+  type PolicyHooks,
+  type VcpuDesc,
+} from '../src/policy/types.js';
+import { runCli } from './helpers/cli.js';
 
 export const NOISB_FIXTURE = 'test/fixtures/policies/lazy-noisb.ts';
 export const SCENARIOS = 'test/fixtures/scenarios';
@@ -28,8 +34,6 @@ function withoutPrimitive(hw: Hyp, name: keyof Hyp): Hyp {
   });
 }
 
-type HookName = 'onVcpuLoad' | 'onEntry' | 'onFpTrap' | 'onExit' | 'onVcpuPut' | 'onReturnToUser';
-
 /**
  * A mutant of a policy: its own hooks, unchanged, except that in the hook `where` the
  * primitive `primitive` does nothing (as if that line were deleted from the hyp code).
@@ -42,25 +46,17 @@ export async function mutant(
   keepAbstraction = false,
 ): Promise<Policy> {
   const original = await resolvePolicy(spec);
-  const base = original.hooks as PolicyHooks<unknown>;
-  type Fn = (hw: Hyp, s: unknown, v: number) => void;
-  const hooks: Record<string, unknown> = { init: base.init };
-  for (const name of [
-    'onVcpuLoad',
-    'onEntry',
-    'onFpTrap',
-    'onExit',
-    'onVcpuPut',
-    'onReturnToUser',
-  ] as const) {
-    const fn = base[name] as Fn | undefined;
-    if (!fn) continue;
+  const base = original.hooks;
+  const hooks: Record<string, unknown> = { init: (vcpus: readonly VcpuDesc[]) => base.init(vcpus) };
+  for (const name of HOOK_NAMES) {
+    if (!(name in base)) continue;
+    const call = (hw: Hyp, s: unknown, v: number) => base[name]?.(hw, s, v);
     hooks[name] =
       where === 'all' || where === name
-        ? (hw: Hyp, s: unknown, v: number) => fn.call(base, withoutPrimitive(hw, primitive), s, v)
-        : fn;
+        ? (hw: Hyp, s: unknown, v: number) => call(withoutPrimitive(hw, primitive), s, v)
+        : call;
   }
-  const def = definePolicy<unknown>({
+  const def = definePolicy({
     name: `${original.id}-without-${primitive}${where === 'all' ? '' : `-in-${where}`}`,
     summary: `mutant of ${original.id}`,
     models: `mutation of ${original.id}`,
@@ -80,15 +76,15 @@ export async function mutant(
  * FPEXC32_EL2 = EN write of the v4.5 fix) removed and nothing else changed.
  */
 export function lazyFixedWithoutFpexcEn(): Policy {
-  const base = lazyFixed.create({}) as PolicyHooks<null>;
-  const def = definePolicy<null>({
+  const base = lazyFixed.create({});
+  const def = definePolicy({
     name: 'lazy-fixed-no-fpexc-en',
     summary: 'lazy-fixed with the FPEXC32_EL2.EN write on entry removed (mutant)',
     models: 'mutation of lazy-fixed',
     create: () => ({
-      init: base.init,
+      init: (vcpus) => base.init(vcpus),
       onEntry: (hw, s, v) => base.onEntry(withoutPrimitive(hw, 'writeFpexc32En'), s, v),
-      onFpTrap: (hw, s, v) => base.onFpTrap!(withoutPrimitive(hw, 'writeFpexc32En'), s, v),
+      onFpTrap: (hw, s, v) => base.onFpTrap?.(withoutPrimitive(hw, 'writeFpexc32En'), s, v),
       onExit: (hw, s, v) => base.onExit(withoutPrimitive(hw, 'writeFpexc32En'), s, v),
     }),
   });
@@ -103,19 +99,6 @@ export interface CliRun {
 
 /** Runs `fpswitch <args>` in-process and captures stdout and stderr. */
 export async function cli(args: readonly string[]): Promise<CliRun> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const log = vi
-    .spyOn(console, 'log')
-    .mockImplementation((...a: unknown[]) => void out.push(a.join(' ')));
-  const error = vi
-    .spyOn(console, 'error')
-    .mockImplementation((...a: unknown[]) => void err.push(a.join(' ')));
-  try {
-    const code = await main(args);
-    return { code, out: out.join('\n'), err: err.join('\n') };
-  } finally {
-    log.mockRestore();
-    error.mockRestore();
-  }
+  const r = await runCli(args);
+  return { code: r.code, out: r.stdout, err: r.stderr };
 }

@@ -11,6 +11,7 @@ import { parseEvent } from '../src/check/events.js';
 import { checkPolicy } from '../src/check/explore.js';
 import { replayScenario } from '../src/check/scenario.js';
 import { mutant } from './check-helpers.js';
+import { must } from './helpers/must.js';
 
 type Case = [
   spec: string,
@@ -76,7 +77,7 @@ describe('every mutant of a clean design is caught', () => {
     const scenario = {
       name: 'read-back',
       file: '(test)',
-      events: texts.map((text) => ({ text, event: parseEvent(text)! })),
+      events: texts.map((text) => ({ text, event: must(parseEvent(text), text) })),
     };
     const r = replayScenario(m, DEFAULT_CONFIG, scenario);
     expect([r.invariant, r.steps.length]).toEqual(['fpexc', 6]);

@@ -20,7 +20,15 @@ import { decodeRunClass, FP_EL1, FPEXC_ACCESS } from '../src/machine/run-class.j
 import { traceFpModel } from '../src/stream/trace-fp.js';
 import { importTrace } from '../src/stream/trace-import.js';
 import { schedSwitchPrev } from '../src/stream/trace-parse.js';
-import { loadGroundTruth } from '../validation/lib/model-side.js';
+import {
+  loadGroundTruth,
+  MODEL_RUNS,
+  MODEL_SEED,
+  validationWorkloadFile,
+} from '../validation/lib/model-side.js';
+import { HANDLED } from '../src/cpu/profile.js';
+import { loadWorkloadFile, workloadStream } from '../src/stream/workload.js';
+import { must } from './helpers/must.js';
 import type { ScriptedFixture } from '../validation/lib/fixtures.js';
 import { type GuestLayout, ScriptedProgramFp } from '../validation/lib/program-fp.js';
 
@@ -32,9 +40,10 @@ interface ManifestEntry {
   kvmExit: number;
   scripted?: ScriptedFixture;
 }
-const manifest: Record<string, ManifestEntry> = JSON.parse(
-  readFileSync(join(FIXTURES, 'manifest.json'), 'utf8'),
-);
+const manifest = JSON.parse(readFileSync(join(FIXTURES, 'manifest.json'), 'utf8')) as Record<
+  string,
+  ManifestEntry
+>;
 const scripted = Object.entries(manifest).filter(
   (e): e is [string, ManifestEntry & { scripted: ScriptedFixture }] => e[1].scripted !== undefined,
 );
@@ -103,9 +112,10 @@ describe('the model against the real kernel on whole scripted windows (validatio
 
   it('the 2015 design on the same windows: one switch per run that touched FP', async () => {
     // lazy-fixed switches after every run whose FP bits are set: its skip rate is an output of the same FP model.
-    const [name, m] = scripted.find(
-      ([, x]) => x.scripted.program.exit === 'mmio' && x.scripted.program.fp,
-    )!;
+    const [name, m] = must(
+      scripted.find(([, x]) => x.scripted.program.exit === 'mmio' && x.scripted.program.fp),
+      'a scripted MMIO fixture that uses FP',
+    );
     const text = readFileSync(join(FIXTURES, name), 'utf8');
     const t = await importTrace(Readable.from([text]), {
       fp: new ScriptedProgramFp(m.scripted.program, m.scripted.layout),
@@ -296,7 +306,7 @@ describe("the report section and the bench's loader", () => {
       source: { ...g.source, kernel: hostile },
       scripted: g.scripted.map((s, i) => (i === 0 ? { ...s, program: hostile } : s)),
     };
-    const sec = groundTruthSection(evil)!;
+    const sec = must(groundTruthSection(evil), 'a ground-truth section');
     expect(sec.id).toBe('ground-truth');
     expect(sec.html).not.toContain(hostile);
     expect(sec.html).toContain('&lt;img src=x onerror=alert(1)&gt;');
@@ -304,15 +314,45 @@ describe("the report section and the bench's loader", () => {
     for (const c of sec.charts) expect(JSON.stringify(c.spec)).toContain('"values":[{');
   });
 
-  it('recomputes the model side deterministically from the workload files', async () => {
-    const a = await loadGroundTruth();
-    const b = await loadGroundTruth();
-    expect(a).toEqual(b);
-    expect(a!.modelComputed).toBe('bench');
-    for (const row of a!.linux) {
+  it("recomputes a Linux row's model numbers as the direct engine, run by hand, gives them; measured fields unchanged", async () => {
+    const gt = must(await loadGroundTruth(), 'a comparison in validation/results.json');
+    expect(gt.modelComputed).toBe('bench');
+    const committed = (
+      JSON.parse(readFileSync(join(ROOT, 'validation/results.json'), 'utf8')) as {
+        comparison: GroundTruth;
+      }
+    ).comparison;
+    expect(gt.linux).toHaveLength(committed.linux.length);
+    for (const [i, row] of gt.linux.entries()) {
+      const { validationModel: _v, builtinModel: _b, ...measured } = committed.linux[i];
+      expect(row).toMatchObject(measured);
       expect(row.validationModel, `${row.workload} ${row.icount}`).not.toBeNull();
       expect(row.builtinModel, row.workload).not.toBeNull();
     }
+    // One row in full (1,000,000 runs per policy): the loader walks compiled tables; here
+    // each run goes hook by hook through the cost machine and the puts are counted from
+    // the run classes directly.
+    const row = gt.linux[0];
+    const model = must(row.validationModel, 'the validation model of the first Linux row');
+    const w = loadWorkloadFile(validationWorkloadFile(row.workload, row.icount));
+    const stream = () => workloadStream(w, { runs: MODEL_RUNS, seed: MODEL_SEED });
+    const cpu = cpuProfile('seattle');
+    const direct = async (spec: string) =>
+      simulate(await resolvePolicy(spec), stream(), { cpu, engine: 'direct' });
+    const r2015 = await direct('lazy-fixed');
+    const r61 = await direct('lazy-vcpu');
+    let puts = 0;
+    for (const ch of stream().chunks())
+      for (let i = 0; i < ch.length; i++) {
+        const c = decodeRunClass(ch.cls[i]);
+        if (c.put || c.handled === HANDLED.user) puts++;
+      }
+    expect(model.runs).toBe(MODEL_RUNS);
+    expect(model.skip2015).toBeCloseTo(r2015.skipRate, 6);
+    expect(model.trapsPerExit61).toBeCloseTo(r61.counters.fpTraps / MODEL_RUNS, 6);
+    expect(model.fpTraps61).toBe(r61.counters.fpTraps);
+    expect(model.putsPerExit).toBeCloseTo(puts / MODEL_RUNS, 6);
+    expect(model.fpUse.any).toBeCloseTo(r61.fpUse.any, 6);
   });
 
   it('shows nothing for a missing, phase-1 or malformed ground truth', async () => {

@@ -55,8 +55,8 @@ export function referenceRuns(w: GuestWorkload, runs: number, seed: number): Ref
     const m = model.slots[v * model.phases + schedPhase[v]];
     let c = state[v];
     out.vcpu[i] = v;
-    let put = false;
-    let hostFp = false;
+    let put: boolean;
+    let hostFp: boolean;
     if (phase[v] === 1) {
       if (rng.next() < m.userWakeShare) {
         const same = bern(m.sameTaskShare);

@@ -10,6 +10,8 @@ import { parseSweepSpec, sensitivity, sweepValues, withParam } from '../src/tune
 import { resolveWorkload } from '../src/stream/workload.js';
 import { builtinGuest } from './guest-helpers.js';
 import { runCli } from './helpers/cli.js';
+import { type Json, list } from './helpers/json-edit.js';
+import { must } from './helpers/must.js';
 
 describe('claim check', () => {
   it('inside, overlapping, outside below and above', () => {
@@ -21,7 +23,10 @@ describe('claim check', () => {
   });
   it("only for the series' designs; marks workloads the claim was not made for", () => {
     expect(claimCheck('hackbench', 'eager', { mean: 0, lo: 0, hi: 0, n: 3 })).toBeUndefined();
-    const c = claimCheck('idle', 'lazy-fixed', { mean: 0.9, lo: 0.89, hi: 0.91, n: 3 })!;
+    const c = must(
+      claimCheck('idle', 'lazy-fixed', { mean: 0.9, lo: 0.89, hi: 0.91, n: 3 }),
+      'a claim check for idle',
+    );
     expect(c.claimWorkload).toBe(false);
     expect(claimLine(c)).toMatch(/OUTSIDE the claimed 30-50% band \(above\).*shown for reference/);
   });
@@ -117,8 +122,14 @@ describe('sensitivity', () => {
     });
     const s = r.sweeps[0];
     expect(s.points).toHaveLength(6);
-    const at30 = s.crossings.find((c) => c.level === 0.3)!.value;
-    const at50 = s.crossings.find((c) => c.level === 0.5)!.value;
+    const at30 = must(
+      s.crossings.find((c) => c.level === 0.3),
+      'a crossing of 30%',
+    ).value;
+    const at50 = must(
+      s.crossings.find((c) => c.level === 0.5),
+      'a crossing of 50%',
+    ).value;
     expect(at50).toBeLessThan(at30); // more switches, fewer skips
     const names = r.markers.map((m) => m.workload);
     expect(names).toEqual(
@@ -187,7 +198,7 @@ describe('sensitivity', () => {
       '2',
       '--json',
     ]);
-    expect(JSON.parse(json.stdout).sweeps[0].points).toHaveLength(3);
+    expect(list(JSON.parse(json.stdout) as Json, 'sweeps.0.points')).toHaveLength(3);
     for (const [args, pattern] of [
       [
         ['--workload', 'hackbench', '--param', 'nope=1..2'],

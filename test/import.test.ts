@@ -19,6 +19,7 @@ import { CLASSES_PER_VCPU } from '../src/machine/run-class.js';
 import { parseKvmExit, parseTraceLine } from '../src/stream/trace-parse.js';
 import { decodeRunClass } from '../src/machine/run-class.js';
 import { runCli } from './helpers/cli.js';
+import { at, list, parseObject } from './helpers/json-edit.js';
 
 const ROOT = resolve(import.meta.dirname, '..');
 const FIX = join(ROOT, 'test/fixtures/traces');
@@ -150,27 +151,29 @@ describe('parsing one line', () => {
   it('kvm_exit: malformed, mismatched, unknown', () => {
     expect(parseKvmExit('TRAP: HSR_EC: 0x0016 (SYS64), PC: 0x1')).toMatchObject({
       ok: false,
-      reason: expect.stringMatching(/EC name SYS64 \(0x18\) does not match HSR_EC 0x0016/),
+      reason: expect.stringMatching(
+        /EC name SYS64 \(0x18\) does not match HSR_EC 0x0016/,
+      ) as unknown,
     });
     expect(parseKvmExit('BOGUS: HSR_EC: 0x0000 (UNKNOWN), PC: 0x1')).toMatchObject({
       ok: false,
-      reason: expect.stringMatching(/^unknown exception class: exception type "BOGUS"/),
+      reason: expect.stringMatching(/^unknown exception class: exception type "BOGUS"/) as unknown,
     });
     expect(parseKvmExit('TRAP: HSR_EC: 0x0040 (0x40), PC: 0x1')).toMatchObject({
       ok: false,
-      reason: expect.stringMatching(/^unknown exception class: HSR_EC 0x0040/),
+      reason: expect.stringMatching(/^unknown exception class: HSR_EC 0x0040/) as unknown,
     });
     expect(parseKvmExit('TRAP: HSR_EC: 0x0018 (what is this), PC: 0x1')).toMatchObject({
       ok: false,
-      reason: expect.stringMatching(/^unknown exception class "what is this"/),
+      reason: expect.stringMatching(/^unknown exception class "what is this"/) as unknown,
     });
     expect(parseKvmExit('PC: 0x0000ffff80001000')).toMatchObject({
       ok: false,
-      reason: expect.stringMatching(/without an exception class/),
+      reason: expect.stringMatching(/without an exception class/) as unknown,
     });
     expect(parseKvmExit('vcpu 0 reason EXIT_IO rip 0x1')).toMatchObject({
       ok: false,
-      reason: expect.stringMatching(/malformed kvm_exit fields/),
+      reason: expect.stringMatching(/malformed kvm_exit fields/) as unknown,
     });
   });
 });
@@ -420,10 +423,10 @@ describe('FP models and policies over an imported trace', () => {
     const b = await runCli(args);
     expect(a.code).toBe(0);
     expect(a.stdout).toBe(b.stdout);
-    const j = JSON.parse(a.stdout);
-    expect(j.counts.runs).toBe(6);
-    expect(j.results).toHaveLength(2);
-    expect(j.stats.rows[0].exit).toBe('IRQ');
+    const j = parseObject(a.stdout);
+    expect(at(j, 'counts').runs).toBe(6);
+    expect(list(j, 'results')).toHaveLength(2);
+    expect(at(j, 'stats.rows.0').exit).toBe('IRQ');
   });
 });
 
@@ -559,7 +562,9 @@ describe('real kernel traces (validation/fixtures) against their manifest', () =
       kvmUserspaceExit: number;
       exitsByClass: Record<string, number>;
     }
-  > = existsSync(manifestFile) ? JSON.parse(readFileSync(manifestFile, 'utf8')) : {};
+  > = existsSync(manifestFile)
+    ? (JSON.parse(readFileSync(manifestFile, 'utf8')) as typeof manifest)
+    : {};
   it.skipIf(Object.keys(manifest).length === 0)(
     "every fixture imports with the manifest's event counts and exit classes",
     async () => {

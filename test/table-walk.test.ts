@@ -8,6 +8,7 @@ import { FPSIMD } from '../src/cpu/fp-state.js';
 import { exitKey, HANDLED } from '../src/cpu/profile.js';
 import { cpuProfile } from '../src/cpu/profiles.js';
 import { TransitionTable } from '../src/machine/compile.js';
+import adaptive from '../src/policy/adaptive.js';
 import { BUILTIN_POLICIES, instantiate } from '../src/policy/registry.js';
 import type { VcpuDesc } from '../src/policy/types.js';
 import { CostMachine } from '../src/machine/cost-machine.js';
@@ -78,7 +79,7 @@ describe('table walk == direct run', () => {
   }
 
   it('survives table evictions (a policy with more states than the table holds)', () => {
-    const def = BUILTIN_POLICIES.find((p) => p.name === 'adaptive')!;
+    const def = adaptive;
     const policy = instantiate(def, { threshold: 3, eagerRuns: 40 });
     const vcpus = configs['two AArch32 + one AArch64'];
     const stream = randomStream(vcpus, 20_000, 5);
@@ -161,7 +162,7 @@ describe('a table that does not pay off', () => {
 
 describe('walker and table evictions', () => {
   it('pair tables are folded away before an eviction renumbers the states (1-run chunks after pair mode)', () => {
-    const def = BUILTIN_POLICIES.find((p) => p.name === 'adaptive')!;
+    const def = adaptive;
     const policy = instantiate(def, { threshold: 3, eagerRuns: 100 });
     const vcpus = configs['two AArch32 + one AArch64'];
     const rng = new Prng(7);

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parsePolicySpec } from '../src/policy/registry.js';
-import { runCli } from './helpers/cli.js';
+import { runCli, simulateJson } from './helpers/cli.js';
 
 const fixtures = resolve(__dirname, 'fixtures/user-policies');
 
@@ -25,10 +25,10 @@ describe('policy specs', () => {
 describe('user policy modules', () => {
   it('a .js module simulates exactly like the built-in it copies', async () => {
     const args = ['simulate', '-w', 'hvc-only', '--runs', '2000', '--json'];
-    const user = JSON.parse(
+    const user = simulateJson(
       (await runCli([...args, '-p', join(fixtures, 'eager-copy.js')])).stdout,
     );
-    const builtin = JSON.parse((await runCli([...args, '-p', 'eager'])).stdout);
+    const builtin = simulateJson((await runCli([...args, '-p', 'eager'])).stdout);
     expect(user.policy).toBe('eager-copy');
     expect(user.counters).toEqual(builtin.counters);
     expect(user.cycles).toEqual(builtin.cycles);
@@ -37,12 +37,12 @@ describe('user policy modules', () => {
   it('the README example policy runs', async () => {
     const readme = readFileSync(resolve(__dirname, '../README.md'), 'utf8');
     const block = /<!-- policy-example -->\s*```ts\n([\s\S]*?)```/.exec(readme);
-    expect(block).not.toBeNull();
+    if (!block) throw new Error('README.md has no <!-- policy-example --> block');
     const dir = mkdtempSync(join(resolve(__dirname, 'fixtures/user-policies'), 'readme-'));
     const file = join(dir, 'my-policy.ts');
     writeFileSync(
       file,
-      block![1].replace(
+      block[1].replace(
         "from 'fpswitch/policy'",
         `from '${resolve(__dirname, '../src/policy/types.js')}'`,
       ),
@@ -60,7 +60,7 @@ describe('user policy modules', () => {
     rmSync(dir, { recursive: true });
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
-    expect(JSON.parse(r.stdout).policy).toMatch(/threshold=3/);
+    expect(simulateJson(r.stdout).policy).toMatch(/threshold=3/);
   });
 
   it('a module without a policy export: one line, exit 2', async () => {

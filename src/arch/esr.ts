@@ -73,8 +73,6 @@ export const EXIT_TYPE = {
   HYP_GONE: 0x42,
 } as const;
 
-export type ExitTypeName = keyof typeof EXIT_TYPE | 'TRAP';
-
 /** Number of distinct exit class codes (TRAP ECs, then the other exception types). */
 export const EXIT_CLASS_COUNT = 0x43;
 

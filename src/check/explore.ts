@@ -244,7 +244,8 @@ class Search {
         counterexample: { path },
       };
     }
-    const checkedDepth = this.bound === 'depth' ? this.maxDepth! : this.checkedDepth;
+    const checkedDepth =
+      this.bound === 'depth' ? (this.maxDepth ?? this.checkedDepth) : this.checkedDepth;
     return { ...base, exhaustive: this.exhaustive, bound: this.bound, checkedDepth };
   }
 

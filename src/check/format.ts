@@ -31,7 +31,7 @@ function guestCell(st: StepState): string {
 
 /** Compact policy state: `[{count:0,eagerLeft:2},...]`. */
 function policyCell(p: unknown): string {
-  return (JSON.stringify(p) ?? '-').replace(/"(\w+)":/g, '$1:');
+  return ((JSON.stringify(p) as string | undefined) ?? '-').replace(/"(\w+)":/g, '$1:');
 }
 
 function noteCell(step: Step): string {

@@ -97,6 +97,24 @@ export interface Replay extends Pick<
   readonly scenario: string;
 }
 
+/** Goes on from an event's first outcome; its step says how many others lead elsewhere. */
+function followFirst(
+  m: SemanticMachine,
+  first: { step: Step; state: ReturnType<SemanticMachine['snapshot']> },
+  others: Set<string>,
+): Step {
+  m.restore(first.state);
+  others.delete(stateKey(first.state));
+  if (others.size === 0) return first.step;
+  return {
+    ...first.step,
+    choices: [
+      ...first.step.choices,
+      `(${others.size} other outcome(s) lead elsewhere; following this one)`,
+    ],
+  };
+}
+
 export function replayScenario(policy: Policy, config: CheckConfig, scenario: Scenario): Replay {
   const m = new SemanticMachine(policy, config.vcpus);
   const boot = bootStep(m);
@@ -110,9 +128,10 @@ export function replayScenario(policy: Policy, config: CheckConfig, scenario: Sc
         `${userText(scenario.file)}: events[${i}] ${userText(JSON.stringify(text))}: cannot happen here: ${why}`,
       );
     const from = m.snapshot();
-    let first: { step: Step; state: typeof from } | undefined;
+    // Filled in by the visitor (an object: a callback's assignments are not narrowed away).
+    const seen: { first?: { step: Step; state: typeof from } } = {};
     const others = new Set<string>();
-    forEachOutcome(
+    const broke = forEachOutcome(
       (chooser) => {
         m.restore(from);
         try {
@@ -127,26 +146,16 @@ export function replayScenario(policy: Policy, config: CheckConfig, scenario: Sc
           violation = r.violation;
           return true;
         }
-        if (!first) first = { step: r.step, state: m.snapshot() };
+        if (!seen.first) seen.first = { step: r.step, state: m.snapshot() };
         else others.add(stateKey(m.s));
         return false;
       },
     );
-    if (violation) break;
+    if (broke) break;
     // No outcome broke an invariant: go on from the first.
-    m.restore(first!.state);
-    others.delete(stateKey(first!.state));
-    steps.push(
-      others.size
-        ? {
-            ...first!.step,
-            choices: [
-              ...first!.step.choices,
-              `(${others.size} other outcome(s) lead elsewhere; following this one)`,
-            ],
-          }
-        : first!.step,
-    );
+    const first = seen.first;
+    if (!first) throw new Error(`internal: event ${i + 1} of ${scenario.file} had no outcome`);
+    steps.push(followFirst(m, first, others));
   }
   return {
     scenario: scenario.name,

@@ -19,7 +19,10 @@ function tag(t: Tag): number {
 
 /** JSON with object keys sorted, so equal plain data gives equal text. */
 export function canonicalJson(x: unknown): string {
-  if (x === null || typeof x !== 'object') return JSON.stringify(x) ?? 'null';
+  if (x === null || typeof x !== 'object')
+    return x === undefined || typeof x === 'function' || typeof x === 'symbol'
+      ? 'null'
+      : JSON.stringify(x);
   if (Array.isArray(x)) return `[${x.map(canonicalJson).join(',')}]`;
   const o = x as Record<string, unknown>;
   return `{${Object.keys(o)
@@ -127,7 +130,7 @@ export class StateKeyer {
   policyId(x: unknown, hint = -1): number {
     if (hint >= 0 && plainEqual(x, this.values[hint])) return hint;
     // Native JSON first; the canonical form only for a text not seen before.
-    const raw = JSON.stringify(x) ?? 'undefined';
+    const raw = (JSON.stringify(x) as string | undefined) ?? 'undefined';
     let id = this.idOfRaw.get(raw);
     if (id !== undefined) return id;
     const c = canonicalJson(x);

@@ -6,13 +6,13 @@
 
 import {
   clonePlain,
-  type HookName,
   type Invariant,
   type SemanticMachine,
   type SemState,
   tagName,
   Violation,
 } from '../machine/semantic-machine.js';
+import type { HookName } from '../policy/types.js';
 import { applyEvent, type CheckEvent, eventName } from './events.js';
 import { VectorChooser } from './outcomes.js';
 

@@ -20,7 +20,7 @@ Examples:
   fpswitch list --json | jq '.policies[].name'
   fpswitch simulate --workload hackbench:vcpus=2,groups=2,loops=200 --policy lazy-fixed`;
 
-export async function listCommand(argv: readonly string[]): Promise<number> {
+export function listCommand(argv: readonly string[]): number {
   const { values } = parse('list', argv, {
     json: { type: 'boolean' },
     help: { type: 'boolean', short: 'h' },

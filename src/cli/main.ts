@@ -66,6 +66,11 @@ const COMMANDS: Record<string, Command> = {
   },
 };
 
+/** The command called `name`; undefined for anything else (`constructor` included). */
+function command(name: string): Command | undefined {
+  return Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
+}
+
 function usage(): string {
   const width = Math.max(...Object.keys(COMMANDS).map((c) => c.length));
   return [

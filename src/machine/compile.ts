@@ -39,7 +39,7 @@ export class TransitionTable {
   private index = new Map<string, number>();
   private capacity = 0;
   private readonly machine: CostMachine;
-  private readonly classes: readonly RunClass[];
+  private readonly classes: readonly RunClassFields[];
   private readonly classProblems: readonly (string | undefined)[];
   private readonly maxStates: number;
   /** States compiled over the table's life (across evictions). */

@@ -50,10 +50,11 @@ export interface CostState {
 }
 
 export class CostMachine implements WorldMachine {
-  readonly hooks: PolicyHooks<unknown>;
+  readonly hooks: PolicyHooks;
   readonly vcpus: readonly VcpuDesc[];
   policyState: unknown;
-  loaded: VcpuId | -1 = -1;
+  /** The loaded vCPU, or -1. */
+  loaded: VcpuId = -1;
   running = false;
   private tfp = false;
   private foreign = false;
@@ -111,7 +112,7 @@ export class CostMachine implements WorldMachine {
    * (each traps while TFP is set), the exit, host FP use, and a vcpu_put if the host
    * preempts the thread. Charges everything to `acc`.
    */
-  run(rc: RunClass): void {
+  run(rc: RunClassFields): void {
     const acc = this.acc;
     const before = acc[METRIC.fpSaves] + acc[METRIC.fpRestores];
     if (this.loaded !== rc.vcpu) {
@@ -171,7 +172,7 @@ export class CostMachine implements WorldMachine {
   // --- Hyp primitives ----------------------------------------------------------------
 
   isAArch32(vcpu: VcpuId): boolean {
-    return this.aarch32[vcpu] === true;
+    return this.aarch32.at(vcpu) ?? false;
   }
 
   writeCptrTfp(set: boolean): void {

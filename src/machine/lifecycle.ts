@@ -12,11 +12,11 @@ import type { Hyp, PolicyHooks, VcpuId } from '../policy/types.js';
 
 /** A machine the procedures can drive: the policy primitives plus the architectural events. */
 export interface WorldMachine extends Hyp {
-  readonly hooks: PolicyHooks<unknown>;
+  readonly hooks: PolicyHooks;
   /** The policy's software state. */
   readonly policyState: unknown;
   /** The loaded vCPU, or -1. */
-  loaded: VcpuId | -1;
+  loaded: VcpuId;
   /** The guest context is live at EL1 (between entry and an exit that reaches the host). */
   running: boolean;
   /** An exception taken to EL2 (exit or FP trap): a context synchronisation event. */

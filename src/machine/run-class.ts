@@ -18,7 +18,12 @@ export const FPEXC_ACCESS = 4;
 
 export const CLASSES_PER_VCPU = 96;
 
-export interface RunClass {
+declare const RUN_CLASS: unique symbol;
+/** A packed run class (the code above), as the stream columns hold it; built only by `encodeRunClass`. */
+export type RunClass = number & { readonly [RUN_CLASS]: true };
+
+/** A run class unpacked. */
+export interface RunClassFields {
   readonly vcpu: number;
   /** Bit set of FP_EL0, FP_EL1, FPEXC_ACCESS. */
   readonly fp: number;
@@ -36,12 +41,16 @@ export function encodeRunClass(
   handled: Handled,
   hostFp: boolean,
   put: boolean,
-): number {
-  return vcpu * CLASSES_PER_VCPU + fp * 12 + handled * 4 + (hostFp ? 2 : 0) + (put ? 1 : 0);
+): RunClass {
+  return (vcpu * CLASSES_PER_VCPU +
+    fp * 12 +
+    handled * 4 +
+    (hostFp ? 2 : 0) +
+    (put ? 1 : 0)) as RunClass;
 }
 
 /** Unpacks a run class. Cost: O(1). */
-export function decodeRunClass(code: number): RunClass {
+export function decodeRunClass(code: number): RunClassFields {
   const vcpu = Math.floor(code / CLASSES_PER_VCPU);
   const r = code % CLASSES_PER_VCPU;
   return {
@@ -59,7 +68,7 @@ export function decodeRunClass(code: number): RunClass {
  * an AArch32 EL1 has FPEXC.
  */
 export function runClassProblem(
-  c: RunClass,
+  c: RunClassFields,
   vcpus: readonly { readonly aarch32: boolean }[],
 ): string | undefined {
   if (c.vcpu >= vcpus.length) return `vCPU ${c.vcpu} does not exist (${vcpus.length} vCPUs)`;

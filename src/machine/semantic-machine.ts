@@ -60,13 +60,24 @@ export class Violation extends Error {
   }
 }
 
-/** Owner codes: HOST, NONE (clobbered / never written), or vCPU index. */
-export const HOST = -1;
-export const NONE = -2;
+declare const OWNER: unique symbol;
+/**
+ * Whose FP/SIMD state a copy holds: a vCPU (its index), the host (`HOST`) or nobody
+ * (`NONE`: clobbered or never written). A number, so that states hash as plain JSON;
+ * built only by `vcpuOwner` and the two constants.
+ */
+export type Owner = number & { readonly [OWNER]: true };
+export const HOST = -1 as Owner;
+export const NONE = -2 as Owner;
+
+/** The owner code of vCPU `v`'s own state. */
+export function vcpuOwner(v: VcpuId): Owner {
+  return v as Owner;
+}
 
 /** A copy of some context's FP/SIMD register state. */
 export interface Tag {
-  readonly owner: number;
+  readonly owner: Owner;
   readonly latest: boolean;
 }
 
@@ -98,7 +109,7 @@ export interface SemState {
   running: boolean;
   /** Host TIF_FOREIGN_FPSTATE, and the context the CPU's registers are bound to. */
   foreign: boolean;
-  bound: number;
+  bound: Owner;
   guests: readonly GuestView[];
   policy: unknown;
 }
@@ -114,7 +125,7 @@ export interface Chooser {
 /** Takes the first outcome at every choice point. */
 export const FIRST_CHOICE: Chooser = { choose: () => 0 };
 
-function ownerName(owner: number): string {
+function ownerName(owner: Owner): string {
   return owner === HOST ? 'host' : owner === NONE ? 'nobody' : `vcpu${owner}`;
 }
 
@@ -125,12 +136,12 @@ export function tagName(t: Tag): string {
 }
 
 /** The state after boot: see `describeInitialState`. */
-export function initialSemState(vcpus: readonly VcpuDesc[], hooks: PolicyHooks<unknown>): SemState {
+export function initialSemState(vcpus: readonly VcpuDesc[], hooks: PolicyHooks): SemState {
   return {
     regs: { owner: HOST, latest: true },
     hostCtxt: { owner: NONE, latest: false },
     hostTask: { owner: HOST, latest: false },
-    vcpuFp: vcpus.map((v) => ({ owner: v.id, latest: true })),
+    vcpuFp: vcpus.map((v) => ({ owner: vcpuOwner(v.id), latest: true })),
     fpexcHw: true,
     fpexcSaved: vcpus.map(() => true),
     tfpWritten: false,
@@ -203,41 +214,25 @@ function replaceAt<T>(a: readonly T[], i: number, v: T): T[] {
   return out;
 }
 
-/** The hooks a policy may define besides `init`, in the order the kernel runs them. */
-export const HOOK_NAMES = [
-  'onVcpuLoad',
-  'onEntry',
-  'onFpTrap',
-  'onExit',
-  'onVcpuPut',
-  'onReturnToUser',
-] as const;
-export type HookName = (typeof HOOK_NAMES)[number];
-
 /**
  * Wraps a policy's hooks so the machine knows which one is running: a violation inside a
  * hook (an EL2 self-trap in the exit path, say) is then reported against that hook.
  */
-function tracedHooks(
-  h: PolicyHooks<unknown>,
-  setHook: (name: HookName | undefined) => void,
-): PolicyHooks<unknown> {
-  type HookFn = (hw: WorldMachine, s: unknown, vcpu: VcpuId) => void;
+function tracedHooks(h: PolicyHooks, setHook: (name: HookName | undefined) => void): PolicyHooks {
   const out: Record<string, unknown> = { init: (vcpus: readonly VcpuDesc[]) => h.init(vcpus) };
   for (const name of HOOK_NAMES) {
-    const fn = h[name] as HookFn | undefined;
-    if (fn === undefined) continue;
+    if (!(name in h)) continue;
     out[name] = (hw: WorldMachine, s: unknown, vcpu: VcpuId) => {
       setHook(name);
-      fn.call(h, hw, s, vcpu);
+      h[name]?.(hw, s, vcpu);
       setHook(undefined);
     };
   }
-  return out as unknown as PolicyHooks<unknown>;
+  return out as unknown as PolicyHooks;
 }
 
 export class SemanticMachine implements WorldMachine {
-  readonly hooks: PolicyHooks<unknown>;
+  readonly hooks: PolicyHooks;
   readonly vcpus: readonly VcpuDesc[];
   s: SemState;
   chooser: Chooser = FIRST_CHOICE;
@@ -361,7 +356,7 @@ export class SemanticMachine implements WorldMachine {
         `vcpu${v}'s FP/SIMD instruction reads ${what} instead of its latest state`,
       );
     }
-    this.write(v);
+    this.write(vcpuOwner(v));
   }
 
   /** AArch32 guest kernel reads FPEXC (VMRS at EL1). */
@@ -503,7 +498,7 @@ export class SemanticMachine implements WorldMachine {
   // --- Hyp primitives ----------------------------------------------------------------
 
   isAArch32(vcpu: VcpuId): boolean {
-    return this.vcpus[vcpu]?.aarch32 === true;
+    return this.vcpus.at(vcpu)?.aarch32 ?? false;
   }
 
   writeCptrTfp(set: boolean): void {
@@ -554,7 +549,7 @@ export class SemanticMachine implements WorldMachine {
   }
 
   bindToCpu(vcpu: VcpuId): void {
-    this.s.bound = vcpu;
+    this.s.bound = vcpuOwner(vcpu);
     this.s.foreign = false;
   }
 
@@ -629,7 +624,7 @@ export class SemanticMachine implements WorldMachine {
   }
 
   /** A context writes its FP state: the live copy becomes its latest, every other copy stale. */
-  private write(owner: number): void {
+  private write(owner: Owner): void {
     const stale = (t: Tag): Tag => (t.owner === owner ? { owner, latest: false } : t);
     this.s.hostCtxt = stale(this.s.hostCtxt);
     this.s.hostTask = stale(this.s.hostTask);

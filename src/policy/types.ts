@@ -120,7 +120,7 @@ export interface ModeAbstraction {
 }
 
 /** What a policy module exports (default export): the design and how to instantiate it. */
-export interface PolicyDefinition<S = any> {
+export interface PolicyDefinition<S = unknown> {
   /** Short name used on the command line, e.g. `lazy-fixed`. */
   readonly name: string;
   /** One line: what the design does. */

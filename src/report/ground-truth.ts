@@ -305,17 +305,12 @@ function skipChart(g: GroundTruth, out: Chart[]): void {
     out.push({
       id: 'ground-truth-skip',
       title: "Ground truth: the 2015 design's skip rate, real kernel vs model",
-      shows:
-        'Share of exits that skip the FP/SIMD switch under the 2015 lazy design: measured on the real guest (TCG plugin), the model conditioned on the real trace, the validation workload (the measured configuration) and the built-in workload (a native SMP guest); the shaded band is the claimed 30-50%.',
+      shows: `Share of exits that skip the FP/SIMD switch under the 2015 lazy design: measured on the real guest (TCG plugin), the model conditioned on the real trace, the validation workload (the measured configuration) and the built-in workload (a native SMP guest); the shaded band is the claimed ${CLAIM_BAND}.`,
       spec: {
         width: 640,
         height: 280,
         layer: [
-          {
-            data: { values: [{ lo: 0.3, hi: 0.5 }] },
-            mark: { type: 'rect', color: '#9ecae1', opacity: 0.35 },
-            encoding: { y: { field: 'lo', type: 'quantitative' }, y2: { field: 'hi' } },
-          },
+          bandLayer(CLAIM.lo, CLAIM.hi),
           {
             data: { values: skip },
             mark: { type: 'point', filled: true, size: 70 },

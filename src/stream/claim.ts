@@ -19,6 +19,9 @@ export const CLAIM = {
   policies: ['lazy-v4', 'lazy-notafix', 'lazy-fixed'] as readonly string[],
 } as const;
 
+/** The band as text: `30-50%`. */
+export const CLAIM_BAND = `${Math.round(CLAIM.lo * 100)}-${Math.round(CLAIM.hi * 100)}%`;
+
 export type ClaimPosition = 'inside' | 'overlapping' | 'outside';
 
 export interface ClaimCheck {
@@ -35,7 +38,7 @@ export interface ClaimCheck {
   readonly source: string;
 }
 
-/** Where an interval [lo, hi] lies relative to the 30-50% band. */
+/** Where an interval [lo, hi] lies relative to the claimed band. */
 export function claimPosition(
   lo: number,
   hi: number,
@@ -78,10 +81,10 @@ export function claimLine(c: ClaimCheck): string {
       : `${pct(c.mean)} from one seed (--seeds K gives an interval)`;
   const where =
     c.position === 'inside'
-      ? 'is INSIDE the claimed 30-50% band'
+      ? `is INSIDE the claimed ${CLAIM_BAND} band`
       : c.position === 'overlapping'
-        ? 'OVERLAPS the claimed 30-50% band'
-        : `is OUTSIDE the claimed 30-50% band (${c.side})`;
+        ? `OVERLAPS the claimed ${CLAIM_BAND} band`
+        : `is OUTSIDE the claimed ${CLAIM_BAND} band (${c.side})`;
   const note = c.claimWorkload
     ? ''
     : ' [the claim was made for lmbench and hackbench: shown for reference]';

@@ -50,19 +50,17 @@ export const SIMD_BIT = 8;
 export const EN_BIT = 16;
 export const INHW_BIT = 32;
 
-/** Guest events, in the order of the per-combo rate tables. */
-export const GUEST_EVENTS = [
-  'switchToSimd',
-  'switchToPlain',
-  'interlude',
-  'kernelNeon',
-  'simdUse',
-] as const;
-const EV_SW_SIMD = 0;
-const EV_SW_PLAIN = 1;
-const EV_INTERLUDE = 2;
-const EV_KNEON = 3;
-const EV_USE = 4;
+// Guest events: their indices in a vCPU's `eventRates` and in the per-combo rate tables.
+/** A user-task switch to a task that uses SIMD. */
+export const EV_SW_SIMD = 0;
+/** A user-task switch to a task that does not. */
+export const EV_SW_PLAIN = 1;
+/** A kernel interlude (a kernel thread runs between two user slices). */
+export const EV_INTERLUDE = 2;
+/** Kernel-mode NEON in the guest. */
+export const EV_KNEON = 3;
+/** The running task uses SIMD/VFP. */
+export const EV_USE = 4;
 export const EVENT_COUNT = 5;
 
 /** What an exit source does besides ending the run. */

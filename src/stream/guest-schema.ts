@@ -13,7 +13,7 @@ import { UserError, userText } from '../util/errors.js';
 import { microsParam, probabilityParam, rateParam, sourced } from './sourced-param.js';
 
 const exitLabel = z.string().refine((s) => exitClassCode(s) !== undefined, {
-  message:
+  error:
     'unknown exit class (an EC name such as HVC64, a hex EC such as 0x16, or IRQ/SERROR/HYP_GONE)',
 });
 

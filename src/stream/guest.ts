@@ -25,12 +25,17 @@
  */
 
 import { EC } from '../arch/esr.js';
-import { exitKey, HANDLED } from '../cpu/profile.js';
+import { exitKey, HANDLED, type Handled } from '../cpu/profile.js';
 import { allocChunk, CHUNK_RUNS, type ExitStream } from './exit-stream.js';
 import {
   COMBOS as N_COMBOS,
   compileGuest,
   EN_BIT,
+  EV_INTERLUDE,
+  EV_KNEON,
+  EV_SW_PLAIN,
+  EV_SW_SIMD,
+  EV_USE,
   EVENT_COUNT,
   GUIDE as N_GUIDE,
   type GuestModel,
@@ -44,7 +49,7 @@ import {
 import type { GuestWorkload } from './guest-schema.js';
 import { type FlatTables, flattenGuest } from './guest-tables.js';
 import { BLOCK as RS_BLOCK, RandomSource } from './random-source.js';
-import { CLASSES_PER_VCPU } from '../machine/run-class.js';
+import { encodeRunClass } from '../machine/run-class.js';
 
 const BUSY = 0;
 const IDLE = 1;
@@ -142,14 +147,14 @@ export class GuestRunner {
     const MAX_STEPS = MAX_FAST_STEPS;
     const COMBOS = N_COMBOS;
     const GUIDE = N_GUIDE;
-    const PER_VCPU = CLASSES_PER_VCPU;
     const MASK = STATE_MASK;
     const SIMD = SIMD_BIT;
     const EN = EN_BIT;
     const INHW = INHW_BIT;
+    const encode = encodeRunClass; // a local: no module-binding check per call in the loop
     const IDLE_ENTRY = SOURCE_KIND.idleEntry;
     const WFX_KERNEL = WFX_KERNEL_KEY;
-    const BLIP_BASE = HANDLED.kernel * 4;
+    const BLIP_HANDLED = HANDLED.kernel;
     const rs = this.rng;
     const E = rs.E;
     const U = rs.U;
@@ -212,7 +217,7 @@ export class GuestRunner {
           if (pp > 0) put = U[ui++] < pp;
           const hf = put ? blipHfPut[sl] : blipHfNo[sl];
           if (hf > 0) hostFp = U[ui++] < hf;
-          cls[i] = v * PER_VCPU + BLIP_BASE + (hostFp ? 2 : 0) + (put ? 1 : 0);
+          cls[i] = encode(v, 0, BLIP_HANDLED, hostFp, put);
           key[i] = WFX_KERNEL;
           if (put && nv > 1) {
             const y = U[ui++];
@@ -318,7 +323,7 @@ export class GuestRunner {
       if (pp > 0) put = U[ui++] < pp;
       const hf = put ? srcHfPut[src] : srcHfNo[src];
       if (hf > 0) hostFp = U[ui++] < hf;
-      cls[i] = v * PER_VCPU + (c & 7) * 12 + srcHandled[src] * 4 + (hostFp ? 2 : 0) + (put ? 1 : 0);
+      cls[i] = encode(v, c & 7, srcHandled[src] as Handled, hostFp, put);
       key[i] = srcKey[src];
       ns[i] = T;
       state[v] = c & MASK;
@@ -387,12 +392,7 @@ export class GuestRunner {
     }
     const put = draw(this.rng, t.srcPutP[src]);
     const hostFp = draw(this.rng, put ? t.srcHostFpPut[src] : t.srcHostFpNoPut[src]);
-    cls[i] =
-      v * CLASSES_PER_VCPU +
-      (c & 7) * 12 +
-      t.srcHandled[src] * 4 +
-      (hostFp ? 2 : 0) +
-      (put ? 1 : 0);
+    cls[i] = encodeRunClass(v, c & 7, t.srcHandled[src] as Handled, hostFp, put);
     key[i] = t.srcKey[src];
     ns[i] = this.pendingT;
     this.state[v] = c & STATE_MASK;
@@ -460,7 +460,7 @@ export class GuestRunner {
   private endState(m: VcpuModel, c: number, W: number): number {
     const rng = this.rng;
     const r = m.eventRates;
-    const sw = r[0] + r[1];
+    const sw = r[EV_SW_SIMD] + r[EV_SW_PLAIN];
     const s = m.simdShare;
     let simd = (c & SIMD_BIT) !== 0;
     let en = (c & EN_BIT) !== 0;
@@ -481,9 +481,9 @@ export class GuestRunner {
         W = a1;
       }
     }
-    const rUse = simd ? r[4] : 0;
-    const rInt = r[2];
-    const rNeon = r[3];
+    const rUse = simd ? r[EV_USE] : 0;
+    const rInt = r[EV_INTERLUDE];
+    const rNeon = r[EV_KNEON];
     const r2 = rUse + rInt + rNeon;
     if (r2 > 0) {
       const a2 = rng.exp() / r2;

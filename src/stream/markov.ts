@@ -20,7 +20,7 @@ import { encodeRunClass, FP_EL0 } from '../machine/run-class.js';
 const probability = z.number().min(0).max(1);
 
 const exitLabel = z.string().refine((s) => exitClassCode(s) !== undefined, {
-  message:
+  error:
     'unknown exit class (an EC name such as HVC64, a hex EC such as 0x16, or IRQ/SERROR/HYP_GONE)',
 });
 
@@ -45,7 +45,7 @@ export const MarkovWorkloadSchema = z.strictObject({
     })
     .default({ hyp: 0, kernel: 1, user: 0 })
     .refine((h) => Math.abs(h.hyp + h.kernel + h.user - 1) < 1e-9, {
-      message: 'hyp + kernel + user must sum to 1',
+      error: 'hyp + kernel + user must sum to 1',
     }),
   /** Exit class taken for each handling level. */
   exits: z
@@ -98,6 +98,7 @@ export function markovVcpus(w: MarkovWorkload): VcpuDesc[] {
  * host FP use and preemption (only after exits that reach the host), run length.
  * Cost: O(runs), a few PRNG draws per run; memory O(chunk).
  */
+// eslint-disable-next-line max-lines-per-function -- hot loop: the per-run generator loop stays in one body for speed
 export function markovStream(w: MarkovWorkload, opts: { runs: number; seed: number }): ExitStream {
   const { fromOff, fromOn } = markovTransitions(w.fpProbability, w.fpCorrelation, w.name);
   const vcpus = markovVcpus(w);

@@ -100,7 +100,7 @@ export function parseTraceLine(line: string): TraceLine {
       reason: `timestamp ${userText(m[6], 40)} s is beyond any real trace (limit ${MAX_TRACE_SECONDS} s since boot, ~31 years)`,
     };
   const ns = Number(m[6]) * 1e9 + Number(frac.padEnd(9, '0'));
-  const tid = Number(m[3] ?? m[2]);
+  const tid = Number(m.at(3) ?? m[2]);
   const event = m[8].startsWith('kvm:') ? m[8].slice(4) : m[8];
   return {
     kind: 'event',
@@ -109,11 +109,9 @@ export function parseTraceLine(line: string): TraceLine {
     cpu: Number(m[4]),
     ns,
     event,
-    body: (m[9] ?? '').trim(),
+    body: (m.at(9) ?? '').trim(),
   };
 }
-
-export const KVM_EVENTS = new Set(['kvm_entry', 'kvm_exit', 'kvm_userspace_exit']);
 
 const EXIT_BODY = /^(\w+):\s+HSR_EC:\s+0x([0-9a-fA-F]+)\s+\(([^)]*)\),\s+PC:\s+0x([0-9a-fA-F]+)$/;
 const ENTRY_BODY = /^PC:\s+0x([0-9a-fA-F]+)$/;

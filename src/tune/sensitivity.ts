@@ -118,7 +118,7 @@ export function parseSweepSpec(text: string): SweepSpec {
     );
   const from = Number(m[2]);
   const to = Number(m[3]);
-  const steps = m[4] === undefined ? 11 : Number(m[4]);
+  const steps = Number(m.at(4) ?? 11);
   if (!Number.isFinite(from) || !Number.isFinite(to) || from === to)
     throw new UserError(`--param ${userText(text)}: from and to must be two different numbers`);
   if (steps < 2 || steps > 101)
@@ -126,7 +126,7 @@ export function parseSweepSpec(text: string): SweepSpec {
   const scale =
     m[5] === 'log'
       ? 'log'
-      : m[5] === undefined && from > 0 && to > 0 && Math.max(from, to) / Math.min(from, to) >= 20
+      : m.at(5) === undefined && from > 0 && to > 0 && Math.max(from, to) / Math.min(from, to) >= 20
         ? 'log'
         : 'linear';
   if (scale === 'log' && (from <= 0 || to <= 0))
@@ -277,6 +277,50 @@ function crossings(
   return out;
 }
 
+/** One sweep: a curve over one parameter or a grid over two. Cost: points x seeds x runs. */
+function runSweep(w: GuestWorkload, group: SweepSpec[], ev: Evaluator, file: string): Sweep {
+  const axes = group.map(sweepValues);
+  const combos: number[][] =
+    axes.length === 1
+      ? axes[0].map((x) => [x])
+      : axes[0].flatMap((x) => axes[1].map((y) => [x, y]));
+  const points: SweepPoint[] = combos.map((values) => {
+    let wx = w;
+    group.forEach((s, i) => (wx = withParam(wx, s.path, values[i], file)));
+    const skip = ev.skip(wx);
+    return { values, ...figures(wx), skip, position: claimPosition(skip.lo, skip.hi).position };
+  });
+  return {
+    params: group,
+    points,
+    crossings: group.length === 1 ? crossings(group[0], points) : [],
+  };
+}
+
+/** The built-in guest workloads placed on the sweeps' axes, each with its own skip rate. */
+function builtinMarkers(
+  specs: SweepSpec[][],
+  ev: Evaluator,
+  skipOf: (name: string, w: GuestWorkload) => ReturnType<Evaluator['skip']>,
+): Marker[] {
+  const markers: Marker[] = [];
+  const paths = specs.flat().map((s) => s.path.replace(/^vms\[\d+\]\./, ''));
+  for (const name of builtinWorkloadNames()) {
+    const loaded = resolveWorkload(name);
+    if (loaded.workload.kind !== 'guest') continue;
+    const mw = loaded.workload;
+    const skip = skipOf(name, mw);
+    markers.push({
+      workload: name,
+      values: paths.map((p) => paramsAt(mw, p)[0]?.value ?? null),
+      ...figures(mw),
+      skip,
+      position: claimPosition(skip.lo, skip.hi).position,
+    });
+  }
+  return markers;
+}
+
 /** Runs the sensitivity analysis. Cost: O((ranked params x 2 + sweep points x seeds + markers x seeds) x runs). */
 export async function sensitivity(opts: SensitivityOptions): Promise<SensitivityResult> {
   const w = guestOf(opts.workload);
@@ -305,43 +349,13 @@ export async function sensitivity(opts: SensitivityOptions): Promise<Sensitivity
     }
   }
 
-  const sweeps: Sweep[] = [];
-  for (const group of specs) {
-    const axes = group.map(sweepValues);
-    const combos: number[][] =
-      axes.length === 1
-        ? axes[0].map((x) => [x])
-        : axes[0].flatMap((x) => axes[1].map((y) => [x, y]));
-    const points: SweepPoint[] = combos.map((values) => {
-      let wx = w;
-      group.forEach((s, i) => (wx = withParam(wx, s.path, values[i], file)));
-      const skip = ev.skip(wx);
-      return { values, ...figures(wx), skip, position: claimPosition(skip.lo, skip.hi).position };
-    });
-    sweeps.push({
-      params: group,
-      points,
-      crossings: group.length === 1 ? crossings(group[0], points) : [],
-    });
-  }
-
-  const markers: Marker[] = [];
-  if (opts.markers !== false) {
-    const paths = specs.flat().map((s) => s.path.replace(/^vms\[\d+\]\./, ''));
-    for (const name of builtinWorkloadNames()) {
-      const loaded = resolveWorkload(name);
-      if (loaded.workload.kind !== 'guest') continue;
-      const mw = loaded.workload;
-      const skip = name === w.name && opts.workload.builtin ? baseSkip : ev.skip(mw);
-      markers.push({
-        workload: name,
-        values: paths.map((p) => paramsAt(mw, p)[0]?.value ?? null),
-        ...figures(mw),
-        skip,
-        position: claimPosition(skip.lo, skip.hi).position,
-      });
-    }
-  }
+  const sweeps = specs.map((group) => runSweep(w, group, ev, file));
+  const markers =
+    opts.markers === false
+      ? []
+      : builtinMarkers(specs, ev, (name, mw) =>
+          name === w.name && opts.workload.builtin ? baseSkip : ev.skip(mw),
+        );
   return {
     workload: w.name,
     policy: policy.id,

@@ -37,7 +37,7 @@ export function sweepSettings(
 ): SweepSetting[] {
   const specs = def.params ?? {};
   for (const [key, values] of Object.entries(ranges)) {
-    const spec = specs[key];
+    const spec = Object.hasOwn(specs, key) ? specs[key] : undefined;
     if (!spec)
       throw new UserError(
         `policy ${userText(def.name)} has no parameter "${userText(key)}" (known: ${Object.keys(specs).join(', ') || 'none'})`,

@@ -14,9 +14,9 @@ export function notPlainData(x: unknown, path = 'state'): string | undefined {
     return undefined;
   }
   if (typeof x === 'object') {
-    const proto = Object.getPrototypeOf(x);
+    const proto = Object.getPrototypeOf(x) as { constructor?: { name?: string } } | null;
     if (proto !== Object.prototype && proto !== null)
-      return `${path} is a ${proto?.constructor?.name ?? 'non-plain object'}`;
+      return `${path} is a ${proto.constructor?.name ?? 'non-plain object'}`;
     for (const [k, v] of Object.entries(x as Record<string, unknown>)) {
       if (v === undefined) return `${path}.${k} is undefined`;
       const p = notPlainData(v, `${path}.${k}`);

@@ -2,6 +2,7 @@
 
 import { vi } from 'vitest';
 import { main } from '../../src/cli/main.js';
+import type { resultJson } from '../../src/cli/simulate.js';
 
 export interface CliRun {
   code: number;
@@ -34,4 +35,22 @@ export async function runCli(argv: readonly string[]): Promise<CliRun> {
     error.mockRestore();
     write.mockRestore();
   }
+}
+
+/** `fpswitch simulate --json` for one policy (with `--seeds`, the seed list and intervals). */
+export type SimulateJson = ReturnType<typeof resultJson> & {
+  seeds?: number[];
+  intervals?: Record<string, { mean: number; lo: number; hi: number; n: number }>;
+};
+
+/** `fpswitch list --json`. */
+export interface ListJson {
+  policies: { name: string; params: Record<string, { default: number }> }[];
+  workloads: { name: string; kind: string }[];
+  cpus: { name: string }[];
+}
+
+/** `fpswitch simulate --json` output: one object, or an array with several policies. */
+export function simulateJson(stdout: string): SimulateJson {
+  return JSON.parse(stdout) as SimulateJson;
 }

@@ -57,20 +57,21 @@ function guestBase(): string {
 /** The labels of a scripted guest's object file (nm): offsets of its loop, FP accesses and done path. */
 function programLayout(nm: string, obj: string): ProgramLayout {
   const out = run(nm, [obj], { what: `${nm} ${basename(obj)}` }).stdout;
-  const sym: Record<string, number> = {};
+  const sym: Partial<Record<string, number>> = {};
   for (const l of out.split('\n')) {
     const m = /^([0-9a-f]+)\s+\w\s+(\w+)$/.exec(l.trim());
     if (m) sym[m[2]] = parseInt(m[1], 16);
   }
-  for (const need of ['loop', 'done', 'fp_iter']) {
-    if (sym[need] === undefined)
-      throw new ValidationError(`${basename(obj)}: no label ${need} (guest/*.S)`);
-  }
+  const need = (k: string): number => {
+    const v = sym[k];
+    if (v === undefined) throw new ValidationError(`${basename(obj)}: no label ${k} (guest/*.S)`);
+    return v;
+  };
   const opt = (k: string): number[] => (sym[k] === undefined ? [] : [sym[k]]);
   return {
-    loop: sym.loop,
-    done: sym.done,
-    fp: [sym.fp_iter],
+    loop: need('loop'),
+    done: need('done'),
+    fp: [need('fp_iter')],
     fpexcToggle: [...opt('fpexc_t0'), ...opt('fpexc_t1'), ...opt('fpexc_t2')],
     fpexcPrologue: opt('fpexc_pro'),
   };

@@ -124,6 +124,7 @@ async function traceNumbers(
   }
 }
 
+// eslint-disable-next-line max-lines-per-function -- not split yet: validation/ is reworked on branch val
 export async function linuxRow(c: Cell): Promise<GtLinuxRow | string> {
   if (!c.trace || !c.exits || c.guestTimeSec === null)
     return `${c.boot} ${c.program}: no trace window`;
@@ -170,7 +171,7 @@ export async function linuxRow(c: Cell): Promise<GtLinuxRow | string> {
     mode: c.mode,
     icount: c.icount,
     boot: c.boot,
-    command: String(c.params.command ?? ''),
+    command: Object.hasOwn(c.params, 'command') ? String(c.params.command) : '',
     real: {
       windowSec: c.trace.windowSec,
       guestRunSec: c.trace.guestRunSec,

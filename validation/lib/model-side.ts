@@ -79,9 +79,8 @@ export async function streamNumbers(
   for (let c = 0; c < w61.classHist.length; c++) {
     const n = w61.classHist[c];
     if (n === 0) continue;
-    const r = c % CLASSES_PER_VCPU;
-    const handled = Math.floor(r / 4) % 3;
-    if ((r & 1) !== 0 || handled === HANDLED.user) puts += n;
+    const { put, handled } = decodeRunClass(c);
+    if (put || handled === HANDLED.user) puts += n;
   }
   const per = (x: number) => (runs === 0 ? 0 : x / runs);
   return {

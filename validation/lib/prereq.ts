@@ -1,6 +1,6 @@
 // Prerequisites, from Debian packages only: host tools (apt-get install) and the arm64
 // packages that go into the L1/L2 images (apt-get download, cached under .cache/validation).
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   CACHE_DIR,
@@ -355,8 +355,4 @@ export function unpack(deb: DebInfo): string {
     writeFileSync(join(dir, '.unpacked'), '');
   }
   return dir;
-}
-
-export function listDir(dir: string): string[] {
-  return existsSync(dir) ? readdirSync(dir) : [];
 }

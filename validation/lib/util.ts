@@ -1,5 +1,5 @@
 // Small helpers shared by the validation harness: paths, progress lines, subprocesses.
-import { spawn, spawnSync, type SpawnSyncReturns } from 'node:child_process';
+import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
 import { existsSync, mkdirSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -60,36 +60,10 @@ export function run(cmd: string, args: string[], opts: RunOptions = {}): SpawnSy
     maxBuffer: 256 * 1024 * 1024,
   });
   if (opts.what && (r.status !== 0 || r.error)) {
-    const detail = (r.error?.message ?? r.stderr ?? '').trim().split('\n').slice(-3).join(' | ');
+    const detail = (r.error?.message ?? r.stderr).trim().split('\n').slice(-3).join(' | ');
     throw new ValidationError(`${opts.what} failed (${cmd} exit ${r.status ?? 'none'}): ${detail}`);
   }
   return r;
-}
-
-/** Run a command asynchronously, streaming its output to stderr when verbose. */
-export function runAsync(cmd: string, args: string[], opts: RunOptions = {}): Promise<number> {
-  return new Promise((res, rej) => {
-    const p = spawn(cmd, args, {
-      cwd: opts.cwd,
-      env: opts.env ?? process.env,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let err = '';
-    p.stdout.on('data', () => {});
-    p.stderr.on('data', (d: Buffer) => {
-      err = (err + d.toString()).slice(-4000);
-    });
-    p.on('error', rej);
-    p.on('close', (code) => {
-      if (code !== 0 && opts.what) {
-        rej(
-          new ValidationError(
-            `${opts.what} failed (exit ${code}): ${err.trim().split('\n').slice(-3).join(' | ')}`,
-          ),
-        );
-      } else res(code ?? -1);
-    });
-  });
 }
 
 /** true when `out` is missing or older than any of `inputs` */
