@@ -90,50 +90,6 @@ export interface TuneUnitResult {
   readonly fpTrapsPerExit: readonly (readonly number[])[];
 }
 
-/** A simulation unit: every policy x CPU over one workload and seed. */
-async function simTask(task: Extract<TaskRequest, { kind: 'sim' }>): Promise<SimCell[][]> {
-  const workload = loadWorkloadFile(task.workloadFile);
-  const policies = await Promise.all(task.policies.map((p) => resolvePolicy(p)));
-  const cpus = task.cpus.map(cpuProfile);
-  const results = runUnit(workload, task.seed, task.runs, policies, cpus, FPSIMD, SUITE_BUDGET);
-  return results.map((perCpu) =>
-    perCpu.map((r): SimCell => ({
-      policy: r.policy,
-      cpu: r.cpu,
-      runs: r.runs,
-      skipRate: r.skipRate,
-      counters: r.counters,
-      cycles: r.cycles,
-      guestNs: r.guestNs,
-      exitsPerGuestSecond: r.exitsPerGuestSecond,
-      exitMix: r.exitMix,
-      fpUse: r.fpUse,
-    })),
-  );
-}
-
-/** A tuning unit: the adaptive settings, eager and lazy-fixed over one workload and seed. */
-async function tuneTask(task: Extract<TaskRequest, { kind: 'tune' }>): Promise<TuneUnitResult> {
-  const workload = loadWorkloadFile(task.workloadFile);
-  const settings = sweepSettings(adaptive, task.ranges);
-  const policies = [
-    ...settings.map((s) => s.policy),
-    await resolvePolicy('eager'),
-    await resolvePolicy('lazy-fixed'),
-  ];
-  const cpus = task.cpus.map(cpuProfile);
-  const results = runUnit(workload, task.seed, task.runs, policies, cpus, FPSIMD);
-  const out: TuneUnitResult = {
-    policies: policies.map((p) => p.id),
-    perExit: results.map((perCpu) => perCpu.map((r) => r.cycles.perExit)),
-    skipRate: results.map((perCpu) => perCpu.map((r) => r.skipRate)),
-    fpTrapsPerExit: results.map((perCpu) =>
-      perCpu.map((r) => r.counters.fpTraps / Math.max(1, r.runs)),
-    ),
-  };
-  return out;
-}
-
 export async function executeTask(task: TaskRequest): Promise<unknown> {
   switch (task.kind) {
     case 'sim': {

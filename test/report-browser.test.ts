@@ -14,7 +14,7 @@ import {
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import { type Browser, chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Progress } from '../bench/progress.js';
 import { defaultOptions, runSuite } from '../bench/suite.js';
@@ -26,10 +26,8 @@ import { sensitivitySection } from '../src/report/sensitivity.js';
 import { resultsCsv } from '../src/report/results.js';
 import { writeReport } from '../src/report/write.js';
 import { loadGroundTruth } from '../validation/lib/model-side.js';
-import { browserTestMode, type DomElement } from './helpers/browser.js';
 
-// FPSWITCH_CHROMIUM points the test elsewhere (e.g. at a missing path, to see it fail in CI).
-const CHROMIUM = process.env.FPSWITCH_CHROMIUM ?? '/usr/bin/chromium';
+const CHROMIUM = '/usr/bin/chromium';
 const HOSTILE = '<img src=x onerror=alert(1)>';
 const HOSTILE_DESCRIPTION = '<script>alert(2)</script> & "quotes"';
 const HOSTILE_FILE = '<marquee>hostile.json'; // a file name cannot hold a '/'
@@ -92,23 +90,9 @@ const TEXT_PROBLEMS = `(() => {
 if (!haveBrowser && process.env.CI)
   throw new Error(`${CHROMIUM} is missing: .ci/run installs Debian's chromium`);
 
-describe('when the browser test runs', () => {
-  it('runs with Chromium, skips without it, fails without it under CI=true', () => {
-    expect(browserTestMode(true, { CI: 'true' })).toBe('run');
-    expect(browserTestMode(true, {})).toBe('run');
-    expect(browserTestMode(false, {})).toBe('skip');
-    expect(browserTestMode(false, { CI: 'false' })).toBe('skip');
-    expect(browserTestMode(false, { CI: 'true' })).toBe('fail');
-    expect(browserTestMode(false, { CI: '1' })).toBe('fail');
-  });
-  it.runIf(mode === 'fail')('Chromium is installed (CI=true)', () => {
-    throw new Error(`${CHROMIUM} is missing: .ci/run installs Debian's chromium`);
-  });
-});
-
-describe.skipIf(mode !== 'run')('report in headless Chromium', () => {
-  let browser: Browser | undefined;
-  let page: Page;
+describe.skipIf(!haveBrowser)('report in headless Chromium', () => {
+  let browser: Browser;
+  let page: Awaited<ReturnType<Browser['newPage']>>;
   const requests: string[] = [];
   const errors: string[] = [];
   const dialogs: string[] = [];
@@ -186,7 +170,7 @@ describe.skipIf(mode !== 'run')('report in headless Chromium', () => {
   }, 240_000);
 
   afterAll(async () => {
-    if ((page as Page | undefined) !== undefined) {
+    if (page) {
       const shots = resolve(__dirname, '../reports/browser-test');
       mkdirSync(shots, { recursive: true });
       await page.screenshot({ path: join(shots, 'report.png'), fullPage: true });
@@ -195,7 +179,7 @@ describe.skipIf(mode !== 'run')('report in headless Chromium', () => {
   });
 
   it('renders every chart with marks', async () => {
-    const charts = await page.$$eval('.vis', (els: DomElement[]) =>
+    const charts = await page.$$eval('.vis', (els) =>
       els.map((el) => ({
         id: el.getAttribute('data-chart'),
         rendered: el.getAttribute('data-rendered'),
@@ -291,7 +275,7 @@ describe.skipIf(mode !== 'run')('report in headless Chromium', () => {
     expect(text).toContain(HOSTILE_FILE);
     expect(await page.$$eval('marquee', (els) => els.length)).toBe(0);
     // In the SVG charts too (vega writes text nodes).
-    const svgText = await page.$$eval('svg text', (els: DomElement[]) =>
+    const svgText = await page.$$eval('svg text', (els) =>
       els.map((e) => e.textContent ?? '').join('\n'),
     );
     expect(svgText).toContain(HOSTILE);

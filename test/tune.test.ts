@@ -12,8 +12,6 @@ import { unitSeed } from '../src/tune/sweep.js';
 import { breakEven, lazyWins, simulatedBreakEven } from '../src/tune/break-even.js';
 import { cartesian, parseRange } from '../src/tune/ranges.js';
 import { runCli } from './helpers/cli.js';
-import { list, num, parseObject } from './helpers/json-edit.js';
-import { must } from './helpers/must.js';
 
 describe('ranges', () => {
   it('parses ranges, steps and lists', () => {

@@ -16,7 +16,7 @@
  * AArch32 vCPUs); the states visited shrink by up to the group's size.
  */
 
-import type { SemState, Tag } from '../machine/semantic-machine.js';
+import { type SemState, type Tag, vcpuOwner } from '../machine/semantic-machine.js';
 import type { VcpuDesc } from '../policy/types.js';
 import type { StateKeyer } from './state-key.js';
 
@@ -50,7 +50,7 @@ export function vcpuRenamings(vcpus: readonly VcpuDesc[]): number[][] {
 }
 
 function renameTag(t: Tag, p: readonly number[]): Tag {
-  return t.owner >= 0 ? { owner: p[t.owner], latest: t.latest } : t;
+  return t.owner >= 0 ? { owner: vcpuOwner(p[t.owner]), latest: t.latest } : t;
 }
 
 /** Moves element i of `a` to position p[i], mapping it with `f`. */
@@ -71,10 +71,10 @@ export function renameState(s: SemState, p: readonly number[]): SemState {
     fpexcSaved: permuteArray(s.fpexcSaved, p),
     tfpWritten: s.tfpWritten,
     tfpEffective: s.tfpEffective,
-    loaded: s.loaded >= 0 ? p[s.loaded] : s.loaded,
+    loaded: s.loaded >= 0 ? vcpuOwner(p[s.loaded]) : s.loaded,
     running: s.running,
     foreign: s.foreign,
-    bound: s.bound >= 0 ? p[s.bound] : s.bound,
+    bound: s.bound >= 0 ? vcpuOwner(p[s.bound]) : s.bound,
     guests: permuteArray(s.guests, p),
     policy: Array.isArray(s.policy) ? permuteArray(s.policy as unknown[], p) : s.policy,
   };

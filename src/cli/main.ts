@@ -32,7 +32,7 @@ const COMMANDS: Record<string, Command> = {
   list: {
     load: async () => {
       const m = await import('./list.js');
-      return { run: m.listCommand, help: m.LIST_HELP };
+      return { run: (argv) => Promise.resolve(m.listCommand(argv)), help: m.LIST_HELP };
     },
     summary: 'list built-in policies, workloads and CPU profiles',
   },
@@ -65,11 +65,6 @@ const COMMANDS: Record<string, Command> = {
     summary: 'sweep policy parameters (adaptive threshold) and find the break-even',
   },
 };
-
-/** The command called `name`; undefined for anything else (`constructor` included). */
-function command(name: string): Command | undefined {
-  return Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
-}
 
 function usage(): string {
   const width = Math.max(...Object.keys(COMMANDS).map((c) => c.length));

@@ -1,6 +1,6 @@
 /** `fpswitch sensitivity`: how a guest workload's parameters move the skip rate, with the 30-50% band and the built-in workloads marked. */
 
-import { CLAIM, CLAIM_BAND, claimPosition } from '../stream/claim.js';
+import { CLAIM, claimPosition } from '../stream/claim.js';
 import {
   parseSweepSpec,
   type SensitivityResult,
@@ -67,100 +67,13 @@ function fmtValue(x: number): string {
   return sig(x, 4);
 }
 
-/** The parameters ranked by how much they move the skip rate. */
-function rankingLines(r: SensitivityResult, out: string[]): void {
-  if (r.ranking.length === 0) return;
-  out.push(
-    '',
-    'parameters ranked by how much they move the skip rate (each at its low and high value):',
-  );
-  out.push(
-    indent(
-      table(
-        ['path', 'value', 'low', 'skip', 'high', 'skip', 'effect'],
-        r.ranking
-          .slice(0, 12)
-          .map((p) => [
-            p.path,
-            fmtValue(p.value),
-            fmtValue(p.low),
-            pct(p.skipLow),
-            fmtValue(p.high),
-            pct(p.skipHigh),
-            `${(p.effect * 100).toFixed(1)} pt`,
-          ]),
-      ),
-      '  ',
-    ),
-  );
-}
-
-/** One sweep: its table with a bar per point, and where a curve crosses the band's edges. */
-function sweepLines(s: SensitivityResult['sweeps'][number], out: string[]): void {
-  const names = s.params.map((p) => p.path);
-  out.push(
-    '',
-    `sweep of ${names.join(' x ')} (${s.params.map((p) => `${p.scale} ${fmtValue(p.from)} .. ${fmtValue(p.to)}`).join(' x ')}):  band ${CLAIM_BAND} shown as dots`,
-  );
-  const rows = s.points.map((p: SweepPoint) => [
-    ...p.values.map(fmtValue),
-    p.switchesPerExit.toFixed(2),
-    est(p.skip),
-    band(p.skip),
-    bar(p.skip.mean),
-  ]);
-  out.push(
-    indent(
-      table([...names, 'switches/exit', 'skip rate', 'band', '0%' + ' '.repeat(36) + '100%'], rows),
-      '  ',
-    ),
-  );
-  if (s.params.length === 1) {
-    const lo = s.crossings.filter((c) => c.level === CLAIM.lo).map((c) => fmtValue(c.value));
-    const hi = s.crossings.filter((c) => c.level === CLAIM.hi).map((c) => fmtValue(c.value));
-    if (lo.length + hi.length === 0)
-      out.push(
-        `  the skip rate does not cross ${pct(CLAIM.lo, 0)} or ${pct(CLAIM.hi, 0)} over this range`,
-      );
-    else
-      out.push(
-        `  crosses ${pct(CLAIM.lo, 0)} at ${names[0]} = ${lo.join(', ') || '-'}; ${pct(CLAIM.hi, 0)} at ${hi.join(', ') || '-'}`,
-      );
-  }
-}
-
-/** The built-in guest workloads on the sweeps' axes. */
-function markerLines(r: SensitivityResult, out: string[]): void {
-  if (r.markers.length === 0) return;
-  const paths = [
-    ...new Set(r.sweeps.flatMap((s) => s.params.map((p) => p.path.replace(/^vms\[\d+\]\./, '')))),
-  ];
-  out.push('', 'built-in guest workloads on these axes (their own parameters):');
-  out.push(
-    indent(
-      table(
-        ['workload', ...paths, 'switches/exit', 'SIMD share', 'skip rate', 'band'],
-        r.markers.map((m) => [
-          m.workload,
-          ...m.values.slice(0, paths.length).map((v) => (v === null ? '-' : fmtValue(v))),
-          m.switchesPerExit.toFixed(2),
-          String(m.simdShare),
-          est(m.skip),
-          band(m.skip),
-        ]),
-      ),
-      '  ',
-    ),
-  );
-}
-
 export function formatSensitivity(r: SensitivityResult): string {
   const out: string[] = [];
   out.push(
     `sensitivity of the ${r.policy} skip rate: workload ${r.workload} (${num(r.runs)} runs x ${r.seeds} seeds per point)`,
   );
   out.push(
-    `  at its own parameters: skip ${est(r.base.skip)}, ${r.base.switchesPerExit.toFixed(2)} guest context switches per exit, SIMD share ${r.base.simdShare}: ${band(r.base.skip).toUpperCase()} the claimed ${CLAIM_BAND} band`,
+    `  at its own parameters: skip ${est(r.base.skip)}, ${r.base.switchesPerExit.toFixed(2)} guest context switches per exit, SIMD share ${r.base.simdShare}: ${band(r.base.skip).toUpperCase()} the claimed 30-50% band`,
   );
   if (r.ranking.length > 0) {
     out.push(

@@ -3,13 +3,12 @@
 import { cpuProfile } from '../cpu/profiles.js';
 import { fpStateBytes, parseVectorLength } from '../cpu/fp-state.js';
 import { resolvePolicy } from '../policy/registry.js';
-import type { Policy } from '../policy/types.js';
 import { seedEstimates } from '../sim/seeds.js';
-import { CYCLE_COMPONENTS, type SimOptions, type SimResult, simulate } from '../sim/simulate.js';
+import { CYCLE_COMPONENTS, type SimResult, simulate } from '../sim/simulate.js';
 import { claimCheck, claimLine } from '../stream/claim.js';
 import type { ExitStream } from '../stream/exit-stream.js';
 import { deriveSeed } from '../stream/prng.js';
-import { resolveWorkload, type Workload, workloadStream } from '../stream/workload.js';
+import { resolveWorkload, workloadStream } from '../stream/workload.js';
 import { UserError } from '../util/errors.js';
 import { num, pct, table } from '../util/format.js';
 import { estimate, type Estimate, SHARE } from '../util/stats.js';
@@ -173,48 +172,19 @@ export function formatResult(
   return lines.join('\n');
 }
 
-const SIMULATE_OPTIONS = {
-  workload: { type: 'string', short: 'w' },
-  policy: { type: 'string', short: 'p', multiple: true },
-  cpu: { type: 'string', short: 'c' },
-  vl: { type: 'string' },
-  runs: { type: 'string', short: 'n' },
-  seed: { type: 'string', short: 's' },
-  seeds: { type: 'string' },
-  engine: { type: 'string' },
-  json: { type: 'boolean' },
-  help: { type: 'boolean', short: 'h' },
-} satisfies Options;
-
-/** `--engine`: the compiled table (default) or the cost machine hook by hook. */
-function engineFlag(value: string | undefined): 'table' | 'direct' {
-  const engine = value ?? 'table';
-  if (engine !== 'table' && engine !== 'direct')
-    throw new UserError(`--engine ${engine}: expected table or direct`);
-  return engine;
-}
-
-/**
- * One policy over `seeds` independent streams of the workload: seed 0 is the base seed
- * itself (so `--seeds 1` equals `--seed`), the others derived from it. Cost: seeds x runs.
- */
-function runSeeds(
-  policy: Policy,
-  workload: Workload,
-  o: { runs: number; seed: number; seeds: number; sim: SimOptions },
-): { perSeed: SimResult[]; seedList: number[] } {
-  const perSeed: SimResult[] = [];
-  const seedList: number[] = [];
-  for (let k = 0; k < o.seeds; k++) {
-    const s = k === 0 ? o.seed : deriveSeed(o.seed, k);
-    seedList.push(s);
-    perSeed.push(simulate(policy, workloadStream(workload, { runs: o.runs, seed: s }), o.sim));
-  }
-  return { perSeed, seedList };
-}
-
 export async function simulateCommand(argv: readonly string[]): Promise<number> {
-  const { values } = parse('simulate', argv, SIMULATE_OPTIONS);
+  const { values } = parse('simulate', argv, {
+    workload: { type: 'string', short: 'w' },
+    policy: { type: 'string', short: 'p', multiple: true },
+    cpu: { type: 'string', short: 'c' },
+    vl: { type: 'string' },
+    runs: { type: 'string', short: 'n' },
+    seed: { type: 'string', short: 's' },
+    seeds: { type: 'string' },
+    engine: { type: 'string' },
+    json: { type: 'boolean' },
+    help: { type: 'boolean', short: 'h' },
+  });
   if (values.help) {
     console.log(SIMULATE_HELP);
     return 0;
@@ -225,7 +195,9 @@ export async function simulateCommand(argv: readonly string[]): Promise<number> 
   const policySpecs = (values.policy ?? []).map((p) => p.trim()).filter((p) => p !== '');
   if (policySpecs.length === 0)
     throw new UserError('--policy is required (see fpswitch simulate --help)');
-  const engine = engineFlag(values.engine);
+  const engine = values.engine ?? 'table';
+  if (engine !== 'table' && engine !== 'direct')
+    throw new UserError(`--engine ${engine}: expected table or direct`);
   const cpu = cpuProfile(values.cpu ?? 'seattle');
   const fpState = parseVectorLength(values.vl);
   const runs = intFlag('runs', values.runs, 1_000_000, 1, 1e12);

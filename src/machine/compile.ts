@@ -10,7 +10,12 @@
  */
 
 import type { Policy, VcpuDesc } from '../policy/types.js';
-import { CLASSES_PER_VCPU, decodeRunClass, type RunClass, runClassProblem } from './run-class.js';
+import {
+  CLASSES_PER_VCPU,
+  decodeRunClass,
+  type RunClassFields,
+  runClassProblem,
+} from './run-class.js';
 import { UserError, userText } from '../util/errors.js';
 import { notPlainData } from '../util/plain-data.js';
 import { type CostState, CostMachine, METRIC_COUNT } from './cost-machine.js';

@@ -11,7 +11,7 @@
 
 import { fpSlotProblem } from '../policy/types.js';
 import type { FpSlot, Policy, PolicyHooks, VcpuDesc, VcpuId } from '../policy/types.js';
-import { FP_EL0, FP_EL1, FPEXC_ACCESS, type RunClass } from './run-class.js';
+import { FP_EL0, FP_EL1, FPEXC_ACCESS, type RunClassFields } from './run-class.js';
 import { thrownText, UserError, userText } from '../util/errors.js';
 import {
   enterGuest,

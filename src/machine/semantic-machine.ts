@@ -24,7 +24,7 @@ import {
 } from '../arch/checks.js';
 import { ACCESS_FULL, ACCESS_NONE, type ExceptionLevel } from '../arch/registers.js';
 import type { Handled } from '../cpu/profile.js';
-import { fpSlotProblem } from '../policy/types.js';
+import { fpSlotProblem, HOOK_NAMES, type HookName } from '../policy/types.js';
 import { markEngineError, UserError, userText } from '../util/errors.js';
 import type { FpSlot, Policy, PolicyHooks, VcpuDesc, VcpuId } from '../policy/types.js';
 import {

@@ -14,7 +14,7 @@ import lazyVcpu from './lazy-vcpu.js';
 import { guardCall, guardHooks, readHooks } from './guard.js';
 import { importPolicyModule, POLICY_EXTENSIONS } from './load-module.js';
 import { parseSpec, resolveSpecParams } from '../util/spec.js';
-import type { Policy, PolicyDefinition } from './types.js';
+import { HOOK_NAMES, type Policy, type PolicyDefinition } from './types.js';
 import { readUserDefinition } from './user-definition.js';
 
 /** The built-in designs, oldest first (docs/domain.md §4 has their kernel history). */
@@ -61,16 +61,8 @@ export function policyId(def: PolicyDefinition, params: Readonly<Record<string, 
   return `${def.name}:${keys.map((k) => `${k}=${params[k]}`).join(',')}`;
 }
 
-/** The hooks a policy may define, in lifecycle order. */
-export const HOOK_NAMES = [
-  'init',
-  'onVcpuLoad',
-  'onEntry',
-  'onFpTrap',
-  'onExit',
-  'onVcpuPut',
-  'onReturnToUser',
-] as const;
+/** Every function a policy's hooks object may define: `init`, then the engine's hooks. */
+const POLICY_FUNCTIONS = ['init', ...HOOK_NAMES] as const;
 
 /** Instantiates a definition with parameters; a user policy's hooks are guarded (guard.ts). */
 export function instantiate(
@@ -82,7 +74,7 @@ export function instantiate(
   if (source === undefined) return { id, definition: def, params, hooks: def.create(params) };
   const where = `${userText(source)}: policy ${userText(id)}`;
   const hooks = guardCall('create()', where, () => def.create(params) as unknown);
-  const fns = readHooks(hooks, HOOK_NAMES, userText(source));
+  const fns = readHooks(hooks, POLICY_FUNCTIONS, userText(source));
   return {
     id,
     definition: def,

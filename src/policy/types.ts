@@ -94,6 +94,17 @@ export interface PolicyHooks<S = unknown> {
   onReturnToUser?(hw: Hyp, s: S, vcpu: VcpuId): void;
 }
 
+/** The hooks the engine calls at points of the world switch, in lifecycle order (not `init`). */
+export const HOOK_NAMES = [
+  'onVcpuLoad',
+  'onEntry',
+  'onFpTrap',
+  'onExit',
+  'onVcpuPut',
+  'onReturnToUser',
+] as const satisfies readonly (keyof PolicyHooks)[];
+export type HookName = (typeof HOOK_NAMES)[number];
+
 /** A numeric policy parameter (the same shape as a workload's: src/util/spec.ts). */
 export type ParamSpec = NumericParam;
 
@@ -114,9 +125,7 @@ export interface ModeAbstraction {
   /** One representative per-vCPU state per class (the first is the reset value). */
   readonly vcpuModes: readonly { readonly label: string; readonly value: unknown }[];
   /** Hooks whose machine effect depends on the mode; every other hook's must not. */
-  readonly decidesAt: readonly (
-    'onVcpuLoad' | 'onEntry' | 'onFpTrap' | 'onExit' | 'onVcpuPut' | 'onReturnToUser'
-  )[];
+  readonly decidesAt: readonly HookName[];
 }
 
 /** What a policy module exports (default export): the design and how to instantiate it. */

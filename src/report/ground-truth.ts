@@ -7,8 +7,8 @@
  * missing or malformed ground truth renders nothing.
  */
 
-import type { ClaimRow, HeldOutError } from '../stream/claim.js';
-import type { Chart } from './charts.js';
+import { CLAIM, CLAIM_BAND, type ClaimRow, type HeldOutError } from '../stream/claim.js';
+import { bandLayer, type Chart } from './charts.js';
 import { esc, type ExtraSection } from './html.js';
 import { longTable } from './collapse.js';
 

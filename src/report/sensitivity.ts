@@ -7,7 +7,8 @@
 import type { SensitivityResult } from '../tune/sensitivity.js';
 import { pct, sig } from '../util/format.js';
 import { longTable } from './collapse.js';
-import type { Chart } from './charts.js';
+import { CLAIM } from '../stream/claim.js';
+import { bandLayer, type Chart } from './charts.js';
 import { esc, type ExtraSection } from './html.js';
 
 // eslint-disable-next-line max-lines-per-function -- not split yet: the report page and its charts are reworked on branch report

@@ -205,7 +205,7 @@ export class PolicyRun {
       if (this.table.evictions > 0 || this.notPayingOff()) this.toDirect();
     }
     if (i >= chunk.length) return;
-    const m = this.direct();
+    const m = this.machine!;
     const problems = this.problems;
     for (; i < chunk.length; i++) {
       const c = chunk.cls[i];
@@ -228,7 +228,9 @@ export class PolicyRun {
   }
 
   /** Leaves the table: fold its counts, then continue on the cost machine from its current state. */
-  private toDirect(t: TransitionTable, w: Walker): void {
+  private toDirect(): void {
+    const t = this.table!;
+    const w = this.walker!;
     this.tableTotals = w.totals();
     const state = t.stateOf(w.state);
     this.tableInfo = {
@@ -242,12 +244,6 @@ export class PolicyRun {
     this.machine = m;
     this.table = undefined;
     this.walker = undefined;
-  }
-
-  /** The cost machine, once the table has been left (or from the start without a table). */
-  private direct(): CostMachine {
-    if (!this.machine) throw new Error('internal: no cost machine after leaving the table');
-    return this.machine;
   }
 
   /** Primitive counts so far, and the table's size. */
@@ -264,7 +260,7 @@ export class PolicyRun {
         },
       };
     }
-    const totals = Float64Array.from(this.direct().acc);
+    const totals = Float64Array.from(this.machine!.acc);
     if (this.tableTotals) for (let k = 0; k < totals.length; k++) totals[k] += this.tableTotals[k];
     return { totals, table: { ...this.tableInfo } };
   }
@@ -306,17 +302,19 @@ export function walkPolicies(
   });
 }
 
-/** The exit mix of a walk (most frequent first) and the base world-switch cycles of its exits. */
-function exitMixOf(
-  exitHist: ArrayLike<number>,
-  exitBase: ArrayLike<number>,
-): { base: number; exitMix: ExitMixEntry[] } {
+/**
+ * Prices a walk for a CPU profile and FP state size: cycles are the primitive counts times
+ * the profile's costs, plus the base world-switch cost of each exit. Cost: O(exit keys + classes).
+ */
+export function price(w: WalkOutcome, cpu: CpuProfile, fpState: FpStateSize = FPSIMD): SimResult {
+  const costs = compileCosts(cpu, fpState);
+  const t = w.totals;
   let base = 0;
   const exitMix: ExitMixEntry[] = [];
   for (let key = 0; key < EXIT_KEY_COUNT; key++) {
-    const n = exitHist[key];
+    const n = w.exitHist[key];
     if (n === 0) continue;
-    base += n * exitBase[key];
+    base += n * costs.exitBase[key];
     exitMix.push({
       exit: exitClassName(Math.floor(key / 3)),
       handled: HANDLED_NAMES[key % 3],
@@ -326,50 +324,6 @@ function exitMixOf(
   exitMix.sort(
     (a, b) => b.runs - a.runs || a.exit.localeCompare(b.exit) || a.handled.localeCompare(b.handled),
   );
-  return { base, exitMix };
-}
-
-/** The primitive counts of a walk's totals; `fpBytes` is the size of one save or restore. */
-function countersOf(t: ArrayLike<number>, fpBytes: number): Counters {
-  return {
-    fpSaves: t[METRIC.fpSaves],
-    fpRestores: t[METRIC.fpRestores],
-    fpTraps: t[METRIC.fpTraps],
-    bytesMoved: (t[METRIC.fpSaves] + t[METRIC.fpRestores]) * fpBytes,
-    isbs: t[METRIC.isbs],
-    sysregWrites: t[METRIC.sysregWrites],
-    sysregReads: t[METRIC.sysregReads],
-    fpexc32Accesses: t[METRIC.fpexc32Accesses],
-    fpexcOnlyTraps: t[METRIC.fpexcOnlyTraps],
-  };
-}
-
-/** Runs that touched FP at EL0, at EL1, that accessed FPEXC, and any of these. */
-function fpUseCounts(classHist: ArrayLike<number>) {
-  let el0 = 0;
-  let el1 = 0;
-  let fpexc = 0;
-  let any = 0;
-  for (let c = 0; c < classHist.length; c++) {
-    const n = classHist[c];
-    if (n === 0) continue;
-    const { fp } = decodeRunClass(c);
-    if (fp & FP_EL0) el0 += n;
-    if (fp & FP_EL1) el1 += n;
-    if (fp & FPEXC_ACCESS) fpexc += n;
-    if (fp) any += n;
-  }
-  return { el0, el1, fpexc, any };
-}
-
-/**
- * Prices a walk for a CPU profile and FP state size: cycles are the primitive counts times
- * the profile's costs, plus the base world-switch cost of each exit. Cost: O(exit keys + classes).
- */
-export function price(w: WalkOutcome, cpu: CpuProfile, fpState: FpStateSize = FPSIMD): SimResult {
-  const costs = compileCosts(cpu, fpState);
-  const t = w.totals;
-  const { base, exitMix } = exitMixOf(w.exitHist, costs.exitBase);
   const components: CycleBreakdown = {
     base,
     fpSave: t[METRIC.fpSaves] * costs.fpSave,
@@ -388,7 +342,19 @@ export function price(w: WalkOutcome, cpu: CpuProfile, fpState: FpStateSize = FP
     components.trapCtl;
   const runs = w.runs;
   const per = (x: number) => (runs === 0 ? 0 : x / runs);
-  const { el0, el1, fpexc, any } = fpUseCounts(w.classHist);
+  let el0 = 0;
+  let el1 = 0;
+  let fpexc = 0;
+  let any = 0;
+  for (let c = 0; c < w.classHist.length; c++) {
+    const n = w.classHist[c];
+    if (n === 0) continue;
+    const fp = Math.floor((c % CLASSES_PER_VCPU) / 12);
+    if (fp & FP_EL0) el0 += n;
+    if (fp & FP_EL1) el1 += n;
+    if (fp & FPEXC_ACCESS) fpexc += n;
+    if (fp) any += n;
+  }
   const switched = t[METRIC.switchedRuns];
   return {
     workload: w.workload,
@@ -398,7 +364,17 @@ export function price(w: WalkOutcome, cpu: CpuProfile, fpState: FpStateSize = FP
     runs,
     skippedRuns: runs - switched,
     skipRate: per(runs - switched),
-    counters: countersOf(t, costs.fpBytes),
+    counters: {
+      fpSaves: t[METRIC.fpSaves],
+      fpRestores: t[METRIC.fpRestores],
+      fpTraps: t[METRIC.fpTraps],
+      bytesMoved: (t[METRIC.fpSaves] + t[METRIC.fpRestores]) * costs.fpBytes,
+      isbs: t[METRIC.isbs],
+      sysregWrites: t[METRIC.sysregWrites],
+      sysregReads: t[METRIC.sysregReads],
+      fpexc32Accesses: t[METRIC.fpexc32Accesses],
+      fpexcOnlyTraps: t[METRIC.fpexcOnlyTraps],
+    },
     cycles: {
       total,
       perExit: per(total),

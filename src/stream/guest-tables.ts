@@ -10,11 +10,6 @@
 import {
   COMBOS,
   EN_BIT,
-  EV_INTERLUDE,
-  EV_KNEON,
-  EV_SW_PLAIN,
-  EV_SW_SIMD,
-  EV_USE,
   GUIDE,
   idleEntryEffect,
   INHW_BIT,

@@ -18,7 +18,7 @@ import type {
 import { isGroundTruth } from '../../src/report/ground-truth.js';
 import { price, walkPolicies } from '../../src/sim/simulate.js';
 import type { ExitStream } from '../../src/stream/exit-stream.js';
-import { CLASSES_PER_VCPU } from '../../src/machine/run-class.js';
+import { decodeRunClass } from '../../src/machine/run-class.js';
 import { modelConstants } from '../../src/stream/guest-configs.js';
 import {
   loadWorkloadFile,
