@@ -55,21 +55,6 @@ export default tseslint.config(
     },
   },
   {
-    // Long functions being split on other branches; drop each file from this list once
-    // its branch is merged.
-    files: [
-      'bench/suite.ts', // runSuite, measureThroughput: split on branch perf
-      'src/stream/trace-import.ts', // importTrace: split on branch hostile
-      'src/stream/guest.ts', // fastRuns: split on branch model
-      'src/stream/guest-tables.ts', // flattenGuest: split on branch model
-      'src/stream/guest-model.ts', // compileVcpu: split on branch model
-      'validation/lib/boot.ts', // boot: split on branch val
-      'validation/run.ts', // main: split on branch val
-      'src/cli/tune.ts', // tuneCommand: split on branch cost
-    ],
-    rules: { 'max-lines-per-function': 'off' },
-  },
-  {
     // The deliberately broken user policies of the loader's tests: written as a careless
     // user writes them (hooks typed `any`, a hook that dereferences undefined on purpose),
     // so that the one-line errors are tested on real mistakes, not on tidy code.
