@@ -450,7 +450,13 @@ ${linuxTable(g)}
 <h3>Out of sample: each Linux cell predicted from its configuration</h3>
 <p>Each measured Linux cell as a parametrised built-in workload built from its configuration alone (command line, vCPUs, guest speed: 1 instruction per ns under <code>-icount shift=0</code>, else the plugin's instructions over guest time), generated and simulated. The model's free constants (<code>workloads/fitted/constants.json</code>) were fitted by <code>npm run fit</code> on the training cells named in <code>validation/training.json</code> only.</p>
 ${configTable(g)}`;
-  return { id: 'ground-truth', title: 'Ground truth', html, charts: charts(g) };
+  return {
+    id: 'ground-truth',
+    title: 'Ground truth',
+    html,
+    charts: charts(g),
+    collapseChartsAfter: 1,
+  };
 }
 
 /**

@@ -301,10 +301,10 @@ function throughputSection(r: Results, chart: (id: string) => string): string {
   ]);
   return `<section id="throughput"><h2>Throughput</h2>${chart('throughput')}
 ${longTable('Performance budgets', ['budget', 'target', 'measured', ''], budgetRows(t))}
-<h3>Table walk, one core: runs/s (walk / bare loop over the same stream)</h3>
-<p>Each workload's own stream, every built-in policy at its defaults, measured in a child process per workload.</p>${walkTable(t)}
+<details class="long"><summary>Table walk, one core: runs/s (walk / bare loop over the same stream)</summary>
+<p>Each workload's own stream, every built-in policy at its defaults, measured in a child process per workload.</p>${walkTable(t)}</details>
 ${longTable('Stream generation, one core', ['stream', 'runs/s'], gen)}
-<h3>CLI start (process start to exit, best of ${t.cliStart?.repeats ?? 0})</h3>${cli}
+<details class="long"><summary>CLI start (process start to exit, best of ${t.cliStart?.repeats ?? 0})</summary>${cli}</details>
 ${longTable('Checker, per policy and configuration (time alone in a child process)', ['policy', 'config', 'verdict', 'time', 'states', 'covers'], checks, 'small')}
 <p>Checker: ${num(t.check.states)} states, ${num(t.check.transitions)} transitions in ${t.check.seconds.toFixed(2)} s. Suite wall time ${t.suiteSeconds.toFixed(1)} s, ${t.suiteCpuSeconds.toFixed(1)} s of CPU; the suite's own peak RSS (main thread and worker threads) ${t.peakRssMiB.toFixed(0)} MiB. ${scalingText(t, r.host.cores)}</p></section>`;
 }
@@ -320,7 +320,7 @@ figure.chart{margin:.8em 0}figure.chart h3{margin:.2em 0}.shows{color:#555;margi
 details{margin:.4em 0}summary{cursor:pointer}.meta{color:#555;font-size:12px;margin:.2em 0}details.long>summary{font-weight:600}.count{color:#777;font-weight:400}
 .filter{margin:.3em 0}.filter input{font:inherit;padding:1px 4px;width:16em}.shown{color:#777}
 #summary{background:#f7f9fc;border:1px solid #d8e0ec;border-radius:6px;padding:.2em 1em .6em;margin-top:.6em}#summary h2{margin-top:.4em;border:0}
-.lead{font-size:15px}.note{color:#555;font-size:12px;margin:.2em 0}table.summary td,table.matrix td{white-space:nowrap}
+.lead{font-size:15px}.note{color:#555;font-size:12px;margin:.2em 0}table.matrix td{white-space:nowrap}table.summary{font-size:12px}
 @media (max-width:900px){body{display:block;padding:0 1em}nav#toc{position:static;max-height:none}}`;
 
 /** Table-of-contents entries: section id and label, in page order. */

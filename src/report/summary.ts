@@ -108,10 +108,11 @@ function recommendationTable(r: Results): string {
   const at = new Map(rows.map((x) => [`${x.workload}\u0000${x.cpu}`, x]));
   const cell = (x: Recommendation | undefined) => {
     if (!x) return '<td class="na">-</td>';
-    const below = x.belowEagerPct === undefined ? '' : `, ${num(x.belowEagerPct, 0)}% below eager`;
-    const win = x.winShare === undefined ? '' : `, cheapest in ${pct(x.winShare, 0)} of draws`;
+    // Compact: five CPUs side by side must fit the page; the full line is the cell's title.
+    const below = x.belowEagerPct === undefined ? '' : `, ${num(x.belowEagerPct, 0)}% < eager`;
+    const win = x.winShare === undefined ? '' : `, wins ${pct(x.winShare, 0)}`;
     const title = x.line ?? `${x.policy}: ${num(x.cyclesPerExit.mean, 0)} cycles per exit`;
-    return `<td title="${esc(title)}"><b>${esc(x.policy)}</b> <span class="na">${num(x.cyclesPerExit.mean, 0)} cyc/exit${below}${win}</span></td>`;
+    return `<td title="${esc(title)}"><b>${esc(x.policy)}</b> <span class="na">${num(x.cyclesPerExit.mean, 0)} cyc${below}${win}</span></td>`;
   };
   const body = workloads
     .map(
@@ -139,7 +140,9 @@ function tally(r: Results): string {
     const covers = vs
       .map((v) => (v as { covers?: unknown }).covers)
       .find((c): c is string => typeof c === 'string');
-    const name = `<b>${esc(baseName(policy))}</b>${covers ? ` <span class="na">(${esc(covers)})</span>` : ''}`;
+    // A design without parameters needs no word on what its verdict covers.
+    const says = covers && !covers.includes('no parameters') ? covers : undefined;
+    const name = `<b>${esc(baseName(policy))}</b>${says ? ` <span class="na">(${esc(says)})</span>` : ''}`;
     if (bad.length > 0) {
       const shortest = bad.reduce((a, b) => (b.steps.length < a.steps.length ? b : a));
       broken.push(
