@@ -33,5 +33,5 @@ export function longTable(
 }
 
 /** The page script that makes every filter box work (plain DOM, no dependency). */
-export const FILTER_SCRIPT = `document.querySelectorAll('details.long').forEach(function(d){var input=d.querySelector('input[type=search]');var shown=d.querySelector('.shown');var rows=d.querySelectorAll('tbody tr');
+export const FILTER_SCRIPT = `document.querySelectorAll('details.long').forEach(function(d){var input=d.querySelector('input[type=search]');var shown=d.querySelector('.shown');var rows=d.querySelectorAll('tbody tr');if(!input)return;
 input.addEventListener('input',function(){var q=input.value.toLowerCase();var n=0;rows.forEach(function(tr){var hit=!q||tr.textContent.toLowerCase().indexOf(q)>=0;tr.style.display=hit?'':'none';if(hit)n++;});shown.textContent=q?n+' of '+rows.length+' rows':'';});});`;

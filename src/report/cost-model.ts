@@ -39,7 +39,7 @@ function chart(rows: readonly CalibrationEntry[]): Chart {
         y: {
           field: 'anchor',
           type: 'nominal',
-          title: 'anchor',
+          title: null,
           sort: null,
           axis: { labelLimit: 420 },
         },
