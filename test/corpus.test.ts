@@ -109,8 +109,17 @@ describe('the same through the installed command (compiled, a process of its own
       c.name,
     ),
   );
-  it('covers a sample', () => { expect(sample.length).toBeGreaterThanOrEqual(5); });
-  for (const c of sample) it(c.name, () => { expectOneCleanLine(runBin(c.argv)); }, 120_000);
+  it('covers a sample', () => {
+    expect(sample.length).toBeGreaterThanOrEqual(5);
+  });
+  for (const c of sample)
+    it(
+      c.name,
+      () => {
+        expectOneCleanLine(runBin(c.argv));
+      },
+      120_000,
+    );
 });
 
 describe('findings are not mistakes', () => {
