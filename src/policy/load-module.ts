@@ -10,7 +10,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, extname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { thrownText, UserError, userText } from '../util/errors.js';
-import { enterWatched, leaveWatched, watchLabel } from './watchdog.js';
+import { enterWatched, leaveWatched, MODULE_TIME_LIMIT_MS, watchLabel } from './watchdog.js';
 
 /** The extensions a policy module may have. */
 export const POLICY_EXTENSIONS = ['.ts', '.mts', '.cts', '.js', '.mjs', '.cjs'] as const;
@@ -54,7 +54,10 @@ export async function importPolicyModule(
 ): Promise<Record<string, unknown>> {
   const direct = nodeCanImport(abs);
   const tsx = direct ? undefined : await import('tsx/esm/api');
-  const watch = watchLabel(`policy module ${userText(shown)} (its top level)`);
+  const watch = watchLabel(
+    `policy module ${userText(shown)} (its top level)`,
+    MODULE_TIME_LIMIT_MS,
+  );
   enterWatched(watch);
   try {
     const url = pathToFileURL(abs).href;

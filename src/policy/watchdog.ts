@@ -11,15 +11,21 @@
  */
 
 import { isMainThread, Worker } from 'node:worker_threads';
+import { ERROR_LINE_MAX } from '../util/errors.js';
+
+const OVERRIDE = Number(process.env.FPSWITCH_HOOK_TIME_LIMIT_MS);
 
 /**
- * How long one hook call (or a module's top level) may run: far beyond any sane hook
- * (microseconds). FPSWITCH_HOOK_TIME_LIMIT_MS overrides it (the tests use a short one).
+ * How long one hook call may run: far beyond any sane hook (microseconds).
+ * FPSWITCH_HOOK_TIME_LIMIT_MS overrides it (the tests use a short one).
  */
-export const HOOK_TIME_LIMIT_MS =
-  Number(process.env.FPSWITCH_HOOK_TIME_LIMIT_MS) > 0
-    ? Number(process.env.FPSWITCH_HOOK_TIME_LIMIT_MS)
-    : 5_000;
+export const HOOK_TIME_LIMIT_MS = OVERRIDE > 0 ? OVERRIDE : 5_000;
+
+/**
+ * How long loading a policy module may take: its top level, and compiling it (tsx starts
+ * esbuild, which takes seconds on a loaded machine). The same override applies.
+ */
+export const MODULE_TIME_LIMIT_MS = OVERRIDE > 0 ? OVERRIDE : 30_000;
 
 // Slots of the shared heartbeat: which watched section runs (0 = none), a call counter.
 const ACTIVE = 0;
@@ -32,7 +38,7 @@ const { writeSync } = require('node:fs');
 const inspector = require('node:inspector');
 const beat = new Int32Array(workerData.sab);
 const labels = [];
-parentPort.on('message', (label) => labels.push(label));
+parentPort.on('message', (entry) => labels.push(entry));
 
 const session = new inspector.Session();
 session.connectToMainThread();
@@ -41,11 +47,17 @@ setInterval(() => {
   const active = Atomics.load(beat, ${ACTIVE});
   const n = Atomics.load(beat, ${CALLS});
   if (active === 0 || n !== calls) { calls = n; since = Date.now(); return; }
-  if (Date.now() - since < workerData.limit) return;
+  const entry = labels[active - 1] ?? { label: 'a policy', limit: workerData.limit };
+  if (Date.now() - since < entry.limit) return;
   if (Atomics.load(beat, ${FIRED}) === 1) return;
   Atomics.store(beat, ${FIRED}, 1);
-  writeSync(2, 'fpswitch: ' + (labels[active - 1] ?? 'a policy') + ' ran for more than ' +
-    workerData.limit / 1000 + ' s and was stopped (a hook must return promptly: an endless loop?)\\n');
+  let line = 'fpswitch: ' + entry.label + ' ran for more than ' + entry.limit / 1000 +
+    ' s and was stopped (hooks and the top level of a policy module must finish promptly: an endless loop?)';
+  if (Buffer.byteLength(line) > ${ERROR_LINE_MAX}) {
+    while (Buffer.byteLength(line) > ${ERROR_LINE_MAX} - 3) line = line.slice(0, -1);
+    line += '…';
+  }
+  writeSync(2, line + '\\n');
   session.post('Runtime.terminateExecution');
 }, 50);
 `;
@@ -75,7 +87,7 @@ function start(limitMs: number): Worker {
 export function watchLabel(label: string, limitMs = HOOK_TIME_LIMIT_MS): number {
   if (!isMainThread) return -1;
   worker ??= start(limitMs);
-  worker.postMessage(label);
+  worker.postMessage({ label, limit: limitMs });
   return ++count;
 }
 
