@@ -112,7 +112,7 @@ function recommendationTable(r: Results): string {
     const below = x.belowEagerPct === undefined ? '' : `, ${num(x.belowEagerPct, 0)}% < eager`;
     const win = x.winShare === undefined ? '' : `, wins ${pct(x.winShare, 0)}`;
     const title = x.line ?? `${x.policy}: ${num(x.cyclesPerExit.mean, 0)} cycles per exit`;
-    return `<td title="${esc(title)}"><b>${esc(x.policy)}</b> <span class="na">${num(x.cyclesPerExit.mean, 0)} cyc${below}${win}</span></td>`;
+    return `<td title="${esc(title)}"><b>${esc(x.policy)}</b> <span class="na">${num(x.cyclesPerExit.mean, 0)} cyc/exit${below}${win}</span></td>`;
   };
   const body = workloads
     .map(
