@@ -57,8 +57,9 @@ export class Pool {
 
   private dispatch(): void {
     while (this.idle.length > 0 && this.queue.length > 0) {
-      const w = this.idle.pop()!;
-      const job = this.queue.shift()!;
+      const w = this.idle.pop();
+      const job = this.queue.shift();
+      if (w === undefined || job === undefined) return; // both non-empty: the loop's condition
       this.started.set(job.id, performance.now());
       w.postMessage({ id: job.id, task: job.task });
     }

@@ -48,6 +48,7 @@ import {
 import { Pool } from './pool.js';
 import type { Progress } from './progress.js';
 import type { SensitivityResult } from '../src/tune/sensitivity.js';
+import type { Recommendation } from '../src/tune/recommend.js';
 import type {
   CheckTask,
   SensitivityTask,
@@ -277,29 +278,14 @@ export async function runSuite(opts: SuiteOptions, progress: Progress): Promise<
     runTasks(tasks, opts.workers, progress),
   );
   const cells = buildCells(plan, tasks.sim, raw.sim, opts);
-  const tuning = aggregateTuning(
-    plan.selWorkloads.map((w) => w.name),
-    tasks.tune,
-    raw.tune,
-    plan.selCpus.map((c) => c.name),
-    opts,
-    plan.tuneRanges,
-  );
+  const tuning = suiteTuning(plan, tasks, raw, opts);
   const breakEven = await lapped(timing, 'breakEvenSeconds', () =>
     breakEvenSection(plan.cpus, cells, opts, progress),
   );
   progress.note('cost model against the published anchors; recommendations over cost draws');
   const calibration = await calibrate(plan.cpus);
   const recommendations = await lapped(timing, 'recommendSeconds', () =>
-    Promise.resolve(
-      suiteRecommendations(
-        plan.selWorkloads.map((w) => w.name),
-        (w) => mergeTuneUnits(tasks.tune, raw.tune, w),
-        plan.selCpus,
-        raw.check,
-        opts,
-      ),
-    ),
+    Promise.resolve(suiteRecommendationsOf(plan, tasks, raw, opts)),
   );
   const throughput = opts.throughput
     ? await lapped(timing, 'throughputSeconds', () =>
@@ -332,6 +318,39 @@ export async function runSuite(opts: SuiteOptions, progress: Progress): Promise<
     timing,
     throughput,
   };
+}
+
+/** The adaptive sweep's table: the tune units' results per selected workload and CPU. */
+function suiteTuning(
+  plan: SuitePlan,
+  tasks: SuiteTasks,
+  raw: RawResults,
+  opts: SuiteOptions,
+): TuningResult | null {
+  return aggregateTuning(
+    plan.selWorkloads.map((w) => w.name),
+    tasks.tune,
+    raw.tune,
+    plan.selCpus.map((c) => c.name),
+    opts,
+    plan.tuneRanges,
+  );
+}
+
+/** One recommendation per selected workload x CPU, from the tune units and the verdicts. */
+function suiteRecommendationsOf(
+  plan: SuitePlan,
+  tasks: SuiteTasks,
+  raw: RawResults,
+  opts: SuiteOptions,
+): Recommendation[] {
+  return suiteRecommendations(
+    plan.selWorkloads.map((w) => w.name),
+    (w) => mergeTuneUnits(tasks.tune, raw.tune, w),
+    plan.selCpus,
+    raw.check,
+    opts,
+  );
 }
 
 /** Every parameter of the run with its source: CPUs, policies, workloads. */
@@ -545,7 +564,7 @@ function claimChecks(
   groundTruth: unknown,
 ): Results['claim'] {
   const cpu = plan.selCpus[0]?.name ?? plan.cpus[0].name;
-  const evidence = claimEvidence(groundTruth as Results['groundTruth']);
+  const evidence = claimEvidence(groundTruth);
   return claimResult(
     cells
       .filter((c) => c.policy === 'lazy-fixed' && c.cpu === cpu)

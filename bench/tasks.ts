@@ -90,50 +90,62 @@ export interface TuneUnitResult {
   readonly fpTrapsPerExit: readonly (readonly number[])[];
 }
 
+/** A simulation unit: every policy x CPU over one workload's runs, as wire cells. */
+async function simUnit(task: SimTask): Promise<SimCell[][]> {
+  const workload = loadWorkloadFile(task.workloadFile);
+  const policies = await Promise.all(task.policies.map((p) => resolvePolicy(p)));
+  const cpus = task.cpus.map(cpuProfile);
+  const results = runUnit(workload, task.seed, task.runs, policies, cpus, FPSIMD, SUITE_BUDGET);
+  return results.map((perCpu) =>
+    perCpu.map((r): SimCell => ({
+      policy: r.policy,
+      cpu: r.cpu,
+      runs: r.runs,
+      skipRate: r.skipRate,
+      counters: r.counters,
+      cycles: r.cycles,
+      guestNs: r.guestNs,
+      exitsPerGuestSecond: r.exitsPerGuestSecond,
+      exitMix: r.exitMix,
+      fpUse: r.fpUse,
+    })),
+  );
+}
+
+/** A tune unit: the adaptive sweep's settings (or the reference designs) walked once, priced per CPU. */
+async function tuneUnit(task: TuneTask): Promise<TuneUnitResult> {
+  const workload = loadWorkloadFile(task.workloadFile);
+  // The reference unit holds every other built-in design at its defaults: the
+  // recommendation chooses among all of them (bench/recommendations.ts).
+  const adaptive = builtinPolicy('adaptive');
+  if (adaptive === undefined) throw new Error('the built-in policy adaptive is missing');
+  const policies = task.references
+    ? await Promise.all(
+        BUILTIN_POLICIES.filter((d) => d.name !== 'adaptive').map((d) => resolvePolicy(d.name)),
+      )
+    : sweepSettings(adaptive, task.ranges).map((s) => s.policy);
+  const cpus = task.cpus.map(cpuProfile);
+  const walks = walkUnit(workload, task.seed, task.runs, policies);
+  const results = walks.map((w) => cpus.map((cpu) => price(w, cpu, FPSIMD)));
+  const out: TuneUnitResult = {
+    policies: policies.map((p) => p.id),
+    features: walks.map((w) => Array.from(features(w))),
+    perExit: results.map((perCpu) => perCpu.map((r) => r.cycles.perExit)),
+    skipRate: results.map((perCpu) => perCpu.map((r) => r.skipRate)),
+    fpTrapsPerExit: results.map((perCpu) =>
+      perCpu.map((r) => r.counters.fpTraps / Math.max(1, r.runs)),
+    ),
+  };
+  return out;
+}
+
 export async function executeTask(task: TaskRequest): Promise<unknown> {
   switch (task.kind) {
     case 'sim': {
-      const workload = loadWorkloadFile(task.workloadFile);
-      const policies = await Promise.all(task.policies.map((p) => resolvePolicy(p)));
-      const cpus = task.cpus.map(cpuProfile);
-      const results = runUnit(workload, task.seed, task.runs, policies, cpus, FPSIMD, SUITE_BUDGET);
-      return results.map((perCpu) =>
-        perCpu.map((r): SimCell => ({
-          policy: r.policy,
-          cpu: r.cpu,
-          runs: r.runs,
-          skipRate: r.skipRate,
-          counters: r.counters,
-          cycles: r.cycles,
-          guestNs: r.guestNs,
-          exitsPerGuestSecond: r.exitsPerGuestSecond,
-          exitMix: r.exitMix,
-          fpUse: r.fpUse,
-        })),
-      );
+      return simUnit(task);
     }
     case 'tune': {
-      const workload = loadWorkloadFile(task.workloadFile);
-      // The reference unit holds every other built-in design at its defaults: the
-      // recommendation chooses among all of them (bench/recommendations.ts).
-      const policies = task.references
-        ? await Promise.all(
-            BUILTIN_POLICIES.filter((d) => d.name !== 'adaptive').map((d) => resolvePolicy(d.name)),
-          )
-        : sweepSettings(builtinPolicy('adaptive')!, task.ranges).map((s) => s.policy);
-      const cpus = task.cpus.map(cpuProfile);
-      const walks = walkUnit(workload, task.seed, task.runs, policies);
-      const results = walks.map((w) => cpus.map((cpu) => price(w, cpu, FPSIMD)));
-      const out: TuneUnitResult = {
-        policies: policies.map((p) => p.id),
-        features: walks.map((w) => Array.from(features(w))),
-        perExit: results.map((perCpu) => perCpu.map((r) => r.cycles.perExit)),
-        skipRate: results.map((perCpu) => perCpu.map((r) => r.skipRate)),
-        fpTrapsPerExit: results.map((perCpu) =>
-          perCpu.map((r) => r.counters.fpTraps / Math.max(1, r.runs)),
-        ),
-      };
-      return out;
+      return tuneUnit(task);
     }
     case 'sensitivity': {
       const workload = loadWorkloadFile(task.workloadFile);

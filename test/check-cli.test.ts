@@ -93,15 +93,8 @@ describe('fpswitch check', () => {
 
     const two = await cli(['check', '-p', 'lazy-fixed', '-p', 'eager', '--json']);
     expect(two.code).toBe(0);
-    const arr = JSON.parse(two.out);
-    expect(
-      arr.map((x: { policy: string; verdict: string; exhaustive: boolean; states: number }) => [
-        x.policy,
-        x.verdict,
-        x.exhaustive,
-        x.states,
-      ]),
-    ).toEqual([
+    const arr = JSON.parse(two.out) as Verdict[];
+    expect(arr.map((x) => [x.policy, x.verdict, x.exhaustive, x.states])).toEqual([
       ['lazy-fixed', 'ok', true, 297],
       ['eager', 'ok', true, 184],
     ]);

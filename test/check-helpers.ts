@@ -66,7 +66,7 @@ export async function mutant(
           vcpuSymmetric: original.definition.vcpuSymmetric,
         }
       : {}),
-    create: () => hooks as unknown as PolicyHooks<unknown>,
+    create: () => hooks as unknown as PolicyHooks,
   });
   return instantiate(def, {});
 }

@@ -75,7 +75,7 @@ export function referenceRuns(w: GuestWorkload, runs: number, seed: number): Ref
       }
     }
     let T = 0;
-    let src = -1;
+    let src: number; // set where the loop breaks
     let boundary = false;
     for (;;) {
       // Every clock, every step: exit sources and all guest events (whether or not they change anything).

@@ -104,10 +104,16 @@ describe('sensitivity', () => {
         .map((x) => x.path)
         .sort(),
     ).toEqual(['vms[0].scheduler.phases.streamShare', 'vms[0].scheduler.switchesPerSec']);
-    const sw = r.ranking.find((x) => x.path === 'vms[0].scheduler.switchesPerSec')!;
+    const sw = must(
+      r.ranking.find((x) => x.path === 'vms[0].scheduler.switchesPerSec'),
+      'the switchesPerSec ranking',
+    );
     expect(sw.skipHigh).toBeLessThan(sw.skipLow);
     expect(r.sweeps).toHaveLength(2);
-    const swSweep = r.sweeps.find((x) => x.params[0].path === 'vms[0].scheduler.switchesPerSec')!;
+    const swSweep = must(
+      r.sweeps.find((x) => x.params[0].path === 'vms[0].scheduler.switchesPerSec'),
+      'the switchesPerSec sweep',
+    );
     const means = swSweep.points.map((p) => p.skip.mean);
     for (let i = 1; i < means.length; i++) expect(means[i]).toBeLessThan(means[i - 1]);
     // Somewhere along a tenfold range either side the curve crosses the band.
@@ -146,10 +152,18 @@ describe('sensitivity', () => {
     expect(names).not.toContain('hvc-only'); // markov: no parameters on these axes
     // The built-in's value is derived from its configuration (src/stream/guest-configs.ts).
     const hb = resolveWorkload('hackbench').workload;
-    expect(r.markers.find((m) => m.workload === 'hackbench')!.values).toEqual([
-      hb.kind === 'guest' ? hb.vms[0].scheduler.switchesPerSec.value : NaN,
-    ]);
-    expect(r.markers.find((m) => m.workload === 'lmbench-syscall')!.values).toEqual([0]);
+    expect(
+      must(
+        r.markers.find((m) => m.workload === 'hackbench'),
+        'the hackbench marker',
+      ).values,
+    ).toEqual([hb.kind === 'guest' ? hb.vms[0].scheduler.switchesPerSec.value : NaN]);
+    expect(
+      must(
+        r.markers.find((m) => m.workload === 'lmbench-syscall'),
+        'the lmbench-syscall marker',
+      ).values,
+    ).toEqual([0]);
   });
   it('two parameters make a grid', async () => {
     const r = await sensitivity({

@@ -90,9 +90,22 @@ const TEXT_PROBLEMS = `(() => {
 if (!haveBrowser && process.env.CI)
   throw new Error(`${CHROMIUM} is missing: .ci/run installs Debian's chromium`);
 
+type Page = Awaited<ReturnType<Browser['newPage']>>;
+/** The little of the DOM the page callbacks use (the project's lib has no DOM types). */
+interface DomElement {
+  getAttribute(name: string): string | null;
+  querySelectorAll(selector: string): { readonly length: number };
+  readonly textContent: string | null;
+}
+
 describe.skipIf(!haveBrowser)('report in headless Chromium', () => {
-  let browser: Browser;
-  let page: Awaited<ReturnType<Browser['newPage']>>;
+  let browser: Browser | undefined;
+  let opened: Page | undefined;
+  /** The page beforeAll opened; a test fails on this line when it could not be opened. */
+  function thePage(): Page {
+    if (opened === undefined) throw new Error('the report page was not opened');
+    return opened;
+  }
   const requests: string[] = [];
   const errors: string[] = [];
   const dialogs: string[] = [];
@@ -155,7 +168,8 @@ describe.skipIf(!haveBrowser)('report in headless Chromium', () => {
         '--disable-quic',
       ],
     });
-    page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+    const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+    opened = page;
     page.on('request', (r) => requests.push(r.url()));
     page.on('console', (m) => {
       if (m.type() === 'error') errors.push(m.text());
@@ -170,16 +184,17 @@ describe.skipIf(!haveBrowser)('report in headless Chromium', () => {
   }, 240_000);
 
   afterAll(async () => {
-    if (page) {
+    if (opened) {
       const shots = resolve(__dirname, '../reports/browser-test');
       mkdirSync(shots, { recursive: true });
-      await page.screenshot({ path: join(shots, 'report.png'), fullPage: true });
+      await opened.screenshot({ path: join(shots, 'report.png'), fullPage: true });
     }
     await browser?.close();
   });
 
   it('renders every chart with marks', async () => {
-    const charts = await page.$$eval('.vis', (els) =>
+    const page = thePage();
+    const charts = await page.$$eval('.vis', (els: DomElement[]) =>
       els.map((el) => ({
         id: el.getAttribute('data-chart'),
         rendered: el.getAttribute('data-rendered'),
@@ -212,6 +227,7 @@ describe.skipIf(!haveBrowser)('report in headless Chromium', () => {
   });
 
   it('answers on the first screen, in a page at most 8,000 px tall', async () => {
+    const page = thePage();
     // Details (long tables, counterexamples, more charts) collapsed: the default page.
     const height = await page.evaluate<number>('document.documentElement.scrollHeight');
     expect(height).toBeLessThanOrEqual(8000);
@@ -227,8 +243,9 @@ describe.skipIf(!haveBrowser)('report in headless Chromium', () => {
     expect(summary).toMatch(/clean at a fixpoint/);
     expect(summary).toMatch(/lazy-notafix: guest-undef in \d+ events/);
     // Every workload x CPU has a recommendation.
-    const cells = await page.$$eval('#recommendations tbody td:not(:first-child)', (els) =>
-      els.map((e) => e.textContent ?? ''),
+    const cells = await page.$$eval(
+      '#recommendations tbody td:not(:first-child)',
+      (els: DomElement[]) => els.map((e) => e.textContent ?? ''),
     );
     expect(cells.length).toBeGreaterThan(0);
     for (const c of cells) expect(c).toMatch(/cyc\/exit/);
@@ -239,7 +256,8 @@ describe.skipIf(!haveBrowser)('report in headless Chromium', () => {
     await page.fill('#assumptions input[type=search]', 'xgene');
     const shown = await page.$$eval(
       '#assumptions tbody tr',
-      (rows) => rows.filter((r) => r.getAttribute('style') !== 'display: none;').length,
+      (rows: DomElement[]) =>
+        rows.filter((r) => r.getAttribute('style') !== 'display: none;').length,
     );
     const total = await page.$$eval('#assumptions tbody tr', (rows) => rows.length);
     expect(shown).toBeGreaterThan(0);
@@ -249,6 +267,7 @@ describe.skipIf(!haveBrowser)('report in headless Chromium', () => {
   });
 
   it('draws no overlapping or clipped text in any chart', async () => {
+    const page = thePage();
     await page.evaluate(OPEN_DETAILS);
     const problems = await page.evaluate<string[]>(TEXT_PROBLEMS);
     expect(problems).toEqual([]);
@@ -264,6 +283,7 @@ describe.skipIf(!haveBrowser)('report in headless Chromium', () => {
   });
 
   it('shows a hostile workload name as text, running nothing', async () => {
+    const page = thePage();
     expect(dialogs).toEqual([]);
     expect(await page.$$eval('img', (els) => els.length)).toBe(0);
     // The workloads table is collapsed by default: open every block to read it.
@@ -275,13 +295,14 @@ describe.skipIf(!haveBrowser)('report in headless Chromium', () => {
     expect(text).toContain(HOSTILE_FILE);
     expect(await page.$$eval('marquee', (els) => els.length)).toBe(0);
     // In the SVG charts too (vega writes text nodes).
-    const svgText = await page.$$eval('svg text', (els) =>
+    const svgText = await page.$$eval('svg text', (els: DomElement[]) =>
       els.map((e) => e.textContent ?? '').join('\n'),
     );
     expect(svgText).toContain(HOSTILE);
   });
 
   it('shows the sections a reader needs', async () => {
+    const page = thePage();
     const text = await page.innerText('body');
     for (const h of [
       'The 30-50% claim',

@@ -115,6 +115,15 @@ interface Options {
   filter?: RegExp;
 }
 
+/** A flag's positive integer, `def` when the flag is absent; anything else is a usage error. */
+function positiveInt(s: string | undefined, def: number, what: string): number {
+  if (s === undefined) return def;
+  const n = Number(s);
+  if (!Number.isInteger(n) || n <= 0)
+    throw new ValidationError(`${what}: expected a positive integer, got "${s}"`, 2);
+  return n;
+}
+
 function parseOptions(argv: string[]): Options | 'help' {
   let v;
   try {
@@ -152,21 +161,14 @@ function parseOptions(argv: string[]): Options | 'help' {
   for (const m of modes)
     if (m !== 'vhe' && m !== 'nvhe')
       throw new ValidationError(`--modes: unknown mode "${m}" (vhe, nvhe)`, 2);
-  const num = (s: string | undefined, def: number, what: string): number => {
-    if (s === undefined) return def;
-    const n = Number(s);
-    if (!Number.isInteger(n) || n <= 0)
-      throw new ValidationError(`${what}: expected a positive integer, got "${s}"`, 2);
-    return n;
-  };
   return {
     quick,
     modes: modes as KvmMode[],
-    iterations: num(v.iterations, quick ? 200 : 1000, '--iterations'),
+    iterations: positiveInt(v.iterations, quick ? 200 : 1000, '--iterations'),
     linux: !v['no-linux'],
     icount: !v['no-icount'],
     kernelPackage: v['kernel-pkg'],
-    timeoutSec: num(v.timeout, quick ? 600 : 1800, '--timeout'),
+    timeoutSec: positiveInt(v.timeout, quick ? 600 : 1800, '--timeout'),
     install: !v['no-install'],
     updateFixtures: v['update-fixtures'],
     compareOnly: v['compare-only'],

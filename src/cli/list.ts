@@ -20,15 +20,8 @@ Examples:
   fpswitch list --json | jq '.policies[].name'
   fpswitch simulate --workload hackbench:vcpus=2,groups=2,loops=200 --policy lazy-fixed`;
 
-export function listCommand(argv: readonly string[]): number {
-  const { values } = parse('list', argv, {
-    json: { type: 'boolean' },
-    help: { type: 'boolean', short: 'h' },
-  });
-  if (values.help) {
-    console.log(LIST_HELP);
-    return 0;
-  }
+/** The built-in policies, workloads and CPU profiles with their parameters, as plain data. */
+function catalogue() {
   const policies = BUILTIN_POLICIES.map((p) => ({
     name: p.name,
     summary: p.summary,
@@ -52,10 +45,11 @@ export function listCommand(argv: readonly string[]): number {
     clockGHz: c.clockGHz.value,
     description: c.description,
   }));
-  if (values.json) {
-    console.log(JSON.stringify({ policies, workloads, cpus }, null, 2));
-    return 0;
-  }
+  return { policies, workloads, cpus };
+}
+
+/** The catalogue as three terminal tables. */
+function printCatalogue({ policies, workloads, cpus }: ReturnType<typeof catalogue>): void {
   console.log('Policies (name[:key=value,...]):');
   console.log(
     table(
@@ -90,5 +84,19 @@ export function listCommand(argv: readonly string[]): number {
       cpus.map((c) => [c.name, c.clockGHz.toFixed(1), c.title]),
     ),
   );
+}
+
+export function listCommand(argv: readonly string[]): number {
+  const { values } = parse('list', argv, {
+    json: { type: 'boolean' },
+    help: { type: 'boolean', short: 'h' },
+  });
+  if (values.help) {
+    console.log(LIST_HELP);
+    return 0;
+  }
+  const all = catalogue();
+  if (values.json) console.log(JSON.stringify(all, null, 2));
+  else printCatalogue(all);
   return 0;
 }

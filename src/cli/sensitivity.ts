@@ -67,14 +67,8 @@ function fmtValue(x: number): string {
   return sig(x, 4);
 }
 
-export function formatSensitivity(r: SensitivityResult): string {
-  const out: string[] = [];
-  out.push(
-    `sensitivity of the ${r.policy} skip rate: workload ${r.workload} (${num(r.runs)} runs x ${r.seeds} seeds per point)`,
-  );
-  out.push(
-    `  at its own parameters: skip ${est(r.base.skip)}, ${r.base.switchesPerExit.toFixed(2)} guest context switches per exit, SIMD share ${r.base.simdShare}: ${band(r.base.skip).toUpperCase()} the claimed 30-50% band`,
-  );
+/** The parameters ranked by effect: the top twelve, each at its low and high value. */
+function pushRanking(out: string[], r: SensitivityResult): void {
   if (r.ranking.length > 0) {
     out.push(
       '',
@@ -98,43 +92,43 @@ export function formatSensitivity(r: SensitivityResult): string {
       ),
     );
   }
-  for (const s of r.sweeps) {
-    const names = s.params.map((p) => p.path);
-    out.push(
-      '',
-      `sweep of ${names.join(' x ')} (${s.params.map((p) => `${p.scale} ${fmtValue(p.from)} .. ${fmtValue(p.to)}`).join(' x ')}):  band 30-50% shown as dots`,
-    );
-    const rows = s.points.map((p: SweepPoint) => [
-      ...p.values.map(fmtValue),
-      p.switchesPerExit.toFixed(2),
-      est(p.skip),
-      band(p.skip),
-      bar(p.skip.mean),
-    ]);
-    out.push(
-      table(
-        [
-          ...names,
-          'switches/exit',
-          'skip rate',
-          'band',
-          '0%' + ' '.repeat(barWidth() - 4) + '100%',
-        ],
-        rows,
-        { indent: '  ' },
-      ),
-    );
-    if (s.params.length === 1) {
-      const lo = s.crossings.filter((c) => c.level === CLAIM.lo).map((c) => fmtValue(c.value));
-      const hi = s.crossings.filter((c) => c.level === CLAIM.hi).map((c) => fmtValue(c.value));
-      if (lo.length + hi.length === 0)
-        out.push(`  the skip rate does not cross 30% or 50% over this range`);
-      else
-        out.push(
-          `  crosses 30% at ${names[0]} = ${lo.join(', ') || '-'}; 50% at ${hi.join(', ') || '-'}`,
-        );
-    }
+}
+
+/** One sweep as a table with a bar per point, and a 1-D sweep's crossings of the band. */
+function pushSweep(out: string[], s: SensitivityResult['sweeps'][number]): void {
+  const names = s.params.map((p) => p.path);
+  out.push(
+    '',
+    `sweep of ${names.join(' x ')} (${s.params.map((p) => `${p.scale} ${fmtValue(p.from)} .. ${fmtValue(p.to)}`).join(' x ')}):  band 30-50% shown as dots`,
+  );
+  const rows = s.points.map((p: SweepPoint) => [
+    ...p.values.map(fmtValue),
+    p.switchesPerExit.toFixed(2),
+    est(p.skip),
+    band(p.skip),
+    bar(p.skip.mean),
+  ]);
+  out.push(
+    table(
+      [...names, 'switches/exit', 'skip rate', 'band', '0%' + ' '.repeat(barWidth() - 4) + '100%'],
+      rows,
+      { indent: '  ' },
+    ),
+  );
+  if (s.params.length === 1) {
+    const lo = s.crossings.filter((c) => c.level === CLAIM.lo).map((c) => fmtValue(c.value));
+    const hi = s.crossings.filter((c) => c.level === CLAIM.hi).map((c) => fmtValue(c.value));
+    if (lo.length + hi.length === 0)
+      out.push(`  the skip rate does not cross 30% or 50% over this range`);
+    else
+      out.push(
+        `  crosses 30% at ${names[0]} = ${lo.join(', ') || '-'}; 50% at ${hi.join(', ') || '-'}`,
+      );
   }
+}
+
+/** The built-in guest workloads' own values on the swept axes. */
+function pushMarkers(out: string[], r: SensitivityResult): void {
   if (r.markers.length > 0) {
     const paths = [
       ...new Set(r.sweeps.flatMap((s) => s.params.map((p) => p.path.replace(/^vms\[\d+\]\./, '')))),
@@ -155,6 +149,19 @@ export function formatSensitivity(r: SensitivityResult): string {
       ),
     );
   }
+}
+
+export function formatSensitivity(r: SensitivityResult): string {
+  const out: string[] = [];
+  out.push(
+    `sensitivity of the ${r.policy} skip rate: workload ${r.workload} (${num(r.runs)} runs x ${r.seeds} seeds per point)`,
+  );
+  out.push(
+    `  at its own parameters: skip ${est(r.base.skip)}, ${r.base.switchesPerExit.toFixed(2)} guest context switches per exit, SIMD share ${r.base.simdShare}: ${band(r.base.skip).toUpperCase()} the claimed 30-50% band`,
+  );
+  pushRanking(out, r);
+  for (const s of r.sweeps) pushSweep(out, s);
+  pushMarkers(out, r);
   return out.join('\n');
 }
 

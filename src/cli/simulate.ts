@@ -4,7 +4,7 @@ import { cpuProfile } from '../cpu/profiles.js';
 import { fpStateBytes, parseVectorLength } from '../cpu/fp-state.js';
 import { resolvePolicy } from '../policy/registry.js';
 import { seedEstimates } from '../sim/seeds.js';
-import { CYCLE_COMPONENTS, type SimResult, simulate } from '../sim/simulate.js';
+import { CYCLE_COMPONENTS, type Engine, type SimResult, simulate } from '../sim/simulate.js';
 import { claimCheck, claimLine } from '../stream/claim.js';
 import type { ExitStream } from '../stream/exit-stream.js';
 import { deriveSeed } from '../stream/prng.js';
@@ -172,8 +172,9 @@ export function formatResult(
   return lines.join('\n');
 }
 
-export async function simulateCommand(argv: readonly string[]): Promise<number> {
-  const { values } = parse('simulate', argv, {
+/** The command line of `fpswitch simulate`, parsed (unknown flags are a UserError). */
+function parseSimulate(argv: readonly string[]) {
+  return parse('simulate', argv, {
     workload: { type: 'string', short: 'w' },
     policy: { type: 'string', short: 'p', multiple: true },
     cpu: { type: 'string', short: 'c' },
@@ -185,10 +186,10 @@ export async function simulateCommand(argv: readonly string[]): Promise<number> 
     json: { type: 'boolean' },
     help: { type: 'boolean', short: 'h' },
   });
-  if (values.help) {
-    console.log(SIMULATE_HELP);
-    return 0;
-  }
+}
+
+/** The flags checked and resolved, in the order a user reads them: the first mistake is the one reported. */
+function simulateSettings(values: ReturnType<typeof parseSimulate>['values']) {
   if (!values.workload)
     throw new UserError('--workload is required (see fpswitch simulate --help)');
   // Not split on commas: a policy's parameters are comma-separated.
@@ -204,6 +205,18 @@ export async function simulateCommand(argv: readonly string[]): Promise<number> 
   const seed = seedFlag(values.seed);
   const seeds = intFlag('seeds', values.seeds, 1, 1, 1000);
   const { workload } = resolveWorkload(values.workload);
+  const checkedEngine: Engine = engine;
+  return { policySpecs, engine: checkedEngine, cpu, fpState, runs, seed, seeds, workload };
+}
+
+export async function simulateCommand(argv: readonly string[]): Promise<number> {
+  const { values } = parseSimulate(argv);
+  if (values.help) {
+    console.log(SIMULATE_HELP);
+    return 0;
+  }
+  const { policySpecs, engine, cpu, fpState, runs, seed, seeds, workload } =
+    simulateSettings(values);
   const policies = [];
   for (const spec of policySpecs) policies.push(await resolvePolicy(spec));
   const slow = announceSlowWork(workload, seed, runs * seeds * policies.length);

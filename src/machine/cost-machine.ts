@@ -49,6 +49,13 @@ export interface CostState {
   readonly policy: string;
 }
 
+/** JSON of a policy's state; `undefined` (JSON.stringify's answer for it) becomes 'null'. */
+function stateJson(state: unknown): string {
+  // JSON.stringify's declared type omits the undefined it returns for undefined or a function.
+  const stringify: (value: unknown) => string | undefined = JSON.stringify;
+  return stringify(state) ?? 'null';
+}
+
 export class CostMachine implements WorldMachine {
   readonly hooks: PolicyHooks;
   readonly vcpus: readonly VcpuDesc[];
@@ -86,9 +93,9 @@ export class CostMachine implements WorldMachine {
 
   /** The policy state as JSON; a user's state that JSON cannot hold is a UserError. */
   private policyJson(): string {
-    if (this.policy.source === undefined) return JSON.stringify(this.policyState) ?? 'null';
+    if (this.policy.source === undefined) return stateJson(this.policyState);
     try {
-      return JSON.stringify(this.policyState) ?? 'null';
+      return stateJson(this.policyState);
     } catch (e) {
       throw new UserError(
         `${this.policy.source}: policy ${userText(this.policy.id)}: its state must be plain data (numbers, booleans, strings, arrays, objects): ${thrownText(e)}`,

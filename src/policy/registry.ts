@@ -73,7 +73,7 @@ export function instantiate(
   const id = policyId(def, params);
   if (source === undefined) return { id, definition: def, params, hooks: def.create(params) };
   const where = `${userText(source)}: policy ${userText(id)}`;
-  const hooks = guardCall('create()', where, () => def.create(params) as unknown);
+  const hooks = guardCall('create()', where, () => def.create(params));
   const fns = readHooks(hooks, POLICY_FUNCTIONS, userText(source));
   return {
     id,

@@ -370,7 +370,6 @@ function sweepPanel(eagerRuns: readonly string[]) {
 }
 
 /** Threshold sweep of adaptive, best setting marked, per workload and CPU. */
-// eslint-disable-next-line max-lines-per-function -- not split yet: the report page and its charts are reworked on branch report
 function sweepChart(r: Results): Chart | undefined {
   const t = r.tuning;
   if (!t || t.rows.length === 0) return undefined;

@@ -361,6 +361,16 @@ function diagonal(max: number): Record<string, unknown> {
   };
 }
 
+/** A symlog axis of counts up to `max`: ticks at 0 and each power of ten. */
+function symlogCountAxis(max: number): { values: number[]; format: string } {
+  // symlog draws no ticks of its own where most points are: 0 and each power of ten.
+  const ticks = [
+    0,
+    ...Array.from({ length: Math.ceil(Math.log10(max * 1.5)) + 1 }, (_, i) => 10 ** i),
+  ];
+  return { values: ticks, format: ',~d' };
+}
+
 /** FP traps of the scripted guests: real against lazy-vcpu's prediction. */
 function trapsChart(g: GroundTruth, out: Chart[]): void {
   const traps = g.scripted.map((s) => ({
@@ -371,12 +381,7 @@ function trapsChart(g: GroundTruth, out: Chart[]): void {
   }));
   if (traps.length > 0) {
     const max = Math.max(1, ...traps.map((t) => Math.max(t.real, t.predicted, t.kvmOnly)));
-    // symlog draws no ticks of its own where most points are: 0 and each power of ten.
-    const ticks = [
-      0,
-      ...Array.from({ length: Math.ceil(Math.log10(max * 1.5)) + 1 }, (_, i) => 10 ** i),
-    ];
-    const axis = { values: ticks, format: ',~d' };
+    const axis = symlogCountAxis(max);
     out.push({
       id: 'ground-truth-traps',
       title: 'Ground truth: FP traps of the scripted guests, real vs lazy-vcpu',

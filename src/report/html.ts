@@ -102,7 +102,6 @@ function checkScope(v: CheckVerdict): string {
   return typeof covers === 'string' ? `${scope}; covers ${covers}` : scope;
 }
 
-// eslint-disable-next-line max-lines-per-function -- not split yet: the report page is reworked on branch report
 function checkSection(r: Results): string {
   const configs = [...new Set(r.checks.map((v) => v.config))];
   const policies = [...new Set(r.checks.map((v) => v.policy))];

@@ -8,6 +8,7 @@
 import { exitClassName } from '../arch/esr.js';
 import { type FpStateSize, FPSIMD, fpStateLabel } from '../cpu/fp-state.js';
 import {
+  type CompiledCosts,
   compileCosts,
   type CpuProfile,
   EXIT_KEY_COUNT,
@@ -205,7 +206,7 @@ export class PolicyRun {
       if (this.table.evictions > 0 || this.notPayingOff()) this.toDirect();
     }
     if (i >= chunk.length) return;
-    const m = this.machine!;
+    const m = this.costMachine();
     const problems = this.problems;
     for (; i < chunk.length; i++) {
       const c = chunk.cls[i];
@@ -227,10 +228,17 @@ export class PolicyRun {
     return this.tableRuns >= PROBE_RUNS && this.freshCells * 4 > this.tableRuns;
   }
 
+  /** The cost machine: there is one from the start (direct) or once the table was left. */
+  private costMachine(): CostMachine {
+    if (this.machine === undefined) throw new Error('the cost machine runs only off the table');
+    return this.machine;
+  }
+
   /** Leaves the table: fold its counts, then continue on the cost machine from its current state. */
   private toDirect(): void {
-    const t = this.table!;
-    const w = this.walker!;
+    const t = this.table;
+    const w = this.walker;
+    if (t === undefined || w === undefined) throw new Error('toDirect: the table was left already');
     this.tableTotals = w.totals();
     const state = t.stateOf(w.state);
     this.tableInfo = {
@@ -260,7 +268,7 @@ export class PolicyRun {
         },
       };
     }
-    const totals = Float64Array.from(this.machine!.acc);
+    const totals = Float64Array.from(this.costMachine().acc);
     if (this.tableTotals) for (let k = 0; k < totals.length; k++) totals[k] += this.tableTotals[k];
     return { totals, table: { ...this.tableInfo } };
   }
@@ -302,13 +310,8 @@ export function walkPolicies(
   });
 }
 
-/**
- * Prices a walk for a CPU profile and FP state size: cycles are the primitive counts times
- * the profile's costs, plus the base world-switch cost of each exit. Cost: O(exit keys + classes).
- */
-export function price(w: WalkOutcome, cpu: CpuProfile, fpState: FpStateSize = FPSIMD): SimResult {
-  const costs = compileCosts(cpu, fpState);
-  const t = w.totals;
+/** The base world-switch cycles of a walk's exits, and its exit mix (most runs first). */
+function exitBase(w: WalkOutcome, costs: CompiledCosts): { base: number; exitMix: ExitMixEntry[] } {
   let base = 0;
   const exitMix: ExitMixEntry[] = [];
   for (let key = 0; key < EXIT_KEY_COUNT; key++) {
@@ -324,7 +327,12 @@ export function price(w: WalkOutcome, cpu: CpuProfile, fpState: FpStateSize = FP
   exitMix.sort(
     (a, b) => b.runs - a.runs || a.exit.localeCompare(b.exit) || a.handled.localeCompare(b.handled),
   );
-  const components: CycleBreakdown = {
+  return { base, exitMix };
+}
+
+/** The cycles by component: the primitive counts times the profile's costs, plus `base`. */
+function cycleComponents(t: Float64Array, costs: CompiledCosts, base: number): CycleBreakdown {
+  return {
     base,
     fpSave: t[METRIC.fpSaves] * costs.fpSave,
     fpRestore: t[METRIC.fpRestores] * costs.fpRestore,
@@ -334,14 +342,10 @@ export function price(w: WalkOutcome, cpu: CpuProfile, fpState: FpStateSize = FP
       t[METRIC.sysregWrites] * costs.sysregWrite +
       t[METRIC.sysregReads] * costs.sysregRead,
   };
-  const total =
-    components.base +
-    components.fpSave +
-    components.fpRestore +
-    components.fpTrap +
-    components.trapCtl;
-  const runs = w.runs;
-  const per = (x: number) => (runs === 0 ? 0 : x / runs);
+}
+
+/** Runs whose guest used FP/SIMD at EL0, at EL1, touched FPEXC32, or any of them (run classes). */
+function fpUseRuns(w: WalkOutcome): { el0: number; el1: number; fpexc: number; any: number } {
   let el0 = 0;
   let el1 = 0;
   let fpexc = 0;
@@ -355,6 +359,27 @@ export function price(w: WalkOutcome, cpu: CpuProfile, fpState: FpStateSize = FP
     if (fp & FPEXC_ACCESS) fpexc += n;
     if (fp) any += n;
   }
+  return { el0, el1, fpexc, any };
+}
+
+/**
+ * Prices a walk for a CPU profile and FP state size: cycles are the primitive counts times
+ * the profile's costs, plus the base world-switch cost of each exit. Cost: O(exit keys + classes).
+ */
+export function price(w: WalkOutcome, cpu: CpuProfile, fpState: FpStateSize = FPSIMD): SimResult {
+  const costs = compileCosts(cpu, fpState);
+  const t = w.totals;
+  const { base, exitMix } = exitBase(w, costs);
+  const components = cycleComponents(t, costs, base);
+  const total =
+    components.base +
+    components.fpSave +
+    components.fpRestore +
+    components.fpTrap +
+    components.trapCtl;
+  const runs = w.runs;
+  const per = (x: number) => (runs === 0 ? 0 : x / runs);
+  const { el0, el1, fpexc, any } = fpUseRuns(w);
   const switched = t[METRIC.switchedRuns];
   return {
     workload: w.workload,

@@ -100,46 +100,49 @@ class GuestFp implements TraceFpModel {
   }
 }
 
+/** `--fp markov:p=<share>,r=<corr>[,aarch32=1]`: the two-state FP model with its keys checked. */
+function markovFpModel(spec: string, seed: number): MarkovFp {
+  const fields = new Map<string, string>();
+  for (const part of spec
+    .slice('markov:'.length)
+    .split(',')
+    .filter((x) => x !== '')) {
+    const eq = part.indexOf('=');
+    if (eq < 0)
+      throw new UserError(
+        `--fp ${userText(spec)}: "${userText(part)}" is not key=value (keys: p, r, aarch32)`,
+      );
+    fields.set(part.slice(0, eq).trim(), part.slice(eq + 1).trim());
+  }
+  for (const k of fields.keys()) {
+    if (!['p', 'r', 'aarch32'].includes(k))
+      throw new UserError(
+        `--fp ${userText(spec)}: unknown key "${userText(k)}" (keys: p, r, aarch32)`,
+      );
+  }
+  const num = (k: string, fallback: number | undefined, lo: number, hi: number): number => {
+    const text = fields.get(k);
+    if (text === undefined) {
+      if (fallback === undefined)
+        throw new UserError(`--fp ${userText(spec)}: ${userText(k)}=... is required`);
+      return fallback;
+    }
+    const x = Number(text);
+    if (text === '' || !Number.isFinite(x) || x < lo || x > hi)
+      throw new UserError(
+        `--fp ${userText(spec)}: ${userText(k)}=${userText(text)}: expected a number from ${lo} to ${hi}`,
+      );
+    return x;
+  };
+  const p = num('p', undefined, 0, 1);
+  const r = num('r', 0, -1, 1);
+  const a32 = num('aarch32', 0, 0, 1) === 1;
+  return new MarkovFp(p, r, a32, seed, `--fp ${spec}`);
+}
+
 /** Parses `--fp`. `maxVcpus` bounds the trace's vCPU threads. */
 export function traceFpModel(spec: string, opts: { seed: number; maxVcpus: number }): TraceFpModel {
-  if (spec.startsWith('markov:') || spec === 'markov') {
-    const fields = new Map<string, string>();
-    for (const part of spec
-      .slice('markov:'.length)
-      .split(',')
-      .filter((x) => x !== '')) {
-      const eq = part.indexOf('=');
-      if (eq < 0)
-        throw new UserError(
-          `--fp ${userText(spec)}: "${userText(part)}" is not key=value (keys: p, r, aarch32)`,
-        );
-      fields.set(part.slice(0, eq).trim(), part.slice(eq + 1).trim());
-    }
-    for (const k of fields.keys()) {
-      if (!['p', 'r', 'aarch32'].includes(k))
-        throw new UserError(
-          `--fp ${userText(spec)}: unknown key "${userText(k)}" (keys: p, r, aarch32)`,
-        );
-    }
-    const num = (k: string, fallback: number | undefined, lo: number, hi: number): number => {
-      const text = fields.get(k);
-      if (text === undefined) {
-        if (fallback === undefined)
-          throw new UserError(`--fp ${userText(spec)}: ${userText(k)}=... is required`);
-        return fallback;
-      }
-      const x = Number(text);
-      if (text === '' || !Number.isFinite(x) || x < lo || x > hi)
-        throw new UserError(
-          `--fp ${userText(spec)}: ${userText(k)}=${userText(text)}: expected a number from ${lo} to ${hi}`,
-        );
-      return x;
-    };
-    const p = num('p', undefined, 0, 1);
-    const r = num('r', 0, -1, 1);
-    const a32 = num('aarch32', 0, 0, 1) === 1;
-    return new MarkovFp(p, r, a32, opts.seed, `--fp ${spec}`);
-  }
+  if (spec.startsWith('markov:') || spec === 'markov') return markovFpModel(spec, opts.seed);
   // "name:..." that is not markov is a model kind we do not have, not a workload name.
   if (
     /^[a-z][\w-]*:/i.test(spec) &&

@@ -12,7 +12,8 @@ export function parseRange(text: string, what: string, maxValues = 10_000): numb
   if (range) {
     const from = Number(range[1]);
     const to = Number(range[2]);
-    const step = range[3] === undefined ? 1 : Number(range[3]);
+    const stepText = range.at(3); // the step is optional
+    const step = stepText === undefined ? 1 : Number(stepText);
     if (!(step > 0)) throw new UserError(`${what} ${userText(text)}: the step must be positive`);
     if (to < from)
       throw new UserError(

@@ -150,7 +150,10 @@ export class IntLogCounter {
     this.finish();
     if (c0 === 84 /* T */) {
       const m = /^Taking exception (\d+) \[([^\]]*)\](?: on CPU (\d+))?/.exec(l);
-      if (m) this.pending = { cpu: Number(m[3] ?? 0), excp: Number(m[1]), name: m[2] };
+      if (m) {
+        const cpu = m.at(3); // the CPU is optional in the line
+        this.pending = { cpu: Number(cpu ?? 0), excp: Number(m[1]), name: m[2] };
+      }
       return;
     }
     if (c0 === 64 /* @ */) this.pluginLine(l);
