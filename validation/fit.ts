@@ -10,15 +10,17 @@
 // switches per message and per task, instructions per token pass, host preemptions), then
 // one-dimensional searches of the generated model's 2015 skip rate against the measured
 // one (the guest kernel's own threads on null-syscall, the stream share on hackbench).
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { parseArgs } from 'node:util';
-import type { GtLinuxRow } from '../src/report/ground-truth.js';
 import {
-  CONSTANTS_FILE,
-  type ModelConstants,
-  modelConstants,
-} from '../src/stream/guest-configs.js';
+  claimEvidence,
+  type GroundTruth,
+  type GtLinuxRow,
+  predictedCells,
+} from '../src/report/ground-truth.js';
+import type { ErrorStat } from '../src/stream/claim.js';
+import { CONSTANTS_FILE, type ModelConstants } from '../src/stream/guest-configs.js';
 import { resolveWorkload, workloadStream } from '../src/stream/workload.js';
 import {
   cellCommand,
@@ -28,7 +30,7 @@ import {
   type MeasuredCell,
   trainingCells,
 } from './lib/cell-spec.js';
-import { loadGroundTruth, streamNumbers, trapsWithin } from './lib/model-side.js';
+import { loadGroundTruth, streamNumbers } from './lib/model-side.js';
 import { REPO_DIR } from './lib/util.js';
 
 interface Training {
@@ -183,26 +185,70 @@ async function search(
   return (a + b) / 2;
 }
 
-/** Prints every Linux cell: training or held out, spec, real and model skip and traps per exit, errors. */
+type Predicted = ReturnType<typeof predictedCells>[number];
+
+const fmt = (x: number | null | undefined, d = 3) =>
+  x === null || x === undefined ? '-' : x.toFixed(d);
+
+/** One cell's line: role, id, real / model / error of the skip rate and of the traps per exit. */
+function cellLine(r: Predicted): string {
+  const c = r.configModel;
+  const within =
+    c?.withinTolerance === null || c === undefined
+      ? 'not modelled'
+      : c.withinTolerance
+        ? 'yes'
+        : 'NO';
+  return `${(c?.role ?? '-').padEnd(9)} ${`${r.boot}/${r.workload}`.padEnd(38)} ${fmt(r.real.skip2015).padStart(9)} ${fmt(c?.model?.skip2015).padStart(6)} ${fmt(c?.skipError).padStart(6)} | ${fmt(r.real.trapsPerExit61, 4).padStart(15)} ${fmt(c?.model?.trapsPerExit61, 4).padStart(6)} ${fmt(c?.trapsRelError, 2).padStart(8)} | ${within.padEnd(12)} ${c?.spec ?? ''}`;
+}
+
+/** The claim's model error per workload family, as the bench computes it (claimEvidence). */
+function printClaimError(gt: GroundTruth): void {
+  const { err } = claimEvidence(gt);
+  if (!err) {
+    console.log('\nclaim model error: no held-out -icount cell');
+    return;
+  }
+  const s = (e: ErrorStat) =>
+    `max |error| ${fmt(e.maxAbs)} (${e.worstCell}), rms ${fmt(e.rms)}, ${e.cells} cells`;
+  console.log(`\nclaim model error (held-out -icount cells; per family sets each interval):`);
+  for (const [w, e] of Object.entries(err.byWorkload)) console.log(`  ${w.padEnd(16)} ${s(e)}`);
+  console.log(`  ${'(all families)'.padEnd(16)} ${s(err)}`);
+  if (err.excluded)
+    console.log(`  ${'no-icount'.padEnd(16)} ${s(err.excluded)}: ${err.excluded.reason}`);
+}
+
+/**
+ * Prints every measured cell (results.json's Linux cells and the matrix of
+ * validation/fixtures/runs/cells.json): training, held out with -icount, held out without,
+ * each with real, model and error; then the claim's model error.
+ */
 async function evaluate(resultsFile: string): Promise<void> {
   const gt = await loadGroundTruth({ file: resultsFile });
   if (!gt) throw new Error(`${resultsFile}: no comparison`);
-  const rows = [...gt.linux].sort(
-    (a, b) =>
-      (a.configModel?.role ?? '').localeCompare(b.configModel?.role ?? '') ||
-      a.boot.localeCompare(b.boot),
-  );
-  const f = (x: number | null | undefined, d = 3) =>
-    x === null || x === undefined ? '-' : x.toFixed(d);
+  const cells = predictedCells(gt);
+  const groups: [string, Predicted[]][] = [
+    [
+      'training cells (constants fitted on these)',
+      cells.filter((c) => c.configModel?.role === 'training'),
+    ],
+    [
+      'held-out cells, -icount (set the claim error)',
+      cells.filter((c) => c.configModel?.role !== 'training' && c.icount),
+    ],
+    [
+      "held-out cells, no -icount (reported only: guest time not a real machine's)",
+      cells.filter((c) => c.configModel?.role !== 'training' && !c.icount),
+    ],
+  ];
   console.log(
-    'role      cell                        skip real  model  error | traps/exit real  model  rel.err | within',
+    `role      ${'cell'.padEnd(38)} skip real  model  error | traps/exit real  model  rel.err | within       spec`,
   );
-  for (const r of rows) {
-    const c = r.configModel;
-    console.log(
-      `${(c?.role ?? '-').padEnd(9)} ${`${r.boot}/${r.workload}`.padEnd(28)} ${f(r.real.skip2015).padStart(9)} ${f(c?.model?.skip2015).padStart(6)} ${f(c?.skipError).padStart(6)} | ${f(r.real.trapsPerExit61, 4).padStart(15)} ${f(c?.model?.trapsPerExit61, 4).padStart(6)} ${f(c?.trapsRelError, 2).padStart(8)} | ${c?.withinTolerance === null || c === undefined ? 'not modelled' : c.withinTolerance ? 'yes' : 'NO'}  ${c?.spec ?? ''}`,
-    );
+  for (const [title, list] of groups) {
+    console.log(`-- ${title}`);
+    for (const r of list) console.log(cellLine(r));
   }
+  printClaimError(gt);
 }
 
 /** Fits every constant on the training cells; returns the constants file's content. */
@@ -259,68 +305,6 @@ async function fitConstants(resultsFile: string, runs: number) {
   return out;
 }
 
-/** A Linux cell's totals beside the per-run fixtures (validation/fixtures/runs/cells.json, val branch). */
-interface CellSummary {
-  readonly boot: string;
-  readonly workload: string;
-  readonly icount: boolean;
-  readonly guest?: MeasuredCell['guest'];
-  readonly real: {
-    readonly exits: number | null;
-    readonly skip2015: number | null;
-    readonly fpTraps61: number | null;
-    readonly trapsPerExit61: number | null;
-  };
-}
-
-/**
- * The wider matrix's cells (cells.json beside the per-run fixtures), each predicted from its
- * recorded configuration: all held out (training.json names none of them unless edited).
- */
-async function evaluateSummaries(file: string): Promise<void> {
-  if (!existsSync(file)) return;
-  const raw = JSON.parse(readFileSync(file, 'utf8')) as { cells?: CellSummary[] } | CellSummary[];
-  const cells = Array.isArray(raw) ? raw : (raw.cells ?? []);
-  const training = trainingCells();
-  const k = modelConstants();
-  console.log(`\n${relative(REPO_DIR, file)}: ${cells.length} cells`);
-  for (const c of cells) {
-    const id = `${c.boot}/${c.workload}`;
-    const spec = cellSpec(
-      {
-        boot: c.boot,
-        program: c.workload,
-        kind: 'linux',
-        icount: c.icount,
-        params: {},
-        guest: c.guest,
-      },
-      k,
-    );
-    if (!spec || c.real.skip2015 === null) {
-      console.log(`${id.padEnd(36)} not modelled`);
-      continue;
-    }
-    const w = resolveWorkload(spec).workload;
-    const n = await streamNumbers(workloadStream(w, { runs: 200_000, seed: 1 }), {
-      workload: spec,
-      file: '',
-      source: 'generated',
-      fp: 'evaluate',
-      seed: 1,
-    });
-    const traps = c.real.fpTraps61;
-    const ok =
-      Math.abs(n.skip2015 - c.real.skip2015) <= 0.05 &&
-      (traps === null ||
-        c.real.exits === null ||
-        trapsWithin(traps, n.trapsPerExit61 * c.real.exits));
-    console.log(
-      `${(training.has(id) ? 'training' : 'held-out').padEnd(9)} ${id.padEnd(36)} skip real ${c.real.skip2015.toFixed(3)} model ${n.skip2015.toFixed(3)} | traps/exit real ${c.real.trapsPerExit61?.toFixed(4) ?? '-'} model ${n.trapsPerExit61.toFixed(4)} | ${ok ? 'within' : 'NOT within'}  ${spec}`,
-    );
-  }
-}
-
 async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
@@ -332,7 +316,6 @@ async function main(): Promise<void> {
   });
   if (values.evaluate) {
     await evaluate(values.results);
-    await evaluateSummaries(join(REPO_DIR, 'validation', 'fixtures', 'runs', 'cells.json'));
     return;
   }
   const runs = Number(values.runs);

@@ -7,7 +7,13 @@
  * missing or malformed ground truth renders nothing.
  */
 
-import type { ClaimRow, HeldOutError } from '../stream/claim.js';
+import {
+  type ClaimRow,
+  type HeldOutCellError,
+  type HeldOutError,
+  heldOutError,
+  NO_ICOUNT_REASON,
+} from '../stream/claim.js';
 import type { Chart } from './charts.js';
 import { esc, type ExtraSection } from './html.js';
 
@@ -119,6 +125,27 @@ export interface GtConfigModel {
   readonly withinTolerance: boolean | null;
 }
 
+/** What configModel needs of a measured cell: its id and real totals. */
+export interface GtMeasured {
+  readonly boot: string;
+  readonly workload: string;
+  readonly icount: boolean;
+  readonly real: {
+    readonly exits: number | null;
+    readonly skip2015: number | null;
+    readonly fpTraps61: number | null;
+    readonly trapsPerExit61: number | null;
+  };
+}
+
+/** One cell of the wider -icount matrix (validation/fixtures/runs/cells.json) and its prediction. */
+export interface GtMatrixRow extends GtMeasured {
+  readonly mode: 'vhe' | 'nvhe';
+  /** The guest configuration the harness ran (vCPUs, bench, groups, ...). */
+  readonly guest: Readonly<Record<string, unknown>> | null;
+  readonly configModel: GtConfigModel;
+}
+
 export interface GroundTruth {
   readonly schema: 'fpswitch-ground-truth';
   readonly version: 1;
@@ -132,6 +159,8 @@ export interface GroundTruth {
   };
   readonly scripted: readonly GtScriptedRow[];
   readonly linux: readonly GtLinuxRow[];
+  /** The wider -icount matrix with per-run fixtures (validation/fixtures/runs/cells.json), when present. */
+  readonly matrix?: readonly GtMatrixRow[];
   /** When the generated model numbers were computed (the bench recomputes them from the workload files). */
   readonly modelComputed: 'harness' | 'bench';
 }
@@ -242,9 +271,16 @@ function linuxTable(g: GroundTruth): string {
 }
 
 /** Every Linux cell predicted from its configuration alone: training and held-out cells apart. */
+/** Every cell predicted from its configuration: the Linux rows, then the matrix's. */
+export function predictedCells(g: GroundTruth): (GtMeasured & { configModel?: GtConfigModel })[] {
+  return [...g.linux, ...(g.matrix ?? [])];
+}
+
 function configTable(g: GroundTruth): string {
-  const role = (r: 'training' | 'held-out') => g.linux.filter((l) => l.configModel?.role === r);
-  const rows = (list: readonly GtLinuxRow[]) =>
+  const cells = predictedCells(g);
+  const role = (r: 'training' | 'held-out', icount: boolean) =>
+    cells.filter((l) => l.configModel?.role === r && l.icount === icount);
+  const rows = (list: readonly (GtMeasured & { configModel?: GtConfigModel })[]) =>
     list.map((l) => {
       const c = l.configModel;
       const ok = c?.withinTolerance;
@@ -269,8 +305,10 @@ function configTable(g: GroundTruth): string {
     '6.1 FP traps per exit: real | model | relative error',
     'within |error| <= 0.05 and traps within 25% (3 traps below 12)',
   ];
-  return `<h4>Training cells (the constants were fitted on these)</h4>${table(head, rows(role('training')))}
-<h4>Held-out cells (predicted from their configuration alone)</h4>${table(head, rows(role('held-out')))}`;
+  const training = [...role('training', true), ...role('training', false)];
+  return `<h4>Training cells (the constants were fitted on these)</h4>${table(head, rows(training))}
+<h4>Held-out cells with -icount (predicted from their configuration alone; these set the claim's model error)</h4>${table(head, rows(role('held-out', true)))}
+<h4>Held-out cells without -icount (reported, not used for the claim's error)</h4><p>${esc(NO_ICOUNT_REASON)}.</p>${table(head, rows(role('held-out', false)))}`;
 }
 
 /** The 2015 skip rate per Linux cell: real, trace+model, validation and built-in workloads. */
@@ -450,27 +488,25 @@ ${configTable(g)}`;
 
 /**
  * What the claim check takes from the ground truth: the model's error on held-out cells
- * (every held-out Linux cell a parametrised workload describes) and, per parametrised
- * built-in, the nearest real measurement (-icount, VHE first: realistic guest time).
+ * (every held-out Linux and matrix cell a parametrised workload describes; -icount cells set
+ * it per workload family, claim.ts heldOutError) and, per parametrised built-in, the nearest
+ * real measurement (-icount, VHE first: realistic guest time).
  */
 export function claimEvidence(x: unknown): {
   err: HeldOutError | null;
   real: Record<string, ClaimRow['real']>;
 } {
   if (!isGroundTruth(x)) return { err: null, real: {} };
-  const held = x.linux.filter(
-    (l) => l.configModel?.role === 'held-out' && l.configModel.skipError !== null,
-  );
-  let err: HeldOutError | null = null;
-  if (held.length > 0) {
-    const errs = held.map((l) => Math.abs(l.configModel?.skipError ?? 0));
-    const worst = errs.indexOf(Math.max(...errs));
-    err = {
-      cells: held.length,
-      maxAbs: errs[worst],
-      worstCell: `${held[worst].boot}/${held[worst].workload}`,
-      rms: Math.sqrt(errs.reduce((a, b) => a + b * b, 0) / errs.length),
-    };
+  const held: HeldOutCellError[] = [];
+  for (const l of predictedCells(x)) {
+    const c = l.configModel;
+    if (c?.role !== 'held-out' || c.skipError === null || !c.spec) continue;
+    held.push({
+      cell: `${l.boot}/${l.workload}`,
+      workload: c.spec.split(':')[0],
+      icount: l.icount,
+      skipError: c.skipError,
+    });
   }
   const real: Record<string, ClaimRow['real']> = {};
   const ranked = [...x.linux].sort(
@@ -487,5 +523,5 @@ export function claimEvidence(x: unknown): {
       skip: l.real.skip2015,
     };
   }
-  return { err, real };
+  return { err: heldOutError(held), real };
 }
