@@ -10,7 +10,7 @@
 // switches per message and per task, instructions per token pass, host preemptions), then
 // one-dimensional searches of the generated model's 2015 skip rate against the measured
 // one (the guest kernel's own threads on null-syscall, the stream share on hackbench).
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { parseArgs } from 'node:util';
 import {
@@ -38,6 +38,46 @@ interface Training {
   readonly row: GtLinuxRow;
 }
 
+/** A cell the skip-rate searches fit on: its configuration and its real skip rate. */
+interface SkipCell {
+  readonly cell: MeasuredCell;
+  readonly row: { readonly real: { readonly skip2015: number | null } };
+}
+
+/** The matrix's per-run fixtures' cells (val branch), beside which training.json may name some. */
+const MATRIX_CELLS = join(REPO_DIR, 'validation', 'fixtures', 'runs', 'cells.json');
+
+/**
+ * The training cells named in training.json that are matrix cells (cells.json): they carry
+ * a guest configuration and totals but no plugin instruction count, so they enter only the
+ * skip-rate searches, not the closed forms. Missing file: none.
+ */
+function loadMatrixTraining(ids: ReadonlySet<string>): SkipCell[] {
+  if (!existsSync(MATRIX_CELLS)) return [];
+  const raw = JSON.parse(readFileSync(MATRIX_CELLS, 'utf8')) as {
+    cells: {
+      boot: string;
+      workload: string;
+      icount: boolean;
+      guest?: MeasuredCell['guest'];
+      real: { skip2015: number | null };
+    }[];
+  };
+  return raw.cells
+    .filter((c) => ids.has(`${c.boot}/${c.workload}`))
+    .map((c) => ({
+      cell: {
+        boot: c.boot,
+        program: c.workload,
+        kind: 'linux',
+        icount: c.icount,
+        params: {},
+        guest: c.guest,
+      },
+      row: { real: { skip2015: c.real.skip2015 } },
+    }));
+}
+
 /** Guest timer ticks in a cell's guest run time (CONFIG_HZ=250 in Debian's kernel). */
 const GUEST_HZ = 250;
 
@@ -55,9 +95,14 @@ function loadTraining(resultsFile: string): Training[] {
       throw new Error(`${cellId(c)}: no measurement to fit on`);
     out.push({ cell: c as Training['cell'], row });
   }
-  const missing = [...ids].filter((id) => !out.some((t) => cellId(t.cell) === id));
+  const matrix = new Set(loadMatrixTraining(ids).map((m) => cellId(m.cell)));
+  const missing = [...ids].filter(
+    (id) => !out.some((t) => cellId(t.cell) === id) && !matrix.has(id),
+  );
   if (missing.length)
-    throw new Error(`training cells not in ${resultsFile}: ${missing.join(', ')}`);
+    throw new Error(
+      `training cells not in ${resultsFile} nor ${relative(REPO_DIR, MATRIX_CELLS)}: ${missing.join(', ')}`,
+    );
   return out;
 }
 
@@ -130,7 +175,7 @@ function closedForms(t: Training[]): Omit<ModelConstants, 'kernelThreadsPerSec' 
 }
 
 /** The generated model's 2015 skip rate of a training cell under candidate constants. */
-async function modelSkip(x: Training, k: ModelConstants, runs: number): Promise<number> {
+async function modelSkip(x: SkipCell, k: ModelConstants, runs: number): Promise<number> {
   const spec = cellSpec(x.cell, k);
   if (!spec) throw new Error(`${cellId(x.cell)}: no parametrised workload describes it`);
   const w = resolveWorkload(spec, k).workload;
@@ -145,7 +190,11 @@ async function modelSkip(x: Training, k: ModelConstants, runs: number): Promise<
 }
 
 /** Squared error of the skip rate over some training cells. */
-async function skipError(cells: Training[], k: ModelConstants, runs: number): Promise<number> {
+async function skipError(
+  cells: readonly SkipCell[],
+  k: ModelConstants,
+  runs: number,
+): Promise<number> {
   let e = 0;
   for (const x of cells) e += ((await modelSkip(x, k, runs)) - (x.row.real.skip2015 ?? 0)) ** 2;
   return e;
@@ -153,7 +202,7 @@ async function skipError(cells: Training[], k: ModelConstants, runs: number): Pr
 
 /** Golden-section search of a constant in [lo, hi] minimising the skip error on `cells`. */
 async function search(
-  cells: Training[],
+  cells: readonly SkipCell[],
   at: (v: number) => ModelConstants,
   lo: number,
   hi: number,
@@ -258,7 +307,12 @@ async function fitConstants(resultsFile: string, runs: number) {
   const nulls = t.filter((x) => x.cell.program === 'null-syscall');
   // Run timing is realistic only under -icount (without it TCG's guest runs far slower than
   // its timers): the stream share is fitted on the -icount hackbench training cells.
-  const hb = t.filter((x) => x.cell.program === 'hackbench' && x.cell.icount);
+  const hb: SkipCell[] = [
+    ...t.filter((x) => x.cell.program === 'hackbench' && x.cell.icount),
+    ...loadMatrixTraining(trainingCells()).filter(
+      (x) => x.cell.guest?.bench === 'hackbench' && x.cell.icount,
+    ),
+  ];
   let k: ModelConstants = { ...base, kernelThreadsPerSec: 6.6, streamShare: 0 };
   k = {
     ...k,
@@ -271,7 +325,7 @@ async function fitConstants(resultsFile: string, runs: number) {
     ),
   };
   k = { ...k, streamShare: await search(hb, (v) => ({ ...k, streamShare: v }), 0, 0.9, runs) };
-  const fittedOn = t.map((x) => cellId(x.cell));
+  const fittedOn = [...new Set([...t, ...hb].map((x) => cellId(x.cell)))];
   const how: Record<keyof ModelConstants, string> = {
     insnsPerMessage:
       'least squares: guest instructions = messages x this + tasks x insnsPerTask over the hackbench training cells (TCG plugin instruction counts)',
