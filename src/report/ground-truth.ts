@@ -115,6 +115,8 @@ export interface GtLinuxRow {
 export interface GtConfigModel {
   /** The workload spec built from the cell's configuration alone, or null when none describes it. */
   readonly spec: string | null;
+  /** The spec is a built-in at its own defaults, not built from the cell's configuration (fp-heavy-aarch32 against the armhf guest). */
+  readonly builtinOnly?: true;
   /** Whether the model's constants were fitted on this cell (validation/training.json). */
   readonly role: 'training' | 'held-out';
   readonly model: GtModelNumbers | null;
@@ -143,6 +145,12 @@ export interface GtMatrixRow extends GtMeasured {
   readonly mode: 'vhe' | 'nvhe';
   /** The guest configuration the harness ran (vCPUs, bench, groups, ...). */
   readonly guest: Readonly<Record<string, unknown>> | null;
+  readonly real: GtMeasured['real'] & {
+    /** Share of exits by class (the importer's names). */
+    readonly exitMix?: Readonly<Record<string, number>>;
+    /** Guest FPEXC reads and writes (VMRS/VMSR, TCG plugin) per exit: AArch32 guests only. */
+    readonly fpexcAccessesPerExit?: number | null;
+  };
   readonly configModel: GtConfigModel;
 }
 
@@ -276,6 +284,22 @@ export function predictedCells(g: GroundTruth): (GtMeasured & { configModel?: Gt
   return [...g.linux, ...(g.matrix ?? [])];
 }
 
+/** The cells held against a built-in at its defaults (fp-heavy-aarch32 vs the armhf guest), with their exit mix. */
+function builtinHeldNote(g: GroundTruth): string {
+  return (g.matrix ?? [])
+    .filter((m) => m.configModel.builtinOnly && m.configModel.model)
+    .map((m) => {
+      const model = m.configModel.model;
+      const real = m.real.exitMix ?? {};
+      const classes = [...new Set([...Object.keys(real), ...Object.keys(model?.exitMix ?? {})])];
+      const mix = classes
+        .map((k) => `${k} ${pct(real[k] ?? 0)} / ${pct(model?.exitMix[k] ?? 0)}`)
+        .join(', ');
+      return `<p>${esc(`${m.boot}/${m.workload}`)} is held against the built-in <code>${esc(m.configModel.spec ?? '')}</code> at its own defaults (no parametrised workload takes the armhf guest's configuration): 2015 skip rate real ${pct(m.real.skip2015)}, model ${pct(model?.skip2015)}; 6.1 FP traps per exit real ${fix(m.real.trapsPerExit61, 4)}, model ${fix(model?.trapsPerExit61, 4)}; exits by class real / model: ${esc(mix)}; guest FPEXC accesses per exit (plugin) ${fix(m.real.fpexcAccessesPerExit, 2)}. ${m.configModel.withinTolerance ? 'Within tolerance.' : 'The model misses it.'}</p>`;
+    })
+    .join('');
+}
+
 function configTable(g: GroundTruth): string {
   const cells = predictedCells(g);
   const role = (r: 'training' | 'held-out', icount: boolean) =>
@@ -287,7 +311,7 @@ function configTable(g: GroundTruth): string {
       return [
         esc(`${l.boot}/${l.workload}`),
         c?.spec
-          ? `<code>${esc(c.spec)}</code>`
+          ? `<code>${esc(c.spec)}</code>${c.builtinOnly ? ' <span class="na">(the built-in at its defaults: not built from this configuration)</span>' : ''}`
           : '<span class="na">not modelled (no parametrised workload describes it)</span>',
         `${pct(l.real.skip2015)} | ${pct(c?.model?.skip2015)} | ${fix(c?.skipError, 3)}`,
         `${fix(l.real.trapsPerExit61, 4)} | ${fix(c?.model?.trapsPerExit61, 4)} | ${c?.trapsRelError === null || c?.trapsRelError === undefined ? '-' : pct(c.trapsRelError)}`,
@@ -308,6 +332,7 @@ function configTable(g: GroundTruth): string {
   const training = [...role('training', true), ...role('training', false)];
   return `<h4>Training cells (the constants were fitted on these)</h4>${table(head, rows(training))}
 <h4>Held-out cells with -icount (predicted from their configuration alone; these set the claim's model error)</h4>${table(head, rows(role('held-out', true)))}
+${builtinHeldNote(g)}
 <h4>Held-out cells without -icount (reported, not used for the claim's error)</h4><p>${esc(NO_ICOUNT_REASON)}.</p>${table(head, rows(role('held-out', false)))}`;
 }
 
