@@ -42,6 +42,12 @@ interface Training {
 interface SkipCell {
   readonly cell: MeasuredCell;
   readonly row: { readonly real: { readonly skip2015: number | null } };
+  /** Matrix cells: the totals the IPI closed form needs. */
+  readonly totals?: {
+    readonly exits: number;
+    readonly switches: number;
+    readonly exitMix: Readonly<Record<string, number>>;
+  };
 }
 
 /** The matrix's per-run fixtures' cells (val branch), beside which training.json may name some. */
@@ -60,7 +66,12 @@ function loadMatrixTraining(ids: ReadonlySet<string>): SkipCell[] {
       workload: string;
       icount: boolean;
       guest?: MeasuredCell['guest'];
-      real: { skip2015: number | null };
+      real: {
+        skip2015: number | null;
+        exits: number;
+        switches: number;
+        exitMix: Record<string, number>;
+      };
     }[];
   };
   return raw.cells
@@ -75,6 +86,7 @@ function loadMatrixTraining(ids: ReadonlySet<string>): SkipCell[] {
         guest: c.guest,
       },
       row: { real: { skip2015: c.real.skip2015 } },
+      totals: { exits: c.real.exits, switches: c.real.switches, exitMix: c.real.exitMix },
     }));
 }
 
@@ -135,7 +147,9 @@ function hackbenchSize(c: MeasuredCell): { messages: number; tasks: number } {
 }
 
 /** The constants measured directly on the training cells. */
-function closedForms(t: Training[]): Omit<ModelConstants, 'kernelThreadsPerSec' | 'streamShare'> {
+function closedForms(
+  t: Training[],
+): Omit<ModelConstants, 'kernelThreadsPerSec' | 'streamShare' | 'validationIpiPerWake'> {
   const hb = t.filter((x) => x.cell.program === 'hackbench');
   const pipe = t.filter((x) => x.cell.program === 'pipe-pingpong');
   if (hb.length < 2 || pipe.length < 1)
@@ -172,6 +186,26 @@ function closedForms(t: Training[]): Omit<ModelConstants, 'kernelThreadsPerSec' 
     insnsPerPass: passes.reduce((a, b) => a + b, 0) / passes.length,
     validationPreemptionsPerSec: puts.reduce((a, b) => a + b, 0) / puts.length,
   };
+}
+
+/**
+ * Reschedule IPIs sent per cross-vCPU user switch in the validation guest: the IPI sends
+ * (SYS64 exits: ICC_SGI1R_EL1 writes trap) over switches x (vcpus - 1) / vcpus, averaged
+ * over the multi-vCPU hackbench training cells of the matrix.
+ */
+function ipiPerWake(ids: ReadonlySet<string>): number {
+  const cells = loadMatrixTraining(ids).filter(
+    (x) => x.cell.guest?.bench === 'hackbench' && x.cell.guest.vcpus > 1 && x.totals,
+  );
+  if (cells.length === 0)
+    throw new Error('fit: needs a multi-vCPU hackbench matrix cell in validation/training.json');
+  const per = cells.map(({ cell, totals }) => {
+    const v = cell.guest?.vcpus ?? 1;
+    const t = totals ?? { exits: 0, switches: 1, exitMix: {} };
+    const sys64 = t.exitMix.SYS64 as number | undefined;
+    return ((sys64 ?? 0) * t.exits) / (t.switches * ((v - 1) / v));
+  });
+  return per.reduce((a, b) => a + b, 0) / per.length;
 }
 
 /** The generated model's 2015 skip rate of a training cell under candidate constants. */
@@ -336,7 +370,12 @@ async function fitConstants(resultsFile: string, runs: number) {
       (x) => x.cell.guest?.bench === 'hackbench' && x.cell.icount,
     ),
   ];
-  let k: ModelConstants = { ...base, kernelThreadsPerSec: 6.6, streamShare: 0 };
+  let k: ModelConstants = {
+    ...base,
+    validationIpiPerWake: ipiPerWake(trainingCells()),
+    kernelThreadsPerSec: 6.6,
+    streamShare: 0,
+  };
   k = {
     ...k,
     kernelThreadsPerSec: await search(
@@ -362,6 +401,8 @@ async function fitConstants(resultsFile: string, runs: number) {
       'mean of measured vcpu_puts (sched_switch) per guest second over all training cells',
     kernelThreadsPerSec:
       "golden-section search: the generated model's 2015 skip rate against the measured one on the null-syscall training cells",
+    validationIpiPerWake:
+      'closed form: IPI sends (SYS64 exits) / (guest switches x (vcpus - 1) / vcpus) on the multi-vCPU hackbench matrix training cells (validation/fixtures/runs/cells.json)',
     streamShare:
       "golden-section search: the generated model's 2015 skip rate against the measured one on the -icount hackbench training cells",
   };
