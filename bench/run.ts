@@ -164,11 +164,19 @@ function printSummary(results: Results, dir: string, comparison: Comparison | un
   );
   console.log(
     table(
-      ['workload', 'skip rate', 'interval', 'verdict', 'real (nearest measured configuration)'],
+      [
+        'workload',
+        'skip rate',
+        'interval',
+        'model error',
+        'verdict',
+        'real (nearest measured configuration)',
+      ],
       results.claim.workloads.map((c) => [
         c.workload + (c.counted ? '' : ' (not counted)'),
         pct(c.skipRate.mean),
         `${pct(c.interval.lo)} .. ${pct(c.interval.hi)}`,
+        c.modelError ? `+/-${pct(c.modelError.maxAbs)} (${c.modelError.worstCell})` : '-',
         c.verdict,
         c.real ? `${pct(c.real.skip)} (${c.real.cell})` : '-',
       ]),

@@ -4,7 +4,7 @@
  * workloads the claim was made for count (not the hvc-only calibration stream).
  */
 import { describe, expect, it } from 'vitest';
-import { claimResult, type HeldOutError } from '../src/stream/claim.js';
+import { claimResult, type HeldOutError, heldOutError } from '../src/stream/claim.js';
 
 const row = (workload: string, mean: number, half = 0.002) => ({
   workload,
@@ -17,6 +17,8 @@ const err = (maxAbs: number): HeldOutError => ({
   maxAbs,
   worstCell: 'x/y',
   rms: maxAbs / 2,
+  byWorkload: {},
+  excluded: null,
 });
 
 describe('claim with the held-out model error', () => {
@@ -55,5 +57,36 @@ describe('claim with the held-out model error', () => {
     });
     expect(r.verdict).toMatch(/^The 30-50% claim is not decided/);
     expect(r.workloads[0].real?.skip).toBe(0.21);
+  });
+  it("per family: each workload is widened by its own benchmark's held-out -icount error; no-icount cells are excluded", () => {
+    const e = heldOutError([
+      { cell: 'a/hackbench-g2', workload: 'hackbench', icount: true, skipError: 0.14 },
+      { cell: 'a/hackbench-g1', workload: 'hackbench', icount: true, skipError: -0.08 },
+      { cell: 'a/pipe', workload: 'lmbench-ctx', icount: true, skipError: 0.015 },
+      { cell: 'b/hackbench', workload: 'hackbench', icount: false, skipError: 0.44 },
+    ]);
+    expect(e?.cells).toBe(3);
+    expect(e?.maxAbs).toBe(0.14);
+    expect(e?.byWorkload.hackbench.maxAbs).toBe(0.14);
+    expect(e?.byWorkload['lmbench-ctx'].maxAbs).toBe(0.015);
+    expect(e?.excluded?.maxAbs).toBe(0.44);
+    expect(e?.excluded?.worstCell).toBe('b/hackbench');
+    const r = claimResult(
+      [row('hackbench', 0.32), row('lmbench-ctx', 0.2), row('lmbench-syscall', 0.98)],
+      e,
+      {},
+    );
+    // hackbench: its family's 0.14; lmbench-ctx: 0.015 (below); lmbench-syscall has no family cell: all cells' 0.14
+    expect(r.workloads[0].interval.lo).toBeCloseTo(0.178, 6);
+    expect(r.workloads[0].modelError?.scope).toBe('family');
+    expect(r.workloads[1].interval.hi).toBeCloseTo(0.217, 6);
+    expect(r.workloads[1].verdict).toBe('below');
+    expect(r.workloads[2].modelError?.scope).toBe('all');
+    expect(r.workloads[2].interval.lo).toBeCloseTo(0.838, 6);
+    expect(r.verdict).toMatch(/^The 30-50% claim is not decided/);
+    expect(r.verdict).toContain('+/-14.0 points, a/hackbench-g2');
+    expect(
+      heldOutError([{ cell: 'b/x', workload: 'hackbench', icount: false, skipError: 0.4 }]),
+    ).toBeNull();
   });
 });

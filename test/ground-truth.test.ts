@@ -14,7 +14,12 @@ import { describe, expect, it } from 'vitest';
 import { EC, EXIT_TYPE } from '../src/arch/esr.js';
 import { cpuProfile } from '../src/cpu/profiles.js';
 import { resolvePolicy } from '../src/policy/registry.js';
-import { groundTruthSection, isGroundTruth, type GroundTruth } from '../src/report/ground-truth.js';
+import {
+  claimEvidence,
+  groundTruthSection,
+  isGroundTruth,
+  type GroundTruth,
+} from '../src/report/ground-truth.js';
 import { simulate } from '../src/sim/simulate.js';
 import { decodeRunClass, FP_EL1, FPEXC_ACCESS } from '../src/machine/run-class.js';
 import { traceFpModel } from '../src/stream/trace-fp.js';
@@ -312,6 +317,44 @@ describe("the report section and the bench's loader", () => {
     expect(sec.html).toContain('&lt;img src=x onerror=alert(1)&gt;');
     expect(sec.charts.map((c) => c.id)).toEqual(['ground-truth-skip', 'ground-truth-traps']);
     for (const c of sec.charts) expect(JSON.stringify(c.spec)).toContain('"values":[{');
+    // the matrix's cells are in the held-out -icount table; no-icount cells in their own
+    const held = sec.html.slice(sec.html.indexOf('Held-out cells with -icount'));
+    const noIcount = held.indexOf('Held-out cells without -icount');
+    for (const m of g.matrix ?? [])
+      if (m.configModel.role === 'held-out' && m.configModel.spec)
+        expect(held.indexOf(`${m.boot}/${m.workload}`), m.workload).toBeLessThan(noIcount);
+  });
+
+  it('the claim error comes from held-out -icount cells (matrix included), per workload family; no-icount cells are reported apart', async () => {
+    const g = await loadGroundTruth();
+    if (!g) throw new Error('no ground truth');
+    expect(g.matrix?.length).toBeGreaterThan(0);
+    const { err } = claimEvidence(g);
+    const cells = [...g.linux, ...(g.matrix ?? [])].filter(
+      (l) => l.configModel?.role === 'held-out' && l.configModel.skipError !== null,
+    );
+    const icount = cells.filter((l) => l.icount);
+    expect(err?.cells).toBe(icount.length);
+    const maxOf = (list: typeof cells) =>
+      Math.max(...list.map((l) => Math.abs(l.configModel?.skipError ?? 0)));
+    expect(err?.maxAbs).toBe(maxOf(icount));
+    const hb = icount.filter((l) => l.configModel?.spec?.startsWith('hackbench:'));
+    expect(err?.byWorkload.hackbench.cells).toBe(hb.length);
+    expect(err?.byWorkload.hackbench.maxAbs).toBe(maxOf(hb));
+    const no = cells.filter((l) => !l.icount);
+    expect(err?.excluded?.cells).toBe(no.length);
+    expect(err?.excluded?.maxAbs).toBe(maxOf(no));
+    expect(err?.excluded?.reason).toMatch(/-icount/);
+    // the armhf guest is held against fp-heavy-aarch32 at its defaults, with both numbers
+    const armhf = g.matrix?.find((m) => m.workload === 'fp-heavy-aarch32');
+    if (armhf) {
+      expect(armhf.configModel.builtinOnly).toBe(true);
+      expect(armhf.configModel.skipError).toBeCloseTo(
+        (armhf.configModel.model?.skip2015 ?? NaN) - (armhf.real.skip2015 ?? NaN),
+        3,
+      );
+      expect(groundTruthSection(g)?.html).toContain('held against the built-in');
+    }
   });
 
   it("recomputes a Linux row's model numbers as the direct engine, run by hand, gives them; measured fields unchanged", async () => {

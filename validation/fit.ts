@@ -13,12 +13,14 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { parseArgs } from 'node:util';
-import type { GtLinuxRow } from '../src/report/ground-truth.js';
 import {
-  CONSTANTS_FILE,
-  type ModelConstants,
-  modelConstants,
-} from '../src/stream/guest-configs.js';
+  claimEvidence,
+  type GroundTruth,
+  type GtLinuxRow,
+  predictedCells,
+} from '../src/report/ground-truth.js';
+import type { ErrorStat } from '../src/stream/claim.js';
+import { CONSTANTS_FILE, type ModelConstants } from '../src/stream/guest-configs.js';
 import { resolveWorkload, workloadStream } from '../src/stream/workload.js';
 import {
   cellCommand,
@@ -28,12 +30,64 @@ import {
   type MeasuredCell,
   trainingCells,
 } from './lib/cell-spec.js';
-import { loadGroundTruth, streamNumbers, trapsWithin } from './lib/model-side.js';
+import { loadGroundTruth, streamNumbers } from './lib/model-side.js';
 import { REPO_DIR } from './lib/util.js';
 
 interface Training {
   readonly cell: MeasuredCell & { trace: { guestRunSec: number }; plugin: { guestInsns: number } };
   readonly row: GtLinuxRow;
+}
+
+/** A cell the skip-rate searches fit on: its configuration and its real skip rate. */
+interface SkipCell {
+  readonly cell: MeasuredCell;
+  readonly row: { readonly real: { readonly skip2015: number | null } };
+  /** Matrix cells: the totals the IPI closed form needs. */
+  readonly totals?: {
+    readonly exits: number;
+    readonly switches: number;
+    readonly exitMix: Readonly<Record<string, number>>;
+  };
+}
+
+/** The matrix's per-run fixtures' cells (val branch), beside which training.json may name some. */
+const MATRIX_CELLS = join(REPO_DIR, 'validation', 'fixtures', 'runs', 'cells.json');
+
+/**
+ * The training cells named in training.json that are matrix cells (cells.json): they carry
+ * a guest configuration and totals but no plugin instruction count, so they enter only the
+ * skip-rate searches, not the closed forms. Missing file: none.
+ */
+function loadMatrixTraining(ids: ReadonlySet<string>): SkipCell[] {
+  if (!existsSync(MATRIX_CELLS)) return [];
+  const raw = JSON.parse(readFileSync(MATRIX_CELLS, 'utf8')) as {
+    cells: {
+      boot: string;
+      workload: string;
+      icount: boolean;
+      guest?: MeasuredCell['guest'];
+      real: {
+        skip2015: number | null;
+        exits: number;
+        switches: number;
+        exitMix: Record<string, number>;
+      };
+    }[];
+  };
+  return raw.cells
+    .filter((c) => ids.has(`${c.boot}/${c.workload}`))
+    .map((c) => ({
+      cell: {
+        boot: c.boot,
+        program: c.workload,
+        kind: 'linux',
+        icount: c.icount,
+        params: {},
+        guest: c.guest,
+      },
+      row: { real: { skip2015: c.real.skip2015 } },
+      totals: { exits: c.real.exits, switches: c.real.switches, exitMix: c.real.exitMix },
+    }));
 }
 
 /** Guest timer ticks in a cell's guest run time (CONFIG_HZ=250 in Debian's kernel). */
@@ -53,9 +107,14 @@ function loadTraining(resultsFile: string): Training[] {
       throw new Error(`${cellId(c)}: no measurement to fit on`);
     out.push({ cell: c as Training['cell'], row });
   }
-  const missing = [...ids].filter((id) => !out.some((t) => cellId(t.cell) === id));
+  const matrix = new Set(loadMatrixTraining(ids).map((m) => cellId(m.cell)));
+  const missing = [...ids].filter(
+    (id) => !out.some((t) => cellId(t.cell) === id) && !matrix.has(id),
+  );
   if (missing.length)
-    throw new Error(`training cells not in ${resultsFile}: ${missing.join(', ')}`);
+    throw new Error(
+      `training cells not in ${resultsFile} nor ${relative(REPO_DIR, MATRIX_CELLS)}: ${missing.join(', ')}`,
+    );
   return out;
 }
 
@@ -88,7 +147,9 @@ function hackbenchSize(c: MeasuredCell): { messages: number; tasks: number } {
 }
 
 /** The constants measured directly on the training cells. */
-function closedForms(t: Training[]): Omit<ModelConstants, 'kernelThreadsPerSec' | 'streamShare'> {
+function closedForms(
+  t: Training[],
+): Omit<ModelConstants, 'kernelThreadsPerSec' | 'streamShare' | 'validationIpiPerWake'> {
   const hb = t.filter((x) => x.cell.program === 'hackbench');
   const pipe = t.filter((x) => x.cell.program === 'pipe-pingpong');
   if (hb.length < 2 || pipe.length < 1)
@@ -127,8 +188,28 @@ function closedForms(t: Training[]): Omit<ModelConstants, 'kernelThreadsPerSec' 
   };
 }
 
+/**
+ * Reschedule IPIs sent per cross-vCPU user switch in the validation guest: the IPI sends
+ * (SYS64 exits: ICC_SGI1R_EL1 writes trap) over switches x (vcpus - 1) / vcpus, averaged
+ * over the multi-vCPU hackbench training cells of the matrix.
+ */
+function ipiPerWake(ids: ReadonlySet<string>): number {
+  const cells = loadMatrixTraining(ids).filter(
+    (x) => x.cell.guest?.bench === 'hackbench' && x.cell.guest.vcpus > 1 && x.totals,
+  );
+  if (cells.length === 0)
+    throw new Error('fit: needs a multi-vCPU hackbench matrix cell in validation/training.json');
+  const per = cells.map(({ cell, totals }) => {
+    const v = cell.guest?.vcpus ?? 1;
+    const t = totals ?? { exits: 0, switches: 1, exitMix: {} };
+    const sys64 = t.exitMix.SYS64 as number | undefined;
+    return ((sys64 ?? 0) * t.exits) / (t.switches * ((v - 1) / v));
+  });
+  return per.reduce((a, b) => a + b, 0) / per.length;
+}
+
 /** The generated model's 2015 skip rate of a training cell under candidate constants. */
-async function modelSkip(x: Training, k: ModelConstants, runs: number): Promise<number> {
+async function modelSkip(x: SkipCell, k: ModelConstants, runs: number): Promise<number> {
   const spec = cellSpec(x.cell, k);
   if (!spec) throw new Error(`${cellId(x.cell)}: no parametrised workload describes it`);
   const w = resolveWorkload(spec, k).workload;
@@ -143,7 +224,11 @@ async function modelSkip(x: Training, k: ModelConstants, runs: number): Promise<
 }
 
 /** Squared error of the skip rate over some training cells. */
-async function skipError(cells: Training[], k: ModelConstants, runs: number): Promise<number> {
+async function skipError(
+  cells: readonly SkipCell[],
+  k: ModelConstants,
+  runs: number,
+): Promise<number> {
   let e = 0;
   for (const x of cells) e += ((await modelSkip(x, k, runs)) - (x.row.real.skip2015 ?? 0)) ** 2;
   return e;
@@ -151,7 +236,7 @@ async function skipError(cells: Training[], k: ModelConstants, runs: number): Pr
 
 /** Golden-section search of a constant in [lo, hi] minimising the skip error on `cells`. */
 async function search(
-  cells: Training[],
+  cells: readonly SkipCell[],
   at: (v: number) => ModelConstants,
   lo: number,
   hi: number,
@@ -183,24 +268,91 @@ async function search(
   return (a + b) / 2;
 }
 
-/** Prints every Linux cell: training or held out, spec, real and model skip and traps per exit, errors. */
+type Predicted = ReturnType<typeof predictedCells>[number];
+
+const fmt = (x: number | null | undefined, d = 3) =>
+  x === null || x === undefined ? '-' : x.toFixed(d);
+
+/** One cell's line: role, id, real / model / error of the skip rate and of the traps per exit. */
+function cellLine(r: Predicted): string {
+  const c = r.configModel;
+  const within =
+    c?.withinTolerance === null || c === undefined
+      ? 'not modelled'
+      : c.withinTolerance
+        ? 'yes'
+        : 'NO';
+  return `${(c?.role ?? '-').padEnd(9)} ${`${r.boot}/${r.workload}`.padEnd(38)} ${fmt(r.real.skip2015).padStart(9)} ${fmt(c?.model?.skip2015).padStart(6)} ${fmt(c?.skipError).padStart(6)} | ${fmt(r.real.trapsPerExit61, 4).padStart(15)} ${fmt(c?.model?.trapsPerExit61, 4).padStart(6)} ${fmt(c?.trapsRelError, 2).padStart(8)} | ${within.padEnd(12)} ${c?.spec ?? ''}`;
+}
+
+/** The claim's model error per workload family, as the bench computes it (claimEvidence). */
+function printClaimError(gt: GroundTruth): void {
+  const { err } = claimEvidence(gt);
+  if (!err) {
+    console.log('\nclaim model error: no held-out -icount cell');
+    return;
+  }
+  const s = (e: ErrorStat) =>
+    `max |error| ${fmt(e.maxAbs)} (${e.worstCell}), rms ${fmt(e.rms)}, ${e.cells} cells`;
+  console.log(`\nclaim model error (held-out -icount cells; per family sets each interval):`);
+  for (const [w, e] of Object.entries(err.byWorkload)) console.log(`  ${w.padEnd(16)} ${s(e)}`);
+  console.log(`  ${'(all families)'.padEnd(16)} ${s(err)}`);
+  if (err.excluded)
+    console.log(`  ${'no-icount'.padEnd(16)} ${s(err.excluded)}: ${err.excluded.reason}`);
+}
+
+/**
+ * Prints every measured cell (results.json's Linux cells and the matrix of
+ * validation/fixtures/runs/cells.json): training, held out with -icount, held out without,
+ * each with real, model and error; then the claim's model error.
+ */
 async function evaluate(resultsFile: string): Promise<void> {
   const gt = await loadGroundTruth({ file: resultsFile });
   if (!gt) throw new Error(`${resultsFile}: no comparison`);
-  const rows = [...gt.linux].sort(
-    (a, b) =>
-      (a.configModel?.role ?? '').localeCompare(b.configModel?.role ?? '') ||
-      a.boot.localeCompare(b.boot),
-  );
-  const f = (x: number | null | undefined, d = 3) =>
-    x === null || x === undefined ? '-' : x.toFixed(d);
+  const cells = predictedCells(gt);
+  const groups: [string, Predicted[]][] = [
+    [
+      'training cells (constants fitted on these)',
+      cells.filter((c) => c.configModel?.role === 'training'),
+    ],
+    [
+      'held-out cells, -icount (set the claim error)',
+      cells.filter((c) => c.configModel?.role !== 'training' && c.icount),
+    ],
+    [
+      "held-out cells, no -icount (reported only: guest time not a real machine's)",
+      cells.filter((c) => c.configModel?.role !== 'training' && !c.icount),
+    ],
+  ];
   console.log(
-    'role      cell                        skip real  model  error | traps/exit real  model  rel.err | within',
+    `role      ${'cell'.padEnd(38)} skip real  model  error | traps/exit real  model  rel.err | within       spec`,
   );
-  for (const r of rows) {
-    const c = r.configModel;
+  for (const [title, list] of groups) {
+    console.log(`-- ${title}`);
+    for (const r of list) console.log(cellLine(r));
+  }
+  printBuiltinHeld(gt);
+  printClaimError(gt);
+}
+
+/** Cells held against a built-in at its defaults (fp-heavy-aarch32 vs the armhf guest): the exit mix beside the rates. */
+function printBuiltinHeld(gt: GroundTruth): void {
+  for (const m of gt.matrix ?? []) {
+    const c = m.configModel;
+    if (!c.builtinOnly || !c.model) continue;
+    const real = m.real.exitMix ?? {};
+    const classes = [...new Set([...Object.keys(real), ...Object.keys(c.model.exitMix)])];
     console.log(
-      `${(c?.role ?? '-').padEnd(9)} ${`${r.boot}/${r.workload}`.padEnd(28)} ${f(r.real.skip2015).padStart(9)} ${f(c?.model?.skip2015).padStart(6)} ${f(c?.skipError).padStart(6)} | ${f(r.real.trapsPerExit61, 4).padStart(15)} ${f(c?.model?.trapsPerExit61, 4).padStart(6)} ${f(c?.trapsRelError, 2).padStart(8)} | ${c?.withinTolerance === null || c === undefined ? 'not modelled' : c.withinTolerance ? 'yes' : 'NO'}  ${c?.spec ?? ''}`,
+      `\n${m.boot}/${m.workload} against the built-in ${c.spec ?? ''} at its defaults (not built from the cell's configuration):`,
+    );
+    console.log(
+      `  2015 skip rate real ${fmt(m.real.skip2015)} model ${fmt(c.model.skip2015)}; 6.1 FP traps per exit real ${fmt(m.real.trapsPerExit61, 4)} model ${fmt(c.model.trapsPerExit61, 4)}; ${c.withinTolerance ? 'within' : 'NOT within'} tolerance`,
+    );
+    console.log(
+      `  exit mix real / model: ${classes.map((k) => `${k} ${fmt(real[k] ?? 0)} / ${fmt(c.model?.exitMix[k] ?? 0)}`).join(', ')}`,
+    );
+    console.log(
+      `  guest FPEXC accesses per exit (VMRS/VMSR, plugin) real ${fmt(m.real.fpexcAccessesPerExit)}; the model's trapped ones are its CP10_ID exits above`,
     );
   }
 }
@@ -212,8 +364,18 @@ async function fitConstants(resultsFile: string, runs: number) {
   const nulls = t.filter((x) => x.cell.program === 'null-syscall');
   // Run timing is realistic only under -icount (without it TCG's guest runs far slower than
   // its timers): the stream share is fitted on the -icount hackbench training cells.
-  const hb = t.filter((x) => x.cell.program === 'hackbench' && x.cell.icount);
-  let k: ModelConstants = { ...base, kernelThreadsPerSec: 6.6, streamShare: 0 };
+  const hb: SkipCell[] = [
+    ...t.filter((x) => x.cell.program === 'hackbench' && x.cell.icount),
+    ...loadMatrixTraining(trainingCells()).filter(
+      (x) => x.cell.guest?.bench === 'hackbench' && x.cell.icount,
+    ),
+  ];
+  let k: ModelConstants = {
+    ...base,
+    validationIpiPerWake: ipiPerWake(trainingCells()),
+    kernelThreadsPerSec: 6.6,
+    streamShare: 0,
+  };
   k = {
     ...k,
     kernelThreadsPerSec: await search(
@@ -225,7 +387,7 @@ async function fitConstants(resultsFile: string, runs: number) {
     ),
   };
   k = { ...k, streamShare: await search(hb, (v) => ({ ...k, streamShare: v }), 0, 0.9, runs) };
-  const fittedOn = t.map((x) => cellId(x.cell));
+  const fittedOn = [...new Set([...t, ...hb].map((x) => cellId(x.cell)))];
   const how: Record<keyof ModelConstants, string> = {
     insnsPerMessage:
       'least squares: guest instructions = messages x this + tasks x insnsPerTask over the hackbench training cells (TCG plugin instruction counts)',
@@ -239,6 +401,8 @@ async function fitConstants(resultsFile: string, runs: number) {
       'mean of measured vcpu_puts (sched_switch) per guest second over all training cells',
     kernelThreadsPerSec:
       "golden-section search: the generated model's 2015 skip rate against the measured one on the null-syscall training cells",
+    validationIpiPerWake:
+      'closed form: IPI sends (SYS64 exits) / (guest switches x (vcpus - 1) / vcpus) on the multi-vCPU hackbench matrix training cells (validation/fixtures/runs/cells.json)',
     streamShare:
       "golden-section search: the generated model's 2015 skip rate against the measured one on the -icount hackbench training cells",
   };
@@ -259,68 +423,6 @@ async function fitConstants(resultsFile: string, runs: number) {
   return out;
 }
 
-/** A Linux cell's totals beside the per-run fixtures (validation/fixtures/runs/cells.json, val branch). */
-interface CellSummary {
-  readonly boot: string;
-  readonly workload: string;
-  readonly icount: boolean;
-  readonly guest?: MeasuredCell['guest'];
-  readonly real: {
-    readonly exits: number | null;
-    readonly skip2015: number | null;
-    readonly fpTraps61: number | null;
-    readonly trapsPerExit61: number | null;
-  };
-}
-
-/**
- * The wider matrix's cells (cells.json beside the per-run fixtures), each predicted from its
- * recorded configuration: all held out (training.json names none of them unless edited).
- */
-async function evaluateSummaries(file: string): Promise<void> {
-  if (!existsSync(file)) return;
-  const raw = JSON.parse(readFileSync(file, 'utf8')) as { cells?: CellSummary[] } | CellSummary[];
-  const cells = Array.isArray(raw) ? raw : (raw.cells ?? []);
-  const training = trainingCells();
-  const k = modelConstants();
-  console.log(`\n${relative(REPO_DIR, file)}: ${cells.length} cells`);
-  for (const c of cells) {
-    const id = `${c.boot}/${c.workload}`;
-    const spec = cellSpec(
-      {
-        boot: c.boot,
-        program: c.workload,
-        kind: 'linux',
-        icount: c.icount,
-        params: {},
-        guest: c.guest,
-      },
-      k,
-    );
-    if (!spec || c.real.skip2015 === null) {
-      console.log(`${id.padEnd(36)} not modelled`);
-      continue;
-    }
-    const w = resolveWorkload(spec).workload;
-    const n = await streamNumbers(workloadStream(w, { runs: 200_000, seed: 1 }), {
-      workload: spec,
-      file: '',
-      source: 'generated',
-      fp: 'evaluate',
-      seed: 1,
-    });
-    const traps = c.real.fpTraps61;
-    const ok =
-      Math.abs(n.skip2015 - c.real.skip2015) <= 0.05 &&
-      (traps === null ||
-        c.real.exits === null ||
-        trapsWithin(traps, n.trapsPerExit61 * c.real.exits));
-    console.log(
-      `${(training.has(id) ? 'training' : 'held-out').padEnd(9)} ${id.padEnd(36)} skip real ${c.real.skip2015.toFixed(3)} model ${n.skip2015.toFixed(3)} | traps/exit real ${c.real.trapsPerExit61?.toFixed(4) ?? '-'} model ${n.trapsPerExit61.toFixed(4)} | ${ok ? 'within' : 'NOT within'}  ${spec}`,
-    );
-  }
-}
-
 async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
@@ -332,7 +434,6 @@ async function main(): Promise<void> {
   });
   if (values.evaluate) {
     await evaluate(values.results);
-    await evaluateSummaries(join(REPO_DIR, 'validation', 'fixtures', 'runs', 'cells.json'));
     return;
   }
   const runs = Number(values.runs);

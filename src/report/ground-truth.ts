@@ -7,7 +7,16 @@
  * missing or malformed ground truth renders nothing.
  */
 
-import { CLAIM, CLAIM_BAND, type ClaimRow, type HeldOutError } from '../stream/claim.js';
+import {
+  CLAIM,
+  CLAIM_BAND,
+  type ClaimRow,
+  type HeldOutCellError,
+  type HeldOutError,
+  heldOutError,
+  NO_ICOUNT_REASON,
+} from '../stream/claim.js';
+import { workloadTemplate } from '../stream/guest-configs.js';
 import { bandLayer, type Chart } from './charts.js';
 import { esc, type ExtraSection } from './html.js';
 import { longTable } from './collapse.js';
@@ -110,6 +119,8 @@ export interface GtLinuxRow {
 export interface GtConfigModel {
   /** The workload spec built from the cell's configuration alone, or null when none describes it. */
   readonly spec: string | null;
+  /** The spec is a built-in at its own defaults, not built from the cell's configuration (fp-heavy-aarch32 against the armhf guest). */
+  readonly builtinOnly?: true;
   /** Whether the model's constants were fitted on this cell (validation/training.json). */
   readonly role: 'training' | 'held-out';
   readonly model: GtModelNumbers | null;
@@ -118,6 +129,33 @@ export interface GtConfigModel {
   readonly trapsRelError: number | null;
   /** The issue's tolerance: |skip error| <= 0.05 and traps within 25% (or 3 traps where fewer than 12 were taken). */
   readonly withinTolerance: boolean | null;
+}
+
+/** What configModel needs of a measured cell: its id and real totals. */
+export interface GtMeasured {
+  readonly boot: string;
+  readonly workload: string;
+  readonly icount: boolean;
+  readonly real: {
+    readonly exits: number | null;
+    readonly skip2015: number | null;
+    readonly fpTraps61: number | null;
+    readonly trapsPerExit61: number | null;
+  };
+}
+
+/** One cell of the wider -icount matrix (validation/fixtures/runs/cells.json) and its prediction. */
+export interface GtMatrixRow extends GtMeasured {
+  readonly mode: 'vhe' | 'nvhe';
+  /** The guest configuration the harness ran (vCPUs, bench, groups, ...). */
+  readonly guest: Readonly<Record<string, unknown>> | null;
+  readonly real: GtMeasured['real'] & {
+    /** Share of exits by class (the importer's names). */
+    readonly exitMix?: Readonly<Record<string, number>>;
+    /** Guest FPEXC reads and writes (VMRS/VMSR, TCG plugin) per exit: AArch32 guests only. */
+    readonly fpexcAccessesPerExit?: number | null;
+  };
+  readonly configModel: GtConfigModel;
 }
 
 export interface GroundTruth {
@@ -133,6 +171,8 @@ export interface GroundTruth {
   };
   readonly scripted: readonly GtScriptedRow[];
   readonly linux: readonly GtLinuxRow[];
+  /** The wider -icount matrix with per-run fixtures (validation/fixtures/runs/cells.json), when present. */
+  readonly matrix?: readonly GtMatrixRow[];
   /** When the generated model numbers were computed (the bench recomputes them from the workload files). */
   readonly modelComputed: 'harness' | 'bench';
 }
@@ -244,16 +284,39 @@ function linuxTable(g: GroundTruth): string {
 }
 
 /** Every Linux cell predicted from its configuration alone: training and held-out cells apart. */
+/** Every cell predicted from its configuration: the Linux rows, then the matrix's. */
+export function predictedCells(g: GroundTruth): (GtMeasured & { configModel?: GtConfigModel })[] {
+  return [...g.linux, ...(g.matrix ?? [])];
+}
+
+/** The cells held against a built-in at its defaults (fp-heavy-aarch32 vs the armhf guest), with their exit mix. */
+function builtinHeldNote(g: GroundTruth): string {
+  return (g.matrix ?? [])
+    .filter((m) => m.configModel.builtinOnly && m.configModel.model)
+    .map((m) => {
+      const model = m.configModel.model;
+      const real = m.real.exitMix ?? {};
+      const classes = [...new Set([...Object.keys(real), ...Object.keys(model?.exitMix ?? {})])];
+      const mix = classes
+        .map((k) => `${k} ${pct(real[k] ?? 0)} / ${pct(model?.exitMix[k] ?? 0)}`)
+        .join(', ');
+      return `<p>${esc(`${m.boot}/${m.workload}`)} is held against the built-in <code>${esc(m.configModel.spec ?? '')}</code> at its own defaults (no parametrised workload takes the armhf guest's configuration): 2015 skip rate real ${pct(m.real.skip2015)}, model ${pct(model?.skip2015)}; 6.1 FP traps per exit real ${fix(m.real.trapsPerExit61, 4)}, model ${fix(model?.trapsPerExit61, 4)}; exits by class real / model: ${esc(mix)}; guest FPEXC accesses per exit (plugin) ${fix(m.real.fpexcAccessesPerExit, 2)}. ${m.configModel.withinTolerance ? 'Within tolerance.' : 'The model misses it.'}</p>`;
+    })
+    .join('');
+}
+
 function configTable(g: GroundTruth): string {
-  const role = (r: 'training' | 'held-out') => g.linux.filter((l) => l.configModel?.role === r);
-  const rows = (list: readonly GtLinuxRow[]) =>
+  const cells = predictedCells(g);
+  const role = (r: 'training' | 'held-out', icount: boolean) =>
+    cells.filter((l) => l.configModel?.role === r && l.icount === icount);
+  const rows = (list: readonly (GtMeasured & { configModel?: GtConfigModel })[]) =>
     list.map((l) => {
       const c = l.configModel;
       const ok = c?.withinTolerance;
       return [
         esc(`${l.boot}/${l.workload}`),
         c?.spec
-          ? `<code>${esc(c.spec)}</code>`
+          ? `<code>${esc(c.spec)}</code>${c.builtinOnly ? ' <span class="na">(the built-in at its defaults: not built from this configuration)</span>' : ''}`
           : '<span class="na">not modelled (no parametrised workload describes it)</span>',
         `${pct(l.real.skip2015)} | ${pct(c?.model?.skip2015)} | ${fix(c?.skipError, 3)}`,
         `${fix(l.real.trapsPerExit61, 4)} | ${fix(c?.model?.trapsPerExit61, 4)} | ${c?.trapsRelError === null || c?.trapsRelError === undefined ? '-' : pct(c.trapsRelError)}`,
@@ -271,8 +334,11 @@ function configTable(g: GroundTruth): string {
     '6.1 FP traps per exit: real | model | relative error',
     'within |error| <= 0.05 and traps within 25% (3 traps below 12)',
   ];
-  return `<h4>Training cells (the constants were fitted on these)</h4>${table('Training cells', head, rows(role('training')))}
-<h4>Held-out cells (predicted from their configuration alone)</h4>${table('Held-out cells', head, rows(role('held-out')))}`;
+  const training = [...role('training', true), ...role('training', false)];
+  return `<h4>Training cells (the constants were fitted on these)</h4>${table('Training cells', head, rows(training))}
+<h4>Held-out cells with -icount (predicted from their configuration alone; these set the claim's model error)</h4>${table('Held-out cells with -icount', head, rows(role('held-out', true)))}
+${builtinHeldNote(g)}
+<h4>Held-out cells without -icount (reported, not used for the claim's error)</h4><p>${esc(NO_ICOUNT_REASON)}.</p>${table('Held-out cells without -icount', head, rows(role('held-out', false)))}`;
 }
 
 /** The 2015 skip rate per Linux cell: real, trace+model, validation and built-in workloads. */
@@ -466,42 +532,83 @@ ${configTable(g)}`;
 
 /**
  * What the claim check takes from the ground truth: the model's error on held-out cells
- * (every held-out Linux cell a parametrised workload describes) and, per parametrised
- * built-in, the nearest real measurement (-icount, VHE first: realistic guest time).
+ * (every held-out Linux and matrix cell a parametrised workload describes; -icount cells set
+ * it per workload family, claim.ts heldOutError) and, per parametrised built-in, the nearest
+ * real measurement nearest its default configuration (nearestReal).
  */
 export function claimEvidence(x: unknown): {
   err: HeldOutError | null;
   real: Record<string, ClaimRow['real']>;
 } {
   if (!isGroundTruth(x)) return { err: null, real: {} };
-  const held = x.linux.filter(
-    (l) => l.configModel?.role === 'held-out' && l.configModel.skipError !== null,
-  );
-  let err: HeldOutError | null = null;
-  if (held.length > 0) {
-    const errs = held.map((l) => Math.abs(l.configModel?.skipError ?? 0));
-    const worst = errs.indexOf(Math.max(...errs));
-    err = {
-      cells: held.length,
-      maxAbs: errs[worst],
-      worstCell: `${held[worst].boot}/${held[worst].workload}`,
-      rms: Math.sqrt(errs.reduce((a, b) => a + b * b, 0) / errs.length),
-    };
-  }
-  const real: Record<string, ClaimRow['real']> = {};
-  const ranked = [...x.linux].sort(
-    (a, b) => Number(b.icount) - Number(a.icount) || a.mode.localeCompare(b.mode) * -1,
-  );
-  for (const l of ranked) {
-    const spec = l.configModel?.spec;
-    if (!spec || l.real.skip2015 === null) continue;
-    const name = spec.split(':')[0];
-    if (name in real) continue;
-    real[name] = {
+  const held: HeldOutCellError[] = [];
+  for (const l of predictedCells(x)) {
+    const c = l.configModel;
+    if (c?.role !== 'held-out' || c.skipError === null || !c.spec) continue;
+    held.push({
       cell: `${l.boot}/${l.workload}`,
-      config: `${l.command}, ${spec.slice(name.length + 1)}`,
-      skip: l.real.skip2015,
+      workload: c.spec.split(':')[0],
+      icount: l.icount,
+      skipError: c.skipError,
+    });
+  }
+  return { err: heldOutError(held), real: nearestReal(x) };
+}
+
+/** A spec's numeric parameters (`name:k=v,...`). */
+function specParams(spec: string): Record<string, number> {
+  const i = spec.indexOf(':');
+  if (i < 0) return {};
+  return Object.fromEntries(
+    spec
+      .slice(i + 1)
+      .split(',')
+      .map((kv) => kv.split('='))
+      .map(([k, v]) => [k, Number(v)]),
+  );
+}
+
+/**
+ * How far a measured cell's configuration is from a template's defaults: vCPUs first
+ * (they decide cross-vCPU wake-ups, and for lmbench-ctx whether the pipe is split), then
+ * the other shape parameters, as sums of |log ratio|. The platform parameters (speed,
+ * preempt) are the validation host's, not the workload's: left out.
+ */
+function configDistance(spec: string, name: string): [number, number] {
+  const t = workloadTemplate(name);
+  if (!t) return [0, 0];
+  const p = specParams(spec);
+  const d = (k: string) => Math.abs(Math.log((p[k] + 1) / (t.params[k].default + 1)));
+  const rest = Object.keys(t.params).filter(
+    (k) => k !== 'vcpus' && k !== 'speed' && k !== 'preempt' && k in p,
+  );
+  return ['vcpus' in p ? d('vcpus') : 0, rest.reduce((a, k) => a + d(k), 0)];
+}
+
+/**
+ * Per parametrised built-in, the real measurement nearest its default configuration:
+ * -icount cells only (realistic guest time), nearest in vCPUs then in shape, VHE first.
+ */
+function nearestReal(x: GroundTruth): Record<string, ClaimRow['real']> {
+  const real: Record<string, ClaimRow['real']> = {};
+  const cells = predictedCells(x).flatMap((l) => {
+    const spec = l.configModel?.spec;
+    if (!spec || l.configModel?.builtinOnly || !l.icount || l.real.skip2015 === null) return [];
+    const name = spec.split(':')[0];
+    const command = 'command' in l && typeof l.command === 'string' ? `${l.command}, ` : '';
+    return [{ l, spec, name, command, dist: configDistance(spec, name), skip: l.real.skip2015 }];
+  });
+  cells.sort(
+    (a, b) =>
+      a.dist[0] - b.dist[0] || a.dist[1] - b.dist[1] || a.l.boot.localeCompare(b.l.boot) * -1,
+  );
+  for (const c of cells) {
+    if (c.name in real) continue;
+    real[c.name] = {
+      cell: `${c.l.boot}/${c.l.workload}`,
+      config: `${c.command}${c.spec.slice(c.name.length + 1)}`,
+      skip: c.skip,
     };
   }
-  return { err, real };
+  return real;
 }

@@ -40,6 +40,8 @@ export interface ModelConstants {
   readonly insnsPerPass: number;
   /** The validation host (QEMU TCG L1, Debian 6.1): vCPU-thread preemptions per guest second. */
   readonly validationPreemptionsPerSec: number;
+  /** The validation guest (Debian 6.1 under -icount): reschedule IPIs sent per user switch whose wake-up crosses vCPUs. */
+  readonly validationIpiPerWake: number;
 }
 
 export const CONSTANT_NAMES: readonly (keyof ModelConstants)[] = [
@@ -51,6 +53,7 @@ export const CONSTANT_NAMES: readonly (keyof ModelConstants)[] = [
   'kernelThreadsPerSec',
   'insnsPerPass',
   'validationPreemptionsPerSec',
+  'validationIpiPerWake',
 ];
 
 interface ConstantsFile {
@@ -176,6 +179,13 @@ const hackbench: WorkloadTemplate = {
   params: {
     ...COMMON,
     vcpus: { ...COMMON.vcpus, default: 8 },
+    ipi: {
+      default: IPI_PER_REMOTE_SWITCH,
+      min: 0,
+      max: 2,
+      description:
+        'reschedule IPIs sent per user switch whose wake-up crosses vCPUs (default: the Altra anchor estimate)',
+    },
     groups: { default: 10, min: 1, max: 1000, integer: true, description: 'groups (-g)' },
     fds: {
       default: 20,
@@ -240,10 +250,10 @@ const hackbench: WorkloadTemplate = {
         `a sender writes until its slice ends at the next tick (1/hz) or its receivers' sockets fill: ${socketCapacity(p.size)} messages x fds x instructions per message / speed`,
       ),
     };
-    const ipi = sw * remote * IPI_PER_REMOTE_SWITCH;
+    const ipi = sw * remote * p.ipi;
     vm.exits.ipiSentPerSec = derived(
       ipi,
-      `switches x (vcpus - 1) / vcpus x ${IPI_PER_REMOTE_SWITCH} reschedule IPIs per cross-vCPU wake-up (Altra anchor)`,
+      `switches x (vcpus - 1) / vcpus x ${p.ipi} reschedule IPIs per cross-vCPU wake-up (workload parameter ipi; default ${IPI_PER_REMOTE_SWITCH}, Altra anchor)`,
     );
     vm.exits.ipiReceivedPerSec = derived(
       ipi,

@@ -86,10 +86,11 @@ function guestSpec(
   g: NonNullable<MeasuredCell['guest']>,
   common: string,
   vcpus: number,
+  ipi: string,
 ): string | null {
   switch (g.bench) {
     case 'hackbench':
-      return `hackbench:${common},groups=${g.groups ?? 10},fds=${g.fds ?? 20},loops=${g.loops ?? 100},size=${g.messageSize ?? 100},threads=${g.tasksAre === 'thread' ? 1 : 0}`;
+      return `hackbench:${common},${ipi},groups=${g.groups ?? 10},fds=${g.fds ?? 20},loops=${g.loops ?? 100},size=${g.messageSize ?? 100},threads=${g.tasksAre === 'thread' ? 1 : 0}`;
     case 'pipe-pingpong': {
       // Both processes pinned to one vCPU: they switch there (the other vCPU idles apart).
       const split = g.pinned ? new Set(g.pinned).size > 1 : vcpus > 1;
@@ -110,10 +111,12 @@ export function cellSpec(c: MeasuredCell, k: ModelConstants): string | null {
   if (c.kind !== 'linux') return null;
   const speed = cellSpeed(c);
   if (speed === null) return null;
+  // the validation guest's reschedule IPIs per cross-vCPU wake-up (fitted), not Altra's
+  const ipi = `ipi=${Number(k.validationIpiPerWake.toPrecision(4))}`;
   if (c.guest) {
     const v = c.guest.vcpus;
     const common = `vcpus=${v},speed=${Number(speed.toPrecision(4))},preempt=${Number(k.validationPreemptionsPerSec.toPrecision(4))}`;
-    return guestSpec(c.guest, common, v);
+    return guestSpec(c.guest, common, v, ipi);
   }
   const vcpus = cellVcpus(c);
   const common = `vcpus=${vcpus},speed=${Number(speed.toPrecision(4))},preempt=${Number(k.validationPreemptionsPerSec.toPrecision(4))}`;
@@ -121,11 +124,11 @@ export function cellSpec(c: MeasuredCell, k: ModelConstants): string | null {
   switch (c.program) {
     case 'hackbench': {
       const o = hackbenchOptions(command);
-      return `hackbench:${common},groups=${o.groups},fds=${o.fds},loops=${o.loops},size=${o.size},threads=${o.threads}`;
+      return `hackbench:${common},${ipi},groups=${o.groups},fds=${o.fds},loops=${o.loops},size=${o.size},threads=${o.threads}`;
     }
     case 'hackbench-thread': {
       const o = hackbenchOptions(command);
-      return `hackbench:${common},groups=${o.groups},fds=${o.fds},loops=${o.loops},size=${o.size},threads=1`;
+      return `hackbench:${common},${ipi},groups=${o.groups},fds=${o.fds},loops=${o.loops},size=${o.size},threads=1`;
     }
     case 'pipe-pingpong':
     case 'pipe-pingpong-split':
