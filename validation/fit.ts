@@ -357,6 +357,26 @@ function printBuiltinHeld(gt: GroundTruth): void {
   }
 }
 
+/** How each constant is fitted, written beside its value in constants.json. */
+const FIT_METHODS: Record<keyof ModelConstants, string> = {
+  insnsPerMessage:
+    'least squares: guest instructions = messages x this + tasks x insnsPerTask over the hackbench training cells (TCG plugin instruction counts)',
+  insnsPerTask: 'as insnsPerMessage',
+  switchesPerMessage:
+    'least squares: guest context switches - 2 x tasks = messages x this + guest ticks x switchesPerTick over the hackbench training cells (/proc/stat ctxt)',
+  switchesPerTick: 'as switchesPerMessage',
+  insnsPerPass:
+    'guest instructions / (context switches - per-tick switches) on the pipe-pingpong training cells',
+  validationPreemptionsPerSec:
+    'mean of measured vcpu_puts (sched_switch) per guest second over all training cells',
+  kernelThreadsPerSec:
+    "golden-section search: the generated model's 2015 skip rate against the measured one on the null-syscall training cells",
+  validationIpiPerWake:
+    'closed form: IPI sends (SYS64 exits) / (guest switches x (vcpus - 1) / vcpus) on the multi-vCPU hackbench matrix training cells (validation/fixtures/runs/cells.json)',
+  streamShare:
+    "golden-section search: the generated model's 2015 skip rate against the measured one on the -icount hackbench training cells",
+};
+
 /** Fits every constant on the training cells; returns the constants file's content. */
 async function fitConstants(resultsFile: string, runs: number) {
   const t = loadTraining(resultsFile);
@@ -388,24 +408,6 @@ async function fitConstants(resultsFile: string, runs: number) {
   };
   k = { ...k, streamShare: await search(hb, (v) => ({ ...k, streamShare: v }), 0, 0.9, runs) };
   const fittedOn = [...new Set([...t, ...hb].map((x) => cellId(x.cell)))];
-  const how: Record<keyof ModelConstants, string> = {
-    insnsPerMessage:
-      'least squares: guest instructions = messages x this + tasks x insnsPerTask over the hackbench training cells (TCG plugin instruction counts)',
-    insnsPerTask: 'as insnsPerMessage',
-    switchesPerMessage:
-      'least squares: guest context switches - 2 x tasks = messages x this + guest ticks x switchesPerTick over the hackbench training cells (/proc/stat ctxt)',
-    switchesPerTick: 'as switchesPerMessage',
-    insnsPerPass:
-      'guest instructions / (context switches - per-tick switches) on the pipe-pingpong training cells',
-    validationPreemptionsPerSec:
-      'mean of measured vcpu_puts (sched_switch) per guest second over all training cells',
-    kernelThreadsPerSec:
-      "golden-section search: the generated model's 2015 skip rate against the measured one on the null-syscall training cells",
-    validationIpiPerWake:
-      'closed form: IPI sends (SYS64 exits) / (guest switches x (vcpus - 1) / vcpus) on the multi-vCPU hackbench matrix training cells (validation/fixtures/runs/cells.json)',
-    streamShare:
-      "golden-section search: the generated model's 2015 skip rate against the measured one on the -icount hackbench training cells",
-  };
   const out = {
     schema: 'fpswitch-model-constants',
     note: 'Written by `npm run fit` (validation/fit.ts); do not edit by hand.',
@@ -414,9 +416,9 @@ async function fitConstants(resultsFile: string, runs: number) {
     fittedOn,
     runsPerEvaluation: runs,
     constants: Object.fromEntries(
-      (Object.keys(how) as (keyof ModelConstants)[]).map((name) => [
+      (Object.keys(FIT_METHODS) as (keyof ModelConstants)[]).map((name) => [
         name,
-        { value: Number(k[name].toPrecision(6)), fitted: how[name] },
+        { value: Number(k[name].toPrecision(6)), fitted: FIT_METHODS[name] },
       ]),
     ),
   };
