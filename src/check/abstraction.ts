@@ -28,17 +28,16 @@
  */
 
 import { clonePlain, type Chooser } from '../machine/semantic-machine.js';
-import type { Hyp, ModeAbstraction, Policy, PolicyHooks, VcpuId } from '../policy/types.js';
+import {
+  HOOK_NAMES,
+  type Hyp,
+  type ModeAbstraction,
+  type Policy,
+  type PolicyHooks,
+  type VcpuId,
+} from '../policy/types.js';
 
 type HookFn = (hw: Hyp, s: unknown, vcpu: VcpuId) => void;
-const HOOKS = [
-  'onVcpuLoad',
-  'onEntry',
-  'onFpTrap',
-  'onExit',
-  'onVcpuPut',
-  'onReturnToUser',
-] as const;
 
 /** The semantic machine, seen from a hook: it carries the checker's chooser. */
 interface ChoosingHyp extends Hyp {
@@ -84,7 +83,7 @@ export function abstractHooks(hooks: PolicyHooks, a: ModeAbstraction): PolicyHoo
   const out: Record<string, unknown> = {
     init: (vcpus: readonly { id: number }[]) => resetState(a, vcpus.length),
   };
-  for (const name of HOOKS) {
+  for (const name of HOOK_NAMES) {
     if (hooks[name] === undefined) continue;
     const fn: HookFn = (hw, s, vcpu) => hooks[name]?.(hw, s, vcpu);
     out[name] = abstractHook(a, name, fn, a.decidesAt.includes(name));
