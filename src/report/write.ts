@@ -19,6 +19,7 @@ import {
 } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { UserError, userText } from '../util/errors.js';
+import { alive } from '../util/alive.js';
 
 /** Checks early (before any work) that reports can be written under `root`. */
 export function ensureWritable(root: string): string {
@@ -135,14 +136,5 @@ function removeStaleTemporaries(abs: string): void {
     } catch {
       // not ours to insist on
     }
-  }
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
   }
 }

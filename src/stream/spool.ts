@@ -18,6 +18,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { VcpuDesc } from '../policy/types.js';
 import { allocChunk, CHUNK_RUNS, type ExitStream } from './exit-stream.js';
+import { alive } from '../util/alive.js';
 
 /** Spool folders of this process not yet disposed: removed at exit and on SIGINT/SIGTERM. */
 const LIVE = new Set<string>();
@@ -57,16 +58,6 @@ function untrack(dir: string): void {
   if (LIVE.size === 0) {
     process.removeListener('SIGINT', onSignal);
     process.removeListener('SIGTERM', onSignal);
-  }
-}
-
-/** Whether process `pid` still runs (EPERM: it does, as another user). */
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 
