@@ -17,7 +17,7 @@ import {
   NO_ICOUNT_REASON,
 } from '../stream/claim.js';
 import { workloadTemplate } from '../stream/guest-configs.js';
-import { bandLayer, type Chart } from './charts.js';
+import { bandLayer, type Chart, shareAxis } from './charts.js';
 import { esc, type ExtraSection } from './html.js';
 import { longTable } from './collapse.js';
 
@@ -382,13 +382,7 @@ function skipChart(g: GroundTruth, out: Chart[]): void {
             data: { values: skip },
             mark: { type: 'point', filled: true, size: 70 },
             encoding: {
-              y: {
-                field: 'skip',
-                type: 'quantitative',
-                title: 'exits skipping the FP switch (%)',
-                axis: { format: '%' },
-                scale: { domain: [0, 1] },
-              },
+              y: shareAxis('skip', 'exits skipping the FP switch (%)'),
               x: {
                 field: 'config',
                 type: 'nominal',

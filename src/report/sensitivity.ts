@@ -8,14 +8,14 @@ import type { SensitivityResult } from '../tune/sensitivity.js';
 import { pct, sig } from '../util/format.js';
 import { longTable } from './collapse.js';
 import { CLAIM } from '../stream/claim.js';
-import { bandLayer, type Chart } from './charts.js';
+import { bandLayer, type Chart, shareAxis } from './charts.js';
 import { esc, type ExtraSection } from './html.js';
 
-// eslint-disable-next-line max-lines-per-function -- not split yet: the report page and its charts are reworked on branch report
+// eslint-disable-next-line max-lines-per-function -- one vega-lite spec literal, its layers read top to bottom (README, Layout)
 function chartFor(r: SensitivityResult, index: number): Chart | undefined {
   const sweeps = r.sweeps.filter((s) => s.params.length === 1 && s.points.length > 0);
   if (sweeps.length === 0) return undefined;
-  // eslint-disable-next-line max-lines-per-function -- not split yet: the report page and its charts are reworked on branch report
+  // eslint-disable-next-line max-lines-per-function -- one vega-lite spec literal, its layers read top to bottom (README, Layout)
   const panels = sweeps.map((s) => {
     const p = s.params[0];
     const short = p.path.replace(/^vms\[\d+\]\./, '');
@@ -49,13 +49,7 @@ function chartFor(r: SensitivityResult, index: number): Chart | undefined {
               mark: { type: 'line' },
               encoding: {
                 x: { field: 'x', type: 'quantitative', scale: xScale, title: xTitle },
-                y: {
-                  field: 'mean',
-                  type: 'quantitative',
-                  title: 'lazy-fixed skip rate (%)',
-                  axis: { format: '%' },
-                  scale: { domain: [0, 1] },
-                },
+                y: shareAxis('mean', 'lazy-fixed skip rate (%)'),
               },
             },
             {

@@ -124,7 +124,7 @@ async function traceNumbers(
   }
 }
 
-// eslint-disable-next-line max-lines-per-function -- not split yet: validation/ is reworked on branch val
+// eslint-disable-next-line max-lines-per-function -- not split yet (README, Layout: functions kept long)
 export async function linuxRow(c: Cell): Promise<GtLinuxRow | string> {
   if (!c.trace || !c.exits || c.guestTimeSec === null)
     return `${c.boot} ${c.program}: no trace window`;
