@@ -56,6 +56,11 @@ index.html, summary.md), pointing reports/latest at it.
                    design, measured under the built-in's id so compare pairs the cells)
   --baseline       a previous report folder or results.json: the change since it, with
                    intervals, goes into index.html and summary.md (see fpswitch compare)
+  --seed           base seed (default 1): the same seed gives the same results.json
+  --threshold      adaptive thresholds to sweep (default 1..32)
+  --eager-runs     adaptive eagerRuns values to sweep (default 16,64,256)
+  --no-throughput  skip the throughput and budget measurements
+  --quiet          no progress lines on stderr
 
 Examples:
   npm run bench -- --quick

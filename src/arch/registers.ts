@@ -34,13 +34,6 @@ export const FPEXC = {
   EX: 2 ** 31,
 } as const;
 
-/**
- * The value the 2015 fix writes to FPEXC32_EL2 on entry for AArch32 guests, `1 << 30`:
- * EN set, everything else clear (v4.5 arch/arm64/kvm/hyp/switch.c `__activate_traps`,
- * later `__activate_traps_fpsimd32()`; docs/domain.md §3, the fix that landed).
- */
-export const FPEXC_EN_ONLY = FPEXC.EN;
-
 /** CPACR (AArch32 view at PL1). Arm ARM G8.2 "CPACR". */
 export const CPACR = {
   /** cp10 access field, bits [21:20]; cp11 (bits [23:22]) must be programmed the same. */

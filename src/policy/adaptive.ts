@@ -7,7 +7,9 @@
  * - eager mode, for the next `eagerRuns` runs: entry loads the guest state without
  *   setting TFP (host saved, guest and its FPEXC restored), exit saves and restores as
  *   `eager` does; then back to lazy mode with the count at 0.
- * x86's rule is threshold 6, eagerRuns about 250.
+ * x86's rule is threshold 6, eagerRuns about 250: `switch_fpu_prepare()` preloads when
+ * `fpu_counter > 5`, and the u8 counter wraps after 256 switches (arch/x86/include/asm/
+ * fpu-internal.h; docs/domain.md §4).
  *
  * Difference from `lazy-fixed`: the counter and the eager-mode entry path.
  */

@@ -13,7 +13,7 @@
  */
 
 import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { UserError } from '../util/errors.js';
 import { packageRoot } from '../util/package-root.js';
 import type { NumericParam } from '../util/spec.js';
@@ -350,9 +350,4 @@ export const WORKLOAD_TEMPLATES: readonly WorkloadTemplate[] = [
 
 export function workloadTemplate(name: string): WorkloadTemplate | undefined {
   return WORKLOAD_TEMPLATES.find((t) => t.name === name);
-}
-
-/** The workload files folder next to the constants (for templates' base files). */
-export function templateBaseFile(name: string): string {
-  return join(dirname(CONSTANTS_FILE), '..', `${name}.json`);
 }

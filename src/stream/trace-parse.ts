@@ -189,11 +189,6 @@ export function parseKvmExit(body: string): KvmExit {
   return { ok: true, code: ec, label: name };
 }
 
-/** Whether the fields of a kvm_entry are well formed. */
-export function kvmEntryOk(body: string): boolean {
-  return kvmEntryProblem(body) === undefined;
-}
-
 /** Why a kvm_entry's fields are malformed, or undefined when they are well formed. */
 export function kvmEntryProblem(body: string): string | undefined {
   const m = ENTRY_BODY.exec(body);

@@ -12,14 +12,12 @@ import type { FpStateSize } from '../cpu/fp-state.js';
 import type { CpuProfile } from '../cpu/profile.js';
 import { instantiate } from '../policy/registry.js';
 import type { Policy, PolicyDefinition } from '../policy/types.js';
-import { seedEstimates } from '../sim/seeds.js';
 import { price, type SimResult, walkPolicies, type WalkOutcome } from '../sim/simulate.js';
 import { SWEEP_BUDGET, type WalkBudget } from '../sim/walk.js';
 import { type ExitStream, replayable } from '../stream/exit-stream.js';
 import { deriveSeed } from '../stream/prng.js';
 import { type Workload, workloadStream } from '../stream/workload.js';
 import { UserError, userText } from '../util/errors.js';
-import type { Estimate } from '../util/stats.js';
 import { cartesian } from './ranges.js';
 
 /** Policies walked per pass over a stream (bounds the memory of their tables). */
@@ -117,66 +115,4 @@ export function runUnit(
   return walkUnit(workload, seed, runs, policies, budget).map((w) =>
     cpus.map((cpu) => price(w, cpu, fpState)),
   );
-}
-
-export interface TuneRow {
-  readonly workload: string;
-  readonly cpu: string;
-  readonly policy: string;
-  readonly params: Readonly<Record<string, number>>;
-  readonly cyclesPerExit: Estimate;
-  readonly skipRate: Estimate;
-  readonly fpTrapsPerExit: Estimate;
-}
-
-export interface TuneBest {
-  readonly workload: string;
-  readonly cpu: string;
-  readonly best: TuneRow;
-  readonly eager: TuneRow;
-  readonly lazyFixed: TuneRow;
-  /** Cycles per exit saved by the best setting over eager and over lazy-fixed (positive = better). */
-  readonly winOverEager: number;
-  readonly winOverLazyFixed: number;
-}
-
-/** Aggregates per-seed results (results[seed][policy][cpu]) into rows and bests. */
-export function aggregate(
-  workload: string,
-  perSeed: readonly SimResult[][][],
-  settings: readonly SweepSetting[],
-  references: readonly Policy[],
-  cpus: readonly CpuProfile[],
-): { rows: TuneRow[]; best: TuneBest[] } {
-  const policies = [...settings.map((s) => s.policy), ...references];
-  const rows: TuneRow[] = [];
-  const best: TuneBest[] = [];
-  for (let c = 0; c < cpus.length; c++) {
-    const cpuRows: TuneRow[] = policies.map((policy, p) => {
-      const results = perSeed.map((seedResults) => seedResults[p][c]);
-      return {
-        workload,
-        cpu: cpus[c].name,
-        policy: policy.id,
-        params: p < settings.length ? settings[p].params : {},
-        ...seedEstimates(results),
-      };
-    });
-    rows.push(...cpuRows);
-    const swept = cpuRows.slice(0, settings.length);
-    // Lowest mean cycles per exit; ties go to the earlier setting (deterministic).
-    const winner = swept.reduce((a, b) => (b.cyclesPerExit.mean < a.cyclesPerExit.mean ? b : a));
-    const eager = cpuRows[settings.length];
-    const lazyFixed = cpuRows[settings.length + 1];
-    best.push({
-      workload,
-      cpu: cpus[c].name,
-      best: winner,
-      eager,
-      lazyFixed,
-      winOverEager: eager.cyclesPerExit.mean - winner.cyclesPerExit.mean,
-      winOverLazyFixed: lazyFixed.cyclesPerExit.mean - winner.cyclesPerExit.mean,
-    });
-  }
-  return { rows, best };
 }

@@ -112,13 +112,3 @@ function checkValue(def: NumericParam, key: string, text: string, where: string)
   }
   return value;
 }
-
-/** `key=value,...` in definition order (the canonical id of an instance, after `name:`). */
-export function specParamsText(
-  defs: Readonly<Record<string, NumericParam>>,
-  values: Readonly<Record<string, number>>,
-): string {
-  return Object.keys(defs)
-    .map((k) => `${k}=${values[k]}`)
-    .join(',');
-}
