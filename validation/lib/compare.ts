@@ -124,71 +124,87 @@ async function traceNumbers(
   }
 }
 
-// eslint-disable-next-line max-lines-per-function -- not split yet (README, Layout: functions kept long)
-export async function linuxRow(c: Cell): Promise<GtLinuxRow | string> {
-  if (!c.trace || !c.exits || c.guestTimeSec === null)
-    return `${c.boot} ${c.program}: no trace window`;
-  const file = `${REPO_DIR}/${c.trace.file}`;
-  const text = windowText(file, c.trace.firstLine, c.trace.lastLine);
-  const share = c.plugin?.fpRunShare ?? null;
+/** The trace-driven model numbers of a Linux cell: with the measured FP share, with the
+ * validation workload's task model, and the one whose run and put counts the row uses. */
+async function traceModels(
+  c: Cell,
+  traceFile: string,
+  text: string,
+  share: number | null,
+): Promise<{
+  measured: GtModelNumbers | null;
+  traceModel: GtModelNumbers | null;
+  probe: GtModelNumbers;
+}> {
+  const withModel = (spec: string, workload: string, file: string): Promise<GtModelNumbers> =>
+    traceNumbers(text, traceFpModel(spec, { seed: MODEL_SEED, maxVcpus: 64 }), workload, file);
   const vfile = validationWorkloadFile(c.program, c.icount);
   // The put count comes from the importer (any FP model: puts do not depend on it).
   const measured =
     share === null
       ? null
-      : await traceNumbers(
-          text,
-          traceFpModel(`markov:p=${share}`, { seed: MODEL_SEED, maxVcpus: 64 }),
-          `measured share ${share}`,
-          c.trace.file,
-        );
+      : await withModel(`markov:p=${share}`, `measured share ${share}`, traceFile);
   // No validation workload for this configuration: no trace-driven model number.
   const traceModel = existsSync(vfile)
-    ? await traceNumbers(
-        text,
-        traceFpModel(vfile, { seed: MODEL_SEED, maxVcpus: 64 }),
-        c.program,
-        relative(REPO_DIR, vfile),
-      )
+    ? await withModel(vfile, c.program, relative(REPO_DIR, vfile))
     : null;
-  const probe =
-    measured ??
-    traceModel ??
-    (await traceNumbers(
-      text,
-      traceFpModel('markov:p=0', { seed: MODEL_SEED, maxVcpus: 64 }),
-      'none',
-      c.trace.file,
-    ));
+  const probe = measured ?? traceModel ?? (await withModel('markov:p=0', 'none', traceFile));
+  return { measured, traceModel, probe };
+}
+
+/** Each exit class's share of the exits, largest first, to 6 digits. */
+function exitMix(byClass: Record<string, number>, exits: number): Record<string, number> {
+  const mix: Record<string, number> = {};
+  for (const [k, v] of Object.entries(byClass).sort((a, b) => b[1] - a[1]))
+    mix[k] = exits ? Number((v / exits).toFixed(6)) : 0;
+  return mix;
+}
+
+/** The measured side of a Linux row: the trace window, the exception log and the plugin. */
+function realNumbers(
+  c: Cell,
+  trace: NonNullable<Cell['trace']>,
+  exitCounts: NonNullable<Cell['exits']>,
+  share: number | null,
+  probe: GtModelNumbers,
+): GtLinuxRow['real'] {
   const runs = probe.runs;
   const puts = Math.round(probe.putsPerExit * runs);
-  const exits = c.exits.total;
-  const mix: Record<string, number> = {};
-  for (const [k, v] of Object.entries(c.exits.byClass).sort((a, b) => b[1] - a[1]))
-    mix[k] = exits ? Number((v / exits).toFixed(6)) : 0;
+  const exits = exitCounts.total;
+  return {
+    windowSec: trace.windowSec,
+    guestRunSec: trace.guestRunSec,
+    exits,
+    exitsPerSec: trace.guestRunSec > 0 ? Number((exits / trace.guestRunSec).toFixed(1)) : 0,
+    exitsPerWindowSec: trace.windowSec > 0 ? Number((exits / trace.windowSec).toFixed(1)) : 0,
+    exitMix: exitMix(exitCounts.byClass, exits),
+    fpRunShare: share,
+    skip2015: share === null ? null : Number((1 - share).toFixed(4)),
+    fpEl0Share: c.plugin?.fpEl0Share ?? null,
+    fpEl1Share: c.plugin?.fpEl1Share ?? null,
+    fpTraps61: c.fpTraps?.total ?? null,
+    trapsPerExit61: c.fpTraps && exits ? Number((c.fpTraps.total / exits).toFixed(6)) : null,
+    vcpuPuts: puts,
+    putsPerExit: runs ? Number((puts / runs).toFixed(6)) : 0,
+    guestContextSwitches: c.guestContextSwitches,
+  };
+}
+
+/** One Linux cell's row: the real numbers beside the trace-driven, the validation
+ * workload's and the configuration's model numbers; a string names what is missing. */
+export async function linuxRow(c: Cell): Promise<GtLinuxRow | string> {
+  if (!c.trace || !c.exits || c.guestTimeSec === null)
+    return `${c.boot} ${c.program}: no trace window`;
+  const text = windowText(`${REPO_DIR}/${c.trace.file}`, c.trace.firstLine, c.trace.lastLine);
+  const share = c.plugin?.fpRunShare ?? null;
+  const { measured, traceModel, probe } = await traceModels(c, c.trace.file, text, share);
   const row: GtLinuxRow = {
     workload: c.program,
     mode: c.mode,
     icount: c.icount,
     boot: c.boot,
     command: Object.hasOwn(c.params, 'command') ? String(c.params.command) : '',
-    real: {
-      windowSec: c.trace.windowSec,
-      guestRunSec: c.trace.guestRunSec,
-      exits,
-      exitsPerSec: c.trace.guestRunSec > 0 ? Number((exits / c.trace.guestRunSec).toFixed(1)) : 0,
-      exitsPerWindowSec: c.trace.windowSec > 0 ? Number((exits / c.trace.windowSec).toFixed(1)) : 0,
-      exitMix: mix,
-      fpRunShare: share,
-      skip2015: share === null ? null : Number((1 - share).toFixed(4)),
-      fpEl0Share: c.plugin?.fpEl0Share ?? null,
-      fpEl1Share: c.plugin?.fpEl1Share ?? null,
-      fpTraps61: c.fpTraps?.total ?? null,
-      trapsPerExit61: c.fpTraps && exits ? Number((c.fpTraps.total / exits).toFixed(6)) : null,
-      vcpuPuts: puts,
-      putsPerExit: runs ? Number((puts / runs).toFixed(6)) : 0,
-      guestContextSwitches: c.guestContextSwitches,
-    },
+    real: realNumbers(c, c.trace, c.exits, share, probe),
     traceMeasuredShare: measured,
     traceModel,
     ...(await rowModels(c.program, c.icount)),

@@ -46,7 +46,94 @@ export interface FixtureBoot {
   readonly kvmLine?: string;
 }
 
-// eslint-disable-next-line max-lines-per-function -- not split yet (README, Layout: functions kept long)
+type Pick = (typeof PICK)[number];
+
+/** The fixture's lines [start, end) of a trace file (0-based), or null without a window. */
+function fixtureRange(
+  all: readonly string[],
+  headerLength: number,
+  pick: Pick,
+  firstLine: number,
+): { start: number; end: number } | null {
+  if (pick.lines === undefined) {
+    // the window with its two trace_marker lines (the importer ignores them)
+    const begin = all.findIndex((l) => /tracing_mark_write: fpswitch-begin/.test(l));
+    const close = all.findIndex((l) => /tracing_mark_write: fpswitch-end/.test(l));
+    if (begin < 0 || close < 0) return null;
+    return { start: begin, end: close + 1 };
+  }
+  // a few lines before the measurement window, to show what precedes it
+  const start = Math.max(headerLength, firstLine - 1 - 3);
+  return { start, end: start + pick.lines };
+}
+
+/** What the test needs to predict a scripted program's FP traps; undefined for Linux. */
+function scriptedFixture(c: Cell, pick: Pick, layout: GuestLayout): ScriptedFixture | undefined {
+  const p = SCRIPTED.find((x) => x.name === pick.program);
+  if (!p || !c.fpTraps) return undefined;
+  return {
+    program: {
+      name: p.name,
+      el1: p.el1,
+      fp: p.fp,
+      exit: p.exit,
+      fpexcToggle: p.fpexcToggle,
+      iterations: Number(c.params.iterations),
+    },
+    layout,
+    realFpTraps: c.fpTraps.total,
+  };
+}
+
+/** Writes one cell's fixture trace; returns its file name and manifest entry, or null. */
+function writeFixture(
+  dir: string,
+  b: FixtureBoot,
+  c: Cell,
+  pick: Pick,
+  layout: GuestLayout,
+  generatedAt: string,
+): { name: string; entry: Record<string, unknown> } | null {
+  if (!c.trace) return null;
+  const all = readFileSync(join(REPO_DIR, c.trace.file), 'utf8').split('\n');
+  const header = all.filter((l, i) => l.startsWith('#') && i < 20);
+  const range = fixtureRange(all, header.length, pick, c.trace.firstLine);
+  if (!range) return null;
+  const { start, end } = range;
+  const body = all.slice(start, end).filter((l) => l.length > 0);
+  const text = `${[...header, ...body].join('\n')}\n`;
+  const name = `${b.mode}-${pick.program.replace(/\//g, '-')}.trace`;
+  writeFileSync(join(dir, name), text);
+  const parsed = parseTrace(text);
+  const s = countEvents(parsed.events);
+  const scripted = scriptedFixture(c, pick, layout);
+  const entry = {
+    source: {
+      run: generatedAt,
+      boot: b.id,
+      program: pick.program,
+      el1: c.el1,
+      mode: b.mode,
+      kvmLine: b.kvmLine,
+      traceLines: [start + 1, start + body.length],
+      whole: pick.lines === undefined,
+    },
+    headerLines: parsed.headerLines,
+    eventLines: parsed.events.length,
+    unparsedLines: parsed.badLines,
+    kvmEntry: s.entries,
+    kvmExit: s.exits,
+    exitsByType: s.exitsByType,
+    exitsByClass: s.exitsByClass,
+    kvmUserspaceExit: s.userspaceExits,
+    otherEvents: countOthers(parsed.events.map((e) => e.event)),
+    ...(scripted ? { scripted } : {}),
+  };
+  return { name, entry };
+}
+
+/** Writes validation/fixtures/: the picked cells' traces of the boots without -icount and
+ * manifest.json describing each; traces no longer picked are removed. */
 export function writeFixtures(
   boots: readonly FixtureBoot[],
   cells: readonly Cell[],
@@ -58,67 +145,8 @@ export function writeFixtures(
   for (const b of boots.filter((x) => !x.icount)) {
     for (const pick of PICK) {
       const c = cells.find((x) => x.boot === b.id && x.program === pick.program);
-      if (!c?.trace) continue;
-      const all = readFileSync(join(REPO_DIR, c.trace.file), 'utf8').split('\n');
-      const header = all.filter((l, i) => l.startsWith('#') && i < 20);
-      let start: number;
-      let end: number;
-      if (pick.lines === undefined) {
-        // the window with its two trace_marker lines (the importer ignores them)
-        const begin = all.findIndex((l) => /tracing_mark_write: fpswitch-begin/.test(l));
-        const close = all.findIndex((l) => /tracing_mark_write: fpswitch-end/.test(l));
-        if (begin < 0 || close < 0) continue;
-        start = begin;
-        end = close + 1;
-      } else {
-        // a few lines before the measurement window, to show what precedes it
-        start = Math.max(header.length, c.trace.firstLine - 1 - 3);
-        end = start + pick.lines;
-      }
-      const body = all.slice(start, end).filter((l) => l.length > 0);
-      const text = `${[...header, ...body].join('\n')}\n`;
-      const name = `${b.mode}-${pick.program.replace(/\//g, '-')}.trace`;
-      writeFileSync(join(dir, name), text);
-      const parsed = parseTrace(text);
-      const s = countEvents(parsed.events);
-      const p = SCRIPTED.find((x) => x.name === pick.program);
-      const scripted: ScriptedFixture | undefined =
-        p && c.fpTraps
-          ? {
-              program: {
-                name: p.name,
-                el1: p.el1,
-                fp: p.fp,
-                exit: p.exit,
-                fpexcToggle: p.fpexcToggle,
-                iterations: Number(c.params.iterations),
-              },
-              layout,
-              realFpTraps: c.fpTraps.total,
-            }
-          : undefined;
-      manifest[name] = {
-        source: {
-          run: generatedAt,
-          boot: b.id,
-          program: pick.program,
-          el1: c.el1,
-          mode: b.mode,
-          kvmLine: b.kvmLine,
-          traceLines: [start + 1, start + body.length],
-          whole: pick.lines === undefined,
-        },
-        headerLines: parsed.headerLines,
-        eventLines: parsed.events.length,
-        unparsedLines: parsed.badLines,
-        kvmEntry: s.entries,
-        kvmExit: s.exits,
-        exitsByType: s.exitsByType,
-        exitsByClass: s.exitsByClass,
-        kvmUserspaceExit: s.userspaceExits,
-        otherEvents: countOthers(parsed.events.map((e) => e.event)),
-        ...(scripted ? { scripted } : {}),
-      };
+      const f = c && writeFixture(dir, b, c, pick, layout, generatedAt);
+      if (f) manifest[f.name] = f.entry;
     }
   }
   // traces no longer picked go, so the folder holds exactly what the manifest describes
