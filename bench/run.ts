@@ -11,11 +11,8 @@ import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { intFlag, parse, seedFlag } from '../src/cli/args.js';
 import { num, pct, table } from '../src/util/format.js';
-import { type ExtraSection, renderHtml } from '../src/report/html.js';
-import { groundTruthSection } from '../src/report/ground-truth.js';
-import { costModelSection } from '../src/report/cost-model.js';
-import { recommendationSection } from '../src/report/recommend.js';
-import { sensitivitySection } from '../src/report/sensitivity.js';
+import { renderHtml } from '../src/report/html.js';
+import { reportSections } from '../src/report/sections.js';
 import {
   type Comparison,
   compareResults,
@@ -133,12 +130,7 @@ async function main(argv: readonly string[]): Promise<number> {
   // Ground truth: the committed validation/results.json (no QEMU here), model side recomputed from the workload files.
   const groundTruth = () => loadGroundTruth({ workloadsDir: opts.workloadsDir });
   const results = await runSuite({ ...opts, extras: { groundTruth } }, progress);
-  const extras = [
-    recommendationSection(results),
-    costModelSection(results),
-    sensitivitySection(results.sensitivity),
-    groundTruthSection(results.groundTruth),
-  ].filter((x): x is ExtraSection => x !== undefined);
+  const extras = reportSections(results);
   const comparison =
     baseline && values.baseline !== undefined
       ? compareResults(baseline, results, { base: values.baseline, candidate: 'this run' })

@@ -15,6 +15,7 @@ import { renameState, vcpuRenamings } from '../src/check/symmetry.js';
 import adaptive from '../src/policy/adaptive.js';
 import type { Hyp, PolicyHooks } from '../src/policy/types.js';
 import { cli, lazyFixedWithoutFpexcEn, mutant, NOISB_FIXTURE, policy } from './check-helpers.js';
+import { BUILTIN_POLICIES } from './helpers/policies.js';
 
 /** A Hyp that records every primitive call; `fpEnabled()` answers `fpOn`. */
 function recorder(aarch32: boolean, fpOn: boolean): { hw: Hyp; calls: string[] } {
@@ -180,15 +181,7 @@ describe('symmetry over interchangeable vCPUs', () => {
   });
 
   it('changes no verdict, invariant or counterexample length', async () => {
-    const specs = [
-      'eager',
-      'lazy-v4',
-      'lazy-notafix',
-      'lazy-fixed',
-      'lazy-vcpu',
-      'adaptive',
-      NOISB_FIXTURE,
-    ];
+    const specs = [...BUILTIN_POLICIES, NOISB_FIXTURE];
     const ps = [...(await Promise.all(specs.map((s) => policy(s)))), lazyFixedWithoutFpexcEn()];
     ps.push(await mutant('lazy-vcpu', 'onVcpuPut', 'fpsimdSave', true));
     ps.push(await mutant('adaptive', 'onEntry', 'restoreFpexc32', true));

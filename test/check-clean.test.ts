@@ -9,6 +9,7 @@ import { DEFAULT_CONFIG, THREE_AARCH32_CONFIG } from '../src/check/config.js';
 import { checkPolicy, explore } from '../src/check/explore.js';
 import { CHECK_ADAPTIVE_SPEC, defaultCheckSpecs } from '../src/check/policies.js';
 import { policy } from './check-helpers.js';
+import { BUILTIN_POLICIES } from './helpers/policies.js';
 
 const CLEAN: [string, string, number, number, number][] = [
   // Without symmetry reduction or the mode abstraction (adaptive at its small setting).
@@ -104,13 +105,6 @@ describe('adaptive with small counters reaches every mode change', () => {
 
 describe('the default policy set', () => {
   it('is every built-in at its defaults', () => {
-    expect(defaultCheckSpecs()).toEqual([
-      'eager',
-      'lazy-v4',
-      'lazy-notafix',
-      'lazy-fixed',
-      'lazy-vcpu',
-      'adaptive',
-    ]);
+    expect(defaultCheckSpecs()).toEqual(BUILTIN_POLICIES);
   });
 });

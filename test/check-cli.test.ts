@@ -8,6 +8,10 @@ import type { Verdict } from '../src/check/explore.js';
 import { cli, NOISB_FIXTURE, SCENARIOS } from './check-helpers.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'fpswitch-check-'));
+/** `fpswitch check --scenario` of a scenario fixture on one policy, with `rest`. */
+function replay(scenario: string, policy: string, ...rest: string[]) {
+  return cli(['check', '--scenario', `${SCENARIOS}/${scenario}`, '-p', policy, ...rest]);
+}
 function tmpFile(name: string, text: string): string {
   const path = join(tmp, name);
   writeFileSync(path, text);
@@ -134,34 +138,15 @@ describe('fpswitch check', () => {
   });
 
   it('replays a scenario: exit 1 on a violation, 0 when ok', async () => {
-    const bad = await cli([
-      'check',
-      '--scenario',
-      `${SCENARIOS}/notafix-stale-fpexc.json`,
-      '-p',
-      'lazy-notafix',
-    ]);
+    const bad = await replay('notafix-stale-fpexc.json', 'lazy-notafix');
     expect(bad.code).toBe(1);
     expect(bad.out).toContain('scenario notafix-stale-fpexc on lazy-notafix:');
     expect(bad.out).toContain('lazy-notafix: VIOLATION of guest-undef at step 7');
-    const good = await cli([
-      'check',
-      '--scenario',
-      `${SCENARIOS}/notafix-stale-fpexc.json`,
-      '-p',
-      'lazy-fixed',
-    ]);
+    const good = await replay('notafix-stale-fpexc.json', 'lazy-fixed');
     expect(good.code).toBe(0);
     expect(good.out).toContain('  lazy-fixed: ok');
     expect(good.out).toMatch(/ 9 {2}exit kernel /);
-    const json = await cli([
-      'check',
-      '--scenario',
-      `${SCENARIOS}/plain-list.json`,
-      '-p',
-      'lazy-v4',
-      '--json',
-    ]);
+    const json = await replay('plain-list.json', 'lazy-v4', '--json');
     expect(json.code).toBe(1);
     expect(JSON.parse(json.out)).toMatchObject({
       policy: 'lazy-v4',
@@ -180,13 +165,7 @@ describe('fpswitch check', () => {
     expect(r.out).toContain('lazy-notafix: VIOLATION of guest-undef at step 8');
     expect(r.out).toContain('vcpu1 left FPEXC32_EL2.EN=0 behind at step 3 (guest ctxsw)');
     // The command line overrides the file's policy.
-    const fixed = await cli([
-      'check',
-      '--scenario',
-      `${SCENARIOS}/same-vm-stale-fpexc.json`,
-      '-p',
-      'lazy-fixed',
-    ]);
+    const fixed = await replay('same-vm-stale-fpexc.json', 'lazy-fixed');
     expect(fixed.code).toBe(0);
   });
 

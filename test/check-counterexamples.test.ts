@@ -11,18 +11,23 @@ import { lazyFixedWithoutFpexcEn, NOISB_FIXTURE, policy } from './check-helpers.
 const events = (v: Verdict) => v.steps.map((s) => s.event);
 const last = (v: Verdict) => v.steps[v.steps.length - 1];
 
+/** Expects a violation of `invariant` by exactly the history `history`; its last state. */
+function violation(v: Verdict, invariant: string, history: readonly string[]) {
+  expect(v.verdict).toBe('violation');
+  expect(v.invariant).toBe(invariant);
+  expect(v.depth).toBe(history.length);
+  expect(events(v)).toEqual(history);
+  return last(v).state;
+}
+
 describe.each([DEFAULT_CONFIG, THREE_AARCH32_CONFIG])(
   'counterexamples in configuration $name',
   (config) => {
     it('lazy-v4: el2-self-trap, EL2 reads FPEXC32_EL2 on an exit where the 32-bit guest never touched FP', async () => {
       const v = checkPolicy(await policy('lazy-v4'), config);
-      expect(v.verdict).toBe('violation');
-      expect(v.invariant).toBe('el2-self-trap');
-      expect(v.depth).toBe(3);
       // Exits come before guest events in the alphabet, so of the two 3-event
       // counterexamples (this one, and the trap handler's missing isb) this one is found.
-      expect(events(v)).toEqual(['load vcpu0', 'enter', 'exit kernel']);
-      const st = last(v).state;
+      const st = violation(v, 'el2-self-trap', ['load vcpu0', 'enter', 'exit kernel']);
       expect(st.hook).toBe('onExit');
       expect(st.tfp).toBe(true);
       expect(st.tfpWritten).toBe(true); // TFP set at entry and in effect: not a pending write
@@ -35,10 +40,7 @@ describe.each([DEFAULT_CONFIG, THREE_AARCH32_CONFIG])(
 
     it('lazy-noisb fixture: el2-self-trap caused by the CPTR_EL2 write still pending in the trap handler', async () => {
       const v = checkPolicy(await policy(NOISB_FIXTURE), config);
-      expect(v.invariant).toBe('el2-self-trap');
-      expect(v.depth).toBe(3);
-      expect(events(v)).toEqual(['load vcpu0', 'enter', 'guest fp el0']);
-      const st = last(v).state;
+      const st = violation(v, 'el2-self-trap', ['load vcpu0', 'enter', 'guest fp el0']);
       expect(st.hook).toBe('onFpTrap');
       expect(st.tfp).toBe(true);
       expect(st.tfpWritten).toBe(false); // cleared, not yet synchronised
@@ -49,9 +51,7 @@ describe.each([DEFAULT_CONFIG, THREE_AARCH32_CONFIG])(
 
     it("lazy-notafix: guest-undef, a stale FPEXC32_EL2.EN=0 from one AArch32 vCPU UNDEFs another one's VFP instruction", async () => {
       const v = checkPolicy(await policy('lazy-notafix'), config);
-      expect(v.invariant).toBe('guest-undef');
-      expect(v.depth).toBe(7);
-      expect(events(v)).toEqual([
+      const st = violation(v, 'guest-undef', [
         'load vcpu0',
         'enter',
         'guest fpexc write en=0',
@@ -64,7 +64,6 @@ describe.each([DEFAULT_CONFIG, THREE_AARCH32_CONFIG])(
       expect(v.steps[2].state.loaded).toBe(0);
       expect(v.steps[2].state.fpexc32En).toBe(false);
       expect(config.vcpus[0].aarch32 && config.vcpus[1].aarch32).toBe(true);
-      const st = last(v).state;
       expect(st.loaded).toBe(1);
       expect(st.fpexc32En).toBe(false);
       expect(st.guest).toEqual({ cpacr: true, fpexcEn: true }); // the guest had enabled VFP

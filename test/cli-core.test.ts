@@ -6,7 +6,15 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { type ListJson, runCli, type SimulateJson, simulateJson } from './helpers/cli.js';
+import {
+  type ListJson,
+  runCli,
+  runSimulate,
+  simulateArgs,
+  type SimulateJson,
+  simulateJson,
+} from './helpers/cli.js';
+import { BUILTIN_POLICIES } from './helpers/policies.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'fpswitch-test-'));
 function workloadFile(name: string, body: unknown): string {
@@ -25,29 +33,11 @@ describe('fpswitch list', () => {
   it('lists policies, workloads and CPU profiles, as text and JSON', async () => {
     const text = await runCli(['list']);
     expect(text.code).toBe(0);
-    for (const name of [
-      'eager',
-      'lazy-v4',
-      'lazy-notafix',
-      'lazy-fixed',
-      'lazy-vcpu',
-      'adaptive',
-      'xgene',
-      'seattle',
-      'altra',
-      'hvc-only',
-    ]) {
+    for (const name of [...BUILTIN_POLICIES, 'xgene', 'seattle', 'altra', 'hvc-only']) {
       expect(text.stdout).toContain(name);
     }
     const json = JSON.parse((await runCli(['list', '--json'])).stdout) as ListJson;
-    expect(json.policies.map((p) => p.name)).toEqual([
-      'eager',
-      'lazy-v4',
-      'lazy-notafix',
-      'lazy-fixed',
-      'lazy-vcpu',
-      'adaptive',
-    ]);
+    expect(json.policies.map((p) => p.name)).toEqual(BUILTIN_POLICIES);
     expect(json.policies[5].params.threshold.default).toBe(6);
     expect(json.policies[5].params.eagerRuns.default).toBe(250);
   });
@@ -55,16 +45,7 @@ describe('fpswitch list', () => {
 
 describe('fpswitch simulate', () => {
   it('prints the issue 2 JSON fields', async () => {
-    const r = await runCli([
-      'simulate',
-      '--workload',
-      p37,
-      '--policy',
-      'lazy-fixed',
-      '--runs',
-      '20000',
-      '--json',
-    ]);
+    const r = await runSimulate(p37, 'lazy-fixed', 20000, '--json');
     expect(r.code).toBe(0);
     const j = simulateJson(r.stdout);
     expect(j).toMatchObject({
@@ -90,16 +71,7 @@ describe('fpswitch simulate', () => {
   });
 
   it('is byte-identical for the same seed and differs for another', async () => {
-    const args = [
-      'simulate',
-      '--workload',
-      p37,
-      '--policy',
-      'adaptive:threshold=2,eagerRuns=4',
-      '--runs',
-      '50000',
-      '--json',
-    ];
+    const args = simulateArgs(p37, 'adaptive:threshold=2,eagerRuns=4', 50000, '--json');
     const a = await runCli([...args, '--seed', '42']);
     const b = await runCli([...args, '--seed', '42']);
     const c = await runCli([...args, '--seed', '43']);
@@ -108,34 +80,11 @@ describe('fpswitch simulate', () => {
   });
 
   it('gives a readable summary and 95% intervals over seeds', async () => {
-    const r = await runCli([
-      'simulate',
-      '--workload',
-      p37,
-      '--policy',
-      'lazy-fixed',
-      '--runs',
-      '20000',
-      '--seeds',
-      '4',
-    ]);
+    const r = await runSimulate(p37, 'lazy-fixed', 20000, '--seeds', '4');
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/skip rate\s+6\d\.\d%\s+\[95% CI 6\d\.\d% \.\. 6\d\.\d%, 4 seeds\]/);
     const j = simulateJson(
-      (
-        await runCli([
-          'simulate',
-          '--workload',
-          p37,
-          '--policy',
-          'eager',
-          '--runs',
-          '1000',
-          '--seeds',
-          '3',
-          '--json',
-        ])
-      ).stdout,
+      (await runSimulate(p37, 'eager', 1000, '--seeds', '3', '--json')).stdout,
     );
     expect(j.seeds).toHaveLength(3);
     expect(j.intervals?.skipRate).toMatchObject({ mean: 0, lo: 0, hi: 0, n: 3 });
@@ -165,20 +114,7 @@ describe('fpswitch simulate', () => {
 
   it("runs the calibration stream: eager hypercall on X-Gene within 5% of ISCA'16 6,500 cycles", async () => {
     const j = simulateJson(
-      (
-        await runCli([
-          'simulate',
-          '-w',
-          'hvc-only',
-          '-p',
-          'eager',
-          '--cpu',
-          'xgene',
-          '--runs',
-          '1000',
-          '--json',
-        ])
-      ).stdout,
+      (await runSimulate('hvc-only', 'eager', 1000, '--cpu', 'xgene', '--json')).stdout,
     );
     expect(Math.abs(j.cycles.perExit - 6500) / 6500).toBeLessThan(0.05);
   });

@@ -9,7 +9,7 @@ import { claimCheck, claimLine, claimPosition } from '../src/stream/claim.js';
 import { parseSweepSpec, sensitivity, sweepValues, withParam } from '../src/tune/sensitivity.js';
 import { resolveWorkload } from '../src/stream/workload.js';
 import { builtinGuest } from './guest-helpers.js';
-import { runCli } from './helpers/cli.js';
+import { runCli, runSimulate } from './helpers/cli.js';
 import { type Json, list } from './helpers/json-edit.js';
 import { must } from './helpers/must.js';
 
@@ -31,19 +31,7 @@ describe('claim check', () => {
     expect(claimLine(c)).toMatch(/OUTSIDE the claimed 30-50% band \(above\).*shown for reference/);
   });
   it('simulate prints the claim check with the 95% interval', async () => {
-    const r = await runCli([
-      'simulate',
-      '--workload',
-      'lmbench-ctx',
-      '--policy',
-      'lazy-fixed',
-      '--policy',
-      'eager',
-      '--runs',
-      '50000',
-      '--seeds',
-      '4',
-    ]);
+    const r = await runSimulate('lmbench-ctx', ['lazy-fixed', 'eager'], 50000, '--seeds', '4');
     expect(r.code).toBe(0);
     const lines = r.stdout.split('\n').filter((l) => l.includes('claim check'));
     expect(lines).toHaveLength(1); // lazy-fixed only, not eager
@@ -186,7 +174,7 @@ describe('sensitivity', () => {
     ]);
   });
   it('the command: text with the band, JSON, and one-line errors', async () => {
-    const text = await runCli([
+    const sweep = [
       'sensitivity',
       '--workload',
       'lmbench-ctx',
@@ -196,22 +184,12 @@ describe('sensitivity', () => {
       '5000',
       '--seeds',
       '2',
-    ]);
+    ];
+    const text = await runCli(sweep);
     expect(text.code).toBe(0);
     expect(text.stdout).toMatch(/^sensitivity of the lazy-fixed skip rate: workload lmbench-ctx/);
     expect(text.stdout).toMatch(/built-in guest workloads on these axes/);
-    const json = await runCli([
-      'sensitivity',
-      '--workload',
-      'lmbench-ctx',
-      '--param',
-      'idle.sameTaskShare=0..1:3',
-      '--runs',
-      '5000',
-      '--seeds',
-      '2',
-      '--json',
-    ]);
+    const json = await runCli([...sweep, '--json']);
     expect(list(JSON.parse(json.stdout) as Json, 'sweeps.0.points')).toHaveLength(3);
     for (const [args, pattern] of [
       [

@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { WORKLOAD_TEMPLATES } from '../src/stream/guest-configs.js';
 import type { GuestWorkload } from '../src/stream/guest-schema.js';
 import { resolveWorkload, workloadStream } from '../src/stream/workload.js';
-import { runCli } from './helpers/cli.js';
+import { runSimulate } from './helpers/cli.js';
 
 function guest(spec: string): GuestWorkload {
   const w = resolveWorkload(spec).workload;
@@ -24,16 +24,12 @@ function boundSpec(name: string, key: string, value: number): string {
 
 describe('parametrised workloads', () => {
   it('the issue example works through the CLI, as JSON', async () => {
-    const r = await runCli([
-      'simulate',
-      '--workload',
+    const r = await runSimulate(
       'hackbench:vcpus=2,groups=2,loops=200',
-      '--policy',
       'lazy-fixed',
-      '--runs',
-      '20000',
+      20000,
       '--json',
-    ]);
+    );
     expect(r.code).toBe(0);
     const j = JSON.parse(r.stdout) as { workload: string; skipRate: number };
     expect(j.workload).toBe('hackbench:vcpus=2,groups=2,loops=200');
@@ -96,15 +92,7 @@ describe('parametrised workloads', () => {
     ['lmbench-ctx:vcpus=2,procs=3', 'vcpus=2 must be 1'],
   ] as const) {
     it(`bad parameters: ${spec} -> one line, exit 2`, async () => {
-      const r = await runCli([
-        'simulate',
-        '--workload',
-        spec,
-        '--policy',
-        'lazy-fixed',
-        '--runs',
-        '100',
-      ]);
+      const r = await runSimulate(spec, 'lazy-fixed', 100);
       expect(r.code).toBe(2);
       expect(r.stdout).toBe('');
       expect(r.stderr.trim().split('\n')).toHaveLength(1);

@@ -15,7 +15,7 @@ import {
   resolveWorkload,
   WORKLOADS_DIR,
 } from '../src/stream/workload.js';
-import { runCli } from './helpers/cli.js';
+import { runCli, runSimulate } from './helpers/cli.js';
 import { at, type JsonObject, list, parseObject } from './helpers/json-edit.js';
 
 const GUEST_BUILTINS = [
@@ -51,7 +51,7 @@ function writeVariant(name: string, edit: (w: JsonObject) => void): string {
 }
 
 async function simulateFile(file: string) {
-  return runCli(['simulate', '--workload', file, '--policy', 'lazy-fixed', '--runs', '1000']);
+  return runSimulate(file, 'lazy-fixed', 1000);
 }
 
 describe('built-in workloads', () => {
@@ -74,16 +74,7 @@ describe('built-in workloads', () => {
     });
   }
   it('the markov kind still loads and simulates (hvc-only never touches FP)', async () => {
-    const r = await runCli([
-      'simulate',
-      '--workload',
-      'hvc-only',
-      '--policy',
-      'lazy-fixed',
-      '--runs',
-      '20000',
-      '--json',
-    ]);
+    const r = await runSimulate('hvc-only', 'lazy-fixed', 20000, '--json');
     expect(r.code).toBe(0);
     expect(parseObject(r.stdout).skipRate).toBe(1);
   });

@@ -54,3 +54,32 @@ export interface ListJson {
 export function simulateJson(stdout: string): SimulateJson {
   return JSON.parse(stdout) as SimulateJson;
 }
+
+/** The arguments of `fpswitch simulate --workload W --policy P... --runs N`, then `rest`. */
+export function simulateArgs(
+  workload: string,
+  policies: string | readonly string[],
+  runs: number,
+  ...rest: string[]
+): string[] {
+  const ps = typeof policies === 'string' ? [policies] : policies;
+  return [
+    'simulate',
+    '--workload',
+    workload,
+    ...ps.flatMap((p) => ['--policy', p]),
+    '--runs',
+    String(runs),
+    ...rest,
+  ];
+}
+
+/** Runs `fpswitch simulate` with `simulateArgs`' arguments. */
+export function runSimulate(
+  workload: string,
+  policies: string | readonly string[],
+  runs: number,
+  ...rest: string[]
+): Promise<CliRun> {
+  return runCli(simulateArgs(workload, policies, runs, ...rest));
+}
