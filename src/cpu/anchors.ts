@@ -47,6 +47,42 @@ export const EXIT_SHARE = ISCA16_SAVE / (ISCA16_SAVE + ISCA16_RESTORE);
 /** Physical SGI delivery between two cores: no published figure. */
 export const IPI_DELIVERY = 500;
 
+/** Each kind of micro-benchmark: the exit it takes (if one) and the components it sums. */
+const BENCHMARKS = {
+  hypercall: { ...HVC, terms: { exitHandling: 1 } },
+  ioKernel: { ...MMIO_KERNEL, terms: { exitHandling: 1, mmioEmulate: 1 } },
+  ioUser: { ...MMIO_USER, terms: { exitHandling: 1, userRoundTrip: 1 } },
+  /** ISCA'16/ATC'17 virtual IPI: the sender's exit side too, and the emulated GIC write. */
+  gicIpi: { terms: { exitHandling: 1 + EXIT_SHARE, mmioEmulate: 1 } },
+  /** kvm-unit-tests ipi: one round trip and the IPI's path to a vCPU waiting in WFI. */
+  kutIpi: { terms: { exitHandling: 1, ipiPath: 1 } },
+  eoi: { terms: { gicSysreg: 1 } },
+} as const;
+
+/** One anchor of a group: its kind, id, label, published cycles and fixed terms. */
+type AnchorRow = readonly [
+  kind: keyof typeof BENCHMARKS,
+  id: string,
+  label: string,
+  paper: number,
+  fixed: readonly FixedTerm[],
+];
+
+/** A group's anchors from its rows, each with what the group's anchors share. */
+function anchorsOf(
+  base: Pick<AnchorDef, 'profile' | 'confidence' | 'design' | 'source'>,
+  rows: readonly AnchorRow[],
+): AnchorDef[] {
+  return rows.map(([kind, id, label, paper, fixed]) => ({
+    ...base,
+    ...BENCHMARKS[kind],
+    id,
+    label,
+    paper,
+    fixed,
+  }));
+}
+
 /**
  * Cycles a design executes on a round trip with no guest FP use besides the base, counted by
  * hand from src/policy/ (the calibration re-checks them by simulating the design): eager
@@ -81,17 +117,12 @@ const fixed = (
   source,
 });
 
-/** What every kernel-handled round trip carries besides the fitted terms. */
-function roundTrip(
-  trap: number,
-  eret: number,
-  extra: number,
-  design: string,
-  rows?: number,
-): FixedTerm[] {
+/** What every kernel-handled round trip carries besides the fitted terms (X-Gene's trap
+ * and ERET: measured there, estimated for Seattle). */
+function roundTrip(extra: number, design: string, rows?: number): FixedTerm[] {
   const out = [
-    fixed('trap', trap, 'published', `${NEVE}: trap 68-76`),
-    fixed('eret', eret, 'published', `${NEVE}: ERET 65`),
+    fixed('trap', TRAP_XGENE, 'published', `${NEVE}: trap 68-76`),
+    fixed('eret', ERET_XGENE, 'published', `${NEVE}: ERET 65`),
     fixed(
       `design:${design}`,
       extra,
@@ -108,16 +139,10 @@ function roundTrip(
  * A virtual IPI: the sender's exit (trap, exit side of the switch and its handling, the
  * emulated GIC write) and the receiver's whole round trip; 1.5 x the design's extras.
  */
-function ipiFixed(
-  trap: number,
-  eret: number,
-  extra: number,
-  design: string,
-  rows?: number,
-): FixedTerm[] {
+function ipiFixed(extra: number, design: string, rows?: number): FixedTerm[] {
   const out = [
-    fixed('trap', 2 * trap, 'published', `${NEVE}: trap 68-76 (two traps)`),
-    fixed('eret', eret, 'published', `${NEVE}: ERET 65`),
+    fixed('trap', 2 * TRAP_XGENE, 'published', `${NEVE}: trap 68-76 (two traps)`),
+    fixed('eret', ERET_XGENE, 'published', `${NEVE}: ERET 65`),
     fixed(
       `design:${design}`,
       1.5 * extra,
@@ -146,39 +171,20 @@ function ipiFixed(
 /** X-Gene (ISCA'16), split mode, eager FP; 520-byte FP rows 282 + 310, CPTR writes 8 each. */
 export function xgeneGroup(extraEager: number): FitGroup {
   const rows = ISCA16_SAVE + ISCA16_RESTORE;
-  const rt = roundTrip(TRAP_XGENE, ERET_XGENE, extraEager, 'eager', rows);
-  const base = { profile: 'xgene', confidence: 'low' as const, design: 'eager' };
-  const anchors: AnchorDef[] = [
-    {
-      ...base,
-      ...HVC,
-      id: 'xgene-hypercall',
-      label: 'hypercall round trip',
-      paper: 6500,
-      source: ISCA16_T2,
-      terms: { exitHandling: 1 },
-      fixed: rt,
-    },
-    {
-      ...base,
-      ...MMIO_KERNEL,
-      id: 'xgene-io-kernel',
-      label: 'interrupt controller trap (I/O handled in the kernel)',
-      paper: 7370,
-      source: ISCA16_T2,
-      terms: { exitHandling: 1, mmioEmulate: 1 },
-      fixed: rt,
-    },
-    {
-      ...base,
-      id: 'xgene-virtual-ipi',
-      label: 'virtual IPI',
-      paper: 11557,
-      source: ISCA16_T2,
-      terms: { exitHandling: 1 + EXIT_SHARE, mmioEmulate: 1 },
-      fixed: ipiFixed(TRAP_XGENE, ERET_XGENE, extraEager, 'eager', rows),
-    },
-  ];
+  const rt = roundTrip(extraEager, 'eager', rows);
+  const base = { profile: 'xgene', confidence: 'low' as const, design: 'eager', source: ISCA16_T2 };
+  const ipi = ipiFixed(extraEager, 'eager', rows);
+  const anchors = anchorsOf(base, [
+    ['hypercall', 'xgene-hypercall', 'hypercall round trip', 6500, rt],
+    [
+      'ioKernel',
+      'xgene-io-kernel',
+      'interrupt controller trap (I/O handled in the kernel)',
+      7370,
+      rt,
+    ],
+    ['gicIpi', 'xgene-virtual-ipi', 'virtual IPI', 11557, ipi],
+  ]);
   return {
     id: 'xgene',
     members: ['xgene'],
@@ -208,51 +214,21 @@ interface Atc17Column {
  * carries the whole switch.
  */
 function atc17Group(col: Atc17Column, extraLazy: number): FitGroup {
-  const rt = roundTrip(TRAP_XGENE, ERET_XGENE, extraLazy, 'lazy-fixed');
-  const p = col.profile;
+  const rt = roundTrip(extraLazy, 'lazy-fixed');
+  const [p, m, c] = [col.profile, col.mode, col.cycles];
   const base = {
     profile: p,
     confidence: 'low' as const,
     design: 'lazy-fixed',
-    source: `${ATC17}, ${col.mode} column`,
+    source: `${ATC17}, ${m} column`,
   };
-  const anchors: AnchorDef[] = [
-    {
-      ...base,
-      ...HVC,
-      id: `${p}-hypercall`,
-      label: `hypercall (${col.mode})`,
-      paper: col.cycles.hypercall,
-      terms: { exitHandling: 1 },
-      fixed: rt,
-    },
-    {
-      ...base,
-      ...MMIO_KERNEL,
-      id: `${p}-io-kernel`,
-      label: `I/O handled in the kernel (${col.mode})`,
-      paper: col.cycles.ioKernel,
-      terms: { exitHandling: 1, mmioEmulate: 1 },
-      fixed: rt,
-    },
-    {
-      ...base,
-      ...MMIO_USER,
-      id: `${p}-io-user`,
-      label: `I/O handled in host userspace (${col.mode})`,
-      paper: col.cycles.ioUser,
-      terms: { exitHandling: 1, userRoundTrip: 1 },
-      fixed: rt,
-    },
-    {
-      ...base,
-      id: `${p}-virtual-ipi`,
-      label: `virtual IPI (${col.mode})`,
-      paper: col.cycles.ipi,
-      terms: { exitHandling: 1 + EXIT_SHARE, mmioEmulate: 1 },
-      fixed: ipiFixed(TRAP_XGENE, ERET_XGENE, extraLazy, 'lazy-fixed'),
-    },
-  ];
+  const ipi = ipiFixed(extraLazy, 'lazy-fixed');
+  const anchors = anchorsOf(base, [
+    ['hypercall', `${p}-hypercall`, `hypercall (${m})`, c.hypercall, rt],
+    ['ioKernel', `${p}-io-kernel`, `I/O handled in the kernel (${m})`, c.ioKernel, rt],
+    ['ioUser', `${p}-io-user`, `I/O handled in host userspace (${m})`, c.ioUser, rt],
+    ['gicIpi', `${p}-virtual-ipi`, `virtual IPI (${m})`, c.ipi, ipi],
+  ]);
   return {
     id: p,
     members: [p],
@@ -308,52 +284,18 @@ function kutAnchors(run: KutRun): AnchorDef[] {
     confidence: run.confidence,
     design: 'lazy-vcpu',
     source: run.source,
-    fixed: fx,
   };
   const p = run.profile;
-  const out: AnchorDef[] = [
-    {
-      ...base,
-      ...HVC,
-      id: `${p}-hvc`,
-      label: `hvc (${ns(run.ns.hvc)} ns)`,
-      paper: cycles(run.ns.hvc),
-      terms: { exitHandling: 1 },
-    },
-    {
-      ...base,
-      ...MMIO_KERNEL,
-      id: `${p}-mmio-vgic`,
-      label: `mmio_read_vgic (${ns(run.ns.vgic)} ns)`,
-      paper: cycles(run.ns.vgic),
-      terms: { exitHandling: 1, mmioEmulate: 1 },
-    },
-    {
-      ...base,
-      ...MMIO_USER,
-      id: `${p}-mmio-user`,
-      label: `mmio_read_user (${ns(run.ns.user)} ns)`,
-      paper: cycles(run.ns.user),
-      terms: { exitHandling: 1, userRoundTrip: 1 },
-    },
-    {
-      ...base,
-      id: `${p}-ipi`,
-      label: `ipi (${ns(run.ns.ipi)} ns)`,
-      paper: cycles(run.ns.ipi),
-      terms: { exitHandling: 1, ipiPath: 1 },
-    },
+  const t = run.ns;
+  const rows: AnchorRow[] = [
+    ['hypercall', `${p}-hvc`, `hvc (${ns(t.hvc)} ns)`, cycles(t.hvc), fx],
+    ['ioKernel', `${p}-mmio-vgic`, `mmio_read_vgic (${ns(t.vgic)} ns)`, cycles(t.vgic), fx],
+    ['ioUser', `${p}-mmio-user`, `mmio_read_user (${ns(t.user)} ns)`, cycles(t.user), fx],
+    ['kutIpi', `${p}-ipi`, `ipi (${ns(t.ipi)} ns)`, cycles(t.ipi), fx],
   ];
-  if (run.ns.eoi !== undefined)
-    out.push({
-      ...base,
-      fixed: [],
-      id: `${p}-eoi`,
-      label: `eoi (${ns(run.ns.eoi)} ns, no exit)`,
-      paper: cycles(run.ns.eoi),
-      terms: { gicSysreg: 1 },
-    });
-  return out;
+  if (t.eoi !== undefined)
+    rows.push(['eoi', `${p}-eoi`, `eoi (${ns(t.eoi)} ns, no exit)`, cycles(t.eoi), []]);
+  return anchorsOf(base, rows);
 }
 
 /** Altra and Kunpeng 920: the same VHE KVM code path (lazy-vcpu), one speed factor apart. */
