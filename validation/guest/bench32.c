@@ -2,11 +2,7 @@
  * fpsw-bench32: the workload of the 32-bit (armhf) Linux L2 guest, static, A32 (-marm), VFP
  * hard-float: the configuration of the `fp-heavy-aarch32` workload (two VFP-heavy compute
  * processes next to one integer process on one vCPU), bracketed by the same window
- * markers as fpsw-bench (bench.c), in their A32 encodings:
- *   - HINT #122 x tag, HINT #120 (open) / HINT #121 (close): A32 hint space
- *     (cond 0011 0010 0000 1111 0000 imm8, Arm ARM F5.1.92), NOPs the plugin watches;
- *   - a 4-byte read of QEMU virt's fw_cfg data register 0x09020000 (open) / 0x09020004
- *     (close) through /dev/mem, which L1's kvm trace shows as kvm_mmio.
+ * markers as fpsw-bench (mark.h, in their A32 encodings).
  *
  *   fpsw-bench32 mix MS [NFP NINT]   NFP VFP processes (default 2) and NINT integer
  *                                    processes (default 1) compute for MS ms of guest time
@@ -18,64 +14,9 @@
  * process, the guest's context switches over the window) are printed after the window.
  */
 #define _GNU_SOURCE
-#include <fcntl.h>
-#include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <sys/mman.h>
+#define PROG "fpsw-bench32"
 #include <sys/wait.h>
-#include <time.h>
-#include <unistd.h>
-
-#define FW_CFG_DATA 0x09020000UL
-#define HINT(n) __asm__ volatile(".inst 0xe320f000 + " #n ::: "memory")
-
-static volatile uint32_t *fwcfg;
-
-static long long ctxt(void)
-{
-	FILE *f = fopen("/proc/stat", "r");
-	if (!f) return -1;
-	char line[512];
-	long long v = -1;
-	while (fgets(line, sizeof line, f))
-		if (strncmp(line, "ctxt ", 5) == 0) { v = atoll(line + 5); break; }
-	fclose(f);
-	return v;
-}
-
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
-static void mark_setup(void)
-{
-	int fd = open("/dev/mem", O_RDONLY | O_SYNC);
-	if (fd < 0) { perror("fpsw-bench32: /dev/mem"); return; }
-	void *p = mmap(NULL, 4096, PROT_READ, MAP_SHARED, fd, FW_CFG_DATA);
-	if (p == MAP_FAILED) { perror("fpsw-bench32: mmap fw_cfg"); close(fd); return; }
-	fwcfg = p;
-	close(fd);
-}
-
-static void mark_open(void)
-{
-	const char *t = getenv("FPSW_TAG");
-	int tag = t ? atoi(t) : 0;
-	for (int k = 0; k < tag; k++) HINT(122);
-	HINT(120);
-	if (fwcfg) (void)fwcfg[0];
-}
-
-static void mark_close(void)
-{
-	HINT(121);
-	if (fwcfg) (void)fwcfg[1];
-}
+#include "mark.h"
 
 /* VFP-heavy: double multiply-add over a small array, until the deadline */
 static unsigned long vfp_work(uint64_t until)
@@ -116,7 +57,6 @@ int main(int argc, char **argv)
 	int pfd[2];
 	if (pipe(pfd)) { perror("pipe"); return 1; }
 	mark_setup();
-	long long c0 = ctxt();
 	mark_open();
 	uint64_t until = now_ns() + (uint64_t)ms * 1000000ull;
 	for (int k = 0; k < nfp + nint; k++) {
@@ -129,9 +69,8 @@ int main(int argc, char **argv)
 	}
 	for (int k = 0; k < nfp + nint; k++) wait(NULL);
 	mark_close();
-	long long c1 = ctxt();
+	print_ctxt();
 	close(pfd[1]);
-	if (c0 >= 0 && c1 >= 0) printf("Guest context switches: %lld\n", c1 - c0);
 	unsigned long it;
 	for (int k = 0; read(pfd[0], &it, sizeof it) == sizeof it; k++) printf("Iterations %d: %lu\n", k, it);
 	printf("Mix: %d VFP + %d integer processes, %ld ms\n", nfp, nint, ms);

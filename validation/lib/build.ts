@@ -84,7 +84,8 @@ function buildArmhf(pre: Prereqs): Artifacts['armhf'] {
   const img = readdirSync(kboot).find((f) => f.startsWith('vmlinuz-'));
   if (!img) throw new ValidationError(`${pre.armhf.kernel.package}: no boot/vmlinuz-*`);
   const out = join(BUILD, 'fpsw-bench32');
-  const bench32 = cc(out, [SRC('guest/bench32.c')], 'arm-linux-gnueabihf-gcc', [
+  const srcs = [SRC('guest/bench32.c'), SRC('guest/mark.h')];
+  const bench32 = cc(out, srcs, 'arm-linux-gnueabihf-gcc', [
     '-O2',
     '-Wall',
     '-Wextra',
@@ -111,14 +112,15 @@ function buildPrograms(): { plugin: string; vmm: string; bench: string } {
     ...['-O2', '-Wall', '-Wextra', '-shared', '-fPIC', '-fvisibility=hidden'],
     ...['-o', plugin, SRC('plugin/fprun.c')],
   ]);
-  const aarch64 = (out: string, src: string): string =>
-    cc(out, [SRC(src)], 'aarch64-linux-gnu-gcc', [
+  // headers the program includes count for staleness (bench.c: mark.h)
+  const aarch64 = (out: string, src: string, headers: string[] = []): string =>
+    cc(out, [SRC(src), ...headers.map(SRC)], 'aarch64-linux-gnu-gcc', [
       ...['-O2', '-Wall', '-Wextra', '-static', '-o', out, SRC(src)],
     ]);
   return {
     plugin,
     vmm: aarch64(join(BUILD, 'vmm'), 'guest/vmm.c'),
-    bench: aarch64(join(BUILD, 'fpsw-bench'), 'guest/bench.c'),
+    bench: aarch64(join(BUILD, 'fpsw-bench'), 'guest/bench.c', ['guest/mark.h']),
   };
 }
 
