@@ -29,24 +29,21 @@ export interface CheckConfig {
  */
 export const MAX_VCPUS = 5;
 
+/** vCPUs 0, 1, ... each in a VM of its own; `aarch32[i]`: vCPU i's EL1 is AArch32. */
+function vcpusInOwnVms(aarch32: readonly boolean[]): VcpuDesc[] {
+  return aarch32.map((a, i) => ({ id: i, vm: i, aarch32: a }));
+}
+
 export const DEFAULT_CONFIG: CheckConfig = {
   name: 'default',
   description: 'host + two AArch32 vCPUs (different VMs) + one AArch64 vCPU on one physical CPU',
-  vcpus: [
-    { id: 0, vm: 0, aarch32: true },
-    { id: 1, vm: 1, aarch32: true },
-    { id: 2, vm: 2, aarch32: false },
-  ],
+  vcpus: vcpusInOwnVms([true, true, false]),
 };
 
 export const THREE_AARCH32_CONFIG: CheckConfig = {
   name: 'three-aarch32',
   description: 'host + three AArch32 vCPUs (different VMs) on one physical CPU',
-  vcpus: [
-    { id: 0, vm: 0, aarch32: true },
-    { id: 1, vm: 1, aarch32: true },
-    { id: 2, vm: 2, aarch32: true },
-  ],
+  vcpus: vcpusInOwnVms([true, true, true]),
 };
 
 export const BUILTIN_CONFIGS: readonly CheckConfig[] = [DEFAULT_CONFIG, THREE_AARCH32_CONFIG];

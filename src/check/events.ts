@@ -96,6 +96,18 @@ export const EVENT_SYNTAX =
   'load vcpuN, put, enter, exit hyp|kernel|user, host neon, host fp, guest fp el0|el1, ' +
   'guest fpexc read, guest fpexc write en=0|1, guest cpacr on|off, guest ctxsw';
 
+/** The events written without an argument: their text (after parseEvent's folding) and kind. */
+const EVENTS_WITHOUT_ARGUMENT: Readonly<
+  Record<string, 'put' | 'enter' | 'host-neon' | 'host-fp' | 'fpexc-read' | 'ctxsw'>
+> = {
+  put: 'put',
+  enter: 'enter',
+  'host neon': 'host-neon',
+  'host fp': 'host-fp',
+  'fpexc read': 'fpexc-read',
+  ctxsw: 'ctxsw',
+};
+
 /**
  * Parses an event name (case and spacing free; `vcpuN` for `vN` and the `guest` prefix
  * optional). Returns undefined when the text names no event.
@@ -116,21 +128,8 @@ export function parseEvent(text: string): CheckEvent | undefined {
   if (m) return { kind: 'fpexc-write', en: m[1] === '1' };
   m = /^cpacr (on|off)$/.exec(t);
   if (m) return { kind: 'cpacr', on: m[1] === 'on' };
-  switch (t) {
-    case 'put':
-      return { kind: 'put' };
-    case 'enter':
-      return { kind: 'enter' };
-    case 'host neon':
-      return { kind: 'host-neon' };
-    case 'host fp':
-      return { kind: 'host-fp' };
-    case 'fpexc read':
-      return { kind: 'fpexc-read' };
-    case 'ctxsw':
-      return { kind: 'ctxsw' };
-  }
-  return undefined;
+  const kind = Object.hasOwn(EVENTS_WITHOUT_ARGUMENT, t) ? EVENTS_WITHOUT_ARGUMENT[t] : undefined;
+  return kind === undefined ? undefined : { kind };
 }
 
 /**

@@ -20,13 +20,27 @@ Examples:
   fpswitch list --json | jq '.policies[].name'
   fpswitch simulate --workload hackbench:vcpus=2,groups=2,loops=200 --policy lazy-fixed`;
 
+/** Each parameter's description as a plain object (JSON output). */
+function copyParams<P extends object>(params: Readonly<Record<string, P>>): Record<string, P> {
+  return Object.fromEntries(Object.entries(params).map(([k, v]) => [k, { ...v }]));
+}
+
+/** `key=default,...` of a parameter list, or `-` without parameters. */
+function defaultsText(params: Readonly<Record<string, { readonly default: number }>>): string {
+  return (
+    Object.entries(params)
+      .map(([k, v]) => `${k}=${v.default}`)
+      .join(',') || '-'
+  );
+}
+
 /** The built-in policies, workloads and CPU profiles with their parameters, as plain data. */
 function catalogue() {
   const policies = BUILTIN_POLICIES.map((p) => ({
     name: p.name,
     summary: p.summary,
     models: p.models,
-    params: Object.fromEntries(Object.entries(p.params ?? {}).map(([k, v]) => [k, { ...v }])),
+    params: copyParams(p.params ?? {}),
   }));
   const workloads = builtinWorkloadNames().map((name) => {
     const { workload, file } = resolveWorkload(name);
@@ -36,7 +50,7 @@ function catalogue() {
       kind: workload.kind,
       description: workload.description ?? '',
       file,
-      params: Object.fromEntries(Object.entries(params).map(([k, v]) => [k, { ...v }])),
+      params: copyParams(params),
     };
   });
   const cpus = BUILTIN_CPUS.map((c) => ({
@@ -54,27 +68,14 @@ function printCatalogue({ policies, workloads, cpus }: ReturnType<typeof catalog
   console.log(
     table(
       ['name', 'parameters', 'summary'],
-      policies.map((p) => [
-        p.name,
-        Object.entries(p.params)
-          .map(([k, v]) => `${k}=${v.default}`)
-          .join(',') || '-',
-        p.summary,
-      ]),
+      policies.map((p) => [p.name, defaultsText(p.params), p.summary]),
     ),
   );
   console.log('\nWorkloads (name[:key=value,...]):');
   console.log(
     table(
       ['name', 'kind', 'parameters', 'description'],
-      workloads.map((w) => [
-        w.name,
-        w.kind,
-        Object.entries(w.params)
-          .map(([k, v]) => `${k}=${v.default}`)
-          .join(',') || '-',
-        w.description,
-      ]),
+      workloads.map((w) => [w.name, w.kind, defaultsText(w.params), w.description]),
     ),
   );
   console.log('\nCPU profiles:');

@@ -14,56 +14,51 @@ interface CommandModule {
 
 type Command = { load: () => Promise<CommandModule>; summary: string };
 
+/** A command whose module `load` imports, `pick` finds its entry point and help in. */
+function lazyCommand<M>(
+  summary: string,
+  load: () => Promise<M>,
+  pick: (m: M) => CommandModule,
+): Command {
+  return { load: async () => pick(await load()), summary };
+}
+
 const COMMANDS: Record<string, Command> = {
-  check: {
-    load: async () => {
-      const m = await import('./check.js');
-      return { run: m.checkCommand, help: m.CHECK_HELP };
-    },
-    summary: 'model-check world-switch policies: shortest counterexample or a clean fixpoint',
-  },
-  compare: {
-    load: async () => {
-      const m = await import('./compare.js');
-      return { run: m.compareCommand, help: m.COMPARE_HELP };
-    },
-    summary: 'compare two bench reports: per-cell change with intervals, regressions for CI',
-  },
-  list: {
-    load: async () => {
-      const m = await import('./list.js');
-      return { run: (argv) => Promise.resolve(m.listCommand(argv)), help: m.LIST_HELP };
-    },
-    summary: 'list built-in policies, workloads and CPU profiles',
-  },
-  simulate: {
-    load: async () => {
-      const m = await import('./simulate.js');
-      return { run: m.simulateCommand, help: m.SIMULATE_HELP };
-    },
-    summary: 'simulate policies over a workload on a CPU profile',
-  },
-  import: {
-    load: async () => {
-      const m = await import('./import.js');
-      return { run: m.importCommand, help: m.IMPORT_HELP };
-    },
-    summary: 'import a perf/trace-cmd kvm_entry/kvm_exit trace: exit mix and simulation',
-  },
-  sensitivity: {
-    load: async () => {
-      const m = await import('./sensitivity.js');
-      return { run: m.sensitivityCommand, help: m.SENSITIVITY_HELP };
-    },
-    summary: 'how guest workload parameters move the skip rate, against the 30-50% claim',
-  },
-  tune: {
-    load: async () => {
-      const m = await import('./tune.js');
-      return { run: m.tuneCommand, help: m.TUNE_HELP };
-    },
-    summary: 'sweep policy parameters (adaptive threshold) and find the break-even',
-  },
+  check: lazyCommand(
+    'model-check world-switch policies: shortest counterexample or a clean fixpoint',
+    () => import('./check.js'),
+    (m) => ({ run: m.checkCommand, help: m.CHECK_HELP }),
+  ),
+  compare: lazyCommand(
+    'compare two bench reports: per-cell change with intervals, regressions for CI',
+    () => import('./compare.js'),
+    (m) => ({ run: m.compareCommand, help: m.COMPARE_HELP }),
+  ),
+  list: lazyCommand(
+    'list built-in policies, workloads and CPU profiles',
+    () => import('./list.js'),
+    (m) => ({ run: (argv) => Promise.resolve(m.listCommand(argv)), help: m.LIST_HELP }),
+  ),
+  simulate: lazyCommand(
+    'simulate policies over a workload on a CPU profile',
+    () => import('./simulate.js'),
+    (m) => ({ run: m.simulateCommand, help: m.SIMULATE_HELP }),
+  ),
+  import: lazyCommand(
+    'import a perf/trace-cmd kvm_entry/kvm_exit trace: exit mix and simulation',
+    () => import('./import.js'),
+    (m) => ({ run: m.importCommand, help: m.IMPORT_HELP }),
+  ),
+  sensitivity: lazyCommand(
+    'how guest workload parameters move the skip rate, against the 30-50% claim',
+    () => import('./sensitivity.js'),
+    (m) => ({ run: m.sensitivityCommand, help: m.SENSITIVITY_HELP }),
+  ),
+  tune: lazyCommand(
+    'sweep policy parameters (adaptive threshold) and find the break-even',
+    () => import('./tune.js'),
+    (m) => ({ run: m.tuneCommand, help: m.TUNE_HELP }),
+  ),
 };
 
 function usage(): string {

@@ -302,34 +302,45 @@ export function timingFree(r: Results): unknown {
   return copy;
 }
 
+type CsvColumn = readonly [string, (c: Cell) => string | number];
+
+/** An estimate's mean and 95% bounds as three columns: `name`, `name_lo`, `name_hi`. */
+const withBounds = (name: string, read: (c: Cell) => Estimate): CsvColumn[] => [
+  [name, (c) => read(c).mean],
+  [`${name}_lo`, (c) => read(c).lo],
+  [`${name}_hi`, (c) => read(c).hi],
+];
+
+/** Estimates written as their mean, in column order, each named as its field. */
+const MEAN_FIELDS = [
+  'fpTrapsPer1000',
+  'fpSavesPerExit',
+  'fpRestoresPerExit',
+  'bytesPerExit',
+  'fpexcOnlyTrapsPer1000',
+  'exitsPerGuestSecond',
+] as const;
+const COMPONENTS = ['base', 'fpSave', 'fpRestore', 'fpTrap', 'trapCtl'] as const;
+/** The fpUse columns: fpUseEl0, fpUseEl1, fpUseFpexc, fpUseAny. */
+const FP_USE = [
+  ['El0', 'el0'],
+  ['El1', 'el1'],
+  ['Fpexc', 'fpexc'],
+  ['Any', 'any'],
+] as const;
+
 /** The CSV columns, each with how it is read off a cell: one definition for header and rows. */
-const CSV_COLUMNS: readonly (readonly [string, (c: Cell) => string | number])[] = [
+const CSV_COLUMNS: readonly CsvColumn[] = [
   ['workload', (c) => c.workload],
   ['policy', (c) => c.policy],
   ['cpu', (c) => c.cpu],
   ['runs', (c) => c.runs],
   ['seeds', (c) => c.seeds.length],
-  ['skipRate', (c) => c.skipRate.mean],
-  ['skipRate_lo', (c) => c.skipRate.lo],
-  ['skipRate_hi', (c) => c.skipRate.hi],
-  ['cyclesPerExit', (c) => c.cyclesPerExit.mean],
-  ['cyclesPerExit_lo', (c) => c.cyclesPerExit.lo],
-  ['cyclesPerExit_hi', (c) => c.cyclesPerExit.hi],
-  ['base', (c) => c.componentsPerExit.base.mean],
-  ['fpSave', (c) => c.componentsPerExit.fpSave.mean],
-  ['fpRestore', (c) => c.componentsPerExit.fpRestore.mean],
-  ['fpTrap', (c) => c.componentsPerExit.fpTrap.mean],
-  ['trapCtl', (c) => c.componentsPerExit.trapCtl.mean],
-  ['fpTrapsPer1000', (c) => c.fpTrapsPer1000.mean],
-  ['fpSavesPerExit', (c) => c.fpSavesPerExit.mean],
-  ['fpRestoresPerExit', (c) => c.fpRestoresPerExit.mean],
-  ['bytesPerExit', (c) => c.bytesPerExit.mean],
-  ['fpexcOnlyTrapsPer1000', (c) => c.fpexcOnlyTrapsPer1000.mean],
-  ['exitsPerGuestSecond', (c) => c.exitsPerGuestSecond.mean],
-  ['fpUseEl0', (c) => c.fpUse.el0.mean],
-  ['fpUseEl1', (c) => c.fpUse.el1.mean],
-  ['fpUseFpexc', (c) => c.fpUse.fpexc.mean],
-  ['fpUseAny', (c) => c.fpUse.any.mean],
+  ...withBounds('skipRate', (c) => c.skipRate),
+  ...withBounds('cyclesPerExit', (c) => c.cyclesPerExit),
+  ...COMPONENTS.map((k): CsvColumn => [k, (c) => c.componentsPerExit[k].mean]),
+  ...MEAN_FIELDS.map((k): CsvColumn => [k, (c) => c[k].mean]),
+  ...FP_USE.map(([suffix, k]): CsvColumn => [`fpUse${suffix}`, (c) => c.fpUse[k].mean]),
 ];
 
 function csvField(v: string | number): string {

@@ -63,12 +63,17 @@ export interface RankedParam {
   readonly effect: number;
 }
 
-export interface SweepPoint {
-  readonly values: readonly number[];
+/** The skip rate at one workload configuration, with what drives it and where it lies
+ * against the claim band. */
+export interface SkipAt {
   readonly switchesPerExit: number;
   readonly simdShare: number;
   readonly skip: Estimate;
   readonly position: ClaimPosition;
+}
+
+export interface SweepPoint extends SkipAt {
+  readonly values: readonly number[];
 }
 
 export interface Sweep {
@@ -78,14 +83,10 @@ export interface Sweep {
   readonly crossings: readonly { readonly level: number; readonly value: number }[];
 }
 
-export interface Marker {
+export interface Marker extends SkipAt {
   readonly workload: string;
   /** The marker workload's value of each swept parameter (null when it has no such field). */
   readonly values: readonly (number | null)[];
-  readonly switchesPerExit: number;
-  readonly simdShare: number;
-  readonly skip: Estimate;
-  readonly position: ClaimPosition;
 }
 
 export interface SensitivityResult {
@@ -93,12 +94,7 @@ export interface SensitivityResult {
   readonly policy: string;
   readonly runs: number;
   readonly seeds: number;
-  readonly base: {
-    readonly skip: Estimate;
-    readonly position: ClaimPosition;
-    readonly switchesPerExit: number;
-    readonly simdShare: number;
-  };
+  readonly base: SkipAt;
   readonly ranking: readonly RankedParam[];
   readonly sweeps: readonly Sweep[];
   readonly markers: readonly Marker[];

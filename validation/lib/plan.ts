@@ -63,6 +63,16 @@ export interface LinuxWorkload {
   program?: 'fpsw-bench' | 'fpsw-bench32';
 }
 
+/** An L2 Linux workload run by fpsw-bench: its window tag, name, arguments and guest. */
+function linuxWorkload(
+  tag: number,
+  name: string,
+  args: string[],
+  guest: GuestConfig,
+): LinuxWorkload {
+  return { kind: 'linux', tag, name, args, guest };
+}
+
 function scripted(tag: number, el1: El1Width, variant: number): ScriptedProgram {
   const fp = (variant & 1) !== 0;
   const exit = variant & 2 ? 'mmio' : 'hvc';
@@ -89,13 +99,8 @@ const HACKBENCH_FDS = 20;
 const HACKBENCH_DATASIZE = 100;
 
 function nullSyscall(tag: number, name: string, vcpus: number, n: number): LinuxWorkload {
-  return {
-    kind: 'linux',
-    tag,
-    name,
-    args: ['nullsys', String(n)],
-    guest: { vcpus, bench: 'null-syscall', tasks: 1, iterations: n },
-  };
+  const guest: GuestConfig = { vcpus, bench: 'null-syscall', tasks: 1, iterations: n };
+  return linuxWorkload(tag, name, ['nullsys', String(n)], guest);
 }
 
 function pipePingpong(
@@ -105,13 +110,14 @@ function pipePingpong(
   n: number,
   pinned?: [number, number],
 ): LinuxWorkload {
-  return {
-    kind: 'linux',
-    tag,
-    name,
-    args: ['pipe', String(n), ...(pinned ? pinned.map(String) : [])],
-    guest: { vcpus, bench: 'pipe-pingpong', tasks: 2, tasksAre: 'process', iterations: n, pinned },
-  };
+  return linuxWorkload(tag, name, ['pipe', String(n), ...(pinned ? pinned.map(String) : [])], {
+    vcpus,
+    bench: 'pipe-pingpong',
+    tasks: 2,
+    tasksAre: 'process',
+    iterations: n,
+    pinned,
+  });
 }
 
 function hackbench(
@@ -122,11 +128,10 @@ function hackbench(
   loops: number,
   tasksAre: 'process' | 'thread' = 'process',
 ): LinuxWorkload {
-  return {
-    kind: 'linux',
+  return linuxWorkload(
     tag,
     name,
-    args: [
+    [
       'run',
       'hackbench',
       ...(tasksAre === 'thread' ? ['-T'] : []),
@@ -135,7 +140,7 @@ function hackbench(
       '-l',
       String(loops),
     ],
-    guest: {
+    {
       vcpus,
       bench: 'hackbench',
       groups,
@@ -145,17 +150,12 @@ function hackbench(
       tasksAre,
       tasks: 2 * groups * HACKBENCH_FDS,
     },
-  };
+  );
 }
 
 function idle(tag: number, name: string, vcpus: number, ms: number): LinuxWorkload {
-  return {
-    kind: 'linux',
-    tag,
-    name,
-    args: ['idle', String(ms)],
-    guest: { vcpus, bench: 'idle', tasks: 0, iterations: ms },
-  };
+  const guest: GuestConfig = { vcpus, bench: 'idle', tasks: 0, iterations: ms };
+  return linuxWorkload(tag, name, ['idle', String(ms)], guest);
 }
 
 /**
