@@ -287,6 +287,20 @@ const vheCommon = {
   sysregRead,
 };
 
+/** A kvm-unit-tests VHE server's N1-class figures, exit bases (trap and ERET inside
+ * exitHandling) and its own anchors of the group fit. */
+function vheFitted(profile: string) {
+  return {
+    ...vheCommon,
+    exitBase: exitBases(profile, hypFast(50), {
+      cycles: 0,
+      what: 'none (trap and ERET inside exitHandling)',
+    }),
+    anchors: fitOf(profile).group.anchors.filter((a) => a.profile === profile),
+    costModel: fitOf(profile),
+  };
+}
+
 export const altra: CpuProfile = {
   name: 'altra',
   title: 'Ampere Altra, Neoverse N1 (kvm-unit-tests 2024), VHE',
@@ -311,13 +325,7 @@ export const altra: CpuProfile = {
     confidence: 'medium',
     note: '16 x ldp q = 8 cycles of issue + 7-cycle load latency tail, rounded to 16',
   },
-  ...vheCommon,
-  exitBase: exitBases('altra', hypFast(50), {
-    cycles: 0,
-    what: 'none (trap and ERET inside exitHandling)',
-  }),
-  anchors: fitOf('altra').group.anchors.filter((a) => a.profile === 'altra'),
-  costModel: fitOf('altra'),
+  ...vheFitted('altra'),
 };
 
 export const kunpeng920: CpuProfile = {
@@ -342,13 +350,7 @@ export const kunpeng920: CpuProfile = {
     source: `estimate: Neoverse N1 issue rate (${LLVM_N1}); no TaiShan v110 figure was checked`,
     confidence: 'low',
   },
-  ...vheCommon,
-  exitBase: exitBases('kunpeng920', hypFast(50), {
-    cycles: 0,
-    what: 'none (trap and ERET inside exitHandling)',
-  }),
-  anchors: fitOf('kunpeng920').group.anchors.filter((a) => a.profile === 'kunpeng920'),
-  costModel: fitOf('kunpeng920'),
+  ...vheFitted('kunpeng920'),
 };
 
 /** The built-in profiles. */

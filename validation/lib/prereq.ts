@@ -80,18 +80,22 @@ function aptFailureIsNetwork(text: string): boolean {
   );
 }
 
+/** Throws for a failed apt-get `what` (update, install, download): a skip when the
+ * mirrors are out of reach, else an error with the output's last two lines. */
+function aptFailed(what: string, out: string): never {
+  if (aptFailureIsNetwork(out))
+    throw new SkipError(`no network access to the Debian package mirrors (apt-get ${what} failed)`);
+  throw new ValidationError(
+    `apt-get ${what} failed: ${out.trim().split('\n').slice(-2).join(' | ')}`,
+  );
+}
+
 function aptUpdate(): void {
   progress('apt-get update');
   const r = run('apt-get', ['update', '-q']);
   const out = `${r.stdout}\n${r.stderr}`;
   if (r.status !== 0 || /^(W|E): Failed to fetch/m.test(out)) {
-    if (aptFailureIsNetwork(out))
-      throw new SkipError(
-        'no network access to the Debian package mirrors (apt-get update failed)',
-      );
-    throw new ValidationError(
-      `apt-get update failed: ${out.trim().split('\n').slice(-2).join(' | ')}`,
-    );
+    aptFailed('update', out);
   }
 }
 
@@ -140,14 +144,7 @@ function ensureHostTools(opts: PrereqOptions): void {
     });
   }
   if (r.status !== 0) {
-    const out = `${r.stdout}\n${r.stderr}`;
-    if (aptFailureIsNetwork(out))
-      throw new SkipError(
-        'no network access to the Debian package mirrors (apt-get install failed)',
-      );
-    throw new ValidationError(
-      `apt-get install failed: ${out.trim().split('\n').slice(-2).join(' | ')}`,
-    );
+    aptFailed('install', `${r.stdout}\n${r.stderr}`);
   }
   missing = missingHostCommands();
   if (missing.length)
@@ -252,14 +249,7 @@ function download(
     progress(`apt-get download ${todo.length} ${arch} package(s)`);
     const r = run('apt-get', ['download', '-q', ...todo], { cwd: DEB_DIR });
     if (r.status !== 0) {
-      const text = `${r.stdout}\n${r.stderr}`;
-      if (aptFailureIsNetwork(text))
-        throw new SkipError(
-          'no network access to the Debian package mirrors (apt-get download failed)',
-        );
-      throw new ValidationError(
-        `apt-get download failed: ${text.trim().split('\n').slice(-2).join(' | ')}`,
-      );
+      aptFailed('download', `${r.stdout}\n${r.stderr}`);
     }
     for (const p of pkgs) {
       if (out.has(p)) continue;
