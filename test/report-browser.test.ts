@@ -23,8 +23,10 @@ import { reportSections } from '../src/report/sections.js';
 import { resultsCsv } from '../src/report/results.js';
 import { writeReport } from '../src/report/write.js';
 import { loadGroundTruth } from '../validation/lib/model-side.js';
+import { browserTestMode, type DomElement } from './helpers/browser.js';
 
-const CHROMIUM = '/usr/bin/chromium';
+/** Debian's chromium (what .ci/run installs); FPSWITCH_CHROMIUM names another binary. */
+const CHROMIUM = process.env.FPSWITCH_CHROMIUM ?? '/usr/bin/chromium';
 const HOSTILE = '<img src=x onerror=alert(1)>';
 const HOSTILE_DESCRIPTION = '<script>alert(2)</script> & "quotes"';
 const HOSTILE_FILE = '<marquee>hostile.json'; // a file name cannot hold a '/'
@@ -84,18 +86,25 @@ const TEXT_PROBLEMS = `(() => {
     return out;
   });
 })()`;
-if (!haveBrowser && process.env.CI)
-  throw new Error(`${CHROMIUM} is missing: .ci/run installs Debian's chromium`);
+const mode = browserTestMode(haveBrowser, process.env);
+
+describe('whether the browser test runs', () => {
+  it('runs with Chromium; without it, skips locally and fails under CI', () => {
+    expect(browserTestMode(true, { CI: 'true' })).toBe('run');
+    expect(browserTestMode(true, {})).toBe('run');
+    expect(browserTestMode(false, {})).toBe('skip');
+    expect(browserTestMode(false, { CI: 'false' })).toBe('skip');
+    expect(browserTestMode(false, { CI: 'true' })).toBe('fail');
+    expect(browserTestMode(false, { CI: '1' })).toBe('fail');
+  });
+  it.runIf(mode === 'fail')('Chromium is installed (CI=true)', () => {
+    expect(haveBrowser, `${CHROMIUM} is missing: .ci/run installs Debian's chromium`).toBe(true);
+  });
+});
 
 type Page = Awaited<ReturnType<Browser['newPage']>>;
-/** The little of the DOM the page callbacks use (the project's lib has no DOM types). */
-interface DomElement {
-  getAttribute(name: string): string | null;
-  querySelectorAll(selector: string): { readonly length: number };
-  readonly textContent: string | null;
-}
 
-describe.skipIf(!haveBrowser)('report in headless Chromium', () => {
+describe.skipIf(mode !== 'run')('report in headless Chromium', () => {
   let browser: Browser | undefined;
   let opened: Page | undefined;
   /** The page beforeAll opened; a test fails on this line when it could not be opened. */
