@@ -33,7 +33,7 @@ import { defaultOptions, runSuite } from './suite.js';
 
 const ROOT = resolve(fileURLToPath(new URL('..', import.meta.url)));
 
-export const BENCH_HELP = `Usage: npm run bench -- [--quick] [--runs N] [--seeds K] [--seed S] [--workers W]
+const BENCH_HELP = `Usage: npm run bench -- [--quick] [--runs N] [--seeds K] [--seed S] [--workers W]
                        [--only <glob>] [--out <dir>] [--workloads-dir <dir>]
                        [--threshold 1..32] [--eager-runs 16,64,256] [--no-throughput]
                        [--policy <file>]... [--baseline <report>]

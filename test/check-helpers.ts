@@ -91,7 +91,7 @@ export function lazyFixedWithoutFpexcEn(): Policy {
   return instantiate(def, {});
 }
 
-export interface CliRun {
+interface CliRun {
   readonly code: number;
   readonly out: string;
   readonly err: string;

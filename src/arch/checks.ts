@@ -51,7 +51,7 @@ export interface PeView {
  * AArch64.CheckFPAdvSIMDTrap(): the EL2 (and EL3, absent here) trap controls.
  * Non-VHE (HCR_EL2.E2H == 0): CPTR_EL2.TFP traps EL0, EL1 and EL2 itself.
  */
-export function AArch64_CheckFPAdvSIMDTrap(pe: PeView): AccessOutcome {
+function AArch64_CheckFPAdvSIMDTrap(pe: PeView): AccessOutcome {
   if (pe.cptrTfp) return pe.el === 2 ? 'el2-self-trap' : 'trap-el2';
   return 'executes';
 }
@@ -84,7 +84,7 @@ export function AArch64_CheckFPAdvSIMDEnabled(pe: PeView): AccessOutcome {
  * AArch32.CheckFPAdvSIMDTrap(advsimd): with EL2 using AArch64 it defers to
  * AArch64.CheckFPAdvSIMDTrap() (HCPTR is the AArch32-EL2 path, not modelled).
  */
-export function AArch32_CheckFPAdvSIMDTrap(pe: PeView, _advsimd: boolean): AccessOutcome {
+function AArch32_CheckFPAdvSIMDTrap(pe: PeView, _advsimd: boolean): AccessOutcome {
   return AArch64_CheckFPAdvSIMDTrap(pe);
 }
 
@@ -123,17 +123,12 @@ export function AArch32_CheckAdvSIMDOrFPEnabled(
 }
 
 /** CheckVFPEnabled(include_fpexc_check): the VFP (not Advanced SIMD) form. */
-export function CheckVFPEnabled(pe: PeView, includeFpexcCheck: boolean): AccessOutcome {
+function CheckVFPEnabled(pe: PeView, includeFpexcCheck: boolean): AccessOutcome {
   return AArch32_CheckAdvSIMDOrFPEnabled(pe, includeFpexcCheck, false);
 }
 
-/** CheckAdvSIMDEnabled(): Advanced SIMD instructions, FPEXC.EN included. */
-export function CheckAdvSIMDEnabled(pe: PeView): AccessOutcome {
-  return AArch32_CheckAdvSIMDOrFPEnabled(pe, true, true);
-}
-
 /** AArch32 VFP system registers reachable by VMRS/VMSR. */
-export type VfpSysReg = 'FPSCR' | 'FPEXC' | 'FPSID' | 'MVFR0' | 'MVFR1';
+type VfpSysReg = 'FPSCR' | 'FPEXC' | 'FPSID' | 'MVFR0' | 'MVFR1';
 
 /**
  * VMRS / VMSR (AArch32): FPSCR is checked like a VFP instruction, FPEXC.EN included;

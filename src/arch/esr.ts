@@ -46,7 +46,7 @@ export const EC = {
   BRK64: 0x3c,
 } as const;
 
-export type EcName = keyof typeof EC;
+type EcName = keyof typeof EC;
 
 const EC_NAME_BY_CODE: ReadonlyMap<number, EcName> = new Map(
   (Object.entries(EC) as [EcName, number][]).map(([name, code]) => [code, name]),

@@ -34,21 +34,6 @@ export const FPEXC = {
   EX: 2 ** 31,
 } as const;
 
-/** CPACR (AArch32 view at PL1). Arm ARM G8.2 "CPACR". */
-export const CPACR = {
-  /** cp10 access field, bits [21:20]; cp11 (bits [23:22]) must be programmed the same. */
-  CP10_SHIFT: 20,
-  CP11_SHIFT: 22,
-  /** Disables Advanced SIMD functionality (bit 31). */
-  ASEDIS: 2 ** 31,
-} as const;
-
-/** CPACR_EL1. Arm ARM D19.2 "CPACR_EL1". */
-export const CPACR_EL1 = {
-  /** FPEN, bits [21:20]: 0bx0 traps EL0 and EL1, 0b01 traps EL0 only, 0b11 traps nothing. */
-  FPEN_SHIFT: 20,
-} as const;
-
 /** A 2-bit access field: CPACR.cp10 or CPACR_EL1.FPEN. */
 export type AccessField = 0b00 | 0b01 | 0b10 | 0b11;
 

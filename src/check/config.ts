@@ -48,7 +48,7 @@ export const THREE_AARCH32_CONFIG: CheckConfig = {
 
 export const BUILTIN_CONFIGS: readonly CheckConfig[] = [DEFAULT_CONFIG, THREE_AARCH32_CONFIG];
 
-export const CheckConfigSchema = z.strictObject({
+const CheckConfigSchema = z.strictObject({
   name: z.string().min(1),
   description: z.string().optional(),
   vcpus: z
@@ -65,7 +65,7 @@ export const CheckConfigSchema = z.strictObject({
 });
 
 /** Validates parsed JSON as a configuration; `file` names the source in messages. */
-export function parseCheckConfig(raw: unknown, file: string): CheckConfig {
+function parseCheckConfig(raw: unknown, file: string): CheckConfig {
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
     throw new UserError(
       `${userText(file)}: a checker configuration must be a JSON object with "name" and "vcpus"`,

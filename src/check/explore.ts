@@ -36,7 +36,7 @@ import { cpacrDominator } from './subsume.js';
 import { SymmetricKeyer, vcpuRenamings } from './symmetry.js';
 import { bootStep, type Step, type StepState, tracePath } from './trace.js';
 
-export interface CheckOptions {
+interface CheckOptions {
   /** Check every event sequence up to this many events; omitted: search to the fixpoint. */
   readonly depth?: number;
   /** Give up after this many states (a safety bound for large configurations). */
@@ -69,7 +69,7 @@ export const DEFAULT_MAX_STATES = 500_000;
  * stay in the tens (their counters saturate), a counter that never saturates passes
  * this in well under a second.
  */
-export const MAX_POLICY_STATES = 20_000;
+const MAX_POLICY_STATES = 20_000;
 
 /** The outcome of checking one policy in one configuration. */
 export interface Verdict {
@@ -106,7 +106,7 @@ export interface Verdict {
 }
 
 /** The raw result of a search: every state found and how it was reached. */
-export interface Exploration {
+interface Exploration {
   readonly states: readonly SemState[];
   readonly depthOf: readonly number[];
   readonly subsumed: number;

@@ -32,7 +32,7 @@ import { forEachOutcome } from './outcomes.js';
 import { stateKey } from './state-key.js';
 import { bootStep, runStep, type Step } from './trace.js';
 
-export interface Scenario {
+interface Scenario {
   readonly name: string;
   readonly description?: string;
   /** Configuration named by the file (a built-in name, or a path resolved against the file's folder). */

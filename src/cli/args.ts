@@ -9,7 +9,7 @@ import { UserError, userText } from '../util/errors.js';
 export type Options = NonNullable<ParseArgsConfig['options']>;
 
 /** What `parse` returns for `options` (named so the compiled .d.ts can refer to it). */
-export type Parsed<T extends Options> = ReturnType<
+type Parsed<T extends Options> = ReturnType<
   typeof parseArgs<{ args: string[]; options: T; allowPositionals: boolean; strict: true }>
 >;
 

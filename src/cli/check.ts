@@ -54,7 +54,7 @@ Examples:
   fpswitch check --scenario test/fixtures/scenarios/notafix-stale-fpexc.json --policy lazy-fixed`;
 
 /** The JSON shape of one verdict (issue 4 field names first). */
-export function verdictJson(v: Verdict) {
+function verdictJson(v: Verdict) {
   return {
     policy: v.policy,
     verdict: v.verdict,
@@ -76,7 +76,7 @@ export function verdictJson(v: Verdict) {
   };
 }
 
-export function replayJson(r: Replay) {
+function replayJson(r: Replay) {
   return {
     policy: r.policy,
     verdict: r.verdict,

@@ -151,7 +151,7 @@ function pushMarkers(out: string[], r: SensitivityResult): void {
   }
 }
 
-export function formatSensitivity(r: SensitivityResult): string {
+function formatSensitivity(r: SensitivityResult): string {
   const out: string[] = [];
   out.push(
     `sensitivity of the ${r.policy} skip rate: workload ${r.workload} (${num(r.runs)} runs x ${r.seeds} seeds per point)`,

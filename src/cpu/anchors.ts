@@ -20,15 +20,15 @@ const MMIO_USER = { exit: { ec: EC.DABT_LOW, handled: 'user' as const } };
 
 export const ISCA16 =
   'Dall et al., "ARM Virtualization: Performance and Architectural Implications", ISCA 2016';
-export const ISCA16_T2 = `${ISCA16}, Table II (micro-benchmarks, KVM ARM on X-Gene, cycles)`;
+const ISCA16_T2 = `${ISCA16}, Table II (micro-benchmarks, KVM ARM on X-Gene, cycles)`;
 export const ISCA16_T3 = `${ISCA16}, Table III (KVM ARM hypercall analysis, X-Gene)`;
 export const ATC17 =
   'Dall et al., "Optimizing the Design and Implementation of the Linux ARM Hypervisor", USENIX ATC 2017, micro-benchmark table (AMD Seattle, KVM split mode)';
 export const NEVE =
   'Lim et al., "NEVE: Nested Virtualization Extensions for ARM", SOSP 2017 (X-Gene)';
-export const KUT_ALTRA =
+const KUT_ALTRA =
   'kvm-unit-tests arm/micro-bench on Ampere Altra, Linux v6.12-rc1: R. R. Ananta, "Re: [PATCH v2] KVM: arm64: Get rid of userspace_irqchip_in_use", kvm list, 2024-10-29 (baseline column, avg ns)';
-export const KUT_KUNPENG =
+const KUT_KUNPENG =
   'kvm-unit-tests arm/micro-bench on Kunpeng 920 (kvm list, 2023-11; avg ns; the post was not re-located for this change: low confidence)';
 
 /** Trap EL1 -> EL2 and ERET on X-Gene (NEVE: trap 68-76 cycles, midpoint; ERET 65). */
@@ -42,10 +42,10 @@ export const ERET_XGENE = 65;
 export const ISCA16_SAVE = 152 + 230 + 3250 + 104 + 92 + 92; // 3,920
 export const ISCA16_RESTORE = 184 + 511 + 181 + 106 + 107 + 107; // 1,196
 /** Share of the world switch spent on the exit side (save column): on the IPI's critical path. */
-export const EXIT_SHARE = ISCA16_SAVE / (ISCA16_SAVE + ISCA16_RESTORE);
+const EXIT_SHARE = ISCA16_SAVE / (ISCA16_SAVE + ISCA16_RESTORE);
 
 /** Physical SGI delivery between two cores: no published figure. */
-export const IPI_DELIVERY = 500;
+const IPI_DELIVERY = 500;
 
 /** Each kind of micro-benchmark: the exit it takes (if one) and the components it sums. */
 const BENCHMARKS = {

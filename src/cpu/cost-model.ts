@@ -56,7 +56,7 @@ export interface FitGroup {
 }
 
 /** Result of fitting a group on a set of anchors. */
-export interface GroupSolution {
+interface GroupSolution {
   /** Fitted component values in reference cycles. */
   readonly components: Readonly<Record<string, number>>;
   /** Speed factor of each member (reference = 1). */
@@ -83,7 +83,7 @@ export interface GroupFit {
 const fixedSum = (a: AnchorDef): number => a.fixed.reduce((s, f) => s + f.cycles, 0);
 
 /** The model's cycles for an anchor under a solution. Cost: O(terms). */
-export function anchorModel(a: AnchorDef, s: GroupSolution): number {
+function anchorModel(a: AnchorDef, s: GroupSolution): number {
   const scale = s.scales[a.profile] ?? 1;
   let v = 0;
   for (const [c, k] of Object.entries(a.terms)) v += k * (s.components[c] ?? 0);
@@ -185,7 +185,7 @@ function solveAt(
  * golden-section search of its speed factor over [0.25, 4] (log scale) around the NNLS.
  * Cost: O(60 x NNLS).
  */
-export function fitGroup(group: FitGroup, anchors: readonly AnchorDef[]): GroupSolution {
+function fitGroup(group: FitGroup, anchors: readonly AnchorDef[]): GroupSolution {
   const [ref, ...others] = group.members;
   if (others.length > 1) throw new Error(`fit group ${group.id}: at most two members`);
   if (others.length === 0) return solveAt(group, anchors, { [ref]: 1 }).solution;

@@ -14,7 +14,7 @@ import { UserError, userText } from '../util/errors.js';
 export const FPSIMD_BYTES = 32 * 16 + 4 + 4;
 
 /** Bytes of SVE state per VQ (128 bits of vector length): Z 512 + P 32 + FFR 2. */
-export const SVE_BYTES_PER_VQ = 512 + 32 + 2;
+const SVE_BYTES_PER_VQ = 512 + 32 + 2;
 
 /** The FP state a switch moves: plain FPSIMD, or SVE at a vector length in bits. */
 export type FpStateSize =

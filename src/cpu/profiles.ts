@@ -82,7 +82,7 @@ const hand = (fpSave: number, fpRestore: number) => ({
 });
 
 /** The structural fits, each anchor held out in turn (cheap: a few thousand tiny solves). */
-export const COST_FITS: readonly GroupFit[] = [
+const COST_FITS: readonly GroupFit[] = [
   fitWithLeaveOneOut(xgeneGroup(designExtra('eager', hand(XGENE_FP.save, XGENE_FP.restore)))),
   fitWithLeaveOneOut(seattleGroup(designExtra('lazy-fixed', hand(64, 32)))),
   fitWithLeaveOneOut(seattleVheGroup(designExtra('lazy-fixed', hand(64, 32)))),
@@ -169,7 +169,7 @@ const TRAP_ERET = {
 const XGENE_ROWS = ISCA16_SAVE + ISCA16_RESTORE;
 const seattleUser = fitOf('seattle').solution.components.userRoundTrip;
 
-export const xgene: CpuProfile = {
+const xgene: CpuProfile = {
   name: 'xgene',
   title: "APM X-Gene (ISCA'16), KVM ARM split mode",
   description:
@@ -213,7 +213,7 @@ export const xgene: CpuProfile = {
   costModel: fitOf('xgene'),
 };
 
-export const seattle: CpuProfile = {
+const seattle: CpuProfile = {
   name: 'seattle',
   title: "AMD Seattle, Cortex-A57 (ATC'17), KVM split mode",
   description:
@@ -250,7 +250,7 @@ export const seattle: CpuProfile = {
   costModel: fitOf('seattle'),
 };
 
-export const seattleVhe: CpuProfile = {
+const seattleVhe: CpuProfile = {
   ...seattle,
   name: 'seattle-vhe',
   title: "AMD Seattle, Cortex-A57 (ATC'17), the paper's VHE design",
@@ -301,7 +301,7 @@ function vheFitted(profile: string) {
   };
 }
 
-export const altra: CpuProfile = {
+const altra: CpuProfile = {
   name: 'altra',
   title: 'Ampere Altra, Neoverse N1 (kvm-unit-tests 2024), VHE',
   description:
@@ -328,7 +328,7 @@ export const altra: CpuProfile = {
   ...vheFitted('altra'),
 };
 
-export const kunpeng920: CpuProfile = {
+const kunpeng920: CpuProfile = {
   name: 'kunpeng920',
   title: 'HiSilicon Kunpeng 920, TaiShan v110 (kvm-unit-tests 2023), VHE',
   description:

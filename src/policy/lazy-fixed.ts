@@ -33,7 +33,7 @@ export function activateTrapsLazy(hw: Hyp, vcpu: VcpuId): void {
   hw.writeCptrTfp(true);
 }
 
-export const lazyFixedHooks: PolicyHooks<null> = {
+const lazyFixedHooks: PolicyHooks<null> = {
   init: () => null,
   onEntry: (hw, _s, vcpu) => activateTrapsLazy(hw, vcpu),
   onFpTrap: (hw, _s, vcpu) => fpsimdGuestRestore(hw, vcpu),

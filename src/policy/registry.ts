@@ -28,7 +28,7 @@ export const BUILTIN_POLICIES: readonly PolicyDefinition[] = [
 ];
 
 /** A parsed policy spec: a built-in name or a module path, and its parameters as text. */
-export interface PolicySpec {
+interface PolicySpec {
   readonly target: string;
   readonly params: Readonly<Record<string, string>>;
 }
@@ -46,7 +46,7 @@ function isPathLike(s: string): boolean {
 }
 
 /** Validates parameter values against the definition and fills in defaults. */
-export function resolveParams(
+function resolveParams(
   def: PolicyDefinition,
   given: Readonly<Record<string, string>>,
   label: string,
@@ -55,7 +55,7 @@ export function resolveParams(
 }
 
 /** The canonical id of a policy instance: name, then every parameter in definition order. */
-export function policyId(def: PolicyDefinition, params: Readonly<Record<string, number>>): string {
+function policyId(def: PolicyDefinition, params: Readonly<Record<string, number>>): string {
   const keys = Object.keys(def.params ?? {});
   if (keys.length === 0) return def.name;
   return `${def.name}:${keys.map((k) => `${k}=${params[k]}`).join(',')}`;
@@ -87,20 +87,6 @@ export function instantiate(
 /** Looks up a built-in policy by name. */
 export function builtinPolicy(name: string): PolicyDefinition | undefined {
   return BUILTIN_POLICIES.find((p) => p.name === name);
-}
-
-/**
- * Checks that a module's export looks like a policy definition; returns a reason when not.
- */
-export function policyShapeProblem(value: unknown): string | undefined {
-  if (value === null || typeof value !== 'object') return 'the default export is not an object';
-  const v = value as Record<string, unknown>;
-  if (typeof v.name !== 'string' || v.name === '') return 'it has no "name" string';
-  if (typeof v.create !== 'function') return 'it has no "create(params)" function';
-  if (v.params !== undefined && (v.params === null || typeof v.params !== 'object')) {
-    return '"params" is not an object';
-  }
-  return undefined;
 }
 
 /** Loads a user policy module (`.ts`, `.mts`, `.cts`, `.js`, `.mjs`, `.cjs`) by path. */

@@ -21,7 +21,7 @@ import { type Results, RESULTS_SCHEMA } from './results.js';
 export const FIGURES = ['cycles', 'traps', 'skip', 'checks', 'throughput'] as const;
 export type Figure = (typeof FIGURES)[number];
 
-export interface Change {
+interface Change {
   /** What was compared: a cell (`workload/policy/cpu`) or a headline figure. */
   readonly key: string;
   readonly figure: Figure;
@@ -81,7 +81,7 @@ function spread(e: Estimate): { sd: number; n: number } {
 }
 
 /** Welch's interval of b - a. Cost: O(1). */
-export function welch(a: Estimate, b: Estimate): { diff: number; lo: number; hi: number } {
+function welch(a: Estimate, b: Estimate): { diff: number; lo: number; hi: number } {
   const sa = spread(a);
   const sb = spread(b);
   const va = (sa.sd * sa.sd) / Math.max(1, sa.n);
@@ -299,7 +299,7 @@ export function compareResults(
 }
 
 /** Whether a change counts against `--fail-on-regression` (its figure was chosen). */
-export function isFailing(c: Comparison, x: Change): boolean {
+function isFailing(c: Comparison, x: Change): boolean {
   return x.regression && c.figures.includes(x.figure);
 }
 

@@ -53,7 +53,7 @@ function chart(rows: readonly CalibrationEntry[]): Chart {
 }
 
 /** A one-paragraph summary of the held-out errors per CPU. */
-export function heldOutSummary(rows: readonly CalibrationEntry[]): string {
+function heldOutSummary(rows: readonly CalibrationEntry[]): string {
   const cpus = [...new Set(rows.map((c) => c.cpu))];
   return cpus
     .map((cpu) => {

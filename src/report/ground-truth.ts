@@ -72,7 +72,7 @@ export interface GtScriptedRow {
 }
 
 /** What was measured in one Linux L2 window. */
-export interface GtLinuxReal {
+interface GtLinuxReal {
   /** Window length and guest run time (sum of kvm_entry..kvm_exit), seconds of L1's clock. */
   readonly windowSec: number;
   readonly guestRunSec: number;

@@ -357,7 +357,7 @@ vegaEmbed(el,spec,opts).then(function(){el.setAttribute('data-rendered','1');don
 catch(e){el.setAttribute('data-error',String(e));console.error('chart '+id+': '+e);done();}});if(vis.length===0)document.body.setAttribute('data-charts-done','1');})();`;
 
 /** Sections placed by the caller: `comparison` (a baseline) goes right after the summary. */
-export interface PageOptions {
+interface PageOptions {
   readonly comparison?: string;
 }
 

@@ -25,14 +25,7 @@ export const RESULTS_SCHEMA = 'fpswitch-results';
 export const RESULTS_SCHEMA_VERSION = 3;
 
 /** Fields that may differ between two runs with the same parameters. */
-export const TIMING_FIELDS = ['date', 'timing', 'throughput'] as const;
-
-export interface SourcedValue {
-  readonly value: number | string | boolean;
-  readonly source: string;
-  readonly confidence?: string;
-  readonly note?: string;
-}
+const TIMING_FIELDS = ['date', 'timing', 'throughput'] as const;
 
 /** One row of the assumptions table: a parameter, its value and where it comes from. */
 export interface Assumption {
@@ -65,16 +58,6 @@ export interface Cell {
   readonly fpUse: Readonly<Record<'el0' | 'el1' | 'fpexc' | 'any', Estimate>>;
   /** Exit mix of the first seed's stream. */
   readonly exitMix: readonly { exit: string; handled: string; share: number }[];
-}
-
-export interface ClaimCheck {
-  readonly workload: string;
-  readonly policy: string;
-  readonly cpu: string;
-  readonly skipRate: Estimate;
-  readonly band: readonly [number, number];
-  /** inside: the interval is within the band; overlaps; below / above: entirely outside. */
-  readonly verdict: 'inside' | 'overlaps' | 'below' | 'above';
 }
 
 /** One published anchor against the structural cost model (docs/cost-model.md). */
@@ -126,7 +109,7 @@ export interface TuningResult {
   }[];
 }
 
-export interface BreakEvenResult {
+interface BreakEvenResult {
   readonly analytic: readonly {
     cpu: string;
     trap: number;

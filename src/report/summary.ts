@@ -12,7 +12,7 @@ import { esc } from './escape.js';
 import type { Results } from './results.js';
 
 /** One recommended design for a workload x CPU (written by the suite as `recommendations`). */
-export interface Recommendation {
+interface Recommendation {
   readonly workload: string;
   readonly cpu: string;
   /** Policy spec, e.g. 'adaptive:threshold=4,eagerRuns=64'. */
@@ -25,7 +25,7 @@ export interface Recommendation {
   readonly line?: string;
 }
 
-export const NOT_COMPUTED = 'not computed in this run';
+const NOT_COMPUTED = 'not computed in this run';
 
 function isRecord(x: unknown): x is Record<string, unknown> {
   return typeof x === 'object' && x !== null && !Array.isArray(x);
@@ -43,7 +43,7 @@ function isRecommendation(x: unknown): x is Recommendation {
 }
 
 /** Base names of the policies the checker found broken in any configuration. */
-export function brokenPolicies(r: Results): Set<string> {
+function brokenPolicies(r: Results): Set<string> {
   return new Set(r.checks.filter((v) => v.verdict === 'violation').map((v) => baseName(v.policy)));
 }
 
@@ -56,7 +56,7 @@ function baseName(spec: string): string {
  * design with the lowest mean cycles per exit in each workload x CPU among those the
  * checker did not find broken (`source: 'cells'`). Cost: O(cells).
  */
-export function recommendationsOf(r: Results): {
+function recommendationsOf(r: Results): {
   source: 'results' | 'cells';
   rows: Recommendation[];
 } {

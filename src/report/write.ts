@@ -38,7 +38,7 @@ export function ensureWritable(root: string): string {
 }
 
 /** `2026-11-26T23-05-09Z`: a timestamp that sorts and is a valid file name. */
-export function utcStamp(d = new Date()): string {
+function utcStamp(d = new Date()): string {
   return d
     .toISOString()
     .replace(/\.\d+Z$/, 'Z')

@@ -6,7 +6,7 @@ import type { z } from 'zod';
 import { UserError, userText } from '../util/errors.js';
 
 /** `a.b[2].c` for a zod path. */
-export function fieldPath(path: readonly PropertyKey[]): string {
+function fieldPath(path: readonly PropertyKey[]): string {
   let out = '';
   for (const p of path) {
     if (typeof p === 'number') out += `[${p}]`;

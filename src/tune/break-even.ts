@@ -21,7 +21,7 @@ import { resolvePolicy } from '../policy/registry.js';
 import { simulate } from '../sim/simulate.js';
 import { markovStream, MarkovWorkloadSchema } from '../stream/markov.js';
 
-export interface BreakEven {
+interface BreakEven {
   readonly cpu: string;
   /** Trap entry + handler + ERET (cycles). */
   readonly trap: number;

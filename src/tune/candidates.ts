@@ -9,7 +9,7 @@ import type { Policy, PolicyDefinition } from '../policy/types.js';
 import { type SweepSetting, sweepSettings } from './sweep.js';
 
 /** Default sweeps of known parameters (adaptive's threshold and eagerRuns). */
-export const DEFAULT_SWEEP: Readonly<Partial<Record<string, readonly number[]>>> = {
+const DEFAULT_SWEEP: Readonly<Partial<Record<string, readonly number[]>>> = {
   threshold: Array.from({ length: 32 }, (_, i) => i + 1),
   eagerRuns: [16, 64, 256],
 };

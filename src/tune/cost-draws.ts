@@ -35,7 +35,7 @@ export interface CostParam {
 const CONFIDENCE_WIDTH = { high: 0.05, medium: 0.15, low: 0.25 } as const;
 
 /** Largest |held-out error| of a profile's fit group (0 when nothing could be held out). */
-export function heldOutSpread(cpu: CpuProfile): number {
+function heldOutSpread(cpu: CpuProfile): number {
   let worst = 0;
   for (const a of cpu.costModel.anchors)
     if ('predicted' in a.heldOut) worst = Math.max(worst, Math.abs(a.heldOut.error));
@@ -43,7 +43,7 @@ export function heldOutSpread(cpu: CpuProfile): number {
 }
 
 /** Relative half-width of a sourced number's range, and the reason. */
-export function rangeWidth(s: Sourced, cpu: CpuProfile): { width: number; why: string } {
+function rangeWidth(s: Sourced, cpu: CpuProfile): { width: number; why: string } {
   const basis = basisOf(s);
   if (basis === 'fitted') {
     const w = Math.max(0.1, heldOutSpread(cpu));

@@ -25,7 +25,7 @@ export interface Candidate {
 }
 
 /** What the decision's sensitivity to one parameter is (a tornado bar). */
-export interface Flip {
+interface Flip {
   readonly param: string;
   readonly note: string;
   /** Largest change of the winning margin over the parameter's range (cycles per exit). */
@@ -35,7 +35,7 @@ export interface Flip {
 }
 
 /** The best setting of each design, in words against the recommendation. */
-export interface DesignSummary {
+interface DesignSummary {
   readonly design: string;
   readonly policy: string;
   /** Null for a design that was not considered (rejected). */
@@ -61,7 +61,7 @@ export interface Recommendation {
   readonly draws: number;
 }
 
-export interface RecommendOptions {
+interface RecommendOptions {
   readonly draws: number;
   readonly seed: number;
   /** Scales every cost range (0: no cost uncertainty). */

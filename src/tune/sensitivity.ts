@@ -28,7 +28,7 @@ import {
   workloadStream,
 } from '../stream/workload.js';
 
-export interface SweepSpec {
+interface SweepSpec {
   readonly path: string;
   readonly from: number;
   readonly to: number;
@@ -36,7 +36,7 @@ export interface SweepSpec {
   readonly scale: 'log' | 'linear';
 }
 
-export interface SensitivityOptions {
+interface SensitivityOptions {
   readonly workload: LoadedWorkload;
   /** Parameters to sweep (one: a curve; two: a grid). Default: the two that move the skip rate most, each on its own. */
   readonly params?: readonly SweepSpec[];
@@ -52,7 +52,7 @@ export interface SensitivityOptions {
   readonly markers?: boolean;
 }
 
-export interface RankedParam {
+interface RankedParam {
   readonly path: string;
   readonly value: number;
   readonly low: number;
@@ -65,7 +65,7 @@ export interface RankedParam {
 
 /** The skip rate at one workload configuration, with what drives it and where it lies
  * against the claim band. */
-export interface SkipAt {
+interface SkipAt {
   readonly switchesPerExit: number;
   readonly simdShare: number;
   readonly skip: Estimate;
@@ -76,14 +76,14 @@ export interface SweepPoint extends SkipAt {
   readonly values: readonly number[];
 }
 
-export interface Sweep {
+interface Sweep {
   readonly params: readonly SweepSpec[];
   readonly points: readonly SweepPoint[];
   /** 1-D sweeps: parameter values where the mean skip rate crosses 30% and 50% (linear interpolation between points). */
   readonly crossings: readonly { readonly level: number; readonly value: number }[];
 }
 
-export interface Marker extends SkipAt {
+interface Marker extends SkipAt {
   readonly workload: string;
   /** The marker workload's value of each swept parameter (null when it has no such field). */
   readonly values: readonly (number | null)[];

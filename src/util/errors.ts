@@ -49,7 +49,7 @@ export function isUserError(e: unknown): e is UserError {
 }
 
 /** How much of one piece of user text an error message quotes. */
-export const USER_TEXT_MAX = 120;
+const USER_TEXT_MAX = 120;
 
 /** The longest line the CLI prints for a user's mistake (bytes, after escaping). */
 export const ERROR_LINE_MAX = 300;

@@ -34,7 +34,7 @@ export function termWidth(): number {
  * Word-wraps `text` to lines of at most `width` characters (a word longer than the width
  * is cut). Cost: O(length).
  */
-export function wrap(text: string, width: number): string[] {
+function wrap(text: string, width: number): string[] {
   const w = Math.max(1, width);
   const out: string[] = [];
   for (const para of text.split('\n')) {
@@ -66,7 +66,7 @@ export function wrap(text: string, width: number): string[] {
 const NUMERIC =
   /^[-+]?[\d,.]+(e[-+]?\d+)?(%| ?B| ?s| ?ms| ?ns| ?us| ?x| pt| cycles| runs\/s)?$|^-$/;
 
-export interface TableOptions {
+interface TableOptions {
   /** Width to fit (default: `termWidth()`). */
   readonly width?: number;
   /** Per column: 'l' or 'r' (default: numbers right, text left). */
@@ -158,12 +158,4 @@ export function fit(text: string, width = termWidth()): string {
 export function para(text: string, hang = 0, width = termWidth()): string {
   const lines = wrap(text, width - hang);
   return lines.map((l, i) => (i === 0 ? l : `${' '.repeat(hang)}${l}`)).join('\n');
-}
-
-/** Every line of `text` with `prefix` in front: a table nested under a heading. */
-export function indent(text: string, prefix: string): string {
-  return text
-    .split('\n')
-    .map((l) => `${prefix}${l}`)
-    .join('\n');
 }

@@ -5,7 +5,7 @@
  */
 
 /** A duplicated key: its decoded name and where the second one starts (1-based). */
-export interface DuplicateKey {
+interface DuplicateKey {
   readonly key: string;
   readonly line: number;
   readonly column: number;

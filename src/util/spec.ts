@@ -16,7 +16,7 @@ export interface NumericParam {
 }
 
 /** A parsed spec: a name or a module/file path, and its parameters as text. */
-export interface Spec {
+interface Spec {
   readonly target: string;
   readonly params: Readonly<Record<string, string>>;
 }

@@ -4,7 +4,7 @@ import { vi } from 'vitest';
 import { main } from '../../src/cli/main.js';
 import type { resultJson } from '../../src/cli/simulate.js';
 
-export interface CliRun {
+interface CliRun {
   code: number;
   stdout: string;
   stderr: string;

@@ -38,10 +38,3 @@ export function list(root: Json, path: string): Json[] {
 export function parseObject(text: string): JsonObject {
   return at(JSON.parse(text) as Json, '');
 }
-
-/** The number at `path`; throws when it is not a number. */
-export function num(root: Json, path: string): number {
-  const x = walk(root, path);
-  if (typeof x !== 'number') throw new Error(`${path} is not a number`);
-  return x;
-}

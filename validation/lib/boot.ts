@@ -9,7 +9,7 @@ import { ValidationError, ensureDir, progress, run } from './util.js';
 
 export type KvmMode = 'vhe' | 'nvhe';
 
-export interface BootOptions {
+interface BootOptions {
   id: string;
   mode: KvmMode;
   icount: boolean;
@@ -26,7 +26,7 @@ export interface BootOptions {
   smp?: number;
 }
 
-export interface StepOutcome {
+interface StepOutcome {
   tag: number;
   name: string;
   rc?: number;
@@ -61,7 +61,7 @@ export interface BootResult {
 /** the tag of the step whose console output an L1 line belongs to */
 const STEP_RESULT = /^(VMM-RESULT|VMM-ERROR)/;
 
-export function qemuArgs(o: BootOptions): string[] {
+function qemuArgs(o: BootOptions): string[] {
   const append = ['console=ttyAMA0', 'rdinit=/init', 'nokaslr', 'quiet'];
   if (o.mode === 'nvhe') append.push('kvm-arm.mode=nvhe');
   const args = [

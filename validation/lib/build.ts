@@ -177,7 +177,7 @@ function findLib(roots: string[], soname: string): string | undefined {
 }
 
 /** The ELF NEEDED closure of `bin`, resolved in `roots` (readelf reads arm64 ELF fine). */
-export function libClosure(bin: string, roots: string[]): Map<string, string> {
+function libClosure(bin: string, roots: string[]): Map<string, string> {
   const out = new Map<string, string>();
   const todo = [bin];
   while (todo.length) {
@@ -254,7 +254,7 @@ function buildL2Group(a: Artifacts, g: L2Group): string {
 }
 
 /** L2's initramfs: busybox, fpsw-bench, hackbench and the glibc it links against. */
-export function buildL2Initramfs(a: Artifacts, workloads: LinuxWorkload[]): string {
+function buildL2Initramfs(a: Artifacts, workloads: LinuxWorkload[]): string {
   const init = l2Init(workloads);
   const key = hashOf([init, fileStamp(a.busybox), fileStamp(a.bench), fileStamp(a.hackbench)]);
   const out = join(BUILD, `l2-${key}.cpio`);

@@ -33,7 +33,7 @@ import type { Cell } from './results.js';
 import { REPO_DIR } from './util.js';
 
 /** The tracefs header and the lines [first, last] (1-based) of a trace file: one cell's window. */
-export function windowText(
+function windowText(
   file: string,
   first: number,
   last: number,
@@ -47,7 +47,7 @@ export function windowText(
 }
 
 /** lazy-vcpu's FP traps over a trace text with an FP model; also the importer's counts. */
-export async function predictTraps(
+async function predictTraps(
   text: string,
   fp: TraceFpModel,
 ): Promise<{ traps: number; puts: number; runs: number; schedSwitches: number }> {
@@ -71,7 +71,7 @@ export async function predictTraps(
   }
 }
 
-export async function scriptedRow(
+async function scriptedRow(
   c: Cell,
   program: ScriptedProgram,
   layout: GuestLayout,
@@ -192,7 +192,7 @@ function realNumbers(
 
 /** One Linux cell's row: the real numbers beside the trace-driven, the validation
  * workload's and the configuration's model numbers; a string names what is missing. */
-export async function linuxRow(c: Cell): Promise<GtLinuxRow | string> {
+async function linuxRow(c: Cell): Promise<GtLinuxRow | string> {
   if (!c.trace || !c.exits || c.guestTimeSec === null)
     return `${c.boot} ${c.program}: no trace window`;
   const text = windowText(`${REPO_DIR}/${c.trace.file}`, c.trace.firstLine, c.trace.lastLine);
@@ -213,7 +213,7 @@ export async function linuxRow(c: Cell): Promise<GtLinuxRow | string> {
   return { ...row, configModel: await configModel(row, c, trainingCells()) };
 }
 
-export interface CompareContext {
+interface CompareContext {
   readonly cells: readonly Cell[];
   readonly programs: readonly ScriptedProgram[];
   readonly layout: GuestLayout;

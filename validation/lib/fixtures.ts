@@ -39,7 +39,7 @@ export interface ScriptedFixture {
 }
 
 /** What the fixtures need of a boot. */
-export interface FixtureBoot {
+interface FixtureBoot {
   readonly id: string;
   readonly mode: 'vhe' | 'nvhe';
   readonly icount: boolean;

@@ -10,7 +10,7 @@
 //   @@FPSW DONE
 // L2's init prints "@@L2 ..." lines that reach the console through the in-L1 QEMU.
 
-export type El1Width = 'aarch64' | 'aarch32';
+type El1Width = 'aarch64' | 'aarch32';
 
 export interface ScriptedProgram {
   kind: 'scripted';
@@ -28,7 +28,7 @@ export interface ScriptedProgram {
  * The guest configuration of a Linux cell, recorded with its results and per-run fixtures:
  * the workload model derives exit and switch rates from it (issue 11).
  */
-export interface GuestConfig {
+interface GuestConfig {
   /** L2's vCPUs (-smp of the in-L1 QEMU) */
   vcpus: number;
   /** the benchmark: null-syscall, pipe-pingpong, hackbench, idle; fp-mix (armhf guest) */
@@ -264,7 +264,7 @@ export function l2Groups(workloads: LinuxWorkload[]): L2Group[] {
 }
 
 /** kvm events for the Linux L2 run: everything but the per-entry debug/timer noise */
-export const L2_EVENTS = [
+const L2_EVENTS = [
   'kvm_entry',
   'kvm_exit',
   'kvm_userspace_exit',

@@ -13,7 +13,7 @@ import {
 } from './util.js';
 
 /** Host (amd64) packages: the outer QEMU, the cross compilers, cpio-free (we write newc ourselves). */
-export const HOST_PACKAGES = [
+const HOST_PACKAGES = [
   'qemu-system-arm', // qemu-system-aarch64 with TCG plugin support (7.2)
   'gcc', // the TCG plugin (a host shared object)
   'gcc-aarch64-linux-gnu', // VMM, L2 benchmark programs, AArch64 guest
@@ -30,14 +30,14 @@ const HOST_COMMANDS: Record<string, string> = {
   readelf: 'binutils',
 };
 
-export interface DebInfo {
+interface DebInfo {
   package: string;
   version: string;
   file: string;
 }
 
 /** The armhf guest's packages (issue 11): its kernel (the armmp-lpae flavour of the same ABI) and busybox. */
-export interface ArmhfPrereqs {
+interface ArmhfPrereqs {
   kernel: DebInfo;
   busybox: DebInfo;
 }
@@ -54,7 +54,7 @@ export interface Prereqs {
   hostGccVersion: string;
 }
 
-export interface PrereqOptions {
+interface PrereqOptions {
   install: boolean;
   kernelPackage?: string;
   needLinuxGuest: boolean;

@@ -49,7 +49,7 @@ export interface GuestLayout {
   readonly aarch32: ProgramLayout;
 }
 
-export interface ScriptedProgramFpUse {
+interface ScriptedProgramFpUse {
   readonly name: string;
   readonly el1: 'aarch64' | 'aarch32';
   /** an FP instruction in every iteration */

@@ -18,7 +18,7 @@ import { REPO_DIR } from './util.js';
 /** 1: phase 1 (measurements); 2: + plugin FP shares by guest EL, guest context switches, the model comparison (`comparison`). */
 export const SCHEMA_VERSION = 2;
 
-export interface PluginShare {
+interface PluginShare {
   /** kvm_entry..kvm_exit runs whose exit fell in the window */
   kvmRuns: number;
   /** ... that executed at least one FP/SIMD instruction */

@@ -136,8 +136,8 @@ export function vmmWindow(events: TraceEvent[]): [number, number] {
   return [b >= 0 ? b + 1 : 0, en >= 0 ? en : events.length];
 }
 
-export const FWCFG_OPEN = 'mmio read len 4 gpa 0x9020000 ';
-export const FWCFG_CLOSE = 'mmio read len 4 gpa 0x9020004 ';
+const FWCFG_OPEN = 'mmio read len 4 gpa 0x9020000 ';
+const FWCFG_CLOSE = 'mmio read len 4 gpa 0x9020004 ';
 
 /**
  * The L2 workloads' windows: each opens with its MMIO read of fw_cfg 0x09020000 and closes
