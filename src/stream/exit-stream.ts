@@ -74,13 +74,15 @@ export function arrayStream(
 }
 
 /**
- * A stream that can be read many times without being generated again: its runs are
- * copied once into columns (11 bytes a run) and each pass yields views of them. For
- * sweeps that walk batches of policies over the same stream; bounded by `maxRuns`
- * (beyond it the stream is returned as it is, and regenerated per pass).
+ * One pass over `stream` into three arrays (run class, exit key, guest ns) of `stream.runs`
+ * entries; `length` is how many runs the pass gave. Cost: O(runs) time and memory.
  */
-export function replayable(stream: ExitStream, maxRuns = 4_000_000): ExitStream {
-  if (stream.runs > maxRuns) return stream;
+export function streamArrays(stream: ExitStream): {
+  cls: Uint16Array;
+  exitKey: Uint8Array;
+  ns: Float64Array;
+  length: number;
+} {
   const cls = new Uint16Array(stream.runs);
   const exitKey = new Uint8Array(stream.runs);
   const ns = new Float64Array(stream.runs);
@@ -91,6 +93,18 @@ export function replayable(stream: ExitStream, maxRuns = 4_000_000): ExitStream 
     ns.set(c.ns.subarray(0, c.length), n);
     n += c.length;
   }
+  return { cls, exitKey, ns, length: n };
+}
+
+/**
+ * A stream that can be read many times without being generated again: its runs are
+ * copied once into columns (11 bytes a run) and each pass yields views of them. For
+ * sweeps that walk batches of policies over the same stream; bounded by `maxRuns`
+ * (beyond it the stream is returned as it is, and regenerated per pass).
+ */
+export function replayable(stream: ExitStream, maxRuns = 4_000_000): ExitStream {
+  if (stream.runs > maxRuns) return stream;
+  const { cls, exitKey, ns, length: n } = streamArrays(stream);
   return {
     name: stream.name,
     vcpus: stream.vcpus,
