@@ -414,69 +414,71 @@ function sweepChart(r: Results): Chart | undefined {
   };
 }
 
-/** Break-even map: FP-touch probability against trap/switch cost ratio. */
-// eslint-disable-next-line max-lines-per-function -- one vega-lite spec literal, its layers read top to bottom (README, Layout)
-function breakEvenChart(r: Results): Chart | undefined {
-  const be = r.breakEven;
-  if (be.analytic.length === 0) return undefined;
-  const maxRatio = Math.max(2, ...be.analytic.map((a) => a.ratio * 1.5));
+/** The break-even map's shaded region, where lazy wins: p < 1 / (1 + ratio). */
+function lazyRegionLayer(maxRatio: number) {
   const steps = 60;
   const region = Array.from({ length: steps + 1 }, (_, i) => {
     const ratio = (maxRatio * i) / steps;
     return { ratio, p0: 0, p: 1 / (1 + ratio) };
   });
   return {
+    data: { values: region },
+    mark: { type: 'area', orient: 'horizontal', color: '#a1d99b', opacity: 0.5 },
+    encoding: {
+      y: {
+        field: 'ratio',
+        type: 'quantitative',
+        title: 'trap cost / switch cost (2 saves + 2 restores)',
+        scale: { domain: [0, maxRatio] },
+      },
+      x: {
+        field: 'p0',
+        type: 'quantitative',
+        title: 'probability that a run touches FP/SIMD',
+        scale: { domain: [0, 1] },
+      },
+      x2: { field: 'p' },
+    },
+  };
+}
+
+/** Each workload on the break-even map at its FP-touch share and its CPU's cost ratio. */
+function placementLayer(be: Results['breakEven']) {
+  return {
+    data: {
+      values: be.placements.map((p) => ({
+        ...p,
+        verdict: p.lazyWins ? 'lazy wins' : 'eager wins',
+      })),
+    },
+    mark: { type: 'point', filled: true, size: 70 },
+    encoding: {
+      x: { field: 'p', type: 'quantitative' },
+      y: { field: 'ratio', type: 'quantitative' },
+      color: { field: 'cpu', type: 'nominal', title: 'CPU profile' },
+      shape: { field: 'verdict', type: 'nominal', title: 'on the simple line' },
+      tooltip: [
+        { field: 'workload' },
+        { field: 'cpu' },
+        { field: 'p', format: '.3f', title: 'FP-touch share' },
+        { field: 'ratio', format: '.3f' },
+        { field: 'verdict' },
+      ],
+    },
+  };
+}
+
+/** Break-even map: FP-touch probability against trap/switch cost ratio. */
+function breakEvenChart(r: Results): Chart | undefined {
+  const be = r.breakEven;
+  if (be.analytic.length === 0) return undefined;
+  const maxRatio = Math.max(2, ...be.analytic.map((a) => a.ratio * 1.5));
+  return {
     id: 'breakeven',
     title: 'Break-even map: where lazy switching beats eager',
     shows:
       "Lazy wins (shaded) when p x trap < (1 - p) x switch; each workload sits at its share of FP-touching runs (x) and its CPU's trap/switch cost ratio (y).",
-    spec: {
-      width: WIDTH,
-      height: 230,
-      layer: [
-        {
-          data: { values: region },
-          mark: { type: 'area', orient: 'horizontal', color: '#a1d99b', opacity: 0.5 },
-          encoding: {
-            y: {
-              field: 'ratio',
-              type: 'quantitative',
-              title: 'trap cost / switch cost (2 saves + 2 restores)',
-              scale: { domain: [0, maxRatio] },
-            },
-            x: {
-              field: 'p0',
-              type: 'quantitative',
-              title: 'probability that a run touches FP/SIMD',
-              scale: { domain: [0, 1] },
-            },
-            x2: { field: 'p' },
-          },
-        },
-        {
-          data: {
-            values: be.placements.map((p) => ({
-              ...p,
-              verdict: p.lazyWins ? 'lazy wins' : 'eager wins',
-            })),
-          },
-          mark: { type: 'point', filled: true, size: 70 },
-          encoding: {
-            x: { field: 'p', type: 'quantitative' },
-            y: { field: 'ratio', type: 'quantitative' },
-            color: { field: 'cpu', type: 'nominal', title: 'CPU profile' },
-            shape: { field: 'verdict', type: 'nominal', title: 'on the simple line' },
-            tooltip: [
-              { field: 'workload' },
-              { field: 'cpu' },
-              { field: 'p', format: '.3f', title: 'FP-touch share' },
-              { field: 'ratio', format: '.3f' },
-              { field: 'verdict' },
-            ],
-          },
-        },
-      ],
-    },
+    spec: { width: WIDTH, height: 230, layer: [lazyRegionLayer(maxRatio), placementLayer(be)] },
   };
 }
 

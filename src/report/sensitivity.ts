@@ -4,97 +4,112 @@
  * on the same axes (from `fpswitch sensitivity`, src/tune/sensitivity.ts).
  */
 
-import type { SensitivityResult } from '../tune/sensitivity.js';
+import type { SensitivityResult, Sweep } from '../tune/sensitivity.js';
 import { pct, sig } from '../util/format.js';
 import { longTable } from './collapse.js';
 import { CLAIM } from '../stream/claim.js';
 import { bandLayer, type Chart, shareAxis } from './charts.js';
 import { esc, type ExtraSection } from './html.js';
 
-// eslint-disable-next-line max-lines-per-function -- one vega-lite spec literal, its layers read top to bottom (README, Layout)
+/** One swept parameter's panel data: the sweep's points and the built-in workloads at their
+ * own values (a log axis cannot show a value of 0, e.g. no context switches at all). */
+function panelData(r: SensitivityResult, s: Sweep, sweepIndex: number) {
+  const p = s.params[0];
+  const short = p.path.replace(/^vms\[\d+\]\./, '');
+  const points = s.points.map((pt) => ({
+    x: pt.values[0],
+    mean: pt.skip.mean,
+    lo: pt.skip.lo,
+    hi: pt.skip.hi,
+    switchesPerExit: pt.switchesPerExit,
+  }));
+  const markers = r.markers
+    .map((m) => ({
+      workload: m.workload,
+      x: m.values[sweepIndex] ?? null,
+      mean: m.skip.mean,
+    }))
+    .filter((m) => m.x !== null && (p.scale !== 'log' || m.x > 0));
+  const xScale = p.scale === 'log' ? { type: 'log' } : { type: 'linear' };
+  return { short, points, markers, xScale, xTitle: `${short} (workload parameter)` };
+}
+
+/** The built-in workloads at their own values: diamonds over a sweep panel. */
+function markerLayer(
+  markers: ReturnType<typeof panelData>['markers'],
+  xScale: { type: string },
+  short: string,
+) {
+  return {
+    data: { values: markers },
+    layer: [
+      {
+        mark: { type: 'point', shape: 'diamond', size: 90, filled: true },
+        encoding: {
+          x: { field: 'x', type: 'quantitative', scale: xScale },
+          y: { field: 'mean', type: 'quantitative' },
+          color: { field: 'workload', type: 'nominal', title: 'built-in workload' },
+          tooltip: [
+            { field: 'workload' },
+            { field: 'x', title: short, format: ',.4~r' },
+            { field: 'mean', format: '.1%', title: 'skip rate' },
+          ],
+        },
+      },
+    ],
+  };
+}
+
+/** One swept parameter's panel: the claim band, the sweep with 95% intervals, the markers. */
+function sweepPanel(r: SensitivityResult, s: Sweep, sweepIndex: number): Chart['spec'] {
+  const { short, points, markers, xScale, xTitle } = panelData(r, s, sweepIndex);
+  return {
+    width: 300,
+    height: 160,
+    title: short,
+    layer: [
+      bandLayer(CLAIM.lo, CLAIM.hi),
+      {
+        data: { values: points },
+        layer: [
+          {
+            mark: { type: 'line' },
+            encoding: {
+              x: { field: 'x', type: 'quantitative', scale: xScale, title: xTitle },
+              y: shareAxis('mean', 'lazy-fixed skip rate (%)'),
+            },
+          },
+          {
+            mark: { type: 'rule' },
+            encoding: {
+              x: { field: 'x', type: 'quantitative', scale: xScale },
+              y: { field: 'lo', type: 'quantitative' },
+              y2: { field: 'hi' },
+            },
+          },
+          {
+            mark: { type: 'point', filled: true },
+            encoding: {
+              x: { field: 'x', type: 'quantitative', scale: xScale },
+              y: { field: 'mean', type: 'quantitative' },
+              tooltip: [
+                { field: 'x', title: short, format: ',.3~f' },
+                { field: 'mean', title: 'skip rate', format: '.1%' },
+                { field: 'switchesPerExit', title: 'switches per exit', format: '.2f' },
+              ],
+            },
+          },
+        ],
+      },
+      markerLayer(markers, xScale, short),
+    ],
+  };
+}
+
 function chartFor(r: SensitivityResult, index: number): Chart | undefined {
   const sweeps = r.sweeps.filter((s) => s.params.length === 1 && s.points.length > 0);
   if (sweeps.length === 0) return undefined;
-  // eslint-disable-next-line max-lines-per-function -- one vega-lite spec literal, its layers read top to bottom (README, Layout)
-  const panels = sweeps.map((s) => {
-    const p = s.params[0];
-    const short = p.path.replace(/^vms\[\d+\]\./, '');
-    const points = s.points.map((pt) => ({
-      x: pt.values[0],
-      mean: pt.skip.mean,
-      lo: pt.skip.lo,
-      hi: pt.skip.hi,
-      switchesPerExit: pt.switchesPerExit,
-    }));
-    // A log axis cannot show a workload whose value is 0 (e.g. no context switches at all).
-    const markers = r.markers
-      .map((m) => ({
-        workload: m.workload,
-        x: m.values[sweeps.indexOf(s)] ?? null,
-        mean: m.skip.mean,
-      }))
-      .filter((m) => m.x !== null && (p.scale !== 'log' || m.x > 0));
-    const xScale = p.scale === 'log' ? { type: 'log' } : { type: 'linear' };
-    const xTitle = `${short} (workload parameter)`;
-    return {
-      width: 300,
-      height: 160,
-      title: short,
-      layer: [
-        bandLayer(CLAIM.lo, CLAIM.hi),
-        {
-          data: { values: points },
-          layer: [
-            {
-              mark: { type: 'line' },
-              encoding: {
-                x: { field: 'x', type: 'quantitative', scale: xScale, title: xTitle },
-                y: shareAxis('mean', 'lazy-fixed skip rate (%)'),
-              },
-            },
-            {
-              mark: { type: 'rule' },
-              encoding: {
-                x: { field: 'x', type: 'quantitative', scale: xScale },
-                y: { field: 'lo', type: 'quantitative' },
-                y2: { field: 'hi' },
-              },
-            },
-            {
-              mark: { type: 'point', filled: true },
-              encoding: {
-                x: { field: 'x', type: 'quantitative', scale: xScale },
-                y: { field: 'mean', type: 'quantitative' },
-                tooltip: [
-                  { field: 'x', title: short, format: ',.3~f' },
-                  { field: 'mean', title: 'skip rate', format: '.1%' },
-                  { field: 'switchesPerExit', title: 'switches per exit', format: '.2f' },
-                ],
-              },
-            },
-          ],
-        },
-        {
-          data: { values: markers },
-          layer: [
-            {
-              mark: { type: 'point', shape: 'diamond', size: 90, filled: true },
-              encoding: {
-                x: { field: 'x', type: 'quantitative', scale: xScale },
-                y: { field: 'mean', type: 'quantitative' },
-                color: { field: 'workload', type: 'nominal', title: 'built-in workload' },
-                tooltip: [
-                  { field: 'workload' },
-                  { field: 'x', title: short, format: ',.4~r' },
-                  { field: 'mean', format: '.1%', title: 'skip rate' },
-                ],
-              },
-            },
-          ],
-        },
-      ],
-    };
-  });
+  const panels = sweeps.map((s, k) => sweepPanel(r, s, k));
   return {
     id: `sensitivity-${index}`,
     title: `Sensitivity of the skip rate: ${r.workload}`,

@@ -76,7 +76,7 @@ export interface SweepPoint extends SkipAt {
   readonly values: readonly number[];
 }
 
-interface Sweep {
+export interface Sweep {
   readonly params: readonly SweepSpec[];
   readonly points: readonly SweepPoint[];
   /** 1-D sweeps: parameter values where the mean skip rate crosses 30% and 50% (linear interpolation between points). */
