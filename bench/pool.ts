@@ -5,7 +5,7 @@
  */
 
 import { Worker } from 'node:worker_threads';
-import { freshCompiledWorker } from './compiled.js';
+import { freshCompiled } from './compiled.js';
 import type { TaskRequest, TaskResponse } from './tasks.js';
 
 interface Pending {
@@ -26,7 +26,7 @@ export class Pool {
   busySeconds = 0;
 
   constructor(readonly size: number) {
-    const compiled = freshCompiledWorker()?.href;
+    const compiled = freshCompiled('worker-main')?.href;
     for (let i = 0; i < size; i++) {
       // A modest old-generation limit makes each worker collect garbage early (peak RSS),
       // far above what any task keeps alive.

@@ -25,7 +25,6 @@ import { recommendationSection } from '../src/report/recommend.js';
 import { sensitivitySection } from '../src/report/sensitivity.js';
 import { resultsCsv } from '../src/report/results.js';
 import { writeReport } from '../src/report/write.js';
-import { loadGroundTruth } from '../validation/lib/model-side.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const HOSTILE = '<img src=x onerror=alert(1)>';
@@ -138,7 +137,7 @@ describe.skipIf(!haveBrowser)('report in headless Chromium', () => {
         tuneRuns: 2000,
         thresholds: [1, 2, 4],
         eagerRuns: [4, 16],
-        extras: { groundTruth: () => loadGroundTruth() },
+        extras: { groundTruth: true },
       },
       new Progress(process.stderr, true),
     );
