@@ -11,6 +11,7 @@
  */
 
 import type { TransitionTable } from '../machine/compile.js';
+import type { CostState } from '../machine/cost-machine.js';
 
 /**
  * Memory budget of one policy's walk: raw-mode pair entries (8 bytes each; beyond them
@@ -171,6 +172,11 @@ export class Walker {
   /** The current mode (for diagnostics and benchmarks). */
   get pairMode(): PairMode {
     return this.mode;
+  }
+
+  /** The cost machine's state equivalent to the walk's current one. */
+  costState(): CostState {
+    return this.table.stateOf(this.state);
   }
 
   /** Walks `n` runs of `cls`. Cost: O(n) plus first-visit compilation. */
