@@ -82,7 +82,7 @@ export async function measureCheck(): Promise<{
 }
 
 /** The package's bin, from package.json `bin` (whatever it points at: TypeScript or compiled). */
-export function packageBin(): string {
+function packageBin(): string {
   const pkg = JSON.parse(readFileSync(resolve(ROOT, 'package.json'), 'utf8')) as {
     bin?: string | Record<string, string>;
   };

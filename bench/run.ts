@@ -11,11 +11,7 @@ import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { intFlag, parse, seedFlag } from '../src/cli/args.js';
 import { num, pct, table } from '../src/util/format.js';
-import { type ExtraSection, renderHtml } from '../src/report/html.js';
-import { groundTruthSection } from '../src/report/ground-truth.js';
-import { costModelSection } from '../src/report/cost-model.js';
-import { recommendationSection } from '../src/report/recommend.js';
-import { sensitivitySection } from '../src/report/sensitivity.js';
+import { renderHtml } from '../src/report/html.js';
 import {
   type Comparison,
   compareResults,
@@ -32,11 +28,12 @@ import { parseRange } from '../src/tune/ranges.js';
 import { isUserError } from '../src/util/errors.js';
 import { loadGroundTruth } from '../validation/lib/model-side.js';
 import { Progress } from './progress.js';
+import { reportSections } from './report-sections.js';
 import { defaultOptions, runSuite } from './suite.js';
 
 const ROOT = resolve(fileURLToPath(new URL('..', import.meta.url)));
 
-export const BENCH_HELP = `Usage: npm run bench -- [--quick] [--runs N] [--seeds K] [--seed S] [--workers W]
+const BENCH_HELP = `Usage: npm run bench -- [--quick] [--runs N] [--seeds K] [--seed S] [--workers W]
                        [--only <glob>] [--out <dir>] [--workloads-dir <dir>]
                        [--threshold 1..32] [--eager-runs 16,64,256] [--no-throughput]
                        [--policy <file>]... [--baseline <report>]
@@ -133,12 +130,7 @@ async function main(argv: readonly string[]): Promise<number> {
   // Ground truth: the committed validation/results.json (no QEMU here), model side
   // recomputed from the workload files in a unit of the suite's pool.
   const results = await runSuite({ ...opts, extras: { groundTruth: true } }, progress);
-  const extras = [
-    recommendationSection(results),
-    costModelSection(results),
-    sensitivitySection(results.sensitivity),
-    groundTruthSection(results.groundTruth),
-  ].filter((x): x is ExtraSection => x !== undefined);
+  const extras = reportSections(results);
   const comparison =
     baseline && values.baseline !== undefined
       ? compareResults(baseline, results, { base: values.baseline, candidate: 'this run' })

@@ -147,7 +147,7 @@ interface LoadedSuiteWorkload {
 }
 
 /** Loads and validates every workload file of a folder (a broken one stops the suite). */
-export function loadSuiteWorkloads(dir: string): LoadedSuiteWorkload[] {
+function loadSuiteWorkloads(dir: string): LoadedSuiteWorkload[] {
   let files: string[];
   try {
     files = readdirSync(dir)
@@ -186,7 +186,7 @@ function repoPath(p: string): string {
 }
 
 /** Built-in policies as the suite runs them (defaults). */
-export function suitePolicies(): Policy[] {
+function suitePolicies(): Policy[] {
   return BUILTIN_POLICIES.map((d) =>
     instantiate(
       d,
@@ -196,7 +196,7 @@ export function suitePolicies(): Policy[] {
 }
 
 /** The checker's configurations: the default one and three AArch32 vCPUs. */
-export const CHECK_CONFIGS = ['default', 'three-aarch32'];
+const CHECK_CONFIGS = ['default', 'three-aarch32'];
 
 function gitInfo(): Results['git'] {
   try {
@@ -398,7 +398,7 @@ const THRESHOLDS_PER_UNIT = 4;
  * unit of their own); one check per (policy, configuration); one sensitivity per claim
  * workload. Each unit is deterministic in its inputs, so the split changes no result.
  */
-export function buildTasks(plan: SuitePlan, opts: SuiteOptions): SuiteTasks {
+function buildTasks(plan: SuitePlan, opts: SuiteOptions): SuiteTasks {
   const { selWorkloads, tuneRanges } = plan;
   const seedsOf = (w: string, n: number) =>
     Array.from({ length: n }, (_, k) => unitSeed(opts.seed, w, k));

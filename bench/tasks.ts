@@ -150,7 +150,7 @@ async function tuneUnit(task: TuneTask): Promise<TuneUnitResult> {
   return out;
 }
 
-export async function executeTask(task: TaskRequest): Promise<unknown> {
+async function executeTask(task: TaskRequest): Promise<unknown> {
   switch (task.kind) {
     case 'sim': {
       return simUnit(task);

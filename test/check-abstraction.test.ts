@@ -13,6 +13,7 @@ import { checkPolicy, explore } from '../src/check/explore.js';
 import { machineKey } from '../src/check/state-key.js';
 import { renameState, vcpuRenamings } from '../src/check/symmetry.js';
 import adaptive from '../src/policy/adaptive.js';
+import { BUILTIN_POLICIES } from '../src/policy/registry.js';
 import type { Hyp, PolicyHooks } from '../src/policy/types.js';
 import { cli, lazyFixedWithoutFpexcEn, mutant, NOISB_FIXTURE, policy } from './check-helpers.js';
 
@@ -182,15 +183,7 @@ describe('symmetry over interchangeable vCPUs', () => {
   });
 
   it('changes no verdict, invariant or counterexample length', async () => {
-    const specs = [
-      'eager',
-      'lazy-v4',
-      'lazy-notafix',
-      'lazy-fixed',
-      'lazy-vcpu',
-      'adaptive',
-      NOISB_FIXTURE,
-    ];
+    const specs = [...BUILTIN_POLICIES.map((d) => d.name), NOISB_FIXTURE];
     const ps = [...(await Promise.all(specs.map((s) => policy(s)))), lazyFixedWithoutFpexcEn()];
     ps.push(await mutant('lazy-vcpu', 'onVcpuPut', 'fpsimdSave', true));
     ps.push(await mutant('adaptive', 'onEntry', 'restoreFpexc32', true));

@@ -18,11 +18,8 @@ import { type Browser, chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Progress } from '../bench/progress.js';
 import { defaultOptions, runSuite } from '../bench/suite.js';
-import { costModelSection } from '../src/report/cost-model.js';
-import { groundTruthSection } from '../src/report/ground-truth.js';
-import { type ExtraSection, renderHtml } from '../src/report/html.js';
-import { recommendationSection } from '../src/report/recommend.js';
-import { sensitivitySection } from '../src/report/sensitivity.js';
+import { renderHtml } from '../src/report/html.js';
+import { reportSections } from '../bench/report-sections.js';
 import { resultsCsv } from '../src/report/results.js';
 import { writeReport } from '../src/report/write.js';
 
@@ -142,12 +139,7 @@ describe.skipIf(!haveBrowser)('report in headless Chromium', () => {
       new Progress(process.stderr, true),
     );
     const root = mkdtempSync(join(tmpdir(), 'fpswitch-report-'));
-    const extras = [
-      recommendationSection(results),
-      costModelSection(results),
-      sensitivitySection(results.sensitivity),
-      groundTruthSection(results.groundTruth),
-    ].filter((x): x is ExtraSection => x !== undefined);
+    const extras = reportSections(results);
     reportDir = writeReport(root, {
       'results.json': JSON.stringify(results),
       'results.csv': resultsCsv(results),

@@ -10,7 +10,7 @@ import { cpuProfile } from '../src/cpu/profiles.js';
 import { TransitionTable } from '../src/machine/compile.js';
 import adaptive from '../src/policy/adaptive.js';
 import { BUILTIN_POLICIES, instantiate } from '../src/policy/registry.js';
-import type { VcpuDesc } from '../src/policy/types.js';
+import type { Policy, VcpuDesc } from '../src/policy/types.js';
 import { CostMachine } from '../src/machine/cost-machine.js';
 import { simulate } from '../src/sim/simulate.js';
 import { SINGLE_BUDGET, Walker } from '../src/sim/walk.js';
@@ -129,9 +129,20 @@ describe('table walk == direct run on every built-in workload', () => {
 });
 
 describe('a table that does not pay off', () => {
-  it('hands over to the cost machine mid-stream with identical counts (adaptive on two vCPUs, counters in the table)', async () => {
+  /** adaptive on the mixed two-vCPU stream by table and by cost machine: identical counts. */
+  async function mixedTableAndDirect(policy: Policy, runs: number) {
     const { resolveWorkload, workloadStream } = await import('../src/stream/workload.js');
     const w = resolveWorkload('mixed-aarch32-aarch64').workload;
+    const cpu = cpuProfile('seattle');
+    const [table, direct] = (['table', 'direct'] as const).map((engine) =>
+      simulate(policy, workloadStream(w, { runs, seed: 4 }), { cpu, engine }),
+    );
+    expect(table.counters).toEqual(direct.counters);
+    expect(table.cycles).toEqual(direct.cycles);
+    expect(table.skippedRuns).toBe(direct.skippedRuns);
+    return table;
+  }
+  it('hands over to the cost machine mid-stream with identical counts (adaptive on two vCPUs, counters in the table)', async () => {
     // Without `modeOf` the counters are table states: two vCPUs multiply them.
     const { modeOf: _unused, ...rest } = adaptive.abstraction ?? {
       covers: '',
@@ -142,36 +153,16 @@ describe('a table that does not pay off', () => {
       { ...adaptive, abstraction: rest },
       { threshold: 6, eagerRuns: 250 },
     );
-    const cpu = cpuProfile('seattle');
-    const table = simulate(policy, workloadStream(w, { runs: 200_000, seed: 4 }), {
-      cpu,
-      engine: 'table',
-    });
-    const direct = simulate(policy, workloadStream(w, { runs: 200_000, seed: 4 }), {
-      cpu,
-      engine: 'direct',
-    });
+    const table = await mixedTableAndDirect(policy, 200_000);
     expect(table.table.directRuns).toBeGreaterThan(0);
     expect(table.table.directRuns).toBeLessThan(200_000);
-    expect(table.counters).toEqual(direct.counters);
-    expect(table.cycles).toEqual(direct.cycles);
-    expect(table.skippedRuns).toBe(direct.skippedRuns);
   });
   it('walks adaptive at its defaults on two vCPUs to the end with its counters beside the table', async () => {
-    const { resolveWorkload, workloadStream } = await import('../src/stream/workload.js');
     const { resolvePolicy } = await import('../src/policy/registry.js');
-    const w = resolveWorkload('mixed-aarch32-aarch64').workload;
-    const policy = await resolvePolicy('adaptive');
-    const cpu = cpuProfile('seattle');
-    const stream = () => workloadStream(w, { runs: 300_000, seed: 4 });
-    const table = simulate(policy, stream(), { cpu, engine: 'table' });
-    const direct = simulate(policy, stream(), { cpu, engine: 'direct' });
     // The plain table does not pay off (its counters multiply); the walk moves to a
     // factored one (machine states x the two vCPUs' modes) instead of the cost machine.
+    const table = await mixedTableAndDirect(await resolvePolicy('adaptive'), 300_000);
     expect(table.table.directRuns).toBe(0);
-    expect(table.counters).toEqual(direct.counters);
-    expect(table.cycles).toEqual(direct.cycles);
-    expect(table.skippedRuns).toBe(direct.skippedRuns);
   });
   it('keeps walking the table when it pays off (lazy-fixed)', async () => {
     const { resolveWorkload, workloadStream } = await import('../src/stream/workload.js');

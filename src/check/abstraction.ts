@@ -79,7 +79,7 @@ function abstractHook(a: ModeAbstraction, name: string, fn: HookFn, deciding: bo
 }
 
 /** The abstract hooks of `hooks` under `a`. */
-export function abstractHooks(hooks: PolicyHooks, a: ModeAbstraction): PolicyHooks {
+function abstractHooks(hooks: PolicyHooks, a: ModeAbstraction): PolicyHooks {
   const out: Record<string, unknown> = {
     init: (vcpus: readonly { id: number }[]) => resetState(a, vcpus.length),
   };
@@ -113,7 +113,7 @@ export function checkedPolicy(
 }
 
 /** What a verdict on the policy as given covers: its parameter values, or the one design. */
-export function concreteCovers(policy: Policy): string {
+function concreteCovers(policy: Policy): string {
   const entries = Object.entries(policy.params);
   if (entries.length === 0) return 'the design (no parameters)';
   return `only ${entries.map(([k, v]) => `${k}=${v}`).join(', ')}`;

@@ -68,7 +68,7 @@ export const CheckConfigSchema = z.strictObject({
 });
 
 /** Validates parsed JSON as a configuration; `file` names the source in messages. */
-export function parseCheckConfig(raw: unknown, file: string): CheckConfig {
+function parseCheckConfig(raw: unknown, file: string): CheckConfig {
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
     throw new UserError(
       `${userText(file)}: a checker configuration must be a JSON object with "name" and "vcpus"`,

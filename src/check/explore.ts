@@ -69,7 +69,7 @@ export const DEFAULT_MAX_STATES = 500_000;
  * stay in the tens (their counters saturate), a counter that never saturates passes
  * this in well under a second.
  */
-export const MAX_POLICY_STATES = 20_000;
+const MAX_POLICY_STATES = 20_000;
 
 /** The outcome of checking one policy in one configuration. */
 export interface Verdict {

@@ -48,7 +48,7 @@ function noteCell(step: Step): string {
  * guest's own view (CPACR and, AArch32, FPEXC.EN), TIF_FOREIGN_FPSTATE, and the policy's
  * state when it has one. A violating step shows the state at the moment it broke.
  */
-export function formatSteps(boot: Step, steps: readonly Step[], indent = '  '): string {
+function formatSteps(boot: Step, steps: readonly Step[], indent = '  '): string {
   const all = [boot, ...steps];
   const withPolicy = all.some((s) => s.state.policy !== null && s.state.policy !== undefined);
   const header = [

@@ -18,7 +18,7 @@ function tag(t: Tag): number {
 }
 
 /** JSON with object keys sorted, so equal plain data gives equal text. */
-export function canonicalJson(x: unknown): string {
+function canonicalJson(x: unknown): string {
   if (x === null || typeof x !== 'object')
     return x === undefined || typeof x === 'function' || typeof x === 'symbol'
       ? 'null'
@@ -32,7 +32,7 @@ export function canonicalJson(x: unknown): string {
 }
 
 /** Deep equality of plain data (what policies keep as state). */
-export function plainEqual(a: unknown, b: unknown): boolean {
+function plainEqual(a: unknown, b: unknown): boolean {
   if (a === b) return true;
   if (a === null || b === null || typeof a !== 'object' || typeof b !== 'object') return false;
   if (Array.isArray(a)) {

@@ -53,7 +53,7 @@ export interface Step {
   readonly violation?: { readonly invariant: Invariant; readonly message: string };
 }
 
-export function stepState(m: SemanticMachine, inHook: boolean): StepState {
+function stepState(m: SemanticMachine, inHook: boolean): StepState {
   const s: SemState = m.s;
   const v = s.loaded;
   return {

@@ -119,11 +119,7 @@ export interface WalkOutcome {
 }
 
 /** Policy-independent counts of a chunk: exits by key, runs by class, guest time. */
-export function countChunk(
-  exitHist: Float64Array,
-  classHist: Float64Array,
-  chunk: StreamChunk,
-): number {
+function countChunk(exitHist: Float64Array, classHist: Float64Array, chunk: StreamChunk): number {
   const { exitKey, cls, ns, length: n } = chunk;
   let sum = 0;
   for (let i = 0; i < n; i++) {

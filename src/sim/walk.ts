@@ -60,7 +60,7 @@ export const SWEEP_BUDGET: WalkBudget = {
  * Walks `n` run classes from state `s` one at a time; returns the state after the last run.
  * Cost: O(n) plus the compilation of cells seen for the first time.
  */
-export function walkChunk(
+function walkChunk(
   table: TransitionTable,
   cls: ArrayLike<number>,
   n: number,
@@ -231,7 +231,10 @@ export class Walker {
     return i;
   }
 
-  /** Pair steps on densely renumbered classes, from index `i`; returns the index reached. */
+  /**
+   * Pair steps on densely renumbered classes, from index `i`; returns the index reached.
+   * A twin of walkRaw kept for speed: one loop with a class lookup would slow the raw one.
+   */
   private walkDense(cls: Uint16Array, n: number, i: number): number {
     const dense2 = this.dense2;
     const row = this.denseRow;

@@ -73,14 +73,13 @@ export function arrayStream(
   };
 }
 
-/**
- * A stream that can be read many times without being generated again: its runs are
- * copied once into columns (11 bytes a run) and each pass yields views of them. For
- * sweeps that walk batches of policies over the same stream; bounded by `maxRuns`
- * (beyond it the stream is returned as it is, and regenerated per pass).
- */
-export function replayable(stream: ExitStream, maxRuns = 4_000_000): ExitStream {
-  if (stream.runs > maxRuns) return stream;
+/** A stream's runs copied into columns, 11 bytes a run. Cost: O(runs). */
+export function streamColumns(stream: ExitStream): {
+  runs: number;
+  cls: Uint16Array;
+  exitKey: Uint8Array;
+  ns: Float64Array;
+} {
   const cls = new Uint16Array(stream.runs);
   const exitKey = new Uint8Array(stream.runs);
   const ns = new Float64Array(stream.runs);
@@ -91,6 +90,18 @@ export function replayable(stream: ExitStream, maxRuns = 4_000_000): ExitStream 
     ns.set(c.ns.subarray(0, c.length), n);
     n += c.length;
   }
+  return { runs: n, cls, exitKey, ns };
+}
+
+/**
+ * A stream that can be read many times without being generated again: its runs are
+ * copied once into columns (11 bytes a run) and each pass yields views of them. For
+ * sweeps that walk batches of policies over the same stream; bounded by `maxRuns`
+ * (beyond it the stream is returned as it is, and regenerated per pass).
+ */
+export function replayable(stream: ExitStream, maxRuns = 4_000_000): ExitStream {
+  if (stream.runs > maxRuns) return stream;
+  const { runs: n, cls, exitKey, ns } = streamColumns(stream);
   return {
     name: stream.name,
     vcpus: stream.vcpus,
