@@ -5,8 +5,14 @@
  */
 
 import { Worker } from 'node:worker_threads';
-import { freshCompiledWorker } from './compiled.js';
+import { freshCompiled } from './compiled.js';
 import type { TaskRequest, TaskResponse } from './tasks.js';
+
+/** Tasks held by a worker at once: the one it runs and the next, so it never waits for dispatch. */
+const DEPTH = 2;
+
+/** A worker's answer and the seconds the task took in it. */
+type WorkerReply = TaskResponse & { readonly seconds: number };
 
 interface Pending {
   resolve: (value: unknown) => void;
@@ -15,18 +21,17 @@ interface Pending {
 
 export class Pool {
   private readonly workers: Worker[] = [];
-  private readonly idle: Worker[] = [];
+  /** Tasks handed to each worker and not answered yet. */
+  private readonly held = new Map<Worker, number>();
   private readonly queue: { id: number; task: TaskRequest }[] = [];
   private readonly pending = new Map<number, Pending>();
   private nextId = 0;
   private failed: Error | undefined;
-  /** When each running task was handed to a worker. */
-  private readonly started = new Map<number, number>();
-  /** Seconds the workers spent in tasks, summed over workers. */
+  /** Seconds the workers spent in tasks, summed over workers (as each worker timed them). */
   busySeconds = 0;
 
   constructor(readonly size: number) {
-    const compiled = freshCompiledWorker()?.href;
+    const compiled = freshCompiled('worker-main')?.href;
     for (let i = 0; i < size; i++) {
       // A modest old-generation limit makes each worker collect garbage early (peak RSS),
       // far above what any task keeps alive.
@@ -34,13 +39,13 @@ export class Pool {
         resourceLimits: { maxOldGenerationSizeMb: 160 },
         workerData: { compiled },
       });
-      w.on('message', (msg: TaskResponse) => this.onMessage(w, msg));
+      w.on('message', (msg: WorkerReply) => this.onMessage(w, msg));
       w.on('error', (e) => this.fail(e));
       w.on('exit', (code) => {
         if (code !== 0) this.fail(new Error(`worker exited with code ${code}`));
       });
       this.workers.push(w);
-      this.idle.push(w);
+      this.held.set(w, 0);
     }
   }
 
@@ -55,23 +60,34 @@ export class Pool {
     });
   }
 
+  /**
+   * Hands queued tasks to the workers holding the fewest: up to DEPTH each while the
+   * queue is long, one each near its end (a task queued behind a long one on a busy
+   * worker would end the run late while the other worker idles).
+   */
   private dispatch(): void {
-    while (this.idle.length > 0 && this.queue.length > 0) {
-      const w = this.idle.pop();
-      const job = this.queue.shift();
-      if (w === undefined || job === undefined) return; // both non-empty: the loop's condition
-      this.started.set(job.id, performance.now());
+    while (this.queue.length > 0) {
+      let w: Worker | undefined;
+      let least = this.queue.length > 2 * DEPTH * this.size ? DEPTH : 1;
+      for (const x of this.workers) {
+        const n = this.held.get(x) ?? DEPTH;
+        if (n < least) {
+          least = n;
+          w = x;
+        }
+      }
+      const job = w === undefined ? undefined : this.queue.shift();
+      if (w === undefined || job === undefined) return;
+      this.held.set(w, least + 1);
       w.postMessage({ id: job.id, task: job.task });
     }
   }
 
-  private onMessage(w: Worker, msg: TaskResponse): void {
+  private onMessage(w: Worker, msg: WorkerReply): void {
     const p = this.pending.get(msg.id);
     this.pending.delete(msg.id);
-    this.busySeconds +=
-      (performance.now() - (this.started.get(msg.id) ?? performance.now())) / 1000;
-    this.started.delete(msg.id);
-    this.idle.push(w);
+    this.busySeconds += msg.seconds;
+    this.held.set(w, (this.held.get(w) ?? 1) - 1);
     if (p) {
       if (msg.ok) p.resolve(msg.result);
       else {

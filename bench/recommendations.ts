@@ -14,7 +14,7 @@ import { type Candidate, type Recommendation, recommend } from '../src/tune/reco
 import type { TuneUnitResult } from './tasks.js';
 
 /** Cost draws per workload x CPU (a few thousand dot products per candidate). */
-export const SUITE_DRAWS = 2000;
+const SUITE_DRAWS = 2000;
 
 /** Design name -> why the checker rejected it (any configuration). */
 function rejections(verdicts: readonly Verdict[]): Map<string, string> {

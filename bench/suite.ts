@@ -51,6 +51,7 @@ import type { SensitivityResult } from '../src/tune/sensitivity.js';
 import type { Recommendation } from '../src/tune/recommend.js';
 import type {
   CheckTask,
+  GroundTruthTask,
   SensitivityTask,
   SimCell,
   SimTask,
@@ -73,9 +74,11 @@ export interface SuiteOptions {
   readonly eagerRuns: readonly number[];
   /** Measure throughput (tinybench) and worker scaling. */
   readonly throughput: boolean;
-  /** Extra sections computed elsewhere (ground truth), already JSON. */
-  /** Loaded once the options are validated, so bad input fails before any output. */
-  readonly extras?: { groundTruth?: () => Promise<unknown> };
+  /**
+   * Extra sections: `groundTruth` computes the ground-truth comparison's model side
+   * (validation/lib/model-side.ts) in a unit on the pool, beside the suite's own units.
+   */
+  readonly extras?: { groundTruth?: boolean };
   /**
    * Policy files that stand in for the built-in policy of the same name (`--policy`): a
    * changed design measured under the built-in's id, so `fpswitch compare` pairs its cells.
@@ -144,7 +147,7 @@ interface LoadedSuiteWorkload {
 }
 
 /** Loads and validates every workload file of a folder (a broken one stops the suite). */
-export function loadSuiteWorkloads(dir: string): LoadedSuiteWorkload[] {
+function loadSuiteWorkloads(dir: string): LoadedSuiteWorkload[] {
   let files: string[];
   try {
     files = readdirSync(dir)
@@ -183,7 +186,7 @@ function repoPath(p: string): string {
 }
 
 /** Built-in policies as the suite runs them (defaults). */
-export function suitePolicies(): Policy[] {
+function suitePolicies(): Policy[] {
   return BUILTIN_POLICIES.map((d) =>
     instantiate(
       d,
@@ -193,7 +196,7 @@ export function suitePolicies(): Policy[] {
 }
 
 /** The checker's configurations: the default one and three AArch32 vCPUs. */
-export const CHECK_CONFIGS = ['default', 'three-aarch32'];
+const CHECK_CONFIGS = ['default', 'three-aarch32'];
 
 function gitInfo(): Results['git'] {
   try {
@@ -272,11 +275,11 @@ export async function runSuite(opts: SuiteOptions, progress: Progress): Promise<
   progress.note(
     `${opts.quick ? 'quick run' : 'full run'}: ${opts.runs.toLocaleString('en-US')} runs x ${opts.seeds} seeds per cell, ${opts.workers} workers`,
   );
-  const groundTruth = opts.extras?.groundTruth ? await opts.extras.groundTruth() : null;
   const tasks = buildTasks(plan, opts);
   const raw = await lapped(timing, 'parallelSeconds', () =>
     runTasks(tasks, opts.workers, progress),
   );
+  const groundTruth = raw.groundTruth;
   const cells = buildCells(plan, tasks.sim, raw.sim, opts);
   const tuning = suiteTuning(plan, tasks, raw, opts);
   const breakEven = await lapped(timing, 'breakEvenSeconds', () =>
@@ -382,6 +385,8 @@ interface SuiteTasks {
   readonly tune: TuneTask[];
   readonly check: CheckTask[];
   readonly sens: SensitivityTask[];
+  /** The ground-truth unit, when the run asked for it. */
+  readonly groundTruth: GroundTruthTask[];
 }
 
 /** Thresholds per sweep unit: small units keep two workers busy to the end. */
@@ -393,7 +398,7 @@ const THRESHOLDS_PER_UNIT = 4;
  * unit of their own); one check per (policy, configuration); one sensitivity per claim
  * workload. Each unit is deterministic in its inputs, so the split changes no result.
  */
-export function buildTasks(plan: SuitePlan, opts: SuiteOptions): SuiteTasks {
+function buildTasks(plan: SuitePlan, opts: SuiteOptions): SuiteTasks {
   const { selWorkloads, tuneRanges } = plan;
   const seedsOf = (w: string, n: number) =>
     Array.from({ length: n }, (_, k) => unitSeed(opts.seed, w, k));
@@ -441,7 +446,10 @@ export function buildTasks(plan: SuitePlan, opts: SuiteOptions): SuiteTasks {
       seeds: opts.quick ? 2 : 3,
       seed: opts.seed,
     }));
-  return { sim, tune, check, sens };
+  const groundTruth: GroundTruthTask[] = opts.extras?.groundTruth
+    ? [{ kind: 'groundTruth', workloadsDir: opts.workloadsDir }]
+    : [];
+  return { sim, tune, check, sens, groundTruth };
 }
 
 interface RawResults {
@@ -449,6 +457,8 @@ interface RawResults {
   readonly tune: TuneUnitResult[];
   readonly check: Verdict[];
   readonly sens: SensitivityResult[];
+  /** The ground-truth comparison (null when not asked for, or without validation results). */
+  readonly groundTruth: unknown;
   /** Worker time in units / (wall time x workers). */
   readonly busy: number;
 }
@@ -460,7 +470,13 @@ async function runTasks(
   progress: Progress,
 ): Promise<RawResults> {
   const pool = new Pool(workers);
-  const all: TaskRequest[] = [...tasks.sens, ...tasks.check, ...tasks.tune, ...tasks.sim];
+  const all: TaskRequest[] = [
+    ...tasks.groundTruth,
+    ...tasks.sens,
+    ...tasks.check,
+    ...tasks.tune,
+    ...tasks.sim,
+  ];
   const t = performance.now();
   try {
     progress.phase(`${all.length} tasks on ${workers} worker${workers > 1 ? 's' : ''}`, all.length);
@@ -470,14 +486,22 @@ async function runTasks(
         return r;
       });
     // Submit everything at once, the long units first; results are read back in task order.
-    const [sens, check, tune, sim] = await Promise.all([
+    const [groundTruth, sens, check, tune, sim] = await Promise.all([
+      Promise.all(tasks.groundTruth.map((x) => run<unknown>(x))),
       Promise.all(tasks.sens.map((x) => run<SensitivityResult>(x))),
       Promise.all(tasks.check.map((x) => run<Verdict>(x))),
       Promise.all(tasks.tune.map((x) => run<TuneUnitResult>(x))),
       Promise.all(tasks.sim.map((x) => run<SimCell[][]>(x))),
     ]);
     const busy = pool.busySeconds / (((performance.now() - t) / 1000) * workers);
-    return { sim, tune, check, sens, busy: Number(busy.toFixed(3)) };
+    return {
+      sim,
+      tune,
+      check,
+      sens,
+      groundTruth: groundTruth.length > 0 ? groundTruth[0] : null,
+      busy: Number(busy.toFixed(3)),
+    };
   } catch (e) {
     const err = e as Error & { userError?: boolean };
     if (err.userError) throw new UserError(err.message);
@@ -774,7 +798,7 @@ async function streamFigures(x: ThroughputInputs) {
     {
       runs: opts.quick ? 1 << 18 : 1 << 20,
       generateRuns: 1 << 17,
-      timeMs: opts.quick ? 30 : 120,
+      timeMs: opts.quick ? 20 : 120,
       minIterations: opts.quick ? 4 : 16,
       seed: 7,
       group: opts.quick ? plan.workloads.length : 1,

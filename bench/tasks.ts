@@ -15,6 +15,7 @@ import { loadWorkloadFile } from '../src/stream/workload.js';
 import { SUITE_BUDGET } from '../src/sim/walk.js';
 import { runUnit, sweepSettings, walkUnit } from '../src/tune/sweep.js';
 import { isUserError } from '../src/util/errors.js';
+import { loadGroundTruth } from '../validation/lib/model-side.js';
 
 /** Simulate every policy over one workload stream (one seed), priced on every CPU. */
 export interface SimTask {
@@ -59,7 +60,17 @@ export interface SensitivityTask {
   readonly seed: number;
 }
 
-export type TaskRequest = SimTask | TuneTask | CheckTask | SensitivityTask;
+/**
+ * The ground-truth section's model side (validation/lib/model-side.ts: a million generated
+ * runs per measured cell), a unit of its own so it runs beside the others instead of
+ * before them on the main thread.
+ */
+export interface GroundTruthTask {
+  readonly kind: 'groundTruth';
+  readonly workloadsDir: string;
+}
+
+export type TaskRequest = SimTask | TuneTask | CheckTask | SensitivityTask | GroundTruthTask;
 
 export type TaskResponse =
   | { id: number; ok: true; result: unknown }
@@ -139,7 +150,7 @@ async function tuneUnit(task: TuneTask): Promise<TuneUnitResult> {
   return out;
 }
 
-export async function executeTask(task: TaskRequest): Promise<unknown> {
+async function executeTask(task: TaskRequest): Promise<unknown> {
   switch (task.kind) {
     case 'sim': {
       return simUnit(task);
@@ -163,6 +174,9 @@ export async function executeTask(task: TaskRequest): Promise<unknown> {
         BUILTIN_CONFIGS.find((c) => c.name === task.config) ?? resolveCheckConfig(task.config);
       const v: Verdict = checkPolicy(policy, config);
       return v;
+    }
+    case 'groundTruth': {
+      return loadGroundTruth({ workloadsDir: task.workloadsDir });
     }
   }
 }

@@ -33,7 +33,7 @@ export interface WalkThroughput {
  * `iterations` samples (64 by default) whatever the time, which for a 10 ms task is most
  * of a quick run; `minIterations` lowers that floor.
  */
-export function benchOptions(timeMs: number, minIterations = 64) {
+function benchOptions(timeMs: number, minIterations = 64) {
   return {
     time: timeMs,
     warmup: true,
@@ -44,7 +44,7 @@ export function benchOptions(timeMs: number, minIterations = 64) {
 }
 
 /** Materialises the first `runs` run classes of a stream (so generation is not timed). */
-export function materialize(stream: ExitStream, runs: number): Uint16Array {
+function materialize(stream: ExitStream, runs: number): Uint16Array {
   const out = new Uint16Array(runs);
   let n = 0;
   for (const c of stream.chunks()) {

@@ -1,10 +1,19 @@
-/** A suite worker: answers tasks posted by the pool, one at a time. */
+/**
+ * A suite worker: answers tasks posted by the pool, one at a time in the order posted
+ * (the pool keeps a second task queued here so the worker never waits for the main
+ * thread between tasks), each answer carrying the seconds the task took.
+ */
 
 import { parentPort } from 'node:worker_threads';
 import { answer, type TaskRequest } from './tasks.js';
 
 if (!parentPort) throw new Error('worker-main.ts must run in a worker thread');
 const port = parentPort;
+let previous = Promise.resolve();
 port.on('message', (msg: { id: number; task: TaskRequest }) => {
-  void answer(msg.id, msg.task).then((r) => port.postMessage(r)); // answer() reports its own errors
+  previous = previous.then(async () => {
+    const t = performance.now();
+    const r = await answer(msg.id, msg.task); // answer() reports its own errors
+    port.postMessage({ ...r, seconds: (performance.now() - t) / 1000 });
+  });
 });

@@ -67,6 +67,8 @@ describe("adaptive's mode abstraction", () => {
   const a = adaptive.abstraction;
   if (a === undefined) throw new Error('adaptive declares no abstraction');
   const rep = (eager: boolean) => a.vcpuModes[eager ? 1 : 0].value as Mode;
+  const modeOf = a.modeOf;
+  if (modeOf === undefined) throw new Error('adaptive declares no modeOf');
 
   it('premise: each hook calls what its mode representative calls, on every concrete state', () => {
     let compared = 0;
@@ -89,7 +91,7 @@ describe("adaptive's mode abstraction", () => {
                 const want = callsOf(
                   hooks,
                   hook,
-                  deciding ? rep(mode.eagerLeft > 0) : rep(false),
+                  deciding ? (a.vcpuModes[modeOf(mode)].value as Mode) : rep(false),
                   rep(false),
                   aarch32,
                   fpOn,

@@ -22,7 +22,6 @@ import { renderHtml } from '../src/report/html.js';
 import { reportSections } from '../src/report/sections.js';
 import { resultsCsv } from '../src/report/results.js';
 import { writeReport } from '../src/report/write.js';
-import { loadGroundTruth } from '../validation/lib/model-side.js';
 import { browserTestMode, type DomElement } from './helpers/browser.js';
 
 /** Debian's chromium (what .ci/run installs); FPSWITCH_CHROMIUM names another binary. */
@@ -144,7 +143,7 @@ describe.skipIf(mode !== 'run')('report in headless Chromium', () => {
         tuneRuns: 2000,
         thresholds: [1, 2, 4],
         eagerRuns: [4, 16],
-        extras: { groundTruth: () => loadGroundTruth() },
+        extras: { groundTruth: true },
       },
       new Progress(process.stderr, true),
     );

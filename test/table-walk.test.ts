@@ -10,10 +10,12 @@ import { cpuProfile } from '../src/cpu/profiles.js';
 import { TransitionTable } from '../src/machine/compile.js';
 import adaptive from '../src/policy/adaptive.js';
 import { BUILTIN_POLICIES, instantiate } from '../src/policy/registry.js';
-import type { VcpuDesc } from '../src/policy/types.js';
+import type { Policy, VcpuDesc } from '../src/policy/types.js';
 import { CostMachine } from '../src/machine/cost-machine.js';
 import { simulate } from '../src/sim/simulate.js';
-import { Walker } from '../src/sim/walk.js';
+import { SINGLE_BUDGET, Walker } from '../src/sim/walk.js';
+import { FactoredTable } from '../src/machine/factored.js';
+import { FactoredWalker } from '../src/sim/factored-walk.js';
 import { arrayStream } from '../src/stream/exit-stream.js';
 import { Prng } from '../src/stream/prng.js';
 import { decodeRunClass, encodeRunClass, runClassProblem } from '../src/machine/run-class.js';
@@ -127,25 +129,40 @@ describe('table walk == direct run on every built-in workload', () => {
 });
 
 describe('a table that does not pay off', () => {
-  it('hands over to the cost machine mid-stream with identical counts (adaptive on two vCPUs)', async () => {
+  /** adaptive on the mixed two-vCPU stream by table and by cost machine: identical counts. */
+  async function mixedTableAndDirect(policy: Policy, runs: number) {
     const { resolveWorkload, workloadStream } = await import('../src/stream/workload.js');
-    const { resolvePolicy } = await import('../src/policy/registry.js');
     const w = resolveWorkload('mixed-aarch32-aarch64').workload;
-    const policy = await resolvePolicy('adaptive');
     const cpu = cpuProfile('seattle');
-    const table = simulate(policy, workloadStream(w, { runs: 200_000, seed: 4 }), {
-      cpu,
-      engine: 'table',
-    });
-    const direct = simulate(policy, workloadStream(w, { runs: 200_000, seed: 4 }), {
-      cpu,
-      engine: 'direct',
-    });
-    expect(table.table.directRuns).toBeGreaterThan(0);
-    expect(table.table.directRuns).toBeLessThan(200_000);
+    const [table, direct] = (['table', 'direct'] as const).map((engine) =>
+      simulate(policy, workloadStream(w, { runs, seed: 4 }), { cpu, engine }),
+    );
     expect(table.counters).toEqual(direct.counters);
     expect(table.cycles).toEqual(direct.cycles);
     expect(table.skippedRuns).toBe(direct.skippedRuns);
+    return table;
+  }
+  it('hands over to the cost machine mid-stream with identical counts (adaptive on two vCPUs, counters in the table)', async () => {
+    // Without `modeOf` the counters are table states: two vCPUs multiply them.
+    const { modeOf: _unused, ...rest } = adaptive.abstraction ?? {
+      covers: '',
+      vcpuModes: [],
+      decidesAt: [],
+    };
+    const policy = instantiate(
+      { ...adaptive, abstraction: rest },
+      { threshold: 6, eagerRuns: 250 },
+    );
+    const table = await mixedTableAndDirect(policy, 200_000);
+    expect(table.table.directRuns).toBeGreaterThan(0);
+    expect(table.table.directRuns).toBeLessThan(200_000);
+  });
+  it('walks adaptive at its defaults on two vCPUs to the end with its counters beside the table', async () => {
+    const { resolvePolicy } = await import('../src/policy/registry.js');
+    // The plain table does not pay off (its counters multiply); the walk moves to a
+    // factored one (machine states x the two vCPUs' modes) instead of the cost machine.
+    const table = await mixedTableAndDirect(await resolvePolicy('adaptive'), 300_000);
+    expect(table.table.directRuns).toBe(0);
   });
   it('keeps walking the table when it pays off (lazy-fixed)', async () => {
     const { resolveWorkload, workloadStream } = await import('../src/stream/workload.js');
@@ -195,4 +212,29 @@ describe('walker and table evictions', () => {
     for (let i = 0; i < cls.length; i++) m.run(decodeRunClass(cls[i]));
     expect(Array.from(w.totals())).toEqual(Array.from(m.acc));
   });
+});
+
+describe('factored table walk == direct run (counters beside the table)', () => {
+  for (const [label, vcpus] of Object.entries(configs)) {
+    for (const params of [
+      { threshold: 2, eagerRuns: 3 },
+      { threshold: 6, eagerRuns: 250 },
+    ]) {
+      it(`adaptive ${JSON.stringify(params)} on ${label}`, () => {
+        const policy = instantiate(adaptive, params);
+        const stream = randomStream(vcpus, 30_000, 11);
+        const table = new FactoredTable(policy, vcpus);
+        const walker = new FactoredWalker(table, SINGLE_BUDGET);
+        const m = new CostMachine(policy, vcpus);
+        for (const c of stream.chunks()) {
+          walker.walk(c.cls, c.length);
+          for (let i = 0; i < c.length; i++) m.run(decodeRunClass(c.cls[i]));
+        }
+        expect(Array.from(walker.totals())).toEqual(Array.from(m.acc));
+        // Its states are machine states x modes, whatever the counters.
+        expect(table.stateCount).toBeLessThan(200);
+        expect(walker.costState()).toEqual(m.snapshot());
+      });
+    }
+  }
 });

@@ -92,7 +92,7 @@ export function exitGuest(m: WorldMachine, handled: Handled): void {
 }
 
 /** The vCPU thread returns to host userspace (the VMM). */
-export function returnToUser(m: WorldMachine, vcpu: VcpuId): void {
+function returnToUser(m: WorldMachine, vcpu: VcpuId): void {
   m.hooks.onReturnToUser?.(m, m.policyState, vcpu);
   m.restoreCurrentState();
 }

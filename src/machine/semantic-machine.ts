@@ -67,8 +67,8 @@ declare const OWNER: unique symbol;
  * built only by `vcpuOwner` and the two constants.
  */
 export type Owner = number & { readonly [OWNER]: true };
-export const HOST = -1 as Owner;
-export const NONE = -2 as Owner;
+const HOST = -1 as Owner;
+const NONE = -2 as Owner;
 
 /** The owner code of vCPU `v`'s own state. */
 export function vcpuOwner(v: VcpuId): Owner {
@@ -123,7 +123,7 @@ export interface Chooser {
 }
 
 /** Takes the first outcome at every choice point. */
-export const FIRST_CHOICE: Chooser = { choose: () => 0 };
+const FIRST_CHOICE: Chooser = { choose: () => 0 };
 
 function ownerName(owner: Owner): string {
   return owner === HOST ? 'host' : owner === NONE ? 'nobody' : `vcpu${owner}`;
@@ -136,7 +136,7 @@ export function tagName(t: Tag): string {
 }
 
 /** The state after boot: see `describeInitialState`. */
-export function initialSemState(vcpus: readonly VcpuDesc[], hooks: PolicyHooks): SemState {
+function initialSemState(vcpus: readonly VcpuDesc[], hooks: PolicyHooks): SemState {
   return {
     regs: { owner: HOST, latest: true },
     hostCtxt: { owner: NONE, latest: false },
@@ -187,7 +187,7 @@ export function clonePlain<T>(x: T): T {
  * the policy's own state, which its hooks do mutate in place, is copied deeply. The
  * checker copies a state for every transition it explores.
  */
-export function cloneSemState(x: SemState): SemState {
+function cloneSemState(x: SemState): SemState {
   // Field by field rather than a spread: one object shape, and measurably faster.
   return {
     regs: x.regs,
@@ -340,7 +340,7 @@ export class SemanticMachine implements WorldMachine {
   guestFp(el: ExceptionLevel): void {
     const v = this.s.loaded;
     const real = this.guestAccess('fp', el);
-    const ideal = guestFpAccess(this.idealPe(v, el));
+    const ideal = guestFpAccess(this.pe(v, el, true));
     if (real !== ideal) this.undefMismatch(real, ideal, `FP/SIMD instruction at EL${el}`);
     if (real !== 'executes') return;
     const r = this.s.regs;
@@ -363,7 +363,7 @@ export class SemanticMachine implements WorldMachine {
   guestFpexcRead(): void {
     const v = this.s.loaded;
     const real = this.guestAccess('fpexc', 1);
-    const ideal = AArch32_VMRS_VMSR(this.idealPe(v, 1), 'FPEXC');
+    const ideal = AArch32_VMRS_VMSR(this.pe(v, 1, true), 'FPEXC');
     if (real !== ideal) this.undefMismatch(real, ideal, 'VMRS FPEXC');
     if (real !== 'executes') return;
     const want = this.s.guests[v].fpexcEn;
@@ -379,7 +379,7 @@ export class SemanticMachine implements WorldMachine {
   guestFpexcWrite(en: boolean): void {
     const v = this.s.loaded;
     const real = this.guestAccess('fpexc', 1);
-    const ideal = AArch32_VMRS_VMSR(this.idealPe(v, 1), 'FPEXC');
+    const ideal = AArch32_VMRS_VMSR(this.pe(v, 1, true), 'FPEXC');
     if (real !== ideal) this.undefMismatch(real, ideal, `VMSR FPEXC (EN=${en ? 1 : 0})`);
     if (real !== 'executes') return;
     this.s.fpexcHw = en;
@@ -411,26 +411,19 @@ export class SemanticMachine implements WorldMachine {
     }
   }
 
-  /** The architectural view of a guest access on the real machine. */
-  private realPe(v: VcpuId, el: ExceptionLevel): PeView {
+  /**
+   * The architectural view of a guest access: on the real machine (FPEXC.EN as the
+   * hardware holds it, CPTR_EL2.TFP in effect) or on the ideal one the guest owns (its
+   * own FPEXC.EN, no EL2 trap).
+   */
+  private pe(v: VcpuId, el: ExceptionLevel, ideal: boolean): PeView {
     return {
       el,
       el1IsAArch32: this.vcpus[v].aarch32,
       cpacr: this.s.guests[v].cpacr ? ACCESS_FULL : ACCESS_NONE,
       asedis: false,
-      fpexcEn: this.s.fpexcHw,
-      cptrTfp: this.s.tfpEffective,
-    };
-  }
-
-  private idealPe(v: VcpuId, el: ExceptionLevel): PeView {
-    return {
-      el,
-      el1IsAArch32: this.vcpus[v].aarch32,
-      cpacr: this.s.guests[v].cpacr ? ACCESS_FULL : ACCESS_NONE,
-      asedis: false,
-      fpexcEn: this.s.guests[v].fpexcEn,
-      cptrTfp: false,
+      fpexcEn: ideal ? this.s.guests[v].fpexcEn : this.s.fpexcHw,
+      cptrTfp: ideal ? false : this.s.tfpEffective,
     };
   }
 
@@ -440,7 +433,7 @@ export class SemanticMachine implements WorldMachine {
    */
   private guestAccess(kind: 'fp' | 'fpexc', el: ExceptionLevel): AccessOutcome {
     for (let attempt = 0; attempt < 3; attempt++) {
-      const pe = this.realPe(this.s.loaded, el);
+      const pe = this.pe(this.s.loaded, el, false);
       const outcome = kind === 'fp' ? guestFpAccess(pe) : AArch32_VMRS_VMSR(pe, 'FPEXC');
       if (outcome !== 'trap-el2') return outcome;
       takeFpTrap(this);

@@ -42,6 +42,7 @@ export default definePolicy<VcpuMode[]>({
       { label: 'eager', value: { count: 0, eagerLeft: 1 } },
     ],
     decidesAt: ['onEntry'],
+    modeOf: (entry) => ((entry as VcpuMode).eagerLeft > 0 ? 1 : 0),
   },
   params: {
     threshold: {

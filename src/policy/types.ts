@@ -126,6 +126,12 @@ export interface ModeAbstraction {
   readonly vcpuModes: readonly { readonly label: string; readonly value: unknown }[];
   /** Hooks whose machine effect depends on the mode; every other hook's must not. */
   readonly decidesAt: readonly HookName[];
+  /**
+   * The mode (index into `vcpuModes`) of a vCPU's state entry. With it the simulator
+   * keeps the mode in its compiled table and the rest of the entry (counters) beside it
+   * (src/machine/factored.ts), so a table does not grow with the counters' values.
+   */
+  readonly modeOf?: (entry: unknown) => number;
 }
 
 /** What a policy module exports (default export): the design and how to instantiate it. */

@@ -16,7 +16,8 @@ import {
   type HandledName,
 } from '../cpu/profile.js';
 import { TransitionTable } from '../machine/compile.js';
-import { CostMachine, METRIC } from '../machine/cost-machine.js';
+import { type CostState, CostMachine, METRIC, METRIC_COUNT } from '../machine/cost-machine.js';
+import { FactoredTable, factorable } from '../machine/factored.js';
 import type { Policy } from '../policy/types.js';
 import type { ExitStream, StreamChunk } from '../stream/exit-stream.js';
 import {
@@ -28,6 +29,7 @@ import {
   runClassProblem,
 } from '../machine/run-class.js';
 import { UserError } from '../util/errors.js';
+import { FactoredWalker } from './factored-walk.js';
 import { SINGLE_BUDGET, type WalkBudget, Walker } from './walk.js';
 
 export type Engine = 'table' | 'direct';
@@ -117,11 +119,7 @@ export interface WalkOutcome {
 }
 
 /** Policy-independent counts of a chunk: exits by key, runs by class, guest time. */
-export function countChunk(
-  exitHist: Float64Array,
-  classHist: Float64Array,
-  chunk: StreamChunk,
-): number {
+function countChunk(exitHist: Float64Array, classHist: Float64Array, chunk: StreamChunk): number {
   const { exitKey, cls, ns, length: n } = chunk;
   let sum = 0;
   for (let i = 0; i < n; i++) {
@@ -137,6 +135,23 @@ const PROBE_SLICE = 2048;
 /** Runs after which a table that compiles a cell for more than 1 run in 4 is left. */
 const PROBE_RUNS = 1 << 16;
 
+/** What PolicyRun reads of a compiled table: plain (compile.ts) or factored (factored.ts). */
+interface CompiledTable {
+  readonly stateCount: number;
+  readonly statesCompiled: number;
+  readonly cellsCompiled: number;
+  readonly evictions: number;
+  readonly overBudget?: boolean;
+}
+
+/** What PolicyRun drives: `Walker` over a plain table or `FactoredWalker` over a factored one. */
+interface TableWalk {
+  walk(cls: Uint16Array, n: number): void;
+  totals(): Float64Array;
+  costState(): CostState;
+  readonly pairMode: string;
+}
+
 /**
  * One policy walking a stream: feed it chunks, then read the outcome.
  *
@@ -148,20 +163,25 @@ const PROBE_RUNS = 1 << 16;
  * same counts, without the table's bookkeeping.
  */
 export class PolicyRun {
-  private table?: TransitionTable;
-  private walker?: Walker;
+  private table?: CompiledTable;
+  private walker?: TableWalk;
   private machine?: CostMachine;
   private readonly decoded;
   /** Why each run class is impossible (the table engine checks the same when compiling). */
   private readonly problems: readonly (string | undefined)[];
-  /** Counts accumulated by the table before a switch to direct running. */
-  private tableTotals?: Float64Array;
+  /** Counts accumulated by the tables left so far. */
+  private readonly carried = new Float64Array(METRIC_COUNT);
   private tableInfo: SimResult['table'] = { states: 0, cells: 0, evictions: 0, directRuns: 0 };
   private runs = 0;
-  /** Runs walked by the table before leaving it. */
+  /** Runs walked by tables. */
   private tableRuns = 0;
+  /** Runs walked by the current table (its probation). */
+  private probeRuns = 0;
   /** Cells compiled so far. */
   private freshCells = 0;
+  private readonly budget: WalkBudget;
+  /** Whether the walk moved to a factored table (counters beside it). */
+  private factored = false;
 
   constructor(
     readonly policy: Policy,
@@ -172,9 +192,11 @@ export class PolicyRun {
     const classCount = stream.vcpus.length * CLASSES_PER_VCPU;
     this.decoded = Array.from({ length: classCount }, (_, c) => decodeRunClass(c));
     this.problems = this.decoded.map((c) => runClassProblem(c, stream.vcpus));
+    this.budget = budget;
     if (engine === 'table') {
-      this.table = new TransitionTable(policy, stream.vcpus, budget.maxCells);
-      this.walker = new Walker(this.table, budget);
+      const table = new TransitionTable(policy, stream.vcpus, budget.maxCells);
+      this.table = table;
+      this.walker = new Walker(table, budget);
     } else {
       this.machine = new CostMachine(policy, stream.vcpus);
     }
@@ -202,8 +224,10 @@ export class PolicyRun {
       const fresh = this.table.cellsCompiled - before;
       i += n;
       this.tableRuns += n;
+      this.probeRuns += n;
       this.freshCells += fresh;
-      if (this.table.evictions > 0 || this.notPayingOff()) this.toDirect();
+      if (this.table.evictions > 0 || this.table.overBudget === true || this.notPayingOff())
+        this.leaveTable();
     }
     if (i >= chunk.length) return;
     const m = this.costMachine();
@@ -225,7 +249,7 @@ export class PolicyRun {
    * on several vCPUs, a product of their modes) compiles a cell every few runs.
    */
   private notPayingOff(): boolean {
-    return this.tableRuns >= PROBE_RUNS && this.freshCells * 4 > this.tableRuns;
+    return this.probeRuns >= PROBE_RUNS && this.freshCells * 4 > this.probeRuns;
   }
 
   /** The cost machine: there is one from the start (direct) or once the table was left. */
@@ -234,19 +258,48 @@ export class PolicyRun {
     return this.machine;
   }
 
-  /** Leaves the table: fold its counts, then continue on the cost machine from its current state. */
-  private toDirect(): void {
+  /**
+   * A table that does not pay off: if its policy keeps counters a factored table can hold
+   * beside it (src/machine/factored.ts: adaptive, whose counters on two vCPUs multiply),
+   * the walk continues on one from the same state; otherwise on the cost machine.
+   * (A table that pays off stays plain: on small tables the plain pair walk is faster.)
+   */
+  private leaveTable(): void {
+    const w = this.walker;
+    if (this.factored || w === undefined || !factorable(this.policy, this.stream.vcpus)) {
+      this.toDirect();
+      return;
+    }
+    this.carry();
+    const table = new FactoredTable(this.policy, this.stream.vcpus, w.costState());
+    this.table = table;
+    this.walker = new FactoredWalker(table, this.budget);
+    this.factored = true;
+    this.freshCells = 0;
+    this.probeRuns = 0;
+  }
+
+  /** Adds the current table's counts and size to what was carried from tables left before. */
+  private carry(): void {
     const t = this.table;
     const w = this.walker;
-    if (t === undefined || w === undefined) throw new Error('toDirect: the table was left already');
-    this.tableTotals = w.totals();
-    const state = t.stateOf(w.state);
+    if (t === undefined || w === undefined) throw new Error('carry: the table was left already');
+    const totals = w.totals();
+    for (let k = 0; k < totals.length; k++) this.carried[k] += totals[k];
     this.tableInfo = {
-      states: t.statesCompiled,
-      cells: t.cellsCompiled,
-      evictions: t.evictions,
+      states: this.tableInfo.states + t.statesCompiled,
+      cells: this.tableInfo.cells + t.cellsCompiled,
+      evictions: this.tableInfo.evictions + t.evictions,
       directRuns: 0,
     };
+  }
+
+  /** Leaves the table: fold its counts, then continue on the cost machine from its current state. */
+  private toDirect(): void {
+    const w = this.walker;
+    if (w === undefined) throw new Error('toDirect: the table was left already');
+    this.carry();
+    const state = w.costState();
     const m = new CostMachine(this.policy, this.stream.vcpus);
     m.restore(state);
     this.machine = m;
@@ -258,18 +311,20 @@ export class PolicyRun {
   finish(): { totals: Float64Array; table: SimResult['table'] } {
     if (this.walker && this.table) {
       const t = this.table;
+      const totals = this.walker.totals();
+      for (let k = 0; k < totals.length; k++) totals[k] += this.carried[k];
       return {
-        totals: this.walker.totals(),
+        totals,
         table: {
-          states: t.statesCompiled,
-          cells: t.cellsCompiled,
-          evictions: t.evictions,
+          states: this.tableInfo.states + t.statesCompiled,
+          cells: this.tableInfo.cells + t.cellsCompiled,
+          evictions: this.tableInfo.evictions + t.evictions,
           directRuns: 0,
         },
       };
     }
     const totals = Float64Array.from(this.costMachine().acc);
-    if (this.tableTotals) for (let k = 0; k < totals.length; k++) totals[k] += this.tableTotals[k];
+    for (let k = 0; k < totals.length; k++) totals[k] += this.carried[k];
     return { totals, table: { ...this.tableInfo } };
   }
 }

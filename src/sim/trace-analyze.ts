@@ -54,7 +54,7 @@ export interface TraceAnalysis {
 }
 
 /** Exit class labels to codes, naming the bad one. */
-export function exitClassCodes(labels: readonly string[], flag: string): Set<number> {
+function exitClassCodes(labels: readonly string[], flag: string): Set<number> {
   const out = new Set<number>();
   for (const l of labels) {
     const code = exitClassCode(l);

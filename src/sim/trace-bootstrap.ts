@@ -8,7 +8,7 @@
  */
 
 import type { Policy } from '../policy/types.js';
-import { arrayStream, type ExitStream, replayable } from '../stream/exit-stream.js';
+import { arrayStream, type ExitStream, streamColumns } from '../stream/exit-stream.js';
 import { Prng } from '../stream/prng.js';
 import { type SimOptions, simulate } from './simulate.js';
 
@@ -45,17 +45,7 @@ export function traceInterval(
   const n = stream.runs;
   const resamples = Math.min(200, Math.floor(BUDGET_RUNS / Math.max(1, n)));
   if (n < 2 || resamples < 50) return null;
-  const all = replayable(stream);
-  const cls = new Uint16Array(n);
-  const exitKey = new Uint8Array(n);
-  const ns = new Float64Array(n);
-  let at = 0;
-  for (const c of all.chunks()) {
-    cls.set(c.cls.subarray(0, c.length), at);
-    exitKey.set(c.exitKey.subarray(0, c.length), at);
-    ns.set(c.ns.subarray(0, c.length), at);
-    at += c.length;
-  }
+  const { cls, exitKey, ns } = streamColumns(stream);
   // Block length n^(1/3), the usual order for variance estimates (Hall, Horowitz and Jing 1995).
   const block = Math.max(1, Math.round(Math.cbrt(n)));
   const rng = new Prng(seed);

@@ -11,6 +11,7 @@
  */
 
 import type { TransitionTable } from '../machine/compile.js';
+import type { CostState } from '../machine/cost-machine.js';
 
 /**
  * Memory budget of one policy's walk: raw-mode pair entries (8 bytes each; beyond them
@@ -59,7 +60,7 @@ export const SWEEP_BUDGET: WalkBudget = {
  * Walks `n` run classes from state `s` one at a time; returns the state after the last run.
  * Cost: O(n) plus the compilation of cells seen for the first time.
  */
-export function walkChunk(
+function walkChunk(
   table: TransitionTable,
   cls: ArrayLike<number>,
   n: number,
@@ -173,6 +174,11 @@ export class Walker {
     return this.mode;
   }
 
+  /** The cost machine's state equivalent to the walk's current one. */
+  costState(): CostState {
+    return this.table.stateOf(this.state);
+  }
+
   /** Walks `n` runs of `cls`. Cost: O(n) plus first-visit compilation. */
   walk(cls: Uint16Array, n: number): void {
     this.pairSteps += n;
@@ -225,7 +231,10 @@ export class Walker {
     return i;
   }
 
-  /** Pair steps on densely renumbered classes, from index `i`; returns the index reached. */
+  /**
+   * Pair steps on densely renumbered classes, from index `i`; returns the index reached.
+   * A twin of walkRaw kept for speed: one loop with a class lookup would slow the raw one.
+   */
   private walkDense(cls: Uint16Array, n: number, i: number): number {
     const dense2 = this.dense2;
     const row = this.denseRow;
