@@ -8,6 +8,7 @@
  * fast path reproduces exactly (a property test feeds both random and mutated lines).
  */
 
+import { isAscii } from 'node:buffer';
 import { MAX_TRACE_SECONDS } from './trace-parse.js';
 
 /** The event of a line, as a small code (names compared in bytes). */
@@ -69,22 +70,33 @@ function isEventChar(c: number): boolean {
   );
 }
 
-const NAMES: readonly [string, EvCode][] = [
-  ['kvm_entry', EV.entry],
-  ['kvm_exit', EV.exit],
-  ['kvm_userspace_exit', EV.userspace],
-  ['sched_switch', EV.sched],
-];
-const NAME_BYTES = NAMES.map(([n, code]) => [Buffer.from(n, 'latin1'), code] as const);
-
+/**
+ * The event code of the name `b[s, e)`: kvm_entry, kvm_exit, kvm_userspace_exit or
+ * sched_switch, else EV.other (told apart by length and a few bytes, then confirmed).
+ */
 function eventCode(b: Buffer, s: number, e: number): EvCode {
-  for (const [name, code] of NAME_BYTES) {
-    if (e - s !== name.length) continue;
-    let k = 0;
-    while (k < name.length && b[s + k] === name[k]) k++;
-    if (k === name.length) return code;
+  switch (e - s) {
+    case 9:
+      return b[s + 4] === 0x65 && same(b, s, KVM_ENTRY) ? EV.entry : EV.other;
+    case 8:
+      return b[s + 5] === 0x78 && same(b, s, KVM_EXIT) ? EV.exit : EV.other;
+    case 18:
+      return b[s + 4] === 0x75 && same(b, s, KVM_USERSPACE_EXIT) ? EV.userspace : EV.other;
+    case 12:
+      return b[s] === 0x73 && same(b, s, SCHED_SWITCH) ? EV.sched : EV.other;
+    default:
+      return EV.other;
   }
-  return EV.other;
+}
+const KVM_ENTRY = Buffer.from('kvm_entry', 'latin1');
+const KVM_EXIT = Buffer.from('kvm_exit', 'latin1');
+const KVM_USERSPACE_EXIT = Buffer.from('kvm_userspace_exit', 'latin1');
+const SCHED_SWITCH = Buffer.from('sched_switch', 'latin1');
+
+/** Whether `name` is at `b[s...]` (the caller checked the length). */
+function same(b: Buffer, s: number, name: Buffer): boolean {
+  for (let k = 0; k < name.length; k++) if (b[s + k] !== name[k]) return false;
+  return true;
 }
 
 /**
@@ -186,8 +198,10 @@ function scanEventAndBody(b: Buffer, i: number, e: number, out: ScannedEvent): b
  */
 export function scanEventLine(b: Buffer, s: number, e: number, out: ScannedEvent): boolean {
   if (needsSlowPath(b, s, e)) return false;
-  const bracket = b.indexOf(0x5b /* [ */, s);
-  if (bracket < 0 || bracket >= e) return false;
+  // The CPU column's '[' (a loop: near the start, where a native indexOf costs more).
+  let bracket = s;
+  while (bracket < e && b[bracket] !== 0x5b) bracket++;
+  if (bracket >= e) return false;
   let i = bracket + 1;
   let cpu = 0;
   while (i < e && isDigit(b[i])) {
@@ -211,4 +225,166 @@ export function scanEventLine(b: Buffer, s: number, e: number, out: ScannedEvent
   if (i < 0 || i >= e || !isWs(b[i])) return false;
   while (i < e && isWs(b[i])) i++;
   return scanEventAndBody(b, i, e, out);
+}
+
+/** Whether `a` equals `b[s, e)`. */
+export function sameBytes(a: Buffer, b: Buffer, s: number, e: number): boolean {
+  if (a.length !== e - s) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[s + i]) return false;
+  return true;
+}
+
+/**
+ * Backwards from the end of a scanned body over "0x<hex>": the start of the hex digits,
+ * or -1 when the body does not end so or the PC has more than 16 significant digits.
+ */
+function pcStart(b: Buffer, bodyStart: number, bodyEnd: number): number {
+  let i = bodyEnd;
+  while (i > bodyStart && isHex(b[i - 1])) i--;
+  if (i === bodyEnd || i - 2 < bodyStart || b[i - 1] !== 0x78 || b[i - 2] !== 0x30) return -1;
+  let z = i;
+  while (z < bodyEnd && b[z] === 0x30) z++;
+  return bodyEnd - z > 16 ? -1 : i;
+}
+
+/** Whether a scanned kvm_entry's fields `b[s, e)` are exactly "PC:<ws>0x<hex>" with a 64-bit PC. */
+function plainEntry(b: Buffer, s: number, e: number): boolean {
+  const i = pcStart(b, s, e);
+  if (i < 0) return false;
+  let k = i - 2;
+  if (k <= s + 3 || !isWs(b[k - 1])) return false;
+  while (k > s && isWs(b[k - 1])) k--;
+  return k === s + 3 && b[k - 3] === 0x50 && b[k - 2] === 0x43 && b[k - 1] === 0x3a;
+}
+
+/**
+ * Where a scanned kvm_exit's "<ws>PC:<ws>0x<hex>" tail begins (at its comma) in the
+ * fields `b[s, e)`, or -1 when the tail is not in that plain form (or the PC is wider
+ * than 64 bits).
+ */
+function exitPrefixEnd(b: Buffer, s: number, e: number): number {
+  const i = pcStart(b, s, e);
+  if (i < 0) return -1;
+  let k = i - 2;
+  if (k <= s || !isWs(b[k - 1])) return -1;
+  while (k > s && isWs(b[k - 1])) k--;
+  if (k - 3 <= s || b[k - 1] !== 0x3a || b[k - 2] !== 0x43 || b[k - 3] !== 0x50) return -1;
+  k -= 3;
+  if (!isWs(b[k - 1])) return -1;
+  while (k > s && isWs(b[k - 1])) k--;
+  return k > s && b[k - 1] === 0x2c ? k - 1 : -1;
+}
+
+/**
+ * Slots of one line in LineRecords.i32: the line's bounds, whether the byte scan took it
+ * (FAST = 1; else the line goes through parseTraceLine as a string), the scanned fields,
+ * and AUX: for a kvm_entry 1 when its fields are a plain 64-bit PC, for a kvm_exit the
+ * offset of the comma before its plain ", PC: 0x..." tail (-1 when not plain).
+ * LineRecords.f64 holds NS and TID (a tid may pass 2^31).
+ */
+export const REC = {
+  start: 0,
+  end: 1,
+  fast: 2,
+  commStart: 3,
+  commEnd: 4,
+  cpu: 5,
+  event: 6,
+  bodyStart: 7,
+  bodyEnd: 8,
+  aux: 9,
+  stride: 10,
+  ns: 0,
+  tid: 1,
+  stride64: 2,
+} as const;
+
+/**
+ * The lines of one buffer region as flat records (no object per line), so they can be
+ * made in a worker thread and replayed in order by the importer (trace-import.ts).
+ */
+export class LineRecords {
+  n = 0;
+  constructor(
+    public i32 = new Int32Array(REC.stride * 16384),
+    public f64 = new Float64Array(REC.stride64 * 16384),
+  ) {}
+
+  /** Room for one more line. */
+  private grow(): void {
+    const i32 = new Int32Array(this.i32.length * 2);
+    i32.set(this.i32);
+    const f64 = new Float64Array(this.f64.length * 2);
+    f64.set(this.f64);
+    this.i32 = i32;
+    this.f64 = f64;
+  }
+
+  /** Appends line `b[s, e)`, scanned in bytes when it is ASCII (`ascii`: known to be). */
+  add(b: Buffer, s: number, e: number, ascii: boolean, ev: ScannedEvent): void {
+    if ((this.n + 1) * REC.stride > this.i32.length) this.grow();
+    const o = this.n * REC.stride;
+    const i32 = this.i32;
+    this.n++;
+    i32[o + REC.start] = s;
+    i32[o + REC.end] = e;
+    if (!((ascii || isAscii(b.subarray(s, e))) && scanEventLine(b, s, e, ev))) {
+      i32[o + REC.fast] = 0;
+      return;
+    }
+    i32[o + REC.fast] = 1;
+    i32[o + REC.commStart] = ev.commStart;
+    i32[o + REC.commEnd] = ev.commEnd;
+    i32[o + REC.cpu] = ev.cpu;
+    i32[o + REC.event] = ev.event;
+    i32[o + REC.bodyStart] = ev.bodyStart;
+    i32[o + REC.bodyEnd] = ev.bodyEnd;
+    i32[o + REC.aux] =
+      ev.event === EV.entry
+        ? Number(plainEntry(b, ev.bodyStart, ev.bodyEnd))
+        : ev.event === EV.exit
+          ? exitPrefixEnd(b, ev.bodyStart, ev.bodyEnd)
+          : 0;
+    const o64 = (o / REC.stride) * REC.stride64;
+    this.f64[o64 + REC.ns] = ev.ns;
+    this.f64[o64 + REC.tid] = ev.tid;
+  }
+}
+
+/** A line that may hold CRs: each CR ends a line too (a final CR belongs to CRLF). */
+function crLines(
+  b: Buffer,
+  s: number,
+  e: number,
+  ascii: boolean,
+  out: LineRecords,
+  ev: ScannedEvent,
+): void {
+  let start = s;
+  for (let cr = b.indexOf(13, s); cr >= 0 && cr < e; cr = b.indexOf(13, start)) {
+    if (cr === e - 1) break;
+    out.add(b, start, cr, ascii, ev);
+    start = cr + 1;
+  }
+  out.add(b, start, e > start && b[e - 1] === 13 ? e - 1 : e, ascii, ev);
+}
+
+/**
+ * Splits `b[0, end)` into lines (LF, CRLF or a lone CR end a line, as node:readline) and
+ * scans each into `out` (cleared first). `end` follows a line feed, or with `final` is
+ * the end of the input (its last line may have no line break). Cost: one pass.
+ */
+export function scanLines(b: Buffer, end: number, final: boolean, out: LineRecords): void {
+  out.n = 0;
+  const ev = scannedEvent();
+  const region = b.subarray(0, end);
+  const ascii = isAscii(region);
+  const hasCr = region.indexOf(13) >= 0;
+  let s = 0;
+  for (let nl = b.indexOf(10); nl >= 0 && nl < end; nl = b.indexOf(10, s)) {
+    if (hasCr) crLines(b, s, nl, ascii, out, ev);
+    else out.add(b, s, nl, ascii, ev);
+    s = nl + 1;
+  }
+  if (final && s < end) crLines(b, s, end, ascii, out, ev);
 }

@@ -1,0 +1,127 @@
+/**
+ * Where an import's lines are scanned: in this thread (InlineScanner) or in worker
+ * threads (ScanWorkers: regions handed out in turn, answers kept in the order asked, so
+ * the importer replays the file in order whatever the worker count). A worker is worth it
+ * only when a core is free: the importer's own work (threads, runs, the spool) stays in
+ * this thread, the scan (about half the work) moves out.
+ */
+
+import { statSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { Worker } from 'node:worker_threads';
+import { LineRecords, scanLines } from './trace-scan.js';
+
+/** A region to scan: its lines are `buf[0, end)`; `final` when `end` is the input's end. */
+export interface ScanRequest {
+  readonly buf: ArrayBuffer;
+  readonly end: number;
+  readonly final: boolean;
+}
+
+/** The scanned lines of one ScanRequest, with its buffer. */
+export interface ScanResult {
+  readonly buf: ArrayBuffer;
+  readonly end: number;
+  readonly n: number;
+  readonly i32: Int32Array;
+  readonly f64: Float64Array;
+}
+
+/** Files smaller than this are scanned in this thread (a worker takes ~20 ms to start). */
+const WORKER_MIN_BYTES = 32 << 20;
+
+/**
+ * How many scan workers an import of `path` uses: FPSWITCH_IMPORT_WORKERS when set (0-8),
+ * else one for a file of 32 MB or more on a machine with two or more CPUs, else none.
+ */
+export function importWorkers(path: string): number {
+  const env = process.env.FPSWITCH_IMPORT_WORKERS;
+  if (env !== undefined && env !== '') {
+    const n = Number(env);
+    if (Number.isInteger(n) && n >= 0 && n <= 8) return n;
+  }
+  if (availableParallelism() < 2) return 0;
+  try {
+    return statSync(path).size >= WORKER_MIN_BYTES ? 1 : 0;
+  } catch {
+    return 0;
+  }
+}
+
+/** Scans in this thread, into one reused LineRecords (one region in flight at a time). */
+export class InlineScanner {
+  private readonly records = new LineRecords();
+
+  scan(req: ScanRequest): Promise<ScanResult> {
+    const r = this.records;
+    scanLines(Buffer.from(req.buf), req.end, req.final, r);
+    return Promise.resolve({ buf: req.buf, end: req.end, n: r.n, i32: r.i32, f64: r.f64 });
+  }
+
+  close(): Promise<void> {
+    return Promise.resolve();
+  }
+}
+
+/**
+ * The worker's entry: the compiled module next to this one, or, when running from
+ * TypeScript (tsx), a bootstrap that registers tsx first (a .ts file cannot be a worker
+ * entry on Node 20: tsx issue #354).
+ */
+function workerEntry(): URL {
+  const self = import.meta.url;
+  if (self.endsWith('.js')) return new URL('./trace-scan-worker.js', self);
+  const tsx = import.meta.resolve('tsx/esm/api');
+  const entry = new URL('./trace-scan-worker.ts', self).href;
+  const code = `const { register } = await import(${JSON.stringify(tsx)}); register(); await import(${JSON.stringify(entry)});`;
+  return new URL(`data:text/javascript,${encodeURIComponent(code)}`);
+}
+
+interface Waiter {
+  resolve: (r: ScanResult) => void;
+  reject: (e: Error) => void;
+}
+
+/** Scan worker threads; each answers its regions in order, regions go round in turn. */
+export class ScanWorkers {
+  private readonly workers: Worker[] = [];
+  private readonly waiting: Waiter[][] = [];
+  private next = 0;
+  private closed = false;
+
+  constructor(count: number) {
+    const entry = workerEntry();
+    for (let i = 0; i < count; i++) {
+      const w = new Worker(entry);
+      const queue: Waiter[] = [];
+      w.on('message', (r: ScanResult) => queue.shift()?.resolve(r));
+      w.on('error', (e) => {
+        this.failAll(e);
+      });
+      w.on('exit', () => {
+        this.failAll(new Error('an import scan worker stopped'));
+      });
+      this.workers.push(w);
+      this.waiting.push(queue);
+    }
+  }
+
+  private failAll(e: Error): void {
+    if (this.closed) return;
+    for (const q of this.waiting) for (const waiter of q.splice(0)) waiter.reject(e);
+  }
+
+  /** Hands `req` (its buffer transferred) to the next worker in turn. */
+  scan(req: ScanRequest): Promise<ScanResult> {
+    const i = this.next++ % this.workers.length;
+    return new Promise<ScanResult>((resolve, reject) => {
+      this.waiting[i].push({ resolve, reject });
+      this.workers[i].postMessage(req, [req.buf]);
+    });
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    await Promise.all(this.workers.map((w) => w.terminate()));
+  }
+}

@@ -1,0 +1,16 @@
+/**
+ * The worker side of a parallel import (trace-import.ts): each message is a buffer of
+ * whole lines; the lines are scanned into flat records (trace-scan.ts) and the buffer
+ * comes back with them, both transferred (no copy). Messages are answered in order.
+ */
+
+import { parentPort } from 'node:worker_threads';
+import { LineRecords, scanLines } from './trace-scan.js';
+import type { ScanRequest, ScanResult } from './trace-scan-pool.js';
+
+parentPort?.on('message', (m: ScanRequest) => {
+  const out = new LineRecords();
+  scanLines(Buffer.from(m.buf), m.end, m.final, out);
+  const result: ScanResult = { buf: m.buf, end: m.end, n: out.n, i32: out.i32, f64: out.f64 };
+  parentPort?.postMessage(result, [m.buf, out.i32.buffer, out.f64.buffer]);
+});
