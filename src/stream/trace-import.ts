@@ -677,6 +677,7 @@ async function feedFile(path: string, imp: TraceImporter, workers: number): Prom
       if (pending === undefined) break;
       const r = await pending;
       imp.replay(Buffer.from(r.buf), r);
+      scanner.recycle(r);
       if (r.buf.byteLength === CHUNK) free.push(r.buf);
       // Signal handlers (the spool's clean-up on SIGINT) run between buffers.
       if (workers === 0 && n % 8 === 0) await new Promise((resolve) => setImmediate(resolve));

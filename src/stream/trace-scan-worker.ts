@@ -9,8 +9,12 @@ import { LineRecords, scanLines } from './trace-scan.js';
 import type { ScanRequest, ScanResult } from './trace-scan-pool.js';
 
 parentPort?.on('message', (m: ScanRequest) => {
-  const out = new LineRecords();
+  const out = m.i32 && m.f64 ? new LineRecords(m.i32, m.f64) : new LineRecords();
   scanLines(Buffer.from(m.buf), m.end, m.final, out);
   const result: ScanResult = { buf: m.buf, end: m.end, n: out.n, i32: out.i32, f64: out.f64 };
-  parentPort?.postMessage(result, [m.buf, out.i32.buffer, out.f64.buffer]);
+  parentPort?.postMessage(result, [
+    m.buf,
+    out.i32.buffer as ArrayBuffer,
+    out.f64.buffer as ArrayBuffer,
+  ]);
 });

@@ -306,8 +306,8 @@ export const REC = {
 export class LineRecords {
   n = 0;
   constructor(
-    public i32 = new Int32Array(REC.stride * 16384),
-    public f64 = new Float64Array(REC.stride64 * 16384),
+    public i32: Int32Array = new Int32Array(REC.stride * 16384),
+    public f64: Float64Array = new Float64Array(REC.stride64 * 16384),
   ) {}
 
   /** Room for one more line. */
