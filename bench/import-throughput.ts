@@ -72,7 +72,7 @@ export function writeSyntheticTrace(path: string, bytes: number): number {
 }
 
 /** Lines of `path` counted by scanning its bytes for newlines (the floor). Returns [lines, seconds]. */
-export function countLines(path: string): [number, number] {
+function countLines(path: string): [number, number] {
   const t0 = performance.now();
   const fd = openSync(path, 'r');
   const buf = Buffer.allocUnsafe(1 << 20);

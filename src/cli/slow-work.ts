@@ -14,11 +14,11 @@ import { userText } from '../util/errors.js';
  * Above this estimated time (s) the command announces itself and shows progress.
  * FPSWITCH_SLOW_SECONDS overrides it (the tests use a short one).
  */
-export const SLOW_SECONDS =
+const SLOW_SECONDS =
   Number(process.env.FPSWITCH_SLOW_SECONDS) > 0 ? Number(process.env.FPSWITCH_SLOW_SECONDS) : 5;
 
 /** Per-run generation cost (s) above which a workload counts as far beyond the built-ins (they take 0.1-3 µs, up to ~25 µs on a loaded machine). */
-export const SLOW_RUN_SECONDS = 15e-6;
+const SLOW_RUN_SECONDS = 15e-6;
 
 /** Time a pilot may take before its estimate is taken as it stands (s). */
 const PILOT_SECONDS = 0.25;
@@ -30,7 +30,7 @@ const PILOT_SECONDS = 0.25;
  * machine may be loaded; the best is the least disturbed). Cost: under a millisecond
  * for the built-ins, at most ~1 s otherwise.
  */
-export function secondsPerRun(w: Workload, seed: number): number {
+function secondsPerRun(w: Workload, seed: number): number {
   const time = (runs: number): number => {
     const t0 = performance.now();
     let n = 0;

@@ -36,7 +36,7 @@ const OVERRIDE = Number(process.env.FPSWITCH_HOOK_TIME_LIMIT_MS);
  * How long one hook call may run: far beyond any sane hook (microseconds).
  * FPSWITCH_HOOK_TIME_LIMIT_MS overrides it (the tests use a short one).
  */
-export const HOOK_TIME_LIMIT_MS = OVERRIDE > 0 ? OVERRIDE : 5_000;
+const HOOK_TIME_LIMIT_MS = OVERRIDE > 0 ? OVERRIDE : 5_000;
 
 /**
  * How long loading a policy module may take: its top level, and compiling it (tsx starts

@@ -190,37 +190,34 @@ const EVENT_CODES: Record<string, EvCode> = {
   sched_switch: EV.sched,
 };
 
-/** A line's event from the byte scan: one record of a LineRecords (valid during the line). */
+/** A line's event from the byte scan: one record of a LineRecords, loaded (valid during the line). */
 class ScannedLine implements LineEvent {
   buf: Buffer = Buffer.alloc(0);
-  i32: Int32Array = new Int32Array(0);
-  f64: Float64Array = new Float64Array(0);
-  /** The record's offsets in i32 and f64. */
-  o = 0;
-  o64 = 0;
-  get cpu(): number {
-    return this.i32[this.o + REC.cpu];
-  }
-  get tid(): number {
-    return this.f64[this.o64 + REC.tid];
-  }
-  get ns(): number {
-    return this.f64[this.o64 + REC.ns];
-  }
-  get event(): EvCode {
-    return this.i32[this.o + REC.event] as EvCode;
-  }
-  get commStart(): number {
-    return this.i32[this.o + REC.commStart];
-  }
-  get commEnd(): number {
-    return this.i32[this.o + REC.commEnd];
-  }
-  get bodyStart(): number {
-    return this.i32[this.o + REC.bodyStart];
-  }
-  get aux(): number {
-    return this.i32[this.o + REC.aux];
+  cpu = 0;
+  tid = 0;
+  ns = 0;
+  event: EvCode = EV.other;
+  commStart = 0;
+  commEnd = 0;
+  bodyStart = 0;
+  bodyEnd = 0;
+  /** REC.aux: a kvm_entry's plain PC (1), a kvm_exit's comma before its plain PC tail. */
+  aux = 0;
+
+  /** Loads record `k` of `r`, whose lines are in `buf`. */
+  load(r: { i32: Int32Array; f64: Float64Array }, k: number): void {
+    const o = k * REC.stride;
+    const o64 = k * REC.stride64;
+    const { i32, f64 } = r;
+    this.cpu = i32[o + REC.cpu];
+    this.event = i32[o + REC.event] as EvCode;
+    this.commStart = i32[o + REC.commStart];
+    this.commEnd = i32[o + REC.commEnd];
+    this.bodyStart = i32[o + REC.bodyStart];
+    this.bodyEnd = i32[o + REC.bodyEnd];
+    this.aux = i32[o + REC.aux];
+    this.ns = f64[o64 + REC.ns];
+    this.tid = f64[o64 + REC.tid];
   }
   comm(): string {
     return this.buf.toString('latin1', this.commStart, this.commEnd).trim();
@@ -229,7 +226,7 @@ class ScannedLine implements LineEvent {
     return `${this.comm()}-${this.tid}`;
   }
   body(): string {
-    return this.buf.toString('latin1', this.bodyStart, this.i32[this.o + REC.bodyEnd]);
+    return this.buf.toString('latin1', this.bodyStart, this.bodyEnd);
   }
 }
 
@@ -284,14 +281,11 @@ class TraceImporter {
   replay(b: Buffer, r: { n: number; i32: Int32Array; f64: Float64Array }): void {
     const sc = this.scanned;
     sc.buf = b;
-    sc.i32 = r.i32;
-    sc.f64 = r.f64;
     for (let k = 0; k < r.n; k++) {
       const o = k * REC.stride;
       const lineNo = ++this.counts.lines;
       if (r.i32[o + REC.fast] === 1) {
-        sc.o = o;
-        sc.o64 = k * REC.stride64;
+        sc.load(r, k);
         this.event(sc, lineNo);
       } else this.slowLine(b.toString('utf8', r.i32[o + REC.start], r.i32[o + REC.end]), lineNo);
     }
