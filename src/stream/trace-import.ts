@@ -33,7 +33,7 @@ import { KvmStat, type StatTime } from './kvm-stat.js';
 import { encodeRunClass } from '../machine/run-class.js';
 import { RunSpool } from './spool.js';
 import type { TraceFpModel, TraceRunPcs } from './trace-fp.js';
-import { EV, type EvCode, LineRecords, REC, sameBytes, scanLines } from './trace-scan.js';
+import { EV, type EvCode, LineRecords, REC, ScanNames, scanLines } from './trace-scan.js';
 import {
   importWorkers,
   InlineScanner,
@@ -203,6 +203,10 @@ class ScannedLine implements LineEvent {
   bodyEnd = 0;
   /** REC.aux: a kvm_entry's plain PC (1), a kvm_exit's comma before its plain PC tail. */
   aux = 0;
+  /** REC.thread and REC.exitText: numbers given by the scanner `source`. */
+  thread = 0;
+  exitText = 0;
+  source = 0;
 
   /** Loads record `k` of `r`, whose lines are in `buf`. */
   load(r: { i32: Int32Array; f64: Float64Array }, k: number): void {
@@ -216,6 +220,8 @@ class ScannedLine implements LineEvent {
     this.bodyStart = i32[o + REC.bodyStart];
     this.bodyEnd = i32[o + REC.bodyEnd];
     this.aux = i32[o + REC.aux];
+    this.thread = i32[o + REC.thread];
+    this.exitText = i32[o + REC.exitText];
     this.ns = f64[o64 + REC.ns];
     this.tid = f64[o64 + REC.tid];
   }
@@ -240,8 +246,8 @@ class TraceImporter {
   private readonly threads = new Map<string, ThreadState>();
   /** The same threads by tid (sched_switch names the thread it switches out by pid). */
   private readonly byTid = new Map<number, ThreadState>();
-  /** The last thread seen for a tid, with its comm bytes: most lines skip the key string. */
-  private readonly lastOfTid = new Map<number, { comm: Buffer; t: ThreadState }>();
+  /** Threads by the numbers each scanner gave them ([source][number]): no key string per line. */
+  private readonly threadByNumber: (ThreadState | undefined)[][] = [];
   private readonly queue: Pending[] = [];
   private head = 0;
   private readonly usesPcs: boolean;
@@ -250,8 +256,8 @@ class TraceImporter {
   /** kvm_exit classification by the text before ", PC:" (few distinct values in a trace). */
   private readonly exitClasses = new Map<string, KvmExit>();
   private readonly scanned = new ScannedLine();
-  /** The bytes before ", PC:" of the exit texts seen, with their (valid) class. */
-  private readonly exitTexts: { bytes: Buffer; x: KvmExit }[] = [];
+  /** Valid exit classes by the numbers each scanner gave their texts before ", PC:". */
+  private readonly exitByNumber: (KvmExit | undefined)[][] = [];
 
   readonly fp: TraceFpModel;
 
@@ -278,9 +284,10 @@ class TraceImporter {
    * The lines of buffer `b` scanned into `r` (scanLines, here or in a worker), in order:
    * byte-scanned events applied from their records, the other lines parsed as text.
    */
-  replay(b: Buffer, r: { n: number; i32: Int32Array; f64: Float64Array }): void {
+  replay(b: Buffer, r: Pick<ScanResult, 'source' | 'n' | 'i32' | 'f64'>): void {
     const sc = this.scanned;
     sc.buf = b;
+    sc.source = r.source;
     for (let k = 0; k < r.n; k++) {
       const o = k * REC.stride;
       const lineNo = ++this.counts.lines;
@@ -375,27 +382,14 @@ class TraceImporter {
   /** The kvm_exit's class, looked up by its text before ", PC: 0x<hex>" when the PC is plain. */
   private exitClass(ev: LineEvent): KvmExit {
     const sc = this.scanned;
-    if (ev === sc) {
-      const comma = sc.aux;
-      if (comma >= 0) {
-        // A trace has a handful of distinct exit texts: compare lengths, then bytes.
-        const { buf, bodyStart } = sc;
-        const known = this.exitTexts;
-        const n = comma - bodyStart;
-        for (let k = 0; k < known.length; k++) {
-          const e = known[k];
-          if (e.bytes.length === n && sameBytes(e.bytes, buf, bodyStart, comma)) {
-            if (e.x.ok) return e.x;
-            break;
-          }
-        }
-        const x = this.exitClassOfText(ev.body());
-        if (x.ok && known.length < 64)
-          known.push({ bytes: Buffer.from(buf.subarray(bodyStart, comma)), x });
-        return x;
-      }
-    }
-    return this.exitClassOfText(ev.body());
+    if (ev !== sc || sc.aux < 0) return this.exitClassOfText(ev.body());
+    // The scanner numbered the text before the plain tail: the class is known by number.
+    const table = (this.exitByNumber[sc.source] ??= []);
+    const known = sc.exitText >= 0 ? table[sc.exitText] : undefined;
+    if (known) return known;
+    const x = this.exitClassOfText(ev.body());
+    if (x.ok && sc.exitText >= 0) table[sc.exitText] = x;
+    return x;
   }
 
   /** The class of a kvm_exit's fields text, cached by the text before ", PC: 0x<hex>". */
@@ -442,21 +436,14 @@ class TraceImporter {
     return t;
   }
 
-  /** The thread of `ev` if seen before: by tid and comm bytes first, by key string otherwise. */
+  /** The thread of `ev` if seen before: by the scanner's number first, by key string otherwise. */
   private knownThread(ev: LineEvent): ThreadState | undefined {
     const sc = this.scanned;
-    if (ev === sc) {
-      const last = this.lastOfTid.get(sc.tid);
-      if (last && sameBytes(last.comm, sc.buf, sc.commStart, sc.commEnd)) return last.t;
-      const t = this.threads.get(ev.key());
-      if (t)
-        this.lastOfTid.set(sc.tid, {
-          comm: Buffer.from(sc.buf.subarray(sc.commStart, sc.commEnd)),
-          t,
-        });
-      return t;
-    }
-    return this.threads.get(ev.key());
+    if (ev !== sc) return this.threads.get(ev.key());
+    const table = (this.threadByNumber[sc.source] ??= []);
+    const t = table[sc.thread] ?? this.threads.get(ev.key());
+    if (t) table[sc.thread] = t;
+    return t;
   }
 
   private entry(t: ThreadState, ev: LineEvent): void {
@@ -563,6 +550,7 @@ class TraceImporter {
 class LineSplitter {
   private carry: Buffer | undefined;
   private readonly records = new LineRecords();
+  private readonly names = new ScanNames();
 
   constructor(private readonly importer: TraceImporter) {}
 
@@ -579,8 +567,9 @@ class LineSplitter {
   }
 
   private complete(b: Buffer, end: number, final: boolean): void {
-    scanLines(b, end, final, this.records);
-    this.importer.replay(b, this.records);
+    const r = this.records;
+    scanLines(b, end, final, r, this.names);
+    this.importer.replay(b, { source: 0, n: r.n, i32: r.i32, f64: r.f64 });
   }
 
   /** The input ends: its last line may have no line break. */

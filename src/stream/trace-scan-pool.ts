@@ -9,7 +9,7 @@
 import { statSync } from 'node:fs';
 import { availableParallelism, loadavg } from 'node:os';
 import { Worker } from 'node:worker_threads';
-import { LineRecords, scanLines } from './trace-scan.js';
+import { LineRecords, ScanNames, scanLines } from './trace-scan.js';
 
 /** A region to scan: its lines are `buf[0, end)`; `final` when `end` is the input's end. */
 export interface ScanRequest {
@@ -23,6 +23,8 @@ export interface ScanRequest {
 
 /** The scanned lines of one ScanRequest, with its buffer. */
 export interface ScanResult {
+  /** Which scanner's ScanNames numbered its threads and exit texts. */
+  readonly source: number;
   readonly buf: ArrayBuffer;
   readonly end: number;
   readonly n: number;
@@ -58,11 +60,13 @@ export function importWorkers(path: string): number {
 /** Scans in this thread, into one reused LineRecords (one region in flight at a time). */
 export class InlineScanner {
   private readonly records = new LineRecords();
+  private readonly names = new ScanNames();
 
   scan(req: ScanRequest): Promise<ScanResult> {
     const r = this.records;
-    scanLines(Buffer.from(req.buf), req.end, req.final, r);
-    return Promise.resolve({ buf: req.buf, end: req.end, n: r.n, i32: r.i32, f64: r.f64 });
+    scanLines(Buffer.from(req.buf), req.end, req.final, r, this.names);
+    const { buf, end } = req;
+    return Promise.resolve({ source: 0, buf, end, n: r.n, i32: r.i32, f64: r.f64 });
   }
 
   /** The result's records are replayed (they are reused here anyway). */
@@ -108,7 +112,9 @@ export class ScanWorkers {
     for (let i = 0; i < count; i++) {
       const w = new Worker(entry);
       const queue: Waiter[] = [];
-      w.on('message', (r: ScanResult) => queue.shift()?.resolve(r));
+      w.on('message', (r: Omit<ScanResult, 'source'>) =>
+        queue.shift()?.resolve({ ...r, source: i }),
+      );
       w.on('error', (e) => {
         this.failAll(e);
       });

@@ -278,8 +278,11 @@ function exitPrefixEnd(b: Buffer, s: number, e: number): number {
 /**
  * Slots of one line in LineRecords.i32: the line's bounds, whether the byte scan took it
  * (FAST = 1; else the line goes through parseTraceLine as a string), the scanned fields,
- * and AUX: for a kvm_entry 1 when its fields are a plain 64-bit PC, for a kvm_exit the
- * offset of the comma before its plain ", PC: 0x..." tail (-1 when not plain).
+ * AUX: for a kvm_entry 1 when its fields are a plain 64-bit PC, for a kvm_exit the
+ * offset of the comma before its plain ", PC: 0x..." tail (-1 when not plain); THREAD:
+ * for a KVM event, the ScanNames number of its thread (comm and tid); EXIT_TEXT: for a
+ * kvm_exit with a plain tail, the ScanNames number of its text before the tail (-1: too
+ * many distinct texts).
  * LineRecords.f64 holds NS and TID (a tid may pass 2^31).
  */
 export const REC = {
@@ -293,11 +296,45 @@ export const REC = {
   bodyStart: 7,
   bodyEnd: 8,
   aux: 9,
-  stride: 10,
+  thread: 10,
+  exitText: 11,
+  stride: 12,
   ns: 0,
   tid: 1,
   stride64: 2,
 } as const;
+
+/**
+ * Numbers for the threads (comm and tid) and kvm_exit texts a scanner has met, in the
+ * order met, so the importer finds a line's thread and exit class by index instead of
+ * comparing bytes (numbers are per scanner: the importer keeps a table per scanner).
+ */
+export class ScanNames {
+  /** The last comm bytes seen for a tid, with its number: most lines need no string. */
+  private readonly lastOfTid = new Map<number, { comm: Buffer; id: number }>();
+  private readonly threadIds = new Map<string, number>();
+  private readonly exitTexts: Buffer[] = [];
+
+  /** The number of the thread `comm-tid` of line `b` (its comm trimmed, as the importer keys threads). */
+  thread(b: Buffer, ev: ScannedEvent): number {
+    const last = this.lastOfTid.get(ev.tid);
+    if (last && sameBytes(last.comm, b, ev.commStart, ev.commEnd)) return last.id;
+    const key = `${b.toString('latin1', ev.commStart, ev.commEnd).trim()}-${ev.tid}`;
+    let id = this.threadIds.get(key);
+    if (id === undefined) this.threadIds.set(key, (id = this.threadIds.size));
+    this.lastOfTid.set(ev.tid, { comm: Buffer.from(b.subarray(ev.commStart, ev.commEnd)), id });
+    return id;
+  }
+
+  /** The number of the exit text `b[s, e)` (a trace has a handful), or -1 past 64 of them. */
+  exitText(b: Buffer, s: number, e: number): number {
+    const known = this.exitTexts;
+    for (let k = 0; k < known.length; k++) if (sameBytes(known[k], b, s, e)) return k;
+    if (known.length >= 64) return -1;
+    known.push(Buffer.from(b.subarray(s, e)));
+    return known.length - 1;
+  }
+}
 
 /**
  * The lines of one buffer region as flat records (no object per line), so they can be
@@ -321,7 +358,7 @@ export class LineRecords {
   }
 
   /** Appends line `b[s, e)`, scanned in bytes when it is ASCII (`ascii`: known to be). */
-  add(b: Buffer, s: number, e: number, ascii: boolean, ev: ScannedEvent): void {
+  add(b: Buffer, s: number, e: number, ascii: boolean, ev: ScannedEvent, names: ScanNames): void {
     if ((this.n + 1) * REC.stride > this.i32.length) this.grow();
     const o = this.n * REC.stride;
     const i32 = this.i32;
@@ -339,12 +376,14 @@ export class LineRecords {
     i32[o + REC.event] = ev.event;
     i32[o + REC.bodyStart] = ev.bodyStart;
     i32[o + REC.bodyEnd] = ev.bodyEnd;
-    i32[o + REC.aux] =
-      ev.event === EV.entry
-        ? Number(plainEntry(b, ev.bodyStart, ev.bodyEnd))
-        : ev.event === EV.exit
-          ? exitPrefixEnd(b, ev.bodyStart, ev.bodyEnd)
-          : 0;
+    let aux = 0;
+    if (ev.event === EV.entry) aux = Number(plainEntry(b, ev.bodyStart, ev.bodyEnd));
+    else if (ev.event === EV.exit) {
+      aux = exitPrefixEnd(b, ev.bodyStart, ev.bodyEnd);
+      i32[o + REC.exitText] = aux >= 0 ? names.exitText(b, ev.bodyStart, aux) : -1;
+    }
+    i32[o + REC.aux] = aux;
+    if (ev.event !== EV.other && ev.event !== EV.sched) i32[o + REC.thread] = names.thread(b, ev);
     const o64 = (o / REC.stride) * REC.stride64;
     this.f64[o64 + REC.ns] = ev.ns;
     this.f64[o64 + REC.tid] = ev.tid;
@@ -359,22 +398,30 @@ function crLines(
   ascii: boolean,
   out: LineRecords,
   ev: ScannedEvent,
+  names: ScanNames,
 ): void {
   let start = s;
   for (let cr = b.indexOf(13, s); cr >= 0 && cr < e; cr = b.indexOf(13, start)) {
     if (cr === e - 1) break;
-    out.add(b, start, cr, ascii, ev);
+    out.add(b, start, cr, ascii, ev, names);
     start = cr + 1;
   }
-  out.add(b, start, e > start && b[e - 1] === 13 ? e - 1 : e, ascii, ev);
+  out.add(b, start, e > start && b[e - 1] === 13 ? e - 1 : e, ascii, ev, names);
 }
 
 /**
  * Splits `b[0, end)` into lines (LF, CRLF or a lone CR end a line, as node:readline) and
- * scans each into `out` (cleared first). `end` follows a line feed, or with `final` is
+ * scans each into `out` (cleared first), numbering threads and exit texts in `names`
+ * (kept from region to region). `end` follows a line feed, or with `final` is
  * the end of the input (its last line may have no line break). Cost: one pass.
  */
-export function scanLines(b: Buffer, end: number, final: boolean, out: LineRecords): void {
+export function scanLines(
+  b: Buffer,
+  end: number,
+  final: boolean,
+  out: LineRecords,
+  names: ScanNames,
+): void {
   out.n = 0;
   const ev = scannedEvent();
   const region = b.subarray(0, end);
@@ -382,9 +429,9 @@ export function scanLines(b: Buffer, end: number, final: boolean, out: LineRecor
   const hasCr = region.indexOf(13) >= 0;
   let s = 0;
   for (let nl = b.indexOf(10); nl >= 0 && nl < end; nl = b.indexOf(10, s)) {
-    if (hasCr) crLines(b, s, nl, ascii, out, ev);
-    else out.add(b, s, nl, ascii, ev);
+    if (hasCr) crLines(b, s, nl, ascii, out, ev, names);
+    else out.add(b, s, nl, ascii, ev, names);
     s = nl + 1;
   }
-  if (final && s < end) crLines(b, s, end, ascii, out, ev);
+  if (final && s < end) crLines(b, s, end, ascii, out, ev, names);
 }
