@@ -54,20 +54,18 @@ function isWs(c: number): boolean {
 function isDigit(c: number): boolean {
   return c >= 0x30 && c <= 0x39;
 }
+// [0-9a-fA-F], as a table (called only on bytes inside the line, so never with undefined).
+const HEX_CHAR = new Uint8Array(256);
+for (let c = 0; c < 128; c++) if (/[0-9a-fA-F]/.test(String.fromCharCode(c))) HEX_CHAR[c] = 1;
 function isHex(c: number): boolean {
-  return isDigit(c) || (c >= 0x61 && c <= 0x66) || (c >= 0x41 && c <= 0x46);
+  return HEX_CHAR[c] === 1;
 }
-// [\w:.-]
+// [\w:.-], as a table: the event name's loop is the scanner's longest (called only on
+// bytes inside the line, so never with undefined).
+const EVENT_CHAR = new Uint8Array(256);
+for (let c = 0; c < 128; c++) if (/[\w:.-]/.test(String.fromCharCode(c))) EVENT_CHAR[c] = 1;
 function isEventChar(c: number): boolean {
-  return (
-    isDigit(c) ||
-    (c >= 0x61 && c <= 0x7a) ||
-    (c >= 0x41 && c <= 0x5a) ||
-    c === 0x5f ||
-    c === 0x3a ||
-    c === 0x2e ||
-    c === 0x2d
-  );
+  return EVENT_CHAR[c] === 1;
 }
 
 /**
@@ -304,6 +302,9 @@ export const REC = {
   stride64: 2,
 } as const;
 
+/** Slots of ScanNames' table of recent threads (a power of two). */
+const RECENT = 64;
+
 /**
  * Numbers for the threads (comm and tid) and kvm_exit texts a scanner has met, in the
  * order met, so the importer finds a line's thread and exit class by index instead of
@@ -311,18 +312,31 @@ export const REC = {
  */
 export class ScanNames {
   /** The last comm bytes seen for a tid, with its number: most lines need no string. */
-  private readonly lastOfTid = new Map<number, { comm: Buffer; id: number }>();
+  private readonly lastOfTid = new Map<number, { tid: number; comm: Buffer; id: number }>();
+  private readonly recent: ({ tid: number; comm: Buffer; id: number } | undefined)[] = new Array<
+    { tid: number; comm: Buffer; id: number } | undefined
+  >(RECENT).fill(undefined);
   private readonly threadIds = new Map<string, number>();
   private readonly exitTexts: Buffer[] = [];
 
   /** The number of the thread `comm-tid` of line `b` (its comm trimmed, as the importer keys threads). */
   thread(b: Buffer, ev: ScannedEvent): number {
+    // A small table by the tid's low bits first (a trace has a few busy vCPU threads).
+    const slot = ev.tid & (RECENT - 1);
+    const recent = this.recent[slot];
+    if (recent && recent.tid === ev.tid && sameBytes(recent.comm, b, ev.commStart, ev.commEnd))
+      return recent.id;
     const last = this.lastOfTid.get(ev.tid);
-    if (last && sameBytes(last.comm, b, ev.commStart, ev.commEnd)) return last.id;
+    if (last && sameBytes(last.comm, b, ev.commStart, ev.commEnd)) {
+      this.recent[slot] = last;
+      return last.id;
+    }
     const key = `${b.toString('latin1', ev.commStart, ev.commEnd).trim()}-${ev.tid}`;
     let id = this.threadIds.get(key);
     if (id === undefined) this.threadIds.set(key, (id = this.threadIds.size));
-    this.lastOfTid.set(ev.tid, { comm: Buffer.from(b.subarray(ev.commStart, ev.commEnd)), id });
+    const entry = { tid: ev.tid, comm: Buffer.from(b.subarray(ev.commStart, ev.commEnd)), id };
+    this.lastOfTid.set(ev.tid, entry);
+    this.recent[slot] = entry;
     return id;
   }
 
