@@ -113,7 +113,7 @@ function importRate(x: BudgetInputs): BudgetOutcome {
   const t = x.tp.importThroughput;
   if (t === undefined) return { measured: 'not measured in this run', met: null };
   return {
-    measured: `${t.importMBps.toFixed(0)} MB/s wall, ${t.importCpuMBps.toFixed(0)} MB/s per CPU second (plain line count of the same ${t.megabytes} MB file: ${t.lineCountMBps.toFixed(0)} MB/s)`,
+    measured: `${t.importMBps.toFixed(0)} MB/s wall${t.workers ? ` with ${t.workers} scan worker (one thread: ${(t.singleThreadMBps ?? 0).toFixed(0)} MB/s)` : ''}, ${t.importCpuMBps.toFixed(0)} MB/s per CPU second (plain line count of the same ${t.megabytes} MB file: ${t.lineCountMBps.toFixed(0)} MB/s)`,
     met: t.importMBps >= 300,
   };
 }

@@ -5,6 +5,7 @@
  */
 
 import { Worker } from 'node:worker_threads';
+import { workerWatchdog } from '../src/policy/watchdog.js';
 import { freshCompiled } from './compiled.js';
 import type { TaskRequest, TaskResponse } from './tasks.js';
 
@@ -35,10 +36,14 @@ export class Pool {
     for (let i = 0; i < size; i++) {
       // A modest old-generation limit makes each worker collect garbage early (peak RSS),
       // far above what any task keeps alive.
+      // A user policy's hook that loops forever in a worker ends the run with one line.
+      const watchdog = workerWatchdog();
       const w = new Worker(new URL('./worker.mjs', import.meta.url), {
         resourceLimits: { maxOldGenerationSizeMb: 160 },
-        workerData: { compiled },
+        workerData: { compiled, ...watchdog.data },
+        transferList: watchdog.transferList,
       });
+      watchdog.watch(w);
       w.on('message', (msg: WorkerReply) => this.onMessage(w, msg));
       w.on('error', (e) => this.fail(e));
       w.on('exit', (code) => {

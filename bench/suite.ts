@@ -46,6 +46,7 @@ import {
   measureStreams,
 } from './measure.js';
 import { Pool } from './pool.js';
+import { slowWorkNote } from '../src/cli/slow-work.js';
 import type { Progress } from './progress.js';
 import type { SensitivityResult } from '../src/tune/sensitivity.js';
 import type { Recommendation } from '../src/tune/recommend.js';
@@ -275,6 +276,11 @@ export async function runSuite(opts: SuiteOptions, progress: Progress): Promise<
   progress.note(
     `${opts.quick ? 'quick run' : 'full run'}: ${opts.runs.toLocaleString('en-US')} runs x ${opts.seeds} seeds per cell, ${opts.workers} workers`,
   );
+  // No silent long work: a workload far slower per run than the built-ins is announced.
+  for (const w of plan.selWorkloads) {
+    const slow = slowWorkNote(w.workload, opts.seed, opts.runs * opts.seeds);
+    if (slow) progress.note(slow.note);
+  }
   const tasks = buildTasks(plan, opts);
   const raw = await lapped(timing, 'parallelSeconds', () =>
     runTasks(tasks, opts.workers, progress),

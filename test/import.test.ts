@@ -41,58 +41,49 @@ async function runsOf(file: string, opts: Partial<Parameters<typeof importTrace>
 }
 
 describe('parsing one line', () => {
-  it('perf script: a comm with spaces, the kvm: prefix, microseconds', () => {
-    const l = parseTraceLine(
+  /** One event line in each format, and the fields parseTraceLine must find in it. */
+  const FORMATS: [string, string, Record<string, unknown>][] = [
+    [
+      'perf script: a comm with spaces, the kvm: prefix, microseconds',
       '       CPU 0/KVM  2001 [001]   100.000010: kvm:kvm_exit: TRAP: HSR_EC: 0x0018 (SYS64), PC: 0x0000ffff80001004',
-    );
-    expect(l).toEqual({
-      kind: 'event',
-      comm: 'CPU 0/KVM',
-      tid: 2001,
-      cpu: 1,
-      ns: 100_000_010_000,
-      event: 'kvm_exit',
-      body: 'TRAP: HSR_EC: 0x0018 (SYS64), PC: 0x0000ffff80001004',
-    });
-  });
-  it('perf script with pid/tid', () => {
-    const l = parseTraceLine(
+      {
+        comm: 'CPU 0/KVM',
+        tid: 2001,
+        cpu: 1,
+        ns: 100_000_010_000,
+        event: 'kvm_exit',
+        body: 'TRAP: HSR_EC: 0x0018 (SYS64), PC: 0x0000ffff80001004',
+      },
+    ],
+    [
+      'perf script with pid/tid',
       'qemu-system-aar   100/101 [000]     1.5: kvm:kvm_entry: PC: 0x0000ffff80001000',
-    );
-    expect(l).toMatchObject({
-      kind: 'event',
-      comm: 'qemu-system-aar',
-      tid: 101,
-      ns: 1_500_000_000,
-      event: 'kvm_entry',
-    });
-  });
-  it('trace-cmd report, old 32-bit PC format, no flags column', () => {
-    const l = parseTraceLine(
+      { comm: 'qemu-system-aar', tid: 101, ns: 1_500_000_000, event: 'kvm_entry' },
+    ],
+    [
+      'trace-cmd report, old 32-bit PC format, no flags column',
       'qemu-system-arm-3001  [000]   200.000100: kvm_entry:            PC: 0xc0008000',
-    );
-    expect(l).toMatchObject({
-      kind: 'event',
-      comm: 'qemu-system-arm',
-      tid: 3001,
-      cpu: 0,
-      ns: 200_000_100_000,
-      event: 'kvm_entry',
-      body: 'PC: 0xc0008000',
-    });
-  });
-  it('tracefs with a 5-character flags column and nanoseconds', () => {
-    const l = parseTraceLine(
+      {
+        comm: 'qemu-system-arm',
+        tid: 3001,
+        cpu: 0,
+        ns: 200_000_100_000,
+        event: 'kvm_entry',
+        body: 'PC: 0xc0008000',
+      },
+    ],
+    [
+      'tracefs with a 5-character flags column and nanoseconds',
       '       CPU 0/KVM-4001    [003] d..1.   300.000001100: kvm_exit: SERROR: HSR_EC: 0x0000 (UNKNOWN), PC: 0xffff800008001004',
-    );
-    expect(l).toMatchObject({
-      kind: 'event',
-      comm: 'CPU 0/KVM',
-      tid: 4001,
-      cpu: 3,
-      ns: 300_000_001_100,
-      event: 'kvm_exit',
-    });
+      { comm: 'CPU 0/KVM', tid: 4001, cpu: 3, ns: 300_000_001_100, event: 'kvm_exit' },
+    ],
+  ];
+  it.each(FORMATS)('%s', (_name, line, fields) => {
+    expect(parseTraceLine(line)).toMatchObject({ kind: 'event', ...fields });
+  });
+  it('a parsed event line has exactly these fields', () => {
+    const [, line, fields] = FORMATS[0];
+    expect(parseTraceLine(line)).toEqual({ kind: 'event', ...fields });
   });
   it('tracefs with an old 4-character flags column and a record-tgid column', () => {
     expect(
@@ -117,36 +108,16 @@ describe('parsing one line', () => {
     expect(parseTraceLine('garbage').kind).toBe('bad');
   });
   it('kvm_exit: every exception type, hex EC names, names this table lacks', () => {
-    expect(parseKvmExit('IRQ: HSR_EC: 0x0000 (UNKNOWN), PC: 0x1')).toEqual({
-      ok: true,
-      code: EXIT_TYPE.IRQ,
-      label: 'IRQ',
-    });
-    expect(parseKvmExit('SERROR: HSR_EC: 0x0000 (UNKNOWN), PC: 0x1')).toEqual({
-      ok: true,
-      code: EXIT_TYPE.SERROR,
-      label: 'SERROR',
-    });
-    expect(parseKvmExit('HYP_GONE: HSR_EC: 0x0000 (UNKNOWN), PC: 0x1')).toEqual({
-      ok: true,
-      code: EXIT_TYPE.HYP_GONE,
-      label: 'HYP_GONE',
-    });
-    expect(parseKvmExit('TRAP: HSR_EC: 0x0001 (WFx), PC: 0x1')).toEqual({
-      ok: true,
-      code: EC.WFx,
-      label: 'WFx',
-    });
-    expect(parseKvmExit('TRAP: HSR_EC: 0x001d (0x1d), PC: 0x1')).toEqual({
-      ok: true,
-      code: 0x1d,
-      label: '0x1d',
-    });
-    expect(parseKvmExit('TRAP: HSR_EC: 0x0027 (MOPS), PC: 0x1')).toEqual({
-      ok: true,
-      code: 0x27,
-      label: 'MOPS',
-    });
+    const cases: [string, number, string][] = [
+      ['IRQ: HSR_EC: 0x0000 (UNKNOWN)', EXIT_TYPE.IRQ, 'IRQ'],
+      ['SERROR: HSR_EC: 0x0000 (UNKNOWN)', EXIT_TYPE.SERROR, 'SERROR'],
+      ['HYP_GONE: HSR_EC: 0x0000 (UNKNOWN)', EXIT_TYPE.HYP_GONE, 'HYP_GONE'],
+      ['TRAP: HSR_EC: 0x0001 (WFx)', EC.WFx, 'WFx'],
+      ['TRAP: HSR_EC: 0x001d (0x1d)', 0x1d, '0x1d'],
+      ['TRAP: HSR_EC: 0x0027 (MOPS)', 0x27, 'MOPS'],
+    ];
+    for (const [text, code, label] of cases)
+      expect(parseKvmExit(`${text}, PC: 0x1`)).toEqual({ ok: true, code, label });
   });
   it('kvm_exit: malformed, mismatched, unknown', () => {
     expect(parseKvmExit('TRAP: HSR_EC: 0x0016 (SYS64), PC: 0x1')).toMatchObject({

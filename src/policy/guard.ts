@@ -64,6 +64,35 @@ function swallow(p: PromiseLike<unknown>): void {
 }
 
 /**
+ * Calls user code in watched section `watch`: a thrown value of any kind becomes one
+ * UserError "<where> threw in <what>: ..." (the engine's own errors pass through); a
+ * returned promise is refused with "<where>: <promised>".
+ */
+function callGuarded(
+  watch: number,
+  where: string,
+  what: string,
+  promised: string,
+  call: () => unknown,
+): unknown {
+  let result: unknown;
+  enterWatched(watch);
+  try {
+    result = call();
+  } catch (e) {
+    if (isEngineError(e)) throw e;
+    throw new UserError(`${where} threw in ${what}: ${thrownText(e)}`);
+  } finally {
+    leaveWatched();
+  }
+  if (isThenable(result)) {
+    swallow(result);
+    throw new UserError(`${where}: ${promised}`);
+  }
+  return result;
+}
+
+/**
  * Wraps each hook: a thrown value of any kind becomes one UserError naming the file,
  * policy and hook (the engine's own errors pass through); a returned promise is refused
  * (hooks are synchronous: the machine needs their effect before the next event); a call
@@ -80,25 +109,9 @@ export function guardHooks(
   for (const [name, fn] of Object.entries(fns)) {
     const where = `${source}: policy ${userText(id)}`;
     const watch = watchLabel(`policy ${userText(id)} (${source}) in hook ${name}`);
-    guarded[name] = (...args: unknown[]) => {
-      let result: unknown;
-      enterWatched(watch);
-      try {
-        result = fn.apply(self, args);
-      } catch (e) {
-        if (isEngineError(e)) throw e;
-        throw new UserError(`${where} threw in ${name}: ${thrownText(e)}`);
-      } finally {
-        leaveWatched();
-      }
-      if (isThenable(result)) {
-        swallow(result);
-        throw new UserError(
-          `${where}: hook ${name} returned a Promise (hooks must be synchronous: no async)`,
-        );
-      }
-      return result;
-    };
+    const promised = `hook ${name} returned a Promise (hooks must be synchronous: no async)`;
+    guarded[name] = (...args: unknown[]) =>
+      callGuarded(watch, where, name, promised, () => fn.apply(self, args));
   }
   return guarded as unknown as PolicyHooks;
 }
@@ -106,19 +119,11 @@ export function guardHooks(
 /** Runs a user's `create(params)` (or any one-off call into user code) guarded the same way. */
 export function guardCall(what: string, where: string, call: () => unknown): unknown {
   const watch = watchLabel(`${where} in ${what}`);
-  let result: unknown;
-  enterWatched(watch);
-  try {
-    result = call();
-  } catch (e) {
-    if (isEngineError(e)) throw e;
-    throw new UserError(`${where} threw in ${what}: ${thrownText(e)}`);
-  } finally {
-    leaveWatched();
-  }
-  if (isThenable(result)) {
-    swallow(result);
-    throw new UserError(`${where}: ${what} returned a Promise (it must be synchronous)`);
-  }
-  return result;
+  return callGuarded(
+    watch,
+    where,
+    what,
+    `${what} returned a Promise (it must be synchronous)`,
+    call,
+  );
 }

@@ -2,16 +2,33 @@
  * A watchdog for a user's policy code: a hook (or a module's top level) that runs past
  * its time budget is stopped with one line naming the policy and the hook, instead of
  * hanging the command. A synchronous loop cannot be interrupted from its own thread, so
- * a small worker watches a shared heartbeat and, on overrun, prints the line and
- * terminates the main thread's JavaScript through the inspector
- * (`Runtime.terminateExecution`); the process then exits with code 2.
+ * another thread watches a shared heartbeat:
+ * - in the main thread, a small worker watches it and, on overrun, prints the line and
+ *   terminates the main thread's JavaScript through the inspector
+ *   (`Runtime.terminateExecution`); the process then exits with code 2;
+ * - in a worker thread that runs policy code (the bench pool's), the parent that started
+ *   it with `workerWatchdog()` watches it and, on overrun, prints the line and ends the
+ *   process with code 2 (the inspector can only stop a process's main thread).
+ * A worker thread started without it (a test runner's) is not watched.
  *
- * Cost: one worker (~20 ms, started only when a user policy is loaded) and two atomic
- * stores per guarded hook call.
+ * Only time is budgeted here: the steps a hook takes inside one call cannot be counted
+ * without rewriting the user's code. The budget that is counted in steps, and so gives
+ * the same answer on any machine, is the checker's state budget (`check --max-states`:
+ * a policy whose state keeps growing stops there with exit 1).
+ *
+ * Cost: one watching thread or timer (started only when a user policy is loaded) and two
+ * atomic stores per guarded hook call.
  */
 
-import { isMainThread, Worker } from 'node:worker_threads';
-import { ERROR_LINE_MAX } from '../util/errors.js';
+import { writeSync } from 'node:fs';
+import {
+  isMainThread,
+  MessageChannel,
+  type MessagePort,
+  Worker,
+  workerData,
+} from 'node:worker_threads';
+import { errorLine } from '../util/errors.js';
 
 const OVERRIDE = Number(process.env.FPSWITCH_HOOK_TIME_LIMIT_MS);
 
@@ -19,7 +36,7 @@ const OVERRIDE = Number(process.env.FPSWITCH_HOOK_TIME_LIMIT_MS);
  * How long one hook call may run: far beyond any sane hook (microseconds).
  * FPSWITCH_HOOK_TIME_LIMIT_MS overrides it (the tests use a short one).
  */
-export const HOOK_TIME_LIMIT_MS = OVERRIDE > 0 ? OVERRIDE : 5_000;
+const HOOK_TIME_LIMIT_MS = OVERRIDE > 0 ? OVERRIDE : 5_000;
 
 /**
  * How long loading a policy module may take: its top level, and compiling it (tsx starts
@@ -32,6 +49,20 @@ const ACTIVE = 0;
 const CALLS = 1;
 const FIRED = 2;
 
+/** A watched section: the line printed when it overruns, and its budget. */
+interface Entry {
+  readonly line: string;
+  readonly limit: number;
+}
+
+/** The one line for a section that ran past its budget. */
+function overrunLine(label: string, limitMs: number): string {
+  return errorLine(
+    `fpswitch: ${label} ran for more than ${limitMs / 1000} s and was stopped (hooks and the top level of a policy module must finish promptly: an endless loop?)`,
+  );
+}
+
+// The main thread's watcher. It keeps the same Entry list, sent one by one.
 const WORKER_SOURCE = `
 const { workerData, parentPort } = require('node:worker_threads');
 const { writeSync } = require('node:fs');
@@ -40,24 +71,20 @@ const beat = new Int32Array(workerData.sab);
 const labels = [];
 parentPort.on('message', (entry) => labels.push(entry));
 
+// Connected only to stop the main thread: a connected session makes any other exit of
+// the process wait ("Waiting for the debugger to disconnect...").
 const session = new inspector.Session();
-session.connectToMainThread();
 let calls = -1, since = 0;
 setInterval(() => {
   const active = Atomics.load(beat, ${ACTIVE});
   const n = Atomics.load(beat, ${CALLS});
   if (active === 0 || n !== calls) { calls = n; since = Date.now(); return; }
-  const entry = labels[active - 1] ?? { label: 'a policy', limit: workerData.limit };
-  if (Date.now() - since < entry.limit) return;
+  const entry = labels[active - 1];
+  if (entry === undefined || Date.now() - since < entry.limit) return;
   if (Atomics.load(beat, ${FIRED}) === 1) return;
   Atomics.store(beat, ${FIRED}, 1);
-  let line = 'fpswitch: ' + entry.label + ' ran for more than ' + entry.limit / 1000 +
-    ' s and was stopped (hooks and the top level of a policy module must finish promptly: an endless loop?)';
-  if (Buffer.byteLength(line) > ${ERROR_LINE_MAX}) {
-    while (Buffer.byteLength(line) > ${ERROR_LINE_MAX} - 3) line = line.slice(0, -1);
-    line += '…';
-  }
-  writeSync(2, line + '\\n');
+  writeSync(2, entry.line + '\\n');
+  session.connectToMainThread();
   session.post('Runtime.terminateExecution');
 }, 50);
 `;
@@ -65,6 +92,8 @@ setInterval(() => {
 let beat: Int32Array | undefined;
 let worker: Worker | undefined;
 let count = 0;
+/** In a worker thread started with workerWatchdog(): where its sections are reported. */
+let parentPortOfWatch: MessagePort | undefined;
 
 function start(limitMs: number): Worker {
   beat = new Int32Array(new SharedArrayBuffer(16));
@@ -79,16 +108,78 @@ function start(limitMs: number): Worker {
   return w;
 }
 
+/** The workerData key a watched worker thread finds its heartbeat under. */
+const WATCH_KEY = 'fpswitchWatchdog';
+
+/** In a worker thread: the heartbeat its parent watches, or undefined (not watched). */
+function parentWatch(): MessagePort | undefined {
+  if (parentPortOfWatch) return parentPortOfWatch;
+  const w = (workerData as Record<string, unknown> | null)?.[WATCH_KEY] as
+    { sab: SharedArrayBuffer; port: MessagePort } | undefined;
+  if (w === undefined) return undefined;
+  beat = new Int32Array(w.sab);
+  parentPortOfWatch = w.port;
+  return w.port;
+}
+
 /**
  * Registers a watched section (e.g. "policy X (file) in onEntry") and returns its index
- * for enterWatched, or -1 when watching is off: inside a worker thread (a test runner's),
- * where the inspector would stop the wrong thread.
+ * for enterWatched, or -1 when watching is off: inside a worker thread that its parent
+ * does not watch (a test runner's), where the inspector would stop the wrong thread.
  */
 export function watchLabel(label: string, limitMs = HOOK_TIME_LIMIT_MS): number {
-  if (!isMainThread) return -1;
+  const entry: Entry = { line: overrunLine(label, limitMs), limit: limitMs };
+  if (!isMainThread) {
+    const port = parentWatch();
+    if (port === undefined) return -1;
+    port.postMessage(entry);
+    return ++count;
+  }
   worker ??= start(limitMs);
-  worker.postMessage({ label, limit: limitMs });
+  worker.postMessage(entry);
   return ++count;
+}
+
+/**
+ * For a parent starting a worker thread that runs policy code: `workerData` entries and a
+ * transfer list to start it with, then `watch(worker)`: a hook in that thread that runs
+ * past its budget ends the process with the one line and exit code 2 (a thread cannot be
+ * interrupted from inside; the parent's event loop stays free while it waits for results).
+ */
+export function workerWatchdog(): {
+  data: Record<string, unknown>;
+  transferList: MessagePort[];
+  watch: (w: Worker) => void;
+} {
+  const sab = new SharedArrayBuffer(16);
+  const { port1, port2 } = new MessageChannel();
+  const entries: Entry[] = [];
+  port1.on('message', (e: Entry) => entries.push(e));
+  port1.unref();
+  const watch = (w: Worker): void => {
+    const b = new Int32Array(sab);
+    let calls = -1;
+    let since = 0;
+    const timer = setInterval(() => {
+      const active = Atomics.load(b, ACTIVE);
+      const n = Atomics.load(b, CALLS);
+      if (active === 0 || n !== calls) {
+        calls = n;
+        since = Date.now();
+        return;
+      }
+      const entry = entries.at(active - 1);
+      if (entry === undefined || Date.now() - since < entry.limit) return;
+      writeSync(2, `${entry.line}\n`);
+      process.exit(2);
+    }, 50);
+    timer.unref();
+    w.once('exit', () => {
+      clearInterval(timer);
+      port1.close();
+    });
+  };
+  return { data: { [WATCH_KEY]: { sab, port: port2 } }, transferList: [port2], watch };
 }
 
 /** Marks the start of watched section `index` (from watchLabel). */

@@ -219,6 +219,10 @@ export interface ImportThroughput {
   readonly importMBps: number;
   /** Import rate per CPU second (MB/s): less disturbed by other work on a loaded machine. */
   readonly importCpuMBps: number;
+  /** Scan workers of the import figure (the faster of 0 and 1). */
+  readonly workers?: number;
+  /** Import rate in one thread (MB/s of wall time), best of `repeats`. */
+  readonly singleThreadMBps?: number;
   /** Plain line count rate over the same file (MB/s), best of `repeats`. */
   readonly lineCountMBps: number;
   /** importMBps / lineCountMBps. */

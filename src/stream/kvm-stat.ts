@@ -91,14 +91,22 @@ const SORT: Record<StatKey, (r: KvmStatRow) => number> = {
 export class KvmStat {
   /** Keyed by `vcpu \0 user \0 exit`. */
   private readonly acc = new Map<string, { vcpu: number; user: boolean; exit: string; a: Acc }>();
+  /** The same accumulators by vcpu * 2 + user, then exit: no key string made per exit. */
+  private readonly byVcpu = new Map<number, Map<string, Acc>>();
   constructor(readonly time: StatTime) {}
 
   /** Adds one exit with its time in ns, on vCPU thread `vcpu`, completed in userspace or not. */
   add(exit: string, ns: number, vcpu = 0, user = false): void {
-    const k = `${vcpu}\0${user ? 1 : 0}\0${exit}`;
-    let e = this.acc.get(k);
-    if (!e) this.acc.set(k, (e = { vcpu, user, exit, a: fresh() }));
-    addTo(e.a, ns);
+    const v = vcpu * 2 + (user ? 1 : 0);
+    let exits = this.byVcpu.get(v);
+    if (!exits) this.byVcpu.set(v, (exits = new Map<string, Acc>()));
+    let a = exits.get(exit);
+    if (!a) {
+      a = fresh();
+      exits.set(exit, a);
+      this.acc.set(`${vcpu}\0${user ? 1 : 0}\0${exit}`, { vcpu, user, exit, a });
+    }
+    addTo(a, ns);
   }
 
   /** vCPU thread indices seen, in order. */

@@ -23,7 +23,6 @@
  * do not depend on the interleaving; lazy-vcpu's vcpu_put/load costs do.
  */
 
-import { isAscii } from 'node:buffer';
 import { closeSync, createReadStream, openSync, readSync, statSync } from 'node:fs';
 import type { Readable } from 'node:stream';
 import { exitKey, HANDLED, type Handled } from '../cpu/profile.js';
@@ -34,7 +33,14 @@ import { KvmStat, type StatTime } from './kvm-stat.js';
 import { encodeRunClass } from '../machine/run-class.js';
 import { RunSpool } from './spool.js';
 import type { TraceFpModel, TraceRunPcs } from './trace-fp.js';
-import { EV, type EvCode, type ScannedEvent, scanEventLine, scannedEvent } from './trace-scan.js';
+import { EV, type EvCode, LineRecords, REC, ScanNames, scanLines } from './trace-scan.js';
+import {
+  importWorkers,
+  InlineScanner,
+  type ScanRequest,
+  type ScanResult,
+  ScanWorkers,
+} from './trace-scan-pool.js';
 import {
   type KvmExit,
   kvmEntryProblem,
@@ -59,6 +65,11 @@ export interface ImportOptions {
   readonly maxVcpus?: number;
   /** Which time the perf-kvm-stat table measures (default: guest run time). */
   readonly statTime?: StatTime;
+  /**
+   * Worker threads that scan a regular file's lines (0: this thread); the result is the
+   * same whatever the count. Default: importWorkers().
+   */
+  readonly workers?: number;
 }
 
 /** Runs that may wait for their thread's next event before the oldest is emitted anyway. */
@@ -179,30 +190,49 @@ const EVENT_CODES: Record<string, EvCode> = {
   sched_switch: EV.sched,
 };
 
-/** A line's event from the byte scan (its buffer is valid only during the line). */
+/** A line's event from the byte scan: one record of a LineRecords, loaded (valid during the line). */
 class ScannedLine implements LineEvent {
-  readonly s: ScannedEvent = scannedEvent();
   buf: Buffer = Buffer.alloc(0);
-  get cpu(): number {
-    return this.s.cpu;
-  }
-  get tid(): number {
-    return this.s.tid;
-  }
-  get ns(): number {
-    return this.s.ns;
-  }
-  get event(): EvCode {
-    return this.s.event;
+  cpu = 0;
+  tid = 0;
+  ns = 0;
+  event: EvCode = EV.other;
+  commStart = 0;
+  commEnd = 0;
+  bodyStart = 0;
+  bodyEnd = 0;
+  /** REC.aux: a kvm_entry's plain PC (1), a kvm_exit's comma before its plain PC tail. */
+  aux = 0;
+  /** REC.thread and REC.exitText: numbers given by the scanner `source`. */
+  thread = 0;
+  exitText = 0;
+  source = 0;
+
+  /** Loads record `k` of `r`, whose lines are in `buf`. */
+  load(r: { i32: Int32Array; f64: Float64Array }, k: number): void {
+    const o = k * REC.stride;
+    const o64 = k * REC.stride64;
+    const { i32, f64 } = r;
+    this.cpu = i32[o + REC.cpu];
+    this.event = i32[o + REC.event] as EvCode;
+    this.commStart = i32[o + REC.commStart];
+    this.commEnd = i32[o + REC.commEnd];
+    this.bodyStart = i32[o + REC.bodyStart];
+    this.bodyEnd = i32[o + REC.bodyEnd];
+    this.aux = i32[o + REC.aux];
+    this.thread = i32[o + REC.thread];
+    this.exitText = i32[o + REC.exitText];
+    this.ns = f64[o64 + REC.ns];
+    this.tid = f64[o64 + REC.tid];
   }
   comm(): string {
-    return this.buf.toString('latin1', this.s.commStart, this.s.commEnd).trim();
+    return this.buf.toString('latin1', this.commStart, this.commEnd).trim();
   }
   key(): string {
-    return `${this.comm()}-${this.s.tid}`;
+    return `${this.comm()}-${this.tid}`;
   }
   body(): string {
-    return this.buf.toString('latin1', this.s.bodyStart, this.s.bodyEnd);
+    return this.buf.toString('latin1', this.bodyStart, this.bodyEnd);
   }
 }
 
@@ -216,8 +246,8 @@ class TraceImporter {
   private readonly threads = new Map<string, ThreadState>();
   /** The same threads by tid (sched_switch names the thread it switches out by pid). */
   private readonly byTid = new Map<number, ThreadState>();
-  /** The last thread seen for a tid, with its comm bytes: most lines skip the key string. */
-  private readonly lastOfTid = new Map<number, { comm: Buffer; t: ThreadState }>();
+  /** Threads by the numbers each scanner gave them ([source][number]): no key string per line. */
+  private readonly threadByNumber: (ThreadState | undefined)[][] = [];
   private readonly queue: Pending[] = [];
   private head = 0;
   private readonly usesPcs: boolean;
@@ -226,8 +256,8 @@ class TraceImporter {
   /** kvm_exit classification by the text before ", PC:" (few distinct values in a trace). */
   private readonly exitClasses = new Map<string, KvmExit>();
   private readonly scanned = new ScannedLine();
-  /** The bytes before ", PC:" of the exit texts seen, with their (valid) class. */
-  private readonly exitTexts: { bytes: Buffer; x: KvmExit }[] = [];
+  /** Valid exit classes by the numbers each scanner gave their texts before ", PC:". */
+  private readonly exitByNumber: (KvmExit | undefined)[][] = [];
 
   readonly fp: TraceFpModel;
 
@@ -250,15 +280,22 @@ class TraceImporter {
     this.firstBad ??= where;
   }
 
-  /** One line `b[s, e)` (no line break); `ascii` when its buffer is known to be ASCII. */
-  line(b: Buffer, s: number, e: number, ascii: boolean): void {
-    const lineNo = ++this.counts.lines;
-    if ((ascii || isAscii(b.subarray(s, e))) && scanEventLine(b, s, e, this.scanned.s)) {
-      this.scanned.buf = b;
-      this.event(this.scanned, lineNo);
-      return;
+  /**
+   * The lines of buffer `b` scanned into `r` (scanLines, here or in a worker), in order:
+   * byte-scanned events applied from their records, the other lines parsed as text.
+   */
+  replay(b: Buffer, r: Pick<ScanResult, 'source' | 'n' | 'i32' | 'f64'>): void {
+    const sc = this.scanned;
+    sc.buf = b;
+    sc.source = r.source;
+    for (let k = 0; k < r.n; k++) {
+      const o = k * REC.stride;
+      const lineNo = ++this.counts.lines;
+      if (r.i32[o + REC.fast] === 1) {
+        sc.load(r, k);
+        this.event(sc, lineNo);
+      } else this.slowLine(b.toString('utf8', r.i32[o + REC.start], r.i32[o + REC.end]), lineNo);
     }
-    this.slowLine(b.toString('utf8', s, e), lineNo);
   }
 
   /** A line the byte scan left to the regular-expression parser. */
@@ -344,27 +381,15 @@ class TraceImporter {
 
   /** The kvm_exit's class, looked up by its text before ", PC: 0x<hex>" when the PC is plain. */
   private exitClass(ev: LineEvent): KvmExit {
-    if (ev === this.scanned) {
-      const { buf, s } = this.scanned;
-      const comma = exitPrefixEnd(buf, s);
-      if (comma >= 0) {
-        // A trace has a handful of distinct exit texts: compare lengths, then bytes.
-        const known = this.exitTexts;
-        const n = comma - s.bodyStart;
-        for (let k = 0; k < known.length; k++) {
-          const e = known[k];
-          if (e.bytes.length === n && sameBytes(e.bytes, buf, s.bodyStart, comma)) {
-            if (e.x.ok) return e.x;
-            break;
-          }
-        }
-        const x = this.exitClassOfText(ev.body());
-        if (x.ok && known.length < 64)
-          known.push({ bytes: Buffer.from(buf.subarray(s.bodyStart, comma)), x });
-        return x;
-      }
-    }
-    return this.exitClassOfText(ev.body());
+    const sc = this.scanned;
+    if (ev !== sc || sc.aux < 0) return this.exitClassOfText(ev.body());
+    // The scanner numbered the text before the plain tail: the class is known by number.
+    const table = (this.exitByNumber[sc.source] ??= []);
+    const known = sc.exitText >= 0 ? table[sc.exitText] : undefined;
+    if (known) return known;
+    const x = this.exitClassOfText(ev.body());
+    if (x.ok && sc.exitText >= 0) table[sc.exitText] = x;
+    return x;
   }
 
   /** The class of a kvm_exit's fields text, cached by the text before ", PC: 0x<hex>". */
@@ -383,7 +408,7 @@ class TraceImporter {
   }
 
   private entryProblem(ev: LineEvent): string | undefined {
-    if (ev === this.scanned && plainEntry(this.scanned.buf, this.scanned.s)) return undefined;
+    if (ev === this.scanned && this.scanned.aux === 1) return undefined;
     return kvmEntryProblem(ev.body());
   }
 
@@ -411,21 +436,14 @@ class TraceImporter {
     return t;
   }
 
-  /** The thread of `ev` if seen before: by tid and comm bytes first, by key string otherwise. */
+  /** The thread of `ev` if seen before: by the scanner's number first, by key string otherwise. */
   private knownThread(ev: LineEvent): ThreadState | undefined {
     const sc = this.scanned;
-    if (ev === sc) {
-      const last = this.lastOfTid.get(sc.tid);
-      if (last && sameBytes(last.comm, sc.buf, sc.s.commStart, sc.s.commEnd)) return last.t;
-      const t = this.threads.get(ev.key());
-      if (t)
-        this.lastOfTid.set(sc.tid, {
-          comm: Buffer.from(sc.buf.subarray(sc.s.commStart, sc.s.commEnd)),
-          t,
-        });
-      return t;
-    }
-    return this.threads.get(ev.key());
+    if (ev !== sc) return this.threads.get(ev.key());
+    const table = (this.threadByNumber[sc.source] ??= []);
+    const t = table[sc.thread] ?? this.threads.get(ev.key());
+    if (t) table[sc.thread] = t;
+    return t;
   }
 
   private entry(t: ThreadState, ev: LineEvent): void {
@@ -528,64 +546,11 @@ class TraceImporter {
   }
 }
 
-/** Whether `a` equals `b[s, e)`. */
-function sameBytes(a: Buffer, b: Buffer, s: number, e: number): boolean {
-  if (a.length !== e - s) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[s + i]) return false;
-  return true;
-}
-
-function isHexByte(c: number): boolean {
-  return (c >= 0x30 && c <= 0x39) || (c >= 0x61 && c <= 0x66) || (c >= 0x41 && c <= 0x46);
-}
-function isWsByte(c: number): boolean {
-  return c === 0x20 || (c >= 0x09 && c <= 0x0d);
-}
-
-/**
- * Backwards from the end of a scanned body over "0x<hex>": the start of the hex digits,
- * or -1 when the body does not end so or the PC has more than 16 significant digits.
- */
-function pcStart(b: Buffer, bodyStart: number, bodyEnd: number): number {
-  let i = bodyEnd;
-  while (i > bodyStart && isHexByte(b[i - 1])) i--;
-  if (i === bodyEnd || i - 2 < bodyStart || b[i - 1] !== 0x78 || b[i - 2] !== 0x30) return -1;
-  let z = i;
-  while (z < bodyEnd && b[z] === 0x30) z++;
-  return bodyEnd - z > 16 ? -1 : i;
-}
-
-/** Whether a scanned kvm_entry's fields are exactly "PC:<ws>0x<hex>" with a 64-bit PC. */
-function plainEntry(b: Buffer, s: ScannedEvent): boolean {
-  const i = pcStart(b, s.bodyStart, s.bodyEnd);
-  if (i < 0) return false;
-  let k = i - 2;
-  if (k <= s.bodyStart + 3 || !isWsByte(b[k - 1])) return false;
-  while (k > s.bodyStart && isWsByte(b[k - 1])) k--;
-  return k === s.bodyStart + 3 && b[k - 3] === 0x50 && b[k - 2] === 0x43 && b[k - 1] === 0x3a;
-}
-
-/**
- * Where a scanned kvm_exit's "<ws>PC:<ws>0x<hex>" tail begins (at its comma), or -1 when
- * the tail is not in that plain form (or the PC is wider than 64 bits).
- */
-function exitPrefixEnd(b: Buffer, s: ScannedEvent): number {
-  const i = pcStart(b, s.bodyStart, s.bodyEnd);
-  if (i < 0) return -1;
-  let k = i - 2;
-  if (k <= s.bodyStart || !isWsByte(b[k - 1])) return -1;
-  while (k > s.bodyStart && isWsByte(b[k - 1])) k--;
-  if (k - 3 <= s.bodyStart || b[k - 1] !== 0x3a || b[k - 2] !== 0x43 || b[k - 3] !== 0x50)
-    return -1;
-  k -= 3;
-  if (!isWsByte(b[k - 1])) return -1;
-  while (k > s.bodyStart && isWsByte(b[k - 1])) k--;
-  return k > s.bodyStart && b[k - 1] === 0x2c ? k - 1 : -1;
-}
-
-/** Splits buffers into lines in place (LF, CRLF or a lone CR end a line, as node:readline). */
+/** Splits a stream's chunks into regions of whole lines, scanned and replayed in this thread. */
 class LineSplitter {
   private carry: Buffer | undefined;
+  private readonly records = new LineRecords();
+  private readonly names = new ScanNames();
 
   constructor(private readonly importer: TraceImporter) {}
 
@@ -597,48 +562,20 @@ class LineSplitter {
       this.carry = undefined;
     }
     const last = b.lastIndexOf(10);
-    if (last >= 0) this.complete(b, last + 1);
+    if (last >= 0) this.complete(b, last + 1, false);
     if (last + 1 < b.length) this.carry = Buffer.from(b.subarray(last + 1));
   }
 
-  /** The lines of `b[0, end)`, where `end` follows a line feed (the buffer may be reused after). */
-  complete(b: Buffer, end: number): void {
-    const imp = this.importer;
-    const region = b.subarray(0, end);
-    const ascii = isAscii(region);
-    const hasCr = region.indexOf(13) >= 0;
-    let s = 0;
-    for (let nl = b.indexOf(10); nl >= 0 && nl < end; nl = b.indexOf(10, s)) {
-      if (hasCr) this.crLine(b, s, nl, ascii);
-      else imp.line(b, s, nl, ascii);
-      s = nl + 1;
-    }
+  private complete(b: Buffer, end: number, final: boolean): void {
+    const r = this.records;
+    scanLines(b, end, final, r, this.names);
+    this.importer.replay(b, { source: 0, n: r.n, i32: r.i32, f64: r.f64 });
   }
 
-  /** The input's last bytes after its last line feed (an unfinished line). */
-  rest(b: Buffer): void {
-    if (b.length > 0) this.carry = Buffer.from(b);
-  }
-
-  /** A line that may hold CRs: each CR ends a line too (a final CR belongs to CRLF). */
-  private crLine(b: Buffer, s: number, e: number, ascii: boolean): void {
-    let start = s;
-    for (let cr = b.indexOf(13, s); cr >= 0 && cr < e; cr = b.indexOf(13, start)) {
-      if (cr === e - 1) break;
-      this.importer.line(b, start, cr, ascii);
-      start = cr + 1;
-    }
-    this.importer.line(b, start, e > start && b[e - 1] === 13 ? e - 1 : e, ascii);
-  }
-
+  /** The input ends: its last line may have no line break. */
   end(): void {
-    if (!this.carry) return;
-    const b = this.carry;
+    if (this.carry) this.complete(this.carry, this.carry.length, true);
     this.carry = undefined;
-    // The last line has no line break; a trailing CR still ends it.
-    const e = b[b.length - 1] === 13 ? b.length - 1 : b.length;
-    if (b.indexOf(13) >= 0 && b.indexOf(13) < e) this.crLine(b, 0, b.length, isAscii(b));
-    else this.importer.line(b, 0, e, isAscii(b));
   }
 }
 
@@ -664,36 +601,73 @@ function openTrace(input: string | Readable): { file: string; stream?: Readable;
   return { file: input, stream: createReadStream(input, { highWaterMark: 1 << 20 }) };
 }
 
-/** Feeds a regular file to `lines` in 1 MB reads, yielding to the event loop between a few. */
-async function feedFile(path: string, lines: LineSplitter): Promise<void> {
-  const fd = openSync(path, 'r');
-  try {
-    let buf = Buffer.allocUnsafe(1 << 20);
-    let have = 0;
-    for (let n = 1; ; n++) {
-      if (have === buf.length) {
-        // One line longer than the buffer: grow it.
-        const bigger = Buffer.allocUnsafe(buf.length * 2);
-        buf.copy(bigger, 0, 0, have);
-        buf = bigger;
-      }
-      const got = readSync(fd, buf, have, buf.length - have, null);
-      if (got === 0) break;
-      const end = have + got;
-      const last = buf.lastIndexOf(10, end - 1);
-      if (last < 0) {
-        have = end;
-        continue;
-      }
-      lines.complete(buf, last + 1);
-      buf.copyWithin(0, last + 1, end);
-      have = end - last - 1;
-      // Signal handlers (the spool's clean-up on SIGINT) run between buffers.
-      if (n % 8 === 0) await new Promise((r) => setImmediate(r));
+/** Bytes read at a time from a regular file. */
+const CHUNK = 1 << 20;
+
+/**
+ * The next region of whole lines of `fd` after the unfinished line `carry`, in a buffer
+ * of the free list (or a bigger one for a line longer than CHUNK); at the end of the file
+ * the last unfinished line (final) or nothing.
+ */
+function readRegion(
+  fd: number,
+  carry: Buffer,
+  free: ArrayBuffer[],
+): { req?: ScanRequest; carry: Buffer } {
+  for (;;) {
+    const size = Math.max(CHUNK, carry.length * 2);
+    const ab = size === CHUNK ? (free.pop() ?? new ArrayBuffer(CHUNK)) : new ArrayBuffer(size);
+    const buf = Buffer.from(ab);
+    carry.copy(buf, 0);
+    const got = readSync(fd, buf, carry.length, size - carry.length, null);
+    const end = carry.length + got;
+    if (got === 0) {
+      if (end === 0) free.push(ab);
+      return { req: end > 0 ? { buf: ab, end, final: true } : undefined, carry: Buffer.alloc(0) };
     }
-    lines.rest(buf.subarray(0, have));
+    const last = buf.lastIndexOf(10, end - 1);
+    if (last >= 0) {
+      const rest = Buffer.from(buf.subarray(last + 1, end));
+      return { req: { buf: ab, end: last + 1, final: false }, carry: rest };
+    }
+    carry = Buffer.from(buf.subarray(0, end));
+    if (size === CHUNK) free.push(ab);
+  }
+}
+
+/**
+ * Feeds a regular file to the importer in 1 MB regions of whole lines, scanned in this
+ * thread or by `workers` worker threads (several regions in flight, replayed in file
+ * order, so the result is the same whatever the worker count).
+ */
+async function feedFile(path: string, imp: TraceImporter, workers: number): Promise<void> {
+  const fd = openSync(path, 'r');
+  const scanner = workers > 0 ? new ScanWorkers(workers) : new InlineScanner();
+  const depth = workers > 0 ? 2 * workers + 1 : 1;
+  const inflight: Promise<ScanResult>[] = [];
+  const free: ArrayBuffer[] = [];
+  let carry: Buffer = Buffer.alloc(0);
+  let eof = false;
+  try {
+    for (let n = 1; ; n++) {
+      while (!eof && inflight.length < depth) {
+        const next = readRegion(fd, carry, free);
+        carry = next.carry;
+        if (next.req) inflight.push(scanner.scan(next.req));
+        eof = next.req === undefined || next.req.final;
+      }
+      const pending = inflight.shift();
+      if (pending === undefined) break;
+      const r = await pending;
+      imp.replay(Buffer.from(r.buf), r);
+      scanner.recycle(r);
+      if (r.buf.byteLength === CHUNK) free.push(r.buf);
+      // Signal handlers (the spool's clean-up on SIGINT) run between buffers.
+      if (workers === 0 && n % 8 === 0) await new Promise((resolve) => setImmediate(resolve));
+    }
   } finally {
     closeSync(fd);
+    await scanner.close();
   }
 }
 
@@ -709,12 +683,13 @@ export async function importTrace(
   const { file, stream, path } = openTrace(input);
   const imp = new TraceImporter(file, opts);
   try {
-    const lines = new LineSplitter(imp);
-    if (path !== undefined) await feedFile(path, lines);
-    else
+    if (path !== undefined) await feedFile(path, imp, opts.workers ?? importWorkers(path));
+    else {
+      const lines = new LineSplitter(imp);
       for await (const chunk of stream as AsyncIterable<Buffer | string>)
         lines.push(typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : chunk);
-    lines.end();
+      lines.end();
+    }
     imp.finish();
     imp.checkUsable();
   } catch (e) {

@@ -8,6 +8,7 @@
  * fast path reproduces exactly (a property test feeds both random and mutated lines).
  */
 
+import { isAscii } from 'node:buffer';
 import { MAX_TRACE_SECONDS } from './trace-parse.js';
 
 /** The event of a line, as a small code (names compared in bytes). */
@@ -53,38 +54,47 @@ function isWs(c: number): boolean {
 function isDigit(c: number): boolean {
   return c >= 0x30 && c <= 0x39;
 }
+// [0-9a-fA-F], as a table (called only on bytes inside the line, so never with undefined).
+const HEX_CHAR = new Uint8Array(256);
+for (let c = 0; c < 128; c++) if (/[0-9a-fA-F]/.test(String.fromCharCode(c))) HEX_CHAR[c] = 1;
 function isHex(c: number): boolean {
-  return isDigit(c) || (c >= 0x61 && c <= 0x66) || (c >= 0x41 && c <= 0x46);
+  return HEX_CHAR[c] === 1;
 }
-// [\w:.-]
+// [\w:.-], as a table: the event name's loop is the scanner's longest (called only on
+// bytes inside the line, so never with undefined).
+const EVENT_CHAR = new Uint8Array(256);
+for (let c = 0; c < 128; c++) if (/[\w:.-]/.test(String.fromCharCode(c))) EVENT_CHAR[c] = 1;
 function isEventChar(c: number): boolean {
-  return (
-    isDigit(c) ||
-    (c >= 0x61 && c <= 0x7a) ||
-    (c >= 0x41 && c <= 0x5a) ||
-    c === 0x5f ||
-    c === 0x3a ||
-    c === 0x2e ||
-    c === 0x2d
-  );
+  return EVENT_CHAR[c] === 1;
 }
 
-const NAMES: readonly [string, EvCode][] = [
-  ['kvm_entry', EV.entry],
-  ['kvm_exit', EV.exit],
-  ['kvm_userspace_exit', EV.userspace],
-  ['sched_switch', EV.sched],
-];
-const NAME_BYTES = NAMES.map(([n, code]) => [Buffer.from(n, 'latin1'), code] as const);
-
+/**
+ * The event code of the name `b[s, e)`: kvm_entry, kvm_exit, kvm_userspace_exit or
+ * sched_switch, else EV.other (told apart by length and a few bytes, then confirmed).
+ */
 function eventCode(b: Buffer, s: number, e: number): EvCode {
-  for (const [name, code] of NAME_BYTES) {
-    if (e - s !== name.length) continue;
-    let k = 0;
-    while (k < name.length && b[s + k] === name[k]) k++;
-    if (k === name.length) return code;
+  switch (e - s) {
+    case 9:
+      return b[s + 4] === 0x65 && same(b, s, KVM_ENTRY) ? EV.entry : EV.other;
+    case 8:
+      return b[s + 5] === 0x78 && same(b, s, KVM_EXIT) ? EV.exit : EV.other;
+    case 18:
+      return b[s + 4] === 0x75 && same(b, s, KVM_USERSPACE_EXIT) ? EV.userspace : EV.other;
+    case 12:
+      return b[s] === 0x73 && same(b, s, SCHED_SWITCH) ? EV.sched : EV.other;
+    default:
+      return EV.other;
   }
-  return EV.other;
+}
+const KVM_ENTRY = Buffer.from('kvm_entry', 'latin1');
+const KVM_EXIT = Buffer.from('kvm_exit', 'latin1');
+const KVM_USERSPACE_EXIT = Buffer.from('kvm_userspace_exit', 'latin1');
+const SCHED_SWITCH = Buffer.from('sched_switch', 'latin1');
+
+/** Whether `name` is at `b[s...]` (the caller checked the length). */
+function same(b: Buffer, s: number, name: Buffer): boolean {
+  for (let k = 0; k < name.length; k++) if (b[s + k] !== name[k]) return false;
+  return true;
 }
 
 /**
@@ -186,8 +196,10 @@ function scanEventAndBody(b: Buffer, i: number, e: number, out: ScannedEvent): b
  */
 export function scanEventLine(b: Buffer, s: number, e: number, out: ScannedEvent): boolean {
   if (needsSlowPath(b, s, e)) return false;
-  const bracket = b.indexOf(0x5b /* [ */, s);
-  if (bracket < 0 || bracket >= e) return false;
+  // The CPU column's '[' (a loop: near the start, where a native indexOf costs more).
+  let bracket = s;
+  while (bracket < e && b[bracket] !== 0x5b) bracket++;
+  if (bracket >= e) return false;
   let i = bracket + 1;
   let cpu = 0;
   while (i < e && isDigit(b[i])) {
@@ -211,4 +223,229 @@ export function scanEventLine(b: Buffer, s: number, e: number, out: ScannedEvent
   if (i < 0 || i >= e || !isWs(b[i])) return false;
   while (i < e && isWs(b[i])) i++;
   return scanEventAndBody(b, i, e, out);
+}
+
+/** Whether `a` equals `b[s, e)`. */
+export function sameBytes(a: Buffer, b: Buffer, s: number, e: number): boolean {
+  if (a.length !== e - s) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[s + i]) return false;
+  return true;
+}
+
+/**
+ * Backwards from the end of a scanned body over "0x<hex>": the start of the hex digits,
+ * or -1 when the body does not end so or the PC has more than 16 significant digits.
+ */
+function pcStart(b: Buffer, bodyStart: number, bodyEnd: number): number {
+  let i = bodyEnd;
+  while (i > bodyStart && isHex(b[i - 1])) i--;
+  if (i === bodyEnd || i - 2 < bodyStart || b[i - 1] !== 0x78 || b[i - 2] !== 0x30) return -1;
+  let z = i;
+  while (z < bodyEnd && b[z] === 0x30) z++;
+  return bodyEnd - z > 16 ? -1 : i;
+}
+
+/** Whether a scanned kvm_entry's fields `b[s, e)` are exactly "PC:<ws>0x<hex>" with a 64-bit PC. */
+function plainEntry(b: Buffer, s: number, e: number): boolean {
+  const i = pcStart(b, s, e);
+  if (i < 0) return false;
+  let k = i - 2;
+  if (k <= s + 3 || !isWs(b[k - 1])) return false;
+  while (k > s && isWs(b[k - 1])) k--;
+  return k === s + 3 && b[k - 3] === 0x50 && b[k - 2] === 0x43 && b[k - 1] === 0x3a;
+}
+
+/**
+ * Where a scanned kvm_exit's "<ws>PC:<ws>0x<hex>" tail begins (at its comma) in the
+ * fields `b[s, e)`, or -1 when the tail is not in that plain form (or the PC is wider
+ * than 64 bits).
+ */
+function exitPrefixEnd(b: Buffer, s: number, e: number): number {
+  const i = pcStart(b, s, e);
+  if (i < 0) return -1;
+  let k = i - 2;
+  if (k <= s || !isWs(b[k - 1])) return -1;
+  while (k > s && isWs(b[k - 1])) k--;
+  if (k - 3 <= s || b[k - 1] !== 0x3a || b[k - 2] !== 0x43 || b[k - 3] !== 0x50) return -1;
+  k -= 3;
+  if (!isWs(b[k - 1])) return -1;
+  while (k > s && isWs(b[k - 1])) k--;
+  return k > s && b[k - 1] === 0x2c ? k - 1 : -1;
+}
+
+/**
+ * Slots of one line in LineRecords.i32: the line's bounds, whether the byte scan took it
+ * (FAST = 1; else the line goes through parseTraceLine as a string), the scanned fields,
+ * AUX: for a kvm_entry 1 when its fields are a plain 64-bit PC, for a kvm_exit the
+ * offset of the comma before its plain ", PC: 0x..." tail (-1 when not plain); THREAD:
+ * for a KVM event, the ScanNames number of its thread (comm and tid); EXIT_TEXT: for a
+ * kvm_exit with a plain tail, the ScanNames number of its text before the tail (-1: too
+ * many distinct texts).
+ * LineRecords.f64 holds NS and TID (a tid may pass 2^31).
+ */
+export const REC = {
+  start: 0,
+  end: 1,
+  fast: 2,
+  commStart: 3,
+  commEnd: 4,
+  cpu: 5,
+  event: 6,
+  bodyStart: 7,
+  bodyEnd: 8,
+  aux: 9,
+  thread: 10,
+  exitText: 11,
+  stride: 12,
+  ns: 0,
+  tid: 1,
+  stride64: 2,
+} as const;
+
+/** Slots of ScanNames' table of recent threads (a power of two). */
+const RECENT = 64;
+
+/**
+ * Numbers for the threads (comm and tid) and kvm_exit texts a scanner has met, in the
+ * order met, so the importer finds a line's thread and exit class by index instead of
+ * comparing bytes (numbers are per scanner: the importer keeps a table per scanner).
+ */
+export class ScanNames {
+  /** The last comm bytes seen for a tid, with its number: most lines need no string. */
+  private readonly lastOfTid = new Map<number, { tid: number; comm: Buffer; id: number }>();
+  private readonly recent: ({ tid: number; comm: Buffer; id: number } | undefined)[] = new Array<
+    { tid: number; comm: Buffer; id: number } | undefined
+  >(RECENT).fill(undefined);
+  private readonly threadIds = new Map<string, number>();
+  private readonly exitTexts: Buffer[] = [];
+
+  /** The number of the thread `comm-tid` of line `b` (its comm trimmed, as the importer keys threads). */
+  thread(b: Buffer, ev: ScannedEvent): number {
+    // A small table by the tid's low bits first (a trace has a few busy vCPU threads).
+    const slot = ev.tid & (RECENT - 1);
+    const recent = this.recent[slot];
+    if (recent && recent.tid === ev.tid && sameBytes(recent.comm, b, ev.commStart, ev.commEnd))
+      return recent.id;
+    const last = this.lastOfTid.get(ev.tid);
+    if (last && sameBytes(last.comm, b, ev.commStart, ev.commEnd)) {
+      this.recent[slot] = last;
+      return last.id;
+    }
+    const key = `${b.toString('latin1', ev.commStart, ev.commEnd).trim()}-${ev.tid}`;
+    let id = this.threadIds.get(key);
+    if (id === undefined) this.threadIds.set(key, (id = this.threadIds.size));
+    const entry = { tid: ev.tid, comm: Buffer.from(b.subarray(ev.commStart, ev.commEnd)), id };
+    this.lastOfTid.set(ev.tid, entry);
+    this.recent[slot] = entry;
+    return id;
+  }
+
+  /** The number of the exit text `b[s, e)` (a trace has a handful), or -1 past 64 of them. */
+  exitText(b: Buffer, s: number, e: number): number {
+    const known = this.exitTexts;
+    for (let k = 0; k < known.length; k++) if (sameBytes(known[k], b, s, e)) return k;
+    if (known.length >= 64) return -1;
+    known.push(Buffer.from(b.subarray(s, e)));
+    return known.length - 1;
+  }
+}
+
+/**
+ * The lines of one buffer region as flat records (no object per line), so they can be
+ * made in a worker thread and replayed in order by the importer (trace-import.ts).
+ */
+export class LineRecords {
+  n = 0;
+  constructor(
+    public i32: Int32Array = new Int32Array(REC.stride * 16384),
+    public f64: Float64Array = new Float64Array(REC.stride64 * 16384),
+  ) {}
+
+  /** Room for one more line. */
+  private grow(): void {
+    const i32 = new Int32Array(this.i32.length * 2);
+    i32.set(this.i32);
+    const f64 = new Float64Array(this.f64.length * 2);
+    f64.set(this.f64);
+    this.i32 = i32;
+    this.f64 = f64;
+  }
+
+  /** Appends line `b[s, e)`, scanned in bytes when it is ASCII (`ascii`: known to be). */
+  add(b: Buffer, s: number, e: number, ascii: boolean, ev: ScannedEvent, names: ScanNames): void {
+    if ((this.n + 1) * REC.stride > this.i32.length) this.grow();
+    const o = this.n * REC.stride;
+    const i32 = this.i32;
+    this.n++;
+    i32[o + REC.start] = s;
+    i32[o + REC.end] = e;
+    if (!((ascii || isAscii(b.subarray(s, e))) && scanEventLine(b, s, e, ev))) {
+      i32[o + REC.fast] = 0;
+      return;
+    }
+    i32[o + REC.fast] = 1;
+    i32[o + REC.commStart] = ev.commStart;
+    i32[o + REC.commEnd] = ev.commEnd;
+    i32[o + REC.cpu] = ev.cpu;
+    i32[o + REC.event] = ev.event;
+    i32[o + REC.bodyStart] = ev.bodyStart;
+    i32[o + REC.bodyEnd] = ev.bodyEnd;
+    let aux = 0;
+    if (ev.event === EV.entry) aux = Number(plainEntry(b, ev.bodyStart, ev.bodyEnd));
+    else if (ev.event === EV.exit) {
+      aux = exitPrefixEnd(b, ev.bodyStart, ev.bodyEnd);
+      i32[o + REC.exitText] = aux >= 0 ? names.exitText(b, ev.bodyStart, aux) : -1;
+    }
+    i32[o + REC.aux] = aux;
+    if (ev.event !== EV.other && ev.event !== EV.sched) i32[o + REC.thread] = names.thread(b, ev);
+    const o64 = (o / REC.stride) * REC.stride64;
+    this.f64[o64 + REC.ns] = ev.ns;
+    this.f64[o64 + REC.tid] = ev.tid;
+  }
+}
+
+/** A line that may hold CRs: each CR ends a line too (a final CR belongs to CRLF). */
+function crLines(
+  b: Buffer,
+  s: number,
+  e: number,
+  ascii: boolean,
+  out: LineRecords,
+  ev: ScannedEvent,
+  names: ScanNames,
+): void {
+  let start = s;
+  for (let cr = b.indexOf(13, s); cr >= 0 && cr < e; cr = b.indexOf(13, start)) {
+    if (cr === e - 1) break;
+    out.add(b, start, cr, ascii, ev, names);
+    start = cr + 1;
+  }
+  out.add(b, start, e > start && b[e - 1] === 13 ? e - 1 : e, ascii, ev, names);
+}
+
+/**
+ * Splits `b[0, end)` into lines (LF, CRLF or a lone CR end a line, as node:readline) and
+ * scans each into `out` (cleared first), numbering threads and exit texts in `names`
+ * (kept from region to region). `end` follows a line feed, or with `final` is
+ * the end of the input (its last line may have no line break). Cost: one pass.
+ */
+export function scanLines(
+  b: Buffer,
+  end: number,
+  final: boolean,
+  out: LineRecords,
+  names: ScanNames,
+): void {
+  out.n = 0;
+  const ev = scannedEvent();
+  const region = b.subarray(0, end);
+  const ascii = isAscii(region);
+  const hasCr = region.indexOf(13) >= 0;
+  let s = 0;
+  for (let nl = b.indexOf(10); nl >= 0 && nl < end; nl = b.indexOf(10, s)) {
+    if (hasCr) crLines(b, s, nl, ascii, out, ev, names);
+    else out.add(b, s, nl, ascii, ev, names);
+    s = nl + 1;
+  }
+  if (final && s < end) crLines(b, s, end, ascii, out, ev, names);
 }
