@@ -21,6 +21,7 @@ import {
 } from '../src/report/ground-truth.js';
 import type { ErrorStat } from '../src/stream/claim.js';
 import { CONSTANTS_FILE, type ModelConstants } from '../src/stream/guest-configs.js';
+import { vmFigures } from '../src/stream/guest-model.js';
 import { resolveWorkload, workloadStream } from '../src/stream/workload.js';
 import {
   cellCommand,
@@ -149,7 +150,10 @@ function hackbenchSize(c: MeasuredCell): { messages: number; tasks: number } {
 /** The constants measured directly on the training cells. */
 function closedForms(
   t: Training[],
-): Omit<ModelConstants, 'kernelThreadsPerSec' | 'streamShare' | 'validationIpiPerWake'> {
+): Omit<
+  ModelConstants,
+  'kernelThreadsPerSec' | 'streamShare' | 'validationIpiPerWake' | 'validationWfiPerBlock'
+> {
   const hb = t.filter((x) => x.cell.program === 'hackbench');
   const pipe = t.filter((x) => x.cell.program === 'pipe-pingpong');
   if (hb.length < 2 || pipe.length < 1)
@@ -206,6 +210,33 @@ function ipiPerWake(ids: ReadonlySet<string>): number {
     return ((sys64 ?? 0) * t.exits) / (t.switches * ((v - 1) / v));
   });
   return per.reduce((a, b) => a + b, 0) / per.length;
+}
+
+/**
+ * Idle entries per cross-vCPU block of a vCPU's last runnable task in the validation
+ * guest (hackbench parameter `wfi`), in closed form: the share w of the derivation's idle
+ * entries (at wfi=1: x per busy second, beside B other exits) that makes the model's WFx
+ * share of exits w x / (B + w x) the measured one r, so w = r B / (x (1 - r)); averaged
+ * over the multi-vCPU hackbench matrix training cells. Per exit, not per second: the
+ * matrix's 2-vCPU guest time is the L1 trace clock, shared by both vCPUs under -icount.
+ */
+function wfiPerBlock(ids: ReadonlySet<string>, k: ModelConstants): number {
+  const cells = loadMatrixTraining(ids).filter(
+    (x) => x.cell.guest?.bench === 'hackbench' && x.cell.guest.vcpus > 1 && x.totals,
+  );
+  if (cells.length === 0)
+    throw new Error('fit: needs a multi-vCPU hackbench matrix cell in validation/training.json');
+  const per = cells.map(({ cell, totals }) => {
+    const spec = cellSpec(cell, { ...k, validationWfiPerBlock: 1 });
+    if (!spec) throw new Error(`${cellId(cell)}: no parametrised workload describes it`);
+    const w = resolveWorkload(spec, { ...k, validationWfiPerBlock: 1 }).workload;
+    if (w.kind !== 'guest') throw new Error(`${cellId(cell)}: ${spec} is not a guest workload`);
+    const f = vmFigures(w, 0);
+    const x = f.sources.find((s) => s.name === 'idle (WFI)')?.perSec ?? 0;
+    const r = totals?.exitMix.WFx ?? 0;
+    return x > 0 ? (r * (f.busyExitsPerSec - x)) / (x * (1 - r)) : 0;
+  });
+  return Math.min(1, per.reduce((a, b) => a + b, 0) / per.length);
 }
 
 /** The generated model's 2015 skip rate of a training cell under candidate constants. */
@@ -373,6 +404,8 @@ const FIT_METHODS: Record<keyof ModelConstants, string> = {
     "golden-section search: the generated model's 2015 skip rate against the measured one on the null-syscall training cells",
   validationIpiPerWake:
     'closed form: IPI sends (SYS64 exits) / (guest switches x (vcpus - 1) / vcpus) on the multi-vCPU hackbench matrix training cells (validation/fixtures/runs/cells.json)',
+  validationWfiPerBlock:
+    "closed form: the share of the derivation's idle entries (switches x (vcpus - 1) / vcpus / (tasks / vcpus)) that gives the measured WFx share of exits, on the multi-vCPU hackbench matrix training cells (validation/fixtures/runs/cells.json)",
   streamShare:
     "golden-section search: the generated model's 2015 skip rate against the measured one on the -icount hackbench training cells",
 };
@@ -393,9 +426,11 @@ async function fitConstants(resultsFile: string, runs: number) {
   let k: ModelConstants = {
     ...base,
     validationIpiPerWake: ipiPerWake(trainingCells()),
+    validationWfiPerBlock: 1,
     kernelThreadsPerSec: 6.6,
     streamShare: 0,
   };
+  k = { ...k, validationWfiPerBlock: wfiPerBlock(trainingCells(), k) };
   k = {
     ...k,
     kernelThreadsPerSec: await search(

@@ -42,6 +42,8 @@ export interface ModelConstants {
   readonly validationPreemptionsPerSec: number;
   /** The validation guest (Debian 6.1 under -icount): reschedule IPIs sent per user switch whose wake-up crosses vCPUs. */
   readonly validationIpiPerWake: number;
+  /** The validation guest (2 vCPUs, -icount): idle entries (WFI) per cross-vCPU block of a vCPU's last runnable task (hackbench parameter `wfi`). */
+  readonly validationWfiPerBlock: number;
 }
 
 export const CONSTANT_NAMES: readonly (keyof ModelConstants)[] = [
@@ -54,6 +56,7 @@ export const CONSTANT_NAMES: readonly (keyof ModelConstants)[] = [
   'insnsPerPass',
   'validationPreemptionsPerSec',
   'validationIpiPerWake',
+  'validationWfiPerBlock',
 ];
 
 interface ConstantsFile {
@@ -167,6 +170,23 @@ function withGuestKernel(
   );
 }
 
+/**
+ * How long an idle vCPU waits, from what wakes it: the next wake-up IPI from the other
+ * vCPUs, arriving at `wakesPerSec` (by symmetry, the rate this vCPU sends them). Whether
+ * KVM halt-polls through the idle period or blocks the vCPU thread (kvm_vcpu_block ->
+ * schedule -> kvm_sched_out -> kvm_arch_vcpu_put, whose kvm_arch_vcpu_put_fp saves the
+ * guest's FP state in 6.1, arch/arm64/kvm/fpsimd.c, so the next guest FP use traps
+ * again) then follows from halt_poll_ns (guest-model.ts blockProbability), not from a
+ * typed probability. No wake-up source: the base file's value stays.
+ */
+function withIdleLength(vm: GuestVm, wakesPerSec: number, what: string): void {
+  if (wakesPerSec <= 0) return;
+  vm.idle.meanIdleUs = derived(
+    1e6 / wakesPerSec,
+    `the idle vCPU sleeps until ${what}: 1e6 / ${wakesPerSec.toPrecision(4)} wake-ups per second`,
+  );
+}
+
 function clone(w: GuestWorkload): GuestWorkload {
   return structuredClone(w);
 }
@@ -185,6 +205,13 @@ const hackbench: WorkloadTemplate = {
       max: 2,
       description:
         'reschedule IPIs sent per user switch whose wake-up crosses vCPUs (default: the Altra anchor estimate)',
+    },
+    wfi: {
+      default: 1,
+      min: 0,
+      max: 1,
+      description:
+        "share of cross-vCPU blocks of a vCPU's last runnable task that leave it idle (WFI); the others find a task pulled by the guest's load balancer (default 1: every one idles)",
     },
     groups: { default: 10, min: 1, max: 1000, integer: true, description: 'groups (-g)' },
     fds: {
@@ -260,9 +287,10 @@ const hackbench: WorkloadTemplate = {
       'as ipiSentPerSec: each IPI sent is received by another, running vCPU',
     );
     vm.idle.entriesPerSec = derived(
-      (sw * remote) / perVcpu,
-      'a vCPU idles when the last of its tasks/vcpus runnable tasks blocks: switches x (vcpus - 1) / vcpus / (tasks / vcpus)',
+      ((sw * remote) / perVcpu) * p.wfi,
+      `a vCPU idles when the last of its tasks/vcpus runnable tasks blocks and nothing is pulled: switches x (vcpus - 1) / vcpus / (tasks / vcpus) x ${p.wfi} (workload parameter wfi)`,
     );
+    withIdleLength(vm, ipi, 'a reschedule IPI from another vCPU (one waking a task here)');
     vm.idle.sameTaskShare = derived(1 / perVcpu, 'one of tasks / vcpus tasks is woken');
     w.description = `hackbench ${p.threads === 1 ? 'thread' : 'process'} mode, ${p.groups} groups x ${p.fds} fds, ${p.loops} loops of ${p.size} B, in a ${V}-vCPU AArch64 guest (derived: src/stream/guest-configs.ts)`;
     return w;
@@ -311,6 +339,7 @@ const lmbenchCtx: WorkloadTemplate = {
       split ? passes : 0,
       split ? 'one idle period per pass' : 'a runnable peer always exists',
     );
+    if (split) withIdleLength(vm, passes, "the peer's pass (its IPI)");
     w.description = `lmbench lat_ctx with ${p.procs} processes on ${V} vCPU(s) of an AArch64 guest (derived: src/stream/guest-configs.ts)`;
     return w;
   },

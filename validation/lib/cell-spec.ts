@@ -112,7 +112,8 @@ export function cellSpec(c: MeasuredCell, k: ModelConstants): string | null {
   const speed = cellSpeed(c);
   if (speed === null) return null;
   // the validation guest's reschedule IPIs per cross-vCPU wake-up (fitted), not Altra's
-  const ipi = `ipi=${Number(k.validationIpiPerWake.toPrecision(4))}`;
+  // and its idle entries per cross-vCPU block of a vCPU's last task (fitted)
+  const ipi = `ipi=${Number(k.validationIpiPerWake.toPrecision(4))},wfi=${Number(k.validationWfiPerBlock.toPrecision(4))}`;
   if (c.guest) {
     const v = c.guest.vcpus;
     const common = `vcpus=${v},speed=${Number(speed.toPrecision(4))},preempt=${Number(k.validationPreemptionsPerSec.toPrecision(4))}`;
