@@ -32,6 +32,7 @@ import {
   trainingCells,
 } from './lib/cell-spec.js';
 import { loadGroundTruth, streamNumbers } from './lib/model-side.js';
+import { readRunRecords } from './lib/run-records.js';
 import { REPO_DIR } from './lib/util.js';
 
 interface Training {
@@ -152,7 +153,11 @@ function closedForms(
   t: Training[],
 ): Omit<
   ModelConstants,
-  'kernelThreadsPerSec' | 'streamShare' | 'validationIpiPerWake' | 'validationWfiPerBlock'
+  | 'kernelThreadsPerSec'
+  | 'streamShare'
+  | 'validationIpiPerWake'
+  | 'validationWfiPerBlock'
+  | 'validationTickOffsetUs'
 > {
   const hb = t.filter((x) => x.cell.program === 'hackbench');
   const pipe = t.filter((x) => x.cell.program === 'pipe-pingpong');
@@ -237,6 +242,38 @@ function wfiPerBlock(ids: ReadonlySet<string>, k: ModelConstants): number {
     return x > 0 ? (r * (f.busyExitsPerSec - x)) / (x * (1 - r)) : 0;
   });
   return Math.min(1, per.reduce((a, b) => a + b, 0) / per.length);
+}
+
+/**
+ * The validation setup's tick offset (L2 tick to the next L1 tick), from the per-run
+ * fixtures of the one-vCPU -icount matrix training cells: between two 250 Hz ticks a busy
+ * guest's runs last either the offset or the period minus it, so the offset is the
+ * median of the IRQ-ended runs shorter than half the period (validation/README.md: 609
+ * and 3,381 us runs). Which of the two ticks comes first is not in the runs; the
+ * shorter gap is taken as guest-to-host.
+ */
+function tickOffsetUs(ids: ReadonlySet<string>): number {
+  const raw = JSON.parse(readFileSync(MATRIX_CELLS, 'utf8')) as {
+    cells: {
+      boot: string;
+      workload: string;
+      icount: boolean;
+      guest?: { vcpus: number };
+      fixtures: string[];
+    }[];
+  };
+  const half = 1e9 / GUEST_HZ / 2;
+  const short: number[] = [];
+  for (const c of raw.cells) {
+    if (!ids.has(`${c.boot}/${c.workload}`) || !c.icount || c.guest?.vcpus !== 1) continue;
+    for (const f of c.fixtures)
+      for (const r of readRunRecords(join(REPO_DIR, f)).runs)
+        if (r.exit === 'IRQ' && r.ns < half) short.push(r.ns);
+  }
+  if (short.length === 0)
+    throw new Error('fit: needs a one-vCPU -icount matrix training cell with per-run fixtures');
+  short.sort((a, b) => a - b);
+  return short[Math.floor(short.length / 2)] / 1000;
 }
 
 /** The generated model's 2015 skip rate of a training cell under candidate constants. */
@@ -406,6 +443,8 @@ const FIT_METHODS: Record<keyof ModelConstants, string> = {
     'closed form: IPI sends (SYS64 exits) / (guest switches x (vcpus - 1) / vcpus) on the multi-vCPU hackbench matrix training cells (validation/fixtures/runs/cells.json)',
   validationWfiPerBlock:
     "closed form: the share of the derivation's idle entries (switches x (vcpus - 1) / vcpus / (tasks / vcpus)) that gives the measured WFx share of exits, on the multi-vCPU hackbench matrix training cells (validation/fixtures/runs/cells.json)",
+  validationTickOffsetUs:
+    'closed form: the median of the IRQ-ended runs shorter than half a 250 Hz tick period in the per-run fixtures of the one-vCPU -icount matrix training cells (runs last the offset or the period minus it)',
   streamShare:
     "golden-section search: the generated model's 2015 skip rate against the measured one on the -icount hackbench training cells",
 };
@@ -427,6 +466,7 @@ async function fitConstants(resultsFile: string, runs: number) {
     ...base,
     validationIpiPerWake: ipiPerWake(trainingCells()),
     validationWfiPerBlock: 1,
+    validationTickOffsetUs: tickOffsetUs(trainingCells()),
     kernelThreadsPerSec: 6.6,
     streamShare: 0,
   };

@@ -44,6 +44,8 @@ export interface ModelConstants {
   readonly validationIpiPerWake: number;
   /** The validation guest (2 vCPUs, -icount): idle entries (WFI) per cross-vCPU block of a vCPU's last runnable task (hackbench parameter `wfi`). */
   readonly validationWfiPerBlock: number;
+  /** The validation setup (L2 under L1, -icount): time from an L2 (guest) tick to the next L1 (host) tick, microseconds. */
+  readonly validationTickOffsetUs: number;
 }
 
 export const CONSTANT_NAMES: readonly (keyof ModelConstants)[] = [
@@ -57,6 +59,7 @@ export const CONSTANT_NAMES: readonly (keyof ModelConstants)[] = [
   'validationPreemptionsPerSec',
   'validationIpiPerWake',
   'validationWfiPerBlock',
+  'validationTickOffsetUs',
 ];
 
 interface ConstantsFile {
@@ -97,6 +100,13 @@ const COMMON: Readonly<Record<string, NumericParam>> = {
     min: 0,
     max: 250,
     description: 'host preemptions of the vCPU thread per guest second (per-CPU kernel threads)',
+  },
+  tickoff: {
+    default: -1,
+    min: -1,
+    max: 1e6,
+    description:
+      'microseconds from a guest timer tick to the next host tick (-1: drawn from the seed, an unknown boot phase)',
   },
 };
 
@@ -155,6 +165,11 @@ function withHost(w: GuestWorkload, p: Readonly<Record<string, number>>): void {
     p.preempt,
     `workload parameter preempt=${p.preempt} (host per-CPU kernel threads preempting the vCPU thread)`,
   );
+  if (p.tickoff >= 0)
+    w.host.tickOffsetUs = derived(
+      p.tickoff,
+      `workload parameter tickoff=${p.tickoff} (the boot phase of the host tick against the guest's)`,
+    );
 }
 
 /** The guest kernel's own threads (interludes), and the vCPU count. */

@@ -63,15 +63,22 @@ export const EV_KNEON = 3;
 export const EV_USE = 4;
 export const EVENT_COUNT = 5;
 
-/** What an exit source does besides ending the run. */
-export const SOURCE_KIND = { plain: 0, idleEntry: 1 } as const;
+/** What an exit source does besides ending the run (`tick`: periodic, not raced: see ExitSources). */
+export const SOURCE_KIND = { plain: 0, idleEntry: 1, tick: 2 } as const;
 
-/** The exit sources of one vCPU while busy, as parallel arrays sorted by rate (largest first). */
+/**
+ * The exit sources of one vCPU while busy, as parallel arrays: first the `raced` Poisson
+ * sources sorted by rate (largest first), then the periodic timer ticks (the guest's,
+ * then the host's), which are not raced: a run ends at the next tick unless a raced
+ * source or nothing else ends it first (guest.ts).
+ */
 export interface ExitSources {
   readonly names: readonly string[];
-  /** Rate per ns of each source. */
+  /** Rate per ns of each source (a tick's: its frequency). */
   readonly rates: Float64Array;
-  /** Cumulative probability of choosing sources 0..i (last is 1). */
+  /** How many sources (the first ones) race as Poisson clocks. */
+  readonly raced: number;
+  /** Cumulative probability of choosing raced sources 0..i (the last raced one is 1; ticks 1). */
   readonly cum: Float64Array;
   readonly exitKey: Uint8Array;
   readonly handled: Uint8Array;
@@ -88,8 +95,15 @@ export interface VcpuModel {
   readonly vm: number;
   readonly vmName: string;
   readonly aarch32: boolean;
-  /** Total busy exit rate per ns (the run length is exponential with this rate). */
+  /** Total rate per ns of the raced exit sources (without the periodic ticks). */
   readonly busyRate: number;
+  /** Guest and host tick periods in ns (Infinity: no tick) and their source indices (-1: none). */
+  readonly guestTickNs: number;
+  readonly hostTickNs: number;
+  readonly guestTickSrc: number;
+  readonly hostTickSrc: number;
+  /** Mean idle period in ns (wall time between a WFI and the wake-up: the ticks' grids move on). */
+  readonly meanIdleNs: number;
   readonly sources: ExitSources;
   /** Guest event rates per ns: [switch to SIMD, switch to plain, interlude, kernel NEON, SIMD use (in a SIMD slice)]. */
   readonly eventRates: Float64Array;
@@ -144,9 +158,16 @@ export interface GuestModel {
    * another thread, or v blocked in WFI).
    */
   readonly pickCum: Float64Array;
+  /**
+   * Time from a guest tick to the next host tick, ns (`host.tickOffsetUs`); null: drawn
+   * per stream from the seed (an unknown boot phase).
+   */
+  readonly tickOffsetNs: number | null;
 }
 
 const PER_SEC_TO_PER_NS = 1e-9;
+/** A mean time (ns) standing for "never" where no clock races: finite, so x * 0 stays 0. */
+export const NEVER = 1e300;
 
 /** The combo a guest event leads to (see the header comment for the mechanism). */
 export function comboEffect(aarch32: boolean, combo: number, event: number): number {
@@ -269,6 +290,9 @@ function otherSources(w: GuestWorkload, vm: GuestVm): Src[] {
   return list;
 }
 
+const GUEST_TICK = 'guest timer tick';
+const HOST_TICK = 'host timer tick';
+
 /** Every exit source of a busy vCPU of `vm`, with its class, handling and host activity after it. */
 function sourceList(w: GuestWorkload, vm: GuestVm): Src[] {
   const h = w.host;
@@ -295,9 +319,15 @@ function sourceList(w: GuestWorkload, vm: GuestVm): Src[] {
   });
   const e = vm.exits;
   const a32 = vm.el1 === 'aarch32';
+  // The timer ticks are periodic, at CONFIG_HZ (Debian's kernel config, debian/config/config:
+  // CONFIG_HZ_250=y; kernel/time/tick-sched.c tick_sched_timer re-arms the sched timer one
+  // TICK_NSEC later with hrtimer_forward, so the ticks keep one grid, across NO_HZ idle
+  // too): the guest's virtual timer (an IRQ exit to inject it), and the host's own tick
+  // (an IRQ exit, at which the host may preempt the vCPU thread). Not raced (guest.ts).
+  const tick = SOURCE_KIND.tick;
   const list: Src[] = [
-    kernel('guest timer tick', vm.hz.value, EXIT_TYPE.IRQ),
-    kernel('host timer tick', h.hz.value, EXIT_TYPE.IRQ, pPreempt),
+    kernel(GUEST_TICK, vm.hz.value, EXIT_TYPE.IRQ, 0, tick),
+    kernel(HOST_TICK, h.hz.value, EXIT_TYPE.IRQ, pPreempt, tick),
     kernel('IPI sent', e.ipiSentPerSec.value, ipiExitClass(vm)),
     kernel('IPI received', e.ipiReceivedPerSec.value, EXIT_TYPE.IRQ),
     kernel('device interrupt', e.deviceIrqPerSec.value, EXIT_TYPE.IRQ),
@@ -324,19 +354,22 @@ function sourceList(w: GuestWorkload, vm: GuestVm): Src[] {
 
 /** The exit sources of a busy vCPU of `vm`, compiled (sorted by rate, cumulative, typed arrays). */
 function compileSources(w: GuestWorkload, vm: GuestVm): ExitSources {
-  const list = sourceList(w, vm);
-  // Largest first, so the linear scan in the hot loop usually stops at the first entry;
-  // ties keep the declaration order (Array.prototype.sort is stable).
-  const used = list.filter((s) => s.rate > 0).sort((a, b) => b.rate - a.rate);
-  const total = used.reduce((s, x) => s + x.rate, 0);
-  const cum = new Float64Array(used.length);
+  const list = sourceList(w, vm).filter((s) => s.rate > 0);
+  // Raced sources largest first, so the linear scan in the hot loop usually stops at the
+  // first entry; ties keep the declaration order (Array.prototype.sort is stable). Then
+  // the ticks, guest before host.
+  const raced = list.filter((s) => s.kind !== SOURCE_KIND.tick).sort((a, b) => b.rate - a.rate);
+  const used = [...raced, ...list.filter((s) => s.kind === SOURCE_KIND.tick)];
+  const total = raced.reduce((s, x) => s + x.rate, 0);
+  const cum = new Float64Array(used.length).fill(1);
   let acc = 0;
-  used.forEach((s, i) => {
+  raced.forEach((s, i) => {
     acc += s.rate;
-    cum[i] = i === used.length - 1 ? 1 : acc / total;
+    cum[i] = i === raced.length - 1 ? 1 : acc / total;
   });
   return {
     names: used.map((s) => s.name),
+    raced: raced.length,
     rates: Float64Array.from(used.map((s) => s.rate * PER_SEC_TO_PER_NS)),
     cum,
     exitKey: Uint8Array.from(used.map((s) => exitKey(s.cls, s.handled))),
@@ -440,7 +473,7 @@ function outcomeTables(
   busyRate: number,
   combos: ReturnType<typeof comboTables>,
 ) {
-  const nSrc = sources.rates.length;
+  const nSrc = sources.raced;
   const outStride = nSrc + EVENT_COUNT;
   const outCum = new Float64Array(COMBOS * outStride);
   const outCode = new Uint8Array(COMBOS * outStride);
@@ -448,7 +481,7 @@ function outcomeTables(
   const invTotal = new Float64Array(COMBOS);
   for (let c = 0; c < COMBOS; c++) {
     const total = busyRate + combos.comboRate[c];
-    invTotal[c] = 1 / total;
+    invTotal[c] = total > 0 ? 1 / total : NEVER; // nothing raced: only a tick ends the run
     const base = c * outStride;
     let acc = 0;
     let j = 0;
@@ -467,7 +500,9 @@ function outcomeTables(
       outCode[base + j] = combos.comboNext[c * EVENT_COUNT + k];
       j++;
     }
-    outCum[base + j - 1] = 1; // exactly 1, so a uniform in [0, 1) always finds an outcome
+    // Exactly 1, so a uniform in [0, 1) always finds an outcome. Nothing raced and no
+    // event (only ticks end the run): the one entry is never read (the tick comes first).
+    if (j > 0) outCum[base + j - 1] = 1;
     buildGuide(outCum, base, j, outGuide, c * GUIDE);
   }
   return { outStride, outCum, outCode, outGuide, invTotal };
@@ -485,9 +520,11 @@ function compileVcpu(
   const s = vm.tasks.simdShare.value;
   const eventRates = phaseEventRates(vm, phase);
   const combos = comboTables(aarch32, eventRates);
-  const busyRate = sources.rates.reduce((a, b) => a + b, 0);
+  const busyRate = sources.rates.slice(0, sources.raced).reduce((a, b) => a + b, 0);
   const srcGuide = new Uint8Array(GUIDE);
-  buildGuide(sources.cum, 0, sources.rates.length, srcGuide, 0);
+  buildGuide(sources.cum, 0, Math.max(1, sources.raced), srcGuide, 0);
+  const gTick = sources.names.indexOf(GUEST_TICK);
+  const hTick = sources.names.indexOf(HOST_TICK);
   const pBlock = blockProbability(w, vm);
   const fpOut = w.host.fpWhileDescheduled.value;
   const kNeon = w.host.kernelNeonPerExit.value;
@@ -496,6 +533,11 @@ function compileVcpu(
     vmName: vm.name,
     aarch32,
     busyRate,
+    guestTickNs: gTick >= 0 ? 1e9 / vm.hz.value : Infinity,
+    hostTickNs: hTick >= 0 ? 1e9 / w.host.hz.value : Infinity,
+    guestTickSrc: gTick,
+    hostTickSrc: hTick,
+    meanIdleNs: vm.idle.meanIdleUs.value * 1000,
     sources,
     eventRates,
     simdShare: s,
@@ -561,7 +603,16 @@ export function compileGuest(w: GuestWorkload): GuestModel {
     pickCum[v * nv + last] = 1; // exactly 1; entries after `last` are never reached
     for (let u = last + 1; u < nv; u++) pickCum[v * nv + u] = 1;
   }
-  return { name: w.name, vcpus, models, phases, slots, pickCum };
+  const off = w.host.tickOffsetUs?.value;
+  return {
+    name: w.name,
+    vcpus,
+    models,
+    phases,
+    slots,
+    pickCum,
+    tickOffsetNs: off === undefined ? null : off * 1000,
+  };
 }
 
 /**
@@ -578,7 +629,15 @@ export function replicateForTrace(model: GuestModel, n: number): GuestModel {
     (_, s) => model.slots[(Math.floor(s / P) % k) * P + (s % P)],
   );
   const vcpus = models.map((m, id) => ({ id, vm: m.vm, aarch32: m.aarch32 }));
-  return { name: model.name, vcpus, models, phases: P, slots, pickCum: new Float64Array(0) };
+  return {
+    name: model.name,
+    vcpus,
+    models,
+    phases: P,
+    slots,
+    pickCum: new Float64Array(0),
+    tickOffsetNs: model.tickOffsetNs,
+  };
 }
 
 /** Figures that follow from a VM's parameters alone (for summaries and the sensitivity view). */
@@ -599,7 +658,7 @@ export interface VmFigures {
 export function vmFigures(w: GuestWorkload, vmIndex: number): VmFigures {
   const vm = w.vms[vmIndex];
   const m = compileVcpu(w, vm, vmIndex);
-  const perSec = m.busyRate / PER_SEC_TO_PER_NS;
+  const perSec = m.sources.rates.reduce((a, b) => a + b, 0) / PER_SEC_TO_PER_NS;
   const switches = vm.scheduler.switchesPerSec.value + vm.scheduler.interludesPerSec.value;
   return {
     vm: vm.name,

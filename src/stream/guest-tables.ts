@@ -13,6 +13,7 @@ import {
   GUIDE,
   idleEntryEffect,
   INHW_BIT,
+  NEVER,
   SIMD_BIT,
   SOURCE_KIND,
   type VcpuModel,
@@ -70,6 +71,12 @@ export interface FlatTables {
   readonly blipHostFpPut: Float64Array;
   /** Per slot: rate per ns at which its scheduler phase ends (0: no phases). */
   readonly phaseEnd: Float64Array;
+  /** Per slot: guest and host tick periods in ns (Infinity: none), their global source indices, the mean idle period in ns. */
+  readonly guestTickNs: Float64Array;
+  readonly hostTickNs: Float64Array;
+  readonly guestTickSrc: Int32Array;
+  readonly hostTickSrc: Int32Array;
+  readonly meanIdleNs: Float64Array;
 }
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
@@ -113,6 +120,11 @@ function allocTables(nv: number, stride: number, srcStride: number): Mutable<Fla
     blipHostFpNoPut: f64(nv),
     blipHostFpPut: f64(nv),
     phaseEnd: f64(nv),
+    guestTickNs: f64(nv),
+    hostTickNs: f64(nv),
+    guestTickSrc: new Int32Array(nv),
+    hostTickSrc: new Int32Array(nv),
+    meanIdleNs: f64(nv),
   };
 }
 
@@ -120,7 +132,7 @@ function allocTables(nv: number, stride: number, srcStride: number): Mutable<Fla
 function fillScalars(t: Mutable<FlatTables>, m: VcpuModel, v: number): void {
   t.reachable[v] = m.reachable;
   t.busyRate[v] = m.busyRate;
-  t.invBusy[v] = 1 / m.busyRate;
+  t.invBusy[v] = m.busyRate > 0 ? 1 / m.busyRate : NEVER; // nothing raced: a tick ends every run
   t.aarch32[v] = m.aarch32 ? 1 : 0;
   t.switchRate[v] = m.eventRates[0] + m.eventRates[1];
   t.simdShare[v] = m.simdShare;
@@ -134,6 +146,11 @@ function fillScalars(t: Mutable<FlatTables>, m: VcpuModel, v: number): void {
   t.blipHostFpNoPut[v] = m.blipHostFpNoPut;
   t.blipHostFpPut[v] = m.blipHostFpPut;
   t.phaseEnd[v] = m.phaseEndRate;
+  t.guestTickNs[v] = m.guestTickNs;
+  t.hostTickNs[v] = m.hostTickNs;
+  t.guestTickSrc[v] = m.guestTickSrc < 0 ? -1 : v * t.srcStride + m.guestTickSrc;
+  t.hostTickSrc[v] = m.hostTickSrc < 0 ? -1 : v * t.srcStride + m.hostTickSrc;
+  t.meanIdleNs[v] = m.meanIdleNs;
 }
 
 /** A slot's idle-entry and wake-up effects as lookups. */

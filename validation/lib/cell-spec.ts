@@ -116,11 +116,11 @@ export function cellSpec(c: MeasuredCell, k: ModelConstants): string | null {
   const ipi = `ipi=${Number(k.validationIpiPerWake.toPrecision(4))},wfi=${Number(k.validationWfiPerBlock.toPrecision(4))}`;
   if (c.guest) {
     const v = c.guest.vcpus;
-    const common = `vcpus=${v},speed=${Number(speed.toPrecision(4))},preempt=${Number(k.validationPreemptionsPerSec.toPrecision(4))}`;
+    const common = `vcpus=${v},speed=${Number(speed.toPrecision(4))},preempt=${Number(k.validationPreemptionsPerSec.toPrecision(4))},tickoff=${Number(k.validationTickOffsetUs.toPrecision(4))}`;
     return guestSpec(c.guest, common, v, ipi);
   }
   const vcpus = cellVcpus(c);
-  const common = `vcpus=${vcpus},speed=${Number(speed.toPrecision(4))},preempt=${Number(k.validationPreemptionsPerSec.toPrecision(4))}`;
+  const common = `vcpus=${vcpus},speed=${Number(speed.toPrecision(4))},preempt=${Number(k.validationPreemptionsPerSec.toPrecision(4))},tickoff=${Number(k.validationTickOffsetUs.toPrecision(4))}`;
   const command = cellCommand(c);
   switch (c.program) {
     case 'hackbench': {
