@@ -16,13 +16,16 @@ import {
   idleEntryEffect,
   SIMD_BIT,
   SOURCE_KIND,
+  vfpIdRead,
+  VFP_ID_LOAD,
+  VFP_ID_NONE,
   wakeEffect,
   EN_BIT,
   INHW_BIT,
 } from '../src/stream/guest-model.js';
 import type { GuestWorkload } from '../src/stream/guest-schema.js';
 import { Prng } from '../src/stream/prng.js';
-import { CLASSES_PER_VCPU } from '../src/machine/run-class.js';
+import { CLASSES_PER_VCPU, FP_EL0, FP_EL1 } from '../src/machine/run-class.js';
 
 export interface RefRuns {
   cls: Uint16Array;
@@ -146,7 +149,18 @@ export function referenceRuns(w: GuestWorkload, runs: number, seed: number): Ref
         src = what;
         break;
       }
+      // A VFP save or load that reads MVFR0 exits there (when the sources say it traps).
+      const id = vfpIdRead(m.aarch32, c, what - 100);
       c = comboEffect(m.aarch32, c, what - 100);
+      const idSrc = m.sources.kind.findIndex(
+        (k, j) =>
+          k === SOURCE_KIND.vfpIdRead &&
+          m.sources.carry[j] === (id === VFP_ID_LOAD ? FP_EL1 | FP_EL0 : FP_EL1),
+      );
+      if (id !== VFP_ID_NONE && idSrc >= 0) {
+        src = idSrc;
+        break;
+      }
     }
     const srcs = m.sources;
     now = src === tickSrc ? tickAt : now + T;
@@ -168,7 +182,7 @@ export function referenceRuns(w: GuestWorkload, runs: number, seed: number): Ref
       (put ? 1 : 0);
     out.key[i] = srcs.exitKey[src];
     out.ns[i] = T;
-    state[v] = c & (SIMD_BIT | EN_BIT | INHW_BIT);
+    state[v] = (c & (SIMD_BIT | EN_BIT | INHW_BIT)) | srcs.carry[src]; // the rest of a cut save/load
     if (put && nv > 1) v = pickOther(rng, model.pickCum, v, nv);
   }
   return out;

@@ -385,11 +385,120 @@ const lmbenchSyscall: WorkloadTemplate = {
   },
 };
 
+/**
+ * CFS time slices (kernel/sched/fair.c, before EEVDF: sysctl_sched_latency 6 ms and
+ * sysctl_sched_min_granularity 0.75 ms, each x (1 + ilog2(min(CPUs, 8))),
+ * SCHED_TUNABLESCALING_LOG): with n runnable tasks on a CPU a slice is latency / n, at
+ * least the minimum granularity. check_preempt_tick switches at the first tick after the
+ * slice is used, so a CPU-bound CPU switches every ceil(slice x HZ) ticks.
+ */
+function cfsSwitchesPerSec(tasksOnCpu: number, cpus: number, hz: number): number {
+  if (tasksOnCpu <= 1) return 0;
+  const scale = 1 + Math.floor(Math.log2(Math.min(cpus, 8)));
+  const slice = Math.max((0.006 * scale) / tasksOnCpu, 0.00075 * scale);
+  return hz / Math.max(1, Math.ceil(slice * hz - 1e-9));
+}
+
+/** The FP-heavy AArch32 guest: vfpProcs VFP-heavy processes beside intProcs integer ones. */
+const fpHeavyAarch32: WorkloadTemplate = {
+  name: 'fp-heavy-aarch32',
+  summary:
+    'an AArch32 (armhf) guest running VFP-heavy processes beside integer ones, all CPU-bound',
+  params: {
+    vcpus: { ...COMMON.vcpus, default: 1 },
+    preempt: { ...COMMON.preempt, default: 0 },
+    tickoff: COMMON.tickoff,
+    vfpProcs: {
+      default: 2,
+      min: 0,
+      max: 64,
+      integer: true,
+      description: 'CPU-bound processes using VFP/NEON',
+    },
+    intProcs: {
+      default: 1,
+      min: 0,
+      max: 64,
+      integer: true,
+      description: 'CPU-bound integer-only processes',
+    },
+    tid3: {
+      default: 1,
+      min: 0,
+      max: 1,
+      integer: true,
+      description:
+        '1: the hypervisor traps ID-register reads (HCR_EL2.TID3, as KVM does), so the VFP save/load MVFR0 reads exit (CP10_ID)',
+    },
+  },
+  derive(base, p) {
+    const n = p.vfpProcs + p.intProcs;
+    const w = clone(base);
+    const vm = w.vms[0];
+    withHost(w, p);
+    vm.vcpus = derived(p.vcpus, `workload parameter vcpus=${p.vcpus}`, false);
+    // The modelled vCPU runs its share of the tasks (vCPUs beyond the tasks would idle).
+    const perCpu = Math.max(1, n / p.vcpus);
+    const hz = vm.hz.value;
+    vm.scheduler.switchesPerSec = derived(
+      cfsSwitchesPerSec(perCpu, p.vcpus, hz),
+      `CFS (kernel/sched/fair.c): ${perCpu.toFixed(2)} CPU-bound tasks per vCPU, slice max(6 ms x s / n, 0.75 ms x s), s = 1 + ilog2(vcpus); check_preempt_tick switches at the first ${hz} Hz tick after it`,
+      false,
+    );
+    vm.tasks.simdShare = derived(
+      n > 0 ? p.vfpProcs / n : 0,
+      'vfpProcs / (vfpProcs + intProcs): CFS gives equal-weight tasks equal slices',
+      false,
+    );
+    vm.trapsIdRegs = p.tid3 === 1;
+    w.description = `${p.vfpProcs} VFP-heavy and ${p.intProcs} integer processes on ${p.vcpus} vCPU(s) of an AArch32 (armhf) guest${p.tid3 === 1 ? ', ID-register reads trapped (MVFR0 reads in VFP save/load exit as CP10_ID)' : ''} (derived: src/stream/guest-configs.ts)`;
+    return w;
+  },
+};
+
+/** An idle guest: wake-ups for timers, RCU and kernel threads, now and then a daemon. */
+const idle: WorkloadTemplate = {
+  name: 'idle',
+  summary: 'an idle AArch64 guest: timer and RCU wake-ups, now and then a user task',
+  params: {
+    vcpus: COMMON.vcpus,
+    preempt: { ...COMMON.preempt, default: 0 },
+    tickoff: COMMON.tickoff,
+    wakeups: {
+      default: 50,
+      min: 0.01,
+      max: 1e6,
+      description: 'wake-ups from idle per second per vCPU (timers, RCU, daemons)',
+    },
+    userwake: {
+      default: 0.1,
+      min: 0,
+      max: 1,
+      description: 'share of wake-ups that run a user task (0: a guest with no user task)',
+    },
+  },
+  derive(base, p) {
+    const w = clone(base);
+    const vm = w.vms[0];
+    withHost(w, p);
+    vm.vcpus = derived(p.vcpus, `workload parameter vcpus=${p.vcpus}`, false);
+    vm.idle.meanIdleUs = derived(
+      1e6 / p.wakeups,
+      `1e6 / ${p.wakeups} wake-ups per second (workload parameter wakeups)`,
+    );
+    vm.idle.userWakeShare = derived(p.userwake, `workload parameter userwake=${p.userwake}`);
+    w.description = `an idle ${p.vcpus}-vCPU AArch64 guest, ${p.wakeups} wake-ups per second per vCPU, ${p.userwake} of them running a user task (derived: src/stream/guest-configs.ts)`;
+    return w;
+  },
+};
+
 /** The parametrised built-ins by name. */
 export const WORKLOAD_TEMPLATES: readonly WorkloadTemplate[] = [
   hackbench,
   lmbenchCtx,
   lmbenchSyscall,
+  fpHeavyAarch32,
+  idle,
 ];
 
 export function workloadTemplate(name: string): WorkloadTemplate | undefined {

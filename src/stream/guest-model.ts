@@ -64,7 +64,44 @@ export const EV_USE = 4;
 export const EVENT_COUNT = 5;
 
 /** What an exit source does besides ending the run (`tick`: periodic, not raced: see ExitSources). */
-export const SOURCE_KIND = { plain: 0, idleEntry: 1, tick: 2 } as const;
+export const SOURCE_KIND = { plain: 0, idleEntry: 1, tick: 2, vfpIdRead: 3 } as const;
+
+/** What a guest event's VFP state transfer does to the run (vfpIdRead): none, a save, a load. */
+export const VFP_ID_NONE = 0;
+export const VFP_ID_SAVE = 1;
+export const VFP_ID_LOAD = 2;
+
+/**
+ * Whether a guest event moves the AArch32 guest's VFP state (see comboEffect), so that
+ * the ARMv7 kernel's VFPFSTMIA / VFPFLDMIA macros read MVFR0 (arch/arm/include/asm/
+ * vfpmacros.h: `VFPFMRX \tmp, MVFR0` to decide whether D16-D31 exist, between the
+ * transfers of D0-D15 and D16-D31). With HCR_EL2.TID3 set (KVM sets it for every guest:
+ * HCR_GUEST_FLAGS, arch/arm64/include/asm/kvm_arm.h, so that ID registers can be
+ * sanitised; Arm ARM DDI 0487, HCR_EL2.TID3 field: VMRS of MVFR0/1/2 from AArch32 EL1
+ * traps to EL2 with EC 0x08)
+ * that read exits to KVM (kvm_handle_cp10_id, arch/arm64/kvm/sys_regs.c) in the middle of
+ * the save or load. Save: a switch or an interlude with EN set (vfp_notifier ->
+ * vfp_save_state), kernel-mode NEON with the owner's state in hardware; load: a VFP
+ * instruction with EN clear and the task's state not in hardware (vfp_support_entry ->
+ * vfp_load_state). AArch64 guests: none.
+ */
+export function vfpIdRead(aarch32: boolean, combo: number, event: number): number {
+  if (!aarch32) return VFP_ID_NONE;
+  const en = (combo & EN_BIT) !== 0;
+  const inHw = (combo & INHW_BIT) !== 0;
+  switch (event) {
+    case EV_SW_SIMD:
+    case EV_SW_PLAIN:
+    case EV_INTERLUDE:
+      return en ? VFP_ID_SAVE : VFP_ID_NONE;
+    case EV_KNEON:
+      return inHw ? VFP_ID_SAVE : VFP_ID_NONE;
+    case EV_USE:
+      return (combo & SIMD_BIT) !== 0 && !en && !inHw ? VFP_ID_LOAD : VFP_ID_NONE;
+    default:
+      return VFP_ID_NONE;
+  }
+}
 
 /**
  * The exit sources of one vCPU while busy, as parallel arrays: first the `raced` Poisson
@@ -85,6 +122,8 @@ export interface ExitSources {
   readonly kind: Uint8Array;
   /** Probability that the host schedules the vCPU thread out after this exit (vcpu_put). */
   readonly putP: Float64Array;
+  /** FP bits the run after this exit starts with (the rest of a VFP save or load cut by an MVFR0 read). */
+  readonly carry: Uint8Array;
   /** Probability of host FP use before the next entry, without and with a vcpu_put. */
   readonly hostFpNoPut: Float64Array;
   readonly hostFpPut: Float64Array;
@@ -116,6 +155,8 @@ export interface VcpuModel {
   readonly comboCum: Float64Array;
   readonly comboNext: Uint8Array;
   readonly comboCount: Uint8Array;
+  /** Per combo x event slot: the exit source the event's MVFR0 read ends the run with (-1: none). */
+  readonly comboExit: Int16Array;
   /**
    * The hot loop's view of the same chain: per combo, one categorical over "the run
    * ends by exit source j" and "effective guest event k happens first", with
@@ -128,6 +169,8 @@ export interface VcpuModel {
   readonly outStride: number;
   readonly outCum: Float64Array;
   readonly outCode: Uint8Array;
+  /** Per outcome: the combo the run ends with (an exit source's: unchanged; an MVFR0-read event's: after it). */
+  readonly outNext: Uint8Array;
   readonly outGuide: Uint8Array;
   /** 1 / (busyRate + comboRate[c]): the mean time to the next outcome, per combo. */
   readonly invTotal: Float64Array;
@@ -265,6 +308,7 @@ interface Src {
   putP: number;
   hfNo: number;
   hfPut: number;
+  carry?: number;
 }
 
 /** The VM's further exit sources (`otherExits`), with their class and handling. */
@@ -292,6 +336,8 @@ function otherSources(w: GuestWorkload, vm: GuestVm): Src[] {
 
 const GUEST_TICK = 'guest timer tick';
 const HOST_TICK = 'host timer tick';
+const VFP_SAVE_EXIT = 'MVFR0 read in a VFP save (CP10_ID)';
+const VFP_LOAD_EXIT = 'MVFR0 read in a VFP load (CP10_ID)';
 
 /** Every exit source of a busy vCPU of `vm`, with its class, handling and host activity after it. */
 function sourceList(w: GuestWorkload, vm: GuestVm): Src[] {
@@ -349,6 +395,14 @@ function sourceList(w: GuestWorkload, vm: GuestVm): Src[] {
     kernel('system register trap', e.sysregPerSec.value, a32 ? EC.CP15_32 : EC.SYS64),
   ];
   list.push(...otherSources(w, vm));
+  if (a32 && vm.trapsIdRegs) {
+    // Not raced: guest events end the run with these (vfpIdRead); rate 1 keeps them listed.
+    const id = SOURCE_KIND.vfpIdRead;
+    list.push(
+      { ...kernel(VFP_SAVE_EXIT, 1, EC.CP10_ID, 0, id), carry: FP_EL1 },
+      { ...kernel(VFP_LOAD_EXIT, 1, EC.CP10_ID, 0, id), carry: FP_EL1 | FP_EL0 },
+    );
+  }
   return list;
 }
 
@@ -358,8 +412,13 @@ function compileSources(w: GuestWorkload, vm: GuestVm): ExitSources {
   // Raced sources largest first, so the linear scan in the hot loop usually stops at the
   // first entry; ties keep the declaration order (Array.prototype.sort is stable). Then
   // the ticks, guest before host.
-  const raced = list.filter((s) => s.kind !== SOURCE_KIND.tick).sort((a, b) => b.rate - a.rate);
-  const used = [...raced, ...list.filter((s) => s.kind === SOURCE_KIND.tick)];
+  const paced = (s: Src) => s.kind === SOURCE_KIND.tick || s.kind === SOURCE_KIND.vfpIdRead;
+  const raced = list.filter((s) => !paced(s)).sort((a, b) => b.rate - a.rate);
+  const used = [
+    ...raced,
+    ...list.filter((s) => s.kind === SOURCE_KIND.tick),
+    ...list.filter((s) => s.kind === SOURCE_KIND.vfpIdRead),
+  ];
   const total = raced.reduce((s, x) => s + x.rate, 0);
   const cum = new Float64Array(used.length).fill(1);
   let acc = 0;
@@ -376,6 +435,7 @@ function compileSources(w: GuestWorkload, vm: GuestVm): ExitSources {
     handled: Uint8Array.from(used.map((s) => s.handled)),
     kind: Uint8Array.from(used.map((s) => s.kind)),
     putP: Float64Array.from(used.map((s) => s.putP)),
+    carry: Uint8Array.from(used.map((s) => s.carry ?? 0)),
     hostFpNoPut: Float64Array.from(used.map((s) => s.hfNo)),
     hostFpPut: Float64Array.from(used.map((s) => s.hfPut)),
   };
@@ -443,11 +503,14 @@ export function phaseEndRate(vm: GuestVm, phase: number): number {
 }
 
 /** Per combo: the effective guest events (those that change the combo), cumulative rates and targets. */
-function comboTables(aarch32: boolean, eventRates: Float64Array) {
+function comboTables(aarch32: boolean, eventRates: Float64Array, sources: ExitSources) {
   const comboRate = new Float64Array(COMBOS);
   const comboCum = new Float64Array(COMBOS * EVENT_COUNT);
   const comboNext = new Uint8Array(COMBOS * EVENT_COUNT);
   const comboCount = new Uint8Array(COMBOS);
+  const comboExit = new Int16Array(COMBOS * EVENT_COUNT).fill(-1);
+  const save = sources.names.indexOf(VFP_SAVE_EXIT);
+  const load = sources.names.indexOf(VFP_LOAD_EXIT);
   for (let c = 0; c < COMBOS; c++) {
     let acc = 0;
     let k = 0;
@@ -455,16 +518,18 @@ function comboTables(aarch32: boolean, eventRates: Float64Array) {
       const r = ev === EV_USE ? ((c & SIMD_BIT) !== 0 ? eventRates[ev] : 0) : eventRates[ev];
       if (r <= 0) continue;
       const next = comboEffect(aarch32, c, ev);
-      if (next === c) continue; // no effect here: thinned out
+      const id = save >= 0 ? vfpIdRead(aarch32, c, ev) : VFP_ID_NONE;
+      if (next === c && id === VFP_ID_NONE) continue; // no effect here: thinned out
       acc += r;
       comboCum[c * EVENT_COUNT + k] = acc;
       comboNext[c * EVENT_COUNT + k] = next;
+      if (id !== VFP_ID_NONE) comboExit[c * EVENT_COUNT + k] = id === VFP_ID_SAVE ? save : load;
       k++;
     }
     comboRate[c] = acc;
     comboCount[c] = k;
   }
-  return { comboRate, comboCum, comboNext, comboCount };
+  return { comboRate, comboCum, comboNext, comboCount, comboExit };
 }
 
 /** Per combo: one categorical over "exit source j ends the run" and "effective event k comes first" (see VcpuModel). */
@@ -477,6 +542,7 @@ function outcomeTables(
   const outStride = nSrc + EVENT_COUNT;
   const outCum = new Float64Array(COMBOS * outStride);
   const outCode = new Uint8Array(COMBOS * outStride);
+  const outNext = new Uint8Array(COMBOS * outStride);
   const outGuide = new Uint8Array(COMBOS * GUIDE);
   const invTotal = new Float64Array(COMBOS);
   for (let c = 0; c < COMBOS; c++) {
@@ -489,6 +555,7 @@ function outcomeTables(
       acc += sources.rates[k];
       outCum[base + j] = acc / total;
       outCode[base + j] = COMBOS + k;
+      outNext[base + j] = c;
       j++;
     }
     let prev = 0;
@@ -497,7 +564,11 @@ function outcomeTables(
       acc += cumRate - prev;
       prev = cumRate;
       outCum[base + j] = acc / total;
-      outCode[base + j] = combos.comboNext[c * EVENT_COUNT + k];
+      const next = combos.comboNext[c * EVENT_COUNT + k];
+      const exit = combos.comboExit[c * EVENT_COUNT + k];
+      // An event whose MVFR0 read exits ends the run: its code is that exit source's.
+      outCode[base + j] = exit >= 0 ? COMBOS + exit : next;
+      outNext[base + j] = next;
       j++;
     }
     // Exactly 1, so a uniform in [0, 1) always finds an outcome. Nothing raced and no
@@ -505,7 +576,7 @@ function outcomeTables(
     if (j > 0) outCum[base + j - 1] = 1;
     buildGuide(outCum, base, j, outGuide, c * GUIDE);
   }
-  return { outStride, outCum, outCode, outGuide, invTotal };
+  return { outStride, outCum, outCode, outNext, outGuide, invTotal };
 }
 
 /** One vCPU of `vm` in one scheduler phase, compiled. Cost: O(combos x (events + sources + GUIDE)). */
@@ -519,7 +590,7 @@ function compileVcpu(
   const sources = compileSources(w, vm);
   const s = vm.tasks.simdShare.value;
   const eventRates = phaseEventRates(vm, phase);
-  const combos = comboTables(aarch32, eventRates);
+  const combos = comboTables(aarch32, eventRates, sources);
   const busyRate = sources.rates.slice(0, sources.raced).reduce((a, b) => a + b, 0);
   const srcGuide = new Uint8Array(GUIDE);
   buildGuide(sources.cum, 0, Math.max(1, sources.raced), srcGuide, 0);
@@ -541,7 +612,8 @@ function compileVcpu(
     sources,
     eventRates,
     simdShare: s,
-    reachable: reachableBits(aarch32, eventRates, s),
+    // With MVFR0 reads exiting, guest events end runs: the walk never stops early.
+    reachable: sources.names.includes(VFP_SAVE_EXIT) ? 0 : reachableBits(aarch32, eventRates, s),
     ...combos,
     ...outcomeTables(sources, busyRate, combos),
     srcGuide,

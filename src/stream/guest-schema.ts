@@ -121,6 +121,12 @@ export const VmSchema = z.strictObject({
   hostWeight: sourced(z.number().positive().max(1e6)),
   /** Guest timer tick (CONFIG_HZ): one IRQ exit per tick while the vCPU is busy. */
   hz: rateParam,
+  /**
+   * The hypervisor traps the guest's ID-register reads (HCR_EL2.TID3; KVM sets it for
+   * every guest: HCR_GUEST_FLAGS, arch/arm64/include/asm/kvm_arm.h): an AArch32 guest's VFP save and load
+   * read MVFR0 and exit (CP10_ID, guest-model.ts vfpIdRead). Absent: false.
+   */
+  trapsIdRegs: z.boolean().optional(),
   scheduler: SchedulerSchema,
   tasks: TasksSchema,
   idle: IdleSchema,

@@ -44,6 +44,8 @@ export interface FlatTables {
   readonly invTotal: Float64Array;
   readonly outCum: Float64Array;
   readonly outCode: Uint8Array;
+  /** Per outcome: the combo the run ends with when the outcome is an exit (VcpuModel.outNext). */
+  readonly outNext: Uint8Array;
   /** Absolute index into outCum/outCode where a bucket's scan starts. */
   readonly outGuide: Int32Array;
   /** Per vCPU: exit-source-only cumulative probabilities (global source index) and guide. */
@@ -56,6 +58,8 @@ export interface FlatTables {
   readonly srcPutP: Float64Array;
   readonly srcHostFpNoPut: Float64Array;
   readonly srcHostFpPut: Float64Array;
+  /** FP bits the next run starts with (ExitSources.carry). */
+  readonly srcCarry: Uint8Array;
   /** 1 when the exit does more than end the run (idle entry, vcpu_put or host FP possible). */
   readonly srcSpecial: Uint8Array;
   /** Per (vCPU, combo): the combo after the vCPU goes idle (idleEntryEffect). */
@@ -101,6 +105,7 @@ function allocTables(nv: number, stride: number, srcStride: number): Mutable<Fla
     invTotal: f64(nv * COMBOS),
     outCum: f64(nv * COMBOS * stride),
     outCode: u8(nv * COMBOS * stride),
+    outNext: u8(nv * COMBOS * stride),
     outGuide: new Int32Array(nv * COMBOS * GUIDE),
     srcCum: f64(ns),
     srcGuide: new Int32Array(nv * GUIDE),
@@ -110,6 +115,7 @@ function allocTables(nv: number, stride: number, srcStride: number): Mutable<Fla
     srcPutP: f64(ns),
     srcHostFpNoPut: f64(ns),
     srcHostFpPut: f64(ns),
+    srcCarry: u8(ns),
     srcSpecial: u8(ns),
     idleNext: u8(nv * COMBOS),
     wakeNext: u8(nv * COMBOS * 4),
@@ -182,6 +188,7 @@ function fillSources(t: Mutable<FlatTables>, m: VcpuModel, v: number): void {
     t.srcPutP[s0 + j] = src.putP[j];
     t.srcHostFpNoPut[s0 + j] = src.hostFpNoPut[j];
     t.srcHostFpPut[s0 + j] = src.hostFpPut[j];
+    t.srcCarry[s0 + j] = src.carry[j];
     const special = src.kind[j] !== SOURCE_KIND.plain || src.putP[j] > 0 || src.hostFpNoPut[j] > 0;
     t.srcSpecial[s0 + j] = special ? 1 : 0;
   }
@@ -199,6 +206,7 @@ function fillOutcomes(t: Mutable<FlatTables>, m: VcpuModel, v: number): void {
       t.outCum[vc * stride + j] = m.outCum[c * m.outStride + j];
       const code = m.outCode[c * m.outStride + j];
       t.outCode[vc * stride + j] = code >= COMBOS ? COMBOS + s0 + (code - COMBOS) : code;
+      t.outNext[vc * stride + j] = m.outNext[c * m.outStride + j];
     }
     for (let b = 0; b < GUIDE; b++)
       t.outGuide[vc * GUIDE + b] = vc * stride + m.outGuide[c * GUIDE + b];

@@ -215,7 +215,9 @@ export class GuestRunner {
     const invTotal = t.invTotal;
     const outCum = t.outCum;
     const outCode = t.outCode;
+    const outNext = t.outNext;
     const outGuide = t.outGuide;
+    const srcCarry = t.srcCarry;
     const srcCum = t.srcCum;
     const srcGuide = t.srcGuide;
     const srcKind = t.srcKind;
@@ -371,6 +373,7 @@ export class GuestRunner {
         const o = outCode[j];
         if (o >= COMBOS) {
           src = o - COMBOS;
+          c = outNext[j]; // an exit source's: c; an MVFR0 read's: the combo after its event
           break;
         }
         c = o;
@@ -403,7 +406,7 @@ export class GuestRunner {
       cls[i] = encode(v, c & 7, srcHandled[src] as Handled, hostFp, put);
       key[i] = srcKey[src];
       ns[i] = T;
-      state[v] = c & MASK;
+      state[v] = (c & MASK) | srcCarry[src];
       if (put && nv > 1) {
         const y = U[ui++];
         let k = v * nv;
@@ -462,6 +465,7 @@ export class GuestRunner {
       const o = t.outCode[j];
       if (o >= N_COMBOS) {
         this.pendingSrc = o - N_COMBOS;
+        c = t.outNext[j];
         break;
       }
       c = o;
@@ -487,7 +491,7 @@ export class GuestRunner {
     cls[i] = encodeRunClass(v, c & 7, t.srcHandled[src] as Handled, hostFp, put);
     key[i] = t.srcKey[src];
     ns[i] = this.pendingT;
-    this.state[v] = c & STATE_MASK;
+    this.state[v] = (c & STATE_MASK) | t.srcCarry[src];
     if (put) this.afterPut();
   }
 

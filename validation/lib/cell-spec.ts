@@ -30,6 +30,9 @@ export interface MeasuredCell {
     readonly messageSize?: number;
     readonly tasksAre?: 'process' | 'thread';
     readonly pinned?: readonly number[];
+    readonly tasks?: number;
+    readonly fpTasks?: number;
+    readonly intTasks?: number;
   };
 }
 
@@ -98,6 +101,14 @@ function guestSpec(
     }
     case 'null-syscall':
       return `lmbench-syscall:${common}`;
+    case 'fp-mix': {
+      // The armhf guest's VFP and integer processes under a 6.1 KVM host (HCR_EL2.TID3 set).
+      const host = common.replace(/speed=[^,]*,/, '');
+      return `fp-heavy-aarch32:${host},vfpProcs=${g.fpTasks ?? 2},intProcs=${g.intTasks ?? 1},tid3=1`;
+    }
+    case 'idle':
+      // The harness's idle guest runs no user task (tasks 0): its wake-ups run none.
+      return `idle:${common.replace(/speed=[^,]*,/, '')},userwake=${g.tasks === 0 ? 0 : 0.1}`;
     default:
       return null;
   }
