@@ -16,13 +16,16 @@ import {
   idleEntryEffect,
   SIMD_BIT,
   SOURCE_KIND,
+  vfpIdRead,
+  VFP_ID_LOAD,
+  VFP_ID_NONE,
   wakeEffect,
   EN_BIT,
   INHW_BIT,
 } from '../src/stream/guest-model.js';
 import type { GuestWorkload } from '../src/stream/guest-schema.js';
 import { Prng } from '../src/stream/prng.js';
-import { CLASSES_PER_VCPU } from '../src/machine/run-class.js';
+import { CLASSES_PER_VCPU, FP_EL0, FP_EL1 } from '../src/machine/run-class.js';
 
 export interface RefRuns {
   cls: Uint16Array;
@@ -42,6 +45,26 @@ export function referenceRuns(w: GuestWorkload, runs: number, seed: number): Ref
   const state = new Uint8Array(nv);
   const schedPhase = new Uint8Array(nv); // every vCPU starts in churn (phase 0)
   for (let v = 0; v < nv; v++) state[v] = rng.next() < model.models[v].simdShare ? SIMD_BIT : 0;
+  // Periodic ticks: this CPU's time, each vCPU's next guest tick, the next host tick.
+  let now = 0;
+  const gPhase = rng.next(); // one guest tick grid for every vCPU
+  const nextG = Float64Array.from(model.models, (m) =>
+    Number.isFinite(m.guestTickNs) ? gPhase * m.guestTickNs : Infinity,
+  );
+  const m0 = model.models[0];
+  let nextH = Infinity;
+  if (Number.isFinite(m0.hostTickNs)) {
+    const off = model.tickOffsetNs ?? rng.next() * m0.hostTickNs;
+    const lastG = Number.isFinite(m0.guestTickNs) ? nextG[0] - m0.guestTickNs : 0;
+    nextH = lastG + off;
+    while (nextH <= 0) nextH += m0.hostTickNs;
+  }
+  /** The first grid point after `now` (ticks that passed while not running do not exit). */
+  const roll = (at: number, P: number) => {
+    let x = at;
+    while (x <= now) x += P;
+    return x;
+  };
   const out: RefRuns = {
     cls: new Uint16Array(runs),
     key: new Uint8Array(runs),
@@ -58,6 +81,7 @@ export function referenceRuns(w: GuestWorkload, runs: number, seed: number): Ref
     let put: boolean;
     let hostFp: boolean;
     if (phase[v] === 1) {
+      if (nv === 1) now += exp() * m.meanIdleNs;
       if (rng.next() < m.userWakeShare) {
         const same = bern(m.sameTaskShare);
         const simdNew = !same && bern(m.simdShare);
@@ -65,6 +89,7 @@ export function referenceRuns(w: GuestWorkload, runs: number, seed: number): Ref
         phase[v] = 0;
       } else {
         out.ns[i] = exp() * m.blipNs;
+        now += out.ns[i];
         put = bern(m.blipPutP);
         hostFp = bern(put ? m.blipHostFpPut : m.blipHostFpNoPut);
         out.cls[i] = v * CLASSES_PER_VCPU + HANDLED.kernel * 4 + (hostFp ? 2 : 0) + (put ? 1 : 0);
@@ -77,12 +102,16 @@ export function referenceRuns(w: GuestWorkload, runs: number, seed: number): Ref
     let T = 0;
     let src: number; // set where the loop breaks
     let boundary = false;
+    nextG[v] = roll(nextG[v], m.guestTickNs);
+    nextH = roll(nextH, m.hostTickNs);
+    const tickAt = Math.min(nextG[v], nextH);
+    const tickSrc = nextG[v] <= nextH ? m.guestTickSrc : m.hostTickSrc;
     for (;;) {
       // Every clock, every step: exit sources and all guest events (whether or not they change anything).
       let best = Infinity;
       let what = -1;
       const srcs = m.sources;
-      for (let j = 0; j < srcs.rates.length; j++) {
+      for (let j = 0; j < srcs.raced; j++) {
         const t = exp() / srcs.rates[j];
         if (t < best) {
           best = t;
@@ -106,6 +135,11 @@ export function referenceRuns(w: GuestWorkload, runs: number, seed: number): Ref
           what = 200;
         }
       }
+      if (T + best >= tickAt - now) {
+        T = tickAt - now; // the next tick comes first
+        src = tickSrc;
+        break;
+      }
       T += best;
       if (what === 200) {
         boundary = true;
@@ -115,10 +149,24 @@ export function referenceRuns(w: GuestWorkload, runs: number, seed: number): Ref
         src = what;
         break;
       }
+      // A VFP save or load that reads MVFR0 exits there (when the sources say it traps).
+      const id = vfpIdRead(m.aarch32, c, what - 100);
       c = comboEffect(m.aarch32, c, what - 100);
+      const idSrc = m.sources.kind.findIndex(
+        (k, j) =>
+          k === SOURCE_KIND.vfpIdRead &&
+          m.sources.carry[j] === (id === VFP_ID_LOAD ? FP_EL1 | FP_EL0 : FP_EL1),
+      );
+      if (id !== VFP_ID_NONE && idSrc >= 0) {
+        src = idSrc;
+        break;
+      }
     }
     const srcs = m.sources;
-    if (boundary) schedPhase[v] ^= 1;
+    now = src === tickSrc ? tickAt : now + T;
+    // The guest's tick ends a stream phase (check_preempt_tick); else a boundary flips it.
+    if (m.phaseEndRate > 0 && src === m.guestTickSrc) schedPhase[v] = 0;
+    else if (boundary) schedPhase[v] ^= 1;
     if (srcs.kind[src] === SOURCE_KIND.idleEntry) {
       c = idleEntryEffect(m.aarch32, c);
       phase[v] = 1;
@@ -134,7 +182,7 @@ export function referenceRuns(w: GuestWorkload, runs: number, seed: number): Ref
       (put ? 1 : 0);
     out.key[i] = srcs.exitKey[src];
     out.ns[i] = T;
-    state[v] = c & (SIMD_BIT | EN_BIT | INHW_BIT);
+    state[v] = (c & (SIMD_BIT | EN_BIT | INHW_BIT)) | srcs.carry[src]; // the rest of a cut save/load
     if (put && nv > 1) v = pickOther(rng, model.pickCum, v, nv);
   }
   return out;

@@ -88,7 +88,7 @@ describe('parametrised workloads', () => {
     ['hackbench:groups=two', 'groups="two" is not a number'],
     ['hackbench:loops=1.5', 'loops=1.5 must be an integer'],
     ['hackbench:groups=2,groups=3', 'parameter "groups" given twice'],
-    ['idle:vcpus=2', 'idle takes no parameters'],
+    ['virtio-io:vcpus=2', 'virtio-io takes no parameters'],
     ['lmbench-ctx:vcpus=2,procs=3', 'vcpus=2 must be 1'],
   ] as const) {
     it(`bad parameters: ${spec} -> one line, exit 2`, async () => {

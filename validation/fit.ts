@@ -21,6 +21,7 @@ import {
 } from '../src/report/ground-truth.js';
 import type { ErrorStat } from '../src/stream/claim.js';
 import { CONSTANTS_FILE, type ModelConstants } from '../src/stream/guest-configs.js';
+import { vmFigures } from '../src/stream/guest-model.js';
 import { resolveWorkload, workloadStream } from '../src/stream/workload.js';
 import {
   cellCommand,
@@ -31,6 +32,7 @@ import {
   trainingCells,
 } from './lib/cell-spec.js';
 import { loadGroundTruth, streamNumbers } from './lib/model-side.js';
+import { readRunRecords } from './lib/run-records.js';
 import { REPO_DIR } from './lib/util.js';
 
 interface Training {
@@ -149,7 +151,14 @@ function hackbenchSize(c: MeasuredCell): { messages: number; tasks: number } {
 /** The constants measured directly on the training cells. */
 function closedForms(
   t: Training[],
-): Omit<ModelConstants, 'kernelThreadsPerSec' | 'streamShare' | 'validationIpiPerWake'> {
+): Omit<
+  ModelConstants,
+  | 'kernelThreadsPerSec'
+  | 'streamShare'
+  | 'validationIpiPerWake'
+  | 'validationWfiPerBlock'
+  | 'validationTickOffsetUs'
+> {
   const hb = t.filter((x) => x.cell.program === 'hackbench');
   const pipe = t.filter((x) => x.cell.program === 'pipe-pingpong');
   if (hb.length < 2 || pipe.length < 1)
@@ -206,6 +215,65 @@ function ipiPerWake(ids: ReadonlySet<string>): number {
     return ((sys64 ?? 0) * t.exits) / (t.switches * ((v - 1) / v));
   });
   return per.reduce((a, b) => a + b, 0) / per.length;
+}
+
+/**
+ * Idle entries per cross-vCPU block of a vCPU's last runnable task in the validation
+ * guest (hackbench parameter `wfi`), in closed form: the share w of the derivation's idle
+ * entries (at wfi=1: x per busy second, beside B other exits) that makes the model's WFx
+ * share of exits w x / (B + w x) the measured one r, so w = r B / (x (1 - r)); averaged
+ * over the multi-vCPU hackbench matrix training cells. Per exit, not per second: the
+ * matrix's 2-vCPU guest time is the L1 trace clock, shared by both vCPUs under -icount.
+ */
+function wfiPerBlock(ids: ReadonlySet<string>, k: ModelConstants): number {
+  const cells = loadMatrixTraining(ids).filter(
+    (x) => x.cell.guest?.bench === 'hackbench' && x.cell.guest.vcpus > 1 && x.totals,
+  );
+  if (cells.length === 0)
+    throw new Error('fit: needs a multi-vCPU hackbench matrix cell in validation/training.json');
+  const per = cells.map(({ cell, totals }) => {
+    const spec = cellSpec(cell, { ...k, validationWfiPerBlock: 1 });
+    if (!spec) throw new Error(`${cellId(cell)}: no parametrised workload describes it`);
+    const w = resolveWorkload(spec, { ...k, validationWfiPerBlock: 1 }).workload;
+    if (w.kind !== 'guest') throw new Error(`${cellId(cell)}: ${spec} is not a guest workload`);
+    const f = vmFigures(w, 0);
+    const x = f.sources.find((s) => s.name === 'idle (WFI)')?.perSec ?? 0;
+    const r = totals?.exitMix.WFx ?? 0;
+    return x > 0 ? (r * (f.busyExitsPerSec - x)) / (x * (1 - r)) : 0;
+  });
+  return Math.min(1, per.reduce((a, b) => a + b, 0) / per.length);
+}
+
+/**
+ * The validation setup's tick offset (L2 tick to the next L1 tick), from the per-run
+ * fixtures of the one-vCPU -icount matrix training cells: between two 250 Hz ticks a busy
+ * guest's runs last either the offset or the period minus it, so the offset is the
+ * median of the IRQ-ended runs shorter than half the period (validation/README.md: 609
+ * and 3,381 us runs). Which of the two ticks comes first is not in the runs; the
+ * shorter gap is taken as guest-to-host.
+ */
+function tickOffsetUs(ids: ReadonlySet<string>): number {
+  const raw = JSON.parse(readFileSync(MATRIX_CELLS, 'utf8')) as {
+    cells: {
+      boot: string;
+      workload: string;
+      icount: boolean;
+      guest?: { vcpus: number };
+      fixtures: string[];
+    }[];
+  };
+  const half = 1e9 / GUEST_HZ / 2;
+  const short: number[] = [];
+  for (const c of raw.cells) {
+    if (!ids.has(`${c.boot}/${c.workload}`) || !c.icount || c.guest?.vcpus !== 1) continue;
+    for (const f of c.fixtures)
+      for (const r of readRunRecords(join(REPO_DIR, f)).runs)
+        if (r.exit === 'IRQ' && r.ns < half) short.push(r.ns);
+  }
+  if (short.length === 0)
+    throw new Error('fit: needs a one-vCPU -icount matrix training cell with per-run fixtures');
+  short.sort((a, b) => a - b);
+  return short[Math.floor(short.length / 2)] / 1000;
 }
 
 /** The generated model's 2015 skip rate of a training cell under candidate constants. */
@@ -335,16 +403,17 @@ async function evaluate(resultsFile: string): Promise<void> {
   printClaimError(gt);
 }
 
-/** Cells held against a built-in at its defaults (fp-heavy-aarch32 vs the armhf guest): the exit mix beside the rates. */
+/** The AArch32 cells (fp-heavy-aarch32 vs the armhf guest): the exit mix beside the rates. */
 function printBuiltinHeld(gt: GroundTruth): void {
   for (const m of gt.matrix ?? []) {
     const c = m.configModel;
-    if (!c.builtinOnly || !c.model) continue;
+    if (!c.model || !(c.builtinOnly || m.workload === 'fp-heavy-aarch32')) continue;
     const real = m.real.exitMix ?? {};
     const classes = [...new Set([...Object.keys(real), ...Object.keys(c.model.exitMix)])];
-    console.log(
-      `\n${m.boot}/${m.workload} against the built-in ${c.spec ?? ''} at its defaults (not built from the cell's configuration):`,
-    );
+    const how = c.builtinOnly
+      ? "at its defaults (not built from the cell's configuration)"
+      : "built from the cell's configuration";
+    console.log(`\n${m.boot}/${m.workload} against ${c.spec ?? ''}, ${how}:`);
     console.log(
       `  2015 skip rate real ${fmt(m.real.skip2015)} model ${fmt(c.model.skip2015)}; 6.1 FP traps per exit real ${fmt(m.real.trapsPerExit61, 4)} model ${fmt(c.model.trapsPerExit61, 4)}; ${c.withinTolerance ? 'within' : 'NOT within'} tolerance`,
     );
@@ -352,7 +421,7 @@ function printBuiltinHeld(gt: GroundTruth): void {
       `  exit mix real / model: ${classes.map((k) => `${k} ${fmt(real[k] ?? 0)} / ${fmt(c.model?.exitMix[k] ?? 0)}`).join(', ')}`,
     );
     console.log(
-      `  guest FPEXC accesses per exit (VMRS/VMSR, plugin) real ${fmt(m.real.fpexcAccessesPerExit)}; the model's trapped ones are its CP10_ID exits above`,
+      `  guest FPEXC accesses per exit (VMRS/VMSR, plugin) real ${fmt(m.real.fpexcAccessesPerExit)}; the MVFR0 reads of its VFP saves and loads are its CP10_ID exits`,
     );
   }
 }
@@ -373,6 +442,10 @@ const FIT_METHODS: Record<keyof ModelConstants, string> = {
     "golden-section search: the generated model's 2015 skip rate against the measured one on the null-syscall training cells",
   validationIpiPerWake:
     'closed form: IPI sends (SYS64 exits) / (guest switches x (vcpus - 1) / vcpus) on the multi-vCPU hackbench matrix training cells (validation/fixtures/runs/cells.json)',
+  validationWfiPerBlock:
+    "closed form: the share of the derivation's idle entries (switches x (vcpus - 1) / vcpus / (tasks / vcpus)) that gives the measured WFx share of exits, on the multi-vCPU hackbench matrix training cells (validation/fixtures/runs/cells.json)",
+  validationTickOffsetUs:
+    'closed form: the median of the IRQ-ended runs shorter than half a 250 Hz tick period in the per-run fixtures of the one-vCPU -icount matrix training cells (runs last the offset or the period minus it)',
   streamShare:
     "golden-section search: the generated model's 2015 skip rate against the measured one on the -icount hackbench training cells",
 };
@@ -393,9 +466,12 @@ async function fitConstants(resultsFile: string, runs: number) {
   let k: ModelConstants = {
     ...base,
     validationIpiPerWake: ipiPerWake(trainingCells()),
+    validationWfiPerBlock: 1,
+    validationTickOffsetUs: tickOffsetUs(trainingCells()),
     kernelThreadsPerSec: 6.6,
     streamShare: 0,
   };
+  k = { ...k, validationWfiPerBlock: wfiPerBlock(trainingCells(), k) };
   k = {
     ...k,
     kernelThreadsPerSec: await search(

@@ -289,10 +289,13 @@ export function predictedCells(g: GroundTruth): (GtMeasured & { configModel?: Gt
   return [...g.linux, ...(g.matrix ?? [])];
 }
 
-/** The cells held against a built-in at its defaults (fp-heavy-aarch32 vs the armhf guest), with their exit mix. */
+/** The AArch32 cells (fp-heavy-aarch32 vs the armhf guest) and any held against a built-in at its defaults, with their exit mix. */
 function builtinHeldNote(g: GroundTruth): string {
   return (g.matrix ?? [])
-    .filter((m) => m.configModel.builtinOnly && m.configModel.model)
+    .filter(
+      (m) =>
+        (m.configModel.builtinOnly || m.workload === 'fp-heavy-aarch32') && m.configModel.model,
+    )
     .map((m) => {
       const model = m.configModel.model;
       const real = m.real.exitMix ?? {};
@@ -300,7 +303,10 @@ function builtinHeldNote(g: GroundTruth): string {
       const mix = classes
         .map((k) => `${k} ${pct(real[k] ?? 0)} / ${pct(model?.exitMix[k] ?? 0)}`)
         .join(', ');
-      return `<p>${esc(`${m.boot}/${m.workload}`)} is held against the built-in <code>${esc(m.configModel.spec ?? '')}</code> at its own defaults (no parametrised workload takes the armhf guest's configuration): 2015 skip rate real ${pct(m.real.skip2015)}, model ${pct(model?.skip2015)}; 6.1 FP traps per exit real ${fix(m.real.trapsPerExit61, 4)}, model ${fix(model?.trapsPerExit61, 4)}; exits by class real / model: ${esc(mix)}; guest FPEXC accesses per exit (plugin) ${fix(m.real.fpexcAccessesPerExit, 2)}. ${m.configModel.withinTolerance ? 'Within tolerance.' : 'The model misses it.'}</p>`;
+      const how = m.configModel.builtinOnly
+        ? 'is held against the built-in <code>%s</code> at its own defaults (no parametrised workload takes its configuration)'
+        : 'is predicted by <code>%s</code>, built from its configuration (the exits include the MVFR0 reads of its VFP saves and loads, CP10_ID)';
+      return `<p>${esc(`${m.boot}/${m.workload}`)} ${how.replace('%s', esc(m.configModel.spec ?? ''))}: 2015 skip rate real ${pct(m.real.skip2015)}, model ${pct(model?.skip2015)}; 6.1 FP traps per exit real ${fix(m.real.trapsPerExit61, 4)}, model ${fix(model?.trapsPerExit61, 4)}; exits by class real / model: ${esc(mix)}; guest FPEXC accesses per exit (plugin) ${fix(m.real.fpexcAccessesPerExit, 2)}. ${m.configModel.withinTolerance ? 'Within tolerance.' : 'The model misses it.'}</p>`;
     })
     .join('');
 }

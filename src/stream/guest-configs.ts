@@ -42,6 +42,10 @@ export interface ModelConstants {
   readonly validationPreemptionsPerSec: number;
   /** The validation guest (Debian 6.1 under -icount): reschedule IPIs sent per user switch whose wake-up crosses vCPUs. */
   readonly validationIpiPerWake: number;
+  /** The validation guest (2 vCPUs, -icount): idle entries (WFI) per cross-vCPU block of a vCPU's last runnable task (hackbench parameter `wfi`). */
+  readonly validationWfiPerBlock: number;
+  /** The validation setup (L2 under L1, -icount): time from an L2 (guest) tick to the next L1 (host) tick, microseconds. */
+  readonly validationTickOffsetUs: number;
 }
 
 export const CONSTANT_NAMES: readonly (keyof ModelConstants)[] = [
@@ -54,6 +58,8 @@ export const CONSTANT_NAMES: readonly (keyof ModelConstants)[] = [
   'insnsPerPass',
   'validationPreemptionsPerSec',
   'validationIpiPerWake',
+  'validationWfiPerBlock',
+  'validationTickOffsetUs',
 ];
 
 interface ConstantsFile {
@@ -94,6 +100,13 @@ const COMMON: Readonly<Record<string, NumericParam>> = {
     min: 0,
     max: 250,
     description: 'host preemptions of the vCPU thread per guest second (per-CPU kernel threads)',
+  },
+  tickoff: {
+    default: -1,
+    min: -1,
+    max: 1e6,
+    description:
+      'microseconds from a guest timer tick to the next host tick (-1: drawn from the seed, an unknown boot phase)',
   },
 };
 
@@ -152,6 +165,11 @@ function withHost(w: GuestWorkload, p: Readonly<Record<string, number>>): void {
     p.preempt,
     `workload parameter preempt=${p.preempt} (host per-CPU kernel threads preempting the vCPU thread)`,
   );
+  if (p.tickoff >= 0)
+    w.host.tickOffsetUs = derived(
+      p.tickoff,
+      `workload parameter tickoff=${p.tickoff} (the boot phase of the host tick against the guest's)`,
+    );
 }
 
 /** The guest kernel's own threads (interludes), and the vCPU count. */
@@ -164,6 +182,23 @@ function withGuestKernel(
   vm.scheduler.interludesPerSec = derived(
     k.kernelThreadsPerSec,
     'Debian 6.1 guest kernel threads per busy second, fitted on the training cells (workloads/fitted/constants.json)',
+  );
+}
+
+/**
+ * How long an idle vCPU waits, from what wakes it: the next wake-up IPI from the other
+ * vCPUs, arriving at `wakesPerSec` (by symmetry, the rate this vCPU sends them). Whether
+ * KVM halt-polls through the idle period or blocks the vCPU thread (kvm_vcpu_block ->
+ * schedule -> kvm_sched_out -> kvm_arch_vcpu_put, whose kvm_arch_vcpu_put_fp saves the
+ * guest's FP state in 6.1, arch/arm64/kvm/fpsimd.c, so the next guest FP use traps
+ * again) then follows from halt_poll_ns (guest-model.ts blockProbability), not from a
+ * typed probability. No wake-up source: the base file's value stays.
+ */
+function withIdleLength(vm: GuestVm, wakesPerSec: number, what: string): void {
+  if (wakesPerSec <= 0) return;
+  vm.idle.meanIdleUs = derived(
+    1e6 / wakesPerSec,
+    `the idle vCPU sleeps until ${what}: 1e6 / ${wakesPerSec.toPrecision(4)} wake-ups per second`,
   );
 }
 
@@ -185,6 +220,13 @@ const hackbench: WorkloadTemplate = {
       max: 2,
       description:
         'reschedule IPIs sent per user switch whose wake-up crosses vCPUs (default: the Altra anchor estimate)',
+    },
+    wfi: {
+      default: 1,
+      min: 0,
+      max: 1,
+      description:
+        "share of cross-vCPU blocks of a vCPU's last runnable task that leave it idle (WFI); the others find a task pulled by the guest's load balancer (default 1: every one idles)",
     },
     groups: { default: 10, min: 1, max: 1000, integer: true, description: 'groups (-g)' },
     fds: {
@@ -260,9 +302,10 @@ const hackbench: WorkloadTemplate = {
       'as ipiSentPerSec: each IPI sent is received by another, running vCPU',
     );
     vm.idle.entriesPerSec = derived(
-      (sw * remote) / perVcpu,
-      'a vCPU idles when the last of its tasks/vcpus runnable tasks blocks: switches x (vcpus - 1) / vcpus / (tasks / vcpus)',
+      ((sw * remote) / perVcpu) * p.wfi,
+      `a vCPU idles when the last of its tasks/vcpus runnable tasks blocks and nothing is pulled: switches x (vcpus - 1) / vcpus / (tasks / vcpus) x ${p.wfi} (workload parameter wfi)`,
     );
+    withIdleLength(vm, ipi, 'a reschedule IPI from another vCPU (one waking a task here)');
     vm.idle.sameTaskShare = derived(1 / perVcpu, 'one of tasks / vcpus tasks is woken');
     w.description = `hackbench ${p.threads === 1 ? 'thread' : 'process'} mode, ${p.groups} groups x ${p.fds} fds, ${p.loops} loops of ${p.size} B, in a ${V}-vCPU AArch64 guest (derived: src/stream/guest-configs.ts)`;
     return w;
@@ -311,6 +354,7 @@ const lmbenchCtx: WorkloadTemplate = {
       split ? passes : 0,
       split ? 'one idle period per pass' : 'a runnable peer always exists',
     );
+    if (split) withIdleLength(vm, passes, "the peer's pass (its IPI)");
     w.description = `lmbench lat_ctx with ${p.procs} processes on ${V} vCPU(s) of an AArch64 guest (derived: src/stream/guest-configs.ts)`;
     return w;
   },
@@ -341,11 +385,120 @@ const lmbenchSyscall: WorkloadTemplate = {
   },
 };
 
+/**
+ * CFS time slices (kernel/sched/fair.c, before EEVDF: sysctl_sched_latency 6 ms and
+ * sysctl_sched_min_granularity 0.75 ms, each x (1 + ilog2(min(CPUs, 8))),
+ * SCHED_TUNABLESCALING_LOG): with n runnable tasks on a CPU a slice is latency / n, at
+ * least the minimum granularity. check_preempt_tick switches at the first tick after the
+ * slice is used, so a CPU-bound CPU switches every ceil(slice x HZ) ticks.
+ */
+function cfsSwitchesPerSec(tasksOnCpu: number, cpus: number, hz: number): number {
+  if (tasksOnCpu <= 1) return 0;
+  const scale = 1 + Math.floor(Math.log2(Math.min(cpus, 8)));
+  const slice = Math.max((0.006 * scale) / tasksOnCpu, 0.00075 * scale);
+  return hz / Math.max(1, Math.ceil(slice * hz - 1e-9));
+}
+
+/** The FP-heavy AArch32 guest: vfpProcs VFP-heavy processes beside intProcs integer ones. */
+const fpHeavyAarch32: WorkloadTemplate = {
+  name: 'fp-heavy-aarch32',
+  summary:
+    'an AArch32 (armhf) guest running VFP-heavy processes beside integer ones, all CPU-bound',
+  params: {
+    vcpus: { ...COMMON.vcpus, default: 1 },
+    preempt: { ...COMMON.preempt, default: 0 },
+    tickoff: COMMON.tickoff,
+    vfpProcs: {
+      default: 2,
+      min: 0,
+      max: 64,
+      integer: true,
+      description: 'CPU-bound processes using VFP/NEON',
+    },
+    intProcs: {
+      default: 1,
+      min: 0,
+      max: 64,
+      integer: true,
+      description: 'CPU-bound integer-only processes',
+    },
+    tid3: {
+      default: 1,
+      min: 0,
+      max: 1,
+      integer: true,
+      description:
+        '1: the hypervisor traps ID-register reads (HCR_EL2.TID3, as KVM does), so the VFP save/load MVFR0 reads exit (CP10_ID)',
+    },
+  },
+  derive(base, p) {
+    const n = p.vfpProcs + p.intProcs;
+    const w = clone(base);
+    const vm = w.vms[0];
+    withHost(w, p);
+    vm.vcpus = derived(p.vcpus, `workload parameter vcpus=${p.vcpus}`, false);
+    // The modelled vCPU runs its share of the tasks (vCPUs beyond the tasks would idle).
+    const perCpu = Math.max(1, n / p.vcpus);
+    const hz = vm.hz.value;
+    vm.scheduler.switchesPerSec = derived(
+      cfsSwitchesPerSec(perCpu, p.vcpus, hz),
+      `CFS (kernel/sched/fair.c): ${perCpu.toFixed(2)} CPU-bound tasks per vCPU, slice max(6 ms x s / n, 0.75 ms x s), s = 1 + ilog2(vcpus); check_preempt_tick switches at the first ${hz} Hz tick after it`,
+      false,
+    );
+    vm.tasks.simdShare = derived(
+      n > 0 ? p.vfpProcs / n : 0,
+      'vfpProcs / (vfpProcs + intProcs): CFS gives equal-weight tasks equal slices',
+      false,
+    );
+    vm.trapsIdRegs = p.tid3 === 1;
+    w.description = `${p.vfpProcs} VFP-heavy and ${p.intProcs} integer processes on ${p.vcpus} vCPU(s) of an AArch32 (armhf) guest${p.tid3 === 1 ? ', ID-register reads trapped (MVFR0 reads in VFP save/load exit as CP10_ID)' : ''} (derived: src/stream/guest-configs.ts)`;
+    return w;
+  },
+};
+
+/** An idle guest: wake-ups for timers, RCU and kernel threads, now and then a daemon. */
+const idle: WorkloadTemplate = {
+  name: 'idle',
+  summary: 'an idle AArch64 guest: timer and RCU wake-ups, now and then a user task',
+  params: {
+    vcpus: COMMON.vcpus,
+    preempt: { ...COMMON.preempt, default: 0 },
+    tickoff: COMMON.tickoff,
+    wakeups: {
+      default: 50,
+      min: 0.01,
+      max: 1e6,
+      description: 'wake-ups from idle per second per vCPU (timers, RCU, daemons)',
+    },
+    userwake: {
+      default: 0.1,
+      min: 0,
+      max: 1,
+      description: 'share of wake-ups that run a user task (0: a guest with no user task)',
+    },
+  },
+  derive(base, p) {
+    const w = clone(base);
+    const vm = w.vms[0];
+    withHost(w, p);
+    vm.vcpus = derived(p.vcpus, `workload parameter vcpus=${p.vcpus}`, false);
+    vm.idle.meanIdleUs = derived(
+      1e6 / p.wakeups,
+      `1e6 / ${p.wakeups} wake-ups per second (workload parameter wakeups)`,
+    );
+    vm.idle.userWakeShare = derived(p.userwake, `workload parameter userwake=${p.userwake}`);
+    w.description = `an idle ${p.vcpus}-vCPU AArch64 guest, ${p.wakeups} wake-ups per second per vCPU, ${p.userwake} of them running a user task (derived: src/stream/guest-configs.ts)`;
+    return w;
+  },
+};
+
 /** The parametrised built-ins by name. */
 export const WORKLOAD_TEMPLATES: readonly WorkloadTemplate[] = [
   hackbench,
   lmbenchCtx,
   lmbenchSyscall,
+  fpHeavyAarch32,
+  idle,
 ];
 
 export function workloadTemplate(name: string): WorkloadTemplate | undefined {

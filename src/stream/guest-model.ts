@@ -63,21 +63,67 @@ export const EV_KNEON = 3;
 export const EV_USE = 4;
 export const EVENT_COUNT = 5;
 
-/** What an exit source does besides ending the run. */
-export const SOURCE_KIND = { plain: 0, idleEntry: 1 } as const;
+/** What an exit source does besides ending the run (`tick`: periodic, not raced: see ExitSources). */
+export const SOURCE_KIND = { plain: 0, idleEntry: 1, tick: 2, vfpIdRead: 3 } as const;
 
-/** The exit sources of one vCPU while busy, as parallel arrays sorted by rate (largest first). */
+/** What a guest event's VFP state transfer does to the run (vfpIdRead): none, a save, a load. */
+export const VFP_ID_NONE = 0;
+export const VFP_ID_SAVE = 1;
+export const VFP_ID_LOAD = 2;
+
+/**
+ * Whether a guest event moves the AArch32 guest's VFP state (see comboEffect), so that
+ * the ARMv7 kernel's VFPFSTMIA / VFPFLDMIA macros read MVFR0 (arch/arm/include/asm/
+ * vfpmacros.h: `VFPFMRX \tmp, MVFR0` to decide whether D16-D31 exist, between the
+ * transfers of D0-D15 and D16-D31). With HCR_EL2.TID3 set (KVM sets it for every guest:
+ * HCR_GUEST_FLAGS, arch/arm64/include/asm/kvm_arm.h, so that ID registers can be
+ * sanitised; Arm ARM DDI 0487, HCR_EL2.TID3 field: VMRS of MVFR0/1/2 from AArch32 EL1
+ * traps to EL2 with EC 0x08)
+ * that read exits to KVM (kvm_handle_cp10_id, arch/arm64/kvm/sys_regs.c) in the middle of
+ * the save or load. Save: a switch or an interlude with EN set (vfp_notifier ->
+ * vfp_save_state), kernel-mode NEON with the owner's state in hardware; load: a VFP
+ * instruction with EN clear and the task's state not in hardware (vfp_support_entry ->
+ * vfp_load_state). AArch64 guests: none.
+ */
+export function vfpIdRead(aarch32: boolean, combo: number, event: number): number {
+  if (!aarch32) return VFP_ID_NONE;
+  const en = (combo & EN_BIT) !== 0;
+  const inHw = (combo & INHW_BIT) !== 0;
+  switch (event) {
+    case EV_SW_SIMD:
+    case EV_SW_PLAIN:
+    case EV_INTERLUDE:
+      return en ? VFP_ID_SAVE : VFP_ID_NONE;
+    case EV_KNEON:
+      return inHw ? VFP_ID_SAVE : VFP_ID_NONE;
+    case EV_USE:
+      return (combo & SIMD_BIT) !== 0 && !en && !inHw ? VFP_ID_LOAD : VFP_ID_NONE;
+    default:
+      return VFP_ID_NONE;
+  }
+}
+
+/**
+ * The exit sources of one vCPU while busy, as parallel arrays: first the `raced` Poisson
+ * sources sorted by rate (largest first), then the periodic timer ticks (the guest's,
+ * then the host's), which are not raced: a run ends at the next tick unless a raced
+ * source or nothing else ends it first (guest.ts).
+ */
 export interface ExitSources {
   readonly names: readonly string[];
-  /** Rate per ns of each source. */
+  /** Rate per ns of each source (a tick's: its frequency). */
   readonly rates: Float64Array;
-  /** Cumulative probability of choosing sources 0..i (last is 1). */
+  /** How many sources (the first ones) race as Poisson clocks. */
+  readonly raced: number;
+  /** Cumulative probability of choosing raced sources 0..i (the last raced one is 1; ticks 1). */
   readonly cum: Float64Array;
   readonly exitKey: Uint8Array;
   readonly handled: Uint8Array;
   readonly kind: Uint8Array;
   /** Probability that the host schedules the vCPU thread out after this exit (vcpu_put). */
   readonly putP: Float64Array;
+  /** FP bits the run after this exit starts with (the rest of a VFP save or load cut by an MVFR0 read). */
+  readonly carry: Uint8Array;
   /** Probability of host FP use before the next entry, without and with a vcpu_put. */
   readonly hostFpNoPut: Float64Array;
   readonly hostFpPut: Float64Array;
@@ -88,8 +134,15 @@ export interface VcpuModel {
   readonly vm: number;
   readonly vmName: string;
   readonly aarch32: boolean;
-  /** Total busy exit rate per ns (the run length is exponential with this rate). */
+  /** Total rate per ns of the raced exit sources (without the periodic ticks). */
   readonly busyRate: number;
+  /** Guest and host tick periods in ns (Infinity: no tick) and their source indices (-1: none). */
+  readonly guestTickNs: number;
+  readonly hostTickNs: number;
+  readonly guestTickSrc: number;
+  readonly hostTickSrc: number;
+  /** Mean idle period in ns (wall time between a WFI and the wake-up: the ticks' grids move on). */
+  readonly meanIdleNs: number;
   readonly sources: ExitSources;
   /** Guest event rates per ns: [switch to SIMD, switch to plain, interlude, kernel NEON, SIMD use (in a SIMD slice)]. */
   readonly eventRates: Float64Array;
@@ -102,6 +155,8 @@ export interface VcpuModel {
   readonly comboCum: Float64Array;
   readonly comboNext: Uint8Array;
   readonly comboCount: Uint8Array;
+  /** Per combo x event slot: the exit source the event's MVFR0 read ends the run with (-1: none). */
+  readonly comboExit: Int16Array;
   /**
    * The hot loop's view of the same chain: per combo, one categorical over "the run
    * ends by exit source j" and "effective guest event k happens first", with
@@ -114,6 +169,8 @@ export interface VcpuModel {
   readonly outStride: number;
   readonly outCum: Float64Array;
   readonly outCode: Uint8Array;
+  /** Per outcome: the combo the run ends with (an exit source's: unchanged; an MVFR0-read event's: after it). */
+  readonly outNext: Uint8Array;
   readonly outGuide: Uint8Array;
   /** 1 / (busyRate + comboRate[c]): the mean time to the next outcome, per combo. */
   readonly invTotal: Float64Array;
@@ -144,9 +201,16 @@ export interface GuestModel {
    * another thread, or v blocked in WFI).
    */
   readonly pickCum: Float64Array;
+  /**
+   * Time from a guest tick to the next host tick, ns (`host.tickOffsetUs`); null: drawn
+   * per stream from the seed (an unknown boot phase).
+   */
+  readonly tickOffsetNs: number | null;
 }
 
 const PER_SEC_TO_PER_NS = 1e-9;
+/** A mean time (ns) standing for "never" where no clock races: finite, so x * 0 stays 0. */
+export const NEVER = 1e300;
 
 /** The combo a guest event leads to (see the header comment for the mechanism). */
 export function comboEffect(aarch32: boolean, combo: number, event: number): number {
@@ -244,6 +308,7 @@ interface Src {
   putP: number;
   hfNo: number;
   hfPut: number;
+  carry?: number;
 }
 
 /** The VM's further exit sources (`otherExits`), with their class and handling. */
@@ -268,6 +333,11 @@ function otherSources(w: GuestWorkload, vm: GuestVm): Src[] {
   }
   return list;
 }
+
+const GUEST_TICK = 'guest timer tick';
+const HOST_TICK = 'host timer tick';
+const VFP_SAVE_EXIT = 'MVFR0 read in a VFP save (CP10_ID)';
+const VFP_LOAD_EXIT = 'MVFR0 read in a VFP load (CP10_ID)';
 
 /** Every exit source of a busy vCPU of `vm`, with its class, handling and host activity after it. */
 function sourceList(w: GuestWorkload, vm: GuestVm): Src[] {
@@ -295,9 +365,15 @@ function sourceList(w: GuestWorkload, vm: GuestVm): Src[] {
   });
   const e = vm.exits;
   const a32 = vm.el1 === 'aarch32';
+  // The timer ticks are periodic, at CONFIG_HZ (Debian's kernel config, debian/config/config:
+  // CONFIG_HZ_250=y; kernel/time/tick-sched.c tick_sched_timer re-arms the sched timer one
+  // TICK_NSEC later with hrtimer_forward, so the ticks keep one grid, across NO_HZ idle
+  // too): the guest's virtual timer (an IRQ exit to inject it), and the host's own tick
+  // (an IRQ exit, at which the host may preempt the vCPU thread). Not raced (guest.ts).
+  const tick = SOURCE_KIND.tick;
   const list: Src[] = [
-    kernel('guest timer tick', vm.hz.value, EXIT_TYPE.IRQ),
-    kernel('host timer tick', h.hz.value, EXIT_TYPE.IRQ, pPreempt),
+    kernel(GUEST_TICK, vm.hz.value, EXIT_TYPE.IRQ, 0, tick),
+    kernel(HOST_TICK, h.hz.value, EXIT_TYPE.IRQ, pPreempt, tick),
     kernel('IPI sent', e.ipiSentPerSec.value, ipiExitClass(vm)),
     kernel('IPI received', e.ipiReceivedPerSec.value, EXIT_TYPE.IRQ),
     kernel('device interrupt', e.deviceIrqPerSec.value, EXIT_TYPE.IRQ),
@@ -319,30 +395,47 @@ function sourceList(w: GuestWorkload, vm: GuestVm): Src[] {
     kernel('system register trap', e.sysregPerSec.value, a32 ? EC.CP15_32 : EC.SYS64),
   ];
   list.push(...otherSources(w, vm));
+  if (a32 && vm.trapsIdRegs) {
+    // Not raced: guest events end the run with these (vfpIdRead); rate 1 keeps them listed.
+    const id = SOURCE_KIND.vfpIdRead;
+    list.push(
+      { ...kernel(VFP_SAVE_EXIT, 1, EC.CP10_ID, 0, id), carry: FP_EL1 },
+      { ...kernel(VFP_LOAD_EXIT, 1, EC.CP10_ID, 0, id), carry: FP_EL1 | FP_EL0 },
+    );
+  }
   return list;
 }
 
 /** The exit sources of a busy vCPU of `vm`, compiled (sorted by rate, cumulative, typed arrays). */
 function compileSources(w: GuestWorkload, vm: GuestVm): ExitSources {
-  const list = sourceList(w, vm);
-  // Largest first, so the linear scan in the hot loop usually stops at the first entry;
-  // ties keep the declaration order (Array.prototype.sort is stable).
-  const used = list.filter((s) => s.rate > 0).sort((a, b) => b.rate - a.rate);
-  const total = used.reduce((s, x) => s + x.rate, 0);
-  const cum = new Float64Array(used.length);
+  const list = sourceList(w, vm).filter((s) => s.rate > 0);
+  // Raced sources largest first, so the linear scan in the hot loop usually stops at the
+  // first entry; ties keep the declaration order (Array.prototype.sort is stable). Then
+  // the ticks, guest before host.
+  const paced = (s: Src) => s.kind === SOURCE_KIND.tick || s.kind === SOURCE_KIND.vfpIdRead;
+  const raced = list.filter((s) => !paced(s)).sort((a, b) => b.rate - a.rate);
+  const used = [
+    ...raced,
+    ...list.filter((s) => s.kind === SOURCE_KIND.tick),
+    ...list.filter((s) => s.kind === SOURCE_KIND.vfpIdRead),
+  ];
+  const total = raced.reduce((s, x) => s + x.rate, 0);
+  const cum = new Float64Array(used.length).fill(1);
   let acc = 0;
-  used.forEach((s, i) => {
+  raced.forEach((s, i) => {
     acc += s.rate;
-    cum[i] = i === used.length - 1 ? 1 : acc / total;
+    cum[i] = i === raced.length - 1 ? 1 : acc / total;
   });
   return {
     names: used.map((s) => s.name),
+    raced: raced.length,
     rates: Float64Array.from(used.map((s) => s.rate * PER_SEC_TO_PER_NS)),
     cum,
     exitKey: Uint8Array.from(used.map((s) => exitKey(s.cls, s.handled))),
     handled: Uint8Array.from(used.map((s) => s.handled)),
     kind: Uint8Array.from(used.map((s) => s.kind)),
     putP: Float64Array.from(used.map((s) => s.putP)),
+    carry: Uint8Array.from(used.map((s) => s.carry ?? 0)),
     hostFpNoPut: Float64Array.from(used.map((s) => s.hfNo)),
     hostFpPut: Float64Array.from(used.map((s) => s.hfPut)),
   };
@@ -410,11 +503,14 @@ export function phaseEndRate(vm: GuestVm, phase: number): number {
 }
 
 /** Per combo: the effective guest events (those that change the combo), cumulative rates and targets. */
-function comboTables(aarch32: boolean, eventRates: Float64Array) {
+function comboTables(aarch32: boolean, eventRates: Float64Array, sources: ExitSources) {
   const comboRate = new Float64Array(COMBOS);
   const comboCum = new Float64Array(COMBOS * EVENT_COUNT);
   const comboNext = new Uint8Array(COMBOS * EVENT_COUNT);
   const comboCount = new Uint8Array(COMBOS);
+  const comboExit = new Int16Array(COMBOS * EVENT_COUNT).fill(-1);
+  const save = sources.names.indexOf(VFP_SAVE_EXIT);
+  const load = sources.names.indexOf(VFP_LOAD_EXIT);
   for (let c = 0; c < COMBOS; c++) {
     let acc = 0;
     let k = 0;
@@ -422,16 +518,18 @@ function comboTables(aarch32: boolean, eventRates: Float64Array) {
       const r = ev === EV_USE ? ((c & SIMD_BIT) !== 0 ? eventRates[ev] : 0) : eventRates[ev];
       if (r <= 0) continue;
       const next = comboEffect(aarch32, c, ev);
-      if (next === c) continue; // no effect here: thinned out
+      const id = save >= 0 ? vfpIdRead(aarch32, c, ev) : VFP_ID_NONE;
+      if (next === c && id === VFP_ID_NONE) continue; // no effect here: thinned out
       acc += r;
       comboCum[c * EVENT_COUNT + k] = acc;
       comboNext[c * EVENT_COUNT + k] = next;
+      if (id !== VFP_ID_NONE) comboExit[c * EVENT_COUNT + k] = id === VFP_ID_SAVE ? save : load;
       k++;
     }
     comboRate[c] = acc;
     comboCount[c] = k;
   }
-  return { comboRate, comboCum, comboNext, comboCount };
+  return { comboRate, comboCum, comboNext, comboCount, comboExit };
 }
 
 /** Per combo: one categorical over "exit source j ends the run" and "effective event k comes first" (see VcpuModel). */
@@ -440,15 +538,16 @@ function outcomeTables(
   busyRate: number,
   combos: ReturnType<typeof comboTables>,
 ) {
-  const nSrc = sources.rates.length;
+  const nSrc = sources.raced;
   const outStride = nSrc + EVENT_COUNT;
   const outCum = new Float64Array(COMBOS * outStride);
   const outCode = new Uint8Array(COMBOS * outStride);
+  const outNext = new Uint8Array(COMBOS * outStride);
   const outGuide = new Uint8Array(COMBOS * GUIDE);
   const invTotal = new Float64Array(COMBOS);
   for (let c = 0; c < COMBOS; c++) {
     const total = busyRate + combos.comboRate[c];
-    invTotal[c] = 1 / total;
+    invTotal[c] = total > 0 ? 1 / total : NEVER; // nothing raced: only a tick ends the run
     const base = c * outStride;
     let acc = 0;
     let j = 0;
@@ -456,6 +555,7 @@ function outcomeTables(
       acc += sources.rates[k];
       outCum[base + j] = acc / total;
       outCode[base + j] = COMBOS + k;
+      outNext[base + j] = c;
       j++;
     }
     let prev = 0;
@@ -464,13 +564,19 @@ function outcomeTables(
       acc += cumRate - prev;
       prev = cumRate;
       outCum[base + j] = acc / total;
-      outCode[base + j] = combos.comboNext[c * EVENT_COUNT + k];
+      const next = combos.comboNext[c * EVENT_COUNT + k];
+      const exit = combos.comboExit[c * EVENT_COUNT + k];
+      // An event whose MVFR0 read exits ends the run: its code is that exit source's.
+      outCode[base + j] = exit >= 0 ? COMBOS + exit : next;
+      outNext[base + j] = next;
       j++;
     }
-    outCum[base + j - 1] = 1; // exactly 1, so a uniform in [0, 1) always finds an outcome
+    // Exactly 1, so a uniform in [0, 1) always finds an outcome. Nothing raced and no
+    // event (only ticks end the run): the one entry is never read (the tick comes first).
+    if (j > 0) outCum[base + j - 1] = 1;
     buildGuide(outCum, base, j, outGuide, c * GUIDE);
   }
-  return { outStride, outCum, outCode, outGuide, invTotal };
+  return { outStride, outCum, outCode, outNext, outGuide, invTotal };
 }
 
 /** One vCPU of `vm` in one scheduler phase, compiled. Cost: O(combos x (events + sources + GUIDE)). */
@@ -484,10 +590,12 @@ function compileVcpu(
   const sources = compileSources(w, vm);
   const s = vm.tasks.simdShare.value;
   const eventRates = phaseEventRates(vm, phase);
-  const combos = comboTables(aarch32, eventRates);
-  const busyRate = sources.rates.reduce((a, b) => a + b, 0);
+  const combos = comboTables(aarch32, eventRates, sources);
+  const busyRate = sources.rates.slice(0, sources.raced).reduce((a, b) => a + b, 0);
   const srcGuide = new Uint8Array(GUIDE);
-  buildGuide(sources.cum, 0, sources.rates.length, srcGuide, 0);
+  buildGuide(sources.cum, 0, Math.max(1, sources.raced), srcGuide, 0);
+  const gTick = sources.names.indexOf(GUEST_TICK);
+  const hTick = sources.names.indexOf(HOST_TICK);
   const pBlock = blockProbability(w, vm);
   const fpOut = w.host.fpWhileDescheduled.value;
   const kNeon = w.host.kernelNeonPerExit.value;
@@ -496,10 +604,16 @@ function compileVcpu(
     vmName: vm.name,
     aarch32,
     busyRate,
+    guestTickNs: gTick >= 0 ? 1e9 / vm.hz.value : Infinity,
+    hostTickNs: hTick >= 0 ? 1e9 / w.host.hz.value : Infinity,
+    guestTickSrc: gTick,
+    hostTickSrc: hTick,
+    meanIdleNs: vm.idle.meanIdleUs.value * 1000,
     sources,
     eventRates,
     simdShare: s,
-    reachable: reachableBits(aarch32, eventRates, s),
+    // With MVFR0 reads exiting, guest events end runs: the walk never stops early.
+    reachable: sources.names.includes(VFP_SAVE_EXIT) ? 0 : reachableBits(aarch32, eventRates, s),
     ...combos,
     ...outcomeTables(sources, busyRate, combos),
     srcGuide,
@@ -561,7 +675,16 @@ export function compileGuest(w: GuestWorkload): GuestModel {
     pickCum[v * nv + last] = 1; // exactly 1; entries after `last` are never reached
     for (let u = last + 1; u < nv; u++) pickCum[v * nv + u] = 1;
   }
-  return { name: w.name, vcpus, models, phases, slots, pickCum };
+  const off = w.host.tickOffsetUs?.value;
+  return {
+    name: w.name,
+    vcpus,
+    models,
+    phases,
+    slots,
+    pickCum,
+    tickOffsetNs: off === undefined ? null : off * 1000,
+  };
 }
 
 /**
@@ -578,7 +701,15 @@ export function replicateForTrace(model: GuestModel, n: number): GuestModel {
     (_, s) => model.slots[(Math.floor(s / P) % k) * P + (s % P)],
   );
   const vcpus = models.map((m, id) => ({ id, vm: m.vm, aarch32: m.aarch32 }));
-  return { name: model.name, vcpus, models, phases: P, slots, pickCum: new Float64Array(0) };
+  return {
+    name: model.name,
+    vcpus,
+    models,
+    phases: P,
+    slots,
+    pickCum: new Float64Array(0),
+    tickOffsetNs: model.tickOffsetNs,
+  };
 }
 
 /** Figures that follow from a VM's parameters alone (for summaries and the sensitivity view). */
@@ -599,7 +730,11 @@ export interface VmFigures {
 export function vmFigures(w: GuestWorkload, vmIndex: number): VmFigures {
   const vm = w.vms[vmIndex];
   const m = compileVcpu(w, vm, vmIndex);
-  const perSec = m.busyRate / PER_SEC_TO_PER_NS;
+  // The MVFR0-read exits come from guest events, not from a rate: not counted here.
+  const rated = m.sources.names
+    .map((_, i) => i)
+    .filter((i) => m.sources.kind[i] !== SOURCE_KIND.vfpIdRead);
+  const perSec = rated.reduce((a, i) => a + m.sources.rates[i], 0) / PER_SEC_TO_PER_NS;
   const switches = vm.scheduler.switchesPerSec.value + vm.scheduler.interludesPerSec.value;
   return {
     vm: vm.name,
@@ -608,8 +743,8 @@ export function vmFigures(w: GuestWorkload, vmIndex: number): VmFigures {
     guestExitsPerSec: perSec * vm.vcpus.value,
     switchesPerExit: perSec > 0 ? switches / perSec : 0,
     simdShare: vm.tasks.simdShare.value,
-    sources: m.sources.names.map((name, i) => ({
-      name,
+    sources: rated.map((i) => ({
+      name: m.sources.names[i],
       exit: exitClassName(Math.floor(m.sources.exitKey[i] / 3)),
       handled: ['hyp', 'kernel', 'user'][m.sources.handled[i]],
       perSec: m.sources.rates[i] / PER_SEC_TO_PER_NS,

@@ -41,7 +41,9 @@ const SchedulerSchema = z.strictObject({
    * no user switch). A phase boundary is a Poisson clock of busy time whose effect shows
    * at the run's exit: the guest scheduler acts on it in the handler of the interrupt
    * injected at the next entry (scheduler_tick's check_preempt_tick, a wake-up's
-   * check_preempt_wakeup: kernel/sched/fair.c), so a run is in one phase throughout.
+   * check_preempt_wakeup: kernel/sched/fair.c), so a run is in one phase throughout. A
+   * run that ends at the guest's own tick ends a stream: the tick's check_preempt_tick
+   * preempts the streaming task (its slice is over).
    */
   phases: z
     .strictObject({
@@ -119,6 +121,12 @@ export const VmSchema = z.strictObject({
   hostWeight: sourced(z.number().positive().max(1e6)),
   /** Guest timer tick (CONFIG_HZ): one IRQ exit per tick while the vCPU is busy. */
   hz: rateParam,
+  /**
+   * The hypervisor traps the guest's ID-register reads (HCR_EL2.TID3; KVM sets it for
+   * every guest: HCR_GUEST_FLAGS, arch/arm64/include/asm/kvm_arm.h): an AArch32 guest's VFP save and load
+   * read MVFR0 and exit (CP10_ID, guest-model.ts vfpIdRead). Absent: false.
+   */
+  trapsIdRegs: z.boolean().optional(),
   scheduler: SchedulerSchema,
   tasks: TasksSchema,
   idle: IdleSchema,
@@ -131,6 +139,12 @@ export const VmSchema = z.strictObject({
 const HostSchema = z.strictObject({
   /** Host timer tick (CONFIG_HZ): one IRQ exit per tick while a guest runs. */
   hz: rateParam,
+  /**
+   * Time from a guest timer tick to the next host tick, microseconds (the two ticks' grids
+   * are fixed by when the host and the guest booted). Absent: drawn per stream from the
+   * seed, uniformly over the host tick's period (an unknown boot phase).
+   */
+  tickOffsetUs: sourced(z.number().min(0).max(1e7)).optional(),
   /** The host scheduler preempts the running vCPU thread (at a host tick), per second of guest time. */
   preemptionsPerSec: rateParam,
   /** KVM halt polling window (halt_poll_ns) in microseconds: shorter idle periods never schedule the vCPU thread out. */

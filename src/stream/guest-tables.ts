@@ -13,6 +13,7 @@ import {
   GUIDE,
   idleEntryEffect,
   INHW_BIT,
+  NEVER,
   SIMD_BIT,
   SOURCE_KIND,
   type VcpuModel,
@@ -43,6 +44,8 @@ export interface FlatTables {
   readonly invTotal: Float64Array;
   readonly outCum: Float64Array;
   readonly outCode: Uint8Array;
+  /** Per outcome: the combo the run ends with when the outcome is an exit (VcpuModel.outNext). */
+  readonly outNext: Uint8Array;
   /** Absolute index into outCum/outCode where a bucket's scan starts. */
   readonly outGuide: Int32Array;
   /** Per vCPU: exit-source-only cumulative probabilities (global source index) and guide. */
@@ -55,6 +58,8 @@ export interface FlatTables {
   readonly srcPutP: Float64Array;
   readonly srcHostFpNoPut: Float64Array;
   readonly srcHostFpPut: Float64Array;
+  /** FP bits the next run starts with (ExitSources.carry). */
+  readonly srcCarry: Uint8Array;
   /** 1 when the exit does more than end the run (idle entry, vcpu_put or host FP possible). */
   readonly srcSpecial: Uint8Array;
   /** Per (vCPU, combo): the combo after the vCPU goes idle (idleEntryEffect). */
@@ -70,6 +75,12 @@ export interface FlatTables {
   readonly blipHostFpPut: Float64Array;
   /** Per slot: rate per ns at which its scheduler phase ends (0: no phases). */
   readonly phaseEnd: Float64Array;
+  /** Per slot: guest and host tick periods in ns (Infinity: none), their global source indices, the mean idle period in ns. */
+  readonly guestTickNs: Float64Array;
+  readonly hostTickNs: Float64Array;
+  readonly guestTickSrc: Int32Array;
+  readonly hostTickSrc: Int32Array;
+  readonly meanIdleNs: Float64Array;
 }
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
@@ -94,6 +105,7 @@ function allocTables(nv: number, stride: number, srcStride: number): Mutable<Fla
     invTotal: f64(nv * COMBOS),
     outCum: f64(nv * COMBOS * stride),
     outCode: u8(nv * COMBOS * stride),
+    outNext: u8(nv * COMBOS * stride),
     outGuide: new Int32Array(nv * COMBOS * GUIDE),
     srcCum: f64(ns),
     srcGuide: new Int32Array(nv * GUIDE),
@@ -103,6 +115,7 @@ function allocTables(nv: number, stride: number, srcStride: number): Mutable<Fla
     srcPutP: f64(ns),
     srcHostFpNoPut: f64(ns),
     srcHostFpPut: f64(ns),
+    srcCarry: u8(ns),
     srcSpecial: u8(ns),
     idleNext: u8(nv * COMBOS),
     wakeNext: u8(nv * COMBOS * 4),
@@ -113,6 +126,11 @@ function allocTables(nv: number, stride: number, srcStride: number): Mutable<Fla
     blipHostFpNoPut: f64(nv),
     blipHostFpPut: f64(nv),
     phaseEnd: f64(nv),
+    guestTickNs: f64(nv),
+    hostTickNs: f64(nv),
+    guestTickSrc: new Int32Array(nv),
+    hostTickSrc: new Int32Array(nv),
+    meanIdleNs: f64(nv),
   };
 }
 
@@ -120,7 +138,7 @@ function allocTables(nv: number, stride: number, srcStride: number): Mutable<Fla
 function fillScalars(t: Mutable<FlatTables>, m: VcpuModel, v: number): void {
   t.reachable[v] = m.reachable;
   t.busyRate[v] = m.busyRate;
-  t.invBusy[v] = 1 / m.busyRate;
+  t.invBusy[v] = m.busyRate > 0 ? 1 / m.busyRate : NEVER; // nothing raced: a tick ends every run
   t.aarch32[v] = m.aarch32 ? 1 : 0;
   t.switchRate[v] = m.eventRates[0] + m.eventRates[1];
   t.simdShare[v] = m.simdShare;
@@ -134,6 +152,11 @@ function fillScalars(t: Mutable<FlatTables>, m: VcpuModel, v: number): void {
   t.blipHostFpNoPut[v] = m.blipHostFpNoPut;
   t.blipHostFpPut[v] = m.blipHostFpPut;
   t.phaseEnd[v] = m.phaseEndRate;
+  t.guestTickNs[v] = m.guestTickNs;
+  t.hostTickNs[v] = m.hostTickNs;
+  t.guestTickSrc[v] = m.guestTickSrc < 0 ? -1 : v * t.srcStride + m.guestTickSrc;
+  t.hostTickSrc[v] = m.hostTickSrc < 0 ? -1 : v * t.srcStride + m.hostTickSrc;
+  t.meanIdleNs[v] = m.meanIdleNs;
 }
 
 /** A slot's idle-entry and wake-up effects as lookups. */
@@ -165,6 +188,7 @@ function fillSources(t: Mutable<FlatTables>, m: VcpuModel, v: number): void {
     t.srcPutP[s0 + j] = src.putP[j];
     t.srcHostFpNoPut[s0 + j] = src.hostFpNoPut[j];
     t.srcHostFpPut[s0 + j] = src.hostFpPut[j];
+    t.srcCarry[s0 + j] = src.carry[j];
     const special = src.kind[j] !== SOURCE_KIND.plain || src.putP[j] > 0 || src.hostFpNoPut[j] > 0;
     t.srcSpecial[s0 + j] = special ? 1 : 0;
   }
@@ -182,6 +206,7 @@ function fillOutcomes(t: Mutable<FlatTables>, m: VcpuModel, v: number): void {
       t.outCum[vc * stride + j] = m.outCum[c * m.outStride + j];
       const code = m.outCode[c * m.outStride + j];
       t.outCode[vc * stride + j] = code >= COMBOS ? COMBOS + s0 + (code - COMBOS) : code;
+      t.outNext[vc * stride + j] = m.outNext[c * m.outStride + j];
     }
     for (let b = 0; b < GUIDE; b++)
       t.outGuide[vc * GUIDE + b] = vc * stride + m.outGuide[c * GUIDE + b];

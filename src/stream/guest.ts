@@ -21,6 +21,13 @@
  * busy run), otherwise it handles an interrupt and goes back to WFI (a short run that
  * touches no FP).
  *
+ * The timer ticks are not raced: they are periodic (guest-model.ts sourceList). The runner
+ * keeps this CPU's time (`now`: busy runs, and for a lone vCPU its idle periods) and each
+ * tick's next due time; a busy run ends at the next tick unless its jump chain reaches
+ * an exit first (the chain is memoryless, so cutting it at a fixed time is exact). A tick
+ * that passed while the vCPU idled or was scheduled out does not exit (its interrupt is
+ * pending at the next entry): its grid rolls forward.
+ *
  * Cost: O(runs) with a handful of draws per run; memory O(chunk).
  */
 
@@ -75,6 +82,10 @@ export class GuestRunner {
   /** Per vCPU: its guest scheduler phase (guest-model.ts PHASE_CHURN / PHASE_STREAM). */
   private readonly schedPhase: Uint8Array;
   private vcpu = 0;
+  /** This CPU's time (ns), each vCPU's next guest tick and the next host tick (absolute ns; Infinity: none). */
+  private now = 0;
+  private readonly nextG: Float64Array;
+  private nextH = Infinity;
   /** The hot loop's flat tables, built on the first `fill` (trace-only models never need them). */
   private flatTables?: FlatTables;
 
@@ -90,6 +101,29 @@ export class GuestRunner {
     for (let v = 0; v < n; v++) {
       this.state[v] = this.rng.uniform() < this.models[v].simdShare ? SIMD_BIT : 0;
     }
+    this.nextG = new Float64Array(n);
+    this.startTicks();
+  }
+
+  /**
+   * The ticks' grids at time 0: the guest tick at a uniform phase; the host tick
+   * `tickOffsetNs` after vCPU 0's last guest tick (drawn uniformly over its period when
+   * the workload does not say).
+   */
+  private startTicks(): void {
+    const rng = this.rng;
+    // One grid for every vCPU: a kernel's CPUs tick together (tick_init_jiffy_update;
+    // no skew_tick), and a CPU's vCPUs are taken as of one guest.
+    const phase = rng.uniform();
+    this.models.forEach((m, v) => {
+      this.nextG[v] = Number.isFinite(m.guestTickNs) ? phase * m.guestTickNs : Infinity;
+    });
+    const m0 = this.models[0];
+    const ph = m0.hostTickNs;
+    if (!Number.isFinite(ph)) return;
+    const off = this.model.tickOffsetNs ?? rng.uniform() * ph;
+    const lastG = Number.isFinite(m0.guestTickNs) ? this.nextG[0] - m0.guestTickNs : 0;
+    this.nextH = rollPast(lastG + off, ph, 0);
   }
 
   /**
@@ -124,6 +158,10 @@ export class GuestRunner {
   private pendingC = 0;
   private pendingT = 0;
   private pendingSrc = 0;
+  /** The pending run's next tick: ns from its start, its global source index, its absolute time. */
+  private pendingDue = Infinity;
+  private pendingTickSrc = -1;
+  private pendingTickAt = Infinity;
 
   /**
    * The hot loop, from run `i`; returns the first run it did not finish (`stop` says
@@ -177,7 +215,9 @@ export class GuestRunner {
     const invTotal = t.invTotal;
     const outCum = t.outCum;
     const outCode = t.outCode;
+    const outNext = t.outNext;
     const outGuide = t.outGuide;
+    const srcCarry = t.srcCarry;
     const srcCum = t.srcCum;
     const srcGuide = t.srcGuide;
     const srcKind = t.srcKind;
@@ -195,6 +235,14 @@ export class GuestRunner {
     const blipHfNo = t.blipHostFpNoPut;
     const blipHfPut = t.blipHostFpPut;
     const phaseEnd = t.phaseEnd;
+    const guestTickNs = t.guestTickNs;
+    const hostTickNs = t.hostTickNs;
+    const guestTickSrc = t.guestTickSrc;
+    const hostTickSrc = t.hostTickSrc;
+    const meanIdleNs = t.meanIdleNs;
+    const nextG = this.nextG;
+    let nextH = this.nextH;
+    let now = this.now;
     const schedPhase = this.schedPhase;
     const P = this.model.phases;
     let v = this.vcpu;
@@ -211,9 +259,13 @@ export class GuestRunner {
       let put = false;
       let hostFp = false;
       if (phase[v] !== 0 /* IDLE */) {
+        // A lone vCPU's CPU idles until the wake-up; with others they run meanwhile.
+        if (nv === 1) now += E[ei++] * meanIdleNs[sl];
         if (U[ui++] >= userWake[sl]) {
           // A wake-up that runs no user task (interrupt handlers, kernel threads), then WFI.
-          ns[i] = E[ei++] * blipNs[sl];
+          const b = E[ei++] * blipNs[sl];
+          ns[i] = b;
+          now += b;
           const pp = blipPutP[sl];
           if (pp > 0) put = U[ui++] < pp;
           const hf = put ? blipHfPut[sl] : blipHfNo[sl];
@@ -236,6 +288,13 @@ export class GuestRunner {
         c = wakeNext[((sl * COMBOS + c) * 2 + same) * 2 + simdNew];
         phase[v] = 0;
       }
+      // The next tick: ticks that passed while this vCPU was not running roll forward.
+      let gAt = nextG[v];
+      if (gAt <= now) nextG[v] = gAt = rollPast(gAt, guestTickNs[sl], now);
+      if (nextH <= now) nextH = rollPast(nextH, hostTickNs[sl], now);
+      const tickAt = gAt <= nextH ? gAt : nextH;
+      const tickSrc = gAt <= nextH ? guestTickSrc[sl] : hostTickSrc[sl];
+      const due = tickAt - now;
       const sat = reachable[sl];
       const vc = sl * COMBOS;
       let steps = 0;
@@ -244,10 +303,16 @@ export class GuestRunner {
           // Every reachable FP bit is set: the rest of the run (memoryless), its exit, and
           // the guest state at its end, found backward from the exit (`endState`, inlined).
           let W = E[ei++] * invBusy[sl];
-          T += W;
-          const y = U[ui++];
-          src = srcGuide[sl * GUIDE + ((y * GUIDE) | 0)];
-          while (y >= srcCum[src]) src++;
+          if (T + W >= due) {
+            W = due - T;
+            T = due;
+            src = tickSrc;
+          } else {
+            T += W;
+            const y = U[ui++];
+            src = srcGuide[sl * GUIDE + ((y * GUIDE) | 0)];
+            while (y >= srcCum[src]) src++;
+          }
           const sw = switchRate[sl];
           const s = simdShare[sl];
           let simd = (c & SIMD) !== 0;
@@ -297,12 +362,18 @@ export class GuestRunner {
         if (steps === MAX_STEPS) break;
         steps++;
         T += E[ei++] * invTotal[vc + c];
+        if (T >= due) {
+          T = due;
+          src = tickSrc;
+          break;
+        }
         const y = U[ui++];
         let j = outGuide[(vc + c) * GUIDE + ((y * GUIDE) | 0)];
         while (y >= outCum[j]) j++;
         const o = outCode[j];
         if (o >= COMBOS) {
           src = o - COMBOS;
+          c = outNext[j]; // an exit source's: c; an MVFR0 read's: the combo after its event
           break;
         }
         c = o;
@@ -310,12 +381,20 @@ export class GuestRunner {
       if (src < 0) {
         this.pendingC = c;
         this.pendingT = T;
+        this.pendingDue = due;
+        this.pendingTickSrc = tickSrc;
+        this.pendingTickAt = tickAt;
         stop = STOP_PARTIAL;
         break;
       }
-      // A phase boundary in this run takes effect at its exit (guest-schema.ts scheduler.phases).
+      now = src === tickSrc ? tickAt : now + T;
+      // A phase boundary in this run takes effect at its exit (guest-schema.ts
+      // scheduler.phases); the guest's tick ends a stream (check_preempt_tick).
       const pe = phaseEnd[sl];
-      if (pe > 0 && E[ei++] < pe * T) schedPhase[v] ^= 1;
+      if (pe > 0) {
+        if (src === guestTickSrc[sl]) schedPhase[v] = 0;
+        else if (E[ei++] < pe * T) schedPhase[v] ^= 1;
+      }
       if (srcKind[src] === IDLE_ENTRY) {
         c = idleNext[vc + c];
         phase[v] = 1;
@@ -327,7 +406,7 @@ export class GuestRunner {
       cls[i] = encode(v, c & 7, srcHandled[src] as Handled, hostFp, put);
       key[i] = srcKey[src];
       ns[i] = T;
-      state[v] = c & MASK;
+      state[v] = (c & MASK) | srcCarry[src];
       if (put && nv > 1) {
         const y = U[ui++];
         let k = v * nv;
@@ -338,6 +417,8 @@ export class GuestRunner {
     rs.ei = ei;
     rs.ui = ui;
     this.vcpu = v;
+    this.now = now;
+    this.nextH = nextH;
     this.stop = stop;
     return i;
   }
@@ -354,24 +435,37 @@ export class GuestRunner {
     const m = this.model.slots[v];
     const sat = t.reachable[v];
     const vc = v * N_COMBOS;
+    const due = this.pendingDue;
     for (;;) {
       if ((c & sat) === sat && sat !== 0) {
-        const W = rs.exp() * t.invBusy[v];
-        T += W;
-        const y = rs.uniform();
-        let src = t.srcGuide[v * N_GUIDE + ((y * N_GUIDE) | 0)];
-        while (y >= t.srcCum[src]) src++;
-        this.pendingSrc = src;
+        let W = rs.exp() * t.invBusy[v];
+        if (T + W >= due) {
+          W = due - T;
+          T = due;
+          this.pendingSrc = this.pendingTickSrc;
+        } else {
+          T += W;
+          const y = rs.uniform();
+          let src = t.srcGuide[v * N_GUIDE + ((y * N_GUIDE) | 0)];
+          while (y >= t.srcCum[src]) src++;
+          this.pendingSrc = src;
+        }
         c = this.endState(m, c, W);
         break;
       }
       T += rs.exp() * t.invTotal[vc + c];
+      if (T >= due) {
+        T = due;
+        this.pendingSrc = this.pendingTickSrc;
+        break;
+      }
       const y = rs.uniform();
       let j = t.outGuide[(vc + c) * N_GUIDE + ((y * N_GUIDE) | 0)];
       while (y >= t.outCum[j]) j++;
       const o = t.outCode[j];
       if (o >= N_COMBOS) {
         this.pendingSrc = o - N_COMBOS;
+        c = t.outNext[j];
         break;
       }
       c = o;
@@ -386,7 +480,8 @@ export class GuestRunner {
     const v = this.vcpu;
     const src = this.pendingSrc;
     let c = this.pendingC;
-    this.endPhase(this.pendingT);
+    this.now = src === this.pendingTickSrc ? this.pendingTickAt : this.now + this.pendingT;
+    this.endPhase(this.pendingT, this.vcpu, src === this.flat.guestTickSrc[this.slot()]);
     if (t.srcKind[src] === SOURCE_KIND.idleEntry) {
       c = idleEntryEffect(this.models[v].aarch32, c);
       this.phase[v] = IDLE;
@@ -396,7 +491,7 @@ export class GuestRunner {
     cls[i] = encodeRunClass(v, c & 7, t.srcHandled[src] as Handled, hostFp, put);
     key[i] = t.srcKey[src];
     ns[i] = this.pendingT;
-    this.state[v] = c & STATE_MASK;
+    this.state[v] = (c & STATE_MASK) | t.srcCarry[src];
     if (put) this.afterPut();
   }
 
@@ -405,10 +500,15 @@ export class GuestRunner {
     return this.vcpu * this.model.phases + this.schedPhase[this.vcpu];
   }
 
-  /** At the exit of a busy run of T ns: a phase boundary inside it takes effect (as in fastRuns). */
-  private endPhase(T: number, v = this.vcpu): void {
+  /**
+   * At the exit of a busy run of T ns: a phase boundary inside it takes effect, and the
+   * guest's tick ends a stream phase (as in fastRuns).
+   */
+  private endPhase(T: number, v = this.vcpu, guestTick = false): void {
     const pe = this.model.slots[v * this.model.phases + this.schedPhase[v]].phaseEndRate;
-    if (pe > 0 && this.rng.exp() < pe * T) this.schedPhase[v] ^= 1;
+    if (pe <= 0) return;
+    if (guestTick) this.schedPhase[v] = 0;
+    else if (this.rng.exp() < pe * T) this.schedPhase[v] ^= 1;
   }
 
   /** After a vcpu_put the host runs another vCPU thread, picked by weight (one vCPU: the same). */
@@ -557,6 +657,17 @@ export function userWakePosterior(m: VcpuModel, T: number): number {
   // In log space: both densities underflow for long runs.
   const logRatio = Math.log(wBlip / wUser) - T / m.blipNs + m.busyRate * T;
   return 1 / (1 + Math.exp(logRatio));
+}
+
+/**
+ * The first time on a periodic grid (period P, through `at`) after `now`: a tick that
+ * passed while its vCPU was not running rolls forward without an exit. P = Infinity: never.
+ */
+export function rollPast(at: number, P: number, now: number): number {
+  if (!Number.isFinite(P)) return Infinity;
+  if (at > now) return at;
+  const next = at + (Math.floor((now - at) / P) + 1) * P;
+  return next > now ? next : next + P; // rounding at an exact multiple
 }
 
 /** A Bernoulli draw with probability p, drawing only when the outcome is uncertain. */

@@ -30,6 +30,9 @@ export interface MeasuredCell {
     readonly messageSize?: number;
     readonly tasksAre?: 'process' | 'thread';
     readonly pinned?: readonly number[];
+    readonly tasks?: number;
+    readonly fpTasks?: number;
+    readonly intTasks?: number;
   };
 }
 
@@ -98,6 +101,14 @@ function guestSpec(
     }
     case 'null-syscall':
       return `lmbench-syscall:${common}`;
+    case 'fp-mix': {
+      // The armhf guest's VFP and integer processes under a 6.1 KVM host (HCR_EL2.TID3 set).
+      const host = common.replace(/speed=[^,]*,/, '');
+      return `fp-heavy-aarch32:${host},vfpProcs=${g.fpTasks ?? 2},intProcs=${g.intTasks ?? 1},tid3=1`;
+    }
+    case 'idle':
+      // The harness's idle guest runs no user task (tasks 0): its wake-ups run none.
+      return `idle:${common.replace(/speed=[^,]*,/, '')},userwake=${g.tasks === 0 ? 0 : 0.1}`;
     default:
       return null;
   }
@@ -112,14 +123,15 @@ export function cellSpec(c: MeasuredCell, k: ModelConstants): string | null {
   const speed = cellSpeed(c);
   if (speed === null) return null;
   // the validation guest's reschedule IPIs per cross-vCPU wake-up (fitted), not Altra's
-  const ipi = `ipi=${Number(k.validationIpiPerWake.toPrecision(4))}`;
+  // and its idle entries per cross-vCPU block of a vCPU's last task (fitted)
+  const ipi = `ipi=${Number(k.validationIpiPerWake.toPrecision(4))},wfi=${Number(k.validationWfiPerBlock.toPrecision(4))}`;
   if (c.guest) {
     const v = c.guest.vcpus;
-    const common = `vcpus=${v},speed=${Number(speed.toPrecision(4))},preempt=${Number(k.validationPreemptionsPerSec.toPrecision(4))}`;
+    const common = `vcpus=${v},speed=${Number(speed.toPrecision(4))},preempt=${Number(k.validationPreemptionsPerSec.toPrecision(4))},tickoff=${Number(k.validationTickOffsetUs.toPrecision(4))}`;
     return guestSpec(c.guest, common, v, ipi);
   }
   const vcpus = cellVcpus(c);
-  const common = `vcpus=${vcpus},speed=${Number(speed.toPrecision(4))},preempt=${Number(k.validationPreemptionsPerSec.toPrecision(4))}`;
+  const common = `vcpus=${vcpus},speed=${Number(speed.toPrecision(4))},preempt=${Number(k.validationPreemptionsPerSec.toPrecision(4))},tickoff=${Number(k.validationTickOffsetUs.toPrecision(4))}`;
   const command = cellCommand(c);
   switch (c.program) {
     case 'hackbench': {
