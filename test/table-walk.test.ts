@@ -238,3 +238,31 @@ describe('factored table walk == direct run (counters beside the table)', () => 
     }
   }
 });
+
+describe('factored walk, four runs a step', () => {
+  it.each(['fp-heavy-aarch32', 'hackbench', 'virtio-io'])(
+    'adaptive at its defaults on %s == the cost machine',
+    async (name) => {
+      const { resolveWorkload, workloadStream } = await import('../src/stream/workload.js');
+      const w = resolveWorkload(name).workload;
+      const policy = instantiate(adaptive, { threshold: 6, eagerRuns: 250 });
+      const stream = workloadStream(w, { runs: 150_000, seed: 3 });
+      const table = new FactoredTable(policy, stream.vcpus);
+      const walker = new FactoredWalker(table, SINGLE_BUDGET);
+      const m = new CostMachine(policy, stream.vcpus);
+      const modes = new Set<string>();
+      for (const c of stream.chunks()) {
+        // Odd chunk lengths leave tails for the pair and single-run paths.
+        for (let at = 0; at < c.length; at += 2047) {
+          const n = Math.min(2047, c.length - at);
+          walker.walk(c.cls.subarray(at, at + n), n);
+          modes.add(walker.pairMode);
+        }
+        for (let i = 0; i < c.length; i++) m.run(decodeRunClass(c.cls[i]));
+      }
+      expect(modes).toContain('factored-quads');
+      expect(Array.from(walker.totals())).toEqual(Array.from(m.acc));
+      expect(walker.costState()).toEqual(m.snapshot());
+    },
+  );
+});

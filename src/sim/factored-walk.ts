@@ -9,6 +9,7 @@
 
 import { type CostState, METRIC_COUNT } from '../machine/cost-machine.js';
 import { type FactoredTable, MODE_CHANGE } from '../machine/factored.js';
+import { QuadWalk } from './factored-quad.js';
 import type { WalkBudget } from './walk.js';
 
 /** Ints per pair entry: next state (premultiplied), visits, column a, vCPU a, column b, vCPU b (-1: one vCPU). */
@@ -32,6 +33,8 @@ export class FactoredWalker {
   /** The table's controller layout the pair entries' columns are premultiplied for. */
   private layoutSeen: number;
   private strideSeen: number;
+  /** Four runs a step, while the stream and the budget allow (one vCPU). */
+  private readonly quads: QuadWalk;
   /** One vCPU: its entry never leaves the loop's local. */
   private readonly oneVcpu: boolean;
 
@@ -41,6 +44,7 @@ export class FactoredWalker {
   ) {
     this.state = table.initialState;
     this.oneVcpu = table.vcpus.length === 1;
+    this.quads = new QuadWalk(table, budget.maxPairEntries);
     this.layoutSeen = table.layout;
     this.strideSeen = table.stride;
     const nc = table.classCount;
@@ -52,7 +56,8 @@ export class FactoredWalker {
 
   /** How it walks (for diagnostics and benchmarks). */
   get pairMode(): string {
-    return this.single ? 'factored-single' : 'factored';
+    if (this.quads.on) return 'factored-quads';
+    return this.single ? 'factored-single' : 'factored-pairs';
   }
 
   /** The cost machine's state equivalent to the walk's current one. */
@@ -68,7 +73,9 @@ export class FactoredWalker {
       this.pairSteps = n;
     }
     let i = 0;
-    if (!this.single) i = this.oneVcpu ? this.walkPairsOne(cls, n) : this.walkPairs(cls, n);
+    if (this.quads.on) [i, this.state] = this.quads.walk(cls, n, this.state);
+    this.syncLayout();
+    if (!this.single) i = this.oneVcpu ? this.walkPairsOne(cls, n, i) : this.walkPairs(cls, n, i);
     for (; i < n; i++) this.state = this.table.step(this.state, cls[i]);
     this.syncLayout();
   }
@@ -78,7 +85,7 @@ export class FactoredWalker {
    * controller's columns). The running vCPU's entry stays in a local (`g`), so the
    * controller's chain of loads does not go through memory. Returns the index reached.
    */
-  private walkPairs(cls: Uint16Array, n: number): number {
+  private walkPairs(cls: Uint16Array, n: number, from: number): number {
     const ent = this.table.ent;
     let fast = this.table.ctrlFast;
     let row = this.row;
@@ -89,7 +96,7 @@ export class FactoredWalker {
     let b = (this.state * k2) | 0;
     let cv = 0;
     let g = ent[0];
-    let i = 0;
+    let i = from;
     while (i + 1 < n) {
       const x = b + row[cls[i]] + col[cls[i + 1]];
       const t = pair[x];
@@ -144,7 +151,7 @@ export class FactoredWalker {
    * `walkPairs` for one vCPU, kept apart for speed: no vCPU checks (they cost a third of
    * the loop's time on one vCPU). Returns the index reached.
    */
-  private walkPairsOne(cls: Uint16Array, n: number): number {
+  private walkPairsOne(cls: Uint16Array, n: number, from: number): number {
     const ent = this.table.ent;
     let fast = this.table.ctrlFast;
     let row = this.row;
@@ -154,7 +161,7 @@ export class FactoredWalker {
     // `| 0` keeps b a small integer to V8: a double here would make the whole loop float.
     let b = (this.state * k2) | 0;
     let g = ent[0];
-    let i = 0;
+    let i = from;
     while (i + 1 < n) {
       const x = b + row[cls[i]] + col[cls[i + 1]];
       const t = pair[x];
@@ -354,6 +361,7 @@ export class FactoredWalker {
   /** Totals of every metric after the walk. */
   totals(): Float64Array {
     this.flushPairs();
+    this.quads.flush();
     const out = this.table.totals();
     if (out.length !== METRIC_COUNT) throw new Error('factored walk: metric count');
     return out;

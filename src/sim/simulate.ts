@@ -193,7 +193,13 @@ export class PolicyRun {
     this.decoded = Array.from({ length: classCount }, (_, c) => decodeRunClass(c));
     this.problems = this.decoded.map((c) => runClassProblem(c, stream.vcpus));
     this.budget = budget;
-    if (engine === 'table') {
+    if (engine === 'table' && factorable(policy, stream.vcpus)) {
+      // Counters beside the table (adaptive): its states stay machine x modes.
+      const table = new FactoredTable(policy, stream.vcpus);
+      this.table = table;
+      this.walker = new FactoredWalker(table, budget);
+      this.factored = true;
+    } else if (engine === 'table') {
       const table = new TransitionTable(policy, stream.vcpus, budget.maxCells);
       this.table = table;
       this.walker = new Walker(table, budget);
