@@ -159,8 +159,8 @@ describe('a table that does not pay off', () => {
   });
   it('walks adaptive at its defaults on two vCPUs to the end with its counters beside the table', async () => {
     const { resolvePolicy } = await import('../src/policy/registry.js');
-    // The plain table does not pay off (its counters multiply); the walk moves to a
-    // factored one (machine states x the two vCPUs' modes) instead of the cost machine.
+    // A plain table would not pay off (the two vCPUs' counters multiply); the factored
+    // one (machine states x the two vCPUs' modes) is walked to the end.
     const table = await mixedTableAndDirect(await resolvePolicy('adaptive'), 300_000);
     expect(table.table.directRuns).toBe(0);
   });
