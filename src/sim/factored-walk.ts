@@ -87,11 +87,7 @@ export class FactoredWalker {
    */
   private walkPairs(cls: Uint16Array, n: number, from: number): number {
     const ent = this.table.ent;
-    let fast = this.table.ctrlFast;
-    let row = this.row;
-    let col = this.col;
-    let pair = this.pair;
-    let k2 = STRIDE * this.k * this.k;
+    let [fast, row, col, pair, k2] = this.loopArrays();
     // `| 0` keeps b a small integer to V8: a double here would make the whole loop float.
     let b = (this.state * k2) | 0;
     let cv = 0;
@@ -108,8 +104,8 @@ export class FactoredWalker {
           g = ent[va];
         }
         const ga = fast[pair[x + 2] + g];
+        const vb = pair[x + 5];
         if (ga >= 0) {
-          const vb = pair[x + 5];
           if (vb < 0) {
             g = ga;
             pair[x + 1] += 1;
@@ -128,23 +124,41 @@ export class FactoredWalker {
             continue;
           }
         }
+        if (ga === MODE_CHANGE || (ga >= 0 && fast[pair[x + 4] + ent[vb]] === MODE_CHANGE)) {
+          // A counter reached its threshold during the pair: two single steps.
+          ent[cv] = g;
+          b = (k2 * this.twoSteps((b / k2) | 0, cls[i], cls[i + 1])) | 0;
+          cv = vb < 0 ? va : vb;
+          g = ent[cv];
+          i += 2;
+          fast = this.table.ctrlFast;
+          continue;
+        }
       }
       ent[cv] = g;
       this.state = (b / k2) | 0;
       i += this.pairMiss(cls[i], cls[i + 1]);
-      this.syncLayout();
       g = ent[cv];
       if (this.single) return i;
-      fast = this.table.ctrlFast;
-      row = this.row;
-      col = this.col;
-      pair = this.pair;
-      k2 = STRIDE * this.k * this.k;
+      [fast, row, col, pair, k2] = this.loopArrays();
       b = (this.state * k2) | 0;
     }
     ent[cv] = g;
     this.state = (b / k2) | 0;
     return i;
+  }
+
+  /** The arrays and pair row stride the pair loops read (reloaded after a miss). */
+  private loopArrays(): [Int32Array, Int32Array, Int32Array, Int32Array, number] {
+    return [this.table.ctrlFast, this.row, this.col, this.pair, STRIDE * this.k * this.k];
+  }
+
+  /** Two single steps from state s (a mode changes during the pair); the state after. */
+  private twoSteps(s: number, a: number, b: number): number {
+    const t = this.table;
+    const after = t.step(t.step(s, a), b);
+    this.syncLayout();
+    return after;
   }
 
   /**
@@ -191,7 +205,6 @@ export class FactoredWalker {
       ent[0] = g;
       this.state = (b / k2) | 0;
       i += this.pairMiss(cls[i], cls[i + 1]);
-      this.syncLayout();
       g = ent[0];
       if (this.single) return i;
       fast = this.table.ctrlFast;
@@ -209,9 +222,17 @@ export class FactoredWalker {
   /**
    * Makes progress on pair (state, a, b): gives the classes slots, builds the pair entry,
    * or compiles its controller cells (returns 0: retry); or, when a mode changes during
-   * the pair, steps both runs one at a time (returns 2).
+   * the pair, steps both runs one at a time (returns 2). The pair entries follow any new
+   * controller layout on return.
    */
   private pairMiss(a: number, b: number): number {
+    const used = this.pairProgress(a, b);
+    this.syncLayout();
+    return used;
+  }
+
+  /** `pairMiss` before the layout is followed. */
+  private pairProgress(a: number, b: number): number {
     if (this.dense[a] === this.k - 1 || this.dense[b] === this.k - 1) {
       this.see(a);
       this.see(b);
