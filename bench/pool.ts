@@ -9,9 +9,6 @@ import { workerWatchdog } from '../src/policy/watchdog.js';
 import { freshCompiled } from './compiled.js';
 import type { TaskRequest, TaskResponse } from './tasks.js';
 
-/** Tasks held by a worker at once: the one it runs and the next, so it never waits for dispatch. */
-const DEPTH = 2;
-
 /** A worker's answer and the seconds the task took in it. */
 type WorkerReply = TaskResponse & { readonly seconds: number };
 
@@ -22,7 +19,7 @@ interface Pending {
 
 export class Pool {
   private readonly workers: Worker[] = [];
-  /** Tasks handed to each worker and not answered yet. */
+  /** Tasks handed to each worker and not answered yet (0 or 1). */
   private readonly held = new Map<Worker, number>();
   private readonly queue: { id: number; task: TaskRequest }[] = [];
   private readonly pending = new Map<number, Pending>();
@@ -66,24 +63,16 @@ export class Pool {
   }
 
   /**
-   * Hands queued tasks to the workers holding the fewest: up to DEPTH each while the
-   * queue is long, one each near its end (a task queued behind a long one on a busy
-   * worker would end the run late while the other worker idles).
+   * Hands queued tasks to idle workers, one each. (Holding a second task on a busy worker
+   * was tried: the unit queued behind the long ground-truth unit then ended the phase.)
    */
   private dispatch(): void {
-    while (this.queue.length > 0) {
-      let w: Worker | undefined;
-      let least = this.queue.length > 2 * DEPTH * this.size ? DEPTH : 1;
-      for (const x of this.workers) {
-        const n = this.held.get(x) ?? DEPTH;
-        if (n < least) {
-          least = n;
-          w = x;
-        }
-      }
-      const job = w === undefined ? undefined : this.queue.shift();
-      if (w === undefined || job === undefined) return;
-      this.held.set(w, least + 1);
+    for (const w of this.workers) {
+      if (this.queue.length === 0) return;
+      if (this.held.get(w) !== 0) continue;
+      const job = this.queue.shift();
+      if (job === undefined) return;
+      this.held.set(w, 1);
       w.postMessage({ id: job.id, task: job.task });
     }
   }

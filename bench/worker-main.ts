@@ -1,7 +1,6 @@
 /**
- * A suite worker: answers tasks posted by the pool, one at a time in the order posted
- * (the pool keeps a second task queued here so the worker never waits for the main
- * thread between tasks), each answer carrying the seconds the task took.
+ * A suite worker: answers tasks posted by the pool, one at a time in the order posted,
+ * each answer carrying the seconds the task took (the pool's busy time).
  */
 
 import { parentPort } from 'node:worker_threads';

@@ -159,8 +159,8 @@ describe('a table that does not pay off', () => {
   });
   it('walks adaptive at its defaults on two vCPUs to the end with its counters beside the table', async () => {
     const { resolvePolicy } = await import('../src/policy/registry.js');
-    // The plain table does not pay off (its counters multiply); the walk moves to a
-    // factored one (machine states x the two vCPUs' modes) instead of the cost machine.
+    // A plain table would not pay off (the two vCPUs' counters multiply); the factored
+    // one (machine states x the two vCPUs' modes) is walked to the end.
     const table = await mixedTableAndDirect(await resolvePolicy('adaptive'), 300_000);
     expect(table.table.directRuns).toBe(0);
   });
@@ -237,4 +237,32 @@ describe('factored table walk == direct run (counters beside the table)', () => 
       });
     }
   }
+});
+
+describe('factored walk, four runs a step', () => {
+  it.each(['fp-heavy-aarch32', 'hackbench', 'virtio-io'])(
+    'adaptive at its defaults on %s == the cost machine',
+    async (name) => {
+      const { resolveWorkload, workloadStream } = await import('../src/stream/workload.js');
+      const w = resolveWorkload(name).workload;
+      const policy = instantiate(adaptive, { threshold: 6, eagerRuns: 250 });
+      const stream = workloadStream(w, { runs: 150_000, seed: 3 });
+      const table = new FactoredTable(policy, stream.vcpus);
+      const walker = new FactoredWalker(table, SINGLE_BUDGET);
+      const m = new CostMachine(policy, stream.vcpus);
+      const modes = new Set<string>();
+      for (const c of stream.chunks()) {
+        // Odd chunk lengths leave tails for the pair and single-run paths.
+        for (let at = 0; at < c.length; at += 2047) {
+          const n = Math.min(2047, c.length - at);
+          walker.walk(c.cls.subarray(at, at + n), n);
+          modes.add(walker.pairMode);
+        }
+        for (let i = 0; i < c.length; i++) m.run(decodeRunClass(c.cls[i]));
+      }
+      expect(modes).toContain('factored-quads');
+      expect(Array.from(walker.totals())).toEqual(Array.from(m.acc));
+      expect(walker.costState()).toEqual(m.snapshot());
+    },
+  );
 });

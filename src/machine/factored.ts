@@ -154,14 +154,12 @@ export class FactoredTable {
   private readonly modeCount: number;
   /** The vCPU of each run class. */
   private readonly vcpuOfClass: Int32Array;
-  /** The state the walk starts from. */
+  /** The state after boot. */
   readonly initialState: number;
 
-  /** Starts after boot, or from `from` (a cost machine's state: a walk handed over). */
   constructor(
     readonly policy: Policy,
     readonly vcpus: readonly VcpuDesc[],
-    from?: CostState,
   ) {
     const a = policy.definition.abstraction;
     if (a?.modeOf === undefined) throw new Error(`${policy.id}: no mode abstraction to factor`);
@@ -176,7 +174,6 @@ export class FactoredTable {
       { ...policy, hooks: recordingHooks(policy.hooks, this.rec) },
       vcpus,
     );
-    if (from !== undefined) this.machine.restore(from);
     const init = this.machine.policyState as unknown[];
     this.ent = Int32Array.from(init, (e) => this.internEntry(JSON.stringify(e)));
     this.initialState = this.intern(
@@ -274,7 +271,7 @@ export class FactoredTable {
     return id;
   }
 
-  /** The column of two consecutive runs on one vCPU (columns `a` then `b`). */
+  /** The column of consecutive runs on one vCPU: those of column `a`, then of `b`. */
   pairColumn(a: number, b: number): number {
     return this.internColumn(`${a},${b}`, { kind: 'two', a, b });
   }
@@ -359,17 +356,22 @@ export class FactoredTable {
       changed = this.entryMode[after] !== this.entryMode[e];
     } else {
       // Column b was recorded in the mode of e: after a mode change it does not apply.
-      const mid = this.stepEntry(e, c.a);
-      changed = this.entryMode[mid] !== this.entryMode[e];
-      after = changed ? mid : this.stepEntry(mid, c.b);
-      changed ||= this.entryMode[after] !== this.entryMode[mid];
+      const mid = this.fastStep(e, c.a);
+      after = mid === MODE_CHANGE ? MODE_CHANGE : this.fastStep(mid, c.b);
+      changed = after === MODE_CHANGE;
     }
     const fast = changed ? MODE_CHANGE : after;
     this.ctrlFast[col * this.stride + e] = fast;
     return fast;
   }
 
-  /** The entry after one-run column `col` from entry `e` (ids), compiling as needed. */
+  /** ctrlFast of (entry `e`, column `col`), compiling as needed. */
+  private fastStep(e: number, col: number): number {
+    const g = this.ctrlFast[col * this.stride + e];
+    return g === -1 ? this.compileController(e, col) : g;
+  }
+
+  /** The entry after one-run column `col` from entry `e`, compiling as needed. */
   private stepEntry(e: number, col: number): number {
     let g = this.ctrl1[col * this.stride + e];
     if (g < 0) {

@@ -9,6 +9,7 @@
 
 import { type CostState, METRIC_COUNT } from '../machine/cost-machine.js';
 import { type FactoredTable, MODE_CHANGE } from '../machine/factored.js';
+import { QuadWalk } from './factored-quad.js';
 import type { WalkBudget } from './walk.js';
 
 /** Ints per pair entry: next state (premultiplied), visits, column a, vCPU a, column b, vCPU b (-1: one vCPU). */
@@ -32,6 +33,8 @@ export class FactoredWalker {
   /** The table's controller layout the pair entries' columns are premultiplied for. */
   private layoutSeen: number;
   private strideSeen: number;
+  /** Four runs a step, while the stream and the budget allow (one vCPU). */
+  private readonly quads: QuadWalk;
   /** One vCPU: its entry never leaves the loop's local. */
   private readonly oneVcpu: boolean;
 
@@ -41,6 +44,7 @@ export class FactoredWalker {
   ) {
     this.state = table.initialState;
     this.oneVcpu = table.vcpus.length === 1;
+    this.quads = new QuadWalk(table, budget.maxPairEntries);
     this.layoutSeen = table.layout;
     this.strideSeen = table.stride;
     const nc = table.classCount;
@@ -52,7 +56,8 @@ export class FactoredWalker {
 
   /** How it walks (for diagnostics and benchmarks). */
   get pairMode(): string {
-    return this.single ? 'factored-single' : 'factored';
+    if (this.quads.on) return 'factored-quads';
+    return this.single ? 'factored-single' : 'factored-pairs';
   }
 
   /** The cost machine's state equivalent to the walk's current one. */
@@ -68,7 +73,9 @@ export class FactoredWalker {
       this.pairSteps = n;
     }
     let i = 0;
-    if (!this.single) i = this.oneVcpu ? this.walkPairsOne(cls, n) : this.walkPairs(cls, n);
+    if (this.quads.on) [i, this.state] = this.quads.walk(cls, n, this.state);
+    this.syncLayout();
+    if (!this.single) i = this.oneVcpu ? this.walkPairsOne(cls, n, i) : this.walkPairs(cls, n, i);
     for (; i < n; i++) this.state = this.table.step(this.state, cls[i]);
     this.syncLayout();
   }
@@ -78,18 +85,14 @@ export class FactoredWalker {
    * controller's columns). The running vCPU's entry stays in a local (`g`), so the
    * controller's chain of loads does not go through memory. Returns the index reached.
    */
-  private walkPairs(cls: Uint16Array, n: number): number {
+  private walkPairs(cls: Uint16Array, n: number, from: number): number {
     const ent = this.table.ent;
-    let fast = this.table.ctrlFast;
-    let row = this.row;
-    let col = this.col;
-    let pair = this.pair;
-    let k2 = STRIDE * this.k * this.k;
+    let [fast, row, col, pair, k2] = this.loopArrays();
     // `| 0` keeps b a small integer to V8: a double here would make the whole loop float.
     let b = (this.state * k2) | 0;
     let cv = 0;
     let g = ent[0];
-    let i = 0;
+    let i = from;
     while (i + 1 < n) {
       const x = b + row[cls[i]] + col[cls[i + 1]];
       const t = pair[x];
@@ -101,8 +104,8 @@ export class FactoredWalker {
           g = ent[va];
         }
         const ga = fast[pair[x + 2] + g];
+        const vb = pair[x + 5];
         if (ga >= 0) {
-          const vb = pair[x + 5];
           if (vb < 0) {
             g = ga;
             pair[x + 1] += 1;
@@ -121,18 +124,23 @@ export class FactoredWalker {
             continue;
           }
         }
+        if (ga === MODE_CHANGE || (ga >= 0 && fast[pair[x + 4] + ent[vb]] === MODE_CHANGE)) {
+          // A counter reached its threshold during the pair: two single steps.
+          ent[cv] = g;
+          b = (k2 * this.twoSteps((b / k2) | 0, cls[i], cls[i + 1])) | 0;
+          cv = vb < 0 ? va : vb;
+          g = ent[cv];
+          i += 2;
+          fast = this.table.ctrlFast;
+          continue;
+        }
       }
       ent[cv] = g;
       this.state = (b / k2) | 0;
       i += this.pairMiss(cls[i], cls[i + 1]);
-      this.syncLayout();
       g = ent[cv];
       if (this.single) return i;
-      fast = this.table.ctrlFast;
-      row = this.row;
-      col = this.col;
-      pair = this.pair;
-      k2 = STRIDE * this.k * this.k;
+      [fast, row, col, pair, k2] = this.loopArrays();
       b = (this.state * k2) | 0;
     }
     ent[cv] = g;
@@ -140,11 +148,24 @@ export class FactoredWalker {
     return i;
   }
 
+  /** The arrays and pair row stride the pair loops read (reloaded after a miss). */
+  private loopArrays(): [Int32Array, Int32Array, Int32Array, Int32Array, number] {
+    return [this.table.ctrlFast, this.row, this.col, this.pair, STRIDE * this.k * this.k];
+  }
+
+  /** Two single steps from state s (a mode changes during the pair); the state after. */
+  private twoSteps(s: number, a: number, b: number): number {
+    const t = this.table;
+    const after = t.step(t.step(s, a), b);
+    this.syncLayout();
+    return after;
+  }
+
   /**
    * `walkPairs` for one vCPU, kept apart for speed: no vCPU checks (they cost a third of
    * the loop's time on one vCPU). Returns the index reached.
    */
-  private walkPairsOne(cls: Uint16Array, n: number): number {
+  private walkPairsOne(cls: Uint16Array, n: number, from: number): number {
     const ent = this.table.ent;
     let fast = this.table.ctrlFast;
     let row = this.row;
@@ -154,7 +175,7 @@ export class FactoredWalker {
     // `| 0` keeps b a small integer to V8: a double here would make the whole loop float.
     let b = (this.state * k2) | 0;
     let g = ent[0];
-    let i = 0;
+    let i = from;
     while (i + 1 < n) {
       const x = b + row[cls[i]] + col[cls[i + 1]];
       const t = pair[x];
@@ -184,7 +205,6 @@ export class FactoredWalker {
       ent[0] = g;
       this.state = (b / k2) | 0;
       i += this.pairMiss(cls[i], cls[i + 1]);
-      this.syncLayout();
       g = ent[0];
       if (this.single) return i;
       fast = this.table.ctrlFast;
@@ -202,9 +222,17 @@ export class FactoredWalker {
   /**
    * Makes progress on pair (state, a, b): gives the classes slots, builds the pair entry,
    * or compiles its controller cells (returns 0: retry); or, when a mode changes during
-   * the pair, steps both runs one at a time (returns 2).
+   * the pair, steps both runs one at a time (returns 2). The pair entries follow any new
+   * controller layout on return.
    */
   private pairMiss(a: number, b: number): number {
+    const used = this.pairProgress(a, b);
+    this.syncLayout();
+    return used;
+  }
+
+  /** `pairMiss` before the layout is followed. */
+  private pairProgress(a: number, b: number): number {
     if (this.dense[a] === this.k - 1 || this.dense[b] === this.k - 1) {
       this.see(a);
       this.see(b);
@@ -354,6 +382,7 @@ export class FactoredWalker {
   /** Totals of every metric after the walk. */
   totals(): Float64Array {
     this.flushPairs();
+    this.quads.flush();
     const out = this.table.totals();
     if (out.length !== METRIC_COUNT) throw new Error('factored walk: metric count');
     return out;

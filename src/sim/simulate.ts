@@ -155,9 +155,11 @@ interface TableWalk {
 /**
  * One policy walking a stream: feed it chunks, then read the outcome.
  *
- * With the table engine, a policy whose reachable state space is too large for a table
- * (e.g. adaptive with per-vCPU counters on several vCPUs: nearly every run is a new
- * state) would spend its time compiling cells it visits once. When a chunk compiles new
+ * With the table engine, a policy with a mode abstraction (`adaptive`) walks a factored
+ * table (src/machine/factored.ts: its counters beside the table), any other a plain one.
+ * A policy whose reachable state space is too large for a table (counters in a user
+ * policy's state on several vCPUs: nearly every run is a new state) would spend its time
+ * compiling cells it visits once. When a chunk compiles new
  * cells for more than a quarter of its runs, or the table has had to be flushed, the
  * run continues on the cost machine directly from the same state: the same hooks, the
  * same counts, without the table's bookkeeping.
@@ -169,19 +171,14 @@ export class PolicyRun {
   private readonly decoded;
   /** Why each run class is impossible (the table engine checks the same when compiling). */
   private readonly problems: readonly (string | undefined)[];
-  /** Counts accumulated by the tables left so far. */
+  /** Counts accumulated by the table before the run left it. */
   private readonly carried = new Float64Array(METRIC_COUNT);
   private tableInfo: SimResult['table'] = { states: 0, cells: 0, evictions: 0, directRuns: 0 };
   private runs = 0;
-  /** Runs walked by tables. */
+  /** Runs walked by the table. */
   private tableRuns = 0;
-  /** Runs walked by the current table (its probation). */
-  private probeRuns = 0;
   /** Cells compiled so far. */
   private freshCells = 0;
-  private readonly budget: WalkBudget;
-  /** Whether the walk moved to a factored table (counters beside it). */
-  private factored = false;
 
   constructor(
     readonly policy: Policy,
@@ -192,8 +189,12 @@ export class PolicyRun {
     const classCount = stream.vcpus.length * CLASSES_PER_VCPU;
     this.decoded = Array.from({ length: classCount }, (_, c) => decodeRunClass(c));
     this.problems = this.decoded.map((c) => runClassProblem(c, stream.vcpus));
-    this.budget = budget;
-    if (engine === 'table') {
+    if (engine === 'table' && factorable(policy, stream.vcpus)) {
+      // Counters beside the table (adaptive): its states stay machine x modes.
+      const table = new FactoredTable(policy, stream.vcpus);
+      this.table = table;
+      this.walker = new FactoredWalker(table, budget);
+    } else if (engine === 'table') {
       const table = new TransitionTable(policy, stream.vcpus, budget.maxCells);
       this.table = table;
       this.walker = new Walker(table, budget);
@@ -224,10 +225,9 @@ export class PolicyRun {
       const fresh = this.table.cellsCompiled - before;
       i += n;
       this.tableRuns += n;
-      this.probeRuns += n;
       this.freshCells += fresh;
       if (this.table.evictions > 0 || this.table.overBudget === true || this.notPayingOff())
-        this.leaveTable();
+        this.toDirect();
     }
     if (i >= chunk.length) return;
     const m = this.costMachine();
@@ -249,34 +249,13 @@ export class PolicyRun {
    * on several vCPUs, a product of their modes) compiles a cell every few runs.
    */
   private notPayingOff(): boolean {
-    return this.probeRuns >= PROBE_RUNS && this.freshCells * 4 > this.probeRuns;
+    return this.tableRuns >= PROBE_RUNS && this.freshCells * 4 > this.tableRuns;
   }
 
   /** The cost machine: there is one from the start (direct) or once the table was left. */
   private costMachine(): CostMachine {
     if (this.machine === undefined) throw new Error('the cost machine runs only off the table');
     return this.machine;
-  }
-
-  /**
-   * A table that does not pay off: if its policy keeps counters a factored table can hold
-   * beside it (src/machine/factored.ts: adaptive, whose counters on two vCPUs multiply),
-   * the walk continues on one from the same state; otherwise on the cost machine.
-   * (A table that pays off stays plain: on small tables the plain pair walk is faster.)
-   */
-  private leaveTable(): void {
-    const w = this.walker;
-    if (this.factored || w === undefined || !factorable(this.policy, this.stream.vcpus)) {
-      this.toDirect();
-      return;
-    }
-    this.carry();
-    const table = new FactoredTable(this.policy, this.stream.vcpus, w.costState());
-    this.table = table;
-    this.walker = new FactoredWalker(table, this.budget);
-    this.factored = true;
-    this.freshCells = 0;
-    this.probeRuns = 0;
   }
 
   /** Adds the current table's counts and size to what was carried from tables left before. */
