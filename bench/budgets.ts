@@ -8,18 +8,18 @@
 import type { Throughput } from '../src/report/results.js';
 
 /** What the budgets are judged on: the suite's throughput figures and its own timing. */
-export interface BudgetInputs {
+interface BudgetInputs {
   readonly quick: boolean;
   readonly tp: Omit<Throughput, 'budgets'>;
 }
 
-export interface BudgetOutcome {
+interface BudgetOutcome {
   readonly measured: string;
   /** null: not measured in this run (the row says why). */
   readonly met: boolean | null;
 }
 
-export interface Budget {
+interface Budget {
   readonly name: string;
   readonly target: (quick: boolean) => string;
   readonly measure: (x: BudgetInputs) => BudgetOutcome;

@@ -16,7 +16,7 @@ import { simulate } from '../src/sim/simulate.js';
 import { arrayStream } from '../src/stream/exit-stream.js';
 
 /** One calibration row (the results.json shape). */
-export type CalibrationRow = CalibrationEntry;
+type CalibrationRow = CalibrationEntry;
 
 /** A stream of `runs` identical exits of the anchor's kind; the micro-benchmarks do not touch FP. */
 function anchorStream(a: AnchorDef, exit: NonNullable<AnchorDef['exit']>, runs: number) {

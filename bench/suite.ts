@@ -61,7 +61,7 @@ import type {
   TuneUnitResult,
 } from './tasks.js';
 
-export interface SuiteOptions {
+interface SuiteOptions {
   readonly quick: boolean;
   readonly runs: number;
   readonly seeds: number;

@@ -14,7 +14,7 @@ import { bareLoop } from '../src/sim/walk.js';
 import type { ExitStream } from '../src/stream/exit-stream.js';
 import { type Workload, workloadStream } from '../src/stream/workload.js';
 
-export interface WalkThroughput {
+interface WalkThroughput {
   readonly policy: string;
   /** Runs per second of the table walk (mean over tinybench samples). */
   readonly walkRunsPerSecond: number;

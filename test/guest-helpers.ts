@@ -46,7 +46,7 @@ export function generate(w: GuestWorkload, runs: number, seed: number): Cols {
 /** Batches for the method of batch means: consecutive runs are correlated (a time slice spans many runs). */
 const BATCHES = 40;
 
-export interface Dist {
+interface Dist {
   n: number;
   /** Named category -> count per batch. */
   batches: Map<string, Float64Array>;

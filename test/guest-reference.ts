@@ -27,7 +27,7 @@ import type { GuestWorkload } from '../src/stream/guest-schema.js';
 import { Prng } from '../src/stream/prng.js';
 import { CLASSES_PER_VCPU, FP_EL0, FP_EL1 } from '../src/machine/run-class.js';
 
-export interface RefRuns {
+interface RefRuns {
   cls: Uint16Array;
   key: Uint8Array;
   ns: Float64Array;

@@ -98,7 +98,7 @@ function ordered(groups: Group[], bins: Array<[number, number, string]>): Group[
   return bins.map(([, , l]) => groups.find((g) => g.label === l)).filter((g): g is Group => !!g);
 }
 
-export interface CellStats {
+interface CellStats {
   cell: string;
   config: Record<string, unknown>;
   runs: number;
@@ -187,7 +187,7 @@ const groupsText = (gs: Group[]): string =>
     .join('; ');
 
 /** One cell as Markdown lines. */
-export function cellMarkdown(s: CellStats): string {
+function cellMarkdown(s: CellStats): string {
   const l = s.lengthUs;
   return [
     `#### ${s.cell} (${s.runs} runs)`,
@@ -220,7 +220,7 @@ function fpBySwitching(s: CellStats): [string, string] {
 }
 
 /** One summary row per cell (the README's table). */
-export function summaryTable(stats: CellStats[]): string {
+function summaryTable(stats: CellStats[]): string {
   const head =
     '| cell | runs | FP share | run us p10 / p50 / p90 / p99 | runs < 1 ms (FP) | runs >= 1 ms (FP) | FP after IRQ / WFx / SYS64 | switches per run (var/mean) | runs with 0 switches | FP with 0 / >0 switches | vGIC at entry (FP) | ACF lag 1 / 2 / 5 / 10 |';
   const rows = stats.map((s) => {

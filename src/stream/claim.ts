@@ -24,7 +24,7 @@ export const CLAIM_BAND = `${Math.round(CLAIM.lo * 100)}-${Math.round(CLAIM.hi *
 
 export type ClaimPosition = 'inside' | 'overlapping' | 'outside';
 
-export interface ClaimCheck {
+interface ClaimCheck {
   readonly band: readonly [number, number];
   readonly mean: number;
   readonly lo: number;
@@ -92,7 +92,7 @@ export function claimLine(c: ClaimCheck): string {
 }
 
 /** Where an interval lies, in the report's words. */
-export type ClaimVerdictWord = 'inside' | 'overlaps' | 'below' | 'above';
+type ClaimVerdictWord = 'inside' | 'overlaps' | 'below' | 'above';
 
 /** The largest and root-mean-square |model - real| 2015 skip rate over a set of held-out cells. */
 export interface ErrorStat {
@@ -136,7 +136,7 @@ export interface HeldOutCellError {
 }
 
 /** The largest and rms |error| over cells; null for none. */
-export function errorStat(cells: readonly HeldOutCellError[]): ErrorStat | null {
+function errorStat(cells: readonly HeldOutCellError[]): ErrorStat | null {
   if (cells.length === 0) return null;
   const errs = cells.map((c) => Math.abs(c.skipError));
   const worst = errs.indexOf(Math.max(...errs));
@@ -199,7 +199,7 @@ export interface ClaimResult {
 }
 
 /** inside / overlaps / below / above for an interval: claimPosition's rule in the report's words. */
-export function claimWord(lo: number, hi: number): ClaimVerdictWord {
+function claimWord(lo: number, hi: number): ClaimVerdictWord {
   const { position, side } = claimPosition(lo, hi);
   return position === 'outside'
     ? (side ?? 'below')
@@ -262,7 +262,7 @@ const span = (r: ClaimRow) =>
   `${r.workload} ${pct(r.skipRate.mean)} [${pct(r.interval.lo)} .. ${pct(r.interval.hi)}]${r.modelError ? ` (+/-${points(r.modelError.maxAbs)} points, ${r.modelError.worstCell})` : ''}`;
 
 /** The verdict sentence: its words follow from where the counted workloads' intervals lie. */
-export function verdictSentence(rows: readonly ClaimRow[], err: HeldOutError | null): string {
+function verdictSentence(rows: readonly ClaimRow[], err: HeldOutError | null): string {
   const counted = rows.filter((r) => r.counted);
   if (counted.length === 0)
     return 'No workload the claim was made for (lmbench, hackbench) was simulated.';

@@ -52,7 +52,7 @@ export function isUserError(e: unknown): e is UserError {
 const USER_TEXT_MAX = 120;
 
 /** The longest line the CLI prints for a user's mistake (bytes, after escaping). */
-export const ERROR_LINE_MAX = 300;
+const ERROR_LINE_MAX = 300;
 
 // C0 and C1 controls, DEL, and the Unicode line/paragraph separators and bidi overrides
 // (a terminal or log viewer would act on them).

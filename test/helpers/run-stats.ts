@@ -1,14 +1,13 @@
 /**
  * Per-run statistics of a run sequence (real per-run fixtures, or generated runs): the
  * share of runs touching FP, run-length quantiles and the autocorrelation of FP use, and
- * their spread over blocks of consecutive runs (what a tolerance is set from). Also reads
- * and writes the agreed per-run fixture format (`# fpswitch-runs v1`, gzip TSV).
+ * their spread over blocks of consecutive runs (what a tolerance is set from). Fixtures are
+ * read by validation/lib/run-records.ts.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
-import { gunzipSync, gzipSync } from 'node:zlib';
 import { exitClassName } from '../../src/arch/esr.js';
 import { FP_EL0, FP_EL1, CLASSES_PER_VCPU } from '../../src/machine/run-class.js';
 import type { ExitStream } from '../../src/stream/exit-stream.js';
+import { type RunMeta, readRunRecords } from '../../validation/lib/run-records.js';
 
 export interface Runs {
   readonly ns: Float64Array;
@@ -20,7 +19,7 @@ export interface Runs {
   readonly exit: readonly string[];
 }
 
-export interface RunStats {
+interface RunStats {
   readonly fpShare: number;
   /** Run length (ns) at 10, 50, 90, 99%. */
   readonly quantiles: readonly number[];
@@ -87,55 +86,13 @@ export function streamRuns(stream: ExitStream): Runs {
   return { ns, fp, el0, el1, exit };
 }
 
-export interface FixtureMeta {
-  readonly cell: string;
-  readonly workload: string;
-  readonly synthetic?: boolean;
-  readonly source: string;
-  readonly [k: string]: unknown;
-}
-
-/** Reads a `# fpswitch-runs v1` fixture (gzip TSV). */
-export function readRunsFixture(path: string): { meta: FixtureMeta; runs: Runs } {
-  const lines = gunzipSync(readFileSync(path)).toString('utf8').split('\n');
-  if (lines[0] !== '# fpswitch-runs v1') throw new Error(`${path}: not a fpswitch-runs v1 file`);
-  const meta = JSON.parse(lines[1].slice(2)) as FixtureMeta;
-  const header = lines[2].split('\t');
-  const col = (name: string) => header.indexOf(name);
-  const body = lines.slice(3).filter((l) => l !== '');
-  const ns = new Float64Array(body.length);
-  const fp = new Uint8Array(body.length);
-  const el0 = new Uint8Array(body.length);
-  const el1 = new Uint8Array(body.length);
-  const exit: string[] = [];
-  body.forEach((l, i) => {
-    const f = l.split('\t');
-    ns[i] = Number(f[col('ns')]);
-    el0[i] = f[col('fp_el0')] === '1' ? 1 : 0;
-    el1[i] = f[col('fp_el1')] === '1' ? 1 : 0;
-    fp[i] = el0[i] | el1[i];
-    exit.push(f[col('exit')]);
-  });
-  return { meta, runs: { ns, fp, el0, el1, exit } };
-}
-
-/** Writes runs as a `# fpswitch-runs v1` fixture; unknown columns are `-`. */
-export function writeRunsFixture(
-  path: string,
-  meta: FixtureMeta,
-  r: Runs,
-  insnsPerNs: number,
-): void {
-  const rows = [
-    '# fpswitch-runs v1',
-    `# ${JSON.stringify(meta)}`,
-    'insns\tns\texit\tfp_el0\tfp_el1\tswitches\tinjected',
-  ];
-  for (let i = 0; i < r.ns.length; i++) {
-    const ns = Math.round(r.ns[i]);
-    rows.push(
-      `${Math.round(ns * insnsPerNs)}\t${ns}\t${r.exit[i]}\t${r.el0[i]}\t${r.el1[i]}\t-\t-`,
-    );
-  }
-  writeFileSync(path, gzipSync(`${rows.join('\n')}\n`));
+/** Reads a `# fpswitch-runs v1` fixture through the one reader of the format
+ * (validation/lib/run-records.ts) into the columns the statistics use. */
+export function readRunsFixture(path: string): { meta: RunMeta; runs: Runs } {
+  const { meta, runs } = readRunRecords(path);
+  const ns = Float64Array.from(runs, (r) => r.ns);
+  const el0 = Uint8Array.from(runs, (r) => r.fpEl0);
+  const el1 = Uint8Array.from(runs, (r) => r.fpEl1);
+  const fp = Uint8Array.from(runs, (r) => r.fpEl0 | r.fpEl1);
+  return { meta, runs: { ns, fp, el0, el1, exit: runs.map((r) => r.exit) } };
 }

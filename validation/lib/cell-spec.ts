@@ -8,7 +8,7 @@ import type { ModelConstants } from '../../src/stream/guest-configs.js';
 import { WORKLOADS_DIR } from '../../src/stream/workload.js';
 
 const REPO = join(WORKLOADS_DIR, '..');
-export const TRAINING_FILE = join(REPO, 'validation', 'training.json');
+const TRAINING_FILE = join(REPO, 'validation', 'training.json');
 
 /** What the model side needs of a measured cell (a validation/results.json `cells` entry). */
 export interface MeasuredCell {
@@ -54,7 +54,7 @@ export function trainingCells(file = TRAINING_FILE): Set<string> {
  * Guest instructions per ns of guest time: 1 under -icount shift=0 (validation/lib/boot.ts);
  * without it TCG's own speed, measured by the plugin (instructions over guest run time).
  */
-export function cellSpeed(c: MeasuredCell): number | null {
+function cellSpeed(c: MeasuredCell): number | null {
   if (c.icount) return 1;
   const insns = c.plugin?.guestInsns;
   const sec = c.trace?.guestRunSec;

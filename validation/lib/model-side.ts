@@ -37,7 +37,7 @@ export const MODEL_RUNS = 1_000_000;
 export const MODEL_SEED = 1;
 
 /** The built-in workload each measured Linux workload is held against. */
-export const BUILTIN_FOR: Readonly<Record<string, string>> = {
+const BUILTIN_FOR: Readonly<Record<string, string>> = {
   hackbench: 'hackbench',
   'null-syscall': 'lmbench-syscall',
   'pipe-pingpong': 'lmbench-ctx',
@@ -103,7 +103,7 @@ export async function streamNumbers(
 }
 
 /** A workload file's own stream. Missing file: null (the comparison says so). */
-export async function generatedNumbers(
+async function generatedNumbers(
   file: string,
   runs = MODEL_RUNS,
   seed = MODEL_SEED,
@@ -190,7 +190,7 @@ const BUILTIN_HELD: Readonly<Record<string, string>> = {
  * recorded configuration; training only when validation/training.json names it. Missing
  * file: none. Cost: MODEL_RUNS generated runs per modelled cell.
  */
-export async function matrixRows(file: string, runs = MODEL_RUNS): Promise<GtMatrixRow[]> {
+async function matrixRows(file: string, runs = MODEL_RUNS): Promise<GtMatrixRow[]> {
   if (!existsSync(file)) return [];
   const raw = JSON.parse(readFileSync(file, 'utf8')) as { cells?: CellSummary[] } | CellSummary[];
   const cells = Array.isArray(raw) ? raw : (raw.cells ?? []);
@@ -225,7 +225,7 @@ export async function matrixRows(file: string, runs = MODEL_RUNS): Promise<GtMat
 }
 
 /** The tolerance of the out-of-sample check, for the 6.1 FP traps: 25%, or 3 traps below 12. */
-export function trapsWithin(realTraps: number, modelTraps: number): boolean {
+function trapsWithin(realTraps: number, modelTraps: number): boolean {
   if (realTraps < 12) return Math.abs(modelTraps - realTraps) <= 3;
   return Math.abs(modelTraps / realTraps - 1) <= 0.25;
 }
@@ -274,7 +274,7 @@ export async function configModel(
 }
 
 /** The measured cells of a results file (validation/results.json `cells`). */
-export function measuredCells(file: string): MeasuredCell[] {
+function measuredCells(file: string): MeasuredCell[] {
   if (!existsSync(file)) return [];
   const raw = JSON.parse(readFileSync(file, 'utf8')) as { cells?: MeasuredCell[] };
   return raw.cells ?? [];

@@ -45,7 +45,7 @@ export interface RunMeta {
   [key: string]: unknown;
 }
 
-export interface RunFile {
+interface RunFile {
   meta: RunMeta;
   runs: RunRecord[];
 }

@@ -54,7 +54,7 @@ function align(p: readonly IntRun[], t: readonly TraceRun[]): { dp: number; dt: 
   return best;
 }
 
-export interface JoinedRun extends RunRecord {
+interface JoinedRun extends RunRecord {
   /** the L2 vCPU (0-based: rank of its thread id among the cell's vCPU threads) */
   vcpu: number;
   entryTs: number;
@@ -114,16 +114,16 @@ export function joinRuns(
 }
 
 /** At most `cap` runs from the middle of a sequence (startup and wind-down stay out). */
-export function middleWindow<T>(runs: readonly T[], cap: number): { first: number; runs: T[] } {
+function middleWindow<T>(runs: readonly T[], cap: number): { first: number; runs: T[] } {
   if (runs.length <= cap) return { first: 0, runs: [...runs] };
   const first = Math.floor((runs.length - cap) / 2);
   return { first, runs: runs.slice(first, first + cap) };
 }
 
 /** Runs kept per fixture file: a middle window, so the files stay small enough to commit. */
-export const FIXTURE_RUNS_CAP = 5000;
+const FIXTURE_RUNS_CAP = 5000;
 
-export interface RunFixtureSource {
+interface RunFixtureSource {
   generatedAt: string;
   kernel: string;
   l1Cpus: number;
@@ -184,7 +184,7 @@ export function writeCellRuns(
 }
 
 /** A Linux cell's own totals beside its per-run fixtures (validation/fixtures/runs/cells.json). */
-export interface CellSummary {
+interface CellSummary {
   cell: string;
   /** when the run that measured it finished */
   generatedAt: string;
@@ -217,7 +217,7 @@ export interface CellSummary {
 }
 
 /** The summaries of the Linux cells that have per-run records. */
-export function cellSummaries(cells: readonly Cell[], generatedAt: string): CellSummary[] {
+function cellSummaries(cells: readonly Cell[], generatedAt: string): CellSummary[] {
   return cells
     .filter((c) => c.kind === 'linux' && c.perRun)
     .map((c) => ({
