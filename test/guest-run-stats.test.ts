@@ -24,7 +24,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { modelConstants } from '../src/stream/guest-configs.js';
 import { resolveWorkload, workloadStream } from '../src/stream/workload.js';
-import { cellSpec, type MeasuredCell } from '../validation/lib/cell-spec.js';
+import { cellSpec, matrixMeasuredCell, type MeasuredCell } from '../validation/lib/cell-spec.js';
 import {
   blockErrors,
   LAGS,
@@ -56,14 +56,7 @@ function cells(): { id: string; spec: string; file: string }[] {
   const out: { id: string; spec: string; file: string }[] = [];
   for (const c of raw.cells) {
     if (!c.icount || c.guest?.vcpus !== 1 || c.fixtures.length !== 1) continue;
-    const m: MeasuredCell = {
-      boot: c.boot,
-      program: c.workload,
-      kind: 'linux',
-      icount: c.icount,
-      params: {},
-      guest: c.guest,
-    };
+    const m = matrixMeasuredCell(c);
     const spec = cellSpec(m, k);
     if (spec) out.push({ id: `${c.boot}/${c.workload}`, spec, file: join(ROOT, c.fixtures[0]) });
   }

@@ -28,6 +28,7 @@ import {
   cellId,
   cellSpec,
   hackbenchOptions,
+  matrixMeasuredCell,
   type MeasuredCell,
   trainingCells,
 } from './lib/cell-spec.js';
@@ -79,14 +80,7 @@ function loadMatrixTraining(ids: ReadonlySet<string>): SkipCell[] {
   return raw.cells
     .filter((c) => ids.has(`${c.boot}/${c.workload}`))
     .map((c) => ({
-      cell: {
-        boot: c.boot,
-        program: c.workload,
-        kind: 'linux',
-        icount: c.icount,
-        params: {},
-        guest: c.guest,
-      },
+      cell: matrixMeasuredCell(c),
       row: { real: { skip2015: c.real.skip2015 } },
       totals: { exits: c.real.exits, switches: c.real.switches, exitMix: c.real.exitMix },
     }));

@@ -36,6 +36,27 @@ export interface MeasuredCell {
   };
 }
 
+/** What a matrix cell of validation/fixtures/runs/cells.json records of its run. */
+interface MatrixCellRecord {
+  readonly boot: string;
+  readonly workload: string;
+  readonly icount: boolean;
+  readonly guest?: MeasuredCell['guest'];
+}
+
+/** A matrix cell (cells.json) as the model side sees a measured cell: a Linux guest whose
+ * configuration is its `guest` record (no command-line parameters). */
+export function matrixMeasuredCell(c: MatrixCellRecord): MeasuredCell {
+  return {
+    boot: c.boot,
+    program: c.workload,
+    kind: 'linux',
+    icount: c.icount,
+    params: {},
+    guest: c.guest,
+  };
+}
+
 /** A cell's command line (`params.command`), or '' when it has none. */
 export function cellCommand(c: MeasuredCell): string {
   const v = c.params.command;

@@ -28,7 +28,7 @@ import {
   WORKLOADS_DIR,
   workloadStream,
 } from '../../src/stream/workload.js';
-import { cellSpec, type MeasuredCell, trainingCells } from './cell-spec.js';
+import { cellSpec, matrixMeasuredCell, type MeasuredCell, trainingCells } from './cell-spec.js';
 
 const REPO = join(WORKLOADS_DIR, '..');
 
@@ -197,14 +197,7 @@ async function matrixRows(file: string, runs = MODEL_RUNS): Promise<GtMatrixRow[
   const training = trainingCells();
   const out: GtMatrixRow[] = [];
   for (const c of cells) {
-    const cell: MeasuredCell = {
-      boot: c.boot,
-      program: c.workload,
-      kind: 'linux',
-      icount: c.icount,
-      params: {},
-      guest: c.guest,
-    };
+    const cell = matrixMeasuredCell(c);
     const real = {
       exits: c.real.exits,
       skip2015: c.real.skip2015,
