@@ -141,6 +141,9 @@ function scanThread(b: Buffer, s: number, bracket: number, out: ScannedEvent): b
   return true;
 }
 
+/** 10 ** k for k = 0..9 (exact), without a call to Math.pow per line. */
+const POW10 = [1, 10, 100, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9];
+
 /** `secs.frac:` at `i`; sets ns and returns the index after the colon, or -1. */
 function scanTimestamp(b: Buffer, i: number, e: number, out: ScannedEvent): number {
   let secs = 0;
@@ -159,7 +162,7 @@ function scanTimestamp(b: Buffer, i: number, e: number, out: ScannedEvent): numb
   }
   const digits = i - f0;
   if (digits === 0 || digits > 9 || i >= e || b[i] !== 0x3a) return -1;
-  out.ns = secs * 1e9 + frac * 10 ** (9 - digits);
+  out.ns = secs * 1e9 + frac * POW10[9 - digits];
   return i + 1;
 }
 
@@ -274,32 +277,25 @@ function exitPrefixEnd(b: Buffer, s: number, e: number): number {
 }
 
 /**
- * Slots of one line in LineRecords.i32: the line's bounds, whether the byte scan took it
- * (FAST = 1; else the line goes through parseTraceLine as a string), the scanned fields,
- * AUX: for a kvm_entry 1 when its fields are a plain 64-bit PC, for a kvm_exit the
- * offset of the comma before its plain ", PC: 0x..." tail (-1 when not plain); THREAD:
- * for a KVM event, the ScanNames number of its thread (comm and tid); EXIT_TEXT: for a
- * kvm_exit with a plain tail, the ScanNames number of its text before the tail (-1: too
- * many distinct texts).
- * LineRecords.f64 holds NS and TID (a tid may pass 2^31).
+ * Slots of one line in LineRecords. The replaying thread reads every line's HOT slots
+ * (4 int32 and the timestamp: 24 bytes, so a worker's records cross between CPU caches
+ * cheaply) and the COLD ones (positions in the buffer, the tid) only when it needs text:
+ * - HOT.kind: 0 for a line the byte scan left to parseTraceLine, else 1 + its EvCode;
+ * - HOT.thread: for a KVM event, the ScanNames number of its thread (comm and tid);
+ * - HOT.x: for a kvm_entry 1 when its fields are a plain 64-bit PC (else 0); for a
+ *   kvm_exit with a plain ", PC: 0x..." tail, the ScanNames number of its text before
+ *   the tail (else -1);
+ * - COLD: the line's bounds, its comm's and its fields' bounds.
  */
-export const REC = {
+export const HOT = { kind: 0, cpu: 1, thread: 2, x: 3, stride: 4 } as const;
+export const COLD = {
   start: 0,
   end: 1,
-  fast: 2,
-  commStart: 3,
-  commEnd: 4,
-  cpu: 5,
-  event: 6,
-  bodyStart: 7,
-  bodyEnd: 8,
-  aux: 9,
-  thread: 10,
-  exitText: 11,
-  stride: 12,
-  ns: 0,
-  tid: 1,
-  stride64: 2,
+  commStart: 2,
+  commEnd: 3,
+  bodyStart: 4,
+  bodyEnd: 5,
+  stride: 6,
 } as const;
 
 /** Slots of ScanNames' table of recent threads (a power of two). */
@@ -352,55 +348,65 @@ export class ScanNames {
 
 /**
  * The lines of one buffer region as flat records (no object per line), so they can be
- * made in a worker thread and replayed in order by the importer (trace-import.ts).
+ * made in a worker thread and replayed in order by the importer (trace-import.ts). For
+ * a capacity of `cap` lines: i32 holds the HOT slots of every line, then the COLD ones
+ * (from cap * HOT.stride); f64 the timestamps (ns), then the tids (from cap).
  */
 export class LineRecords {
   n = 0;
   constructor(
-    public i32: Int32Array = new Int32Array(REC.stride * 16384),
-    public f64: Float64Array = new Float64Array(REC.stride64 * 16384),
+    public i32: Int32Array = new Int32Array((HOT.stride + COLD.stride) * 16384),
+    public f64: Float64Array = new Float64Array(2 * 16384),
   ) {}
 
-  /** Room for one more line. */
+  /** Lines the arrays hold. */
+  get cap(): number {
+    return this.f64.length / 2;
+  }
+
+  /** Twice the room, each part moved to its new place. */
   private grow(): void {
+    const cap = this.cap;
     const i32 = new Int32Array(this.i32.length * 2);
-    i32.set(this.i32);
+    i32.set(this.i32.subarray(0, cap * HOT.stride));
+    i32.set(this.i32.subarray(cap * HOT.stride), 2 * cap * HOT.stride);
     const f64 = new Float64Array(this.f64.length * 2);
-    f64.set(this.f64);
+    f64.set(this.f64.subarray(0, cap));
+    f64.set(this.f64.subarray(cap), 2 * cap);
     this.i32 = i32;
     this.f64 = f64;
   }
 
   /** Appends line `b[s, e)`, scanned in bytes when it is ASCII (`ascii`: known to be). */
   add(b: Buffer, s: number, e: number, ascii: boolean, ev: ScannedEvent, names: ScanNames): void {
-    if ((this.n + 1) * REC.stride > this.i32.length) this.grow();
-    const o = this.n * REC.stride;
-    const i32 = this.i32;
-    this.n++;
-    i32[o + REC.start] = s;
-    i32[o + REC.end] = e;
+    if (this.n === this.cap) this.grow();
+    const k = this.n++;
+    const cap = this.cap;
+    const { i32 } = this;
+    const h = k * HOT.stride;
+    const c = cap * HOT.stride + k * COLD.stride;
+    i32[c + COLD.start] = s;
+    i32[c + COLD.end] = e;
     if (!((ascii || isAscii(b.subarray(s, e))) && scanEventLine(b, s, e, ev))) {
-      i32[o + REC.fast] = 0;
+      i32[h + HOT.kind] = 0;
       return;
     }
-    i32[o + REC.fast] = 1;
-    i32[o + REC.commStart] = ev.commStart;
-    i32[o + REC.commEnd] = ev.commEnd;
-    i32[o + REC.cpu] = ev.cpu;
-    i32[o + REC.event] = ev.event;
-    i32[o + REC.bodyStart] = ev.bodyStart;
-    i32[o + REC.bodyEnd] = ev.bodyEnd;
-    let aux = 0;
-    if (ev.event === EV.entry) aux = Number(plainEntry(b, ev.bodyStart, ev.bodyEnd));
+    i32[h + HOT.kind] = 1 + ev.event;
+    i32[h + HOT.cpu] = ev.cpu;
+    let x = 0;
+    if (ev.event === EV.entry) x = Number(plainEntry(b, ev.bodyStart, ev.bodyEnd));
     else if (ev.event === EV.exit) {
-      aux = exitPrefixEnd(b, ev.bodyStart, ev.bodyEnd);
-      i32[o + REC.exitText] = aux >= 0 ? names.exitText(b, ev.bodyStart, aux) : -1;
+      const comma = exitPrefixEnd(b, ev.bodyStart, ev.bodyEnd);
+      x = comma >= 0 ? names.exitText(b, ev.bodyStart, comma) : -1;
     }
-    i32[o + REC.aux] = aux;
-    if (ev.event !== EV.other && ev.event !== EV.sched) i32[o + REC.thread] = names.thread(b, ev);
-    const o64 = (o / REC.stride) * REC.stride64;
-    this.f64[o64 + REC.ns] = ev.ns;
-    this.f64[o64 + REC.tid] = ev.tid;
+    i32[h + HOT.x] = x;
+    if (ev.event !== EV.other && ev.event !== EV.sched) i32[h + HOT.thread] = names.thread(b, ev);
+    i32[c + COLD.commStart] = ev.commStart;
+    i32[c + COLD.commEnd] = ev.commEnd;
+    i32[c + COLD.bodyStart] = ev.bodyStart;
+    i32[c + COLD.bodyEnd] = ev.bodyEnd;
+    this.f64[k] = ev.ns;
+    this.f64[cap + k] = ev.tid;
   }
 }
 
