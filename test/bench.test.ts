@@ -8,15 +8,14 @@ import {
   copyFileSync,
   existsSync,
   mkdirSync,
-  mkdtempSync,
   readdirSync,
   readFileSync,
   writeFileSync,
 } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { type Results, timingFree } from '../src/report/results.js';
+import { tempDir } from './helpers/temp.js';
 
 const ROOT = resolve(__dirname, '..');
 const SMALL = [
@@ -44,8 +43,8 @@ function bench(args: readonly string[]) {
 
 describe('npm run bench', () => {
   it('gives identical results.json with 1 and 2 workers (timing fields aside)', () => {
-    const out1 = mkdtempSync(join(tmpdir(), 'fpswitch-b1-'));
-    const out2 = mkdtempSync(join(tmpdir(), 'fpswitch-b2-'));
+    const out1 = tempDir('fpswitch-b1-');
+    const out2 = tempDir('fpswitch-b2-');
     const a = bench([...SMALL, '--workers', '1', '--out', out1]);
     const b = bench([...SMALL, '--workers', '2', '--out', out2]);
     expect(a.stderr).toBe('');
@@ -75,7 +74,7 @@ describe('npm run bench', () => {
   }, 300_000);
 
   it('rejects --only matching nothing', () => {
-    const out = mkdtempSync(join(tmpdir(), 'fpswitch-b3-'));
+    const out = tempDir('fpswitch-b3-');
     const r = bench([...SMALL, '--only', 'no-such-workload/*', '--out', out]);
     expect(r.code).toBe(2);
     expect(r.stderr.trim()).toMatch(
@@ -86,7 +85,7 @@ describe('npm run bench', () => {
   });
 
   it('rejects a broken workload among the built-ins before doing any work', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'fpswitch-wl-'));
+    const dir = tempDir('fpswitch-wl-');
     const builtins = join(ROOT, 'workloads');
     for (const f of readdirSync(builtins).filter((f) => f.endsWith('.json')))
       copyFileSync(join(builtins, f), join(dir, f));
@@ -94,7 +93,7 @@ describe('npm run bench', () => {
       join(dir, 'broken.json'),
       JSON.stringify({ name: 'broken', kind: 'markov', fpProbability: -0.2 }),
     );
-    const out = mkdtempSync(join(tmpdir(), 'fpswitch-b4-'));
+    const out = tempDir('fpswitch-b4-');
     const r = bench([...SMALL, '--workloads-dir', dir, '--out', out]);
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/broken\.json: fpProbability: Too small/);
@@ -103,7 +102,7 @@ describe('npm run bench', () => {
   });
 
   it('rejects two workload files of one name', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'fpswitch-wl-'));
+    const dir = tempDir('fpswitch-wl-');
     writeFileSync(
       join(dir, 'a.json'),
       JSON.stringify({ name: 'same', kind: 'markov', fpProbability: 0.2 }),
@@ -112,7 +111,7 @@ describe('npm run bench', () => {
       join(dir, 'b.json'),
       JSON.stringify({ name: 'same', kind: 'markov', fpProbability: 0.4 }),
     );
-    const out = mkdtempSync(join(tmpdir(), 'fpswitch-b8-'));
+    const out = tempDir('fpswitch-b8-');
     const r = bench([...SMALL, '--workloads-dir', dir, '--out', out]);
     expect(r.code).toBe(2);
     expect(r.stderr.trim()).toMatch(/b\.json: name: "same" is also the name of .*a\.json/);
@@ -120,7 +119,7 @@ describe('npm run bench', () => {
   });
 
   it('without --quiet, bad input is still one line on stderr: nothing is announced before the options are checked', () => {
-    const out = mkdtempSync(join(tmpdir(), 'fpswitch-b9-'));
+    const out = tempDir('fpswitch-b9-');
     const r = bench(['--quick', '--no-throughput', '--threshold', '0..3', '--out', out]);
     expect(r.code).toBe(2);
     expect(r.stderr.trim()).toBe('fpswitch bench: adaptive: threshold=0 is below its minimum 1');
@@ -131,7 +130,7 @@ describe('npm run bench', () => {
   });
 
   it.skipIf(process.getuid?.() === 0)('rejects an unwritable output folder', () => {
-    const out = mkdtempSync(join(tmpdir(), 'fpswitch-b5-'));
+    const out = tempDir('fpswitch-b5-');
     chmodSync(out, 0o500);
     const r = bench([...SMALL, '--out', join(out, 'sub')]);
     expect(r.code).toBe(2);
@@ -139,7 +138,7 @@ describe('npm run bench', () => {
   });
 
   it('rejects an output path that is a file', () => {
-    const f = join(mkdtempSync(join(tmpdir(), 'fpswitch-b6-')), 'file');
+    const f = join(tempDir('fpswitch-b6-'), 'file');
     writeFileSync(f, 'x');
     const r = bench([...SMALL, '--out', f]);
     expect(r.code).toBe(2);
@@ -148,7 +147,7 @@ describe('npm run bench', () => {
   });
 
   it('keeps the previous report in latest when a run fails', () => {
-    const out = mkdtempSync(join(tmpdir(), 'fpswitch-b7-'));
+    const out = tempDir('fpswitch-b7-');
     mkdirSync(join(out, '2000-01-01T00-00-00Z'));
     writeFileSync(join(out, '2000-01-01T00-00-00Z', 'results.json'), '{}');
     spawnSync('ln', ['-s', '2000-01-01T00-00-00Z', join(out, 'latest')]);

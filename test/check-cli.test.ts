@@ -1,13 +1,13 @@
 /** `fpswitch check` through the CLI's main(): output, JSON, exit codes, bad input. */
 
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { Verdict } from '../src/check/explore.js';
 import { cli, NOISB_FIXTURE, SCENARIOS } from './check-helpers.js';
+import { tempDir } from './helpers/temp.js';
 
-const tmp = mkdtempSync(join(tmpdir(), 'fpswitch-check-'));
+const tmp = tempDir('fpswitch-check-');
 /** `fpswitch check --scenario` of a scenario fixture on one policy, with `rest`. */
 function replay(scenario: string, policy: string, ...rest: string[]) {
   return cli(['check', '--scenario', `${SCENARIOS}/${scenario}`, '-p', policy, ...rest]);

@@ -2,8 +2,7 @@
  * `fpswitch list` and `fpswitch simulate`: output, determinism, and one-line errors with
  * exit code 2 for every kind of bad input (issue 2).
  */
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
@@ -15,8 +14,9 @@ import {
   simulateJson,
 } from './helpers/cli.js';
 import { BUILTIN_POLICIES } from './helpers/policies.js';
+import { tempDir } from './helpers/temp.js';
 
-const tmp = mkdtempSync(join(tmpdir(), 'fpswitch-test-'));
+const tmp = tempDir('fpswitch-test-');
 function workloadFile(name: string, body: unknown): string {
   const f = join(tmp, name);
   writeFileSync(f, typeof body === 'string' ? body : JSON.stringify(body));

@@ -4,11 +4,11 @@
  * flags its eager cells and fails; markdown is a table; mismatched schemas exit 2.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from './helpers/cli.js';
+import { tempDir } from './helpers/temp.js';
 
 const ROOT = resolve(__dirname, '..');
 const DOUBLE_SAVE = join(ROOT, 'test/fixtures/user-policies/eager-double-save.js');
@@ -49,7 +49,7 @@ describe('fpswitch compare', () => {
   let doubled = '';
 
   beforeAll(() => {
-    const root = mkdtempSync(join(tmpdir(), 'fpswitch-compare-'));
+    const root = tempDir('fpswitch-compare-');
     base = bench(join(root, 'base'));
     otherSeeds = bench(join(root, 'seeds'), '--seed', '7');
     doubled = bench(join(root, 'doubled'), '--policy', DOUBLE_SAVE, '--baseline', base);
@@ -93,7 +93,7 @@ describe('fpswitch compare', () => {
       string,
       unknown
     >;
-    const file = join(mkdtempSync(join(tmpdir(), 'fpswitch-compare-')), 'results.json');
+    const file = join(tempDir('fpswitch-compare-'), 'results.json');
     writeFileSync(file, JSON.stringify({ ...other, schemaVersion: 1 }));
     const r = await runCli(['compare', file, base]);
     expect(r.code).toBe(2);

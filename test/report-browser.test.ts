@@ -3,15 +3,7 @@
  * opens index.html from disk, every chart must draw marks, the page must make no network
  * request and log no error, and a hostile workload name must show up as text.
  */
-import {
-  copyFileSync,
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  readdirSync,
-  writeFileSync,
-} from 'node:fs';
-import { tmpdir } from 'node:os';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { type Browser, chromium } from 'playwright-core';
@@ -23,6 +15,7 @@ import { reportSections } from '../src/report/sections.js';
 import { resultsCsv } from '../src/report/results.js';
 import { writeReport } from '../src/report/write.js';
 import { browserTestMode, type DomElement } from './helpers/browser.js';
+import { tempDir } from './helpers/temp.js';
 
 /** Debian's chromium (what .ci/run installs); FPSWITCH_CHROMIUM names another binary. */
 const CHROMIUM = process.env.FPSWITCH_CHROMIUM ?? '/usr/bin/chromium';
@@ -118,7 +111,7 @@ describe.skipIf(mode !== 'run')('report in headless Chromium', () => {
 
   beforeAll(async () => {
     // A suite over the built-in workloads plus one with a hostile name, at tiny sizes.
-    const workloads = mkdtempSync(join(tmpdir(), 'fpswitch-wl-'));
+    const workloads = tempDir('fpswitch-wl-');
     const builtins = resolve(__dirname, '../workloads');
     for (const f of readdirSync(builtins).filter((f) => f.endsWith('.json')))
       copyFileSync(join(builtins, f), join(workloads, f));
@@ -147,7 +140,7 @@ describe.skipIf(mode !== 'run')('report in headless Chromium', () => {
       },
       new Progress(process.stderr, true),
     );
-    const root = mkdtempSync(join(tmpdir(), 'fpswitch-report-'));
+    const root = tempDir('fpswitch-report-');
     const extras = reportSections(results);
     reportDir = writeReport(root, {
       'results.json': JSON.stringify(results),

@@ -2,24 +2,23 @@
 import {
   existsSync,
   mkdirSync,
-  mkdtempSync,
   readFileSync,
   readlinkSync,
   utimesSync,
   writeFileSync,
 } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { writeReport } from '../src/report/write.js';
 import { isUserError } from '../src/util/errors.js';
+import { tempDir } from './helpers/temp.js';
 
 const D1 = new Date('2026-01-02T03:04:05.678Z');
 const D2 = new Date('2026-01-02T03:04:06.000Z');
 
 describe('writeReport', () => {
   it('writes the files into a timestamped folder and points latest at it; a second run moves latest', () => {
-    const root = mkdtempSync(join(tmpdir(), 'fpswitch-w1-'));
+    const root = tempDir('fpswitch-w1-');
     const a = writeReport(root, { 'x.txt': 'one' }, D1);
     expect(a).toBe(join(root, '2026-01-02T03-04-05Z'));
     expect(readlinkSync(join(root, 'latest'))).toBe('2026-01-02T03-04-05Z');
@@ -29,14 +28,14 @@ describe('writeReport', () => {
   });
 
   it('a second report in the same second gets its own folder', () => {
-    const root = mkdtempSync(join(tmpdir(), 'fpswitch-w2-'));
+    const root = tempDir('fpswitch-w2-');
     writeReport(root, { 'x.txt': 'one' }, D1);
     const b = writeReport(root, { 'x.txt': 'two' }, D1);
     expect(b).toBe(join(root, '2026-01-02T03-04-05Z-1'));
   });
 
   it('latest that is a real folder: a user error naming it, the report kept whole, no temporary left', () => {
-    const root = mkdtempSync(join(tmpdir(), 'fpswitch-w3-'));
+    const root = tempDir('fpswitch-w3-');
     mkdirSync(join(root, 'latest'));
     writeFileSync(join(root, 'latest', 'mine.txt'), 'keep');
     let err: unknown;
@@ -55,7 +54,7 @@ describe('writeReport', () => {
   });
 
   it("removes a killed run's temporary folders whatever their age, not a live run's or a folder it did not make", () => {
-    const root = mkdtempSync(join(tmpdir(), 'fpswitch-w4-'));
+    const root = tempDir('fpswitch-w4-');
     // pid 2^22 + 1 is above Linux's pid_max limit: no such process.
     const deadPid = (1 << 22) + 1;
     const dead = join(root, `.tmp-2025-01-01T00-00-00Z-${deadPid}`);
@@ -74,7 +73,7 @@ describe('writeReport', () => {
   });
 
   it('two writers finishing in the same second both land (the second takes the next name)', () => {
-    const root = mkdtempSync(join(tmpdir(), 'fpswitch-w5-'));
+    const root = tempDir('fpswitch-w5-');
     const a = writeReport(root, { 'x.txt': 'a' }, D1);
     const b = writeReport(root, { 'x.txt': 'b' }, D1);
     expect(a).not.toBe(b);

@@ -4,8 +4,7 @@
  * the markov kind keeps working next to the guest kind.
  */
 
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { sourcedLeaves } from '../src/stream/sourced-param.js';
@@ -17,6 +16,7 @@ import {
 } from '../src/stream/workload.js';
 import { runCli, runSimulate } from './helpers/cli.js';
 import { at, type JsonObject, list, parseObject } from './helpers/json-edit.js';
+import { tempDir } from './helpers/temp.js';
 
 const GUEST_BUILTINS = [
   'fp-heavy-aarch32',
@@ -41,7 +41,7 @@ function numbers(x: unknown, path = ''): string[] {
   return [];
 }
 
-const dir = mkdtempSync(join(tmpdir(), 'fpswitch-workload-test-'));
+const dir = tempDir('fpswitch-workload-test-');
 function writeVariant(name: string, edit: (w: JsonObject) => void): string {
   const w = raw('hackbench');
   edit(w);
