@@ -1,7 +1,7 @@
 /**
  * A buffered view of the one seeded PRNG (prng.ts) for hot generator loops: uniform and
- * standard exponential variates are produced a block at a time from `Prng.fillU32` words
- * (tight loops) and handed out one by one. Hot loops may read the blocks directly
+ * standard exponential variates are produced a block at a time from the PRNG's words
+ * (`Prng.fillUnit`, `Prng.fillZigguratFast`: tight loops) and handed out one by one. Hot loops may read the blocks directly
  * (`E`, `U`, with the indices `ei`, `ui`, calling `refillE` / `refillU` when an index
  * reaches BLOCK); everything else calls `exp()` and `uniform()`. The sequence of variates
  * depends only on the seed.
@@ -50,9 +50,9 @@ const FE = new Float64Array(256);
 
 export class RandomSource {
   private readonly prng: Prng;
-  private readonly words = new Uint32Array(BLOCK);
-  /** Indices of a block's words that need the ziggurat's slow path. */
+  /** Where in E a block's words that need the ziggurat's slow path go, and those words. */
   private readonly rareAt = new Int32Array(BLOCK + 1);
+  private readonly rareWord = new Uint32Array(BLOCK + 1);
   /** Block of standard exponential variates; `ei` is the next unread one. */
   readonly E = new Float64Array(BLOCK);
   /** Block of uniform variates in [0, 1); `ui` is the next unread one. */
@@ -110,27 +110,13 @@ export class RandomSource {
 
   /** Fills E[from..BLOCK) with fresh variates. */
   private fillE(from: number): void {
-    // Module constants read into locals: module-level bindings carry a TDZ check per access.
-    const ke = KE;
-    const we = WE;
-    const W = this.words;
     const E = this.E;
-    const count = BLOCK - from;
-    this.prng.fillU32(W, count);
     const rareAt = this.rareAt;
-    let rare = 0;
-    for (let k = 0; k < count; k++) {
-      const w = W[k];
-      const layer = w & 255;
-      const pos = w >>> 8;
-      E[from + k] = pos * we[layer];
-      rareAt[rare] = k;
-      rare += pos >= ke[layer] ? 1 : 0;
-    }
+    const rareWord = this.rareWord;
+    const rare = this.prng.fillZigguratFast(E, from, BLOCK - from, KE, WE, rareAt, rareWord);
     for (let r = 0; r < rare; r++) {
-      const k = rareAt[r];
-      const w = W[k];
-      E[from + k] = this.expSlow(w & 255, w >>> 8);
+      const w = rareWord[r];
+      E[rareAt[r]] = this.expSlow(w & 255, w >>> 8);
     }
   }
 
