@@ -11,7 +11,7 @@
  * tables). Unlike the original, the layer index (low 8 bits) and the position within the
  * layer (high 24 bits) come from disjoint bits of the word, avoiding the correlation
  * Doornik described ("An Improved Ziggurat Method to Generate Normal Random Samples",
- * 2005). About 99% of draws take one word, a compare and a multiply; no logarithm.
+ * 2005). About 98% of draws take one word, a compare and a multiply; no logarithm.
  */
 
 import { Prng } from './prng.js';
@@ -100,7 +100,7 @@ export class RandomSource {
 
   /**
    * Refills `E` and resets `ei`. Cost: O(BLOCK). The fast path runs over the whole block
-   * first; the rare layers that need the slow path (~1%) are redone afterwards in index
+   * first; the rare layers that need the slow path (~2%) are redone afterwards in index
    * order, so the words they draw come in the same order as a draw-by-draw ziggurat.
    */
   refillE(): void {
