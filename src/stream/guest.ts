@@ -727,6 +727,21 @@ function flatTablesOf(model: GuestModel): FlatTables {
   return t;
 }
 
+/**
+ * Chunk columns of finished streams, reused by the next stream: a fresh 720 KB chunk per
+ * stream cost page faults, zeroing and GC (5-8% of generating 131,072 runs). A stream
+ * takes a buffer for its whole life and gives it back when its consumer is done with it.
+ */
+type ChunkColumns = ReturnType<typeof allocChunk>;
+const chunkPool: ChunkColumns[] = [];
+const CHUNK_POOL_SIZE = 2;
+
+/** Chunk columns for at least `capacity` runs, from the pool when it has some. */
+function takeChunk(capacity: number): ChunkColumns {
+  const pooled = chunkPool.pop();
+  return pooled !== undefined && pooled.cls.length >= capacity ? pooled : allocChunk(capacity);
+}
+
 /** The stream of a guest workload. Cost: O(runs); memory O(chunk). */
 export function guestStream(w: GuestWorkload, opts: { runs: number; seed: number }): ExitStream {
   const model = compiledModel(w);
@@ -737,11 +752,17 @@ export function guestStream(w: GuestWorkload, opts: { runs: number; seed: number
     runs,
     *chunks() {
       const runner = new GuestRunner(model, seed);
-      const buf = allocChunk(Math.min(CHUNK_RUNS, Math.max(1, runs)));
-      for (let start = 0; start < runs; start += CHUNK_RUNS) {
-        const len = Math.min(CHUNK_RUNS, runs - start);
-        runner.fill(buf.cls, buf.exitKey, buf.ns, len);
-        yield { length: len, ...buf };
+      const buf = takeChunk(Math.min(CHUNK_RUNS, Math.max(1, runs)));
+      try {
+        for (let start = 0; start < runs; start += CHUNK_RUNS) {
+          const len = Math.min(CHUNK_RUNS, runs - start);
+          runner.fill(buf.cls, buf.exitKey, buf.ns, len);
+          yield { length: len, ...buf };
+        }
+      } finally {
+        // The consumer asked past the last chunk or stopped: by the StreamChunk contract
+        // it holds none of these arrays any more.
+        if (chunkPool.length < CHUNK_POOL_SIZE) chunkPool.push(buf);
       }
     },
   };

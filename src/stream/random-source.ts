@@ -1,10 +1,10 @@
 /**
  * A buffered view of the one seeded PRNG (prng.ts) for hot generator loops: uniform and
  * standard exponential variates are produced a block at a time from the PRNG's words
- * (`Prng.fillUnit`, `Prng.fillZigguratFast`: tight loops) and handed out one by one. Hot loops may read the blocks directly
- * (`E`, `U`, with the indices `ei`, `ui`, calling `refillE` / `refillU` when an index
- * reaches BLOCK); everything else calls `exp()` and `uniform()`. The sequence of variates
- * depends only on the seed.
+ * (`Prng.fillUnit`, `Prng.fillZigguratFast`: tight loops) and handed out one by one.
+ * Hot loops may read the blocks directly (`E`, `U`, with the indices `ei`, `ui`, calling
+ * `refillE` / `refillU` when an index reaches BLOCK); everything else calls `exp()` and
+ * `uniform()`. The sequence of variates depends only on the seed.
  *
  * Exponential variates use the ziggurat method (Marsaglia & Tsang, "The Ziggurat Method
  * for Generating Random Variables", J. Stat. Software 5(8), 2000: the 256-layer REXP
