@@ -86,6 +86,52 @@ export class Prng {
     this.d = d;
   }
 
+  /**
+   * The ziggurat's fast path (random-source.ts) fused with the word loop: for each of the
+   * next `n` words w, `out[from + k] = (w >>> 8) * we[w & 255]`; the words whose position
+   * is not below `ke[w & 255]` (the ~2% that need the slow path) are listed in order in
+   * `rareAt` (index into out) and `rareWord`. Returns how many. Consumes the same words as
+   * `fillU32(_, n)`; one loop, no word buffer to write and read back.
+   */
+  fillZigguratFast(
+    out: Float64Array,
+    from: number,
+    n: number,
+    ke: Uint32Array,
+    we: Float64Array,
+    rareAt: Int32Array,
+    rareWord: Uint32Array,
+  ): number {
+    let a = this.a | 0;
+    let b = this.b | 0;
+    let c = this.c | 0;
+    let d = this.d | 0;
+    let rare = 0;
+    const end = from + n;
+    for (let i = from; i < end; i++) {
+      const t = (((a + b) | 0) + d) | 0;
+      d = (d + 1) | 0;
+      a = b ^ (b >>> 9);
+      b = (c + (c << 3)) | 0;
+      c = (((c << 21) | (c >>> 11)) + t) | 0;
+      const layer = t & 255;
+      const pos = t >>> 8;
+      out[i] = pos * we[layer];
+      // A branch, not branch-free stores: taken ~2% of the time, so well predicted, and
+      // the stores at a data-dependent index stalled the loop (3.4 vs 4.6 ns per variate).
+      if (pos >= ke[layer]) {
+        rareAt[rare] = i;
+        rareWord[rare] = t;
+        rare++;
+      }
+    }
+    this.a = a;
+    this.b = b;
+    this.c = c;
+    this.d = d;
+    return rare;
+  }
+
   /** Fills `out[0..n)` with the next `n` values of `next()` (the same sequence), in one tight loop. */
   fillUnit(out: Float64Array, n = out.length): void {
     let a = this.a | 0;

@@ -1,17 +1,17 @@
 /**
  * A buffered view of the one seeded PRNG (prng.ts) for hot generator loops: uniform and
- * standard exponential variates are produced a block at a time from `Prng.fillU32` words
- * (tight loops) and handed out one by one. Hot loops may read the blocks directly
- * (`E`, `U`, with the indices `ei`, `ui`, calling `refillE` / `refillU` when an index
- * reaches BLOCK); everything else calls `exp()` and `uniform()`. The sequence of variates
- * depends only on the seed.
+ * standard exponential variates are produced a block at a time from the PRNG's words
+ * (`Prng.fillUnit`, `Prng.fillZigguratFast`: tight loops) and handed out one by one.
+ * Hot loops may read the blocks directly (`E`, `U`, with the indices `ei`, `ui`, calling
+ * `refillE` / `refillU` when an index reaches BLOCK); everything else calls `exp()` and
+ * `uniform()`. The sequence of variates depends only on the seed.
  *
  * Exponential variates use the ziggurat method (Marsaglia & Tsang, "The Ziggurat Method
  * for Generating Random Variables", J. Stat. Software 5(8), 2000: the 256-layer REXP
  * tables). Unlike the original, the layer index (low 8 bits) and the position within the
  * layer (high 24 bits) come from disjoint bits of the word, avoiding the correlation
  * Doornik described ("An Improved Ziggurat Method to Generate Normal Random Samples",
- * 2005). About 99% of draws take one word, a compare and a multiply; no logarithm.
+ * 2005). About 98% of draws take one word, a compare and a multiply; no logarithm.
  */
 
 import { Prng } from './prng.js';
@@ -50,9 +50,9 @@ const FE = new Float64Array(256);
 
 export class RandomSource {
   private readonly prng: Prng;
-  private readonly words = new Uint32Array(BLOCK);
-  /** Indices of a block's words that need the ziggurat's slow path. */
+  /** Where in E a block's words that need the ziggurat's slow path go, and those words. */
   private readonly rareAt = new Int32Array(BLOCK + 1);
+  private readonly rareWord = new Uint32Array(BLOCK + 1);
   /** Block of standard exponential variates; `ei` is the next unread one. */
   readonly E = new Float64Array(BLOCK);
   /** Block of uniform variates in [0, 1); `ui` is the next unread one. */
@@ -100,7 +100,7 @@ export class RandomSource {
 
   /**
    * Refills `E` and resets `ei`. Cost: O(BLOCK). The fast path runs over the whole block
-   * first; the rare layers that need the slow path (~1%) are redone afterwards in index
+   * first; the rare layers that need the slow path (~2%) are redone afterwards in index
    * order, so the words they draw come in the same order as a draw-by-draw ziggurat.
    */
   refillE(): void {
@@ -110,27 +110,13 @@ export class RandomSource {
 
   /** Fills E[from..BLOCK) with fresh variates. */
   private fillE(from: number): void {
-    // Module constants read into locals: module-level bindings carry a TDZ check per access.
-    const ke = KE;
-    const we = WE;
-    const W = this.words;
     const E = this.E;
-    const count = BLOCK - from;
-    this.prng.fillU32(W, count);
     const rareAt = this.rareAt;
-    let rare = 0;
-    for (let k = 0; k < count; k++) {
-      const w = W[k];
-      const layer = w & 255;
-      const pos = w >>> 8;
-      E[from + k] = pos * we[layer];
-      rareAt[rare] = k;
-      rare += pos >= ke[layer] ? 1 : 0;
-    }
+    const rareWord = this.rareWord;
+    const rare = this.prng.fillZigguratFast(E, from, BLOCK - from, KE, WE, rareAt, rareWord);
     for (let r = 0; r < rare; r++) {
-      const k = rareAt[r];
-      const w = W[k];
-      E[from + k] = this.expSlow(w & 255, w >>> 8);
+      const w = rareWord[r];
+      E[rareAt[r]] = this.expSlow(w & 255, w >>> 8);
     }
   }
 
