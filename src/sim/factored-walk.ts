@@ -2,9 +2,10 @@
  * The walk of a factored table (src/machine/factored.ts): two runs per step through a
  * pair table over (state, class a, class b) on densely renumbered classes, as `Walker`
  * does for a plain table, with the controller stepped beside it: one load of the
- * controller table per pair (a pair of runs on one vCPU is a column of its own), two
- * when the pair spans two vCPUs. A pair during which a vCPU's mode changes (a counter
- * reaching its threshold: once every few hundred runs) is stepped one run at a time.
+ * controller table per pair on one vCPU (a pair of runs is a column of its own), two on
+ * several (one per run, branch-free on which vCPU runs). A pair during which a vCPU's
+ * mode changes (a counter reaching its threshold: once every few hundred runs) is
+ * stepped one run at a time.
  */
 
 import { type CostState, METRIC_COUNT } from '../machine/cost-machine.js';
@@ -91,20 +92,21 @@ export class FactoredWalker {
   }
 
   /**
-   * The hot loop, kept apart from `Walker.walkDense` for speed (its entries carry the
-   * controller's columns). The running vCPU's entry stays in a local (`g`), so the
-   * controller's chain of loads does not go through memory. Returns the index reached.
+   * The hot loop on several vCPUs, kept apart from `Walker.walkDense` for speed (its entries
+   * carry the controller's columns). Branch-free on the vCPUs: each pair steps vCPU a's
+   * entry by column a, then vCPU b's by column b (on one vCPU: the same entry, the two
+   * runs' columns in turn), in `ent` itself; a branch on which vCPU runs mispredicted on
+   * the mixed stream (a sixth of pairs span both). An entry not compiled or a mode change
+   * (negative) is masked into range, and undone. Returns the index reached.
    */
-  // eslint-disable-next-line max-lines-per-function -- hot loop: each branch inline (a merged form measured 4% slower on mixed-aarch32-aarch64)
   private walkPairs(cls: Uint16Array, n: number, from: number): number {
     const ent = this.table.ent;
+    const vcpuOf = this.vcpuOf;
     let [fast, row, col, pair, k2] = this.loopArrays();
+    let mask = this.table.stride - 1;
     // `| 0` keeps b a small integer to V8: a double here would make the whole loop float.
     let b = (this.state * k2) | 0;
-    let cv = 0;
-    let g = ent[0];
     let i = from;
-    const vcpuOf = this.vcpuOf;
     while (i + 1 < n) {
       const ca = cls[i];
       const cb = cls[i + 1];
@@ -112,52 +114,38 @@ export class FactoredWalker {
       const t = pair[x];
       if (t >= 0) {
         const va = vcpuOf[ca];
-        if (va !== cv) {
-          ent[cv] = g;
-          cv = va;
-          g = ent[va];
-        }
-        const ga = fast[pair[x + 2] + g];
         const vb = vcpuOf[cb];
-        if (ga >= 0) {
-          if (vb === va) {
-            g = ga;
-            pair[x + 1] += 1;
-            b = t;
-            i += 2;
-            continue;
-          }
-          const gb = fast[pair[x + 3] + ent[vb]];
-          if (gb >= 0) {
-            ent[va] = ga;
-            cv = vb;
-            g = gb;
-            pair[x + 1] += 1;
-            b = t;
-            i += 2;
-            continue;
-          }
+        const ea = ent[va];
+        const ga = fast[pair[x + 2] + ea];
+        ent[va] = ga & mask;
+        const eb = ent[vb];
+        const gb = fast[pair[x + 3] + eb];
+        ent[vb] = gb & mask;
+        if ((ga | gb) >= 0) {
+          pair[x + 1] += 1;
+          b = t;
+          i += 2;
+          continue;
         }
-        if (ga === MODE_CHANGE || (ga >= 0 && fast[pair[x + 3] + ent[vb]] === MODE_CHANGE)) {
+        // Undone in reverse order: on one vCPU, eb is the masked ga.
+        ent[vb] = eb;
+        ent[va] = ea;
+        if (ga === MODE_CHANGE || (ga >= 0 && gb === MODE_CHANGE)) {
           // A counter reached its threshold during the pair: two single steps.
-          ent[cv] = g;
           b = (k2 * this.twoSteps((b / k2) | 0, ca, cb)) | 0;
-          cv = vb;
-          g = ent[cv];
           i += 2;
           fast = this.table.ctrlFast;
+          mask = this.table.stride - 1;
           continue;
         }
       }
-      ent[cv] = g;
       this.state = (b / k2) | 0;
-      i += this.pairMiss(cls[i], cls[i + 1]);
-      g = ent[cv];
+      i += this.pairMiss(ca, cb);
       if (this.single) return i;
       [fast, row, col, pair, k2] = this.loopArrays();
+      mask = this.table.stride - 1;
       b = (this.state * k2) | 0;
     }
-    ent[cv] = g;
     this.state = (b / k2) | 0;
     return i;
   }
@@ -260,11 +248,7 @@ export class FactoredWalker {
       this.buildPair(x, a, b);
       return 0;
     }
-    const va = this.vcpuOf[a];
-    const vb = this.vcpuOf[b];
-    let changed = this.controllerMiss(va, p[x + 2]);
-    if (vb !== va) changed = this.controllerMiss(vb, p[x + 3]) || changed;
-    if (!changed) return 0;
+    if (!this.controllersMiss(x, a, b)) return 0;
     this.state = t.step(t.step(this.state, a), b);
     return 2;
   }
@@ -283,13 +267,26 @@ export class FactoredWalker {
     this.strideSeen = t.stride;
   }
 
-  /** Compiles controller cell (vCPU v's entry, column c) if needed; true when the mode changes. */
-  private controllerMiss(v: number, c: number): boolean {
+  /**
+   * Compiles pair entry x's controller cells (a, b) as needed; true when a mode changes
+   * during the pair. One vCPU: one cell of the pair's column. Several: a cell of column a
+   * from vCPU a's entry, then one of column b from vCPU b's (after a's when they are one).
+   */
+  private controllersMiss(x: number, a: number, b: number): boolean {
+    const ent = this.table.ent;
+    const [va, vb] = [this.vcpuOf[a], this.vcpuOf[b]];
+    const ga = this.controllerCell(ent[va], x + 2);
+    if (this.oneVcpu || ga === MODE_CHANGE) return ga === MODE_CHANGE;
+    return this.controllerCell(va === vb ? ga : ent[vb], x + 3) === MODE_CHANGE;
+  }
+
+  /** Controller cell (entry e, the column at pair[at]), compiled if needed. */
+  private controllerCell(e: number, at: number): number {
     const t = this.table;
-    let g = t.ctrlFast[c + t.ent[v]];
-    if (g === -1) g = t.compileController(t.ent[v], c / t.stride);
+    let g = t.ctrlFast[this.pair[at] + e];
+    if (g === -1) g = t.compileController(e, this.pair[at] / t.stride);
     this.syncLayout();
-    return g === MODE_CHANGE;
+    return g;
   }
 
   /** The pair entry's index for (s, a, b), growing the pair table to hold state s. */
@@ -311,7 +308,7 @@ export class FactoredWalker {
     if (!this.ensurePairStates(t.stateCount)) return;
     const p = this.pair;
     p[x] = STRIDE * end * this.k * this.k;
-    if (this.vcpuOf[a] === this.vcpuOf[b]) {
+    if (this.oneVcpu) {
       p[x + 2] = t.pairColumn(t.column[cellA], t.column[cellB]) * t.stride;
       p[x + 3] = 0;
     } else {
