@@ -12,7 +12,7 @@ import adaptive from '../src/policy/adaptive.js';
 import { BUILTIN_POLICIES, instantiate } from '../src/policy/registry.js';
 import type { Policy, VcpuDesc } from '../src/policy/types.js';
 import { CostMachine } from '../src/machine/cost-machine.js';
-import { simulate } from '../src/sim/simulate.js';
+import { PolicyRun, simulate } from '../src/sim/simulate.js';
 import { SINGLE_BUDGET, Walker } from '../src/sim/walk.js';
 import { FactoredTable } from '../src/machine/factored.js';
 import { FactoredWalker } from '../src/sim/factored-walk.js';
@@ -174,6 +174,37 @@ describe('a table that does not pay off', () => {
       { cpu: cpuProfile('seattle') },
     );
     expect(r.table.directRuns).toBe(0);
+  });
+});
+
+describe('adaptive on one vCPU: plain or factored, chosen after the plain warm-up', () => {
+  it.each([
+    ['idle', 'raw'],
+    ['hvc-only', 'raw'],
+    ['fp-heavy-aarch32', 'factored-quads'],
+    ['virtio-io', 'factored-pairs'],
+  ])('%s walks %s, with the cost machine counts', async (name, expected) => {
+    const { resolveWorkload, workloadStream } = await import('../src/stream/workload.js');
+    const w = resolveWorkload(name).workload;
+    const policy = instantiate(adaptive, { threshold: 6, eagerRuns: 250 });
+    const stream = workloadStream(w, { runs: 200_000, seed: 5 });
+    const run = new PolicyRun(policy, stream);
+    const m = new CostMachine(policy, stream.vcpus);
+    const modes: string[] = [];
+    for (const c of stream.chunks()) {
+      run.feed(c);
+      if (modes.at(-1) !== run.mode) modes.push(run.mode);
+      for (let i = 0; i < c.length; i++) m.run(decodeRunClass(c.cls[i]));
+    }
+    expect(modes.at(-1)).toBe(expected);
+    const { totals, table } = run.finish();
+    expect(Array.from(totals)).toEqual(Array.from(m.acc));
+    // A hand-over mid-stream carried the plain table's counts, state and size.
+    if (expected !== 'raw') expect(table.states).toBeGreaterThan(run.tableStates + 100);
+    // The same stream and chunks give the same choice (no timing in it).
+    const again = new PolicyRun(policy, stream);
+    for (const c of workloadStream(w, { runs: 200_000, seed: 5 }).chunks()) again.feed(c);
+    expect(again.mode).toBe(run.mode);
   });
 });
 

@@ -154,12 +154,14 @@ export class FactoredTable {
   private readonly modeCount: number;
   /** The vCPU of each run class. */
   private readonly vcpuOfClass: Int32Array;
-  /** The state after boot. */
+  /** The state the walk starts from. */
   readonly initialState: number;
 
+  /** Starts after boot, or from `from` (a cost machine's state: a walk handed over). */
   constructor(
     readonly policy: Policy,
     readonly vcpus: readonly VcpuDesc[],
+    from?: CostState,
   ) {
     const a = policy.definition.abstraction;
     if (a?.modeOf === undefined) throw new Error(`${policy.id}: no mode abstraction to factor`);
@@ -174,6 +176,7 @@ export class FactoredTable {
       { ...policy, hooks: recordingHooks(policy.hooks, this.rec) },
       vcpus,
     );
+    if (from !== undefined) this.machine.restore(from);
     const init = this.machine.policyState as unknown[];
     this.ent = Int32Array.from(init, (e) => this.internEntry(JSON.stringify(e)));
     this.initialState = this.intern(

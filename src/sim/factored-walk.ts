@@ -2,9 +2,10 @@
  * The walk of a factored table (src/machine/factored.ts): two runs per step through a
  * pair table over (state, class a, class b) on densely renumbered classes, as `Walker`
  * does for a plain table, with the controller stepped beside it: one load of the
- * controller table per pair (a pair of runs on one vCPU is a column of its own), two
- * when the pair spans two vCPUs. A pair during which a vCPU's mode changes (a counter
- * reaching its threshold: once every few hundred runs) is stepped one run at a time.
+ * controller table per pair on one vCPU (a pair of runs is a column of its own), two on
+ * several (one per run, branch-free on which vCPU runs). A pair during which a vCPU's
+ * mode changes (a counter reaching its threshold: once every few hundred runs) is
+ * stepped one run at a time.
  */
 
 import { type CostState, METRIC_COUNT } from '../machine/cost-machine.js';
@@ -12,8 +13,13 @@ import { type FactoredTable, MODE_CHANGE } from '../machine/factored.js';
 import { QuadWalk } from './factored-quad.js';
 import type { WalkBudget } from './walk.js';
 
-/** Ints per pair entry: next state (premultiplied), visits, column a, vCPU a, column b, vCPU b (-1: one vCPU). */
-const STRIDE = 8;
+/**
+ * Ints per pair entry: next state (premultiplied), visits, column a (the pair's column when
+ * both runs are on one vCPU), column b (0 then). The vCPUs come from the classes: 16-byte
+ * entries keep a two-vCPU walk's pairs (12 states x 40 classes^2 on the mixed stream) in
+ * half the cache lines 32-byte ones took.
+ */
+const STRIDE = 4;
 
 export class FactoredWalker {
   /** Current table state. */
@@ -24,6 +30,8 @@ export class FactoredWalker {
   /** STRIDE * dense[c] * k and STRIDE * dense[c]: a pair entry's offsets without a multiply. */
   private readonly row: Int32Array;
   private readonly col: Int32Array;
+  /** The vCPU of each run class. */
+  private readonly vcpuOf: Int32Array;
   private classOf: number[] = [];
   private pair = new Int32Array(0);
   private pairStates = 0;
@@ -51,6 +59,9 @@ export class FactoredWalker {
     this.dense = new Int32Array(nc);
     this.row = new Int32Array(nc);
     this.col = new Int32Array(nc);
+    this.vcpuOf = Int32Array.from({ length: nc }, (_, c) =>
+      Math.floor(c / (nc / table.vcpus.length)),
+    );
     this.layout();
   }
 
@@ -81,69 +92,60 @@ export class FactoredWalker {
   }
 
   /**
-   * The hot loop, kept apart from `Walker.walkDense` for speed (its entries carry the
-   * controller's columns). The running vCPU's entry stays in a local (`g`), so the
-   * controller's chain of loads does not go through memory. Returns the index reached.
+   * The hot loop on several vCPUs, kept apart from `Walker.walkDense` for speed (its entries
+   * carry the controller's columns). Branch-free on the vCPUs: each pair steps vCPU a's
+   * entry by column a, then vCPU b's by column b (on one vCPU: the same entry, the two
+   * runs' columns in turn), in `ent` itself; a branch on which vCPU runs mispredicted on
+   * the mixed stream (a sixth of pairs span both). An entry not compiled or a mode change
+   * (negative) is masked into range, and undone. Returns the index reached.
    */
   private walkPairs(cls: Uint16Array, n: number, from: number): number {
     const ent = this.table.ent;
+    const vcpuOf = this.vcpuOf;
     let [fast, row, col, pair, k2] = this.loopArrays();
+    let mask = this.table.stride - 1;
     // `| 0` keeps b a small integer to V8: a double here would make the whole loop float.
     let b = (this.state * k2) | 0;
-    let cv = 0;
-    let g = ent[0];
     let i = from;
     while (i + 1 < n) {
-      const x = b + row[cls[i]] + col[cls[i + 1]];
+      const ca = cls[i];
+      const cb = cls[i + 1];
+      const x = b + row[ca] + col[cb];
       const t = pair[x];
       if (t >= 0) {
-        const va = pair[x + 3];
-        if (va !== cv) {
-          ent[cv] = g;
-          cv = va;
-          g = ent[va];
+        const va = vcpuOf[ca];
+        const vb = vcpuOf[cb];
+        const ea = ent[va];
+        const ga = fast[pair[x + 2] + ea];
+        ent[va] = ga & mask;
+        const eb = ent[vb];
+        const gb = fast[pair[x + 3] + eb];
+        ent[vb] = gb & mask;
+        if ((ga | gb) >= 0) {
+          pair[x + 1] += 1;
+          b = t;
+          i += 2;
+          continue;
         }
-        const ga = fast[pair[x + 2] + g];
-        const vb = pair[x + 5];
-        if (ga >= 0) {
-          if (vb < 0) {
-            g = ga;
-            pair[x + 1] += 1;
-            b = t;
-            i += 2;
-            continue;
-          }
-          const gb = fast[pair[x + 4] + ent[vb]];
-          if (gb >= 0) {
-            ent[va] = ga;
-            cv = vb;
-            g = gb;
-            pair[x + 1] += 1;
-            b = t;
-            i += 2;
-            continue;
-          }
-        }
-        if (ga === MODE_CHANGE || (ga >= 0 && fast[pair[x + 4] + ent[vb]] === MODE_CHANGE)) {
+        // Undone in reverse order: on one vCPU, eb is the masked ga.
+        ent[vb] = eb;
+        ent[va] = ea;
+        if (ga === MODE_CHANGE || (ga >= 0 && gb === MODE_CHANGE)) {
           // A counter reached its threshold during the pair: two single steps.
-          ent[cv] = g;
-          b = (k2 * this.twoSteps((b / k2) | 0, cls[i], cls[i + 1])) | 0;
-          cv = vb < 0 ? va : vb;
-          g = ent[cv];
+          b = (k2 * this.twoSteps((b / k2) | 0, ca, cb)) | 0;
           i += 2;
           fast = this.table.ctrlFast;
+          mask = this.table.stride - 1;
           continue;
         }
       }
-      ent[cv] = g;
       this.state = (b / k2) | 0;
-      i += this.pairMiss(cls[i], cls[i + 1]);
-      g = ent[cv];
+      i += this.pairMiss(ca, cb);
       if (this.single) return i;
       [fast, row, col, pair, k2] = this.loopArrays();
+      mask = this.table.stride - 1;
       b = (this.state * k2) | 0;
     }
-    ent[cv] = g;
     this.state = (b / k2) | 0;
     return i;
   }
@@ -246,9 +248,7 @@ export class FactoredWalker {
       this.buildPair(x, a, b);
       return 0;
     }
-    let changed = this.controllerMiss(p[x + 3], p[x + 2]);
-    if (p[x + 5] >= 0) changed = this.controllerMiss(p[x + 5], p[x + 4]) || changed;
-    if (!changed) return 0;
+    if (!this.controllersMiss(x, a, b)) return 0;
     this.state = t.step(t.step(this.state, a), b);
     return 2;
   }
@@ -261,19 +261,32 @@ export class FactoredWalker {
     for (let x = 0; x < p.length; x += STRIDE) {
       if (p[x] < 0) continue;
       p[x + 2] = (p[x + 2] / this.strideSeen) * t.stride;
-      if (p[x + 5] >= 0) p[x + 4] = (p[x + 4] / this.strideSeen) * t.stride;
+      p[x + 3] = (p[x + 3] / this.strideSeen) * t.stride;
     }
     this.layoutSeen = t.layout;
     this.strideSeen = t.stride;
   }
 
-  /** Compiles controller cell (vCPU v's entry, column c) if needed; true when the mode changes. */
-  private controllerMiss(v: number, c: number): boolean {
+  /**
+   * Compiles pair entry x's controller cells (a, b) as needed; true when a mode changes
+   * during the pair. One vCPU: one cell of the pair's column. Several: a cell of column a
+   * from vCPU a's entry, then one of column b from vCPU b's (after a's when they are one).
+   */
+  private controllersMiss(x: number, a: number, b: number): boolean {
+    const ent = this.table.ent;
+    const [va, vb] = [this.vcpuOf[a], this.vcpuOf[b]];
+    const ga = this.controllerCell(ent[va], x + 2);
+    if (this.oneVcpu || ga === MODE_CHANGE) return ga === MODE_CHANGE;
+    return this.controllerCell(va === vb ? ga : ent[vb], x + 3) === MODE_CHANGE;
+  }
+
+  /** Controller cell (entry e, the column at pair[at]), compiled if needed. */
+  private controllerCell(e: number, at: number): number {
     const t = this.table;
-    let g = t.ctrlFast[c + t.ent[v]];
-    if (g === -1) g = t.compileController(t.ent[v], c / t.stride);
+    let g = t.ctrlFast[this.pair[at] + e];
+    if (g === -1) g = t.compileController(e, this.pair[at] / t.stride);
     this.syncLayout();
-    return g === MODE_CHANGE;
+    return g;
   }
 
   /** The pair entry's index for (s, a, b), growing the pair table to hold state s. */
@@ -293,19 +306,15 @@ export class FactoredWalker {
     if (t.next[cellB] < 0) t.compileCell(mid, b);
     const end = t.next[cellB];
     if (!this.ensurePairStates(t.stateCount)) return;
-    const va = Math.floor(a / (nc / t.vcpus.length));
-    const vb = Math.floor(b / (nc / t.vcpus.length));
     const p = this.pair;
     p[x] = STRIDE * end * this.k * this.k;
-    if (va === vb) {
+    if (this.oneVcpu) {
       p[x + 2] = t.pairColumn(t.column[cellA], t.column[cellB]) * t.stride;
-      p[x + 5] = -1;
+      p[x + 3] = 0;
     } else {
       p[x + 2] = t.column[cellA] * t.stride;
-      p[x + 4] = t.column[cellB] * t.stride;
-      p[x + 5] = vb;
+      p[x + 3] = t.column[cellB] * t.stride;
     }
-    p[x + 3] = va;
   }
 
   /** Gives class c a dense slot (doubling the slots when they run out). */

@@ -156,7 +156,9 @@ interface TableWalk {
  * One policy walking a stream: feed it chunks, then read the outcome.
  *
  * With the table engine, a policy with a mode abstraction (`adaptive`) walks a factored
- * table (src/machine/factored.ts: its counters beside the table), any other a plain one.
+ * table (src/machine/factored.ts: its counters beside the table) on several vCPUs; on one
+ * it starts on its plain table and `choose` keeps it or hands over. Any other policy
+ * walks a plain table.
  * A policy whose reachable state space is too large for a table (counters in a user
  * policy's state on several vCPUs: nearly every run is a new state) would spend its time
  * compiling cells it visits once. When a chunk compiles new
@@ -177,8 +179,13 @@ export class PolicyRun {
   private runs = 0;
   /** Runs walked by the table. */
   private tableRuns = 0;
-  /** Cells compiled so far. */
+  /** Runs walked by the current table (its probation). */
+  private probeRuns = 0;
+  /** Cells compiled by the current table. */
   private freshCells = 0;
+  private readonly budget: WalkBudget;
+  /** A factorable policy's plain table before `choose` (one vCPU). */
+  private choosing = false;
 
   constructor(
     readonly policy: Policy,
@@ -189,12 +196,15 @@ export class PolicyRun {
     const classCount = stream.vcpus.length * CLASSES_PER_VCPU;
     this.decoded = Array.from({ length: classCount }, (_, c) => decodeRunClass(c));
     this.problems = this.decoded.map((c) => runClassProblem(c, stream.vcpus));
-    if (engine === 'table' && factorable(policy, stream.vcpus)) {
-      // Counters beside the table (adaptive): its states stay machine x modes.
-      const table = new FactoredTable(policy, stream.vcpus);
-      this.table = table;
-      this.walker = new FactoredWalker(table, budget);
+    this.budget = budget;
+    if (engine === 'table' && factorable(policy, stream.vcpus) && stream.vcpus.length > 1) {
+      // Counters beside the table (adaptive): its states stay machine x modes, where a
+      // plain table's would multiply over the vCPUs' counters.
+      this.toFactored();
     } else if (engine === 'table') {
+      // A factorable policy on one vCPU walks its plain table until that table's warm-up
+      // ends, then `choose` keeps it or moves to the factored one.
+      this.choosing = factorable(policy, stream.vcpus);
       const table = new TransitionTable(policy, stream.vcpus, budget.maxCells);
       this.table = table;
       this.walker = new Walker(table, budget);
@@ -225,9 +235,11 @@ export class PolicyRun {
       const fresh = this.table.cellsCompiled - before;
       i += n;
       this.tableRuns += n;
+      this.probeRuns += n;
       this.freshCells += fresh;
       if (this.table.evictions > 0 || this.table.overBudget === true || this.notPayingOff())
-        this.toDirect();
+        this.leaveTable();
+      else if (this.choosing) this.choose();
     }
     if (i >= chunk.length) return;
     const m = this.costMachine();
@@ -249,7 +261,42 @@ export class PolicyRun {
    * on several vCPUs, a product of their modes) compiles a cell every few runs.
    */
   private notPayingOff(): boolean {
-    return this.tableRuns >= PROBE_RUNS && this.freshCells * 4 > this.tableRuns;
+    return this.probeRuns >= PROBE_RUNS && this.freshCells * 4 > this.probeRuns;
+  }
+
+  /**
+   * Plain or factored, for a factorable policy on one vCPU, once the plain walk's warm-up
+   * is over: a plain table whose pair table lives in cache on raw classes (idle: few hot
+   * rows; hvc-only) walks one load per pair and stays; one that needs dense classes (its
+   * counters spread the walk over hundreds of rows: fp-heavy, hackbench, virtio-io)
+   * moves to the factored table. The choice depends only on the stream and the budget
+   * (the warm-up ends at a slice boundary when few cells are compiled), never on timing.
+   */
+  private choose(): void {
+    const mode = this.walker?.pairMode;
+    if (mode === 'warmup') return;
+    this.choosing = false;
+    if (mode !== 'raw') this.leaveTable();
+  }
+
+  /** A table that does not pay off, or a plain table not chosen: factored if not yet, else direct. */
+  private leaveTable(): void {
+    this.choosing = false;
+    const w = this.walker;
+    if (w === undefined || !(this.table instanceof TransitionTable)) return this.toDirect();
+    if (!factorable(this.policy, this.stream.vcpus)) return this.toDirect();
+    const from = w.costState();
+    this.carry();
+    this.toFactored(from);
+  }
+
+  /** Walks a factored table from here (from boot, or from a plain table's state `from`). */
+  private toFactored(from?: CostState): void {
+    const table = new FactoredTable(this.policy, this.stream.vcpus, from);
+    this.table = table;
+    this.walker = new FactoredWalker(table, this.budget);
+    this.freshCells = 0;
+    this.probeRuns = 0;
   }
 
   /** The cost machine: there is one from the start (direct) or once the table was left. */
