@@ -20,7 +20,7 @@ export const CLASSES_PER_VCPU = 96;
 
 declare const RUN_CLASS: unique symbol;
 /** A packed run class (the code above), as the stream columns hold it; built only by `encodeRunClass`. */
-export type RunClass = number & { readonly [RUN_CLASS]: true };
+type RunClass = number & { readonly [RUN_CLASS]: true };
 
 /** A run class unpacked. */
 export interface RunClassFields {

@@ -66,7 +66,7 @@ declare const OWNER: unique symbol;
  * (`NONE`: clobbered or never written). A number, so that states hash as plain JSON;
  * built only by `vcpuOwner` and the two constants.
  */
-export type Owner = number & { readonly [OWNER]: true };
+type Owner = number & { readonly [OWNER]: true };
 const HOST = -1 as Owner;
 const NONE = -2 as Owner;
 
@@ -82,7 +82,7 @@ export interface Tag {
 }
 
 /** The guest's own view on the ideal machine (what it last programmed). */
-export interface GuestView {
+interface GuestView {
   /** CPACR(_EL1) grants FP access at EL0 and EL1 (cp10/cp11 or FPEN = 0b11), else none. */
   readonly cpacr: boolean;
   /** FPEXC.EN as the guest last wrote it (AArch32 only). */

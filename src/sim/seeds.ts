@@ -3,7 +3,7 @@
 import { type Estimate, estimate, NON_NEGATIVE, SHARE } from '../util/stats.js';
 import type { SimResult } from './simulate.js';
 
-export interface SeedEstimates {
+interface SeedEstimates {
   readonly cyclesPerExit: Estimate;
   readonly skipRate: Estimate;
   readonly fpTrapsPerExit: Estimate;

@@ -48,7 +48,7 @@ export interface ModelConstants {
   readonly validationTickOffsetUs: number;
 }
 
-export const CONSTANT_NAMES: readonly (keyof ModelConstants)[] = [
+const CONSTANT_NAMES: readonly (keyof ModelConstants)[] = [
   'insnsPerMessage',
   'insnsPerTask',
   'switchesPerMessage',
@@ -111,7 +111,7 @@ const COMMON: Readonly<Record<string, NumericParam>> = {
 };
 
 /** A parametrised built-in: its parameters and the derivation. */
-export interface WorkloadTemplate {
+interface WorkloadTemplate {
   readonly name: string;
   readonly summary: string;
   readonly params: Readonly<Record<string, NumericParam>>;

@@ -68,7 +68,7 @@ export const SOURCE_KIND = { plain: 0, idleEntry: 1, tick: 2, vfpIdRead: 3 } as 
 
 /** What a guest event's VFP state transfer does to the run (vfpIdRead): none, a save, a load. */
 export const VFP_ID_NONE = 0;
-export const VFP_ID_SAVE = 1;
+const VFP_ID_SAVE = 1;
 export const VFP_ID_LOAD = 2;
 
 /**
@@ -109,7 +109,7 @@ export function vfpIdRead(aarch32: boolean, combo: number, event: number): numbe
  * then the host's), which are not raced: a run ends at the next tick unless a raced
  * source or nothing else ends it first (guest.ts).
  */
-export interface ExitSources {
+interface ExitSources {
   readonly names: readonly string[];
   /** Rate per ns of each source (a tick's: its frequency). */
   readonly rates: Float64Array;
@@ -446,7 +446,7 @@ function compileSources(w: GuestWorkload, vm: GuestVm): ExitSources {
  * halt-polls for up to halt_poll_ns first (virt/kvm/kvm_main.c kvm_vcpu_halt); with
  * exponential idle periods of mean D, P(idle > window) = exp(-window / D).
  */
-export function blockProbability(w: GuestWorkload, vm: GuestVm): number {
+function blockProbability(w: GuestWorkload, vm: GuestVm): number {
   return Math.exp(-w.host.haltPollUs.value / vm.idle.meanIdleUs.value);
 }
 
@@ -467,8 +467,8 @@ function reachableBits(aarch32: boolean, rates: Float64Array, simdShare: number)
 const MAX_STREAM_SHARE = 0.99;
 
 /** The guest's scheduler phases (see guest-schema.ts `scheduler.phases`). */
-export const PHASE_CHURN = 0;
-export const PHASE_STREAM = 1;
+const PHASE_CHURN = 0;
+const PHASE_STREAM = 1;
 
 /**
  * Guest event rates per ns in one scheduler phase: [switch to SIMD, switch to plain,
@@ -494,7 +494,7 @@ function phaseEventRates(vm: GuestVm, phase: number): Float64Array {
  * 1 / (mean stream x (1 - share) / share), so that the stream phase holds `streamShare` of
  * busy time (an alternating renewal process). 0 without phases.
  */
-export function phaseEndRate(vm: GuestVm, phase: number): number {
+function phaseEndRate(vm: GuestVm, phase: number): number {
   const ph = vm.scheduler.phases;
   if (!ph || ph.streamShare.value <= 0) return 0;
   const pi = Math.min(MAX_STREAM_SHARE, ph.streamShare.value);
@@ -713,7 +713,7 @@ export function replicateForTrace(model: GuestModel, n: number): GuestModel {
 }
 
 /** Figures that follow from a VM's parameters alone (for summaries and the sensitivity view). */
-export interface VmFigures {
+interface VmFigures {
   readonly vm: string;
   readonly el1: 'aarch64' | 'aarch32';
   /** Exits per second of busy guest time on one vCPU. */

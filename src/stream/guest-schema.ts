@@ -105,7 +105,7 @@ const OtherExitSchema = z.strictObject({
   perSec: rateParam,
 });
 
-export const VmSchema = z.strictObject({
+const VmSchema = z.strictObject({
   name: z.string().min(1),
   /** EL1 execution state (HCR_EL2.RW): decides the guest kernel's FP mechanism and exit classes. */
   el1: z.enum(['aarch64', 'aarch32']),
@@ -169,7 +169,7 @@ export type GuestWorkload = z.infer<typeof GuestWorkloadSchema>;
 export type GuestVm = z.infer<typeof VmSchema>;
 
 /** Most vCPUs one stream may hold (run classes are packed per vCPU; see run-class.ts). */
-export const MAX_GUEST_VCPUS = 8;
+const MAX_GUEST_VCPUS = 8;
 
 /** Checks what the schema cannot: cross-field rules. Throws a UserError naming the field. */
 export function validateGuest(w: GuestWorkload, file: string): void {

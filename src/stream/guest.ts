@@ -659,7 +659,7 @@ export class GuestRunner {
  * with probability idleRate / busyRate (density idleRate * e^(-busyRate T)); an
  * interrupt-only wake-up lasts Exp(1 / blipNs) and always ends in WFI.
  */
-export function userWakePosterior(m: VcpuModel, T: number): number {
+function userWakePosterior(m: VcpuModel, T: number): number {
   let idleRate = 0;
   for (let j = 0; j < m.sources.kind.length; j++) {
     if (m.sources.kind[j] === SOURCE_KIND.idleEntry) idleRate += m.sources.rates[j];
@@ -677,7 +677,7 @@ export function userWakePosterior(m: VcpuModel, T: number): number {
  * The first time on a periodic grid (period P, through `at`) after `now`: a tick that
  * passed while its vCPU was not running rolls forward without an exit. P = Infinity: never.
  */
-export function rollPast(at: number, P: number, now: number): number {
+function rollPast(at: number, P: number, now: number): number {
   if (!Number.isFinite(P)) return Infinity;
   if (at > now) return at;
   const next = at + (Math.floor((now - at) / P) + 1) * P;

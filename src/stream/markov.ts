@@ -88,7 +88,7 @@ export function validateMarkov(w: MarkovWorkload, where: string): void {
   markovTransitions(w.fpProbability, w.fpCorrelation, where);
 }
 
-export function markovVcpus(w: MarkovWorkload): VcpuDesc[] {
+function markovVcpus(w: MarkovWorkload): VcpuDesc[] {
   return Array.from({ length: w.vcpus }, (_, id) => ({ id, vm: 0, aarch32: w.aarch32 }));
 }
 

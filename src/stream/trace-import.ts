@@ -52,7 +52,7 @@ import {
   schedSwitchPrev,
 } from './trace-parse.js';
 
-export interface ImportOptions {
+interface ImportOptions {
   /** The FP model that decides each run's FP bits. */
   readonly fp: TraceFpModel;
   /** Exit classes handled in host userspace when no kvm_userspace_exit says so. */
@@ -113,7 +113,7 @@ export interface TraceThread {
   runs: number;
 }
 
-export interface TraceImport {
+interface TraceImport {
   readonly file: string;
   readonly stream: ExitStream;
   readonly counts: ImportCounts;

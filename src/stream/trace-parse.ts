@@ -42,7 +42,7 @@ export function pcProblem(hex: string): string | undefined {
   return `PC 0x${userText(hex, 40)} is wider than 64 bits`;
 }
 
-export type TraceLine =
+type TraceLine =
   | { readonly kind: 'blank' | 'header' | 'callchain' }
   | { readonly kind: 'lost'; readonly events: number }
   | {

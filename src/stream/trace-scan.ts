@@ -16,7 +16,7 @@ export const EV = { other: 0, entry: 1, exit: 2, userspace: 3, sched: 4 } as con
 export type EvCode = (typeof EV)[keyof typeof EV];
 
 /** Where the parts of one event line lie in its buffer (reused from line to line). */
-export interface ScannedEvent {
+interface ScannedEvent {
   commStart: number;
   commEnd: number;
   tid: number;
@@ -229,7 +229,7 @@ export function scanEventLine(b: Buffer, s: number, e: number, out: ScannedEvent
 }
 
 /** Whether `a` equals `b[s, e)`. */
-export function sameBytes(a: Buffer, b: Buffer, s: number, e: number): boolean {
+function sameBytes(a: Buffer, b: Buffer, s: number, e: number): boolean {
   if (a.length !== e - s) return false;
   for (let i = 0; i < a.length; i++) if (a[i] !== b[s + i]) return false;
   return true;
