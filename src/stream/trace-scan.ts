@@ -119,7 +119,13 @@ function slowPathOrStart(b: Buffer, s: number, e: number): number {
  * `<comm>[-\s]<tid>[/<tid>]\s+` backwards from the `[` at `bracket`: sets comm and tid.
  * Returns false when the shape is not the plain one (a tgid column, no separator).
  */
-function scanThread(b: Buffer, s: number, bracket: number, out: ScannedEvent): boolean {
+function scanThread(
+  b: Buffer,
+  s: number,
+  first: number,
+  bracket: number,
+  out: ScannedEvent,
+): boolean {
   let i = bracket - 1;
   if (i < s || !isWs(b[i])) return false;
   while (i >= s && isWs(b[i])) i--;
@@ -136,7 +142,9 @@ function scanThread(b: Buffer, s: number, bracket: number, out: ScannedEvent): b
   }
   // The separator, and at least one character of comm before it.
   if (i <= s || !(b[i] === 0x2d || isWs(b[i]))) return false;
-  out.commStart = s;
+  // The comm from its first non-blank byte (importers trim it, so the thread is the same,
+  // and the recent-thread check compares fewer bytes); empty when all of it is blank.
+  out.commStart = first < i ? first : i;
   out.commEnd = i;
   out.tid = tid;
   return true;
@@ -214,7 +222,7 @@ export function scanEventLine(b: Buffer, s: number, e: number, out: ScannedEvent
   }
   if (i === bracket + 1 || i - bracket > 10 || i >= e || b[i] !== 0x5d /* ] */) return false;
   out.cpu = cpu;
-  if (!scanThread(b, s, bracket, out)) return false;
+  if (!scanThread(b, s, first, bracket, out)) return false;
   i++;
   if (i >= e || !isWs(b[i])) return false;
   while (i < e && isWs(b[i])) i++;
@@ -371,12 +379,12 @@ export class LineRecords {
   constructor(
     public i32: Int32Array = new Int32Array((HOT.stride + COLD.stride) * 16384),
     public f64: Float64Array = new Float64Array(2 * 16384),
-  ) {}
-
-  /** Lines the arrays hold. */
-  get cap(): number {
-    return this.f64.length / 2;
+  ) {
+    this.cap = f64.length / 2;
   }
+
+  /** Lines the arrays hold (a field, not a getter: read once per line). */
+  cap: number;
 
   /** Twice the room, each part moved to its new place. */
   private grow(): void {
@@ -389,13 +397,14 @@ export class LineRecords {
     f64.set(this.f64.subarray(cap), 2 * cap);
     this.i32 = i32;
     this.f64 = f64;
+    this.cap = f64.length / 2;
   }
 
   /** Appends line `b[s, e)`, scanned in bytes when it is ASCII (`ascii`: known to be). */
   add(b: Buffer, s: number, e: number, ascii: boolean, ev: ScannedEvent, names: ScanNames): void {
     if (this.n === this.cap) this.grow();
     const k = this.n++;
-    const cap = this.cap;
+    const { cap } = this;
     const { i32 } = this;
     const h = k * HOT.stride;
     const c = cap * HOT.stride + k * COLD.stride;
