@@ -125,15 +125,16 @@ interface TraceImport {
   dispose(): void;
 }
 
+/** A run waiting for its thread's next event (pooled: reused once emitted as final). */
 interface Pending {
-  readonly vcpu: number;
-  readonly code: number;
-  readonly label: string;
-  readonly runNs: number;
-  readonly exitNs: number;
-  readonly pcs?: TraceRunPcs;
+  vcpu: number;
+  code: number;
+  label: string;
+  runNs: number;
+  exitNs: number;
+  pcs: TraceRunPcs | undefined;
   /** kvm_exit to the thread's next kvm_entry (perf kvm stat's x86 event time); unset until then. */
-  handledNs?: number;
+  handledNs: number | undefined;
   user: boolean;
   /** The thread was switched out before its next entry (vcpu_put). */
   put: boolean;
@@ -180,6 +181,21 @@ function newCounts(): ImportCounts {
     entriesWithoutExit: 0,
     runsDecidedEarly: 0,
     runs: 0,
+  };
+}
+
+function newPending(): Pending {
+  return {
+    vcpu: 0,
+    code: 0,
+    label: '',
+    runNs: 0,
+    exitNs: 0,
+    pcs: undefined,
+    handledNs: undefined,
+    user: false,
+    put: false,
+    final: false,
   };
 }
 
@@ -258,6 +274,8 @@ class TraceImporter {
   /** Threads by the numbers each scanner gave them ([source][number]): no key string per line. */
   private readonly threadByNumber: (ThreadState | undefined)[][] = [];
   private readonly queue: Pending[] = [];
+  /** Emitted runs no thread refers to any more, for reuse (no object per run to collect). */
+  private readonly freePending: Pending[] = [];
   private head = 0;
   private readonly usesPcs: boolean;
   private readonly userExits: ReadonlySet<number>;
@@ -484,17 +502,17 @@ class TraceImporter {
     const pcs = this.usesPcs
       ? { entry: t.entryPc, exit: BigInt(`0x${kvmPcHex(ev.body())}`) }
       : undefined;
-    const p: Pending = {
-      vcpu: t.info.vcpu,
-      code: x.code,
-      label: x.label,
-      runNs,
-      exitNs: ev.ns,
-      pcs,
-      user: false,
-      put: false,
-      final: false,
-    };
+    const p = this.freePending.pop() ?? newPending();
+    p.vcpu = t.info.vcpu;
+    p.code = x.code;
+    p.label = x.label;
+    p.runNs = runNs;
+    p.exitNs = ev.ns;
+    p.pcs = pcs;
+    p.handledNs = undefined;
+    p.user = false;
+    p.put = false;
+    p.final = false;
     t.pending = p;
     this.queue.push(p);
   }
@@ -527,6 +545,8 @@ class TraceImporter {
         p.runNs,
       );
       counts.runs++;
+      // A run emitted early is still its thread's pending run: only final ones are free.
+      if (p.final) this.freePending.push(p);
     }
     if (this.head > 4096 && this.head * 2 > queue.length) {
       queue.splice(0, this.head);

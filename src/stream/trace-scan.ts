@@ -98,27 +98,34 @@ function same(b: Buffer, s: number, name: Buffer): boolean {
 }
 
 /**
- * A line that parseTraceLine would not treat as an event (a header, a call-chain frame)
- * or whose first bytes need its regular expressions: left to the slow path.
+ * -1 for a line that parseTraceLine would not treat as an event (a header, a call-chain
+ * frame) or whose first bytes need its regular expressions: left to the slow path. Else
+ * where the line's leading white space ends.
  */
-function needsSlowPath(b: Buffer, s: number, e: number): boolean {
+function slowPathOrStart(b: Buffer, s: number, e: number): number {
   let i = s;
   while (i < e && isWs(b[i])) i++;
-  if (i === e || b[i] === 0x23 /* # */) return true;
+  if (i === e || b[i] === 0x23 /* # */) return -1;
   // perf script -g frame: indented, six or more hex digits, white space.
   if (i > s) {
     let h = i;
     while (h < e && isHex(b[h]) && !(b[h] >= 0x41 && b[h] <= 0x46)) h++;
-    if (h - i >= 6 && h < e && isWs(b[h])) return true;
+    if (h - i >= 6 && h < e && isWs(b[h])) return -1;
   }
-  return false;
+  return i;
 }
 
 /**
  * `<comm>[-\s]<tid>[/<tid>]\s+` backwards from the `[` at `bracket`: sets comm and tid.
  * Returns false when the shape is not the plain one (a tgid column, no separator).
  */
-function scanThread(b: Buffer, s: number, bracket: number, out: ScannedEvent): boolean {
+function scanThread(
+  b: Buffer,
+  s: number,
+  first: number,
+  bracket: number,
+  out: ScannedEvent,
+): boolean {
   let i = bracket - 1;
   if (i < s || !isWs(b[i])) return false;
   while (i >= s && isWs(b[i])) i--;
@@ -135,7 +142,9 @@ function scanThread(b: Buffer, s: number, bracket: number, out: ScannedEvent): b
   }
   // The separator, and at least one character of comm before it.
   if (i <= s || !(b[i] === 0x2d || isWs(b[i]))) return false;
-  out.commStart = s;
+  // The comm from its first non-blank byte (importers trim it, so the thread is the same,
+  // and the recent-thread check compares fewer bytes); empty when all of it is blank.
+  out.commStart = first < i ? first : i;
   out.commEnd = i;
   out.tid = tid;
   return true;
@@ -166,24 +175,49 @@ function scanTimestamp(b: Buffer, i: number, e: number, out: ScannedEvent): numb
   return i + 1;
 }
 
+const KVM_ENTRY_COLON = Buffer.from('kvm_entry:', 'latin1');
+const KVM_EXIT_COLON = Buffer.from('kvm_exit:', 'latin1');
+
+/**
+ * Where "kvm_entry:" or "kvm_exit:" at `n0` ends when it is followed by white space or
+ * the line's end `e` (the two names of nearly every line), else 0.
+ */
+function knownEventEnd(b: Buffer, n0: number, e: number): number {
+  const c = b[n0 + 5];
+  const name = c === 0x6e ? KVM_ENTRY_COLON : c === 0x78 ? KVM_EXIT_COLON : undefined;
+  if (name === undefined) return 0;
+  const end = n0 + name.length;
+  if (end > e || !same(b, n0, name) || (end < e && !isWs(b[end]))) return 0;
+  return end;
+}
+
 /** `event:` then optional white space and fields; sets event and body bounds. */
 function scanEventAndBody(b: Buffer, i: number, e: number, out: ScannedEvent): boolean {
   const n0 = i;
-  while (i < e && isEventChar(b[i])) i++;
-  // The run must end in the event's colon, followed by white space or the line's end.
-  if (i - n0 < 2 || b[i - 1] !== 0x3a || (i < e && !isWs(b[i]))) return false;
-  let ns = n0;
-  if (
-    i - 1 - n0 >= 4 &&
-    b[n0] === 0x6b &&
-    b[n0 + 1] === 0x76 &&
-    b[n0 + 2] === 0x6d &&
-    b[n0 + 3] === 0x3a
-  )
-    ns = n0 + 4; // kvm:
-  out.eventStart = ns;
-  out.eventEnd = i - 1;
-  out.event = eventCode(b, ns, i - 1);
+  const known = knownEventEnd(b, n0, e);
+  if (known > 0) {
+    // What the loop below finds for these names, with one comparison.
+    i = known;
+    out.eventStart = n0;
+    out.eventEnd = i - 1;
+    out.event = b[n0 + 5] === 0x6e ? EV.entry : EV.exit;
+  } else {
+    while (i < e && isEventChar(b[i])) i++;
+    // The run must end in the event's colon, followed by white space or the line's end.
+    if (i - n0 < 2 || b[i - 1] !== 0x3a || (i < e && !isWs(b[i]))) return false;
+    let ns = n0;
+    if (
+      i - 1 - n0 >= 4 &&
+      b[n0] === 0x6b &&
+      b[n0 + 1] === 0x76 &&
+      b[n0 + 2] === 0x6d &&
+      b[n0 + 3] === 0x3a
+    )
+      ns = n0 + 4; // kvm:
+    out.eventStart = ns;
+    out.eventEnd = i - 1;
+    out.event = eventCode(b, ns, i - 1);
+  }
   while (i < e && isWs(b[i])) i++;
   let end = e;
   while (end > i && isWs(b[end - 1])) end--;
@@ -198,9 +232,11 @@ function scanEventAndBody(b: Buffer, i: number, e: number, out: ScannedEvent): b
  * would return exactly this event. Cost: one pass over the line's bytes.
  */
 export function scanEventLine(b: Buffer, s: number, e: number, out: ScannedEvent): boolean {
-  if (needsSlowPath(b, s, e)) return false;
-  // The CPU column's '[' (a loop: near the start, where a native indexOf costs more).
-  let bracket = s;
+  const first = slowPathOrStart(b, s, e);
+  if (first < 0) return false;
+  // The CPU column's '[' (a loop: near the start, where a native indexOf costs more; the
+  // leading white space holds none).
+  let bracket = first;
   while (bracket < e && b[bracket] !== 0x5b) bracket++;
   if (bracket >= e) return false;
   let i = bracket + 1;
@@ -211,7 +247,7 @@ export function scanEventLine(b: Buffer, s: number, e: number, out: ScannedEvent
   }
   if (i === bracket + 1 || i - bracket > 10 || i >= e || b[i] !== 0x5d /* ] */) return false;
   out.cpu = cpu;
-  if (!scanThread(b, s, bracket, out)) return false;
+  if (!scanThread(b, s, first, bracket, out)) return false;
   i++;
   if (i >= e || !isWs(b[i])) return false;
   while (i < e && isWs(b[i])) i++;
@@ -232,6 +268,17 @@ export function scanEventLine(b: Buffer, s: number, e: number, out: ScannedEvent
 function sameBytes(a: Buffer, b: Buffer, s: number, e: number): boolean {
   if (a.length !== e - s) return false;
   for (let i = 0; i < a.length; i++) if (a[i] !== b[s + i]) return false;
+  return true;
+}
+
+/**
+ * Whether `a` equals `b[s, e)`, compared from the end: exit texts share their beginning
+ * ("TRAP: HSR_EC: 0x00") and differ in the name at the end, so a miss costs a few bytes.
+ */
+function sameBytesBackwards(a: Buffer, b: Buffer, s: number, e: number): boolean {
+  const n = a.length;
+  if (n !== e - s) return false;
+  for (let i = n - 1; i >= 0; i--) if (a[i] !== b[s + i]) return false;
   return true;
 }
 
@@ -339,7 +386,7 @@ export class ScanNames {
   /** The number of the exit text `b[s, e)` (a trace has a handful), or -1 past 64 of them. */
   exitText(b: Buffer, s: number, e: number): number {
     const known = this.exitTexts;
-    for (let k = 0; k < known.length; k++) if (sameBytes(known[k], b, s, e)) return k;
+    for (let k = 0; k < known.length; k++) if (sameBytesBackwards(known[k], b, s, e)) return k;
     if (known.length >= 64) return -1;
     known.push(Buffer.from(b.subarray(s, e)));
     return known.length - 1;
@@ -357,12 +404,12 @@ export class LineRecords {
   constructor(
     public i32: Int32Array = new Int32Array((HOT.stride + COLD.stride) * 16384),
     public f64: Float64Array = new Float64Array(2 * 16384),
-  ) {}
-
-  /** Lines the arrays hold. */
-  get cap(): number {
-    return this.f64.length / 2;
+  ) {
+    this.cap = f64.length / 2;
   }
+
+  /** Lines the arrays hold (a field, not a getter: read once per line). */
+  cap: number;
 
   /** Twice the room, each part moved to its new place. */
   private grow(): void {
@@ -375,13 +422,14 @@ export class LineRecords {
     f64.set(this.f64.subarray(cap), 2 * cap);
     this.i32 = i32;
     this.f64 = f64;
+    this.cap = f64.length / 2;
   }
 
   /** Appends line `b[s, e)`, scanned in bytes when it is ASCII (`ascii`: known to be). */
   add(b: Buffer, s: number, e: number, ascii: boolean, ev: ScannedEvent, names: ScanNames): void {
     if (this.n === this.cap) this.grow();
     const k = this.n++;
-    const cap = this.cap;
+    const { cap } = this;
     const { i32 } = this;
     const h = k * HOT.stride;
     const c = cap * HOT.stride + k * COLD.stride;
