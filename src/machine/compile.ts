@@ -18,7 +18,7 @@ import {
 } from './run-class.js';
 import { UserError, userText } from '../util/errors.js';
 import { notPlainData } from '../util/plain-data.js';
-import { type CostState, CostMachine, METRIC_COUNT } from './cost-machine.js';
+import { type CostState, CostMachine, machinePartKey, METRIC_COUNT } from './cost-machine.js';
 
 /**
  * Cells beyond which the table is flushed and rebuilt (bounds memory for policies with
@@ -97,7 +97,7 @@ export class TransitionTable {
   }
 
   private intern(s: CostState): number {
-    const key = `${s.tfp ? 1 : 0}|${s.loaded}|${s.running ? 1 : 0}|${s.foreign ? 1 : 0}|${s.policy}`;
+    const key = `${machinePartKey(s)}|${s.policy}`;
     const known = this.index.get(key);
     if (known !== undefined) return known;
     const id = this.states.length;

@@ -49,6 +49,15 @@ export interface CostState {
   readonly policy: string;
 }
 
+/**
+ * The key of a cost state's machine part (TFP, loaded context, running, foreign FP state):
+ * the one definition both table compilers intern their states by, each appending its own
+ * policy part. Cost: O(1).
+ */
+export function machinePartKey(m: CostState): string {
+  return `${m.tfp ? 1 : 0}|${m.loaded}|${m.running ? 1 : 0}|${m.foreign ? 1 : 0}`;
+}
+
 /** JSON of a policy's state; `undefined` (JSON.stringify's answer for it) becomes 'null'. */
 function stateJson(state: unknown): string {
   // JSON.stringify's declared type omits the undefined it returns for undefined or a function.

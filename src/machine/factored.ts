@@ -21,7 +21,7 @@
 
 import type { Policy, PolicyHooks, VcpuDesc, VcpuId } from '../policy/types.js';
 import { UserError, userText } from '../util/errors.js';
-import { type CostState, CostMachine, METRIC_COUNT } from './cost-machine.js';
+import { type CostState, CostMachine, machinePartKey, METRIC_COUNT } from './cost-machine.js';
 import {
   CLASSES_PER_VCPU,
   decodeRunClass,
@@ -206,12 +206,11 @@ export class FactoredTable {
   }
 
   private intern(machine: CostState, modes: readonly number[]): number {
-    const m = machine;
-    const key = `${m.tfp ? 1 : 0}|${m.loaded}|${m.running ? 1 : 0}|${m.foreign ? 1 : 0}|${modes.join(',')}`;
+    const key = `${machinePartKey(machine)}|${modes.join(',')}`;
     const known = this.stateIndex.get(key);
     if (known !== undefined) return known;
     const id = this.states.length;
-    this.states.push({ machine: { ...m, policy: '' }, modes: [...modes] });
+    this.states.push({ machine: { ...machine, policy: '' }, modes: [...modes] });
     this.stateIndex.set(key, id);
     this.statesCompiled++;
     if (id >= this.capacity) this.grow(Math.max(8, this.capacity * 2));
