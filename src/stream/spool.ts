@@ -40,9 +40,10 @@ function onSignal(signal: NodeJS.Signals): void {
 /**
  * Ensures no spool outlives the process: an exit handler, and SIGINT/SIGTERM handlers
  * installed only while a spool exists (so they never change how an idle process ends).
+ * Called before the spool's folder is made: a signal in between would otherwise find no
+ * handler and end the process with the folder left behind.
  */
-function track(dir: string): void {
-  LIVE.add(dir);
+function hookSignals(): void {
   if (!hooked) {
     hooked = true;
     process.on('exit', removeLive);
@@ -53,12 +54,17 @@ function track(dir: string): void {
   }
 }
 
-function untrack(dir: string): void {
-  LIVE.delete(dir);
+/** Takes the signal handlers away when no spool is left (an idle process ends as usual). */
+function unhookIfIdle(): void {
   if (LIVE.size === 0) {
     process.removeListener('SIGINT', onSignal);
     process.removeListener('SIGTERM', onSignal);
   }
+}
+
+function untrack(dir: string): void {
+  LIVE.delete(dir);
+  unhookIfIdle();
 }
 
 /** Spools left by killed runs (SIGKILL, a crash): removed when their process is gone. */
@@ -87,8 +93,14 @@ export class RunSpool {
 
   constructor() {
     removeStaleSpools();
-    this.dir = mkdtempSync(join(tmpdir(), `fpswitch-spool-${process.pid}-`));
-    track(this.dir);
+    hookSignals();
+    try {
+      this.dir = mkdtempSync(join(tmpdir(), `fpswitch-spool-${process.pid}-`));
+    } catch (e) {
+      unhookIfIdle();
+      throw e;
+    }
+    LIVE.add(this.dir);
     this.path = join(this.dir, 'runs.bin');
     this.fd = openSync(this.path, 'w+');
   }
